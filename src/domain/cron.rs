@@ -1,0 +1,1 @@
+//! Unix 5-field cron schedules evaluated in an IANA time zone (being written).
