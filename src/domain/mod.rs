@@ -1,8 +1,14 @@
 //! The pure domain core. Nothing in here imports the Workers runtime; every
 //! function that depends on "now" takes it as an argument.
 
+pub mod api;
+pub mod check;
 pub mod cron;
 pub mod health;
+pub mod history;
+pub mod ids;
+pub mod ping;
 pub mod reply;
 pub mod route;
+pub mod settings;
 pub mod time;

@@ -1,5 +1,9 @@
 //! The URL grammar of edgebeat's HTTP surface, as pure data: the adapter asks
-//! which route a request is for and never matches paths itself.
+//! which route a path is and which methods it takes, and never matches paths
+//! itself. Every route the router knows is listed in `ROUTES` (documented in
+//! the OpenAPI file and checked against it by the tests).
+
+use crate::domain::ids::Uuid;
 
 /// The HTTP methods edgebeat distinguishes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,33 +27,178 @@ impl Method {
             _ => Method::Other,
         }
     }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Head => "HEAD",
+            Method::Post => "POST",
+            Method::Delete => "DELETE",
+            Method::Options => "OPTIONS",
+            Method::Other => "OTHER",
+        }
+    }
+}
+
+/// How the management API names a check: by UUID, or (read access only) by
+/// the unique key a read-only key sees.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CheckRef {
+    Uuid(Uuid),
+    UniqueKey(String),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CheckAction {
+    Pause,
+    Resume,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Route {
     Health,
+    /// Everything under `/ping/`: the ping grammar parses the rest.
+    Ping(String),
+    /// `/api/v3/projects/`: the admin API.
+    Projects,
+    /// `/api/vN/checks/`
+    Checks {
+        version: u8,
+    },
+    /// `/api/vN/checks/<uuid or unique key>`
+    Check {
+        version: u8,
+        check: CheckRef,
+    },
+    /// `/api/vN/checks/<uuid>/pause` and `/resume`
+    CheckAction {
+        version: u8,
+        check: Uuid,
+        action: CheckAction,
+    },
+    /// `/api/vN/checks/<uuid>/pings/`
+    CheckPings {
+        version: u8,
+        check: Uuid,
+    },
+    /// `/api/vN/checks/<uuid>/pings/<n>/body`
+    PingBody {
+        version: u8,
+        check: Uuid,
+        n: i64,
+    },
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum RouteError {
-    #[error("not found")]
-    NotFound,
-    #[error("method not allowed")]
-    MethodNotAllowed { allowed: &'static [Method] },
-}
+use Method::{Delete, Get, Head, Post};
 
-pub fn route(method: Method, path: &str) -> Result<Route, RouteError> {
-    match path {
-        "/health" => only(method, &[Method::Get, Method::Head], Route::Health),
-        _ => Err(RouteError::NotFound),
+/// Every route pattern with its methods, for documentation and tests.
+pub const ROUTES: &[(&str, &[Method])] = &[
+    ("/health", &[Get, Head]),
+    ("/ping/{uuid}", &[Get, Head, Post]),
+    ("/ping/{uuid}/{signal}", &[Get, Head, Post]),
+    ("/ping/{ping_key}/{slug}", &[Get, Head, Post]),
+    ("/ping/{ping_key}/{slug}/{signal}", &[Get, Head, Post]),
+    ("/{uuid}", &[Get, Head, Post]),
+    ("/{uuid}/{signal}", &[Get, Head, Post]),
+    ("/{ping_key}/{slug}", &[Get, Head, Post]),
+    ("/{ping_key}/{slug}/{signal}", &[Get, Head, Post]),
+    ("/api/v3/projects/", &[Get, Post]),
+    ("/api/v3/checks/", &[Get, Post]),
+    ("/api/v3/checks/{check}", &[Get, Post, Delete]),
+    ("/api/v3/checks/{uuid}/pause", &[Post]),
+    ("/api/v3/checks/{uuid}/resume", &[Post]),
+    ("/api/v3/checks/{uuid}/pings/", &[Get]),
+    ("/api/v3/checks/{uuid}/pings/{n}/body", &[Get]),
+];
+
+impl Route {
+    /// The methods this route answers (besides OPTIONS on the API).
+    pub fn methods(&self) -> &'static [Method] {
+        match self {
+            Route::Health => &[Get, Head],
+            // healthchecks records a ping whatever its method.
+            Route::Ping(_) => &[Get, Head, Post, Delete, Method::Options, Method::Other],
+            Route::Projects | Route::Checks { .. } => &[Get, Post],
+            Route::Check { check: CheckRef::Uuid(_), .. } => &[Get, Post, Delete],
+            Route::Check { check: CheckRef::UniqueKey(_), .. } => &[Get],
+            Route::CheckAction { .. } => &[Post],
+            Route::CheckPings { .. } | Route::PingBody { .. } => &[Get],
+        }
+    }
+
+    /// Whether this is part of the management API (CORS, JSON errors).
+    pub fn is_api(&self) -> bool {
+        !matches!(self, Route::Health | Route::Ping(_))
     }
 }
 
-fn only(method: Method, allowed: &'static [Method], route: Route) -> Result<Route, RouteError> {
-    if allowed.contains(&method) {
-        Ok(route)
-    } else {
-        Err(RouteError::MethodNotAllowed { allowed })
+/// Pings at the root, as on hc-ping.com (`https://hc-ping.com/<uuid>`), so a
+/// script moves over by changing only the host: a UUID first segment, or a
+/// `<ping_key>/<slug>` pair whose key is no path edgebeat uses itself.
+fn root_ping(path: &str) -> Option<Route> {
+    let rest = path.strip_prefix('/')?;
+    let mut segments = rest.split('/');
+    let first = segments.next()?;
+    let count = rest.split('/').count();
+    let reserved = ["api", "ping", "health", "badge", "b", "projects", "cdn-cgi"];
+    let ping_like =
+        Uuid::parse(first).is_some() || ((2..=3).contains(&count) && first.len() >= 8 && !reserved.contains(&first));
+    ping_like.then(|| Route::Ping(rest.to_owned()))
+}
+
+fn api_version(segment: &str) -> Option<u8> {
+    match segment {
+        "v1" => Some(1),
+        "v2" => Some(2),
+        "v3" => Some(3),
+        _ => None,
+    }
+}
+
+fn is_unique_key(text: &str) -> bool {
+    text.len() == 40 && text.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+}
+
+/// Finds the route for a path, or `None` when nothing lives there.
+pub fn route(path: &str) -> Option<Route> {
+    if path == "/health" {
+        return Some(Route::Health);
+    }
+    if let Some(rest) = path.strip_prefix("/ping/") {
+        return Some(Route::Ping(rest.to_owned()));
+    }
+    let Some(rest) = path.strip_prefix("/api/") else {
+        return root_ping(path);
+    };
+    // Both `/api/v3/checks/` and `/api/v3/checks` (clients differ).
+    let segments: Vec<&str> = rest.trim_end_matches('/').split('/').collect();
+    let version = api_version(segments.first()?)?;
+    match segments[1..] {
+        ["projects"] if version == 3 => Some(Route::Projects),
+        ["checks"] => Some(Route::Checks { version }),
+        ["checks", id] => {
+            let check = match Uuid::parse(id) {
+                Some(uuid) => CheckRef::Uuid(uuid),
+                None if is_unique_key(id) => CheckRef::UniqueKey(id.to_owned()),
+                None => return None,
+            };
+            Some(Route::Check { version, check })
+        }
+        ["checks", id, "pings"] => Some(Route::CheckPings { version, check: Uuid::parse(id)? }),
+        ["checks", id, "pings", n, "body"] => {
+            let n = n.parse().ok().filter(|n: &i64| *n >= 1)?;
+            Some(Route::PingBody { version, check: Uuid::parse(id)?, n })
+        }
+        ["checks", id, action] => {
+            let check = Uuid::parse(id)?;
+            let action = match action {
+                "pause" => CheckAction::Pause,
+                "resume" => CheckAction::Resume,
+                _ => return None,
+            };
+            Some(Route::CheckAction { version, check, action })
+        }
+        _ => None,
     }
 }
 
@@ -57,10 +206,65 @@ fn only(method: Method, allowed: &'static [Method], route: Route) -> Result<Rout
 mod tests {
     use super::*;
 
+    const UUID: &str = "0f2ea3c4-5b6d-4e7f-8a9b-0c1d2e3f4a5b";
+
     #[test]
-    fn health_is_read_only() {
-        assert_eq!(route(Method::Get, "/health"), Ok(Route::Health));
-        assert!(matches!(route(Method::Post, "/health"), Err(RouteError::MethodNotAllowed { .. })));
-        assert_eq!(route(Method::Get, "/nope"), Err(RouteError::NotFound));
+    fn fixed_routes() {
+        assert_eq!(route("/health"), Some(Route::Health));
+        assert_eq!(route("/ping/abc/def"), Some(Route::Ping("abc/def".into())));
+        assert_eq!(route("/api/v3/projects/"), Some(Route::Projects));
+        assert_eq!(route("/api/v1/projects/"), None);
+        assert_eq!(route("/nope"), None);
+    }
+
+    #[test]
+    fn pings_also_live_at_the_root_like_hc_ping_com() {
+        assert_eq!(route(&format!("/{UUID}")), Some(Route::Ping(UUID.into())));
+        assert_eq!(route(&format!("/{UUID}/fail")), Some(Route::Ping(format!("{UUID}/fail"))));
+        let key = "abcdefghij0123456789ab";
+        assert_eq!(route(&format!("/{key}/backup/start")), Some(Route::Ping(format!("{key}/backup/start"))));
+        assert_eq!(route("/short/backup"), None);
+        assert_eq!(route("/projects/x/metrics"), None);
+        assert_eq!(route(&format!("/{key}")), None);
+    }
+
+    #[test]
+    fn check_routes_in_every_api_version() {
+        assert_eq!(route("/api/v3/checks/"), Some(Route::Checks { version: 3 }));
+        assert_eq!(route("/api/v1/checks"), Some(Route::Checks { version: 1 }));
+        let uuid = Uuid::parse(UUID).unwrap();
+        assert_eq!(
+            route(&format!("/api/v2/checks/{UUID}")),
+            Some(Route::Check { version: 2, check: CheckRef::Uuid(uuid) })
+        );
+        assert_eq!(
+            route(&format!("/api/v3/checks/{UUID}/pause")),
+            Some(Route::CheckAction { version: 3, check: uuid, action: CheckAction::Pause })
+        );
+        let key = "a".repeat(40);
+        assert_eq!(
+            route(&format!("/api/v3/checks/{key}")),
+            Some(Route::Check { version: 3, check: CheckRef::UniqueKey(key) })
+        );
+        assert_eq!(route("/api/v3/checks/not-a-uuid"), None);
+        assert_eq!(route(&format!("/api/v3/checks/{UUID}/explode")), None);
+        assert_eq!(route("/api/v4/checks/"), None);
+        assert_eq!(
+            route(&format!("/api/v3/checks/{UUID}/pings/")),
+            Some(Route::CheckPings { version: 3, check: uuid })
+        );
+        assert_eq!(
+            route(&format!("/api/v3/checks/{UUID}/pings/12/body")),
+            Some(Route::PingBody { version: 3, check: uuid, n: 12 })
+        );
+        assert_eq!(route(&format!("/api/v3/checks/{UUID}/pings/0/body")), None);
+        assert_eq!(route(&format!("/api/v3/checks/{UUID}/pings/x/body")), None);
+    }
+
+    #[test]
+    fn methods_per_route() {
+        assert_eq!(route("/health").unwrap().methods(), &[Get, Head]);
+        let by_key = route(&format!("/api/v3/checks/{}", "b".repeat(40))).unwrap();
+        assert_eq!(by_key.methods(), &[Get], "a unique key only reads");
     }
 }

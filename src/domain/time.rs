@@ -57,8 +57,7 @@ impl Timestamp {
         if self.0.rem_euclid(1000) == 0 {
             return self.iso8601();
         }
-        self.to_datetime()
-            .to_rfc3339_opts(SecondsFormat::Micros, false)
+        self.to_datetime().to_rfc3339_opts(SecondsFormat::Micros, false)
     }
 }
 

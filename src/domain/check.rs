@@ -1,0 +1,504 @@
+//! Checks and their state machine: what a ping does to a check, what status a
+//! check has at a given instant, and when it will next go down.
+//!
+//! The rules follow healthchecks.io's `Check.ping()` and `Check.get_status()`.
+
+use crate::domain::cron::CronExpr;
+use crate::domain::ids::Uuid;
+use crate::domain::time::Timestamp;
+use chrono_tz::Tz;
+
+/// The status stored with a check. `grace` is never stored: it is derived
+/// from the schedule and the instant asked about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    New,
+    Up,
+    Down,
+    Paused,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::New => "new",
+            Status::Up => "up",
+            Status::Down => "down",
+            Status::Paused => "paused",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Status> {
+        match text {
+            "new" => Some(Status::New),
+            "up" => Some(Status::Up),
+            "down" => Some(Status::Down),
+            "paused" => Some(Status::Paused),
+            _ => None,
+        }
+    }
+}
+
+/// The status shown to users at an instant (API, badges, metrics).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShownStatus {
+    New,
+    Up,
+    Grace,
+    Down,
+    Paused,
+}
+
+impl ShownStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ShownStatus::New => "new",
+            ShownStatus::Up => "up",
+            ShownStatus::Grace => "grace",
+            ShownStatus::Down => "down",
+            ShownStatus::Paused => "paused",
+        }
+    }
+}
+
+/// When a check expects its next ping.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Schedule {
+    /// Every `timeout` seconds after the last ping.
+    Simple { timeout: i64 },
+    /// At the firings of a cron expression in a time zone.
+    Cron { expr: CronExpr, zone: Tz },
+}
+
+impl Schedule {
+    /// The instant the next ping is expected, given the last one.
+    pub fn next_expected(&self, last_ping: Timestamp) -> Option<Timestamp> {
+        match self {
+            Schedule::Simple { timeout } => Some(last_ping.plus_secs(*timeout)),
+            Schedule::Cron { expr, zone } => expr.next_after(last_ping, *zone),
+        }
+    }
+}
+
+/// What kind of signal a ping is, after the check's rules classified it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PingKind {
+    Success,
+    Fail,
+    Start,
+    Log,
+    /// Recorded but ignored: a GET to a POST-only check, a ping to a paused
+    /// manual-resume check, or a body no keyword matched.
+    Ignored,
+}
+
+impl PingKind {
+    /// The `type` of a ping in healthchecks' API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PingKind::Success => "success",
+            PingKind::Fail => "fail",
+            PingKind::Start => "start",
+            PingKind::Log => "log",
+            PingKind::Ignored => "ign",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<PingKind> {
+        match text {
+            "success" => Some(PingKind::Success),
+            "fail" => Some(PingKind::Fail),
+            "start" => Some(PingKind::Start),
+            "log" => Some(PingKind::Log),
+            "ign" => Some(PingKind::Ignored),
+            _ => None,
+        }
+    }
+}
+
+/// Why a check changed status; decides the wording of alerts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FlipReason {
+    /// A success ping (recovery, or the first ping of a new check).
+    Success,
+    /// A `/fail` ping.
+    Fail,
+    /// A ping reporting a non-zero exit status.
+    ExitStatus(u8),
+    /// No ping arrived within the schedule and grace period.
+    Timeout,
+    /// A run started and did not finish within the grace period.
+    RanTooLong,
+    Paused,
+    Resumed,
+}
+
+impl FlipReason {
+    pub fn code(self) -> String {
+        match self {
+            FlipReason::Success => "success".into(),
+            FlipReason::Fail => "fail".into(),
+            FlipReason::ExitStatus(code) => format!("exitstatus:{code}"),
+            FlipReason::Timeout => "timeout".into(),
+            FlipReason::RanTooLong => "ran_too_long".into(),
+            FlipReason::Paused => "paused".into(),
+            FlipReason::Resumed => "resumed".into(),
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<FlipReason> {
+        Some(match code {
+            "success" => FlipReason::Success,
+            "fail" => FlipReason::Fail,
+            "timeout" => FlipReason::Timeout,
+            "ran_too_long" => FlipReason::RanTooLong,
+            "paused" => FlipReason::Paused,
+            "resumed" => FlipReason::Resumed,
+            other => FlipReason::ExitStatus(other.strip_prefix("exitstatus:")?.parse().ok()?),
+        })
+    }
+}
+
+/// The parts of a check the state machine reads and writes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CheckState {
+    pub status: Status,
+    pub last_ping: Option<Timestamp>,
+    pub last_start: Option<Timestamp>,
+    pub last_start_rid: Option<Uuid>,
+    /// Milliseconds between a start and the success or failure that ended it.
+    pub last_duration: Option<i64>,
+}
+
+impl CheckState {
+    pub fn new_check() -> Self {
+        CheckState { status: Status::New, last_ping: None, last_start: None, last_start_rid: None, last_duration: None }
+    }
+}
+
+/// How a check is monitored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Monitoring {
+    pub schedule: Schedule,
+    /// Seconds of lateness tolerated before the check is down.
+    pub grace: i64,
+    /// A paused check ignores pings until resumed through the API.
+    pub manual_resume: bool,
+}
+
+/// What a ping does to a check.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PingEffect {
+    /// The kind actually recorded (a paused manual-resume check ignores pings).
+    pub kind: PingKind,
+    pub state: CheckState,
+    /// The status the ping sets, when it sets one (success and fail do).
+    pub sets_status: Option<(Status, FlipReason)>,
+    /// The instant the check will go down if nothing else arrives.
+    pub alert_after: Option<Timestamp>,
+}
+
+/// A transition to down found by the sweep.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GoingDown {
+    /// When it went down: the computed instant, not when the sweep noticed.
+    pub at: Timestamp,
+    pub reason: FlipReason,
+}
+
+/// The sweep's verdict on a check whose `alert_after` has passed.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SweepVerdict {
+    Down(GoingDown),
+    /// Not down after all (a ping or an edit moved the deadline): store this
+    /// deadline instead.
+    NotYet {
+        alert_after: Option<Timestamp>,
+    },
+}
+
+impl Monitoring {
+    /// When the check enters its grace period: the next expected ping, or the
+    /// start of a running job when that is earlier (`with_started`).
+    pub fn grace_start(&self, state: &CheckState, with_started: bool) -> Option<Timestamp> {
+        let mut result = match (state.status, state.last_ping) {
+            (Status::Up, Some(last_ping)) => self.schedule.next_expected(last_ping),
+            _ => None,
+        };
+        if with_started && state.status != Status::Down {
+            if let Some(start) = state.last_start {
+                result = Some(result.map_or(start, |r| r.min(start)));
+            }
+        }
+        result
+    }
+
+    /// The instant the check goes down unless something arrives: the
+    /// `alert_after` the sweep selects on.
+    pub fn going_down_after(&self, state: &CheckState) -> Option<Timestamp> {
+        self.grace_start(state, true).map(|t| t.plus_secs(self.grace))
+    }
+
+    /// The status at `now`, as healthchecks API v3 reports it.
+    pub fn status_at(&self, state: &CheckState, now: Timestamp) -> ShownStatus {
+        if let Some(start) = state.last_start {
+            if now >= start.plus_secs(self.grace) {
+                return ShownStatus::Down;
+            }
+        }
+        match state.status {
+            Status::New => return ShownStatus::New,
+            Status::Paused => return ShownStatus::Paused,
+            Status::Down => return ShownStatus::Down,
+            Status::Up => {}
+        }
+        match self.grace_start(state, false) {
+            None => ShownStatus::Up,
+            Some(start) if now >= start.plus_secs(self.grace) => ShownStatus::Down,
+            Some(start) if now >= start => ShownStatus::Grace,
+            Some(_) => ShownStatus::Up,
+        }
+    }
+
+    /// Applies a classified ping received at `now` with run id `rid`.
+    pub fn ping(
+        &self,
+        state: &CheckState,
+        kind: PingKind,
+        exit_status: Option<u8>,
+        rid: Option<Uuid>,
+        now: Timestamp,
+    ) -> PingEffect {
+        let kind = if state.status == Status::Paused && self.manual_resume { PingKind::Ignored } else { kind };
+        let mut next = state.clone();
+        let mut sets_status = None;
+        match kind {
+            PingKind::Start => {
+                next.last_start = Some(now);
+                next.last_start_rid = rid;
+            }
+            PingKind::Success | PingKind::Fail => {
+                next.last_ping = Some(now);
+                next.last_duration = None;
+                if let Some(start) = state.last_start {
+                    if state.last_start_rid == rid {
+                        next.last_duration = Some(now.millis() - start.millis());
+                        next.last_start = None;
+                        next.last_start_rid = None;
+                    } else if kind == PingKind::Fail || rid.is_none() {
+                        next.last_start = None;
+                        next.last_start_rid = None;
+                    }
+                    // A success with another run id leaves that other run monitored.
+                }
+                let (status, reason) = match (kind, exit_status) {
+                    (PingKind::Success, _) => (Status::Up, FlipReason::Success),
+                    (_, Some(code)) if code > 0 => (Status::Down, FlipReason::ExitStatus(code)),
+                    _ => (Status::Down, FlipReason::Fail),
+                };
+                next.status = status;
+                sets_status = Some((status, reason));
+            }
+            PingKind::Log | PingKind::Ignored => {}
+        }
+        let alert_after = self.going_down_after(&next);
+        PingEffect { kind, state: next, sets_status, alert_after }
+    }
+
+    /// Re-evaluates a check the sweep found due at `now`.
+    pub fn sweep(&self, state: &CheckState, now: Timestamp) -> SweepVerdict {
+        if state.status == Status::Down || self.status_at(state, now) != ShownStatus::Down {
+            return SweepVerdict::NotYet { alert_after: self.going_down_after(state) };
+        }
+        let late_at = self.grace_start(state, false).map(|t| t.plus_secs(self.grace));
+        let too_long_at = state.last_start.map(|t| t.plus_secs(self.grace));
+        let verdict = match (late_at, too_long_at) {
+            (Some(late), Some(long)) if long < late => GoingDown { at: long, reason: FlipReason::RanTooLong },
+            (Some(late), _) => GoingDown { at: late, reason: FlipReason::Timeout },
+            (None, Some(long)) => GoingDown { at: long, reason: FlipReason::RanTooLong },
+            (None, None) => GoingDown { at: now, reason: FlipReason::Timeout },
+        };
+        SweepVerdict::Down(verdict)
+    }
+}
+
+/// Pausing stops monitoring until the next ping (or a resume, with
+/// manual_resume). The caller records a flip when the status changes.
+pub fn paused(state: &CheckState) -> CheckState {
+    CheckState { status: Status::Paused, last_start: None, last_start_rid: None, ..state.clone() }
+}
+
+/// Resuming a paused check makes it new again, waiting for its first ping.
+pub fn resumed(state: &CheckState) -> CheckState {
+    CheckState {
+        status: Status::New,
+        last_ping: None,
+        last_start: None,
+        last_start_rid: None,
+        last_duration: state.last_duration,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T0: Timestamp = Timestamp::from_secs(1_700_000_000);
+
+    fn simple(timeout: i64, grace: i64) -> Monitoring {
+        Monitoring { schedule: Schedule::Simple { timeout }, grace, manual_resume: false }
+    }
+
+    fn up_at(t: Timestamp) -> CheckState {
+        CheckState { status: Status::Up, last_ping: Some(t), ..CheckState::new_check() }
+    }
+
+    fn rid(n: u8) -> Option<Uuid> {
+        Uuid::parse(&format!("00000000-0000-4000-8000-0000000000{n:02x}"))
+    }
+
+    #[test]
+    fn a_new_check_stays_new_and_never_goes_down() {
+        let m = simple(60, 60);
+        let state = CheckState::new_check();
+        assert_eq!(m.status_at(&state, T0.plus_secs(10_000)), ShownStatus::New);
+        assert_eq!(m.going_down_after(&state), None);
+    }
+
+    #[test]
+    fn a_simple_check_goes_late_then_down() {
+        let m = simple(3600, 600);
+        let state = up_at(T0);
+        assert_eq!(m.status_at(&state, T0.plus_secs(3599)), ShownStatus::Up);
+        assert_eq!(m.status_at(&state, T0.plus_secs(3600)), ShownStatus::Grace);
+        assert_eq!(m.status_at(&state, T0.plus_secs(4199)), ShownStatus::Grace);
+        assert_eq!(m.status_at(&state, T0.plus_secs(4200)), ShownStatus::Down);
+        assert_eq!(m.going_down_after(&state), Some(T0.plus_secs(4200)));
+    }
+
+    #[test]
+    fn success_and_fail_set_the_status() {
+        let m = simple(60, 60);
+        let effect = m.ping(&CheckState::new_check(), PingKind::Success, None, None, T0);
+        assert_eq!(effect.sets_status, Some((Status::Up, FlipReason::Success)));
+        assert_eq!(effect.state.last_ping, Some(T0));
+        assert_eq!(effect.alert_after, Some(T0.plus_secs(120)));
+
+        let effect = m.ping(&effect.state, PingKind::Fail, None, None, T0.plus_secs(5));
+        assert_eq!(effect.sets_status, Some((Status::Down, FlipReason::Fail)));
+        assert_eq!(effect.alert_after, None, "a down check has nothing left to alert on");
+
+        let effect = m.ping(&up_at(T0), PingKind::Fail, Some(3), None, T0);
+        assert_eq!(effect.sets_status, Some((Status::Down, FlipReason::ExitStatus(3))));
+    }
+
+    #[test]
+    fn log_and_ignored_pings_change_nothing() {
+        let m = simple(60, 60);
+        for kind in [PingKind::Log, PingKind::Ignored] {
+            let effect = m.ping(&up_at(T0), kind, None, None, T0.plus_secs(30));
+            assert_eq!(effect.state, up_at(T0));
+            assert_eq!(effect.sets_status, None);
+            assert_eq!(effect.alert_after, Some(T0.plus_secs(120)));
+        }
+    }
+
+    #[test]
+    fn start_then_success_measures_the_run() {
+        let m = simple(3600, 60);
+        let started = m.ping(&up_at(T0), PingKind::Start, None, None, T0.plus_secs(10));
+        assert_eq!(started.state.last_start, Some(T0.plus_secs(10)));
+        assert_eq!(started.alert_after, Some(T0.plus_secs(70)), "a run must finish within grace");
+        let done = m.ping(&started.state, PingKind::Success, None, None, T0.plus_secs(25));
+        assert_eq!(done.state.last_duration, Some(15_000));
+        assert_eq!(done.state.last_start, None);
+        assert_eq!(done.alert_after, Some(T0.plus_secs(25 + 3600 + 60)));
+    }
+
+    #[test]
+    fn run_ids_pair_a_start_with_its_finish() {
+        let m = simple(3600, 60);
+        let a = m.ping(&up_at(T0), PingKind::Start, None, rid(1), T0);
+        // Another run's success neither measures nor ends run 1.
+        let other = m.ping(&a.state, PingKind::Success, None, rid(2), T0.plus_secs(5));
+        assert_eq!(other.state.last_duration, None);
+        assert_eq!(other.state.last_start, Some(T0));
+        let done = m.ping(&other.state, PingKind::Success, None, rid(1), T0.plus_secs(9));
+        assert_eq!(done.state.last_duration, Some(9_000));
+        assert_eq!(done.state.last_start, None);
+        // A failure always ends the monitored run, measured or not.
+        let failed = m.ping(&a.state, PingKind::Fail, None, rid(2), T0.plus_secs(5));
+        assert_eq!(failed.state.last_start, None);
+        assert_eq!(failed.state.last_duration, None);
+        // Without a rid the start is ended but unmeasured when the rids differ.
+        let plain = m.ping(&a.state, PingKind::Success, None, None, T0.plus_secs(5));
+        assert_eq!(plain.state.last_start, None);
+        assert_eq!(plain.state.last_duration, None);
+    }
+
+    #[test]
+    fn a_run_that_never_finishes_is_down_after_grace() {
+        let m = simple(86_400, 600);
+        let started = m.ping(&up_at(T0), PingKind::Start, None, None, T0.plus_secs(100)).state;
+        assert_eq!(m.status_at(&started, T0.plus_secs(699)), ShownStatus::Up);
+        assert_eq!(m.status_at(&started, T0.plus_secs(700)), ShownStatus::Down);
+        assert_eq!(
+            m.sweep(&started, T0.plus_secs(760)),
+            SweepVerdict::Down(GoingDown { at: T0.plus_secs(700), reason: FlipReason::RanTooLong })
+        );
+        // Even a new check that only ever started counts as down when it runs too long.
+        let new_started = m.ping(&CheckState::new_check(), PingKind::Start, None, None, T0).state;
+        assert_eq!(m.status_at(&new_started, T0.plus_secs(600)), ShownStatus::Down);
+    }
+
+    #[test]
+    fn the_sweep_dates_a_timeout_at_the_deadline_not_at_the_sweep() {
+        let m = simple(60, 60);
+        assert_eq!(
+            m.sweep(&up_at(T0), T0.plus_secs(500)),
+            SweepVerdict::Down(GoingDown { at: T0.plus_secs(120), reason: FlipReason::Timeout })
+        );
+        assert_eq!(
+            m.sweep(&up_at(T0), T0.plus_secs(100)),
+            SweepVerdict::NotYet { alert_after: Some(T0.plus_secs(120)) }
+        );
+        let down = CheckState { status: Status::Down, ..up_at(T0) };
+        assert_eq!(m.sweep(&down, T0.plus_secs(500)), SweepVerdict::NotYet { alert_after: None });
+    }
+
+    #[test]
+    fn paused_checks_resume_on_a_ping_unless_manual_resume() {
+        let mut m = simple(60, 60);
+        let state = paused(&up_at(T0));
+        assert_eq!(m.status_at(&state, T0.plus_secs(10_000)), ShownStatus::Paused);
+        assert_eq!(m.going_down_after(&state), None);
+        let effect = m.ping(&state, PingKind::Success, None, None, T0.plus_secs(5));
+        assert_eq!(effect.sets_status, Some((Status::Up, FlipReason::Success)));
+
+        m.manual_resume = true;
+        let effect = m.ping(&state, PingKind::Fail, None, None, T0.plus_secs(5));
+        assert_eq!(effect.kind, PingKind::Ignored);
+        assert_eq!(effect.sets_status, None);
+        assert_eq!(effect.state, state);
+
+        let state = resumed(&state);
+        assert_eq!(state.status, Status::New);
+        assert_eq!(state.last_ping, None);
+    }
+
+    #[test]
+    fn flip_reasons_round_trip() {
+        for reason in [
+            FlipReason::Success,
+            FlipReason::Fail,
+            FlipReason::ExitStatus(7),
+            FlipReason::Timeout,
+            FlipReason::RanTooLong,
+            FlipReason::Paused,
+            FlipReason::Resumed,
+        ] {
+            assert_eq!(FlipReason::parse(&reason.code()), Some(reason));
+        }
+        assert_eq!(FlipReason::parse("exitstatus:300"), None);
+    }
+}

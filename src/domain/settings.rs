@@ -1,0 +1,95 @@
+//! Operator settings, read from Worker vars and secrets by name. Parsing is
+//! pure so that defaults and bad values are tested natively.
+
+/// Settings with their defaults.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settings {
+    /// Guards the admin API (project creation). Unset disables it.
+    pub admin_token: Option<String>,
+    /// Bytes of a ping body kept; longer bodies are cut (`PING_BODY_LIMIT`).
+    pub ping_body_limit: usize,
+    /// Pings kept per check (`PING_HISTORY`).
+    pub ping_history: i64,
+    /// Checks a project may have (`MAX_CHECKS_PER_PROJECT`).
+    pub max_checks_per_project: i64,
+    /// Overrides the scheme and host used in URLs edgebeat hands out
+    /// (`PUBLIC_URL`); otherwise the request's own origin is used.
+    pub public_url: Option<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            admin_token: None,
+            ping_body_limit: 100_000,
+            ping_history: 100,
+            max_checks_per_project: 10_000,
+            public_url: None,
+        }
+    }
+}
+
+/// A setting that is present but unusable; the default is used instead and
+/// the problem is logged.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("setting {name} = {value:?} is not valid ({expected}); using the default")]
+pub struct SettingError {
+    pub name: &'static str,
+    pub value: String,
+    pub expected: &'static str,
+}
+
+impl Settings {
+    /// Reads settings through `lookup` (name to value); returns them along
+    /// with the problems found.
+    pub fn read(lookup: impl Fn(&str) -> Option<String>) -> (Settings, Vec<SettingError>) {
+        let mut settings = Settings::default();
+        let mut problems = Vec::new();
+        let present = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        settings.admin_token = present("ADMIN_TOKEN");
+        settings.public_url = present("PUBLIC_URL").map(|u| u.trim_end_matches('/').to_owned());
+        let mut number = |name: &'static str, min: i64, max: i64, target: &mut i64| {
+            if let Some(value) = present(name) {
+                match value.parse::<i64>() {
+                    Ok(n) if (min..=max).contains(&n) => *target = n,
+                    _ => problems.push(SettingError { name, value, expected: "a whole number in range" }),
+                }
+            }
+        };
+        let mut body_limit = settings.ping_body_limit as i64;
+        number("PING_BODY_LIMIT", 0, 10_000_000, &mut body_limit);
+        settings.ping_body_limit = body_limit as usize;
+        number("PING_HISTORY", 1, 10_000, &mut settings.ping_history);
+        number("MAX_CHECKS_PER_PROJECT", 1, 1_000_000, &mut settings.max_checks_per_project);
+        (settings, problems)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_apply_when_nothing_is_set() {
+        let (settings, problems) = Settings::read(|_| None);
+        assert_eq!(settings, Settings::default());
+        assert!(problems.is_empty());
+    }
+
+    #[test]
+    fn values_are_read_and_bad_ones_reported() {
+        let (settings, problems) = Settings::read(|name| match name {
+            "PING_BODY_LIMIT" => Some("500".into()),
+            "PING_HISTORY" => Some("lots".into()),
+            "ADMIN_TOKEN" => Some(" secret ".into()),
+            "PUBLIC_URL" => Some("https://eb.example/".into()),
+            _ => None,
+        });
+        assert_eq!(settings.ping_body_limit, 500);
+        assert_eq!(settings.ping_history, 100);
+        assert_eq!(settings.admin_token.as_deref(), Some("secret"));
+        assert_eq!(settings.public_url.as_deref(), Some("https://eb.example"));
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].name, "PING_HISTORY");
+    }
+}
