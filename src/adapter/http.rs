@@ -2,20 +2,103 @@
 //! `Reply` back into a Workers response.
 
 use super::store::Store;
+use super::{api, ping};
 use crate::domain::health;
 use crate::domain::reply::Reply;
-use crate::domain::route::{route, Method, Route, RouteError};
-use worker::{console_error, Context, Env, Headers, Request, Response};
+use crate::domain::route::{route, Method, Route};
+use crate::domain::settings::Settings;
+use crate::domain::time::Timestamp;
+use futures_util::StreamExt;
+use worker::{console_error, console_warn, Context, Date, Env, Headers, Request, Response};
 
-pub async fn handle(req: Request, env: Env, _ctx: Context) -> Response {
-    let method = Method::parse(req.method().as_ref());
-    let path = req.path();
-    let reply = match route(method, &path) {
-        Ok(Route::Health) => health_reply(&env).await,
-        Err(RouteError::NotFound) => Reply::error(404, "not found"),
-        Err(RouteError::MethodNotAllowed { .. }) => Reply::error(405, "method not allowed"),
+/// What the handlers need from a request, read once.
+pub struct Incoming {
+    pub method: Method,
+    /// The method as sent, for ping records.
+    pub method_name: String,
+    pub path: String,
+    pub query: Vec<(String, String)>,
+    /// `https://host` of the request.
+    pub origin: String,
+    pub scheme: String,
+    pub headers: Headers,
+}
+
+impl Incoming {
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.get(name).ok().flatten()
+    }
+}
+
+pub fn now() -> Timestamp {
+    Timestamp::from_millis(Date::now().as_millis() as i64)
+}
+
+/// Reads the settings from the Worker's vars and secrets, logging bad values.
+pub fn settings(env: &Env) -> Settings {
+    let (settings, problems) = Settings::read(|name| {
+        env.secret(name).map(|s| s.to_string()).or_else(|_| env.var(name).map(|v| v.to_string())).ok()
+    });
+    for problem in problems {
+        console_warn!("{problem}");
+    }
+    settings
+}
+
+/// Reads at most `limit` bytes of the body. The rest is never read: a longer
+/// body is cut, not refused, and costs no more memory than the limit.
+pub async fn read_body(req: &mut Request, limit: usize) -> Result<(Vec<u8>, bool), worker::Error> {
+    let mut stream = match req.stream() {
+        Ok(stream) => stream,
+        // A request without a body (GET, HEAD) has nothing to read.
+        Err(_) => return Ok((Vec::new(), false)),
+    };
+    let mut body = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk?;
+        let room = limit - body.len();
+        if chunk.len() > room {
+            body.extend_from_slice(&chunk[..room]);
+            return Ok((body, true));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok((body, false))
+}
+
+pub async fn handle(mut req: Request, env: Env, ctx: Context) -> Response {
+    let url = req.url();
+    let (origin, scheme, query) = match &url {
+        Ok(url) => (
+            url.origin().ascii_serialization(),
+            url.scheme().to_owned(),
+            url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect(),
+        ),
+        Err(_) => (String::new(), "https".to_owned(), Vec::new()),
+    };
+    let method_name = req.method().to_string();
+    let incoming = Incoming {
+        method: Method::parse(&method_name),
+        method_name,
+        path: req.path(),
+        query,
+        origin,
+        scheme,
+        headers: req.headers().clone(),
+    };
+    let reply = match route(&incoming.path) {
+        None => Reply::error(404, "not found"),
+        Some(route) if route.is_api() => api::handle(&route, &incoming, &mut req, &env).await,
+        Some(_) if !route_allows(&incoming) => Reply::error(405, "method not allowed"),
+        Some(Route::Health) => health_reply(&env).await,
+        Some(Route::Ping(rest)) => ping::handle(&rest, &incoming, &mut req, &env, &ctx).await,
+        Some(_) => Reply::error(404, "not found"),
     };
     into_response(reply)
+}
+
+fn route_allows(incoming: &Incoming) -> bool {
+    route(&incoming.path).is_some_and(|r| r.methods().contains(&incoming.method))
 }
 
 async fn health_reply(env: &Env) -> Reply {

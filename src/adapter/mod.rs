@@ -1,7 +1,9 @@
 //! The Workers glue: the two event handlers, D1 access and HTTP conversions.
 //! Decisions live in `crate::domain`; this layer only moves data.
 
+mod api;
 mod http;
+mod ping;
 mod store;
 mod sweep;
 

@@ -1,9 +1,20 @@
 //! Every SQL statement edgebeat runs, and the D1 calls that run them.
+//!
+//! Concurrency rule: a write whose correctness depends on what it read is
+//! made conditional in SQL (`WHERE status != ?`, `WHERE alert_after = ?`),
+//! so D1's one-batch-at-a-time execution settles races, not the Worker.
 
+use crate::domain::api::spec::CheckConfig;
+use crate::domain::api::view::CheckRecord;
+use crate::domain::check::{CheckState, FlipReason, PingEffect, PingKind, Status};
 use crate::domain::health::SweepRecord;
+use crate::domain::history::PingRecord;
+use crate::domain::ids::Uuid;
 use crate::domain::time::Timestamp;
+use serde::Deserialize;
+use worker::js_sys::Uint8Array;
 use worker::wasm_bindgen::JsValue;
-use worker::{D1Database, Env};
+use worker::{D1Database, D1PreparedStatement, Env};
 
 /// How many sweep records to keep; /health needs only the newest.
 const SWEEPS_KEPT: i64 = 1000;
@@ -14,6 +25,8 @@ pub enum StoreError {
     Binding(String),
     #[error("D1 query failed: {0}")]
     Query(String),
+    #[error("stored row is unreadable: {0}")]
+    Corrupt(String),
 }
 
 fn query_error(err: worker::Error) -> StoreError {
@@ -29,6 +42,187 @@ fn time(value: Timestamp) -> JsValue {
     int(value.millis())
 }
 
+fn opt_time(value: Option<Timestamp>) -> JsValue {
+    value.map_or(JsValue::NULL, time)
+}
+
+fn text(value: &str) -> JsValue {
+    JsValue::from_str(value)
+}
+
+fn opt_text(value: Option<&str>) -> JsValue {
+    value.map_or(JsValue::NULL, JsValue::from_str)
+}
+
+fn flag(value: bool) -> JsValue {
+    int(i64::from(value))
+}
+
+fn blob(bytes: &[u8]) -> JsValue {
+    Uint8Array::from(bytes).into()
+}
+
+/// The columns of a check row plus its channel ids, as every read selects them.
+const CHECK_COLUMNS: &str = "c.id, c.uuid, c.project_id, c.name, c.slug, c.tags, c.desc, c.kind, c.timeout, \
+    c.grace, c.schedule, c.tz, c.manual_resume, c.methods, c.start_kw, c.success_kw, c.failure_kw, \
+    c.filter_subject, c.filter_body, c.filter_http_body, c.filter_default_fail, c.status, c.last_ping, \
+    c.last_start, c.last_start_rid, c.last_duration, c.n_pings, \
+    (SELECT group_concat(channel_id) FROM (SELECT channel_id FROM check_channels \
+        WHERE check_id = c.id ORDER BY channel_id)) AS channel_ids";
+
+#[derive(Deserialize)]
+struct CheckRow {
+    id: i64,
+    uuid: String,
+    project_id: String,
+    name: String,
+    slug: String,
+    tags: String,
+    desc: String,
+    kind: String,
+    timeout: i64,
+    grace: i64,
+    schedule: String,
+    tz: String,
+    manual_resume: i64,
+    methods: String,
+    start_kw: String,
+    success_kw: String,
+    failure_kw: String,
+    filter_subject: i64,
+    filter_body: i64,
+    filter_http_body: i64,
+    filter_default_fail: i64,
+    status: String,
+    last_ping: Option<i64>,
+    last_start: Option<i64>,
+    last_start_rid: Option<String>,
+    last_duration: Option<i64>,
+    n_pings: i64,
+    channel_ids: Option<String>,
+}
+
+impl CheckRow {
+    fn into_record(self) -> Result<CheckRecord, StoreError> {
+        let uuid = Uuid::parse(&self.uuid).ok_or_else(|| StoreError::Corrupt(format!("check uuid {:?}", self.uuid)))?;
+        let status = Status::parse(&self.status)
+            .ok_or_else(|| StoreError::Corrupt(format!("check status {:?}", self.status)))?;
+        let config = CheckConfig {
+            name: self.name,
+            slug: self.slug,
+            tags: self.tags,
+            desc: self.desc,
+            cron: self.kind == "cron",
+            timeout: self.timeout,
+            grace: self.grace,
+            schedule: self.schedule,
+            tz: self.tz,
+            manual_resume: self.manual_resume != 0,
+            methods: self.methods,
+            start_kw: self.start_kw,
+            success_kw: self.success_kw,
+            failure_kw: self.failure_kw,
+            filter_subject: self.filter_subject != 0,
+            filter_body: self.filter_body != 0,
+            filter_http_body: self.filter_http_body != 0,
+            filter_default_fail: self.filter_default_fail != 0,
+        };
+        let state = CheckState {
+            status,
+            last_ping: self.last_ping.map(Timestamp::from_millis),
+            last_start: self.last_start.map(Timestamp::from_millis),
+            last_start_rid: self.last_start_rid.as_deref().and_then(Uuid::parse),
+            last_duration: self.last_duration,
+        };
+        let channels = self.channel_ids.map(|ids| ids.split(',').map(str::to_owned).collect()).unwrap_or_default();
+        Ok(CheckRecord {
+            id: self.id,
+            uuid,
+            project_id: self.project_id,
+            config,
+            state,
+            n_pings: self.n_pings,
+            channels,
+        })
+    }
+}
+
+fn into_records(rows: Vec<CheckRow>) -> Result<Vec<CheckRecord>, StoreError> {
+    rows.into_iter().map(CheckRow::into_record).collect()
+}
+
+/// The user-editable columns, in the order `config_values` binds them.
+const CONFIG_COLUMNS: [&str; 18] = [
+    "name",
+    "slug",
+    "tags",
+    "desc",
+    "kind",
+    "timeout",
+    "grace",
+    "schedule",
+    "tz",
+    "manual_resume",
+    "methods",
+    "start_kw",
+    "success_kw",
+    "failure_kw",
+    "filter_subject",
+    "filter_body",
+    "filter_http_body",
+    "filter_default_fail",
+];
+
+fn config_values(config: &CheckConfig) -> Vec<JsValue> {
+    vec![
+        text(&config.name),
+        text(&config.slug),
+        text(&config.tags),
+        text(&config.desc),
+        text(if config.cron { "cron" } else { "simple" }),
+        int(config.timeout),
+        int(config.grace),
+        text(&config.schedule),
+        text(&config.tz),
+        flag(config.manual_resume),
+        text(&config.methods),
+        text(&config.start_kw),
+        text(&config.success_kw),
+        text(&config.failure_kw),
+        flag(config.filter_subject),
+        flag(config.filter_body),
+        flag(config.filter_http_body),
+        flag(config.filter_default_fail),
+    ]
+}
+
+/// A project as the admin API lists it.
+#[derive(Deserialize)]
+pub struct ProjectRow {
+    pub id: String,
+    pub name: String,
+    pub created_at: i64,
+    pub checks: i64,
+}
+
+/// What a ping writes, beyond the state change itself.
+pub struct PingRow<'a> {
+    pub scheme: &'a str,
+    pub method: &'a str,
+    pub ua: &'a str,
+    pub remote_addr: Option<&'a str>,
+    pub exit_status: Option<u8>,
+    pub rid: Option<Uuid>,
+    pub body: &'a [u8],
+}
+
+/// Where a ping lookup by slug ended.
+pub enum SlugLookup {
+    Found(Box<CheckRecord>),
+    Missing,
+    Ambiguous,
+}
+
 pub struct Store {
     db: D1Database,
 }
@@ -39,37 +233,413 @@ impl Store {
         Ok(Store { db })
     }
 
+    fn statement(&self, sql: &str, args: &[JsValue]) -> Result<D1PreparedStatement, StoreError> {
+        self.db.prepare(sql).bind(args).map_err(query_error)
+    }
+
+    async fn batch(&self, statements: Vec<D1PreparedStatement>) -> Result<(), StoreError> {
+        for result in self.db.batch(statements).await.map_err(query_error)? {
+            if let Some(error) = result.error() {
+                return Err(StoreError::Query(error));
+            }
+        }
+        Ok(())
+    }
+
+    async fn all<T: for<'de> Deserialize<'de>>(&self, sql: &str, args: &[JsValue]) -> Result<Vec<T>, StoreError> {
+        let result = self.statement(sql, args)?.all().await.map_err(query_error)?;
+        result.results::<T>().map_err(|e| StoreError::Corrupt(e.to_string()))
+    }
+
+    async fn first<T: for<'de> Deserialize<'de>>(&self, sql: &str, args: &[JsValue]) -> Result<Option<T>, StoreError> {
+        self.statement(sql, args)?.first(None).await.map_err(query_error)
+    }
+
+    // ----- sweeps -----
+
     pub async fn record_sweep(
         &self,
         scheduled_at: Timestamp,
         finished_at: Timestamp,
         error: Option<&str>,
     ) -> Result<(), StoreError> {
-        let insert = self
-            .db
-            .prepare("INSERT INTO sweeps (scheduled_at, finished_at, error) VALUES (?1, ?2, ?3)")
-            .bind(&[time(scheduled_at), time(finished_at), error.map(JsValue::from_str).unwrap_or(JsValue::NULL)])
-            .map_err(query_error)?;
-        let prune = self
-            .db
-            .prepare("DELETE FROM sweeps WHERE id <= (SELECT max(id) FROM sweeps) - ?1")
-            .bind(&[int(SWEEPS_KEPT)])
-            .map_err(query_error)?;
-        self.db.batch(vec![insert, prune]).await.map_err(query_error)?;
-        Ok(())
+        let insert = self.statement(
+            "INSERT INTO sweeps (scheduled_at, finished_at, error) VALUES (?1, ?2, ?3)",
+            &[time(scheduled_at), time(finished_at), opt_text(error)],
+        )?;
+        let prune =
+            self.statement("DELETE FROM sweeps WHERE id <= (SELECT max(id) FROM sweeps) - ?1", &[int(SWEEPS_KEPT)])?;
+        self.batch(vec![insert, prune]).await
     }
 
     pub async fn sweep_record(&self) -> Result<SweepRecord, StoreError> {
-        #[derive(serde::Deserialize)]
+        #[derive(Deserialize)]
         struct Row {
-            scheduled_at: f64,
+            scheduled_at: i64,
+        }
+        let row: Option<Row> =
+            self.first("SELECT scheduled_at FROM sweeps WHERE error IS NULL ORDER BY id DESC LIMIT 1", &[]).await?;
+        Ok(SweepRecord { last_completed: row.map(|r| Timestamp::from_millis(r.scheduled_at)) })
+    }
+
+    // ----- projects and keys -----
+
+    pub async fn create_project(
+        &self,
+        id: &Uuid,
+        name: &str,
+        ping_key_hash: &str,
+        read_write_hash: &str,
+        read_only_hash: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let id = id.to_string();
+        let project = self.statement(
+            "INSERT INTO projects (id, name, ping_key_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
+            &[text(&id), text(name), text(ping_key_hash), time(now)],
+        )?;
+        let keys = self.statement(
+            "INSERT INTO api_keys (key_hash, project_id, read_only, created_at) VALUES (?1, ?2, 0, ?3), (?4, ?2, 1, ?3)",
+            &[text(read_write_hash), text(&id), time(now), text(read_only_hash)],
+        )?;
+        self.batch(vec![project, keys]).await
+    }
+
+    pub async fn list_projects(&self) -> Result<Vec<ProjectRow>, StoreError> {
+        self.all(
+            "SELECT p.id, p.name, p.created_at, (SELECT count(*) FROM checks WHERE project_id = p.id) AS checks \
+             FROM projects p ORDER BY p.created_at",
+            &[],
+        )
+        .await
+    }
+
+    /// The project and access level of an API key, by the key's hash.
+    pub async fn api_key(&self, key_hash: &str) -> Result<Option<(String, bool)>, StoreError> {
+        #[derive(Deserialize)]
+        struct Row {
+            key_hash: String,
+            project_id: String,
+            read_only: i64,
         }
         let row: Option<Row> = self
-            .db
-            .prepare("SELECT scheduled_at FROM sweeps WHERE error IS NULL ORDER BY id DESC LIMIT 1")
-            .first(None)
-            .await
-            .map_err(query_error)?;
-        Ok(SweepRecord { last_completed: row.map(|r| Timestamp::from_millis(r.scheduled_at as i64)) })
+            .first("SELECT key_hash, project_id, read_only FROM api_keys WHERE key_hash = ?1", &[text(key_hash)])
+            .await?;
+        // The indexed lookup found the row; compare again in constant time so
+        // that no key material influences timing beyond the hash prefix.
+        Ok(row
+            .filter(|r| crate::domain::ids::constant_time_eq(r.key_hash.as_bytes(), key_hash.as_bytes()))
+            .map(|r| (r.project_id, r.read_only != 0)))
+    }
+
+    // ----- checks -----
+
+    pub async fn list_checks(&self, project_id: &str) -> Result<Vec<CheckRecord>, StoreError> {
+        let sql = format!("SELECT {CHECK_COLUMNS} FROM checks c WHERE c.project_id = ?1 ORDER BY c.id");
+        into_records(self.all(&sql, &[text(project_id)]).await?)
+    }
+
+    pub async fn check_by_uuid(&self, uuid: &Uuid) -> Result<Option<CheckRecord>, StoreError> {
+        let sql = format!("SELECT {CHECK_COLUMNS} FROM checks c WHERE c.uuid = ?1");
+        let row: Option<CheckRow> = self.first(&sql, &[text(&uuid.to_string())]).await?;
+        row.map(CheckRow::into_record).transpose()
+    }
+
+    pub async fn count_checks(&self, project_id: &str) -> Result<i64, StoreError> {
+        #[derive(Deserialize)]
+        struct Row {
+            n: i64,
+        }
+        let row: Option<Row> =
+            self.first("SELECT count(*) AS n FROM checks WHERE project_id = ?1", &[text(project_id)]).await?;
+        Ok(row.map_or(0, |r| r.n))
+    }
+
+    /// The project's channels as `(id, name)`, for resolving a `channels` field.
+    pub async fn project_channels(&self, project_id: &str) -> Result<Vec<(String, String)>, StoreError> {
+        #[derive(Deserialize)]
+        struct Row {
+            id: String,
+            name: String,
+        }
+        let rows: Vec<Row> =
+            self.all("SELECT id, name FROM channels WHERE project_id = ?1 ORDER BY id", &[text(project_id)]).await?;
+        Ok(rows.into_iter().map(|r| (r.id, r.name)).collect())
+    }
+
+    fn channel_links(&self, uuid: &Uuid, channels: &[String]) -> Result<Vec<D1PreparedStatement>, StoreError> {
+        let uuid = uuid.to_string();
+        channels
+            .iter()
+            .map(|channel| {
+                self.statement(
+                    "INSERT INTO check_channels (check_id, channel_id) SELECT id, ?2 FROM checks WHERE uuid = ?1",
+                    &[text(&uuid), text(channel)],
+                )
+            })
+            .collect()
+    }
+
+    pub async fn insert_check(
+        &self,
+        uuid: &Uuid,
+        project_id: &str,
+        config: &CheckConfig,
+        channels: &[String],
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let columns = CONFIG_COLUMNS.join(", ");
+        let placeholders: Vec<String> = (4..4 + CONFIG_COLUMNS.len()).map(|i| format!("?{i}")).collect();
+        let sql = format!(
+            "INSERT INTO checks (uuid, project_id, created_at, {columns}) VALUES (?1, ?2, ?3, {})",
+            placeholders.join(", ")
+        );
+        let mut args = vec![text(&uuid.to_string()), text(project_id), time(now)];
+        args.extend(config_values(config));
+        let mut statements = vec![self.statement(&sql, &args)?];
+        statements.extend(self.channel_links(uuid, channels)?);
+        self.batch(statements).await
+    }
+
+    /// Stores an edited configuration and the deadline it implies; replaces
+    /// the channel links when `channels` is given.
+    pub async fn update_check(
+        &self,
+        check: &CheckRecord,
+        config: &CheckConfig,
+        alert_after: Option<Timestamp>,
+        channels: Option<&[String]>,
+    ) -> Result<(), StoreError> {
+        let assignments: Vec<String> =
+            CONFIG_COLUMNS.iter().enumerate().map(|(i, column)| format!("{column} = ?{}", i + 3)).collect();
+        let sql = format!("UPDATE checks SET alert_after = ?2, {} WHERE id = ?1", assignments.join(", "));
+        let mut args = vec![int(check.id), opt_time(alert_after)];
+        args.extend(config_values(config));
+        let mut statements = vec![self.statement(&sql, &args)?];
+        if let Some(channels) = channels {
+            statements.push(self.statement("DELETE FROM check_channels WHERE check_id = ?1", &[int(check.id)])?);
+            statements.extend(self.channel_links(&check.uuid, channels)?);
+        }
+        self.batch(statements).await
+    }
+
+    pub async fn delete_check(&self, check: &CheckRecord) -> Result<(), StoreError> {
+        self.batch(vec![self.statement("DELETE FROM checks WHERE id = ?1", &[int(check.id)])?]).await
+    }
+
+    /// A flip to `new_status`, recorded only if the stored status differs at
+    /// the moment the batch runs; `old_status` is read from the row itself.
+    /// `ping_offset` is 1 when the flip is caused by the ping the same batch
+    /// records next, so the flip points at that ping.
+    fn flip_statement(
+        &self,
+        check_id: i64,
+        flip_id: &str,
+        at: Timestamp,
+        new_status: Status,
+        reason: FlipReason,
+        ping_offset: i64,
+    ) -> Result<D1PreparedStatement, StoreError> {
+        self.statement(
+            "INSERT INTO flips (id, check_id, created_at, old_status, new_status, reason, previous_change_at, ping_n) \
+             SELECT ?1, id, ?2, status, ?3, ?4, status_changed_at, n_pings + ?6 FROM checks WHERE id = ?5 AND status != ?3",
+            &[text(flip_id), time(at), text(new_status.as_str()), text(&reason.code()), int(check_id), int(ping_offset)],
+        )
+    }
+
+    /// Pauses a check: a flip (unless already paused) and a cleared deadline.
+    pub async fn pause_check(&self, check: &CheckRecord, flip_id: &str, now: Timestamp) -> Result<(), StoreError> {
+        let flip = self.flip_statement(check.id, flip_id, now, Status::Paused, FlipReason::Paused, 0)?;
+        let update = self.statement(
+            "UPDATE checks SET status_changed_at = CASE WHEN status != 'paused' THEN ?2 ELSE status_changed_at END, \
+             status = 'paused', last_start = NULL, last_start_rid = NULL, alert_after = NULL WHERE id = ?1",
+            &[int(check.id), time(now)],
+        )?;
+        self.batch(vec![flip, update]).await
+    }
+
+    /// Resumes a paused check: it becomes new and waits for its first ping.
+    pub async fn resume_check(&self, check: &CheckRecord, flip_id: &str, now: Timestamp) -> Result<(), StoreError> {
+        let flip = self.statement(
+            "INSERT INTO flips (id, check_id, created_at, old_status, new_status, reason, previous_change_at) \
+             SELECT ?1, id, ?2, status, 'new', ?3, status_changed_at FROM checks WHERE id = ?4 AND status = 'paused'",
+            &[text(flip_id), time(now), text(&FlipReason::Resumed.code()), int(check.id)],
+        )?;
+        let update = self.statement(
+            "UPDATE checks SET status = 'new', status_changed_at = ?2, last_ping = NULL, last_start = NULL, \
+             last_start_rid = NULL, alert_after = NULL WHERE id = ?1 AND status = 'paused'",
+            &[int(check.id), time(now)],
+        )?;
+        self.batch(vec![flip, update]).await
+    }
+
+    // ----- pings -----
+
+    /// The newest `limit` pings of a check, newest first, without bodies.
+    pub async fn list_pings(&self, check_id: i64, limit: i64) -> Result<Vec<PingRecord>, StoreError> {
+        #[derive(Deserialize)]
+        struct Row {
+            n: i64,
+            created_at: i64,
+            kind: String,
+            scheme: String,
+            method: String,
+            ua: String,
+            remote_addr: Option<String>,
+            exit_status: Option<i64>,
+            rid: Option<String>,
+            has_body: i64,
+        }
+        let rows: Vec<Row> = self
+            .all(
+                "SELECT n, created_at, kind, scheme, method, ua, remote_addr, exit_status, rid, \
+                 body IS NOT NULL AS has_body FROM pings WHERE check_id = ?1 ORDER BY n DESC LIMIT ?2",
+                &[int(check_id), int(limit)],
+            )
+            .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(PingRecord {
+                    n: r.n,
+                    created_at: Timestamp::from_millis(r.created_at),
+                    kind: PingKind::parse(&r.kind)
+                        .ok_or_else(|| StoreError::Corrupt(format!("ping kind {:?}", r.kind)))?,
+                    scheme: r.scheme,
+                    method: r.method,
+                    ua: r.ua,
+                    remote_addr: r.remote_addr,
+                    exit_status: r.exit_status,
+                    rid: r.rid,
+                    has_body: r.has_body != 0,
+                })
+            })
+            .collect()
+    }
+
+    /// The stored body of ping `n`, if that ping is still kept and had one.
+    pub async fn ping_body(&self, check_id: i64, n: i64) -> Result<Option<Vec<u8>>, StoreError> {
+        #[derive(Deserialize)]
+        struct Row {
+            body: Option<Vec<u8>>,
+        }
+        let row: Option<Row> =
+            self.first("SELECT body FROM pings WHERE check_id = ?1 AND n = ?2", &[int(check_id), int(n)]).await?;
+        Ok(row.and_then(|r| r.body))
+    }
+
+    /// Finds a check by ping key and slug (at most two rows, to see ambiguity).
+    pub async fn check_by_slug(&self, ping_key_hash: &str, slug: &str) -> Result<SlugLookup, StoreError> {
+        let sql = format!(
+            "SELECT {CHECK_COLUMNS} FROM checks c JOIN projects p ON p.id = c.project_id \
+             WHERE p.ping_key_hash = ?1 AND c.slug = ?2 ORDER BY c.id LIMIT 2"
+        );
+        let mut rows = into_records(self.all(&sql, &[text(ping_key_hash), text(slug)]).await?)?;
+        Ok(match rows.len() {
+            0 => SlugLookup::Missing,
+            1 => SlugLookup::Found(Box::new(rows.remove(0))),
+            _ => SlugLookup::Ambiguous,
+        })
+    }
+
+    /// Creates a check for `?create=1`, named after its slug and notifying all
+    /// of the project's channels. One statement decides, so two concurrent
+    /// creations of the same slug make one check. Returns whether it created.
+    pub async fn create_slug_check(
+        &self,
+        uuid: &Uuid,
+        ping_key_hash: &str,
+        slug: &str,
+        max_checks: i64,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let uuid_text = uuid.to_string();
+        let insert = self.statement(
+            "INSERT INTO checks (uuid, project_id, name, slug, created_at) \
+             SELECT ?1, p.id, ?2, ?2, ?3 FROM projects p WHERE p.ping_key_hash = ?4 \
+             AND NOT EXISTS (SELECT 1 FROM checks WHERE project_id = p.id AND slug = ?2) \
+             AND (SELECT count(*) FROM checks WHERE project_id = p.id) < ?5",
+            &[text(&uuid_text), text(slug), time(now), text(ping_key_hash), int(max_checks)],
+        )?;
+        let channels = self.statement(
+            "INSERT INTO check_channels (check_id, channel_id) \
+             SELECT c.id, ch.id FROM checks c JOIN channels ch ON ch.project_id = c.project_id WHERE c.uuid = ?1",
+            &[text(&uuid_text)],
+        )?;
+        let results = self.db.batch(vec![insert, channels]).await.map_err(query_error)?;
+        let created = results.first().and_then(|r| r.meta().ok().flatten()).and_then(|meta| meta.changes).unwrap_or(0);
+        Ok(created > 0)
+    }
+
+    /// Records a ping and its effect in one batch (one D1 round trip):
+    /// the flip (if the status really changes), the check's new state with
+    /// `n_pings` incremented in SQL (so concurrent pings never lose a count),
+    /// the ping row numbered from that count, and pruning of the oldest ping.
+    pub async fn record_ping(
+        &self,
+        check: &CheckRecord,
+        effect: &PingEffect,
+        flip_id: &str,
+        ping: &PingRow<'_>,
+        history: i64,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut statements = Vec::with_capacity(4);
+        let state = &effect.state;
+        match (effect.kind, effect.sets_status) {
+            (PingKind::Success | PingKind::Fail, Some((status, reason))) => {
+                statements.push(self.flip_statement(check.id, flip_id, now, status, reason, 1)?);
+                statements.push(self.statement(
+                    "UPDATE checks SET n_pings = n_pings + 1, last_ping = ?2, last_start = ?3, last_start_rid = ?4, \
+                     last_duration = ?5, status_changed_at = CASE WHEN status != ?6 THEN ?2 ELSE status_changed_at END, \
+                     status = ?6, alert_after = ?7 WHERE id = ?1",
+                    &[
+                        int(check.id),
+                        time(now),
+                        opt_time(state.last_start),
+                        opt_text(state.last_start_rid.map(|r| r.to_string()).as_deref()),
+                        state.last_duration.map_or(JsValue::NULL, int),
+                        text(status.as_str()),
+                        opt_time(effect.alert_after),
+                    ],
+                )?);
+            }
+            (PingKind::Start, _) => {
+                statements.push(self.statement(
+                    "UPDATE checks SET n_pings = n_pings + 1, last_start = ?2, last_start_rid = ?3, alert_after = ?4 \
+                     WHERE id = ?1",
+                    &[
+                        int(check.id),
+                        opt_time(state.last_start),
+                        opt_text(state.last_start_rid.map(|r| r.to_string()).as_deref()),
+                        opt_time(effect.alert_after),
+                    ],
+                )?);
+            }
+            _ => {
+                statements
+                    .push(self.statement("UPDATE checks SET n_pings = n_pings + 1 WHERE id = ?1", &[int(check.id)])?);
+            }
+        }
+        statements.push(self.statement(
+            "INSERT INTO pings (check_id, n, created_at, kind, scheme, method, ua, remote_addr, exit_status, rid, body) \
+             SELECT id, n_pings, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10 FROM checks WHERE id = ?1",
+            &[
+                int(check.id),
+                time(now),
+                text(effect.kind.as_str()),
+                text(ping.scheme),
+                text(ping.method),
+                text(ping.ua),
+                opt_text(ping.remote_addr),
+                ping.exit_status.map_or(JsValue::NULL, |c| int(i64::from(c))),
+                opt_text(ping.rid.map(|r| r.to_string()).as_deref()),
+                if ping.body.is_empty() { JsValue::NULL } else { blob(ping.body) },
+            ],
+        )?);
+        statements.push(self.statement(
+            "DELETE FROM pings WHERE check_id = ?1 AND n <= (SELECT n_pings FROM checks WHERE id = ?1) - ?2",
+            &[int(check.id), int(history)],
+        )?);
+        self.batch(statements).await
     }
 }

@@ -2,7 +2,7 @@
 //! tests control every byte they send (any method, raw bodies, odd headers)
 //! and the local receiver can reuse the same parser.
 
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{self, BufRead, BufReader, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
@@ -34,13 +34,7 @@ pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str
 }
 
 /// One request on a fresh connection (`Connection: close`).
-pub fn request(
-    port: u16,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> io::Result<HttpResponse> {
+pub fn request(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> io::Result<HttpResponse> {
     let mut stream = TcpStream::connect(("127.0.0.1", port))?;
     stream.set_read_timeout(Some(Duration::from_secs(60)))?;
     let mut head = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n");
@@ -117,9 +111,8 @@ pub fn read_body(reader: &mut impl BufRead, headers: &[(String, String)], is_res
         }
     }
     if let Some(length) = header(headers, "content-length") {
-        let length: usize = length
-            .parse()
-            .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "bad content-length"))?;
+        let length: usize =
+            length.parse().map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "bad content-length"))?;
         let mut body = vec![0; length];
         reader.read_exact(&mut body)?;
         return Ok(body);

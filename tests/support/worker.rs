@@ -114,11 +114,7 @@ impl Worker {
             dir.join("test.env").display()
         );
         let mut command = project_command(&script);
-        command
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("clone the log"))
-            .stderr(log)
-            .process_group(0);
+        command.stdin(Stdio::null()).stdout(log.try_clone().expect("clone the log")).stderr(log).process_group(0);
         // If this test process dies, take wrangler down with it.
         unsafe {
             command.pre_exec(|| {
@@ -204,8 +200,5 @@ impl Drop for Worker {
 
 /// The current wall-clock time in Unix milliseconds.
 pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or_default()
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or_default()
 }

@@ -1,0 +1,338 @@
+//! The management API (healthchecks.io API v1-v3 shapes) and the admin API.
+
+use super::http::{now, read_body, settings, Incoming};
+use super::store::{Store, StoreError};
+use crate::domain::api::spec::{parse_spec, CheckConfig, CheckSpec, SpecError};
+use crate::domain::api::view::{check_json, CheckRecord, Urls};
+use crate::domain::api::{list_filter, parse_project_name, presented_key, Access, AuthError};
+use crate::domain::history::pings_json;
+use crate::domain::ids::{key_hash, random_token, secret_matches, unique_key, KeyKind, Uuid};
+use crate::domain::reply::Reply;
+use crate::domain::route::{CheckAction, CheckRef, Method, Route};
+use crate::domain::settings::Settings;
+use crate::domain::time::Timestamp;
+use serde_json::{json, Value};
+use worker::{console_error, Env, Request};
+
+/// API request bodies are small JSON documents.
+const API_BODY_LIMIT: usize = 64 * 1024;
+
+/// Every failure of an API request, and the answer it gets.
+#[derive(Debug, thiserror::Error)]
+enum ApiError {
+    #[error(transparent)]
+    Spec(#[from] SpecError),
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    #[error("{0}")]
+    Admin(&'static str),
+    #[error("not found")]
+    NotFound,
+    #[error("request body too large (limit {API_BODY_LIMIT} bytes)")]
+    TooLarge,
+    #[error("check limit reached ({0} checks per project)")]
+    CheckLimit(i64),
+    #[error("check is not paused")]
+    NotPaused,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    fn reply(&self) -> Reply {
+        let status = match self {
+            ApiError::Spec(_) => 400,
+            ApiError::Auth(_) | ApiError::Admin(_) => 401,
+            ApiError::CheckLimit(_) => 403,
+            ApiError::NotFound => 404,
+            ApiError::NotPaused => 409,
+            ApiError::TooLarge => 413,
+            ApiError::Store(_) | ApiError::Internal(_) => {
+                console_error!("api: {self}");
+                return Reply::error(503, "storage unavailable, try again");
+            }
+        };
+        Reply::error(status, self.to_string())
+    }
+}
+
+/// CORS as healthchecks: any origin may call the API with a key.
+fn with_cors(reply: Reply, route: &Route) -> Reply {
+    let mut methods: Vec<&str> = route.methods().iter().map(|m| m.as_str()).collect();
+    methods.push("OPTIONS");
+    reply
+        .with_header("Access-Control-Allow-Origin", "*")
+        .with_header("Access-Control-Allow-Headers", "X-Api-Key, Authorization, Content-Type")
+        .with_header("Access-Control-Allow-Methods", methods.join(", "))
+        .with_header("Access-Control-Max-Age", "600")
+}
+
+pub async fn handle(route: &Route, incoming: &Incoming, req: &mut Request, env: &Env) -> Reply {
+    let reply = if incoming.method == Method::Options {
+        Reply::empty(204)
+    } else if !route.methods().contains(&incoming.method) {
+        Reply::error(405, "method not allowed")
+    } else {
+        match dispatch(route, incoming, req, env).await {
+            Ok(reply) => reply,
+            Err(err) => err.reply(),
+        }
+    };
+    with_cors(reply, route)
+}
+
+struct Api<'a> {
+    store: Store,
+    settings: Settings,
+    incoming: &'a Incoming,
+}
+
+async fn dispatch(route: &Route, incoming: &Incoming, req: &mut Request, env: &Env) -> Result<Reply, ApiError> {
+    let (body, cut) = read_body(req, API_BODY_LIMIT).await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    if cut {
+        return Err(ApiError::TooLarge);
+    }
+    let api = Api { store: Store::from_env(env)?, settings: settings(env), incoming };
+    if let Route::Projects = route {
+        return api.projects(&body).await;
+    }
+    // As healthchecks does, a POST body is validated before the key is checked.
+    let spec = if incoming.method == Method::Post { parse_spec(&body)? } else { CheckSpec::default() };
+    let (project, access) = api.authenticate(spec.api_key.as_deref()).await?;
+    // Writes, and ping history (bodies can hold secrets), need a read-write key.
+    let needs_write = matches!(incoming.method, Method::Post | Method::Delete)
+        || matches!(route, Route::CheckPings { .. } | Route::PingBody { .. });
+    if needs_write && access == Access::ReadOnly {
+        return Err(AuthError::WrongKey.into());
+    }
+    let version = match route {
+        Route::Checks { version }
+        | Route::Check { version, .. }
+        | Route::CheckAction { version, .. }
+        | Route::CheckPings { version, .. }
+        | Route::PingBody { version, .. } => *version,
+        _ => 3,
+    };
+    let urls =
+        Urls { base: api.settings.public_url.clone().unwrap_or_else(|| incoming.origin.clone()), api_version: version };
+    let view = View { urls, read_only: access == Access::ReadOnly, now: now() };
+    match (route, incoming.method) {
+        (Route::Checks { .. }, Method::Get) => api.list_checks(&project, &view).await,
+        (Route::Checks { .. }, _) => api.create_check(&project, &spec, &view).await,
+        (Route::Check { check, .. }, Method::Get) => {
+            let check = api.find_check(&project, check).await?;
+            Ok(Reply::json(200, &view.check(&check)?))
+        }
+        (Route::Check { check, .. }, Method::Post) => {
+            let check = api.find_check(&project, check).await?;
+            api.update_check(&project, check, &spec, &view).await
+        }
+        (Route::Check { check, .. }, _) => {
+            let check = api.find_check(&project, check).await?;
+            api.store.delete_check(&check).await?;
+            let mut shown = check;
+            shown.channels.clear();
+            Ok(Reply::json(200, &view.check(&shown)?))
+        }
+        (Route::CheckAction { check, action, .. }, _) => {
+            let check = api.find_check(&project, &CheckRef::Uuid(*check)).await?;
+            api.check_action(check, *action, &view).await
+        }
+        (Route::CheckPings { check, .. }, _) => {
+            let check = api.find_check(&project, &CheckRef::Uuid(*check)).await?;
+            let pings = api.store.list_pings(check.id, api.settings.ping_history).await?;
+            let base = view.urls.check_url(&check.uuid);
+            Ok(Reply::json(200, &pings_json(&pings, |n| format!("{base}/pings/{n}/body"))))
+        }
+        (Route::PingBody { check, n, .. }, _) => {
+            let check = api.find_check(&project, &CheckRef::Uuid(*check)).await?;
+            // A ping older than the kept history is gone, even if not yet pruned.
+            if *n <= check.n_pings - api.settings.ping_history {
+                return Err(ApiError::NotFound);
+            }
+            let body = api.store.ping_body(check.id, *n).await?.ok_or(ApiError::NotFound)?;
+            Ok(Reply { status: 200, headers: vec![("Content-Type", "text/plain".to_owned())], body })
+        }
+        _ => Err(ApiError::NotFound),
+    }
+}
+
+/// How checks are shown to this request.
+struct View {
+    urls: Urls,
+    read_only: bool,
+    now: Timestamp,
+}
+
+impl View {
+    fn check(&self, check: &CheckRecord) -> Result<Value, ApiError> {
+        let monitoring = check.config.monitoring().map_err(|e| ApiError::Internal(e.to_string()))?;
+        Ok(check_json(check, &monitoring, &self.urls, self.read_only, self.now))
+    }
+}
+
+impl Api<'_> {
+    async fn authenticate(&self, body_key: Option<&str>) -> Result<(String, Access), ApiError> {
+        let x_api_key = self.incoming.header("X-Api-Key");
+        let authorization = self.incoming.header("Authorization");
+        let key = presented_key(x_api_key.as_deref(), authorization.as_deref(), body_key)?;
+        match self.store.api_key(&key_hash(key)).await? {
+            Some((project, true)) => Ok((project, Access::ReadOnly)),
+            Some((project, false)) => Ok((project, Access::ReadWrite)),
+            None => Err(AuthError::WrongKey.into()),
+        }
+    }
+
+    /// A check of this project; another project's check is "not found", so
+    /// nobody learns that it exists.
+    async fn find_check(&self, project: &str, check: &CheckRef) -> Result<CheckRecord, ApiError> {
+        let found = match check {
+            CheckRef::Uuid(uuid) => self.store.check_by_uuid(uuid).await?,
+            CheckRef::UniqueKey(key) => {
+                self.store.list_checks(project).await?.into_iter().find(|c| &unique_key(&c.uuid) == key)
+            }
+        };
+        found.filter(|c| c.project_id == project).ok_or(ApiError::NotFound)
+    }
+
+    async fn list_checks(&self, project: &str, view: &View) -> Result<Reply, ApiError> {
+        let matches = list_filter(&self.incoming.query);
+        let checks: Result<Vec<Value>, ApiError> = self
+            .store
+            .list_checks(project)
+            .await?
+            .iter()
+            .filter(|c| matches(&c.config))
+            .map(|c| view.check(c))
+            .collect();
+        Ok(Reply::json(200, &json!({ "checks": checks? })))
+    }
+
+    async fn resolve_channels(&self, project: &str, spec: &CheckSpec) -> Result<Option<Vec<String>>, ApiError> {
+        match &spec.channels {
+            None => Ok(None),
+            Some(selector) => Ok(Some(selector.resolve(&self.store.project_channels(project).await?)?)),
+        }
+    }
+
+    async fn create_check(&self, project: &str, spec: &CheckSpec, view: &View) -> Result<Reply, ApiError> {
+        let channels = self.resolve_channels(project, spec).await?;
+        if !spec.unique.is_empty() {
+            let existing = self.store.list_checks(project).await?.into_iter().find(|c| c.config.matches_unique(spec));
+            if let Some(existing) = existing {
+                return self.save_check(existing, spec, channels, view, 200).await;
+            }
+        }
+        if self.store.count_checks(project).await? >= self.settings.max_checks_per_project {
+            return Err(ApiError::CheckLimit(self.settings.max_checks_per_project));
+        }
+        let mut config = CheckConfig::default();
+        config.apply(spec);
+        let uuid = Uuid::random().map_err(|e| ApiError::Internal(e.to_string()))?;
+        self.store.insert_check(&uuid, project, &config, channels.as_deref().unwrap_or_default(), view.now).await?;
+        let check = self.store.check_by_uuid(&uuid).await?.ok_or(ApiError::NotFound)?;
+        Ok(Reply::json(201, &view.check(&check)?))
+    }
+
+    async fn update_check(
+        &self,
+        project: &str,
+        check: CheckRecord,
+        spec: &CheckSpec,
+        view: &View,
+    ) -> Result<Reply, ApiError> {
+        let channels = self.resolve_channels(project, spec).await?;
+        self.save_check(check, spec, channels, view, 200).await
+    }
+
+    /// Applies a spec to a stored check and recomputes its deadline.
+    async fn save_check(
+        &self,
+        check: CheckRecord,
+        spec: &CheckSpec,
+        channels: Option<Vec<String>>,
+        view: &View,
+        status: u16,
+    ) -> Result<Reply, ApiError> {
+        let mut config = check.config.clone();
+        config.apply(spec);
+        let monitoring = config.monitoring().map_err(|e| ApiError::Internal(e.to_string()))?;
+        let alert_after = monitoring.going_down_after(&check.state);
+        self.store.update_check(&check, &config, alert_after, channels.as_deref()).await?;
+        let saved = self.store.check_by_uuid(&check.uuid).await?.ok_or(ApiError::NotFound)?;
+        Ok(Reply::json(status, &view.check(&saved)?))
+    }
+
+    async fn check_action(&self, check: CheckRecord, action: CheckAction, view: &View) -> Result<Reply, ApiError> {
+        let flip_id = random_token(24).map_err(|e| ApiError::Internal(e.to_string()))?;
+        match action {
+            CheckAction::Pause => self.store.pause_check(&check, &flip_id, view.now).await?,
+            CheckAction::Resume => {
+                if check.state.status != crate::domain::check::Status::Paused {
+                    return Err(ApiError::NotPaused);
+                }
+                self.store.resume_check(&check, &flip_id, view.now).await?
+            }
+        }
+        let saved = self.store.check_by_uuid(&check.uuid).await?.ok_or(ApiError::NotFound)?;
+        Ok(Reply::json(200, &view.check(&saved)?))
+    }
+
+    /// The admin API: only the holder of `ADMIN_TOKEN` creates and lists projects.
+    async fn projects(&self, body: &[u8]) -> Result<Reply, ApiError> {
+        let Some(expected) = &self.settings.admin_token else {
+            return Err(ApiError::Admin("the admin API is disabled: set the ADMIN_TOKEN secret"));
+        };
+        let authorization = self.incoming.header("Authorization");
+        let Some(token) = authorization.as_deref().and_then(|h| h.strip_prefix("Bearer ")) else {
+            return Err(ApiError::Admin("missing admin token (Authorization: Bearer <ADMIN_TOKEN>)"));
+        };
+        if !secret_matches(token.trim(), expected) {
+            return Err(ApiError::Admin("wrong admin token"));
+        }
+        if self.incoming.method == Method::Get {
+            let projects: Vec<Value> = self
+                .store
+                .list_projects()
+                .await?
+                .into_iter()
+                .map(|p| {
+                    json!({"id": p.id, "name": p.name, "checks": p.checks,
+                                "created": Timestamp::from_millis(p.created_at).iso8601()})
+                })
+                .collect();
+            return Ok(Reply::json(200, &json!({ "projects": projects })));
+        }
+        let name = parse_project_name(body)?;
+        let generate = |kind: KeyKind| kind.generate().map_err(|e| ApiError::Internal(e.to_string()));
+        let (api_key, api_key_readonly, ping_key) =
+            (generate(KeyKind::ReadWrite)?, generate(KeyKind::ReadOnly)?, generate(KeyKind::Ping)?);
+        let id = Uuid::random().map_err(|e| ApiError::Internal(e.to_string()))?;
+        let created = now();
+        self.store
+            .create_project(
+                &id,
+                &name,
+                &key_hash(&ping_key),
+                &key_hash(&api_key),
+                &key_hash(&api_key_readonly),
+                created,
+            )
+            .await?;
+        let base = self.settings.public_url.clone().unwrap_or_else(|| self.incoming.origin.clone());
+        Ok(Reply::json(
+            201,
+            &json!({
+                "id": id.to_string(),
+                "name": name,
+                "api_key": api_key,
+                "api_key_readonly": api_key_readonly,
+                "ping_key": ping_key,
+                "slug_ping_url": format!("{base}/ping/{ping_key}/<slug>"),
+                "created": created.iso8601(),
+            }),
+        ))
+    }
+}

@@ -1,0 +1,258 @@
+//! The management and admin APIs end to end: auth matrix, check CRUD in
+//! healthchecks' shapes, validation errors, upserts and filters.
+
+mod support;
+
+use serde_json::{json, Value};
+use support::{path_of, Worker, ADMIN_TOKEN};
+
+#[test]
+fn the_admin_api_needs_the_admin_token() {
+    let worker = Worker::start();
+    let body = br#"{"name": "x"}"#;
+    for headers in [vec![], vec![("Authorization", "Bearer wrong")], vec![("X-Api-Key", ADMIN_TOKEN)]] {
+        for method in ["POST", "GET"] {
+            let response = worker.request(method, "/api/v3/projects/", &headers, body);
+            assert_eq!(response.status, 401, "{method} {headers:?}");
+            assert!(response.json()["error"].is_string());
+        }
+    }
+    let project = worker.create_project("ops");
+    assert!(project.api_key.starts_with("hcw_") && project.api_key.len() == 32);
+    assert!(project.api_key_readonly.starts_with("hcr_") && project.api_key_readonly.len() == 32);
+    assert_eq!(project.ping_key.len(), 22);
+
+    let auth = format!("Bearer {ADMIN_TOKEN}");
+    let list = worker.request("GET", "/api/v3/projects/", &[("Authorization", &auth)], b"");
+    assert_eq!(list.status, 200);
+    let projects = list.json()["projects"].clone();
+    assert_eq!(projects[0]["id"], project.id.as_str());
+    assert!(!list.text().contains(&project.api_key), "keys are shown only once");
+
+    let bad = worker.request("POST", "/api/v3/projects/", &[("Authorization", &auth)], br#"{"name": 7}"#);
+    assert_eq!(bad.status, 400);
+    // A project's API key is not an admin token.
+    let key_auth = format!("Bearer {}", project.api_key);
+    assert_eq!(worker.request("GET", "/api/v3/projects/", &[("Authorization", &key_auth)], b"").status, 401);
+}
+
+#[test]
+fn the_auth_matrix() {
+    let worker = Worker::start();
+    let mine = worker.create_project("mine");
+    let theirs = worker.create_project("theirs");
+    let check = worker.create_check(&mine, json!({"name": "secret job"}));
+    let uuid = check["uuid"].as_str().unwrap();
+    let check_path = format!("/api/v3/checks/{uuid}");
+
+    // No key, an empty key, a wrong key.
+    for headers in [vec![], vec![("X-Api-Key", "")], vec![("X-Api-Key", "hcw_wrongwrongwrongwrongwrongwron")]] {
+        let response = worker.request("GET", "/api/v3/checks/", &headers, b"");
+        assert_eq!(response.status, 401, "{headers:?}");
+        let expected =
+            if headers.first().is_some_and(|(_, v)| !v.is_empty()) { "wrong api key" } else { "missing api key" };
+        assert_eq!(response.json()["error"], expected);
+    }
+    // The key also works as a bearer token, and in a POST body.
+    let bearer = format!("Bearer {}", mine.api_key);
+    assert_eq!(worker.request("GET", "/api/v3/checks/", &[("Authorization", &bearer)], b"").status, 200);
+    let in_body = json!({"api_key": mine.api_key, "desc": "set with the key in the body"}).to_string();
+    assert_eq!(worker.request("POST", &check_path, &[], in_body.as_bytes()).status, 200);
+
+    // A read-only key reads, in the read-only shape, and cannot write.
+    let ro = &mine.api_key_readonly;
+    let listed = worker.api(ro, "GET", "/api/v3/checks/", None);
+    assert_eq!(listed.status, 200);
+    let shown = &listed.json()["checks"][0];
+    assert!(shown.get("uuid").is_none() && shown.get("ping_url").is_none() && shown.get("update_url").is_none());
+    let unique_key = shown["unique_key"].as_str().unwrap().to_owned();
+    assert_eq!(unique_key.len(), 40);
+    assert!(!listed.text().contains(uuid), "a read-only key never learns the uuid");
+    let by_key = worker.api(ro, "GET", &format!("/api/v3/checks/{unique_key}"), None);
+    assert_eq!((by_key.status, by_key.json()["name"].as_str()), (200, Some("secret job")));
+    for (method, path) in [
+        ("POST", "/api/v3/checks/".to_owned()),
+        ("POST", check_path.clone()),
+        ("DELETE", check_path.clone()),
+        ("POST", format!("{check_path}/pause")),
+        ("GET", format!("{check_path}/pings/")),
+    ] {
+        let response = worker.api(ro, method, &path, Some(&json!({"name": "hijack"})));
+        assert_eq!(
+            (response.status, response.json()["error"].as_str()),
+            (401, Some("wrong api key")),
+            "{method} {path}"
+        );
+    }
+
+    // Another project's key sees nothing of this check, not even that it exists.
+    for (method, path) in [
+        ("GET", check_path.clone()),
+        ("POST", check_path.clone()),
+        ("DELETE", check_path.clone()),
+        ("POST", format!("{check_path}/pause")),
+        ("POST", format!("{check_path}/resume")),
+        ("GET", format!("{check_path}/pings/")),
+        ("GET", format!("/api/v3/checks/{unique_key}")),
+    ] {
+        let response = worker.api(&theirs.api_key, method, &path, Some(&json!({})));
+        assert_eq!(response.status, 404, "{method} {path}: {}", response.text());
+        assert_eq!(response.json()["error"], "not found");
+    }
+    assert_eq!(worker.api(&theirs.api_key, "GET", "/api/v3/checks/", None).json()["checks"], json!([]));
+    assert_eq!(worker.check(&mine, uuid)["name"], "secret job", "nothing was changed");
+}
+
+#[test]
+fn checks_have_healthchecks_shapes_through_their_life() {
+    let worker = Worker::start();
+    let project = worker.create_project("crud");
+    let created = worker.create_check(
+        &project,
+        json!({"name": "Backups", "tags": "prod db", "desc": "nightly", "timeout": 3600, "grace": 120,
+               "manual_resume": false, "methods": "", "channels": ""}),
+    );
+    let uuid = created["uuid"].as_str().unwrap().to_owned();
+    for (key, value) in [
+        ("name", json!("Backups")),
+        ("slug", json!("")),
+        ("tags", json!("prod db")),
+        ("desc", json!("nightly")),
+        ("grace", json!(120)),
+        ("timeout", json!(3600)),
+        ("n_pings", json!(0)),
+        ("status", json!("new")),
+        ("started", json!(false)),
+        ("last_ping", Value::Null),
+        ("next_ping", Value::Null),
+        ("manual_resume", json!(false)),
+        ("methods", json!("")),
+        ("channels", json!("")),
+        ("filter_http_body", json!(false)),
+        ("success_kw", json!("")),
+    ] {
+        assert_eq!(created[key], value, "{key} in {created}");
+    }
+    assert!(created["ping_url"].as_str().unwrap().ends_with(&format!("/ping/{uuid}")));
+    assert_eq!(path_of(&created["update_url"]), format!("/api/v3/checks/{uuid}"));
+    assert_eq!(path_of(&created["pause_url"]), format!("/api/v3/checks/{uuid}/pause"));
+    assert_eq!(path_of(&created["resume_url"]), format!("/api/v3/checks/{uuid}/resume"));
+
+    // A ping makes it up, with next_ping one timeout later.
+    assert_eq!(worker.get(&path_of(&created["ping_url"])).status, 200);
+    let up = worker.check(&project, &uuid);
+    assert_eq!(up["status"], "up");
+    assert!(up["last_ping"].is_string() && up["next_ping"].is_string());
+
+    // Switching to a cron schedule replaces timeout with schedule and tz.
+    let update = json!({"schedule": "30 2 * * 1-5", "tz": "Europe/Riga", "grace": 600});
+    let updated = worker.api(&project.api_key, "POST", &format!("/api/v3/checks/{uuid}"), Some(&update));
+    assert_eq!(updated.status, 200);
+    let updated = updated.json();
+    assert_eq!((updated["schedule"].as_str(), updated["tz"].as_str()), (Some("30 2 * * 1-5"), Some("Europe/Riga")));
+    assert!(updated.get("timeout").is_none());
+    assert_eq!(updated["name"], "Backups", "fields not sent are kept");
+    assert_eq!(updated["status"], "up");
+
+    // API versions 1 and 2 answer with their own URLs.
+    let v1 = worker.api(&project.api_key, "GET", &format!("/api/v1/checks/{uuid}"), None).json();
+    assert_eq!(path_of(&v1["update_url"]), format!("/api/v1/checks/{uuid}"));
+    assert_eq!(worker.api(&project.api_key, "GET", "/api/v2/checks", None).status, 200);
+
+    let deleted = worker.api(&project.api_key, "DELETE", &format!("/api/v3/checks/{uuid}"), None);
+    assert_eq!((deleted.status, deleted.json()["name"].as_str()), (200, Some("Backups")));
+    assert_eq!(worker.api(&project.api_key, "GET", &format!("/api/v3/checks/{uuid}"), None).status, 404);
+    assert_eq!(worker.get(&path_of(&created["ping_url"])).status, 404, "a deleted check takes no pings");
+}
+
+#[test]
+fn listing_filters_by_tags_and_slug_and_upserts_by_unique_fields() {
+    let worker = Worker::start();
+    let project = worker.create_project("list");
+    worker.create_check(&project, json!({"name": "a", "tags": "prod db", "slug": "a"}));
+    worker.create_check(&project, json!({"name": "b", "tags": "prod web", "slug": "b"}));
+    worker.create_check(&project, json!({"name": "c", "tags": "staging db"}));
+    let names = |query: &str| -> Vec<String> {
+        let body = worker.api(&project.api_key, "GET", &format!("/api/v3/checks/{query}"), None).json();
+        body["checks"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(names(""), ["a", "b", "c"]);
+    assert_eq!(names("?tag=prod"), ["a", "b"]);
+    assert_eq!(names("?tag=prod&tag=db"), ["a"]);
+    assert_eq!(names("?tag=pro"), Vec::<String>::new());
+    assert_eq!(names("?slug=b"), ["b"]);
+
+    let spec = json!({"name": "a", "tags": "prod db", "timeout": 600, "unique": ["name"]});
+    let upsert = worker.api(&project.api_key, "POST", "/api/v3/checks/", Some(&spec));
+    assert_eq!(upsert.status, 200, "an existing match is updated, not duplicated");
+    assert_eq!(upsert.json()["timeout"], 600);
+    assert_eq!(names("").len(), 3);
+    let spec = json!({"name": "d", "unique": ["name"]});
+    assert_eq!(worker.api(&project.api_key, "POST", "/api/v3/checks/", Some(&spec)).status, 201);
+    assert_eq!(names("").len(), 4);
+}
+
+#[test]
+fn invalid_input_gets_clear_json_errors_and_changes_nothing() {
+    let worker = Worker::start();
+    let project = worker.create_project("validation");
+    let check = worker.create_check(&project, json!({"name": "keep me", "timeout": 3600}));
+    let uuid = check["uuid"].as_str().unwrap();
+    let cases: &[(&[u8], &str)] = &[
+        (b"{not json", "could not parse request body"),
+        (b"[1, 2, 3]", "json validation error: value is not an object"),
+        (b"\"text\"", "json validation error: value is not an object"),
+        (br#"{"timeout": 59}"#, "json validation error: timeout is too small"),
+        (br#"{"timeout": 31536001}"#, "json validation error: timeout is too large"),
+        (br#"{"grace": "1h"}"#, "json validation error: grace is not a number"),
+        (br#"{"schedule": "61 * * * *"}"#, "json validation error: schedule is not a valid cron expression"),
+        (br#"{"schedule": "* * * * * *"}"#, "json validation error: schedule is not a valid cron expression"),
+        (br#"{"tz": "Mars/Base"}"#, "json validation error: tz is not a valid timezone"),
+        (br#"{"slug": "Not A Slug"}"#, "json validation error: slug does not match pattern"),
+        (br#"{"methods": "PUT"}"#, "json validation error: methods has unexpected value"),
+        (br#"{"manual_resume": 1}"#, "json validation error: manual_resume is not a boolean"),
+        (br#"{"tags": ["a"]}"#, "json validation error: tags is not a string"),
+        (br#"{"colour": "red"}"#, "json validation error: unknown field \"colour\""),
+        (br#"{"channels": "no-such-channel"}"#, "invalid channel identifier: no-such-channel"),
+    ];
+    let long_name = json!({ "name": "x".repeat(101) }).to_string();
+    let mut all: Vec<(&[u8], &str)> = cases.to_vec();
+    all.push((long_name.as_bytes(), "json validation error: name is too long"));
+    for path in ["/api/v3/checks/".to_owned(), format!("/api/v3/checks/{uuid}")] {
+        for (body, message) in &all {
+            let response = worker.request("POST", &path, &[("X-Api-Key", &project.api_key)], body);
+            assert_eq!(response.status, 400, "{path} {}", String::from_utf8_lossy(body));
+            let error = response.json()["error"].as_str().unwrap().to_owned();
+            assert!(error.starts_with(message), "{path} {}: {error}", String::from_utf8_lossy(body));
+        }
+    }
+    let after = worker.check(&project, uuid);
+    assert_eq!((after["name"].as_str(), after["timeout"].as_i64()), (Some("keep me"), Some(3600)));
+    assert_eq!(
+        worker.api(&project.api_key, "GET", "/api/v3/checks/", None).json()["checks"].as_array().map(Vec::len),
+        Some(1)
+    );
+
+    // Unknown routes, wrong methods and oversized bodies are JSON errors too.
+    let not_found = worker.api(&project.api_key, "GET", "/api/v3/nothing", None);
+    assert_eq!(not_found.status, 404);
+    let wrong_method = worker.api(&project.api_key, "PUT", "/api/v3/checks/", None);
+    assert_eq!(wrong_method.status, 405);
+    assert!(wrong_method.json()["error"].is_string());
+    let huge = vec![b' '; 100_000];
+    let too_large = worker.request("POST", "/api/v3/checks/", &[("X-Api-Key", &project.api_key)], &huge);
+    assert_eq!(too_large.status, 413);
+    assert!(too_large.json()["error"].is_string());
+}
+
+#[test]
+fn the_api_answers_cors_preflights() {
+    let worker = Worker::start();
+    let response = worker.request("OPTIONS", "/api/v3/checks/", &[("Origin", "https://dash.example")], b"");
+    assert_eq!(response.status, 204);
+    assert_eq!(response.header("Access-Control-Allow-Origin"), Some("*"));
+    assert!(response.header("Access-Control-Allow-Headers").is_some_and(|h| h.contains("X-Api-Key")));
+    assert!(response.header("Access-Control-Allow-Methods").is_some_and(|h| h.contains("POST")));
+    let unauthorized = worker.get("/api/v3/checks/");
+    assert_eq!(unauthorized.header("Access-Control-Allow-Origin"), Some("*"), "errors carry CORS headers too");
+}
