@@ -1,12 +1,16 @@
 //! The pure domain core. Nothing in here imports the Workers runtime; every
 //! function that depends on "now" takes it as an argument.
 
+pub mod alert;
 pub mod api;
+pub mod channel;
 pub mod check;
 pub mod cron;
 pub mod health;
 pub mod history;
 pub mod ids;
+pub mod integrations;
+pub mod outbox;
 pub mod ping;
 pub mod reply;
 pub mod route;

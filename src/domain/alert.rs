@@ -1,0 +1,231 @@
+//! What an alert says: the event behind a notification, worded once and
+//! rendered by each integration (Slack, PagerDuty, webhook).
+
+use crate::domain::check::{FlipReason, PingKind};
+use crate::domain::ids::Uuid;
+use crate::domain::time::Timestamp;
+
+/// The check an alert is about, as it was when the alert was prepared.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AlertCheck {
+    pub uuid: Uuid,
+    pub name: String,
+    pub slug: String,
+    pub tags: String,
+    /// `every 1 day` or the cron expression.
+    pub schedule: String,
+    /// The time zone of a cron schedule.
+    pub tz: Option<String>,
+    pub grace_secs: i64,
+    /// Where a person can look at the check (the API URL of it).
+    pub url: String,
+}
+
+impl AlertCheck {
+    /// The name people know the check by.
+    pub fn label(&self) -> &str {
+        if !self.name.is_empty() {
+            &self.name
+        } else if !self.slug.is_empty() {
+            &self.slug
+        } else {
+            "unnamed check"
+        }
+    }
+
+    pub fn schedule_text(&self) -> String {
+        let grace = format_duration(self.grace_secs);
+        match &self.tz {
+            Some(tz) => format!("cron `{}` ({tz}), grace {grace}", self.schedule),
+            None => format!("{}, grace {grace}", self.schedule),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct LastPing {
+    pub at: Timestamp,
+    pub kind: PingKind,
+    pub exit_status: Option<i64>,
+    /// The start of the ping's body, as text.
+    pub body_excerpt: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum AlertEvent {
+    Down(FlipReason),
+    /// Recovered after being down for this long (when known).
+    Up {
+        down_for_secs: Option<i64>,
+    },
+    /// A channel test from the API.
+    Test,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Alert {
+    pub check: AlertCheck,
+    pub event: AlertEvent,
+    /// When the status changed.
+    pub at: Timestamp,
+    /// Stable for one incident: the same on the down alert and on the
+    /// recovery that ends it (PagerDuty's dedup_key).
+    pub incident_key: String,
+    pub last_ping: Option<LastPing>,
+    pub flip_id: String,
+}
+
+/// The incident key of a check that went down at `down_at`.
+pub fn incident_key(check: &Uuid, down_at: Timestamp) -> String {
+    format!("edgebeat/{check}/{}", down_at.millis())
+}
+
+impl Alert {
+    pub fn is_down(&self) -> bool {
+        matches!(self.event, AlertEvent::Down(_))
+    }
+
+    /// `down`, `up` or `test`: the webhook's `event` field.
+    pub fn event_name(&self) -> &'static str {
+        match self.event {
+            AlertEvent::Down(_) => "down",
+            AlertEvent::Up { .. } => "up",
+            AlertEvent::Test => "test",
+        }
+    }
+
+    /// One line: what happened to which check.
+    pub fn summary(&self) -> String {
+        let name = self.check.label();
+        match &self.event {
+            AlertEvent::Down(FlipReason::Timeout) => format!("{name} is DOWN: no ping on time"),
+            AlertEvent::Down(FlipReason::Fail) => format!("{name} is DOWN: the job reported a failure"),
+            AlertEvent::Down(FlipReason::ExitStatus(code)) => format!("{name} is DOWN: exit status {code}"),
+            AlertEvent::Down(FlipReason::RanTooLong) => format!("{name} is DOWN: it ran too long"),
+            AlertEvent::Down(_) => format!("{name} is DOWN"),
+            AlertEvent::Up { .. } => format!("{name} is UP again"),
+            AlertEvent::Test => format!("Test notification from edgebeat for {name}"),
+        }
+    }
+
+    /// A sentence with the details behind the summary.
+    pub fn details(&self) -> String {
+        let since = |ping: &Option<LastPing>| match ping {
+            Some(ping) => format!("the last ping was at {}", ping.at),
+            None => "it has never been pinged".to_owned(),
+        };
+        match &self.event {
+            AlertEvent::Down(FlipReason::Timeout) => format!(
+                "No ping arrived within the schedule ({}); {}.",
+                self.check.schedule_text(),
+                since(&self.last_ping)
+            ),
+            AlertEvent::Down(FlipReason::RanTooLong) => format!(
+                "A run started and did not finish within the grace period of {}.",
+                format_duration(self.check.grace_secs)
+            ),
+            AlertEvent::Down(FlipReason::ExitStatus(code)) => {
+                format!("The job exited with status {code} at {}.", self.at)
+            }
+            AlertEvent::Down(_) => format!("The job signalled a failure at {}.", self.at),
+            AlertEvent::Up { down_for_secs: Some(secs) } => {
+                format!("It recovered at {} after being down for {}.", self.at, format_duration(*secs))
+            }
+            AlertEvent::Up { down_for_secs: None } => format!("It recovered at {}.", self.at),
+            AlertEvent::Test => "If you can read this, the channel works.".to_owned(),
+        }
+    }
+}
+
+/// `1 day 2 hours`, `45 minutes`, `30 seconds`: the two largest units.
+pub fn format_duration(secs: i64) -> String {
+    let units = [(86_400, "day"), (3_600, "hour"), (60, "minute"), (1, "second")];
+    let mut rest = secs.max(0);
+    let mut parts = Vec::new();
+    for (size, name) in units {
+        let count = rest / size;
+        if count > 0 {
+            parts.push(format!("{count} {name}{}", if count == 1 { "" } else { "s" }));
+            rest -= count * size;
+        }
+        if parts.len() == 2 {
+            break;
+        }
+    }
+    if parts.is_empty() {
+        "0 seconds".to_owned()
+    } else {
+        parts.join(" ")
+    }
+}
+
+/// Cuts text to at most `max` characters, marking the cut.
+pub fn excerpt(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut cut: String = text.chars().take(max).collect();
+    cut.push('…');
+    cut
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub fn sample(event: AlertEvent) -> Alert {
+        Alert {
+            check: AlertCheck {
+                uuid: Uuid::parse("0f2ea3c4-5b6d-4e7f-8a9b-0c1d2e3f4a5b").unwrap(),
+                name: "nightly-backup".into(),
+                slug: "nightly-backup".into(),
+                tags: "prod db".into(),
+                schedule: "every 1 day".into(),
+                tz: None,
+                grace_secs: 3600,
+                url: "https://eb.example/api/v3/checks/0f2ea3c4-5b6d-4e7f-8a9b-0c1d2e3f4a5b".into(),
+            },
+            event,
+            at: Timestamp::from_secs(1_700_000_000),
+            incident_key: "edgebeat/0f2ea3c4-5b6d-4e7f-8a9b-0c1d2e3f4a5b/1699990000000".into(),
+            last_ping: Some(LastPing {
+                at: Timestamp::from_secs(1_699_990_000),
+                kind: PingKind::Success,
+                exit_status: None,
+                body_excerpt: "msg=backup completed".into(),
+            }),
+            flip_id: "flip1".into(),
+        }
+    }
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(format_duration(0), "0 seconds");
+        assert_eq!(format_duration(61), "1 minute 1 second");
+        assert_eq!(format_duration(3600), "1 hour");
+        assert_eq!(format_duration(93_784), "1 day 2 hours");
+        assert_eq!(format_duration(-5), "0 seconds");
+    }
+
+    #[test]
+    fn summaries_name_the_reason() {
+        assert_eq!(sample(AlertEvent::Down(FlipReason::Timeout)).summary(), "nightly-backup is DOWN: no ping on time");
+        assert_eq!(
+            sample(AlertEvent::Down(FlipReason::ExitStatus(3))).summary(),
+            "nightly-backup is DOWN: exit status 3"
+        );
+        assert_eq!(
+            sample(AlertEvent::Down(FlipReason::RanTooLong)).summary(),
+            "nightly-backup is DOWN: it ran too long"
+        );
+        assert_eq!(sample(AlertEvent::Up { down_for_secs: Some(7200) }).summary(), "nightly-backup is UP again");
+        assert!(sample(AlertEvent::Up { down_for_secs: Some(7200) }).details().contains("down for 2 hours"));
+        assert!(sample(AlertEvent::Down(FlipReason::Timeout)).details().contains("every 1 day, grace 1 hour"));
+    }
+
+    #[test]
+    fn excerpts_are_cut_on_characters() {
+        assert_eq!(excerpt("héllo", 10), "héllo");
+        assert_eq!(excerpt("héllo", 2), "hé…");
+    }
+}
