@@ -1,26 +1,81 @@
-//! The foundation slice: sweeps are recorded and /health reports them.
+//! /health: what an outside monitor sees of edgebeat's own sweeps, and the
+//! self-ping that reports each completed sweep.
 
 mod support;
 
 use serde_json::Value;
-use support::Worker;
+use std::time::Duration;
+use support::{iso, now_ms, Receiver, Worker};
+
+/// A minute boundary close to now, as the cron trigger would fire.
+fn this_minute() -> i64 {
+    now_ms() / 60_000 * 60_000
+}
 
 #[test]
-fn health_reports_the_last_completed_sweep() {
+fn health_follows_the_sweeps() {
     let worker = Worker::start();
 
     let before = worker.get("/health");
+    assert_eq!(before.status, 503, "nothing watches the checks before the first sweep");
     assert_eq!(before.header("content-type"), Some("application/json"));
     let body = before.json();
     assert_eq!(body["last_sweep"], Value::Null);
     assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
 
-    let at = 1_700_000_040_000; // 2023-11-14T22:14:00Z
+    let at = this_minute();
     worker.run_sweep(at);
-    assert_eq!(worker.get("/health").json()["last_sweep"], "2023-11-14T22:14:00+00:00");
+    let after = worker.get("/health");
+    assert_eq!(after.status, 200, "{}", after.text());
+    let body = after.json();
+    assert_eq!(body["status"], "ok");
+    assert!(body["behind_seconds"].as_i64().is_some_and(|s| (0..=120).contains(&s)), "{body}");
+    let expected = iso(at);
+    assert_eq!(body["last_sweep"], expected.as_str());
+    assert_eq!(body["last_error"], Value::Null);
 
+    // The newest completed sweep ran four minutes ago: sweeps have stopped.
+    worker.run_sweep(at - 4 * 60_000);
+    let stopped = worker.get("/health");
+    assert_eq!(stopped.status, 503);
+    assert_eq!(stopped.json()["status"], "sweeps stopped");
+    assert!(stopped.json()["behind_seconds"].as_i64().is_some_and(|s| s >= 180));
+
+    worker.run_sweep(at);
+    assert_eq!(worker.get("/health").status, 200, "a new sweep makes it healthy again");
+}
+
+#[test]
+fn a_failing_sweep_is_recorded_and_reported() {
+    let worker = Worker::start();
+    let at = this_minute();
+    worker.run_sweep(at);
+    // Break the outbox table under the running worker: every later sweep fails.
+    worker.execute_sql("DROP TABLE notification_attempts; DROP TABLE notifications;");
     worker.run_sweep(at + 60_000);
-    assert_eq!(worker.get("/health").json()["last_sweep"], "2023-11-14T22:15:00+00:00");
+    let health = worker.get("/health");
+    let body = health.json();
+    assert_eq!(health.status, 200, "the last completed sweep is still recent: {body}");
+    assert_eq!(body["last_sweep"], iso(at).as_str(), "a failed sweep is not a completed one");
+    assert_eq!(body["last_error"]["sweep"], iso(at + 60_000).as_str());
+    let error = body["last_error"]["error"].as_str().unwrap_or_default();
+    assert!(error.contains("notifications"), "{error}");
+
+    // Failures never count as progress: the last completed sweep stays put.
+    worker.run_sweep(at + 120_000);
+    let body = worker.get("/health").json();
+    assert_eq!(body["last_sweep"], iso(at).as_str());
+    assert_eq!(body["last_error"]["sweep"], iso(at + 120_000).as_str());
+}
+
+#[test]
+fn each_completed_sweep_pings_the_self_ping_url() {
+    let receiver = Receiver::start();
+    let worker = Worker::start_with(&[("SELF_PING_URL", &receiver.url("/ping/edgebeat-itself"))]);
+    worker.run_sweep(this_minute());
+    worker.run_sweep(this_minute() + 60_000);
+    let requests = receiver.wait_for(2, Duration::from_secs(10));
+    assert!(requests.iter().all(|r| r.method == "GET" && r.path == "/ping/edgebeat-itself"));
 }
 
 #[test]

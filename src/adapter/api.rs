@@ -1,12 +1,17 @@
 //! The management API (healthchecks.io API v1-v3 shapes) and the admin API.
 
+use super::deliver::send;
 use super::http::{now, read_body, settings, Incoming};
 use super::store::{Store, StoreError};
+use crate::domain::alert::{Alert, AlertCheck, AlertEvent};
 use crate::domain::api::spec::{parse_spec, CheckConfig, CheckSpec, SpecError};
 use crate::domain::api::view::{check_json, CheckRecord, Urls};
 use crate::domain::api::{list_filter, parse_project_name, presented_key, Access, AuthError};
-use crate::domain::history::pings_json;
+use crate::domain::channel::{channel_json, parse_channel_spec, Channel};
+use crate::domain::history::{flips_json, pings_json, FlipFilter};
 use crate::domain::ids::{key_hash, random_token, secret_matches, unique_key, KeyKind, Uuid};
+use crate::domain::integrations::request_for;
+use crate::domain::outbox::AttemptResult;
 use crate::domain::reply::Reply;
 use crate::domain::route::{CheckAction, CheckRef, Method, Route};
 use crate::domain::settings::Settings;
@@ -34,6 +39,8 @@ enum ApiError {
     CheckLimit(i64),
     #[error("check is not paused")]
     NotPaused,
+    #[error("this channel is configured by a secret (SLACK_WEBHOOK_URL or PAGERDUTY_ROUTING_KEY); change the secret instead")]
+    ManagedChannel,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("{0}")]
@@ -47,7 +54,7 @@ impl ApiError {
             ApiError::Auth(_) | ApiError::Admin(_) => 401,
             ApiError::CheckLimit(_) => 403,
             ApiError::NotFound => 404,
-            ApiError::NotPaused => 409,
+            ApiError::NotPaused | ApiError::ManagedChannel => 409,
             ApiError::TooLarge => 413,
             ApiError::Store(_) | ApiError::Internal(_) => {
                 console_error!("api: {self}");
@@ -99,11 +106,20 @@ async fn dispatch(route: &Route, incoming: &Incoming, req: &mut Request, env: &E
         return api.projects(&body).await;
     }
     // As healthchecks does, a POST body is validated before the key is checked.
-    let spec = if incoming.method == Method::Post { parse_spec(&body)? } else { CheckSpec::default() };
+    let check_body = matches!(route, Route::Checks { .. } | Route::Check { .. } | Route::CheckAction { .. });
+    let spec = if incoming.method == Method::Post && check_body { parse_spec(&body)? } else { CheckSpec::default() };
     let (project, access) = api.authenticate(spec.api_key.as_deref()).await?;
     // Writes, and ping history (bodies can hold secrets), need a read-write key.
+    // Channels hold webhook URLs and routing keys: read-write keys only, as in healthchecks.
     let needs_write = matches!(incoming.method, Method::Post | Method::Delete)
-        || matches!(route, Route::CheckPings { .. } | Route::PingBody { .. });
+        || matches!(
+            route,
+            Route::CheckPings { .. }
+                | Route::PingBody { .. }
+                | Route::Channels
+                | Route::Channel(_)
+                | Route::Notifications
+        );
     if needs_write && access == Access::ReadOnly {
         return Err(AuthError::WrongKey.into());
     }
@@ -112,7 +128,8 @@ async fn dispatch(route: &Route, incoming: &Incoming, req: &mut Request, env: &E
         | Route::Check { version, .. }
         | Route::CheckAction { version, .. }
         | Route::CheckPings { version, .. }
-        | Route::PingBody { version, .. } => *version,
+        | Route::PingBody { version, .. }
+        | Route::CheckFlips { version, .. } => *version,
         _ => 3,
     };
     let urls =
@@ -155,6 +172,48 @@ async fn dispatch(route: &Route, incoming: &Incoming, req: &mut Request, env: &E
             let body = api.store.ping_body(check.id, *n).await?.ok_or(ApiError::NotFound)?;
             Ok(Reply { status: 200, headers: vec![("Content-Type", "text/plain".to_owned())], body })
         }
+        (Route::CheckFlips { check, .. }, _) => {
+            let check = api.find_check(&project, check).await?;
+            let filter = FlipFilter::parse(&incoming.query).map_err(|e| SpecError::Invalid(e.to_string()))?;
+            let (from, until) = filter.window(view.now);
+            Ok(Reply::json(200, &flips_json(&api.store.list_flips(check.id, from, until).await?)))
+        }
+        (Route::Channels, Method::Get) => {
+            let channels: Vec<Value> =
+                api.all_channels(&project).await?.iter().map(|(c, managed)| channel_json(c, *managed)).collect();
+            Ok(Reply::json(200, &json!({ "channels": channels })))
+        }
+        (Route::Channels, _) => {
+            let spec = parse_channel_spec(&body, None)?;
+            let id = Uuid::random().map_err(|e| ApiError::Internal(e.to_string()))?.to_string();
+            let channel = Channel { id, name: spec.name, config: spec.config };
+            api.store.save_channel(&project, &channel, spec.assign_to_all_checks, view.now).await?;
+            Ok(Reply::json(201, &channel_json(&channel, false)))
+        }
+        (Route::Channel(id), method) => {
+            let (channel, managed) = api.find_channel(&project, id).await?;
+            if managed && method != Method::Get {
+                return Err(ApiError::ManagedChannel);
+            }
+            match method {
+                Method::Get => Ok(Reply::json(200, &channel_json(&channel, managed))),
+                Method::Post => {
+                    let spec = parse_channel_spec(&body, Some(&channel))?;
+                    let updated = Channel { id: channel.id, name: spec.name, config: spec.config };
+                    api.store.save_channel(&project, &updated, spec.assign_to_all_checks, view.now).await?;
+                    Ok(Reply::json(200, &channel_json(&updated, false)))
+                }
+                _ => {
+                    api.store.delete_channel(&project, &channel.id).await?;
+                    Ok(Reply::json(200, &channel_json(&channel, false)))
+                }
+            }
+        }
+        (Route::ChannelTest(id), _) => {
+            let (channel, _) = api.find_channel(&project, id).await?;
+            Ok(Reply::json(200, &api.test_channel(&channel, &view).await?))
+        }
+        (Route::Notifications, _) => api.notifications(&project).await,
         _ => Err(ApiError::NotFound),
     }
 }
@@ -174,6 +233,96 @@ impl View {
 }
 
 impl Api<'_> {
+    /// The project's channels and the default ones kept from secrets
+    /// (flagged `true`).
+    async fn all_channels(&self, project: &str) -> Result<Vec<(Channel, bool)>, ApiError> {
+        let mut channels: Vec<(Channel, bool)> =
+            self.store.channels(project).await?.into_iter().map(|c| (c, false)).collect();
+        channels.extend(self.settings.default_channels().into_iter().map(|c| (c, true)));
+        Ok(channels)
+    }
+
+    async fn find_channel(&self, project: &str, id: &str) -> Result<(Channel, bool), ApiError> {
+        self.all_channels(project).await?.into_iter().find(|(c, _)| c.id == id).ok_or(ApiError::NotFound)
+    }
+
+    /// Sends a test alert through a channel right away and reports the result.
+    async fn test_channel(&self, channel: &Channel, view: &View) -> Result<Value, ApiError> {
+        let check = AlertCheck {
+            uuid: Uuid::parse("00000000-0000-4000-8000-000000000000").ok_or(ApiError::NotFound)?,
+            name: format!(
+                "channel test: {}",
+                if channel.name.is_empty() { channel.config.kind() } else { &channel.name }
+            ),
+            slug: String::new(),
+            tags: String::new(),
+            schedule: "every 1 day".into(),
+            tz: None,
+            grace_secs: 3600,
+            url: view.urls.base.clone(),
+        };
+        let alert = Alert {
+            incident_key: format!("edgebeat/test/{}", channel.id),
+            check,
+            event: AlertEvent::Test,
+            at: view.now,
+            last_ping: None,
+            flip_id: "test".into(),
+        };
+        let result = send(&request_for(&channel.config, &alert, "test", view.now)).await;
+        let delivered = matches!(result, AttemptResult::Status(s) if (200..300).contains(&s));
+        Ok(json!({"delivered": delivered, "status": result.status(), "error": result.error()}))
+    }
+
+    /// The outbox of this project: `?check=<uuid>` and `?state=` narrow it.
+    async fn notifications(&self, project: &str) -> Result<Reply, ApiError> {
+        let mut check = None;
+        let mut state = None;
+        for (name, value) in &self.incoming.query {
+            match name.as_str() {
+                "check" => {
+                    let uuid =
+                        Uuid::parse(value).ok_or_else(|| SpecError::Invalid("check must be a check uuid".into()))?;
+                    check = Some(self.find_check(project, &CheckRef::Uuid(uuid)).await?.id);
+                }
+                "state" if ["pending", "delivered", "failed"].contains(&value.as_str()) => state = Some(value.clone()),
+                "state" => return Err(SpecError::Invalid("state must be pending, delivered or failed".into()).into()),
+                _ => {}
+            }
+        }
+        let rows = self.store.list_notifications(project, check, state.as_deref(), 500).await?;
+        let iso = |ms: i64| Timestamp::from_millis(ms).iso8601();
+        let items: Vec<Value> = rows
+            .iter()
+            .map(|n| {
+                let attempts: Vec<Value> = serde_json::from_str::<Vec<Value>>(&n.attempt_list)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|a| {
+                        json!({"at": a["at"].as_i64().map(iso), "status": a["status"], "error": a["error"],
+                               "duration_ms": a["duration_ms"]})
+                    })
+                    .collect();
+                json!({
+                    "id": n.id,
+                    "check": n.check_uuid,
+                    "channel": n.channel_id,
+                    "event": n.event,
+                    "reason": n.reason,
+                    "state": n.state,
+                    "attempts": n.attempts,
+                    "created": iso(n.created_at),
+                    "next_attempt": (n.state == "pending").then(|| iso(n.next_attempt_at)),
+                    "last_status": n.last_status,
+                    "last_error": n.last_error,
+                    "finished": n.finished_at.map(iso),
+                    "attempt_log": attempts,
+                })
+            })
+            .collect();
+        Ok(Reply::json(200, &json!({ "notifications": items })))
+    }
+
     async fn authenticate(&self, body_key: Option<&str>) -> Result<(String, Access), ApiError> {
         let x_api_key = self.incoming.header("X-Api-Key");
         let authorization = self.incoming.header("Authorization");

@@ -107,7 +107,10 @@ async fn health_reply(env: &Env) -> Reply {
         Err(err) => Err(err),
     };
     match record {
-        Ok(record) => Reply::json(200, &health::report(&record)),
+        Ok(record) => {
+            let (status, body) = health::report(&record, now());
+            Reply::json(status, &body)
+        }
         Err(err) => {
             console_error!("health: {err}");
             Reply::error(503, "storage unavailable")

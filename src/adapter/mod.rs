@@ -2,6 +2,7 @@
 //! Decisions live in `crate::domain`; this layer only moves data.
 
 mod api;
+mod deliver;
 mod http;
 mod ping;
 mod store;

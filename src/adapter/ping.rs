@@ -1,10 +1,13 @@
 //! The ping endpoint: `/ping/<uuid>[/signal]` and `/ping/<ping_key>/<slug>[/signal]`.
 //!
 //! D1 round trips per ping: 2 (read the check, then one batch that writes
-//! the flip, the state, the ping and the pruning). A `?create=1` ping that
+//! the flip and its outbox rows, the state, the ping and the pruning).
+//! A ping that flips the check then delivers its alerts after answering
+//! (`wait_until`), off the ping's own latency. A `?create=1` ping that
 //! creates its check costs 2 more (the create batch and a re-read). The
 //! number never depends on how many checks or pings exist.
 
+use super::deliver::deliver_due;
 use super::http::{now, read_body, settings, Incoming};
 use super::store::{PingRow, SlugLookup, Store, StoreError};
 use crate::domain::api::view::CheckRecord;
@@ -24,7 +27,7 @@ fn unavailable(context: &str, err: impl std::fmt::Display) -> Reply {
     Reply::text(503, "storage unavailable").with_header("Retry-After", "1")
 }
 
-pub async fn handle(rest: &str, incoming: &Incoming, req: &mut Request, env: &Env, _ctx: &Context) -> Reply {
+pub async fn handle(rest: &str, incoming: &Incoming, req: &mut Request, env: &Env, ctx: &Context) -> Reply {
     let settings = settings(env);
     let url = match parse_ping_path(rest) {
         Ok(url) => url,
@@ -69,8 +72,22 @@ pub async fn handle(rest: &str, incoming: &Incoming, req: &mut Request, env: &En
         rid: query.rid,
         body: &body,
     };
-    if let Err(err) = store.record_ping(&check, &effect, &flip_id, &row, settings.ping_history, at).await {
-        return unavailable("recording", err);
+    let defaults: Vec<String> = settings.default_channels().into_iter().map(|c| c.id).collect();
+    match store.record_ping(&check, &effect, &flip_id, &row, settings.ping_history, &defaults, at).await {
+        // The check flipped: send its alerts now rather than at the next sweep.
+        Ok(true) => {
+            let (env, settings) = (env.clone(), settings.clone());
+            ctx.wait_until(async move {
+                if let Ok(store) = Store::from_env(&env) {
+                    let budget = settings.delivery_budget();
+                    if let Err(err) = deliver_due(&store, &settings, now(), budget).await {
+                        console_error!("delivering after a ping: {err}");
+                    }
+                }
+            });
+        }
+        Ok(false) => {}
+        Err(err) => return unavailable("recording", err),
     }
     accepted_reply(created, settings.ping_body_limit)
 }

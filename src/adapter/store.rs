@@ -6,10 +6,12 @@
 
 use crate::domain::api::spec::CheckConfig;
 use crate::domain::api::view::CheckRecord;
+use crate::domain::channel::{Channel, ChannelConfig};
 use crate::domain::check::{CheckState, FlipReason, PingEffect, PingKind, Status};
-use crate::domain::health::SweepRecord;
-use crate::domain::history::PingRecord;
+use crate::domain::health::{SweepRecord, SweepStats};
+use crate::domain::history::{FlipRecord, PingRecord};
 use crate::domain::ids::Uuid;
+use crate::domain::outbox::{AttemptResult, Outcome, CLAIM_MS};
 use crate::domain::time::Timestamp;
 use serde::Deserialize;
 use worker::js_sys::Uint8Array;
@@ -62,11 +64,91 @@ fn blob(bytes: &[u8]) -> JsValue {
     Uint8Array::from(bytes).into()
 }
 
+/// Rows a statement of a batch changed.
+fn changes(result: Option<&worker::D1Result>) -> i64 {
+    result.and_then(|r| r.meta().ok().flatten()).and_then(|m| m.changes).unwrap_or(0) as i64
+}
+
+/// What the sweep decided for one due check.
+pub enum SweepWrite {
+    /// It went down at `at`.
+    Down { check_id: i64, seen_deadline: Timestamp, flip_id: String, at: Timestamp, reason: FlipReason },
+    /// Not down (a ping or an edit moved the deadline): store the new one.
+    Reschedule { check_id: i64, seen_deadline: Timestamp, deadline: Option<Timestamp> },
+}
+
+/// What one sweep did, for the sweeps table and /health.
+#[derive(Default)]
+pub struct SweepOutcome {
+    pub due_checks: i64,
+    /// Rows D1 read to find the due checks.
+    pub rows_read: i64,
+    pub flips: i64,
+    pub sent: i64,
+    pub error: Option<String>,
+}
+
+/// A claimed notification with what its alert needs.
+#[derive(Deserialize)]
+pub struct DeliveryRow {
+    pub id: i64,
+    pub attempts: i64,
+    pub created_at: i64,
+    pub channel_id: String,
+    pub channel_config: Option<String>,
+    pub flip_id: String,
+    pub flip_at: i64,
+    pub old_status: String,
+    pub new_status: String,
+    pub reason: String,
+    pub previous_change_at: Option<i64>,
+    pub uuid: String,
+    pub name: String,
+    pub slug: String,
+    pub tags: String,
+    pub kind: String,
+    pub timeout: i64,
+    pub grace: i64,
+    pub schedule: String,
+    pub tz: String,
+    pub ping_at: Option<i64>,
+    pub ping_kind: Option<String>,
+    pub ping_exit_status: Option<i64>,
+    pub ping_body: Option<Vec<u8>>,
+}
+
+/// The result of one delivery attempt, to record.
+pub struct DeliveryWrite {
+    pub notification_id: i64,
+    pub at: Timestamp,
+    pub result: AttemptResult,
+    pub outcome: Outcome,
+    pub duration_ms: i64,
+}
+
+/// A notification as the API lists it.
+#[derive(Deserialize)]
+pub struct NotificationRow {
+    pub id: i64,
+    pub channel_id: String,
+    pub state: String,
+    pub attempts: i64,
+    pub created_at: i64,
+    pub next_attempt_at: i64,
+    pub last_status: Option<i64>,
+    pub last_error: Option<String>,
+    pub finished_at: Option<i64>,
+    pub event: String,
+    pub reason: String,
+    pub check_uuid: String,
+    pub attempt_list: String,
+}
+
 /// The columns of a check row plus its channel ids, as every read selects them.
 const CHECK_COLUMNS: &str = "c.id, c.uuid, c.project_id, c.name, c.slug, c.tags, c.desc, c.kind, c.timeout, \
     c.grace, c.schedule, c.tz, c.manual_resume, c.methods, c.start_kw, c.success_kw, c.failure_kw, \
     c.filter_subject, c.filter_body, c.filter_http_body, c.filter_default_fail, c.status, c.last_ping, \
-    c.last_start, c.last_start_rid, c.last_duration, c.n_pings, \
+    c.last_start, c.last_start_rid, c.last_duration, c.n_pings, c.alert_after, \
     (SELECT group_concat(channel_id) FROM (SELECT channel_id FROM check_channels \
         WHERE check_id = c.id ORDER BY channel_id)) AS channel_ids";
 
@@ -99,6 +181,7 @@ struct CheckRow {
     last_start_rid: Option<String>,
     last_duration: Option<i64>,
     n_pings: i64,
+    alert_after: Option<i64>,
     channel_ids: Option<String>,
 }
 
@@ -247,8 +330,18 @@ impl Store {
     }
 
     async fn all<T: for<'de> Deserialize<'de>>(&self, sql: &str, args: &[JsValue]) -> Result<Vec<T>, StoreError> {
+        Ok(self.all_counted(sql, args).await?.0)
+    }
+
+    /// Like `all`, with the rows D1 read to answer (`meta.rows_read`).
+    async fn all_counted<T: for<'de> Deserialize<'de>>(
+        &self,
+        sql: &str,
+        args: &[JsValue],
+    ) -> Result<(Vec<T>, i64), StoreError> {
         let result = self.statement(sql, args)?.all().await.map_err(query_error)?;
-        result.results::<T>().map_err(|e| StoreError::Corrupt(e.to_string()))
+        let rows_read = result.meta().ok().flatten().and_then(|m| m.rows_read).unwrap_or(0) as i64;
+        Ok((result.results::<T>().map_err(|e| StoreError::Corrupt(e.to_string()))?, rows_read))
     }
 
     async fn first<T: for<'de> Deserialize<'de>>(&self, sql: &str, args: &[JsValue]) -> Result<Option<T>, StoreError> {
@@ -261,11 +354,20 @@ impl Store {
         &self,
         scheduled_at: Timestamp,
         finished_at: Timestamp,
-        error: Option<&str>,
+        outcome: &SweepOutcome,
     ) -> Result<(), StoreError> {
         let insert = self.statement(
-            "INSERT INTO sweeps (scheduled_at, finished_at, error) VALUES (?1, ?2, ?3)",
-            &[time(scheduled_at), time(finished_at), opt_text(error)],
+            "INSERT INTO sweeps (scheduled_at, finished_at, error, due_checks, flips, sent, rows_read) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            &[
+                time(scheduled_at),
+                time(finished_at),
+                opt_text(outcome.error.as_deref()),
+                int(outcome.due_checks),
+                int(outcome.flips),
+                int(outcome.sent),
+                int(outcome.rows_read),
+            ],
         )?;
         let prune =
             self.statement("DELETE FROM sweeps WHERE id <= (SELECT max(id) FROM sweeps) - ?1", &[int(SWEEPS_KEPT)])?;
@@ -276,10 +378,333 @@ impl Store {
         #[derive(Deserialize)]
         struct Row {
             scheduled_at: i64,
+            error: Option<String>,
+            due_checks: i64,
+            flips: i64,
+            sent: i64,
+            rows_read: i64,
         }
-        let row: Option<Row> =
-            self.first("SELECT scheduled_at FROM sweeps WHERE error IS NULL ORDER BY id DESC LIMIT 1", &[]).await?;
-        Ok(SweepRecord { last_completed: row.map(|r| Timestamp::from_millis(r.scheduled_at)) })
+        const COLUMNS: &str = "scheduled_at, error, due_checks, flips, sent, rows_read";
+        let completed: Option<Row> = self
+            .first(&format!("SELECT {COLUMNS} FROM sweeps WHERE error IS NULL ORDER BY id DESC LIMIT 1"), &[])
+            .await?;
+        let failed: Option<Row> = self
+            .first(&format!("SELECT {COLUMNS} FROM sweeps WHERE error IS NOT NULL ORDER BY id DESC LIMIT 1"), &[])
+            .await?;
+        Ok(SweepRecord {
+            last_completed: completed.as_ref().map(|r| Timestamp::from_millis(r.scheduled_at)),
+            last_stats: completed.map(|r| SweepStats {
+                due_checks: r.due_checks,
+                flips: r.flips,
+                sent: r.sent,
+                rows_read: r.rows_read,
+            }),
+            last_error: failed.map(|r| (Timestamp::from_millis(r.scheduled_at), r.error.unwrap_or_default())),
+        })
+    }
+
+    /// Drops delivered and failed notifications and flips older than `before`,
+    /// a bounded number at a time.
+    pub async fn prune_history(&self, before: Timestamp) -> Result<(), StoreError> {
+        let notifications = self.statement(
+            "DELETE FROM notifications WHERE id IN (SELECT id FROM notifications WHERE created_at < ?1 \
+             AND state != 'pending' ORDER BY created_at LIMIT 500)",
+            &[time(before)],
+        )?;
+        let flips = self.statement(
+            "DELETE FROM flips WHERE id IN (SELECT id FROM flips WHERE created_at < ?1 ORDER BY created_at LIMIT 500) \
+             AND NOT EXISTS (SELECT 1 FROM notifications WHERE flip_id = flips.id AND state = 'pending')",
+            &[time(before)],
+        )?;
+        self.batch(vec![notifications, flips]).await
+    }
+
+    // ----- the sweep -----
+
+    /// Checks whose deadline has passed, oldest deadline first (the
+    /// `checks_due` index makes this read only due rows).
+    /// Also returns the rows D1 read, which the sweep records.
+    pub async fn due_checks(
+        &self,
+        now: Timestamp,
+        limit: i64,
+    ) -> Result<(Vec<(CheckRecord, Timestamp)>, i64), StoreError> {
+        let sql =
+            format!("SELECT {CHECK_COLUMNS} FROM checks c WHERE c.alert_after <= ?1 ORDER BY c.alert_after LIMIT ?2");
+        let (rows, rows_read): (Vec<CheckRow>, i64) = self.all_counted(&sql, &[time(now), int(limit)]).await?;
+        let due = rows
+            .into_iter()
+            .map(|row| {
+                let deadline = Timestamp::from_millis(row.alert_after.unwrap_or_default());
+                Ok((row.into_record()?, deadline))
+            })
+            .collect::<Result<_, StoreError>>()?;
+        Ok((due, rows_read))
+    }
+
+    /// Writes the sweep's verdicts in one batch. Each is conditional on the
+    /// deadline the sweep read, so a ping or edit in between wins, and two
+    /// overlapping sweeps record one flip. Returns the number of flips made.
+    pub async fn apply_sweep(
+        &self,
+        verdicts: &[SweepWrite],
+        default_channels: &[String],
+        now: Timestamp,
+    ) -> Result<i64, StoreError> {
+        let mut statements = Vec::new();
+        let mut flip_statements = Vec::new();
+        for verdict in verdicts {
+            match verdict {
+                SweepWrite::Down { check_id, seen_deadline, flip_id, at, reason } => {
+                    flip_statements.push(statements.len());
+                    statements.push(self.statement(
+                        "INSERT INTO flips (id, check_id, created_at, old_status, new_status, reason, previous_change_at, ping_n) \
+                         SELECT ?1, id, ?2, status, 'down', ?3, status_changed_at, n_pings FROM checks \
+                         WHERE id = ?4 AND status != 'down' AND alert_after = ?5",
+                        &[text(flip_id), time(*at), text(&reason.code()), int(*check_id), time(*seen_deadline)],
+                    )?);
+                    statements.push(self.notifications_statement(flip_id, *check_id, default_channels, now)?);
+                    statements.push(self.statement(
+                        "UPDATE checks SET status = 'down', status_changed_at = ?2, alert_after = NULL \
+                         WHERE id = ?1 AND status != 'down' AND alert_after = ?3",
+                        &[int(*check_id), time(*at), time(*seen_deadline)],
+                    )?);
+                }
+                SweepWrite::Reschedule { check_id, seen_deadline, deadline } => {
+                    statements.push(self.statement(
+                        "UPDATE checks SET alert_after = ?2 WHERE id = ?1 AND alert_after = ?3",
+                        &[int(*check_id), opt_time(*deadline), time(*seen_deadline)],
+                    )?);
+                }
+            }
+        }
+        if statements.is_empty() {
+            return Ok(0);
+        }
+        let results = self.db.batch(statements).await.map_err(query_error)?;
+        Ok(flip_statements.iter().map(|i| changes(results.get(*i))).sum())
+    }
+
+    /// The outbox rows for a flip: one per channel of the check plus the
+    /// default channels, only when the flip exists and is worth telling
+    /// (any change to down; up only after down).
+    fn notifications_statement(
+        &self,
+        flip_id: &str,
+        check_id: i64,
+        default_channels: &[String],
+        now: Timestamp,
+    ) -> Result<D1PreparedStatement, StoreError> {
+        let defaults = serde_json::to_string(default_channels).unwrap_or_else(|_| "[]".into());
+        self.statement(
+            "INSERT INTO notifications (flip_id, channel_id, check_id, created_at, next_attempt_at) \
+             SELECT f.id, ch.channel_id, f.check_id, ?2, ?2 FROM flips f \
+             JOIN (SELECT channel_id FROM check_channels WHERE check_id = ?3 \
+                   UNION SELECT value FROM json_each(?4)) ch \
+             WHERE f.id = ?1 AND (f.new_status = 'down' OR (f.new_status = 'up' AND f.old_status = 'down'))",
+            &[text(flip_id), time(now), int(check_id), text(&defaults)],
+        )
+    }
+
+    // ----- the outbox -----
+
+    /// Claims up to `limit` due notifications, oldest first, for `claim`. One
+    /// statement, so concurrent sweeps never claim the same row.
+    pub async fn claim_notifications(&self, claim: &str, now: Timestamp, limit: usize) -> Result<usize, StoreError> {
+        if limit == 0 {
+            return Ok(0);
+        }
+        let result = self
+            .statement(
+                "UPDATE notifications SET claim = ?1, claimed_until = ?2, attempts = attempts + 1 WHERE id IN \
+                 (SELECT id FROM notifications WHERE state = 'pending' AND next_attempt_at <= ?3 \
+                  AND (claimed_until IS NULL OR claimed_until <= ?3) ORDER BY next_attempt_at, id LIMIT ?4)",
+                &[text(claim), time(now.plus_millis(CLAIM_MS)), time(now), int(limit as i64)],
+            )?
+            .run()
+            .await
+            .map_err(query_error)?;
+        Ok(result.meta().ok().flatten().and_then(|m| m.changes).unwrap_or(0))
+    }
+
+    /// Everything needed to send the notifications held by `claim`.
+    pub async fn claimed_notifications(&self, claim: &str) -> Result<Vec<DeliveryRow>, StoreError> {
+        self.all(
+            "SELECT n.id, n.attempts, n.created_at, n.channel_id, ch.config AS channel_config, \
+             f.id AS flip_id, f.created_at AS flip_at, f.old_status, f.new_status, f.reason, f.previous_change_at, \
+             c.uuid, c.name, c.slug, c.tags, c.kind, c.timeout, c.grace, c.schedule, c.tz, \
+             p.created_at AS ping_at, p.kind AS ping_kind, p.exit_status AS ping_exit_status, \
+             substr(p.body, 1, 2000) AS ping_body \
+             FROM notifications n JOIN flips f ON f.id = n.flip_id JOIN checks c ON c.id = n.check_id \
+             LEFT JOIN channels ch ON ch.id = n.channel_id \
+             LEFT JOIN pings p ON p.check_id = f.check_id AND p.n = f.ping_n \
+             WHERE n.claim = ?1 ORDER BY n.id",
+            &[text(claim)],
+        )
+        .await
+    }
+
+    /// Records attempts and their outcomes; only the holder of the claim may.
+    pub async fn record_deliveries(&self, claim: &str, deliveries: &[DeliveryWrite]) -> Result<(), StoreError> {
+        let mut statements = Vec::new();
+        for d in deliveries {
+            let (state, next, finished) = match d.outcome {
+                Outcome::Delivered => ("delivered", JsValue::NULL, time(d.at)),
+                Outcome::RetryAt(next) => ("pending", time(next), JsValue::NULL),
+                Outcome::Failed => ("failed", JsValue::NULL, time(d.at)),
+            };
+            statements.push(self.statement(
+                "UPDATE notifications SET state = ?3, next_attempt_at = coalesce(?4, next_attempt_at), \
+                 finished_at = ?5, last_status = ?6, last_error = ?7, claim = NULL, claimed_until = NULL \
+                 WHERE id = ?1 AND claim = ?2",
+                &[
+                    int(d.notification_id),
+                    text(claim),
+                    text(state),
+                    next,
+                    finished,
+                    d.result.status().map_or(JsValue::NULL, |s| int(i64::from(s))),
+                    opt_text(d.result.error().as_deref()),
+                ],
+            )?);
+            statements.push(self.statement(
+                "INSERT INTO notification_attempts (notification_id, at, status, error, duration_ms) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                &[
+                    int(d.notification_id),
+                    time(d.at),
+                    d.result.status().map_or(JsValue::NULL, |s| int(i64::from(s))),
+                    opt_text(d.result.error().as_deref()),
+                    int(d.duration_ms),
+                ],
+            )?);
+        }
+        if statements.is_empty() {
+            return Ok(());
+        }
+        self.batch(statements).await
+    }
+
+    /// The project's notifications, newest first, with their attempts.
+    pub async fn list_notifications(
+        &self,
+        project_id: &str,
+        check: Option<i64>,
+        state: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<NotificationRow>, StoreError> {
+        self.all(
+            "SELECT n.id, n.channel_id, n.state, n.attempts, n.created_at, n.next_attempt_at, n.last_status, \
+             n.last_error, n.finished_at, f.new_status AS event, f.reason, c.uuid AS check_uuid, \
+             (SELECT json_group_array(json_object('at', a.at, 'status', a.status, 'error', a.error, \
+                     'duration_ms', a.duration_ms)) FROM (SELECT * FROM notification_attempts \
+                     WHERE notification_id = n.id ORDER BY id) a) AS attempt_list \
+             FROM notifications n JOIN checks c ON c.id = n.check_id JOIN flips f ON f.id = n.flip_id \
+             WHERE c.project_id = ?1 AND (?2 IS NULL OR n.check_id = ?2) AND (?3 IS NULL OR n.state = ?3) \
+             ORDER BY n.id DESC LIMIT ?4",
+            &[text(project_id), check.map_or(JsValue::NULL, int), opt_text(state), int(limit)],
+        )
+        .await
+    }
+
+    /// Counts of pending and failed notifications of a project.
+    pub async fn notification_counts(&self, project_id: &str) -> Result<(i64, i64), StoreError> {
+        #[derive(Deserialize)]
+        struct Row {
+            pending: Option<i64>,
+            failed: Option<i64>,
+        }
+        let row: Option<Row> = self
+            .first(
+                "SELECT sum(n.state = 'pending') AS pending, sum(n.state = 'failed') AS failed \
+                 FROM notifications n JOIN checks c ON c.id = n.check_id WHERE c.project_id = ?1",
+                &[text(project_id)],
+            )
+            .await?;
+        Ok(row.map_or((0, 0), |r| (r.pending.unwrap_or(0), r.failed.unwrap_or(0))))
+    }
+
+    // ----- flips -----
+
+    pub async fn list_flips(&self, check_id: i64, from: i64, until: i64) -> Result<Vec<FlipRecord>, StoreError> {
+        #[derive(Deserialize)]
+        struct Row {
+            created_at: i64,
+            new_status: String,
+        }
+        // Bounds outside the f64-exact range are clamped; no flip lies there.
+        let clamp = |v: i64| v.clamp(-(1 << 52), 1 << 52);
+        let rows: Vec<Row> = self
+            .all(
+                "SELECT created_at, new_status FROM flips WHERE check_id = ?1 AND created_at >= ?2 AND created_at < ?3 \
+                 ORDER BY created_at DESC, rowid DESC LIMIT 1000",
+                &[int(check_id), int(clamp(from)), int(clamp(until))],
+            )
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| FlipRecord { at: Timestamp::from_millis(r.created_at), new_status: r.new_status })
+            .collect())
+    }
+
+    // ----- channels -----
+
+    pub async fn channels(&self, project_id: &str) -> Result<Vec<Channel>, StoreError> {
+        #[derive(Deserialize)]
+        struct Row {
+            id: String,
+            name: String,
+            config: String,
+        }
+        let rows: Vec<Row> = self
+            .all(
+                "SELECT id, name, config FROM channels WHERE project_id = ?1 ORDER BY created_at, id",
+                &[text(project_id)],
+            )
+            .await?;
+        rows.into_iter()
+            .map(|r| {
+                let config = ChannelConfig::from_stored(&r.config)
+                    .map_err(|e| StoreError::Corrupt(format!("channel {}: {e}", r.id)))?;
+                Ok(Channel { id: r.id, name: r.name, config })
+            })
+            .collect()
+    }
+
+    /// Inserts or replaces a channel; `assign_to_all` links it to every check.
+    pub async fn save_channel(
+        &self,
+        project_id: &str,
+        channel: &Channel,
+        assign_to_all: bool,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut statements = vec![self.statement(
+            "INSERT INTO channels (id, project_id, name, kind, config, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, config = excluded.config WHERE project_id = ?2",
+            &[
+                text(&channel.id),
+                text(project_id),
+                text(&channel.name),
+                text(channel.config.kind()),
+                text(&channel.config.to_stored()),
+                time(now),
+            ],
+        )?];
+        if assign_to_all {
+            statements.push(self.statement(
+                "INSERT OR IGNORE INTO check_channels (check_id, channel_id) SELECT id, ?1 FROM checks WHERE project_id = ?2",
+                &[text(&channel.id), text(project_id)],
+            )?);
+        }
+        self.batch(statements).await
+    }
+
+    pub async fn delete_channel(&self, project_id: &str, id: &str) -> Result<(), StoreError> {
+        self.batch(vec![
+            self.statement("DELETE FROM channels WHERE id = ?1 AND project_id = ?2", &[text(id), text(project_id)])?
+        ])
+        .await
     }
 
     // ----- projects and keys -----
@@ -581,13 +1006,15 @@ impl Store {
         flip_id: &str,
         ping: &PingRow<'_>,
         history: i64,
+        default_channels: &[String],
         now: Timestamp,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let mut statements = Vec::with_capacity(4);
         let state = &effect.state;
         match (effect.kind, effect.sets_status) {
             (PingKind::Success | PingKind::Fail, Some((status, reason))) => {
                 statements.push(self.flip_statement(check.id, flip_id, now, status, reason, 1)?);
+                statements.push(self.notifications_statement(flip_id, check.id, default_channels, now)?);
                 statements.push(self.statement(
                     "UPDATE checks SET n_pings = n_pings + 1, last_ping = ?2, last_start = ?3, last_start_rid = ?4, \
                      last_duration = ?5, status_changed_at = CASE WHEN status != ?6 THEN ?2 ELSE status_changed_at END, \
@@ -640,6 +1067,14 @@ impl Store {
             "DELETE FROM pings WHERE check_id = ?1 AND n <= (SELECT n_pings FROM checks WHERE id = ?1) - ?2",
             &[int(check.id), int(history)],
         )?);
-        self.batch(statements).await
+        let flips = effect.sets_status.is_some();
+        let results = self.db.batch(statements).await.map_err(query_error)?;
+        for result in &results {
+            if let Some(error) = result.error() {
+                return Err(StoreError::Query(error));
+            }
+        }
+        // The flip statement comes first; it changed a row only if the status changed.
+        Ok(flips && changes(results.first()) > 0)
     }
 }

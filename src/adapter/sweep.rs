@@ -1,11 +1,28 @@
-//! The minute sweep, run by the cron trigger with the event's scheduledTime as "now".
+//! The minute sweep, run by the cron trigger with the event's scheduledTime
+//! as "now": finds the checks that are due (only those, through the
+//! `checks_due` index), records their flips to down, and delivers the outbox.
 
-use super::store::Store;
+use super::deliver::{deliver_due, send};
+use super::http::settings;
+use super::store::{Store, StoreError, SweepOutcome, SweepWrite};
+use crate::domain::check::SweepVerdict;
+use crate::domain::ids::random_token;
+use crate::domain::integrations::Outgoing;
+use crate::domain::outbox::AttemptResult;
+use crate::domain::settings::Settings;
 use crate::domain::time::Timestamp;
-use worker::{console_error, Date, Env};
+use worker::{console_error, console_warn, Date, Env};
+
+/// Due checks read and written per round trip.
+const CHUNK: i64 = 500;
+/// At most this many chunks per sweep (10,000 checks); the rest waits a minute.
+const MAX_CHUNKS: usize = 20;
+/// Delivered and failed notifications and old flips are kept this long.
+const HISTORY_DAYS: i64 = 93;
 
 pub async fn run(scheduled_time: f64, env: &Env) {
     let now = Timestamp::from_millis(scheduled_time as i64);
+    let settings = settings(env);
     let store = match Store::from_env(env) {
         Ok(store) => store,
         Err(err) => {
@@ -13,8 +30,98 @@ pub async fn run(scheduled_time: f64, env: &Env) {
             return;
         }
     };
+    let outcome = sweep(&store, &settings, now).await;
+    if let Some(error) = &outcome.error {
+        console_error!("sweep at {now} failed: {error}");
+    }
     let finished = Timestamp::from_millis(Date::now().as_millis() as i64);
-    if let Err(err) = store.record_sweep(now, finished, None).await {
+    if let Err(err) = store.record_sweep(now, finished, &outcome).await {
         console_error!("sweep at {now}: could not record the sweep: {err}");
+        return;
+    }
+    if outcome.error.is_none() {
+        self_ping(&settings).await;
+    }
+}
+
+/// One sweep; an error stops it and is returned in the outcome.
+async fn sweep(store: &Store, settings: &Settings, now: Timestamp) -> SweepOutcome {
+    let mut outcome = SweepOutcome::default();
+    if let Err(err) = find_down_checks(store, settings, now, &mut outcome).await {
+        outcome.error = Some(format!("finding due checks: {err}"));
+        return outcome;
+    }
+    match deliver_due(store, settings, now, settings.delivery_budget()).await {
+        Ok(sent) => outcome.sent = sent as i64,
+        Err(err) => {
+            outcome.error = Some(format!("delivering notifications: {err}"));
+            return outcome;
+        }
+    }
+    // Once an hour is enough to keep history bounded.
+    if now.millis().rem_euclid(3_600_000) < 60_000 {
+        if let Err(err) = store.prune_history(now.plus_secs(-HISTORY_DAYS * 86_400)).await {
+            outcome.error = Some(format!("pruning history: {err}"));
+        }
+    }
+    outcome
+}
+
+async fn find_down_checks(
+    store: &Store,
+    settings: &Settings,
+    now: Timestamp,
+    outcome: &mut SweepOutcome,
+) -> Result<(), StoreError> {
+    let defaults: Vec<String> = settings.default_channels().into_iter().map(|c| c.id).collect();
+    for _ in 0..MAX_CHUNKS {
+        let (due, rows_read) = store.due_checks(now, CHUNK).await?;
+        outcome.due_checks += due.len() as i64;
+        outcome.rows_read += rows_read;
+        let mut writes = Vec::with_capacity(due.len());
+        for (check, seen_deadline) in &due {
+            let write = match check.config.monitoring() {
+                Ok(monitoring) => match monitoring.sweep(&check.state, now) {
+                    SweepVerdict::Down(down) => SweepWrite::Down {
+                        check_id: check.id,
+                        seen_deadline: *seen_deadline,
+                        flip_id: random_token(24).map_err(|e| StoreError::Query(e.to_string()))?,
+                        at: down.at,
+                        reason: down.reason,
+                    },
+                    SweepVerdict::NotYet { alert_after } => SweepWrite::Reschedule {
+                        check_id: check.id,
+                        seen_deadline: *seen_deadline,
+                        deadline: alert_after,
+                    },
+                },
+                // A check whose stored schedule cannot be read is looked at
+                // again in an hour rather than blocking every sweep.
+                Err(err) => {
+                    console_warn!("sweep: check {}: {err}", check.uuid);
+                    SweepWrite::Reschedule {
+                        check_id: check.id,
+                        seen_deadline: *seen_deadline,
+                        deadline: Some(now.plus_secs(3600)),
+                    }
+                }
+            };
+            writes.push(write);
+        }
+        outcome.flips += store.apply_sweep(&writes, &defaults, now).await?;
+        if (due.len() as i64) < CHUNK {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Tells an outside monitor that this sweep completed.
+async fn self_ping(settings: &Settings) {
+    let Some(url) = &settings.self_ping_url else { return };
+    let request = Outgoing { method: "GET".into(), url: url.clone(), headers: Vec::new(), body: Vec::new() };
+    match send(&request).await {
+        AttemptResult::Status(status) if (200..300).contains(&status) => {}
+        other => console_warn!("self-ping to SELF_PING_URL failed: {:?}", other.error()),
     }
 }

@@ -1,6 +1,7 @@
 //! What an alert says: the event behind a notification, worded once and
 //! rendered by each integration (Slack, PagerDuty, webhook).
 
+use crate::domain::api::spec::CheckConfig;
 use crate::domain::check::{FlipReason, PingKind};
 use crate::domain::ids::Uuid;
 use crate::domain::time::Timestamp;
@@ -22,6 +23,24 @@ pub struct AlertCheck {
 }
 
 impl AlertCheck {
+    pub fn from_config(uuid: Uuid, config: &CheckConfig, url: String) -> Self {
+        let (schedule, tz) = if config.cron {
+            (config.schedule.clone(), Some(config.tz.clone()))
+        } else {
+            (format!("every {}", format_duration(config.timeout)), None)
+        };
+        AlertCheck {
+            uuid,
+            name: config.name.clone(),
+            slug: config.slug.clone(),
+            tags: config.tags.clone(),
+            schedule,
+            tz,
+            grace_secs: config.grace,
+            url,
+        }
+    }
+
     /// The name people know the check by.
     pub fn label(&self) -> &str {
         if !self.name.is_empty() {
@@ -73,6 +92,38 @@ pub struct Alert {
     pub incident_key: String,
     pub last_ping: Option<LastPing>,
     pub flip_id: String,
+}
+
+/// A flip as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FlipFacts {
+    pub id: String,
+    pub at: Timestamp,
+    pub old_status: String,
+    pub new_status: String,
+    pub reason: String,
+    /// When the check entered `old_status`.
+    pub previous_change_at: Option<Timestamp>,
+}
+
+/// The alert for a flip. A recovery carries the key of the incident it
+/// ends: the instant the check went down, which is when it entered `down`.
+pub fn alert_for(check: AlertCheck, flip: &FlipFacts, last_ping: Option<LastPing>) -> Alert {
+    let (event, incident_at) = if flip.new_status == "up" {
+        let down_since = flip.previous_change_at.filter(|_| flip.old_status == "down");
+        let down_for_secs = down_since.map(|since| (flip.at.millis() - since.millis()) / 1000);
+        (AlertEvent::Up { down_for_secs }, down_since.unwrap_or(flip.at))
+    } else {
+        (AlertEvent::Down(FlipReason::parse(&flip.reason).unwrap_or(FlipReason::Timeout)), flip.at)
+    };
+    Alert {
+        incident_key: incident_key(&check.uuid, incident_at),
+        check,
+        event,
+        at: flip.at,
+        last_ping,
+        flip_id: flip.id.clone(),
+    }
 }
 
 /// The incident key of a check that went down at `down_at`.
@@ -196,6 +247,46 @@ pub(crate) mod tests {
             }),
             flip_id: "flip1".into(),
         }
+    }
+
+    #[test]
+    fn a_recovery_closes_the_incident_its_down_flip_opened() {
+        let check = sample(AlertEvent::Test).check;
+        let down_at = Timestamp::from_secs(1_700_000_000);
+        let down = FlipFacts {
+            id: "f1".into(),
+            at: down_at,
+            old_status: "up".into(),
+            new_status: "down".into(),
+            reason: "exitstatus:2".into(),
+            previous_change_at: None,
+        };
+        let up = FlipFacts {
+            id: "f2".into(),
+            at: down_at.plus_secs(5400),
+            old_status: "down".into(),
+            new_status: "up".into(),
+            reason: "success".into(),
+            previous_change_at: Some(down_at),
+        };
+        let down_alert = alert_for(check.clone(), &down, None);
+        let up_alert = alert_for(check, &up, None);
+        assert_eq!(down_alert.event, AlertEvent::Down(FlipReason::ExitStatus(2)));
+        assert_eq!(up_alert.event, AlertEvent::Up { down_for_secs: Some(5400) });
+        assert_eq!(down_alert.incident_key, up_alert.incident_key);
+    }
+
+    #[test]
+    fn checks_describe_their_schedule() {
+        let uuid = Uuid::parse("0f2ea3c4-5b6d-4e7f-8a9b-0c1d2e3f4a5b").unwrap();
+        let simple = AlertCheck::from_config(uuid, &CheckConfig { timeout: 3600, ..Default::default() }, "u".into());
+        assert_eq!(simple.schedule_text(), "every 1 hour, grace 1 hour");
+        let cron =
+            CheckConfig { cron: true, schedule: "0 3 * * *".into(), tz: "Europe/Riga".into(), ..Default::default() };
+        assert_eq!(
+            AlertCheck::from_config(uuid, &cron, "u".into()).schedule_text(),
+            "cron `0 3 * * *` (Europe/Riga), grace 1 hour"
+        );
     }
 
     #[test]

@@ -46,7 +46,11 @@ impl ChannelConfig {
 }
 
 /// The default channels configured by secrets.
-pub fn default_channels(slack_url: Option<&str>, pagerduty_key: Option<&str>) -> Vec<Channel> {
+pub fn default_channels(
+    slack_url: Option<&str>,
+    pagerduty_key: Option<&str>,
+    pagerduty_url: Option<&str>,
+) -> Vec<Channel> {
     let mut channels = Vec::new();
     if let Some(url) = slack_url {
         channels.push(Channel {
@@ -62,7 +66,7 @@ pub fn default_channels(slack_url: Option<&str>, pagerduty_key: Option<&str>) ->
             config: ChannelConfig::Pagerduty {
                 routing_key: key.into(),
                 severity: "critical".into(),
-                events_url: DEFAULT_PAGERDUTY_URL.into(),
+                events_url: pagerduty_url.unwrap_or(DEFAULT_PAGERDUTY_URL).into(),
             },
         });
     }
@@ -368,8 +372,8 @@ mod tests {
 
     #[test]
     fn secrets_configure_default_channels() {
-        assert!(default_channels(None, None).is_empty());
-        let both = default_channels(Some("https://hooks.example/x"), Some("key"));
+        assert!(default_channels(None, None, None).is_empty());
+        let both = default_channels(Some("https://hooks.example/x"), Some("key"), None);
         assert_eq!(both.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), [DEFAULT_SLACK_ID, DEFAULT_PAGERDUTY_ID]);
     }
 }

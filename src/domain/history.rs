@@ -72,6 +72,62 @@ pub fn pings_json(pings: &[PingRecord], body_url: impl Fn(i64) -> String) -> Val
     json!({ "pings": items })
 }
 
+/// A flip as the `flips/` endpoint lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FlipRecord {
+    pub at: Timestamp,
+    pub new_status: String,
+}
+
+/// Filters of `GET /api/v3/checks/<uuid>/flips/` (Unix seconds).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FlipFilter {
+    pub start: Option<i64>,
+    pub end: Option<i64>,
+    pub seconds: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0} must be a whole number {1}")]
+pub struct FilterError(pub &'static str, pub &'static str);
+
+impl FlipFilter {
+    /// Parses `start`, `end` and `seconds` with healthchecks' bounds.
+    pub fn parse(query: &[(String, String)]) -> Result<FlipFilter, FilterError> {
+        let mut filter = FlipFilter::default();
+        for (name, value) in query {
+            let (field, max, target) = match name.as_str() {
+                "start" => ("start", 10_000_000_000, &mut filter.start),
+                "end" => ("end", 10_000_000_000, &mut filter.end),
+                "seconds" => ("seconds", 31_536_000, &mut filter.seconds),
+                _ => continue,
+            };
+            let bounds = if field == "seconds" { "from 0 to 31536000" } else { "from 0 to 10000000000" };
+            match value.parse::<i64>() {
+                Ok(n) if (0..=max).contains(&n) => *target = Some(n),
+                _ => return Err(FilterError(field, bounds)),
+            }
+        }
+        Ok(filter)
+    }
+
+    /// The `[from, until)` window in Unix ms that the filter selects at `now`.
+    pub fn window(&self, now: Timestamp) -> (i64, i64) {
+        let mut from = self.start.map_or(i64::MIN, |s| s * 1000);
+        if let Some(seconds) = self.seconds.filter(|s| *s > 0) {
+            from = from.max(now.millis() - seconds * 1000);
+        }
+        (from, self.end.map_or(i64::MAX, |e| e * 1000))
+    }
+}
+
+/// The `flips/` body: `{"flips": [{"timestamp", "up"}]}`, newest first.
+pub fn flips_json(flips: &[FlipRecord]) -> Value {
+    let items: Vec<Value> =
+        flips.iter().map(|f| json!({"timestamp": f.at.iso8601(), "up": i32::from(f.new_status == "up")})).collect();
+    json!({ "flips": items })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,6 +174,20 @@ mod tests {
     fn starts_older_than_72_hours_do_not_pair() {
         let pings = vec![ping(2, 73 * 3600, PingKind::Success, None), ping(1, 0, PingKind::Start, None)];
         assert_eq!(durations(&pings), vec![None, None]);
+    }
+
+    #[test]
+    fn flip_filters_follow_healthchecks() {
+        let q = |pairs: &[(&str, &str)]| pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect::<Vec<_>>();
+        let filter = FlipFilter::parse(&q(&[("start", "100"), ("end", "200")])).unwrap();
+        assert_eq!(filter.window(Timestamp::from_secs(1000)), (100_000, 200_000));
+        let recent = FlipFilter::parse(&q(&[("seconds", "60")])).unwrap();
+        assert_eq!(recent.window(Timestamp::from_secs(1000)), (940_000, i64::MAX));
+        for bad in [("start", "-1"), ("end", "x"), ("seconds", "31536001"), ("start", ""), ("end", "10000000001")] {
+            assert!(FlipFilter::parse(&q(&[bad])).is_err(), "{bad:?}");
+        }
+        let body = flips_json(&[FlipRecord { at: Timestamp::from_secs(1_700_000_000), new_status: "up".into() }]);
+        assert_eq!(body, json!({"flips": [{"timestamp": "2023-11-14T22:13:20+00:00", "up": 1}]}));
     }
 
     #[test]

@@ -87,6 +87,19 @@ pub enum Route {
         check: Uuid,
         n: i64,
     },
+    /// `/api/vN/checks/<uuid or unique key>/flips/`
+    CheckFlips {
+        version: u8,
+        check: CheckRef,
+    },
+    /// `/api/v3/channels/`
+    Channels,
+    /// `/api/v3/channels/<id>`
+    Channel(String),
+    /// `/api/v3/channels/<id>/test`
+    ChannelTest(String),
+    /// `/api/v3/notifications/`: the outbox, with every attempt.
+    Notifications,
 }
 
 use Method::{Delete, Get, Head, Post};
@@ -109,6 +122,11 @@ pub const ROUTES: &[(&str, &[Method])] = &[
     ("/api/v3/checks/{uuid}/resume", &[Post]),
     ("/api/v3/checks/{uuid}/pings/", &[Get]),
     ("/api/v3/checks/{uuid}/pings/{n}/body", &[Get]),
+    ("/api/v3/checks/{check}/flips/", &[Get]),
+    ("/api/v3/channels/", &[Get, Post]),
+    ("/api/v3/channels/{channel_id}", &[Get, Post, Delete]),
+    ("/api/v3/channels/{channel_id}/test", &[Post]),
+    ("/api/v3/notifications/", &[Get]),
 ];
 
 impl Route {
@@ -122,7 +140,11 @@ impl Route {
             Route::Check { check: CheckRef::Uuid(_), .. } => &[Get, Post, Delete],
             Route::Check { check: CheckRef::UniqueKey(_), .. } => &[Get],
             Route::CheckAction { .. } => &[Post],
-            Route::CheckPings { .. } | Route::PingBody { .. } => &[Get],
+            Route::CheckPings { .. } | Route::PingBody { .. } | Route::CheckFlips { .. } => &[Get],
+            Route::Channels => &[Get, Post],
+            Route::Channel(_) => &[Get, Post, Delete],
+            Route::ChannelTest(_) => &[Post],
+            Route::Notifications => &[Get],
         }
     }
 
@@ -155,6 +177,19 @@ fn api_version(segment: &str) -> Option<u8> {
     }
 }
 
+/// Channel ids are UUIDs, or the names of the channels kept from secrets.
+fn is_channel_id(text: &str) -> bool {
+    Uuid::parse(text).is_some() || text.starts_with("default-") && text.len() < 40
+}
+
+fn check_ref(id: &str) -> Option<CheckRef> {
+    match Uuid::parse(id) {
+        Some(uuid) => Some(CheckRef::Uuid(uuid)),
+        None if is_unique_key(id) => Some(CheckRef::UniqueKey(id.to_owned())),
+        None => None,
+    }
+}
+
 fn is_unique_key(text: &str) -> bool {
     text.len() == 40 && text.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
 }
@@ -175,15 +210,13 @@ pub fn route(path: &str) -> Option<Route> {
     let version = api_version(segments.first()?)?;
     match segments[1..] {
         ["projects"] if version == 3 => Some(Route::Projects),
+        ["channels"] => Some(Route::Channels),
+        ["channels", id] if is_channel_id(id) => Some(Route::Channel(id.to_owned())),
+        ["channels", id, "test"] if is_channel_id(id) => Some(Route::ChannelTest(id.to_owned())),
+        ["notifications"] => Some(Route::Notifications),
         ["checks"] => Some(Route::Checks { version }),
-        ["checks", id] => {
-            let check = match Uuid::parse(id) {
-                Some(uuid) => CheckRef::Uuid(uuid),
-                None if is_unique_key(id) => CheckRef::UniqueKey(id.to_owned()),
-                None => return None,
-            };
-            Some(Route::Check { version, check })
-        }
+        ["checks", id] => Some(Route::Check { version, check: check_ref(id)? }),
+        ["checks", id, "flips"] => Some(Route::CheckFlips { version, check: check_ref(id)? }),
         ["checks", id, "pings"] => Some(Route::CheckPings { version, check: Uuid::parse(id)? }),
         ["checks", id, "pings", n, "body"] => {
             let n = n.parse().ok().filter(|n: &i64| *n >= 1)?;
@@ -259,6 +292,15 @@ mod tests {
         );
         assert_eq!(route(&format!("/api/v3/checks/{UUID}/pings/0/body")), None);
         assert_eq!(route(&format!("/api/v3/checks/{UUID}/pings/x/body")), None);
+        assert_eq!(
+            route(&format!("/api/v3/checks/{UUID}/flips/")),
+            Some(Route::CheckFlips { version: 3, check: CheckRef::Uuid(uuid) })
+        );
+        assert_eq!(route("/api/v3/channels/"), Some(Route::Channels));
+        assert_eq!(route(&format!("/api/v3/channels/{UUID}")), Some(Route::Channel(UUID.into())));
+        assert_eq!(route("/api/v3/channels/default-slack/test"), Some(Route::ChannelTest("default-slack".into())));
+        assert_eq!(route("/api/v3/channels/whatever"), None);
+        assert_eq!(route("/api/v3/notifications/"), Some(Route::Notifications));
     }
 
     #[test]

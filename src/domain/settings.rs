@@ -13,8 +13,22 @@ pub struct Settings {
     /// Checks a project may have (`MAX_CHECKS_PER_PROJECT`).
     pub max_checks_per_project: i64,
     /// Overrides the scheme and host used in URLs edgebeat hands out
-    /// (`PUBLIC_URL`); otherwise the request's own origin is used.
+    /// (`PUBLIC_URL`); otherwise the request's own origin is used. Alerts
+    /// sent by the sweep have no request, so their links need it.
     pub public_url: Option<String>,
+    /// Outgoing requests one invocation may make (`SWEEP_SUBREQUEST_BUDGET`),
+    /// below the Workers Free plan's 50.
+    pub subrequest_budget: i64,
+    /// Pinged after every completed sweep: an outside dead man's switch
+    /// watching edgebeat itself (`SELF_PING_URL`).
+    pub self_ping_url: Option<String>,
+    /// A default Slack channel notifying every check (`SLACK_WEBHOOK_URL`).
+    pub slack_webhook_url: Option<String>,
+    /// A default PagerDuty channel for every check (`PAGERDUTY_ROUTING_KEY`).
+    pub pagerduty_routing_key: Option<String>,
+    /// Where that default channel sends events (`PAGERDUTY_EVENTS_URL`),
+    /// PagerDuty's Events API v2 unless set (for EU accounts or proxies).
+    pub pagerduty_events_url: Option<String>,
 }
 
 impl Default for Settings {
@@ -25,6 +39,11 @@ impl Default for Settings {
             ping_history: 100,
             max_checks_per_project: 10_000,
             public_url: None,
+            subrequest_budget: 40,
+            self_ping_url: None,
+            slack_webhook_url: None,
+            pagerduty_routing_key: None,
+            pagerduty_events_url: None,
         }
     }
 }
@@ -40,6 +59,20 @@ pub struct SettingError {
 }
 
 impl Settings {
+    /// The channels kept from secrets, which notify every check.
+    pub fn default_channels(&self) -> Vec<crate::domain::channel::Channel> {
+        crate::domain::channel::default_channels(
+            self.slack_webhook_url.as_deref(),
+            self.pagerduty_routing_key.as_deref(),
+            self.pagerduty_events_url.as_deref(),
+        )
+    }
+
+    /// Deliveries one invocation may attempt: the budget, less the self-ping.
+    pub fn delivery_budget(&self) -> usize {
+        (self.subrequest_budget - i64::from(self.self_ping_url.is_some())).max(0) as usize
+    }
+
     /// Reads settings through `lookup` (name to value); returns them along
     /// with the problems found.
     pub fn read(lookup: impl Fn(&str) -> Option<String>) -> (Settings, Vec<SettingError>) {
@@ -48,6 +81,10 @@ impl Settings {
         let present = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
         settings.admin_token = present("ADMIN_TOKEN");
         settings.public_url = present("PUBLIC_URL").map(|u| u.trim_end_matches('/').to_owned());
+        settings.self_ping_url = present("SELF_PING_URL");
+        settings.slack_webhook_url = present("SLACK_WEBHOOK_URL");
+        settings.pagerduty_routing_key = present("PAGERDUTY_ROUTING_KEY");
+        settings.pagerduty_events_url = present("PAGERDUTY_EVENTS_URL");
         let mut number = |name: &'static str, min: i64, max: i64, target: &mut i64| {
             if let Some(value) = present(name) {
                 match value.parse::<i64>() {
@@ -61,6 +98,7 @@ impl Settings {
         settings.ping_body_limit = body_limit as usize;
         number("PING_HISTORY", 1, 10_000, &mut settings.ping_history);
         number("MAX_CHECKS_PER_PROJECT", 1, 1_000_000, &mut settings.max_checks_per_project);
+        number("SWEEP_SUBREQUEST_BUDGET", 1, 1000, &mut settings.subrequest_budget);
         (settings, problems)
     }
 }
@@ -91,5 +129,18 @@ mod tests {
         assert_eq!(settings.public_url.as_deref(), Some("https://eb.example"));
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].name, "PING_HISTORY");
+    }
+
+    #[test]
+    fn the_self_ping_comes_out_of_the_delivery_budget() {
+        let (settings, _) = Settings::read(|name| match name {
+            "SWEEP_SUBREQUEST_BUDGET" => Some("10".into()),
+            "SELF_PING_URL" => Some("https://hc-ping.com/x".into()),
+            "SLACK_WEBHOOK_URL" => Some("https://hooks.slack.com/services/x".into()),
+            _ => None,
+        });
+        assert_eq!(settings.delivery_budget(), 9);
+        assert_eq!(settings.default_channels().len(), 1);
+        assert_eq!(Settings::default().delivery_budget(), 40);
     }
 }

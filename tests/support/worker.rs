@@ -99,13 +99,13 @@ impl Worker {
         let dir = scratch_dir("worker");
         let state = dir.join("state");
         copy_dir(template, &state);
-        let mut env_file = format!("ADMIN_TOKEN={ADMIN_TOKEN}\n");
+        let port = free_port();
+        let mut env_file = format!("ADMIN_TOKEN={ADMIN_TOKEN}\nPUBLIC_URL=http://127.0.0.1:{port}\n");
         for (name, value) in vars {
             env_file.push_str(&format!("{name}={value}\n"));
         }
         fs::write(dir.join("test.env"), env_file).expect("write the env file");
         let log = fs::File::create(dir.join("wrangler.log")).expect("create the log");
-        let port = free_port();
         let inspector = free_port();
         let script = format!(
             "exec wrangler dev --ip 127.0.0.1 --port {port} --inspector-port {inspector} \
@@ -144,6 +144,17 @@ impl Worker {
             }
             thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// Runs SQL against this worker's local D1 from outside, as an operator
+    /// (or a broken migration) would: for injecting real storage faults.
+    pub fn execute_sql(&self, sql: &str) {
+        let state = self.dir.join("state");
+        run_checked(&format!(
+            "wrangler d1 execute DB --local --persist-to '{}' --command \"{}\"",
+            state.display(),
+            sql.replace('"', "\\\"")
+        ));
     }
 
     pub fn log(&self) -> String {
