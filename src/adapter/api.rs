@@ -2,11 +2,12 @@
 
 use super::deliver::send;
 use super::http::{now, read_body, settings, Incoming};
-use super::store::{Store, StoreError};
+use super::store::{NewProject, Store, StoreError};
 use crate::domain::alert::{Alert, AlertCheck, AlertEvent};
 use crate::domain::api::spec::{parse_spec, CheckConfig, CheckSpec, SpecError};
 use crate::domain::api::view::{check_json, CheckRecord, Urls};
 use crate::domain::api::{list_filter, parse_project_name, presented_key, Access, AuthError};
+use crate::domain::badge::badge_urls;
 use crate::domain::channel::{channel_json, parse_channel_spec, Channel};
 use crate::domain::history::{flips_json, pings_json, FlipFilter};
 use crate::domain::ids::{key_hash, random_token, secret_matches, unique_key, KeyKind, Uuid};
@@ -214,6 +215,20 @@ async fn dispatch(route: &Route, incoming: &Incoming, req: &mut Request, env: &E
             Ok(Reply::json(200, &api.test_channel(&channel, &view).await?))
         }
         (Route::Notifications, _) => api.notifications(&project).await,
+        (Route::Badges, _) => {
+            let badges = api.store.project_badges(&project).await?.ok_or(ApiError::NotFound)?;
+            let mut tags: Vec<String> = api
+                .store
+                .list_checks(&project)
+                .await?
+                .iter()
+                .flat_map(|c| c.config.tags.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
+                .collect();
+            tags.sort();
+            tags.dedup();
+            Ok(Reply::json(200, &badge_urls(&view.urls.base, badges.badge_secret.as_bytes(), &badges.badge_key, &tags)))
+        }
+        (Route::OpenApi, _) => Err(ApiError::NotFound),
         _ => Err(ApiError::NotFound),
     }
 }
@@ -459,17 +474,19 @@ impl Api<'_> {
         let (api_key, api_key_readonly, ping_key) =
             (generate(KeyKind::ReadWrite)?, generate(KeyKind::ReadOnly)?, generate(KeyKind::Ping)?);
         let id = Uuid::random().map_err(|e| ApiError::Internal(e.to_string()))?;
+        let badge_key = random_token(24).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let badge_secret = random_token(48).map_err(|e| ApiError::Internal(e.to_string()))?;
         let created = now();
-        self.store
-            .create_project(
-                &id,
-                &name,
-                &key_hash(&ping_key),
-                &key_hash(&api_key),
-                &key_hash(&api_key_readonly),
-                created,
-            )
-            .await?;
+        let project = NewProject {
+            id: &id,
+            name: &name,
+            ping_key_hash: &key_hash(&ping_key),
+            read_write_hash: &key_hash(&api_key),
+            read_only_hash: &key_hash(&api_key_readonly),
+            badge_key: &badge_key,
+            badge_secret: &badge_secret,
+        };
+        self.store.create_project(&project, created).await?;
         let base = self.settings.public_url.clone().unwrap_or_else(|| self.incoming.origin.clone());
         Ok(Reply::json(
             201,

@@ -2,7 +2,7 @@
 //! `Reply` back into a Workers response.
 
 use super::store::Store;
-use super::{api, ping};
+use super::{api, ping, public};
 use crate::domain::health;
 use crate::domain::reply::Reply;
 use crate::domain::route::{route, Method, Route};
@@ -89,9 +89,15 @@ pub async fn handle(mut req: Request, env: Env, ctx: Context) -> Response {
     let reply = match route(&incoming.path) {
         None => Reply::error(404, "not found"),
         Some(route) if route.is_api() => api::handle(&route, &incoming, &mut req, &env).await,
+        Some(Route::Badge(_) | Route::CheckBadge(_)) if incoming.method == Method::Options => Reply::empty(204)
+            .with_header("Access-Control-Allow-Origin", "*")
+            .with_header("Access-Control-Allow-Methods", "GET, OPTIONS"),
         Some(_) if !route_allows(&incoming) => Reply::error(405, "method not allowed"),
         Some(Route::Health) => health_reply(&env).await,
         Some(Route::Ping(rest)) => ping::handle(&rest, &incoming, &mut req, &env, &ctx).await,
+        Some(Route::Badge(rest)) => public::tag_badge(&rest, &env).await,
+        Some(Route::CheckBadge(rest)) => public::check_badge(&rest, &env).await,
+        Some(Route::Metrics { project, key }) => public::metrics(&project, key.as_deref(), &incoming, &env).await,
         Some(_) => Reply::error(404, "not found"),
     };
     into_response(reply)

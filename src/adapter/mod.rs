@@ -5,6 +5,7 @@ mod api;
 mod deliver;
 mod http;
 mod ping;
+mod public;
 mod store;
 mod sweep;
 

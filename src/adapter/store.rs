@@ -148,7 +148,7 @@ pub struct NotificationRow {
 const CHECK_COLUMNS: &str = "c.id, c.uuid, c.project_id, c.name, c.slug, c.tags, c.desc, c.kind, c.timeout, \
     c.grace, c.schedule, c.tz, c.manual_resume, c.methods, c.start_kw, c.success_kw, c.failure_kw, \
     c.filter_subject, c.filter_body, c.filter_http_body, c.filter_default_fail, c.status, c.last_ping, \
-    c.last_start, c.last_start_rid, c.last_duration, c.n_pings, c.alert_after, \
+    c.last_start, c.last_start_rid, c.last_duration, c.n_pings, c.alert_after, c.badge_key, \
     (SELECT group_concat(channel_id) FROM (SELECT channel_id FROM check_channels \
         WHERE check_id = c.id ORDER BY channel_id)) AS channel_ids";
 
@@ -182,6 +182,7 @@ struct CheckRow {
     last_duration: Option<i64>,
     n_pings: i64,
     alert_after: Option<i64>,
+    badge_key: Option<String>,
     channel_ids: Option<String>,
 }
 
@@ -226,6 +227,7 @@ impl CheckRow {
             state,
             n_pings: self.n_pings,
             channels,
+            badge_key: self.badge_key.unwrap_or_default(),
         })
     }
 }
@@ -286,6 +288,27 @@ pub struct ProjectRow {
     pub name: String,
     pub created_at: i64,
     pub checks: i64,
+}
+
+/// A project as the admin API creates it (hashes of its keys only).
+#[derive(Clone, Copy)]
+pub struct NewProject<'a> {
+    pub id: &'a Uuid,
+    pub name: &'a str,
+    pub ping_key_hash: &'a str,
+    pub read_write_hash: &'a str,
+    pub read_only_hash: &'a str,
+    pub badge_key: &'a str,
+    pub badge_secret: &'a str,
+}
+
+/// What badges need of a project.
+#[derive(Deserialize)]
+pub struct BadgeProject {
+    pub id: String,
+    pub name: String,
+    pub badge_key: String,
+    pub badge_secret: String,
 }
 
 /// What a ping writes, beyond the state change itself.
@@ -709,25 +732,35 @@ impl Store {
 
     // ----- projects and keys -----
 
-    pub async fn create_project(
-        &self,
-        id: &Uuid,
-        name: &str,
-        ping_key_hash: &str,
-        read_write_hash: &str,
-        read_only_hash: &str,
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
+    pub async fn create_project(&self, project: &NewProject<'_>, now: Timestamp) -> Result<(), StoreError> {
+        let NewProject { id, name, ping_key_hash, read_write_hash, read_only_hash, badge_key, badge_secret } = *project;
         let id = id.to_string();
         let project = self.statement(
-            "INSERT INTO projects (id, name, ping_key_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
-            &[text(&id), text(name), text(ping_key_hash), time(now)],
+            "INSERT INTO projects (id, name, ping_key_hash, created_at, badge_key, badge_secret) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            &[text(&id), text(name), text(ping_key_hash), time(now), text(badge_key), text(badge_secret)],
         )?;
         let keys = self.statement(
             "INSERT INTO api_keys (key_hash, project_id, read_only, created_at) VALUES (?1, ?2, 0, ?3), (?4, ?2, 1, ?3)",
             &[text(read_write_hash), text(&id), time(now), text(read_only_hash)],
         )?;
         self.batch(vec![project, keys]).await
+    }
+
+    /// A project's badge key and signing secret.
+    pub async fn project_badges(&self, project_id: &str) -> Result<Option<BadgeProject>, StoreError> {
+        self.first("SELECT id, name, badge_key, badge_secret FROM projects WHERE id = ?1", &[text(project_id)]).await
+    }
+
+    pub async fn project_by_badge_key(&self, badge_key: &str) -> Result<Option<BadgeProject>, StoreError> {
+        self.first("SELECT id, name, badge_key, badge_secret FROM projects WHERE badge_key = ?1", &[text(badge_key)])
+            .await
+    }
+
+    pub async fn check_by_badge_key(&self, badge_key: &str) -> Result<Option<CheckRecord>, StoreError> {
+        let sql = format!("SELECT {CHECK_COLUMNS} FROM checks c WHERE c.badge_key = ?1");
+        let row: Option<CheckRow> = self.first(&sql, &[text(badge_key)]).await?;
+        row.map(CheckRow::into_record).transpose()
     }
 
     pub async fn list_projects(&self) -> Result<Vec<ProjectRow>, StoreError> {
@@ -816,7 +849,8 @@ impl Store {
         let columns = CONFIG_COLUMNS.join(", ");
         let placeholders: Vec<String> = (4..4 + CONFIG_COLUMNS.len()).map(|i| format!("?{i}")).collect();
         let sql = format!(
-            "INSERT INTO checks (uuid, project_id, created_at, {columns}) VALUES (?1, ?2, ?3, {})",
+            "INSERT INTO checks (uuid, project_id, created_at, badge_key, {columns}) \
+             VALUES (?1, ?2, ?3, lower(hex(randomblob(16))), {})",
             placeholders.join(", ")
         );
         let mut args = vec![text(&uuid.to_string()), text(project_id), time(now)];
@@ -979,8 +1013,8 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let uuid_text = uuid.to_string();
         let insert = self.statement(
-            "INSERT INTO checks (uuid, project_id, name, slug, created_at) \
-             SELECT ?1, p.id, ?2, ?2, ?3 FROM projects p WHERE p.ping_key_hash = ?4 \
+            "INSERT INTO checks (uuid, project_id, name, slug, created_at, badge_key) \
+             SELECT ?1, p.id, ?2, ?2, ?3, lower(hex(randomblob(16))) FROM projects p WHERE p.ping_key_hash = ?4 \
              AND NOT EXISTS (SELECT 1 FROM checks WHERE project_id = p.id AND slug = ?2) \
              AND (SELECT count(*) FROM checks WHERE project_id = p.id) < ?5",
             &[text(&uuid_text), text(slug), time(now), text(ping_key_hash), int(max_checks)],

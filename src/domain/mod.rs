@@ -3,6 +3,7 @@
 
 pub mod alert;
 pub mod api;
+pub mod badge;
 pub mod channel;
 pub mod check;
 pub mod cron;
@@ -10,6 +11,7 @@ pub mod health;
 pub mod history;
 pub mod ids;
 pub mod integrations;
+pub mod metrics;
 pub mod outbox;
 pub mod ping;
 pub mod reply;

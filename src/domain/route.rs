@@ -100,6 +100,19 @@ pub enum Route {
     ChannelTest(String),
     /// `/api/v3/notifications/`: the outbox, with every attempt.
     Notifications,
+    /// `/api/v3/badges/`: every badge URL of the project.
+    Badges,
+    /// `/badge/<badge key>/<signature>[/<tag>].<format>` (the raw path after `/badge/`).
+    Badge(String),
+    /// `/b/<states>/<check badge key>.<format>`
+    CheckBadge(String),
+    /// `/projects/<id>/metrics/[<read-only key>]`: Prometheus.
+    Metrics {
+        project: String,
+        key: Option<String>,
+    },
+    /// `/api/v3/openapi.json`
+    OpenApi,
 }
 
 use Method::{Delete, Get, Head, Post};
@@ -127,6 +140,13 @@ pub const ROUTES: &[(&str, &[Method])] = &[
     ("/api/v3/channels/{channel_id}", &[Get, Post, Delete]),
     ("/api/v3/channels/{channel_id}/test", &[Post]),
     ("/api/v3/notifications/", &[Get]),
+    ("/api/v3/badges/", &[Get]),
+    ("/api/v3/openapi.json", &[Get]),
+    ("/badge/{badge_key}/{signature}.{format}", &[Get]),
+    ("/badge/{badge_key}/{signature}/{tag}.{format}", &[Get]),
+    ("/b/{states}/{check_badge_key}.{format}", &[Get]),
+    ("/projects/{project_id}/metrics/{key}", &[Get]),
+    ("/projects/{project_id}/metrics/", &[Get]),
 ];
 
 impl Route {
@@ -144,13 +164,14 @@ impl Route {
             Route::Channels => &[Get, Post],
             Route::Channel(_) => &[Get, Post, Delete],
             Route::ChannelTest(_) => &[Post],
-            Route::Notifications => &[Get],
+            Route::Notifications | Route::Badges | Route::OpenApi => &[Get],
+            Route::Badge(_) | Route::CheckBadge(_) | Route::Metrics { .. } => &[Get, Head],
         }
     }
 
     /// Whether this is part of the management API (CORS, JSON errors).
     pub fn is_api(&self) -> bool {
-        !matches!(self, Route::Health | Route::Ping(_))
+        !matches!(self, Route::Health | Route::Ping(_) | Route::Badge(_) | Route::CheckBadge(_) | Route::Metrics { .. })
     }
 }
 
@@ -166,6 +187,18 @@ fn root_ping(path: &str) -> Option<Route> {
     let ping_like =
         Uuid::parse(first).is_some() || ((2..=3).contains(&count) && first.len() >= 8 && !reserved.contains(&first));
     ping_like.then(|| Route::Ping(rest.to_owned()))
+}
+
+/// healthchecks' Prometheus paths: the key in the path, or (no key) as a
+/// bearer token; `checks/metrics` is the older spelling.
+fn metrics_route(rest: &str) -> Option<Route> {
+    let segments: Vec<&str> = rest.split('/').collect();
+    let (project, key) = match segments[..] {
+        [project, "metrics", key] | [project, "checks", "metrics", key] => (project, key),
+        _ => return None,
+    };
+    let key = (!key.is_empty()).then(|| key.to_owned());
+    Some(Route::Metrics { project: project.to_owned(), key })
 }
 
 fn api_version(segment: &str) -> Option<u8> {
@@ -202,6 +235,15 @@ pub fn route(path: &str) -> Option<Route> {
     if let Some(rest) = path.strip_prefix("/ping/") {
         return Some(Route::Ping(rest.to_owned()));
     }
+    if let Some(rest) = path.strip_prefix("/badge/") {
+        return Some(Route::Badge(rest.to_owned()));
+    }
+    if let Some(rest) = path.strip_prefix("/b/") {
+        return Some(Route::CheckBadge(rest.to_owned()));
+    }
+    if let Some(rest) = path.strip_prefix("/projects/") {
+        return metrics_route(rest);
+    }
     let Some(rest) = path.strip_prefix("/api/") else {
         return root_ping(path);
     };
@@ -214,6 +256,8 @@ pub fn route(path: &str) -> Option<Route> {
         ["channels", id] if is_channel_id(id) => Some(Route::Channel(id.to_owned())),
         ["channels", id, "test"] if is_channel_id(id) => Some(Route::ChannelTest(id.to_owned())),
         ["notifications"] => Some(Route::Notifications),
+        ["badges"] => Some(Route::Badges),
+        ["openapi.json"] if version == 3 => Some(Route::OpenApi),
         ["checks"] => Some(Route::Checks { version }),
         ["checks", id] => Some(Route::Check { version, check: check_ref(id)? }),
         ["checks", id, "flips"] => Some(Route::CheckFlips { version, check: check_ref(id)? }),
@@ -301,6 +345,19 @@ mod tests {
         assert_eq!(route("/api/v3/channels/default-slack/test"), Some(Route::ChannelTest("default-slack".into())));
         assert_eq!(route("/api/v3/channels/whatever"), None);
         assert_eq!(route("/api/v3/notifications/"), Some(Route::Notifications));
+        assert_eq!(route("/api/v3/badges/"), Some(Route::Badges));
+        assert_eq!(route("/badge/k/s/db%2540dc1.svg"), Some(Route::Badge("k/s/db%2540dc1.svg".into())));
+        assert_eq!(route("/b/2/abc.svg"), Some(Route::CheckBadge("2/abc.svg".into())));
+        assert_eq!(
+            route("/projects/p/metrics/key"),
+            Some(Route::Metrics { project: "p".into(), key: Some("key".into()) })
+        );
+        assert_eq!(route("/projects/p/metrics/"), Some(Route::Metrics { project: "p".into(), key: None }));
+        assert_eq!(
+            route("/projects/p/checks/metrics/k"),
+            Some(Route::Metrics { project: "p".into(), key: Some("k".into()) })
+        );
+        assert_eq!(route("/projects/p/other"), None);
     }
 
     #[test]

@@ -19,6 +19,8 @@ pub struct CheckRecord {
     pub n_pings: i64,
     /// Ids of the channels this check notifies, sorted.
     pub channels: Vec<String>,
+    /// The unguessable key of the check's badge URLs.
+    pub badge_key: String,
 }
 
 /// Where edgebeat is reachable, for the URLs inside responses.
@@ -70,6 +72,7 @@ pub fn check_json(check: &CheckRecord, monitoring: &Monitoring, urls: &Urls, rea
     put("filter_body", json!(config.filter_body));
     put("filter_http_body", json!(config.filter_http_body));
     put("filter_default_fail", json!(config.filter_default_fail));
+    put("badge_url", json!(format!("{}/b/2/{}.svg", urls.base, check.badge_key)));
     if let Some(ms) = state.last_duration.filter(|ms| *ms >= 1000) {
         put("last_duration", json!(ms / 1000));
     }
@@ -110,6 +113,7 @@ mod tests {
             state,
             n_pings: 3,
             channels: vec!["a".into(), "b".into()],
+            badge_key: "bk".into(),
         }
     }
 
@@ -127,6 +131,7 @@ mod tests {
         assert_eq!(body["update_url"], "https://eb.example/api/v3/checks/0f2ea3c4-5b6d-4e7f-8a9b-0c1d2e3f4a5b");
         assert_eq!(body["pause_url"], "https://eb.example/api/v3/checks/0f2ea3c4-5b6d-4e7f-8a9b-0c1d2e3f4a5b/pause");
         assert_eq!(body["channels"], "a,b");
+        assert_eq!(body["badge_url"], "https://eb.example/b/2/bk.svg");
         assert_eq!(body["status"], "new");
         assert_eq!(body["timeout"], 86400);
         assert_eq!(body["last_ping"], Value::Null);
