@@ -347,3 +347,23 @@ fn pings_also_work_at_the_root_as_on_hc_ping_com() {
     let kinds: Vec<Value> = worker.pings(&project, uuid).iter().map(|p| p["type"].clone()).collect();
     assert_eq!(kinds, vec![json!("success"), json!("start"), json!("success")]);
 }
+
+#[test]
+fn a_ping_that_cannot_be_stored_is_answered_with_a_retryable_error() {
+    let (worker, project) = setup();
+    let check = worker.create_check(&project, json!({"name": "storage"}));
+    let uuid = check["uuid"].as_str().unwrap();
+    assert_eq!(worker.get(&ping_path(&check)).status, 200);
+    // Break the pings table under the running worker.
+    worker.execute_sql("DROP TABLE pings;");
+    let response = worker.get(&ping_path(&check));
+    assert_eq!(response.status, 503, "never OK when nothing was stored: {}", response.text());
+    assert_eq!(response.text(), "storage unavailable");
+    // The failed ping changed nothing: its batch is all or nothing.
+    assert_eq!(worker.check(&project, uuid)["n_pings"], 1);
+    // The API answers a JSON error, not a 500.
+    worker.execute_sql("ALTER TABLE checks RENAME TO checks_gone;");
+    let listed = worker.api(&project.api_key, "GET", "/api/v3/checks/", None);
+    assert_eq!(listed.status, 503);
+    assert!(listed.json()["error"].is_string());
+}
