@@ -88,6 +88,15 @@ pub async fn handle(mut req: Request, env: Env, ctx: Context) -> Response {
     };
     let reply = match route(&incoming.path) {
         None => Reply::error(404, "not found"),
+        // The OpenAPI document, to anyone (no key), from the file at the repo root.
+        Some(Route::OpenApi) if incoming.method == Method::Get => Reply {
+            status: 200,
+            headers: vec![
+                ("Content-Type", "application/json".to_owned()),
+                ("Access-Control-Allow-Origin", "*".to_owned()),
+            ],
+            body: include_bytes!("../../openapi.json").to_vec(),
+        },
         Some(route) if route.is_api() => api::handle(&route, &incoming, &mut req, &env).await,
         Some(Route::Badge(_) | Route::CheckBadge(_)) if incoming.method == Method::Options => Reply::empty(204)
             .with_header("Access-Control-Allow-Origin", "*")
