@@ -134,7 +134,9 @@ fn every_error_response_is_the_shared_error_object() {
     let error_ref = "#/components/schemas/Error";
     let refers_to_error = |schema: &Value| {
         schema["$ref"] == error_ref
-            || schema["oneOf"].as_array().is_some_and(|alternatives| alternatives.iter().any(|s| s["$ref"] == error_ref))
+            || schema["oneOf"]
+                .as_array()
+                .is_some_and(|alternatives| alternatives.iter().any(|s| s["$ref"] == error_ref))
     };
     let mut checked = 0;
     for (path, item) in doc["paths"].as_object().unwrap() {
