@@ -239,6 +239,12 @@ fn invalid_input_gets_clear_json_errors_and_changes_nothing() {
     let wrong_method = worker.api(&project.api_key, "PUT", "/api/v3/checks/", None);
     assert_eq!(wrong_method.status, 405);
     assert!(wrong_method.json()["error"].is_string());
+    assert_eq!(wrong_method.header("Allow"), Some("GET, POST"));
+    // A method the runtime does not know is not mistaken for GET.
+    let unknown = worker.api(&project.api_key, "QUERY", "/api/v3/checks/", None);
+    assert_eq!((unknown.status, unknown.header("Allow")), (405, Some("GET, POST")));
+    let health = worker.request("QUERY", "/health", &[], b"");
+    assert_eq!((health.status, health.header("Allow")), (405, Some("GET, HEAD")));
     let huge = vec![b' '; 100_000];
     let too_large = worker.request("POST", "/api/v3/checks/", &[("X-Api-Key", &project.api_key)], &huge);
     assert_eq!(too_large.status, 413);

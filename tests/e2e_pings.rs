@@ -50,7 +50,13 @@ fn every_form_and_method_of_a_uuid_ping_is_recorded() {
         assert_eq!(response.header("Ping-Body-Limit"), Some("100000"));
     }
 
+    // healthchecks records a ping whatever its method, and says which.
+    let custom = worker.request("PURGE", &base, &[], b"");
+    assert_eq!(custom.status, 200);
     let pings = worker.pings(&project, uuid);
+    assert_eq!(pings[0]["method"], "PURGE");
+    assert_eq!(pings[0]["type"], "success");
+    let pings = &pings[1..];
     assert_eq!(pings.len(), cases.len());
     // Newest first: compare kinds, methods and exit statuses in order.
     for (ping, (method, path, kind)) in pings.iter().rev().zip(cases) {
@@ -59,8 +65,9 @@ fn every_form_and_method_of_a_uuid_ping_is_recorded() {
     }
     assert_eq!(pings[0]["exitstatus"], 255);
     assert_eq!(pings[1]["exitstatus"], 3);
-    assert_eq!(worker.check(&project, uuid)["n_pings"], cases.len());
-    assert_eq!(worker.check(&project, uuid)["status"], "down");
+    assert_eq!(pings[0]["method"], "GET");
+    assert_eq!(worker.check(&project, uuid)["n_pings"], cases.len() + 1);
+    assert_eq!(worker.check(&project, uuid)["status"], "up");
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! The management API (healthchecks.io API v1-v3 shapes) and the admin API.
 
 use super::deliver::send;
-use super::http::{now, read_body, settings, Incoming};
+use super::http::{method_not_allowed, now, read_body, settings, Incoming};
 use super::store::{NewProject, Store, StoreError};
 use crate::domain::alert::{Alert, AlertCheck, AlertEvent};
 use crate::domain::api::spec::{parse_spec, CheckConfig, CheckSpec, SpecError};
@@ -81,7 +81,7 @@ pub async fn handle(route: &Route, incoming: &Incoming, req: &mut Request, env: 
     let reply = if incoming.method == Method::Options {
         Reply::empty(204)
     } else if !route.methods().contains(&incoming.method) {
-        Reply::error(405, "method not allowed")
+        method_not_allowed(route)
     } else {
         match dispatch(route, incoming, req, env).await {
             Ok(reply) => reply,

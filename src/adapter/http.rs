@@ -76,7 +76,8 @@ pub async fn handle(mut req: Request, env: Env, ctx: Context) -> Response {
         ),
         Err(_) => (String::new(), "https".to_owned(), Vec::new()),
     };
-    let method_name = req.method().to_string();
+    // The raw method: worker's Method enum reads unknown methods as GET.
+    let method_name = req.inner().method();
     let incoming = Incoming {
         method: Method::parse(&method_name),
         method_name,
@@ -101,7 +102,7 @@ pub async fn handle(mut req: Request, env: Env, ctx: Context) -> Response {
         Some(Route::Badge(_) | Route::CheckBadge(_)) if incoming.method == Method::Options => Reply::empty(204)
             .with_header("Access-Control-Allow-Origin", "*")
             .with_header("Access-Control-Allow-Methods", "GET, OPTIONS"),
-        Some(_) if !route_allows(&incoming) => Reply::error(405, "method not allowed"),
+        Some(route) if !route.methods().contains(&incoming.method) => method_not_allowed(&route),
         Some(Route::Health) => health_reply(&env).await,
         Some(Route::Ping(rest)) => ping::handle(&rest, &incoming, &mut req, &env, &ctx).await,
         Some(Route::Badge(rest)) => public::tag_badge(&rest, &env).await,
@@ -112,8 +113,10 @@ pub async fn handle(mut req: Request, env: Env, ctx: Context) -> Response {
     into_response(reply)
 }
 
-fn route_allows(incoming: &Incoming) -> bool {
-    route(&incoming.path).is_some_and(|r| r.methods().contains(&incoming.method))
+/// 405 with the `Allow` header RFC 9110 asks for.
+pub fn method_not_allowed(route: &Route) -> Reply {
+    let allowed: Vec<&str> = route.methods().iter().map(|m| m.as_str()).collect();
+    Reply::error(405, "method not allowed").with_header("Allow", allowed.join(", "))
 }
 
 async fn health_reply(env: &Env) -> Reply {

@@ -250,7 +250,7 @@ pub fn parse_channel_spec(body: &[u8], existing: Option<&Channel>) -> Result<Cha
             let secret = match object.get("secret") {
                 None => old_secret,
                 Some(Value::Null) => None,
-                Some(Value::String(s)) if s.len() >= 16 && s.len() <= 200 => Some(s.clone()),
+                Some(Value::String(s)) if (16..=200).contains(&s.chars().count()) => Some(s.clone()),
                 Some(Value::String(_)) => return Err(bad("secret must be 16 to 200 characters")),
                 Some(_) => return Err(bad("secret is not a string")),
             };
