@@ -15,3 +15,8 @@ setup:
 
 build: setup
 	scripts/build.sh --force
+
+# Benchmarks (not tests): ping path vs its floor, the sweep at scale, wasm size.
+# Prints each figure next to its target; see BENCHMARKS.md.
+bench: setup
+	scripts/bench.sh
