@@ -28,6 +28,7 @@ results there too), BENCH_KEEP=1 (keep the scratch directory).
 """
 
 import atexit
+import ctypes
 import datetime
 import gzip
 import http.client
@@ -64,7 +65,7 @@ HISTORY = 100  # PING_HISTORY's default: pings kept per check
 HISTORY_EVERY = 100  # every 100th seeded check gets a full ping history
 SWEEP_SUBREQUEST_BUDGET = 40  # the default in the README
 CRON_CPU_LIMIT_S = 30.0  # Workers Paid plan, cron triggers (the Free plan allows 10 ms CPU)
-GZIP_TARGET = 600 * 1024
+GZIP_TARGET = 600_000  # bytes: 600 KB
 FLOOR_RATIO_TARGET = 0.8
 GROWTH_RATIO_TARGET = 0.9
 
@@ -100,11 +101,33 @@ def env_tools():
     return dict(os.environ)
 
 
-def run(cmd, cwd=ROOT, check=True, capture=True):
-    proc = subprocess.run(cmd, cwd=cwd, stdin=subprocess.DEVNULL, capture_output=capture, text=True, env=env_tools())
+def die_with_parent():
+    """In the child: SIGTERM when this script dies, however it dies."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+def run(cmd, cwd=ROOT, check=True):
+    """Runs a command to completion in its own process group, which goes
+    down with it if this script is interrupted."""
+    proc = subprocess.Popen(
+        cmd, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=env_tools(), start_new_session=True, preexec_fn=die_with_parent,
+    )
+    try:
+        stdout, stderr = proc.communicate()
+    except BaseException:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait()
+        raise
     if check and proc.returncode != 0:
-        raise BenchError(f"`{' '.join(map(str, cmd))}` failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-    return proc
+        raise BenchError(f"`{' '.join(map(str, cmd))}` failed ({proc.returncode}):\n{stdout}\n{stderr}")
+    return subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr)
 
 
 def free_port():
@@ -158,7 +181,7 @@ class Worker:
         self.started = time.monotonic()
         self.proc = subprocess.Popen(
             cmd, cwd=self.cwd, stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT,
-            start_new_session=True, env=env_tools(),
+            start_new_session=True, env=env_tools(), preexec_fn=die_with_parent,
         )
         WORKERS.append(self)
 
@@ -456,9 +479,10 @@ def bench_size():
     floor_raw = (FLOOR / "build" / "index_bg.wasm").read_bytes()
     DATA["size"] = {"raw": len(raw), "gzip9": gz, "floor_raw": len(floor_raw),
                     "floor_gzip9": len(gzip.compress(floor_raw, compresslevel=9))}
-    result("size", "release wasm, raw (build/index_bg.wasm)", f"{len(raw) / 1024:.0f} KB")
-    result("size", "release wasm, gzip -9", f"{gz / 1024:.0f} KB", "< 600 KB", verdict(gz < GZIP_TARGET))
-    result("size", "floor wasm, raw / gzip -9", f"{len(floor_raw) / 1024:.0f} KB / {DATA['size']['floor_gzip9'] / 1024:.0f} KB")
+    result("size", "release wasm, raw (build/index_bg.wasm)", f"{len(raw) / 1000:.1f} KB ({len(raw):,} B)")
+    result("size", "release wasm, gzip -9", f"{gz / 1000:.1f} KB ({gz:,} B)", "< 600 KB", verdict(gz < GZIP_TARGET))
+    result("size", "floor wasm, raw / gzip -9",
+           f"{len(floor_raw) / 1000:.1f} KB / {DATA['size']['floor_gzip9'] / 1000:.1f} KB")
     # V8 (node's, the engine workerd embeds) compiling the module: the part of startup the wasm size drives.
     script = (
         "const b=require('fs').readFileSync(process.argv[1]);(async()=>{const t=[];"
