@@ -374,3 +374,41 @@ fn a_ping_that_cannot_be_stored_is_answered_with_a_retryable_error() {
     assert_eq!(listed.status, 503);
     assert!(listed.json()["error"].is_string());
 }
+
+#[test]
+fn a_configuration_change_between_pings_is_honoured_at_once() {
+    let (worker, project) = setup();
+    let check = worker.create_check(&project, json!({"name": "edited", "timeout": 3600, "grace": 60}));
+    let uuid = check["uuid"].as_str().unwrap();
+    let path = ping_path(&check);
+    // Two pings: the worker now knows this check's configuration.
+    for _ in 0..2 {
+        assert_eq!(worker.get(&path).status, 200);
+    }
+    let next_gap = |shown: &Value| support::millis_of(&shown["next_ping"]) - support::millis_of(&shown["last_ping"]);
+    assert_eq!(next_gap(&worker.check(&project, uuid)), 3_600_000);
+
+    let update = json!({"timeout": 120, "methods": "POST"});
+    assert_eq!(worker.api(&project.api_key, "POST", &format!("/api/v3/checks/{uuid}"), Some(&update)).status, 200);
+    // The next ping is read with the new rules: a GET is ignored now, a POST counts with the new timeout.
+    assert_eq!(worker.get(&path).status, 200);
+    assert_eq!(worker.pings(&project, uuid)[0]["type"], "ign");
+    assert_eq!(worker.post(&path, b"").status, 200);
+    let shown = worker.check(&project, uuid);
+    assert_eq!(worker.pings(&project, uuid)[0]["type"], "success");
+    assert_eq!(next_gap(&shown), 120_000);
+    assert_eq!(shown["n_pings"], 4);
+
+    // A paused check is not up: the shortcut must not resume it behind the API's back.
+    let update = json!({"manual_resume": true});
+    assert_eq!(worker.api(&project.api_key, "POST", &format!("/api/v3/checks/{uuid}"), Some(&update)).status, 200);
+    assert_eq!(worker.post(&path, b"").status, 200);
+    assert_eq!(worker.api(&project.api_key, "POST", &format!("/api/v3/checks/{uuid}/pause"), None).status, 200);
+    assert_eq!(worker.post(&path, b"").status, 200);
+    assert_eq!(worker.check(&project, uuid)["status"], "paused");
+    assert_eq!(worker.pings(&project, uuid)[0]["type"], "ign");
+
+    // A deleted check takes no more pings, known or not.
+    assert_eq!(worker.api(&project.api_key, "DELETE", &format!("/api/v3/checks/{uuid}"), None).status, 200);
+    assert_eq!(worker.post(&path, b"").status, 404);
+}

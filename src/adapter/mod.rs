@@ -4,6 +4,7 @@
 mod api;
 mod deliver;
 mod http;
+mod known;
 mod ping;
 mod public;
 mod store;

@@ -148,7 +148,7 @@ pub struct NotificationRow {
 const CHECK_COLUMNS: &str = "c.id, c.uuid, c.project_id, c.name, c.slug, c.tags, c.desc, c.kind, c.timeout, \
     c.grace, c.schedule, c.tz, c.manual_resume, c.methods, c.start_kw, c.success_kw, c.failure_kw, \
     c.filter_subject, c.filter_body, c.filter_http_body, c.filter_default_fail, c.status, c.last_ping, \
-    c.last_start, c.last_start_rid, c.last_duration, c.n_pings, c.alert_after, c.badge_key, \
+    c.last_start, c.last_start_rid, c.last_duration, c.n_pings, c.alert_after, c.badge_key, c.config_version, \
     (SELECT group_concat(channel_id) FROM (SELECT channel_id FROM check_channels \
         WHERE check_id = c.id ORDER BY channel_id)) AS channel_ids";
 
@@ -183,6 +183,7 @@ struct CheckRow {
     n_pings: i64,
     alert_after: Option<i64>,
     badge_key: Option<String>,
+    config_version: i64,
     channel_ids: Option<String>,
 }
 
@@ -228,6 +229,7 @@ impl CheckRow {
             n_pings: self.n_pings,
             channels,
             badge_key: self.badge_key.unwrap_or_default(),
+            config_version: self.config_version,
         })
     }
 }
@@ -320,6 +322,25 @@ pub struct PingRow<'a> {
     pub exit_status: Option<u8>,
     pub rid: Option<Uuid>,
     pub body: &'a [u8],
+}
+
+/// What a ping's write must find to apply.
+#[derive(Clone, Copy, Debug)]
+pub enum Guard {
+    /// Nothing: the effect was computed from the row just read.
+    None,
+    /// The check is still at this configuration version, up, and not running.
+    IdleUp { config_version: i64 },
+}
+
+/// What became of a recorded ping.
+pub struct RecordedPing {
+    /// The state change was written (always, without a guard).
+    pub applied: bool,
+    /// It flipped the check's status (so there may be alerts to send).
+    pub flipped: bool,
+    /// The check as the batch left it (guarded writes only).
+    pub current: Option<CheckRecord>,
 }
 
 /// Where a ping lookup by slug ended.
@@ -871,7 +892,11 @@ impl Store {
     ) -> Result<(), StoreError> {
         let assignments: Vec<String> =
             CONFIG_COLUMNS.iter().enumerate().map(|(i, column)| format!("{column} = ?{}", i + 3)).collect();
-        let sql = format!("UPDATE checks SET alert_after = ?2, {} WHERE id = ?1", assignments.join(", "));
+        // The version bump tells isolates holding the old configuration to re-read it.
+        let sql = format!(
+            "UPDATE checks SET alert_after = ?2, config_version = config_version + 1, {} WHERE id = ?1",
+            assignments.join(", ")
+        );
         let mut args = vec![int(check.id), opt_time(alert_after)];
         args.extend(config_values(config));
         let mut statements = vec![self.statement(&sql, &args)?];
@@ -1029,63 +1054,42 @@ impl Store {
         Ok(created > 0)
     }
 
-    /// Records a ping and its effect in one batch (one D1 round trip):
-    /// the flip (if the status really changes), the check's new state with
+    /// Records a ping and its effect in one batch (one D1 round trip): the
+    /// ping row (numbered from the stored count), the flip if the status
+    /// really changes and its outbox rows, the check's new state with
     /// `n_pings` incremented in SQL (so concurrent pings never lose a count),
-    /// the ping row numbered from that count, and pruning of the oldest ping.
+    /// and the pruning of the oldest ping.
+    ///
+    /// With `Guard::IdleUp`, every write holds only if the check is still the
+    /// configuration the caller computed with, up, and not running a job; the
+    /// batch then ends by reading the check, so a caller whose guess was wrong
+    /// has the row without another round trip.
     pub async fn record_ping(
         &self,
-        check: &CheckRecord,
+        check_id: i64,
+        guard: Guard,
         effect: &PingEffect,
         flip_id: &str,
         ping: &PingRow<'_>,
         history: i64,
         default_channels: &[String],
         now: Timestamp,
-    ) -> Result<bool, StoreError> {
-        let mut statements = Vec::with_capacity(4);
-        let state = &effect.state;
-        match (effect.kind, effect.sets_status) {
-            (PingKind::Success | PingKind::Fail, Some((status, reason))) => {
-                statements.push(self.flip_statement(check.id, flip_id, now, status, reason, 1)?);
-                statements.push(self.notifications_statement(flip_id, check.id, default_channels, now)?);
-                statements.push(self.statement(
-                    "UPDATE checks SET n_pings = n_pings + 1, last_ping = ?2, last_start = ?3, last_start_rid = ?4, \
-                     last_duration = ?5, status_changed_at = CASE WHEN status != ?6 THEN ?2 ELSE status_changed_at END, \
-                     status = ?6, alert_after = ?7 WHERE id = ?1",
-                    &[
-                        int(check.id),
-                        time(now),
-                        opt_time(state.last_start),
-                        opt_text(state.last_start_rid.map(|r| r.to_string()).as_deref()),
-                        state.last_duration.map_or(JsValue::NULL, int),
-                        text(status.as_str()),
-                        opt_time(effect.alert_after),
-                    ],
-                )?);
+    ) -> Result<RecordedPing, StoreError> {
+        let condition = match guard {
+            Guard::None => "id = ?1".to_owned(),
+            Guard::IdleUp { config_version } => {
+                format!("id = ?1 AND config_version = {config_version} AND status = 'up' AND last_start IS NULL")
             }
-            (PingKind::Start, _) => {
-                statements.push(self.statement(
-                    "UPDATE checks SET n_pings = n_pings + 1, last_start = ?2, last_start_rid = ?3, alert_after = ?4 \
-                     WHERE id = ?1",
-                    &[
-                        int(check.id),
-                        opt_time(state.last_start),
-                        opt_text(state.last_start_rid.map(|r| r.to_string()).as_deref()),
-                        opt_time(effect.alert_after),
-                    ],
-                )?);
-            }
-            _ => {
-                statements
-                    .push(self.statement("UPDATE checks SET n_pings = n_pings + 1 WHERE id = ?1", &[int(check.id)])?);
-            }
-        }
+        };
+        let mut statements = Vec::with_capacity(7);
+        // Everything before the UPDATE sees the row as it was: the ping is n_pings + 1.
         statements.push(self.statement(
-            "INSERT INTO pings (check_id, n, created_at, kind, scheme, method, ua, remote_addr, exit_status, rid, body) \
-             SELECT id, n_pings, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10 FROM checks WHERE id = ?1",
+            &format!(
+                "INSERT INTO pings (check_id, n, created_at, kind, scheme, method, ua, remote_addr, exit_status, rid, body) \
+                 SELECT id, n_pings + 1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10 FROM checks WHERE {condition}"
+            ),
             &[
-                int(check.id),
+                int(check_id),
                 time(now),
                 text(effect.kind.as_str()),
                 text(ping.scheme),
@@ -1097,18 +1101,79 @@ impl Store {
                 if ping.body.is_empty() { JsValue::NULL } else { blob(ping.body) },
             ],
         )?);
+        let state = &effect.state;
+        let flip_index = statements.len();
+        let update = match (effect.kind, effect.sets_status) {
+            (PingKind::Success | PingKind::Fail, Some((status, reason))) => {
+                statements.push(self.statement(
+                    &format!(
+                        "INSERT INTO flips (id, check_id, created_at, old_status, new_status, reason, previous_change_at, ping_n) \
+                         SELECT ?2, id, ?3, status, ?4, ?5, status_changed_at, n_pings + 1 FROM checks \
+                         WHERE {condition} AND status != ?4"
+                    ),
+                    &[int(check_id), text(flip_id), time(now), text(status.as_str()), text(&reason.code())],
+                )?);
+                statements.push(self.notifications_statement(flip_id, check_id, default_channels, now)?);
+                self.statement(
+                    &format!(
+                        "UPDATE checks SET n_pings = n_pings + 1, last_ping = ?2, last_start = ?3, last_start_rid = ?4, \
+                         last_duration = ?5, status_changed_at = CASE WHEN status != ?6 THEN ?2 ELSE status_changed_at END, \
+                         status = ?6, alert_after = ?7 WHERE {condition}"
+                    ),
+                    &[
+                        int(check_id),
+                        time(now),
+                        opt_time(state.last_start),
+                        opt_text(state.last_start_rid.map(|r| r.to_string()).as_deref()),
+                        state.last_duration.map_or(JsValue::NULL, int),
+                        text(status.as_str()),
+                        opt_time(effect.alert_after),
+                    ],
+                )?
+            }
+            (PingKind::Start, _) => self.statement(
+                &format!(
+                    "UPDATE checks SET n_pings = n_pings + 1, last_start = ?2, last_start_rid = ?3, alert_after = ?4 \
+                     WHERE {condition}"
+                ),
+                &[
+                    int(check_id),
+                    opt_time(state.last_start),
+                    opt_text(state.last_start_rid.map(|r| r.to_string()).as_deref()),
+                    opt_time(effect.alert_after),
+                ],
+            )?,
+            _ => {
+                self.statement(&format!("UPDATE checks SET n_pings = n_pings + 1 WHERE {condition}"), &[int(check_id)])?
+            }
+        };
+        let update_index = statements.len();
+        statements.push(update);
         statements.push(self.statement(
             "DELETE FROM pings WHERE check_id = ?1 AND n <= (SELECT n_pings FROM checks WHERE id = ?1) - ?2",
-            &[int(check.id), int(history)],
+            &[int(check_id), int(history)],
         )?);
-        let flips = effect.sets_status.is_some();
+        let read_back = matches!(guard, Guard::IdleUp { .. });
+        if read_back {
+            statements.push(
+                self.statement(&format!("SELECT {CHECK_COLUMNS} FROM checks c WHERE c.id = ?1"), &[int(check_id)])?,
+            );
+        }
         let results = self.db.batch(statements).await.map_err(query_error)?;
         for result in &results {
             if let Some(error) = result.error() {
                 return Err(StoreError::Query(error));
             }
         }
-        // The flip statement comes first; it changed a row only if the status changed.
-        Ok(flips && changes(results.first()) > 0)
+        let flipped = effect.sets_status.is_some() && changes(results.get(flip_index)) > 0;
+        let applied = changes(results.get(update_index)) > 0;
+        let current = match results.last().filter(|_| read_back) {
+            Some(result) => {
+                let rows: Vec<CheckRow> = result.results().map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                rows.into_iter().next().map(CheckRow::into_record).transpose()?
+            }
+            None => None,
+        };
+        Ok(RecordedPing { applied, flipped, current })
     }
 }

@@ -305,6 +305,28 @@ impl Monitoring {
         PingEffect { kind, state: next, sets_status, alert_after }
     }
 
+    /// The effect of a ping on a check that is up and not running a job,
+    /// whatever else its state holds, or `None` when the effect would depend
+    /// on more than that (a start measures against the last ping).
+    ///
+    /// This is what lets a ping be written in one D1 round trip: the write is
+    /// made conditional on "up and not running" instead of reading the state
+    /// first. `ping` stays the only definition of what a ping does; this only
+    /// calls it and says when its result is independent of the unread state.
+    pub fn ping_when_idle_up(
+        &self,
+        kind: PingKind,
+        exit_status: Option<u8>,
+        rid: Option<Uuid>,
+        now: Timestamp,
+    ) -> Option<PingEffect> {
+        if kind == PingKind::Start {
+            return None;
+        }
+        let idle_up = CheckState { status: Status::Up, ..CheckState::new_check() };
+        Some(self.ping(&idle_up, kind, exit_status, rid, now))
+    }
+
     /// Re-evaluates a check the sweep found due at `now`.
     pub fn sweep(&self, state: &CheckState, now: Timestamp) -> SweepVerdict {
         if state.status == Status::Down || self.status_at(state, now) != ShownStatus::Down {
@@ -484,6 +506,63 @@ mod tests {
         let state = resumed(&state);
         assert_eq!(state.status, Status::New);
         assert_eq!(state.last_ping, None);
+    }
+
+    mod idle_up {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn kinds() -> impl Strategy<Value = PingKind> {
+            prop_oneof![
+                Just(PingKind::Success),
+                Just(PingKind::Fail),
+                Just(PingKind::Start),
+                Just(PingKind::Log),
+                Just(PingKind::Ignored)
+            ]
+        }
+
+        proptest! {
+            /// Whatever the unread parts of an up, idle check's state are (last
+            /// ping, last duration), the shortcut writes what the full rule
+            /// writes: the same kind, status change, deadline and state columns.
+            #[test]
+            fn the_shortcut_agrees_with_the_full_rule(
+                kind in kinds(),
+                exit in proptest::option::of(0u8..=255),
+                with_rid in any::<bool>(),
+                last_ping in proptest::option::of(0i64..2_000_000_000),
+                last_duration in proptest::option::of(0i64..1_000_000),
+                timeout in 60i64..31_536_000,
+                grace in 60i64..31_536_000,
+                manual_resume in any::<bool>(),
+                now in 1_000_000_000i64..2_000_000_000,
+            ) {
+                let m = Monitoring { schedule: Schedule::Simple { timeout }, grace, manual_resume };
+                let state = CheckState {
+                    status: Status::Up,
+                    last_ping: last_ping.map(Timestamp::from_secs),
+                    last_start: None,
+                    last_start_rid: None,
+                    last_duration,
+                };
+                let rid = if with_rid { rid(7) } else { None };
+                let now = Timestamp::from_secs(now);
+                let full = m.ping(&state, kind, exit, rid, now);
+                match m.ping_when_idle_up(kind, exit, rid, now) {
+                    None => prop_assert_eq!(kind, PingKind::Start),
+                    Some(short) => {
+                        prop_assert_eq!(short.kind, full.kind);
+                        prop_assert_eq!(short.sets_status, full.sets_status);
+                        if full.sets_status.is_some() {
+                            // Success and failure write the whole state and the deadline.
+                            prop_assert_eq!(&short.state, &full.state);
+                            prop_assert_eq!(short.alert_after, full.alert_after);
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]

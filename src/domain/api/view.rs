@@ -21,6 +21,8 @@ pub struct CheckRecord {
     pub channels: Vec<String>,
     /// The unguessable key of the check's badge URLs.
     pub badge_key: String,
+    /// Bumped by every configuration change (never shown).
+    pub config_version: i64,
 }
 
 /// Where edgebeat is reachable, for the URLs inside responses.
@@ -114,6 +116,7 @@ mod tests {
             n_pings: 3,
             channels: vec!["a".into(), "b".into()],
             badge_key: "bk".into(),
+            config_version: 0,
         }
     }
 
