@@ -391,7 +391,7 @@ fn the_channel_api() {
 
     // Channels by name or id in a check's channels field.
     let by_name = worker.create_check(&project, json!({"name": "named", "channels": "team,ops-hook"}));
-    let mut expected = vec![hook.clone(), slack.clone()];
+    let mut expected = [hook.clone(), slack.clone()];
     expected.sort();
     assert_eq!(by_name["channels"], expected.join(","));
 

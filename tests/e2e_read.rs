@@ -3,7 +3,7 @@
 
 mod support;
 
-use serde_json::{json, Value};
+use serde_json::json;
 use std::collections::HashMap;
 use std::process::Command;
 use support::{now_ms, path_of, Project, Worker};
@@ -275,5 +275,5 @@ fn ping_history_is_capped_and_pruned() {
     let body = |n: i64| worker.api(&project.api_key, "GET", &format!("/api/v3/checks/{uuid}/pings/{n}/body"), None);
     assert_eq!(body(4).text(), "run 3");
     assert_eq!(body(3).status, 404, "pruned");
-    assert_eq!(body(1).json(), Value::from(json!({"error": "not found"})));
+    assert_eq!(body(1).json(), json!({"error": "not found"}));
 }

@@ -54,6 +54,9 @@ pub async fn send(outgoing: &Outgoing) -> AttemptResult {
     let sending = Box::pin(fetch.send_with_signal(&signal));
     let timeout = Box::pin(Delay::from(Duration::from_millis(ATTEMPT_TIMEOUT_MS as u64)));
     let finished = select(sending, timeout).await;
+    // Bound to a name so the pending futures, which borrow `fetch` and
+    // `signal`, are dropped before them.
+    #[allow(clippy::let_and_return)]
     let result = match finished {
         Either::Left((Ok(response), _)) => AttemptResult::Status(response.status_code()),
         Either::Left((Err(err), _)) => AttemptResult::NetworkError(err.to_string()),

@@ -14,7 +14,7 @@
 use super::deliver::deliver_due;
 use super::http::{now, read_body, settings, Incoming};
 use super::known;
-use super::store::{Guard, PingRow, SlugLookup, Store, StoreError};
+use super::store::{Guard, PingRow, PingWrite, SlugLookup, Store, StoreError};
 use crate::domain::api::view::CheckRecord;
 use crate::domain::ids::{key_hash, random_token, Uuid};
 use crate::domain::ping::{
@@ -80,7 +80,7 @@ pub async fn handle(rest: &str, incoming: &Incoming, req: &mut Request, env: &En
     }
     let (check, created) = match known {
         Some(current) => match current {
-            Some(check) => (check, false),
+            Some(check) => (*check, false),
             None => return rejected_reply(&PingError::NotFound),
         },
         None => match find_check(&store, &url.target, query.create, settings.max_checks_per_project).await {
@@ -107,7 +107,7 @@ struct Ping<'a> {
 enum Recorded {
     Done,
     /// The check was not as assumed; here it is as stored (None: deleted).
-    Stale(Option<CheckRecord>),
+    Stale(Option<Box<CheckRecord>>),
     /// This kind of ping needs the stored state: nothing was written.
     NeedsState,
 }
@@ -137,17 +137,24 @@ async fn record(
     };
     let flip_id = random_token(24).map_err(|err| unavailable("flip id", err))?;
     let defaults: Vec<String> = settings.default_channels().into_iter().map(|c| c.id).collect();
-    let recorded = store
-        .record_ping(check.id, guard, &effect, &flip_id, &ping.row, settings.ping_history, &defaults, at)
-        .await
-        .map_err(|err| unavailable("recording", err))?;
+    let write = PingWrite {
+        check_id: check.id,
+        guard,
+        effect: &effect,
+        flip_id: &flip_id,
+        ping: &ping.row,
+        history: settings.ping_history,
+        default_channels: &defaults,
+        now: at,
+    };
+    let recorded = store.record_ping(&write).await.map_err(|err| unavailable("recording", err))?;
     if !recorded.applied {
         if let Some(current) = &recorded.current {
             known::remember(current);
         } else {
             known::forget(&check.uuid);
         }
-        return Ok(Recorded::Stale(recorded.current));
+        return Ok(Recorded::Stale(recorded.current.map(Box::new)));
     }
     known::remember(recorded.current.as_ref().unwrap_or(check));
     if recorded.flipped {

@@ -333,6 +333,20 @@ pub enum Guard {
     IdleUp { config_version: i64 },
 }
 
+/// A ping to record: the effect the state machine computed and the row.
+#[derive(Clone, Copy)]
+pub struct PingWrite<'a> {
+    pub check_id: i64,
+    pub guard: Guard,
+    pub effect: &'a PingEffect,
+    pub flip_id: &'a str,
+    pub ping: &'a PingRow<'a>,
+    /// Pings kept per check.
+    pub history: i64,
+    pub default_channels: &'a [String],
+    pub now: Timestamp,
+}
+
 /// What became of a recorded ping.
 pub struct RecordedPing {
     /// The state change was written (always, without a guard).
@@ -913,8 +927,6 @@ impl Store {
 
     /// A flip to `new_status`, recorded only if the stored status differs at
     /// the moment the batch runs; `old_status` is read from the row itself.
-    /// `ping_offset` is 1 when the flip is caused by the ping the same batch
-    /// records next, so the flip points at that ping.
     fn flip_statement(
         &self,
         check_id: i64,
@@ -922,18 +934,17 @@ impl Store {
         at: Timestamp,
         new_status: Status,
         reason: FlipReason,
-        ping_offset: i64,
     ) -> Result<D1PreparedStatement, StoreError> {
         self.statement(
             "INSERT INTO flips (id, check_id, created_at, old_status, new_status, reason, previous_change_at, ping_n) \
-             SELECT ?1, id, ?2, status, ?3, ?4, status_changed_at, n_pings + ?6 FROM checks WHERE id = ?5 AND status != ?3",
-            &[text(flip_id), time(at), text(new_status.as_str()), text(&reason.code()), int(check_id), int(ping_offset)],
+             SELECT ?1, id, ?2, status, ?3, ?4, status_changed_at, n_pings FROM checks WHERE id = ?5 AND status != ?3",
+            &[text(flip_id), time(at), text(new_status.as_str()), text(&reason.code()), int(check_id)],
         )
     }
 
     /// Pauses a check: a flip (unless already paused) and a cleared deadline.
     pub async fn pause_check(&self, check: &CheckRecord, flip_id: &str, now: Timestamp) -> Result<(), StoreError> {
-        let flip = self.flip_statement(check.id, flip_id, now, Status::Paused, FlipReason::Paused, 0)?;
+        let flip = self.flip_statement(check.id, flip_id, now, Status::Paused, FlipReason::Paused)?;
         let update = self.statement(
             "UPDATE checks SET status_changed_at = CASE WHEN status != 'paused' THEN ?2 ELSE status_changed_at END, \
              status = 'paused', last_start = NULL, last_start_rid = NULL, alert_after = NULL WHERE id = ?1",
@@ -1064,17 +1075,8 @@ impl Store {
     /// configuration the caller computed with, up, and not running a job; the
     /// batch then ends by reading the check, so a caller whose guess was wrong
     /// has the row without another round trip.
-    pub async fn record_ping(
-        &self,
-        check_id: i64,
-        guard: Guard,
-        effect: &PingEffect,
-        flip_id: &str,
-        ping: &PingRow<'_>,
-        history: i64,
-        default_channels: &[String],
-        now: Timestamp,
-    ) -> Result<RecordedPing, StoreError> {
+    pub async fn record_ping(&self, write: &PingWrite<'_>) -> Result<RecordedPing, StoreError> {
+        let PingWrite { check_id, guard, effect, flip_id, ping, history, default_channels, now } = *write;
         let condition = match guard {
             Guard::None => "id = ?1".to_owned(),
             Guard::IdleUp { config_version } => {

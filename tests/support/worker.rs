@@ -95,6 +95,19 @@ impl Worker {
     /// Starts a worker whose secrets and vars are exactly `ADMIN_TOKEN` plus
     /// `vars` (a developer's .dev.vars is never read).
     pub fn start_with(vars: &[(&str, &str)]) -> Worker {
+        // A free port can be taken by another test between choosing it and
+        // wrangler binding it; then start again on fresh ports.
+        for _ in 0..3 {
+            match Worker::try_start(vars) {
+                Ok(worker) => return worker,
+                Err(log) if log.contains("Address already in use") => continue,
+                Err(log) => panic!("{log}"),
+            }
+        }
+        panic!("wrangler dev found its ports taken three times in a row")
+    }
+
+    fn try_start(vars: &[(&str, &str)]) -> Result<Worker, String> {
         let template = migrated_template();
         let dir = scratch_dir("worker");
         let state = dir.join("state");
@@ -124,23 +137,25 @@ impl Worker {
         }
         let child = command.spawn().expect("spawn wrangler dev");
         let mut worker = Worker { port, child, dir };
-        worker.wait_until_ready();
-        worker
+        worker.wait_until_ready()?;
+        Ok(worker)
     }
 
-    fn wait_until_ready(&mut self) {
+    /// Waits for the first answer; on failure returns what wrangler said
+    /// (dropping the half-started worker stops it).
+    fn wait_until_ready(&mut self) -> Result<(), String> {
         let deadline = Instant::now() + STARTUP_TIMEOUT;
         loop {
             if let Ok(response) = request(self.port, "GET", "/health", &[], b"") {
                 if response.status < 500 || response.status == 503 {
-                    return;
+                    return Ok(());
                 }
             }
             if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("wrangler dev exited with {status}:\n{}", self.log());
+                return Err(format!("wrangler dev exited with {status}:\n{}", self.log()));
             }
             if Instant::now() > deadline {
-                panic!("wrangler dev did not answer within {STARTUP_TIMEOUT:?}:\n{}", self.log());
+                return Err(format!("wrangler dev did not answer within {STARTUP_TIMEOUT:?}:\n{}", self.log()));
             }
             thread::sleep(Duration::from_millis(100));
         }
