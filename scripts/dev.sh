@@ -41,10 +41,14 @@ pids+=($!)
 ) &
 pids+=($!)
 
+# Ready when it answers at all (/health says 503 until the first sweep).
 for _ in $(seq 1 600); do
-  curl -fsS -o /dev/null "$base/health" 2>/dev/null && break
+  [ "$(curl -s -o /dev/null -w '%{http_code}' "$base/health" 2>/dev/null)" != "000" ] && break
   sleep 0.2
 done
+# The first sweep now, rather than at the next minute boundary.
+curl -fsS -o /dev/null "$base/cdn-cgi/handler/scheduled?cron=*+*+*+*+*&time=$(( $(date +%s) / 60 * 60000 ))" \
+  || echo "dev: the first sweep failed" >&2
 
 admin_token="$(grep -E '^ADMIN_TOKEN=' .dev.vars | cut -d= -f2-)"
 cat <<TXT

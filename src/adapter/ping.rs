@@ -90,7 +90,9 @@ pub async fn handle(rest: &str, incoming: &Incoming, req: &mut Request, env: &En
         },
     };
     match record(&store, &settings, &check, &ping, false, ctx, env).await {
-        Ok(_) => accepted_reply(created, settings.ping_body_limit),
+        Ok(Recorded::Done) => accepted_reply(created, settings.ping_body_limit),
+        // Deleted between the read and the write: nothing was stored.
+        Ok(_) => rejected_reply(&PingError::NotFound),
         Err(reply) => reply,
     }
 }
