@@ -113,7 +113,7 @@ fn start_and_finish_pair_by_run_id_and_keep_the_duration() {
     let done = worker.check(&project, uuid);
     assert_eq!(done["started"], false);
     assert_eq!(done["status"], "up");
-    assert!(done["last_duration"].as_i64().is_some_and(|d| (1..5).contains(&d)), "{done}");
+    assert!(done["last_duration"].as_i64().is_some_and(|d| (1..10).contains(&d)), "{done}");
 
     // Two overlapping runs, finished out of order, each paired with its own start.
     let (a, b) = ("aaaaaaaa-0000-4000-8000-000000000001", "bbbbbbbb-0000-4000-8000-000000000002");
@@ -128,8 +128,9 @@ fn start_and_finish_pair_by_run_id_and_keep_the_duration() {
     assert_eq!((fail_b["type"].as_str(), fail_b["rid"].as_str()), (Some("fail"), Some(b)));
     assert_eq!((success_a["type"].as_str(), success_a["rid"].as_str()), (Some("success"), Some(a)));
     let duration = |p: &Value| p["duration"].as_f64().unwrap_or_else(|| panic!("no duration in {p}"));
-    assert!((1.1..3.0).contains(&duration(success_a)), "{success_a}");
-    assert!((0.5..2.5).contains(&duration(fail_b)), "{fail_b}");
+    // Lower bounds are the sleeps; upper bounds only guard against nonsense on a loaded machine.
+    assert!((1.1..10.0).contains(&duration(success_a)), "{success_a}");
+    assert!((0.5..10.0).contains(&duration(fail_b)), "{fail_b}");
     assert!(duration(success_a) > duration(fail_b));
     assert_eq!(pings[2]["duration"], Value::Null, "a start has no duration");
 }
