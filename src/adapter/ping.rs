@@ -183,7 +183,7 @@ async fn find_check(
     max_checks: i64,
 ) -> Result<Result<(CheckRecord, bool), PingError>, StoreError> {
     match target {
-        PingTarget::Check(uuid) => Ok(store.check_by_uuid(uuid).await?.map(|c| (c, false)).ok_or(PingError::NotFound)),
+        PingTarget::Check(uuid) => Ok(store.check_for_ping(uuid).await?.map(|c| (c, false)).ok_or(PingError::NotFound)),
         PingTarget::Slug { ping_key, slug } => {
             let hash = key_hash(ping_key);
             match store.check_by_slug(&hash, slug).await? {

@@ -144,13 +144,23 @@ pub struct NotificationRow {
     pub attempt_list: String,
 }
 
-/// The columns of a check row plus its channel ids, as every read selects them.
-const CHECK_COLUMNS: &str = "c.id, c.uuid, c.project_id, c.name, c.slug, c.tags, c.desc, c.kind, c.timeout, \
-    c.grace, c.schedule, c.tz, c.manual_resume, c.methods, c.start_kw, c.success_kw, c.failure_kw, \
-    c.filter_subject, c.filter_body, c.filter_http_body, c.filter_default_fail, c.status, c.last_ping, \
-    c.last_start, c.last_start_rid, c.last_duration, c.n_pings, c.alert_after, c.badge_key, c.config_version, \
-    (SELECT group_concat(channel_id) FROM (SELECT channel_id FROM check_channels \
-        WHERE check_id = c.id ORDER BY channel_id)) AS channel_ids";
+/// The columns of a check row: everything the ping path and the sweep need.
+macro_rules! check_row_columns {
+    () => {
+        "c.id, c.uuid, c.project_id, c.name, c.slug, c.tags, c.desc, c.kind, c.timeout, \
+         c.grace, c.schedule, c.tz, c.manual_resume, c.methods, c.start_kw, c.success_kw, c.failure_kw, \
+         c.filter_subject, c.filter_body, c.filter_http_body, c.filter_default_fail, c.status, c.last_ping, \
+         c.last_start, c.last_start_rid, c.last_duration, c.n_pings, c.alert_after, c.badge_key, c.config_version"
+    };
+}
+const ROW_COLUMNS: &str = check_row_columns!();
+
+/// The row plus its channel ids, for the API, which shows them.
+const CHECK_COLUMNS: &str = concat!(
+    check_row_columns!(),
+    ", (SELECT group_concat(channel_id) FROM (SELECT channel_id FROM check_channels \
+        WHERE check_id = c.id ORDER BY channel_id)) AS channel_ids"
+);
 
 #[derive(Deserialize)]
 struct CheckRow {
@@ -488,7 +498,7 @@ impl Store {
         limit: i64,
     ) -> Result<(Vec<(CheckRecord, Timestamp)>, i64), StoreError> {
         let sql =
-            format!("SELECT {CHECK_COLUMNS} FROM checks c WHERE c.alert_after <= ?1 ORDER BY c.alert_after LIMIT ?2");
+            format!("SELECT {ROW_COLUMNS} FROM checks c WHERE c.alert_after <= ?1 ORDER BY c.alert_after LIMIT ?2");
         let (rows, rows_read): (Vec<CheckRow>, i64) = self.all_counted(&sql, &[time(now), int(limit)]).await?;
         let due = rows
             .into_iter()
@@ -832,6 +842,14 @@ impl Store {
         into_records(self.all(&sql, &[text(project_id)]).await?)
     }
 
+    /// A check for the ping path: without its channel list, which only the
+    /// API shows (the outbox reads the links itself).
+    pub async fn check_for_ping(&self, uuid: &Uuid) -> Result<Option<CheckRecord>, StoreError> {
+        let sql = format!("SELECT {ROW_COLUMNS} FROM checks c WHERE c.uuid = ?1");
+        let row: Option<CheckRow> = self.first(&sql, &[text(&uuid.to_string())]).await?;
+        row.map(CheckRow::into_record).transpose()
+    }
+
     pub async fn check_by_uuid(&self, uuid: &Uuid) -> Result<Option<CheckRecord>, StoreError> {
         let sql = format!("SELECT {CHECK_COLUMNS} FROM checks c WHERE c.uuid = ?1");
         let row: Option<CheckRow> = self.first(&sql, &[text(&uuid.to_string())]).await?;
@@ -1025,7 +1043,7 @@ impl Store {
     /// Finds a check by ping key and slug (at most two rows, to see ambiguity).
     pub async fn check_by_slug(&self, ping_key_hash: &str, slug: &str) -> Result<SlugLookup, StoreError> {
         let sql = format!(
-            "SELECT {CHECK_COLUMNS} FROM checks c JOIN projects p ON p.id = c.project_id \
+            "SELECT {ROW_COLUMNS} FROM checks c JOIN projects p ON p.id = c.project_id \
              WHERE p.ping_key_hash = ?1 AND c.slug = ?2 ORDER BY c.id LIMIT 2"
         );
         let mut rows = into_records(self.all(&sql, &[text(ping_key_hash), text(slug)]).await?)?;
@@ -1158,7 +1176,7 @@ impl Store {
         let read_back = matches!(guard, Guard::IdleUp { .. });
         if read_back {
             statements.push(
-                self.statement(&format!("SELECT {CHECK_COLUMNS} FROM checks c WHERE c.id = ?1"), &[int(check_id)])?,
+                self.statement(&format!("SELECT {ROW_COLUMNS} FROM checks c WHERE c.id = ?1"), &[int(check_id)])?,
             );
         }
         let results = self.db.batch(statements).await.map_err(query_error)?;

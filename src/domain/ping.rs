@@ -206,12 +206,6 @@ pub fn exit_status(signal: UrlSignal) -> Option<u8> {
     }
 }
 
-/// Keeps the first `limit` bytes of a body: a longer body is cut, never refused.
-pub fn truncate_body(mut body: Vec<u8>, limit: usize) -> Vec<u8> {
-    body.truncate(limit);
-    body
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -318,11 +312,5 @@ mod tests {
         assert_eq!((missing.status, missing.body.as_slice()), (404, b"not found".as_slice()));
         assert_eq!(rejected_reply(&PingError::AmbiguousSlug).status, 409);
         assert_eq!(rejected_reply(&PingError::InvalidUuidFormat).body, b"invalid uuid format");
-    }
-
-    #[test]
-    fn bodies_are_cut_not_refused() {
-        assert_eq!(truncate_body(b"abcdef".to_vec(), 4), b"abcd");
-        assert_eq!(truncate_body(b"ab".to_vec(), 4), b"ab");
     }
 }
