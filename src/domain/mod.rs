@@ -14,6 +14,7 @@ pub mod integrations;
 pub mod metrics;
 pub mod outbox;
 pub mod ping;
+pub mod ping_cache;
 pub mod reply;
 pub mod route;
 pub mod settings;
