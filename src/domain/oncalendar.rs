@@ -23,7 +23,7 @@
 //! `posixrules`) that are refused here.
 
 use crate::domain::time::Timestamp;
-use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, TimeDelta, TimeZone, Timelike};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, TimeDelta, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 use std::collections::BTreeSet;
 
@@ -386,13 +386,44 @@ impl Expr {
                 continue;
             }
             // A time the clock skips (spring forward) does not fire.
-            if zone.from_local_datetime(&dt).earliest().is_none() {
+            if to_instant(zone, dt).is_none() {
                 dt += second;
                 continue;
             }
             return Some(dt);
         }
     }
+}
+
+/// chrono-tz lists clock changes only up to 2099, where Python's zoneinfo
+/// goes on with each zone's last rule. So from 2090 on, a year is read as the
+/// year of 2062-2089 that starts on the same weekday and is as long: the same
+/// rule changes the clocks on the same dates there.
+fn stand_in_shift(year: i32) -> TimeDelta {
+    const FIRST_SHIFTED: i32 = 2090;
+    let jan1 = |y: i32| NaiveDate::from_ymd_opt(y, 1, 1);
+    let is_leap = |y: i32| NaiveDate::from_ymd_opt(y, 2, 29).is_some();
+    let (Some(start), true) = (jan1(year), year >= FIRST_SHIFTED) else { return TimeDelta::zero() };
+    (FIRST_SHIFTED - 28..FIRST_SHIFTED)
+        .filter_map(|y| jan1(y).filter(|d| is_leap(y) == is_leap(year) && d.weekday() == start.weekday()))
+        .map(|d| start.signed_duration_since(d))
+        .next()
+        .unwrap_or_default()
+}
+
+/// The wall-clock time in `zone` at `instant`.
+fn to_local(zone: Tz, instant: DateTime<Utc>) -> Option<NaiveDateTime> {
+    let shift = stand_in_shift(instant.year());
+    let local = instant.checked_sub_signed(shift)?.with_timezone(&zone).naive_local();
+    local.checked_add_signed(shift)
+}
+
+/// The instant of a wall-clock time in `zone`: the first of two when the
+/// clocks go back (Python's `fold=0`), none when they skip it.
+fn to_instant(zone: Tz, local: NaiveDateTime) -> Option<DateTime<Utc>> {
+    let shift = stand_in_shift(local.year());
+    let instant = zone.from_local_datetime(&local.checked_sub_signed(shift)?).earliest()?;
+    instant.with_timezone(&Utc).checked_add_signed(shift)
 }
 
 fn midnight(date: NaiveDate) -> NaiveDateTime {
@@ -442,18 +473,20 @@ impl OnCalendar {
     /// None when no expression fires again before 2200.
     pub fn next_after(&self, after: Timestamp, default_zone: Tz) -> Option<Timestamp> {
         let after = DateTime::from_timestamp(after.secs(), 0).filter(|t| t.year() < MAX_YEAR)?;
-        let mut best: Option<(NaiveDateTime, DateTime<Tz>)> = None;
+        let mut best: Option<(NaiveDateTime, DateTime<Utc>)> = None;
         for expr in &self.exprs {
             let zone = expr.zone.unwrap_or(default_zone);
-            let Some(local) = expr.next_local(after.with_timezone(&zone).naive_local(), zone) else {
+            let Some(instant) = to_local(zone, after)
+                .and_then(|start| expr.next_local(start, zone))
+                .and_then(|local| to_instant(zone, local))
+            else {
                 continue;
             };
-            let Some(instant) = zone.from_local_datetime(&local).earliest() else { continue };
             // The library compares its results as datetimes in the check's
             // zone, which Python compares by wall-clock time alone.
-            let wall = instant.with_timezone(&default_zone).naive_local();
+            let Some(wall) = to_local(default_zone, instant) else { continue };
             if best.as_ref().is_none_or(|(best_wall, _)| wall < *best_wall) {
-                best = Some((wall, instant.with_timezone(&default_zone)));
+                best = Some((wall, instant));
             }
         }
         best.map(|(_, instant)| Timestamp::from_datetime(&instant))
