@@ -492,3 +492,281 @@ impl OnCalendar {
         best.map(|(_, instant)| Timestamp::from_datetime(&instant))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Expected instants are the PyPI `oncalendar` library's (1.1), each
+    //! firing the first `next()` from the previous one, as healthchecks.io
+    //! computes them; tests/oncalendar_oracle.rs compares thousands more.
+    use super::*;
+    use chrono::NaiveDateTime;
+
+    fn at(text: &str) -> Timestamp {
+        let naive = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f").expect("a UTC date");
+        Timestamp::from_datetime(&naive.and_utc())
+    }
+
+    /// `n` firings in UTC, chained; "never" once there are none.
+    fn firings(schedule: &str, zone: &str, start: &str, n: usize) -> Vec<String> {
+        let parsed = OnCalendar::parse(schedule).unwrap_or_else(|e| panic!("{schedule:?}: {e}"));
+        let zone = crate::domain::cron::parse_zone(zone).expect("a zone");
+        let mut out = Vec::new();
+        let mut after = at(start);
+        while out.len() < n {
+            let Some(next) = parsed.next_after(after, zone) else {
+                out.push("never".to_owned());
+                break;
+            };
+            out.push(next.to_datetime().format("%Y-%m-%dT%H:%M:%S").to_string());
+            after = next;
+        }
+        out
+    }
+
+    fn error(schedule: &str) -> String {
+        match OnCalendar::parse(schedule) {
+            Ok(_) => "ok".to_owned(),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn weekday_lists_and_ranges() {
+        let start = "2024-06-07T12:00:00"; // a Friday
+        assert_eq!(
+            firings("Mon..Fri 02:00", "UTC", start, 3),
+            ["2024-06-10T02:00:00", "2024-06-11T02:00:00", "2024-06-12T02:00:00"]
+        );
+        assert_eq!(
+            firings("Mon,Wed", "UTC", start, 3),
+            ["2024-06-10T00:00:00", "2024-06-12T00:00:00", "2024-06-17T00:00:00"]
+        );
+        let monday = "2024-06-03T12:00:00";
+        assert_eq!(
+            firings("Sat-Sun 10:00", "UTC", monday, 3),
+            ["2024-06-08T10:00:00", "2024-06-09T10:00:00", "2024-06-15T10:00:00"]
+        );
+        assert_eq!(
+            firings("mon, 08:00", "UTC", monday, 3),
+            ["2024-06-10T08:00:00", "2024-06-17T08:00:00", "2024-06-24T08:00:00"]
+        );
+        assert_eq!(
+            firings("Friday *-*-13", "UTC", "2024-01-01T00:00:00", 3),
+            ["2024-09-13T00:00:00", "2024-12-13T00:00:00", "2025-06-13T00:00:00"]
+        );
+    }
+
+    #[test]
+    fn dates_and_times_with_lists_ranges_and_steps() {
+        let start = "2024-06-07T12:00:00";
+        assert_eq!(
+            firings("*-*-* 02:00:00", "Europe/Riga", start, 3),
+            ["2024-06-07T23:00:00", "2024-06-08T23:00:00", "2024-06-09T23:00:00"]
+        );
+        assert_eq!(
+            firings("*-*-1,15 12:00", "UTC", start, 3),
+            ["2024-06-15T12:00:00", "2024-07-01T12:00:00", "2024-07-15T12:00:00"]
+        );
+        assert_eq!(
+            firings("*-2..3-* 00:00", "UTC", "2024-03-30T12:00:00", 3),
+            ["2024-03-31T00:00:00", "2025-02-01T00:00:00", "2025-02-02T00:00:00"]
+        );
+        assert_eq!(
+            firings("*-*-* 0/6:00", "UTC", "2024-06-07T13:00:00", 3),
+            ["2024-06-07T18:00:00", "2024-06-08T00:00:00", "2024-06-08T06:00:00"]
+        );
+        assert_eq!(
+            firings("*-*-* 1..10/3:00", "UTC", "2024-06-07T05:00:00", 3),
+            ["2024-06-07T07:00:00", "2024-06-07T10:00:00", "2024-06-08T01:00:00"]
+        );
+        assert_eq!(
+            firings("2024/2-01-01", "UTC", "2024-06-07T13:00:00", 3),
+            ["2026-01-01T00:00:00", "2028-01-01T00:00:00", "2030-01-01T00:00:00"]
+        );
+        // Two-digit years: 0-69 are 20xx, 70-99 19xx.
+        assert_eq!(firings("24-01-01", "UTC", "2020-06-07T13:00:00", 2), ["2024-01-01T00:00:00", "never"]);
+    }
+
+    #[test]
+    fn seconds() {
+        assert_eq!(
+            firings("*:0/20:15", "UTC", "2024-06-07T13:30:00", 3),
+            ["2024-06-07T13:40:15", "2024-06-07T14:00:15", "2024-06-07T14:20:15"]
+        );
+        assert_eq!(
+            firings("*-*-* *:*:0/20", "UTC", "2024-06-07T13:00:50", 3),
+            ["2024-06-07T13:01:00", "2024-06-07T13:01:20", "2024-06-07T13:01:40"]
+        );
+        assert_eq!(
+            firings("12:00:30", "UTC", "2024-06-07T13:00:00", 3),
+            ["2024-06-08T12:00:30", "2024-06-09T12:00:30", "2024-06-10T12:00:30"]
+        );
+        // The start is cut to the second before searching past it.
+        assert_eq!(
+            firings("daily", "UTC", "2024-06-07T12:00:00.999", 2),
+            ["2024-06-08T00:00:00", "2024-06-09T00:00:00"]
+        );
+    }
+
+    #[test]
+    fn last_days_of_the_month() {
+        assert_eq!(
+            firings("*-*~1", "UTC", "2024-02-28T12:00:00", 3),
+            ["2024-02-29T00:00:00", "2024-03-31T00:00:00", "2024-04-30T00:00:00"]
+        );
+        assert_eq!(
+            firings("*-02~03", "UTC", "2024-01-01T00:00:00", 3),
+            ["2024-02-27T00:00:00", "2025-02-26T00:00:00", "2026-02-26T00:00:00"]
+        );
+        assert_eq!(
+            firings("*-*~07/2 12:00", "UTC", "2024-04-23T00:00:00", 3),
+            ["2024-04-24T12:00:00", "2024-04-26T12:00:00", "2024-04-28T12:00:00"]
+        );
+        assert_eq!(error("*-*~1..31"), "ok");
+        assert_eq!(error("*-*~29"), "Bad day-of-month");
+        assert_eq!(error("*-*-~1"), "Bad date"); // `~` replaces the `-` before the day
+    }
+
+    #[test]
+    fn shorthands() {
+        let start = "2024-06-07T12:00:00";
+        let cases: &[(&str, [&str; 2])] = &[
+            ("minutely", ["2024-06-07T12:01:00", "2024-06-07T12:02:00"]),
+            ("hourly", ["2024-06-07T13:00:00", "2024-06-07T14:00:00"]),
+            ("daily", ["2024-06-08T00:00:00", "2024-06-09T00:00:00"]),
+            ("weekly", ["2024-06-10T00:00:00", "2024-06-17T00:00:00"]),
+            ("monthly", ["2024-07-01T00:00:00", "2024-08-01T00:00:00"]),
+            ("Quarterly", ["2024-07-01T00:00:00", "2024-10-01T00:00:00"]),
+            ("semiannually", ["2024-07-01T00:00:00", "2025-01-01T00:00:00"]),
+            ("YEARLY", ["2025-01-01T00:00:00", "2026-01-01T00:00:00"]),
+            ("annually", ["2025-01-01T00:00:00", "2026-01-01T00:00:00"]),
+        ];
+        for (schedule, expected) in cases {
+            assert_eq!(firings(schedule, "UTC", start, 2), expected, "{schedule}");
+        }
+        assert_eq!(firings("daily", "Europe/Riga", start, 1), ["2024-06-07T21:00:00"]);
+        assert_eq!(error("biweekly"), "Bad day-of-week");
+    }
+
+    #[test]
+    fn zones_and_several_expressions() {
+        let start = "2024-06-07T12:00:00";
+        assert_eq!(
+            firings("12:00 Europe/Riga", "America/New_York", start, 2),
+            ["2024-06-08T09:00:00", "2024-06-09T09:00:00"]
+        );
+        assert_eq!(
+            firings("12:00 Europe/Riga\n12:00 America/New_York", "UTC", start, 3),
+            ["2024-06-07T16:00:00", "2024-06-08T09:00:00", "2024-06-08T16:00:00"]
+        );
+        assert_eq!(firings(" daily \r\n  hourly\n", "UTC", start, 2), ["2024-06-07T13:00:00", "2024-06-07T14:00:00"]);
+        // A zone is only read after a space, and must be one.
+        assert_eq!(error("daily\tUTC"), "Bad day-of-week");
+        assert_eq!(error("12:00 Europe/Surprise"), "Bad day-of-week");
+        assert_eq!(error("Europe/Riga"), "Bad day-of-week");
+        assert_eq!(error("daily\n\nweekly"), "Wrong number of fields");
+    }
+
+    #[test]
+    fn skipped_times_do_not_fire() {
+        // Riga skips 03:00-04:00 on 2024-03-31.
+        assert_eq!(
+            firings("03:30", "Europe/Riga", "2024-03-30T12:00:00", 2),
+            ["2024-04-01T00:30:00", "2024-04-02T00:30:00"]
+        );
+        assert_eq!(
+            firings("*:30", "Europe/Riga", "2024-03-31T00:00:00", 4),
+            ["2024-03-31T00:30:00", "2024-03-31T01:30:00", "2024-03-31T02:30:00", "2024-03-31T03:30:00"]
+        );
+        // Lord Howe moves from 02:00 to 02:30 on 2024-10-06.
+        assert_eq!(
+            firings("02:00", "Australia/Lord_Howe", "2024-10-05T12:00:00", 2),
+            ["2024-10-06T15:00:00", "2024-10-07T15:00:00"]
+        );
+    }
+
+    #[test]
+    fn repeated_times_fire_once_at_their_first_occurrence() {
+        // Riga repeats 03:00-04:00 on 2024-10-27 (00:00Z-01:00Z, then 01:00Z-02:00Z).
+        assert_eq!(
+            firings("03:30", "Europe/Riga", "2024-10-26T12:00:00", 3),
+            ["2024-10-27T00:30:00", "2024-10-28T01:30:00", "2024-10-29T01:30:00"]
+        );
+        assert_eq!(
+            firings("*:30", "Europe/Riga", "2024-10-27T00:10:00", 4),
+            ["2024-10-27T00:30:00", "2024-10-27T02:30:00", "2024-10-27T03:30:00", "2024-10-27T04:30:00"]
+        );
+        // From inside the second pass, the first one (before the start) is next.
+        assert_eq!(
+            firings("*:30", "Europe/Riga", "2024-10-27T01:10:00", 2),
+            ["2024-10-27T00:30:00", "2024-10-27T02:30:00"]
+        );
+        // Several expressions are compared by wall-clock time in the check's zone:
+        // 01:30 EST (06:30Z) comes before 01:45 EDT (05:45Z).
+        assert_eq!(
+            firings("01:45\n06:30 UTC", "America/New_York", "2024-11-03T04:00:00", 3),
+            ["2024-11-03T06:30:00", "2024-11-03T05:45:00", "2024-11-03T06:30:00"]
+        );
+    }
+
+    #[test]
+    fn far_future() {
+        // Nothing from 2200 on.
+        assert_eq!(firings("2199-12-31 23:59:59", "UTC", "2199-12-31T00:00:00", 2), ["2199-12-31T23:59:59", "never"]);
+        assert_eq!(OnCalendar::parse("daily").map(|s| s.next_after(at("2200-01-01T00:00:00"), Tz::UTC)), Ok(None));
+        // Summer time goes on past chrono-tz's last listed change, as in zoneinfo.
+        assert_eq!(
+            firings("2150-03-* 03:30", "Europe/Riga", "2150-03-25T12:00:00", 3),
+            ["2150-03-26T01:30:00", "2150-03-27T01:30:00", "2150-03-28T01:30:00"]
+        );
+    }
+
+    #[test]
+    fn refuses_what_the_library_refuses() {
+        let cases = [
+            ("", "Wrong number of fields"),
+            ("   ", "Wrong number of fields"),
+            ("Mon Tue Wed", "Wrong number of fields"),
+            ("Fri..Mon", "Bad day-of-week"),
+            ("* 00:00", "Bad day-of-week"),
+            ("Mo", "Bad day-of-week"),
+            ("12:00 Mon", "Bad day-of-week"),
+            ("12", "Bad day-of-week"),
+            ("*-*-* */2:00", "Bad hour"),
+            ("24:00", "Bad hour"),
+            ("*:1,*", "Bad minute"),
+            ("*:0/0", "Bad minute"),
+            ("*:1_0", "Bad minute"),
+            ("00:60", "Bad minute"),
+            ("12:00:00.5", "Bad second"),
+            ("12:00:00:00", "Bad time"),
+            ("2024-01-01-01", "Bad date"),
+            ("*-*-5..3", "Bad day-of-month"),
+            ("*-*-32", "Bad day-of-month"),
+            ("*-13-01", "Bad month"),
+            ("2024-01", "Bad month"),
+            ("1969-01-01", "Bad year"),
+            // Parsed, but healthchecks.io refuses what never fires after 2000.
+            ("2001-02-30", "No firing after 2000-01-01"),
+            ("1999-12-31 23:00 Asia/Tokyo", "No firing after 2000-01-01"),
+            ("1999-12-31 23:00 America/New_York", "ok"),
+        ];
+        for (schedule, expected) in cases {
+            assert_eq!(error(schedule), expected, "{schedule:?}");
+        }
+        assert_eq!(OnCalendar::parse("Mon").map_err(|_| ()).map(|_| ()), Ok(()));
+    }
+
+    #[test]
+    fn keeps_the_source_and_guesses_the_kind() {
+        let text = " Mon..Fri 09:00 Europe/Riga\n";
+        assert_eq!(OnCalendar::parse(text).map(|s| s.source().to_owned()), Ok(text.to_owned()));
+        assert!(looks_like_cron("*/5 * * * *"));
+        assert!(looks_like_cron(" 0 9 * * 1-5 \n"));
+        assert!(!looks_like_cron("0 9 * *\n*"));
+        assert!(!looks_like_cron("Mon..Fri 09:00"));
+        assert!(!looks_like_cron("0 9 * * 1 Europe/Riga"));
+        assert!(looks_like_cron("0\u{1c}9 * * *"));
+        assert_eq!(INVALID_MESSAGE, "schedule is not a valid cron or OnCalendar expression");
+    }
+}
