@@ -4,10 +4,10 @@
 //! (see [`looks_like_cron`]) as OnCalendar: one expression per line, each
 //! optionally ending in a time zone, firing at the earliest of them. It
 //! parses and evaluates them with the PyPI `oncalendar` library, version 1.1
-//! (pinned in its requirements.txt), whose semantics are not systemd's in
-//! every corner: `Fri..Mon` is refused, `~` days above 28 are refused, a
-//! repeated wall-clock time fires once (at its first occurrence), a skipped
-//! one not at all, and nothing fires from the year 2200 on.
+//! (pinned in its requirements.txt); this module copies that library's
+//! semantics, quirks included: `Fri..Mon` and `~` days above 28 are refused,
+//! a wall-clock time the clocks repeat fires once (at its first occurrence),
+//! one they skip not at all, and nothing fires from the year 2200 on.
 //!
 //! Hand-written because no maintained Rust crate implements those semantics:
 //! `cargo info` finds no `oncalendar`, `systemd-calendar`, `systemd_calendar`
@@ -19,8 +19,9 @@
 //! `tests/oncalendar_oracle.rs` compares the two on thousands of cases.
 //!
 //! Time zones are chrono-tz's; the library reads the system's tz database,
-//! which can hold a few extra names (`posix/...`, `right/...`, `localtime`,
-//! `posixrules`) that are refused here.
+//! which can hold a few extra names (`Factory`, `localtime`, `posixrules`,
+//! `posix/...`, `right/...`) that are not zones here. chrono-tz lists clock
+//! changes up to 2099 only; see `stand_in_shift` for the years after.
 
 use crate::domain::time::Timestamp;
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, TimeDelta, TimeZone, Timelike, Utc};
