@@ -468,5 +468,5 @@ fn agrees_with_the_python_library() {
         failures.iter().take(30).cloned().collect::<Vec<_>>().join("\n")
     );
     // The generator must exercise both paths.
-    assert!(accepted > cases.len() / 4 && accepted < cases.len() * 9 / 10, "{accepted} of {} accepted", cases.len());
+    assert!(accepted > cases.len() / 6 && accepted < cases.len() * 9 / 10, "{accepted} of {} accepted", cases.len());
 }
