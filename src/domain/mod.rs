@@ -12,6 +12,7 @@ pub mod history;
 pub mod ids;
 pub mod integrations;
 pub mod metrics;
+pub mod oncalendar;
 pub mod outbox;
 pub mod ping;
 pub mod ping_cache;
