@@ -55,7 +55,9 @@ fn another_projects_alert_goes_out_in_the_same_sweep_whatever_one_tenant_queues(
     channel(&worker, &quiet, json!({"kind": "webhook", "name": "hook", "url": receiver.url("/quiet")}));
     let mut checks = Vec::new();
     for n in 0..5 {
-        checks.push(worker.create_check(&noisy, json!({"name": format!("n{n}"), "timeout": 60, "grace": 60, "channels": "*"})));
+        checks.push(
+            worker.create_check(&noisy, json!({"name": format!("n{n}"), "timeout": 60, "grace": 60, "channels": "*"})),
+        );
     }
     checks.push(worker.create_check(&quiet, json!({"name": "q", "timeout": 60, "grace": 60, "channels": "*"})));
     for check in &checks {

@@ -49,7 +49,8 @@ impl Failure {
             Failure::Storage(_) => "storage unavailable",
             Failure::Randomness(_) | Failure::Body(_) => "temporarily unavailable",
         };
-        let reply = if plain_text { Reply::text(503, message) } else { Reply::error(503, format!("{message}, try again")) };
+        let reply =
+            if plain_text { Reply::text(503, message) } else { Reply::error(503, format!("{message}, try again")) };
         reply.with_header("Retry-After", "1")
     }
 }

@@ -24,9 +24,9 @@ pub struct AlertCheck {
 impl AlertCheck {
     pub fn from_config(uuid: Uuid, config: &CheckConfig, url: String) -> Self {
         let monitoring = &config.monitoring;
-        let (schedule, tz) = match &monitoring.schedule {
-            Schedule::Cron(expr) => (expr.source().to_owned(), Some(monitoring.zone.name().to_owned())),
-            Schedule::Simple { timeout } => (format!("every {}", format_duration(*timeout)), None),
+        let (schedule, tz) = match (&monitoring.schedule, monitoring.schedule.expression()) {
+            (Schedule::Simple { timeout }, _) => (format!("every {}", format_duration(*timeout)), None),
+            (_, expression) => (expression.unwrap_or_default().to_owned(), Some(monitoring.zone.name().to_owned())),
         };
         AlertCheck {
             uuid,
@@ -54,7 +54,7 @@ impl AlertCheck {
     pub fn schedule_text(&self) -> String {
         let grace = format_duration(self.grace_secs);
         match &self.tz {
-            Some(tz) => format!("cron `{}` ({tz}), grace {grace}", self.schedule),
+            Some(tz) => format!("`{}` ({tz}), grace {grace}", self.schedule),
             None => format!("{}, grace {grace}", self.schedule),
         }
     }
@@ -283,7 +283,7 @@ pub(crate) mod tests {
         cron.monitoring.zone = chrono_tz::Europe::Riga;
         assert_eq!(
             AlertCheck::from_config(uuid, &cron, "u".into()).schedule_text(),
-            "cron `0 3 * * *` (Europe/Riga), grace 1 hour"
+            "`0 3 * * *` (Europe/Riga), grace 1 hour"
         );
     }
 

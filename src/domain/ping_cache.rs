@@ -48,6 +48,8 @@ impl PingTemplate {
         let schedule = match &self.monitoring.schedule {
             Schedule::Simple { .. } => 0,
             Schedule::Cron(expr) => 4096 + expr.source().len(),
+            // Each parsed line keeps a few small value lists per field.
+            Schedule::OnCalendar(expr) => 2048 * (1 + expr.source().matches('\n').count()) + expr.source().len(),
         };
         size_of::<Uuid>() + size_of::<PingTemplate>() + 64 + keywords + schedule
     }

@@ -3,7 +3,8 @@
 //! valid spec changes a check's configuration.
 
 use crate::domain::check::{is_valid_slug, CheckConfig, Schedule, Tags, MAX_NAME, MAX_PERIOD, MAX_SLUG, MIN_PERIOD};
-use crate::domain::cron::{parse_zone, CronExpr};
+use crate::domain::cron::parse_zone;
+use crate::domain::oncalendar::INVALID_MESSAGE;
 use chrono_tz::Tz;
 use serde_json::{Map, Value};
 
@@ -39,7 +40,7 @@ pub fn apply(spec: &CheckSpec, config: &mut CheckConfig) {
         config.monitoring.zone = tz;
     }
     if let Some(schedule) = &spec.schedule {
-        config.monitoring.schedule = Schedule::Cron(schedule.clone());
+        config.monitoring.schedule = schedule.clone();
     } else if let Some(timeout) = spec.timeout {
         config.monitoring.schedule = Schedule::Simple { timeout };
     }
@@ -162,7 +163,7 @@ pub struct CheckSpec {
     /// `methods`: `"POST"` makes the check POST-only.
     pub post_only: Option<bool>,
     pub name: Option<String>,
-    pub schedule: Option<CronExpr>,
+    pub schedule: Option<Schedule>,
     pub slug: Option<String>,
     pub start_kw: Option<String>,
     pub subject: Option<String>,
@@ -270,9 +271,9 @@ fn spec_from_object(object: &Map<String, Value>) -> Result<CheckSpec, SpecError>
             "name" => spec.name = Some(string(field, value, MAX_NAME)?),
             "schedule" => {
                 let text = string(field, value, MAX_SCHEDULE)?;
-                let expr = CronExpr::parse(&text)
-                    .map_err(|e| invalid(format!("schedule is not a valid cron expression ({e})")))?;
-                spec.schedule = Some(expr);
+                // healthchecks' one message for a bad cron or OnCalendar schedule.
+                let schedule = Schedule::parse(&text).map_err(|_| invalid(INVALID_MESSAGE.to_owned()))?;
+                spec.schedule = Some(schedule);
             }
             "slug" => {
                 let text = string(field, value, MAX_SLUG)?;
@@ -380,14 +381,19 @@ mod tests {
         for bad in ["bad-expression", "* * * * * *", "1,2 61 * * *", "0 0 31 2 *"] {
             let message = error_of(json!({ "schedule": bad }));
             assert!(
-                message.starts_with("json validation error: schedule is not a valid cron expression"),
+                message == "json validation error: schedule is not a valid cron or OnCalendar expression",
                 "{bad}: {message}"
             );
         }
         assert_eq!(
-            parse_spec(br#"{"schedule": "0 3 * * 1-5"}"#).unwrap().schedule.map(|e| e.source().to_owned()),
+            parse_spec(br#"{"schedule": "0 3 * * 1-5"}"#)
+                .unwrap()
+                .schedule
+                .and_then(|e| e.expression().map(str::to_owned)),
             Some("0 3 * * 1-5".into())
         );
+        let calendar = parse_spec(br#"{"schedule": "Mon..Fri 02:00"}"#).unwrap().schedule.unwrap();
+        assert_eq!(calendar.kind(), "oncalendar");
     }
 
     #[test]

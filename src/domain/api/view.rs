@@ -78,12 +78,12 @@ pub fn check_json(check: &Check, channels: &[String], urls: &Urls, read_only: bo
         put("update_url", json!(update_url));
         put("channels", json!(channels.join(",")));
     }
-    match &monitoring.schedule {
-        Schedule::Cron(expr) => {
-            put("schedule", json!(expr.source()));
+    match (&monitoring.schedule, monitoring.schedule.expression()) {
+        (Schedule::Simple { timeout }, _) => put("timeout", json!(timeout)),
+        (_, expression) => {
+            put("schedule", json!(expression));
             put("tz", json!(monitoring.zone.name()));
         }
-        Schedule::Simple { timeout } => put("timeout", json!(timeout)),
     }
     Value::Object(object)
 }

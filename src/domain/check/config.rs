@@ -5,6 +5,7 @@
 
 use super::tags::Tags;
 use crate::domain::cron::{parse_zone, CronExpr};
+use crate::domain::oncalendar::OnCalendar;
 use crate::domain::ping::PingRules;
 use crate::domain::time::Timestamp;
 use chrono_tz::Tz;
@@ -34,6 +35,9 @@ pub enum Schedule {
     Simple { timeout: i64 },
     /// At the firings of a cron expression, in the check's zone.
     Cron(CronExpr),
+    /// At the firings of systemd OnCalendar expressions, in the check's zone
+    /// unless an expression names its own.
+    OnCalendar(OnCalendar),
 }
 
 impl Schedule {
@@ -42,6 +46,26 @@ impl Schedule {
         match self {
             Schedule::Simple { timeout } => Some(last_ping.plus_secs(*timeout)),
             Schedule::Cron(expr) => expr.next_after(last_ping, zone),
+            Schedule::OnCalendar(expr) => expr.next_after(last_ping, zone),
+        }
+    }
+
+    /// Parses a `schedule` as healthchecks does: a single line of five
+    /// fields is cron, anything else OnCalendar (its `guess_kind`).
+    pub fn parse(text: &str) -> Result<Schedule, String> {
+        if crate::domain::oncalendar::looks_like_cron(text) {
+            CronExpr::parse(text).map(Schedule::Cron).map_err(|e| e.to_string())
+        } else {
+            OnCalendar::parse(text).map(Schedule::OnCalendar).map_err(|e| e.to_string())
+        }
+    }
+
+    /// The schedule's text, for cron and OnCalendar schedules.
+    pub fn expression(&self) -> Option<&str> {
+        match self {
+            Schedule::Simple { .. } => None,
+            Schedule::Cron(expr) => Some(expr.source()),
+            Schedule::OnCalendar(expr) => Some(expr.source()),
         }
     }
 
@@ -50,6 +74,7 @@ impl Schedule {
         match self {
             Schedule::Simple { .. } => "simple",
             Schedule::Cron(_) => "cron",
+            Schedule::OnCalendar(_) => "oncalendar",
         }
     }
 
@@ -58,6 +83,7 @@ impl Schedule {
         match self {
             Schedule::Simple { timeout } => (*timeout, UNUSED_CRON),
             Schedule::Cron(expr) => (DEFAULT_TIMEOUT, expr.source()),
+            Schedule::OnCalendar(expr) => (DEFAULT_TIMEOUT, expr.source()),
         }
     }
 
@@ -66,6 +92,9 @@ impl Schedule {
         match kind {
             "cron" => CronExpr::parse(schedule)
                 .map(Schedule::Cron)
+                .map_err(|e| ConfigError::Schedule(schedule.to_owned(), e.to_string())),
+            "oncalendar" => OnCalendar::parse(schedule)
+                .map(Schedule::OnCalendar)
                 .map_err(|e| ConfigError::Schedule(schedule.to_owned(), e.to_string())),
             "simple" if (MIN_PERIOD..=MAX_PERIOD).contains(&timeout) => Ok(Schedule::Simple { timeout }),
             "simple" => Err(ConfigError::Timeout(timeout)),
@@ -164,6 +193,12 @@ mod tests {
         let cron = Schedule::Cron(CronExpr::parse("0 3 * * 1-5").unwrap());
         let (timeout, text) = cron.stored();
         assert_eq!(Schedule::from_stored(cron.kind(), timeout, text), Ok(cron));
+        let calendar = Schedule::parse("Mon..Fri *-*-* 02:00:00\n*-*-01 12:00").unwrap();
+        assert_eq!(calendar.kind(), "oncalendar");
+        let (timeout, text) = calendar.stored();
+        assert_eq!(Schedule::from_stored("oncalendar", timeout, text), Ok(calendar));
+        assert_eq!(Schedule::parse("0 3 * * *").map(|s| s.kind()), Ok("cron"));
+        assert!(Schedule::parse("0 0 * *\n*").is_err(), "a newline makes it OnCalendar, and that one is invalid");
         let simple = Schedule::Simple { timeout: 300 };
         let (timeout, text) = simple.stored();
         assert_eq!(Schedule::from_stored("simple", timeout, text), Ok(simple));
