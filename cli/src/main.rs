@@ -72,9 +72,9 @@ enum Commands {
     #[command(after_help = "The command's output passes through unchanged; its last bytes (within the server's
 Ping-Body-Limit) go with the final ping. edgebeat exits with the command's status (124 after
 --timeout, 128+N when killed by signal N). SIGTERM, SIGINT and SIGHUP are passed on to the
-command and the run is reported as failed. A ping that cannot be sent is retried within
---ping-budget and reported on stderr; it never fails the job. With no EDGEBEAT_URL the
-command still runs, unmonitored, with a warning.
+command, which then has --kill-after to end, and the run is reported as failed. A ping that
+cannot be sent is retried within --ping-budget and reported on stderr; it never fails the
+job. With no EDGEBEAT_URL the command still runs, unmonitored, with a warning.
 
 Examples:
   edgebeat run 0f2ea3c4-5b6d-4e7f-8a9b-0c1d2e3f4a5b -- pg_dump -f /backup/db.sql mydb
@@ -145,7 +145,7 @@ struct RunArgs {
     /// Stop the command after this long (seconds, or 90s, 15m, 2h): SIGTERM, then SIGKILL
     #[arg(long, value_parser = parse_duration)]
     timeout: Option<Duration>,
-    /// After --timeout's SIGTERM, wait this long before SIGKILL
+    /// After --timeout's SIGTERM or a forwarded signal, wait this long before SIGKILL
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     kill_after: Duration,
     /// The most time one ping may take, retries included

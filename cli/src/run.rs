@@ -6,7 +6,8 @@
 //!
 //! The command runs in a process group of its own, so `--timeout` and the
 //! SIGTERM/SIGINT/SIGHUP that edgebeat forwards reach everything it started
-//! (`sh -c 'a | b'` included). That makes `edgebeat run` a wrapper for jobs,
+//! (`sh -c 'a | b'` included); after `--timeout` or a forwarded signal the
+//! command has `--kill-after` to end before it is killed. That makes `edgebeat run` a wrapper for jobs,
 //! not for interactive programs that read the terminal.
 
 use crate::client::{agent, ping_once, PingAnswer};
@@ -286,6 +287,7 @@ pub fn run(options: RunOptions) -> i32 {
 
     let deadline = options.timeout.map(|t| started + t);
     let mut timed_out = false;
+    let mut signalled = false;
     let mut kill_at: Option<Instant> = None;
     let status: Option<ExitStatus> = loop {
         match child.try_wait() {
@@ -306,8 +308,15 @@ pub fn run(options: RunOptions) -> i32 {
             kill_group(child_id, libc::SIGTERM);
             kill_at = Some(now + options.kill_after);
         }
+        // A forwarded signal gives the command --kill-after to finish too, so that the
+        // failure is still reported before a supervisor's own deadline (Kubernetes: 30 s).
+        if !signalled && received.load(Ordering::SeqCst) != 0 {
+            signalled = true;
+            let at = now + options.kill_after;
+            kill_at = Some(kill_at.map_or(at, |k| k.min(at)));
+        }
         if kill_at.is_some_and(|k| now >= k) {
-            eprintln!("edgebeat: the command outlived SIGTERM by {}s; killing it", options.kill_after.as_secs());
+            eprintln!("edgebeat: the command outlived its signal by {}s; killing it", options.kill_after.as_secs());
             kill_group(child_id, libc::SIGKILL);
             kill_at = None;
         }

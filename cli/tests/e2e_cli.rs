@@ -226,6 +226,21 @@ fn run_stops_runaway_and_signalled_commands() {
     let body = ping_body(&worker, &project, &finish);
     assert!(body.contains("working\n") && body.contains("received SIGTERM"), "{body}");
 
+    // A command that ignores the forwarded signal is killed after --kill-after, and the failure still reported.
+    let pings_before = worker.pings(&project, &uuid).len();
+    let mut child = edgebeat(&env, &["run", &uuid, "--kill-after", "1s", "--", "sh", "-c", "trap '' TERM; sleep 60"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn edgebeat");
+    wait_for_pings(&worker, &project, &uuid, pings_before + 1);
+    thread::sleep(Duration::from_millis(300));
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let out = wait_with_deadline(&mut child, Duration::from_secs(20));
+    assert_eq!(out.status.code(), Some(137), "{}", text(&out.stderr));
+    let (_, finish) = last_run(&worker, &project, &uuid);
+    assert_eq!((finish["type"].as_str(), finish["exitstatus"].as_i64()), (Some("fail"), Some(137)));
+
     // A command that handles SIGINT and exits 0 keeps its status, but the run is reported failed.
     let pings_before = worker.pings(&project, &uuid).len();
     let script = "trap 'echo cleaning up; exit 0' INT; sleep 60 & wait";
