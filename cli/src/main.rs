@@ -297,8 +297,15 @@ fn sync_command(config: &Config, args: SyncArgs) -> Result<u8, Failure> {
         .map_err(|e| Failure(FAILED, format!("{}: {e}", args.file)))?;
     let set = declared.set.clone().unwrap_or(args.set);
     let marker = spec::marker(&set).map_err(|e| Failure(USAGE, e))?;
+    let lookup = |name: &str| std::env::var(name).ok();
+    let channels = declared
+        .channels
+        .iter()
+        .map(|c| Ok((c.name.clone(), spec::expand_channel(c, &lookup)?)))
+        .collect::<Result<Vec<_>, String>>()
+        .map_err(|e| Failure(FAILED, format!("{}: {e}", args.file)))?;
     let options = sync::SyncOptions { marker: &marker, prune: args.prune, dry_run: args.dry_run, keep: &[] };
-    sync::sync(&api, &declared.checks, &options).map_err(|e| Failure(FAILED, e))?;
+    sync::sync(&api, &channels, &declared.checks, &options).map_err(|e| Failure(FAILED, e))?;
     Ok(0)
 }
 
@@ -323,7 +330,7 @@ fn k8s_command(config: &Config, args: K8sArgs) -> Result<u8, Failure> {
     }
     let options =
         sync::SyncOptions { marker: &marker, prune: !args.no_prune, dry_run: args.dry_run, keep: &converted.keep };
-    sync::sync(&api, &converted.checks, &options).map_err(|e| Failure(FAILED, e))?;
+    sync::sync(&api, &[], &converted.checks, &options).map_err(|e| Failure(FAILED, e))?;
     Ok(if converted.problems.is_empty() { 0 } else { FAILED })
 }
 

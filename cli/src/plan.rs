@@ -142,6 +142,42 @@ pub fn describe(action: &Action, dry_run: bool) -> String {
     }
 }
 
+/// What to do about a channel the file declares.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ChannelAction {
+    Create {
+        name: String,
+        body: Value,
+    },
+    /// A channel of that name exists: it is left as it is.
+    Exists {
+        name: String,
+    },
+}
+
+/// Channels to create: the declared ones the project has no channel of that name for.
+pub fn plan_channels(declared: &[(String, Value)], known: &[ChannelInfo]) -> Vec<ChannelAction> {
+    declared
+        .iter()
+        .map(|(name, body)| {
+            if known.iter().any(|c| &c.name == name) {
+                ChannelAction::Exists { name: name.clone() }
+            } else {
+                ChannelAction::Create { name: name.clone(), body: body.clone() }
+            }
+        })
+        .collect()
+}
+
+pub fn describe_channel(action: &ChannelAction, dry_run: bool) -> String {
+    match action {
+        ChannelAction::Create { name, .. } => {
+            format!("{:<16} channel {name}", if dry_run { "would create" } else { "created" })
+        }
+        ChannelAction::Exists { name } => format!("{:<16} channel {name} (exists; left as it is)", "unchanged"),
+    }
+}
+
 /// What the plan needs besides the declared checks.
 pub struct Context<'a> {
     pub existing: &'a [Existing],
@@ -178,10 +214,10 @@ fn channel_names(ids: &[String], known: &[ChannelInfo]) -> String {
     if ids.is_empty() {
         return "(none)".into();
     }
-    ids.iter()
-        .map(|id| known.iter().find(|c| &c.id == id).map_or(id.clone(), |c| c.name.clone()))
-        .collect::<Vec<_>>()
-        .join(",")
+    let mut names: Vec<String> =
+        ids.iter().map(|id| known.iter().find(|c| &c.id == id).map_or(id.clone(), |c| c.name.clone())).collect();
+    names.sort();
+    names.join(",")
 }
 
 fn schedule_text(schedule: &Schedule) -> String {
@@ -428,7 +464,7 @@ mod tests {
         assert_eq!(uuid, "u1");
         let fields: Vec<&str> = changes.iter().map(|c| c.field).collect();
         assert_eq!(fields, ["schedule", "grace", "channels"]);
-        assert_eq!(changes[2].from, "ops,on-call");
+        assert_eq!(changes[2].from, "on-call,ops", "names in order, whatever the ids");
         assert_eq!(changes[2].to, "ops");
         assert_eq!(body["timeout"], 3600);
         assert!(body.get("schedule").is_none(), "a period replaces the cron schedule");
@@ -498,6 +534,22 @@ mod tests {
         assert!(run(&[unknown], &[], false).unwrap_err().contains("no channel named \"nope\""));
         let ambiguous = Desired { channels: Channels::These(vec!["dup".into()]), ..Desired::new("x") };
         assert!(run(&[ambiguous], &[], false).unwrap_err().contains("several channels"));
+    }
+
+    #[test]
+    fn declared_channels_are_created_once_by_name() {
+        let declared =
+            vec![("ops".to_owned(), json!({"kind": "slack"})), ("new".to_owned(), json!({"kind": "webhook"}))];
+        let actions = plan_channels(&declared, &channels());
+        assert_eq!(
+            actions,
+            [
+                ChannelAction::Exists { name: "ops".into() },
+                ChannelAction::Create { name: "new".into(), body: json!({"kind": "webhook"}) }
+            ]
+        );
+        assert_eq!(describe_channel(&actions[1], true), "would create     channel new");
+        assert_eq!(describe_channel(&actions[0], false), "unchanged        channel ops (exists; left as it is)");
     }
 
     #[test]

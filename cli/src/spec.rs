@@ -12,6 +12,10 @@
 //!
 //! ```yaml
 //! set: team-a            # optional: which synced checks this file owns (default "sync")
+//! channels:              # optional: made when the project has no channel of that name
+//!   - name: ops          # the body of POST /api/v3/channels/; ${VAR} comes from the environment
+//!     kind: slack
+//!     url: ${OPS_SLACK_WEBHOOK}
 //! checks:
 //!   - slug: nightly-backup            # required, the key of the upsert: a-z 0-9 - _
 //!     name: Nightly backup            # default: the slug
@@ -28,6 +32,10 @@
 //!     filter_default_fail: false
 //!     alerts: {}                      # reserved for the alert-policy settings (issue 11)
 //! ```
+//!
+//! Declared channels are created once and then left alone: the API never
+//! shows a channel's URL, key or secret back, so sync cannot tell whether one
+//! changed (change or delete them with the channels API).
 //!
 //! The file is the whole truth of the checks it declares: a field it leaves
 //! out takes the API's default for a new check. `alerts` is where the
@@ -196,13 +204,26 @@ struct CheckEntry {
 struct SyncFile {
     set: Option<String>,
     #[serde(default)]
+    channels: Vec<serde_json::Map<String, serde_json::Value>>,
+    #[serde(default)]
     checks: Vec<CheckEntry>,
 }
 
+/// A channel the file declares: created when the project has none of that
+/// name, otherwise left as it is (the API never shows a channel's secrets
+/// back, so there is nothing to compare them with).
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeclaredChannel {
+    pub name: String,
+    /// The body of `POST /api/v3/channels/`, with `${VAR}`s still in it.
+    pub body: serde_json::Value,
+}
+
 /// A parsed, validated sync file.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Declared {
     pub set: Option<String>,
+    pub channels: Vec<DeclaredChannel>,
     pub checks: Vec<Desired>,
 }
 
@@ -250,7 +271,21 @@ pub fn parse_file(text: &str, format: Format) -> Result<Declared, String> {
         }
         checks.push(check);
     }
-    Ok(Declared { set: file.set, checks })
+    let mut channels: Vec<DeclaredChannel> = Vec::new();
+    for body in file.channels {
+        let name = match body.get("name").and_then(serde_json::Value::as_str) {
+            Some(name) if !name.trim().is_empty() => name.to_owned(),
+            _ => return Err("every channel needs a name (checks refer to channels by name)".into()),
+        };
+        if !body.get("kind").is_some_and(serde_json::Value::is_string) {
+            return Err(format!("channel {name:?}: kind is slack, pagerduty or webhook"));
+        }
+        if channels.iter().any(|c| c.name == name) {
+            return Err(format!("channel {name:?} is declared twice"));
+        }
+        channels.push(DeclaredChannel { name, body: serde_json::Value::Object(body) });
+    }
+    Ok(Declared { set: file.set, channels, checks })
 }
 
 fn desired_from(entry: CheckEntry) -> Result<Desired, String> {
@@ -298,9 +333,82 @@ fn desired_from(entry: CheckEntry) -> Result<Desired, String> {
     Ok(check)
 }
 
+/// Replaces every `${NAME}` in `text` with `lookup(NAME)`, so that secrets
+/// (webhook URLs, routing keys) stay out of the file. `$` alone is kept.
+pub fn expand_env(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after.find('}').ok_or_else(|| format!("unclosed ${{ in {text:?}"))?;
+        let name = &after[..end];
+        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            return Err(format!("${{{name}}}: not an environment variable name"));
+        }
+        out.push_str(&lookup(name).ok_or_else(|| format!("environment variable {name} is not set"))?);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// Expands `${NAME}` in every string of a channel body.
+pub fn expand_channel(
+    channel: &DeclaredChannel,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<serde_json::Value, String> {
+    fn walk(value: &serde_json::Value, lookup: &dyn Fn(&str) -> Option<String>) -> Result<serde_json::Value, String> {
+        Ok(match value {
+            serde_json::Value::String(text) => serde_json::Value::String(expand_env(text, lookup)?),
+            serde_json::Value::Array(items) => {
+                serde_json::Value::Array(items.iter().map(|v| walk(v, lookup)).collect::<Result<_, _>>()?)
+            }
+            serde_json::Value::Object(map) => {
+                serde_json::Value::Object(map.iter().map(|(k, v)| Ok((k.clone(), walk(v, lookup)?))).collect::<Result<
+                    _,
+                    String,
+                >>(
+                )?)
+            }
+            other => other.clone(),
+        })
+    }
+    walk(&channel.body, lookup).map_err(|e| format!("channel {:?}: {e}", channel.name))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn channels_are_declared_by_name_with_secrets_from_the_environment() {
+        let text = "channels:\n  - name: ops\n    kind: slack\n    url: https://hooks.example/${HOOK}/x\nchecks: []\n";
+        let declared = parse_file(text, Format::Yaml).unwrap();
+        let [ops] = &declared.channels[..] else { panic!("{declared:?}") };
+        assert_eq!(ops.name, "ops");
+        let lookup = |name: &str| (name == "HOOK").then(|| "T0/B0".to_owned());
+        let body = expand_channel(ops, &lookup).unwrap();
+        assert_eq!(body, serde_json::json!({"name": "ops", "kind": "slack", "url": "https://hooks.example/T0/B0/x"}));
+        let none = |_: &str| None;
+        assert!(expand_channel(ops, &none).unwrap_err().contains("HOOK is not set"));
+        for (bad, expected) in [
+            ("channels: [{kind: slack}]", "needs a name"),
+            ("channels: [{name: a}]", "kind"),
+            ("channels: [{name: a, kind: slack}, {name: a, kind: slack}]", "twice"),
+        ] {
+            assert!(parse_file(bad, Format::Yaml).unwrap_err().contains(expected), "{bad}");
+        }
+    }
+
+    #[test]
+    fn expands_only_variable_references() {
+        let lookup = |name: &str| Some(format!("<{name}>"));
+        assert_eq!(expand_env("a ${X} b ${Y_2}", &lookup).unwrap(), "a <X> b <Y_2>");
+        assert_eq!(expand_env("costs $5", &lookup).unwrap(), "costs $5");
+        assert!(expand_env("${X", &lookup).is_err());
+        assert!(expand_env("${A-B}", &lookup).is_err());
+    }
 
     const YAML: &str = r#"
 set: team-a

@@ -2,7 +2,10 @@
 //! by `sync` and `k8s-sync`.
 
 use crate::client::Api;
-use crate::plan::{describe, plan, summarize, Action, ChannelInfo, Context, Existing, Summary};
+use crate::plan::{
+    describe, describe_channel, plan, plan_channels, summarize, Action, ChannelAction, ChannelInfo, Context, Existing,
+    Summary,
+};
 use crate::spec::Desired;
 use serde_json::Value;
 
@@ -55,12 +58,34 @@ fn perform(api: &Api, action: &Action) -> Result<(), String> {
 /// Plans against the project's current checks and channels, prints each
 /// action as it is carried out (or would be, in a dry run) and a summary.
 /// Stops at the first failed request.
-pub fn sync(api: &Api, declared: &[Desired], options: &SyncOptions) -> Result<Summary, String> {
+/// `channels`: declared channels by name, with their create bodies (secrets expanded).
+pub fn sync(
+    api: &Api,
+    channels: &[(String, Value)],
+    declared: &[Desired],
+    options: &SyncOptions,
+) -> Result<Summary, String> {
     let existing: Vec<Existing> = api.list("checks/", "checks").map_err(|e| e.to_string())?;
     if existing.iter().any(|c| c.uuid.is_empty()) {
         return Err("the API hides check uuids from this key: sync needs the project's read-write key (hcw_...)".into());
     }
-    let channels: Vec<ChannelInfo> = api.list("channels/", "channels").map_err(|e| e.to_string())?;
+    let mut known: Vec<ChannelInfo> = api.list("channels/", "channels").map_err(|e| e.to_string())?;
+    // Channels first, so that the checks can refer to them.
+    let channel_actions = plan_channels(channels, &known);
+    for action in &channel_actions {
+        if let ChannelAction::Create { name, body } = action {
+            if options.dry_run {
+                known.push(ChannelInfo { id: format!("(new channel {name})"), name: name.clone() });
+            } else {
+                api.call("POST", "channels/", Some(body)).map_err(|e| format!("channel {name}: {e}"))?;
+            }
+        }
+        println!("{}", describe_channel(action, options.dry_run));
+    }
+    if !options.dry_run && channel_actions.iter().any(|a| matches!(a, ChannelAction::Create { .. })) {
+        known = api.list("channels/", "channels").map_err(|e| e.to_string())?;
+    }
+    let channels = known;
     let context = Context {
         existing: &existing,
         channels: &channels,

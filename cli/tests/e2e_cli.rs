@@ -412,15 +412,34 @@ fn sync_creates_changes_and_prunes_only_its_own_checks() {
     assert_eq!(slugs, ["backup", "by-hand", "maintenance"]);
 
     // The same as JSON, in another set: it does not touch the first set's checks.
+    // It declares a channel too, its URL from the environment.
     let json_file = write(
         &dir,
         "other.json",
-        r#"{"set": "team-b", "checks": [{"slug": "reports", "schedule": "0 6 * * *", "grace": "10m"}]}"#,
+        r#"{"set": "team-b",
+            "channels": [{"name": "reports-hook", "kind": "webhook", "url": "http://127.0.0.1:9/${HOOK_PATH}"}],
+            "checks": [{"slug": "reports", "schedule": "0 6 * * *", "grace": "10m", "channels": ["reports-hook"]}]}"#,
     );
-    let out = output(edgebeat(&env, &["sync", &json_file, "--prune"]));
+    let out = output(edgebeat(&env, &["sync", &json_file, "--prune", "--dry-run"]));
+    assert_eq!(out.status.code(), Some(1), "an unset variable is an error");
+    assert!(text(&out.stderr).contains("HOOK_PATH is not set"), "{}", text(&out.stderr));
+    let mut with_hook = env.clone();
+    with_hook.push(("HOOK_PATH", "reports"));
+    let out = output(edgebeat(&with_hook, &["sync", &json_file, "--prune", "--dry-run"]));
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).starts_with("would create     channel reports-hook\n"), "{}", text(&out.stdout));
+    let out = output(edgebeat(&with_hook, &["sync", &json_file, "--prune"]));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).starts_with("created          channel reports-hook\n"), "{}", text(&out.stdout));
     assert!(text(&out.stdout).ends_with("1 created, 0 changed, 0 unchanged, 0 pruned\n"), "{}", text(&out.stdout));
-    assert_eq!(find(&checks_by_slug(&worker, &project), "reports")["tags"], "edgebeat:team-b");
+    let reports = find(&checks_by_slug(&worker, &project), "reports").clone();
+    assert_eq!(reports["tags"], "edgebeat:team-b");
+    let listed = worker.api(&project.api_key, "GET", "/api/v3/channels/", None).json();
+    let hook = listed["channels"].as_array().unwrap().iter().find(|c| c["name"] == "reports-hook").unwrap().clone();
+    assert_eq!(reports["channels"], hook["id"]);
+    let out = output(edgebeat(&with_hook, &["sync", &json_file, "--prune"]));
+    assert!(text(&out.stdout).starts_with("unchanged        channel reports-hook (exists"), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).ends_with("0 created, 0 changed, 1 unchanged, 0 pruned\n"), "{}", text(&out.stdout));
 
     // Mistakes stop before any change, with exit status 1; missing configuration is 2.
     let bad = write(&dir, "bad.yaml", "checks:\n  - slug: new-one\n  - slug: backup\n    channels: [nope]\n");
