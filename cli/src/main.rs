@@ -89,8 +89,10 @@ edgebeat:<set> (set: the file's `set:`, else --set, else \"sync\"); --prune dele
 checks with that tag that the file no longer declares, so hand-made checks and other sets'
 checks are never touched. A second run with the same file changes nothing.
 
-A file:
+A file (channels are created when missing, by name; ${VAR} comes from the environment):
   set: team-a
+  channels:
+    - {name: ops, kind: slack, url: \"${OPS_SLACK_WEBHOOK}\"}
   checks:
     - slug: nightly-backup
       name: Nightly backup

@@ -485,6 +485,18 @@ checks:
     }
 
     #[test]
+    fn the_readme_example_is_a_valid_file() {
+        let readme = include_str!("../../README.md");
+        let start = readme.find("```yaml\nset: team-a").expect("the example in the README") + "```yaml\n".len();
+        let end = start + readme[start..].find("```").expect("its end");
+        let declared = parse_file(&readme[start..end], Format::Yaml).unwrap();
+        assert_eq!(declared.channels.len(), 2);
+        assert_eq!(declared.checks.len(), 2);
+        assert_eq!(declared.checks[1].schedule, Schedule::Period(300));
+        assert_eq!(declared.checks[1].methods, "POST");
+    }
+
+    #[test]
     fn markers_name_the_set() {
         assert_eq!(marker("k8s").unwrap(), "edgebeat:k8s");
         assert!(marker("").is_err());
