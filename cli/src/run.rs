@@ -239,11 +239,21 @@ pub fn run(options: RunOptions) -> i32 {
         .unwrap_or(DEFAULT_BODY_LIMIT);
     let tail = Arc::new(Mutex::new(Tail::new(body_limit)));
 
-    let started = Instant::now();
     let Some((program, args)) = options.command.split_first() else {
         eprintln!("edgebeat: no command to run");
         return 2;
     };
+    // Told to stop while the start ping was on its way: do not start the command at all.
+    let early = received.load(Ordering::SeqCst);
+    if early != 0 {
+        let end = ending(Err(early), None, Some(early), Duration::ZERO);
+        eprintln!("edgebeat: received {} before the command started; not starting it", signal_name(early));
+        if let Some(pinger) = &pinger {
+            pinger.send("fail", format!("[edgebeat: not started: received {}]", signal_name(early)).as_bytes());
+        }
+        return end.code;
+    }
+    let started = Instant::now();
     let spawned = Command::new(program)
         .args(args)
         .stdin(Stdio::inherit())
@@ -285,7 +295,8 @@ pub fn run(options: RunOptions) -> i32 {
     }
     drop(done_tx);
 
-    let deadline = options.timeout.map(|t| started + t);
+    // A timeout too large for the clock is no timeout.
+    let deadline = options.timeout.and_then(|t| started.checked_add(t));
     let mut timed_out = false;
     let mut signalled = false;
     let mut kill_at: Option<Instant> = None;
@@ -306,14 +317,15 @@ pub fn run(options: RunOptions) -> i32 {
                 options.timeout.map_or(0, |t| t.as_secs())
             );
             kill_group(child_id, libc::SIGTERM);
-            kill_at = Some(now + options.kill_after);
+            kill_at = now.checked_add(options.kill_after);
         }
         // A forwarded signal gives the command --kill-after to finish too, so that the
         // failure is still reported before a supervisor's own deadline (Kubernetes: 30 s).
         if !signalled && received.load(Ordering::SeqCst) != 0 {
             signalled = true;
-            let at = now + options.kill_after;
-            kill_at = Some(kill_at.map_or(at, |k| k.min(at)));
+            if let Some(at) = now.checked_add(options.kill_after) {
+                kill_at = Some(kill_at.map_or(at, |k| k.min(at)));
+            }
         }
         if kill_at.is_some_and(|k| now >= k) {
             eprintln!("edgebeat: the command outlived its signal by {}s; killing it", options.kill_after.as_secs());

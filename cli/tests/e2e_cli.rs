@@ -279,6 +279,19 @@ fn run_without_a_reachable_edgebeat_still_runs_the_command() {
     assert!(took < Duration::from_secs(8), "{took:?}");
     assert!(took >= Duration::from_secs(2), "it did retry: {took:?}");
 
+    // Told to stop while the start ping is still being tried: the command is not started.
+    let mut child = edgebeat(&env, &["run", uuid, "--", "sh", "-c", "echo should-not-run"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn edgebeat");
+    thread::sleep(Duration::from_millis(500));
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let out = wait_with_deadline(&mut child, Duration::from_secs(10));
+    assert_eq!(out.status.code(), Some(143));
+    assert_eq!(text(&out.stdout), "");
+    assert!(text(&out.stderr).contains("received SIGTERM before the command started"), "{}", text(&out.stderr));
+
     // No configuration at all: the command runs, with a warning.
     let out = output(edgebeat(&[], &["run", uuid, "--", "sh", "-c", "echo alone; exit 6"]));
     assert_eq!(out.status.code(), Some(6));
