@@ -3,9 +3,11 @@
 //!
 //! YAML is read with `serde-saphyr`: `serde_yaml` is archived (unmaintained
 //! since 2024) and its best-known fork `serde_yml` drew a RustSec advisory;
-//! serde-saphyr is actively released, pure Rust on top of the maintained
-//! saphyr parser (no `unsafe-libyaml`), and made to never panic on bad input,
-//! which matters for a tool that reads hand-written files. JSON files are read
+//! serde-saphyr is actively released, pure Rust with `#![forbid(unsafe_code)]`
+//! on its own pure-Rust parser (`granit-parser`, a descendant of saphyr's; no
+//! `unsafe-libyaml` translation of C), and made to never panic on bad input
+//! and to point at the line of an error, which matters for a tool that reads
+//! hand-written files. JSON files are read
 //! with serde_json; both go through the same serde types.
 //!
 //! The file (YAML shown; the same keys in JSON):
