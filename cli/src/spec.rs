@@ -23,7 +23,7 @@
 //!     name: Nightly backup            # default: the slug
 //!     tags: [prod, db]                # or "prod db"
 //!     desc: pg_dump to S3
-//!     schedule: "15 2 * * *"          # cron, with tz; or `period: 1d` (default 1d)
+//!     schedule: "15 2 * * *"          # cron or OnCalendar, with tz; or `period: 1d` (default 1d)
 //!     tz: Europe/Riga                 # default UTC
 //!     grace: 1h                       # seconds or 90s/15m/1h/1d (default 1h)
 //!     channels: [ops, on-call]        # channel names (or ids); "*" for all; [] for none (default)
@@ -306,8 +306,8 @@ fn desired_from(entry: CheckEntry) -> Result<Desired, String> {
     }
     check.desc = entry.desc.unwrap_or_default();
     check.schedule = match (entry.schedule, entry.period, entry.tz) {
-        (Some(_), Some(_), _) => return Err("give either schedule (cron) or period, not both".into()),
-        (None, _, Some(_)) => return Err("tz only applies to a cron schedule".into()),
+        (Some(_), Some(_), _) => return Err("give either schedule or period, not both".into()),
+        (None, _, Some(_)) => return Err("tz only applies to a schedule (cron or OnCalendar), not to a period".into()),
         (Some(expr), None, tz) => {
             Schedule::Cron { expr: expr.trim().to_owned(), tz: tz.unwrap_or_else(|| "UTC".into()) }
         }

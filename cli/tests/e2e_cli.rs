@@ -431,7 +431,8 @@ fn sync_creates_changes_and_prunes_only_its_own_checks() {
         "other.json",
         r#"{"set": "team-b",
             "channels": [{"name": "reports-hook", "kind": "webhook", "url": "http://127.0.0.1:9/${HOOK_PATH}"}],
-            "checks": [{"slug": "reports", "schedule": "0 6 * * *", "grace": "10m", "channels": ["reports-hook"]}]}"#,
+            "checks": [{"slug": "reports", "schedule": "0 6 * * *", "grace": "10m", "channels": ["reports-hook"]},
+                       {"slug": "weekdays", "schedule": "Mon..Fri *-*-* 02:00:00\nSat 03:30", "tz": "Europe/Riga"}]}"#,
     );
     let out = output(edgebeat(&env, &["sync", &json_file, "--prune", "--dry-run"]));
     assert_eq!(out.status.code(), Some(1), "an unset variable is an error");
@@ -444,7 +445,13 @@ fn sync_creates_changes_and_prunes_only_its_own_checks() {
     let out = output(edgebeat(&with_hook, &["sync", &json_file, "--prune"]));
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(text(&out.stdout).starts_with("created          channel reports-hook\n"), "{}", text(&out.stdout));
-    assert!(text(&out.stdout).ends_with("1 created, 0 changed, 0 unchanged, 0 pruned\n"), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).ends_with("2 created, 0 changed, 0 unchanged, 0 pruned\n"), "{}", text(&out.stdout));
+    // An OnCalendar schedule, kept verbatim.
+    let weekdays = find(&checks_by_slug(&worker, &project), "weekdays").clone();
+    assert_eq!(
+        (weekdays["schedule"].as_str(), weekdays["tz"].as_str()),
+        (Some("Mon..Fri *-*-* 02:00:00\nSat 03:30"), Some("Europe/Riga"))
+    );
     let reports = find(&checks_by_slug(&worker, &project), "reports").clone();
     assert_eq!(reports["tags"], "edgebeat:team-b");
     let listed = worker.api(&project.api_key, "GET", "/api/v3/channels/", None).json();
@@ -452,14 +459,14 @@ fn sync_creates_changes_and_prunes_only_its_own_checks() {
     assert_eq!(reports["channels"], hook["id"]);
     let out = output(edgebeat(&with_hook, &["sync", &json_file, "--prune"]));
     assert!(text(&out.stdout).starts_with("unchanged        channel reports-hook (exists"), "{}", text(&out.stdout));
-    assert!(text(&out.stdout).ends_with("0 created, 0 changed, 1 unchanged, 0 pruned\n"), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).ends_with("0 created, 0 changed, 2 unchanged, 0 pruned\n"), "{}", text(&out.stdout));
 
     // Mistakes stop before any change, with exit status 1; missing configuration is 2.
     let bad = write(&dir, "bad.yaml", "checks:\n  - slug: new-one\n  - slug: backup\n    channels: [nope]\n");
     let out = output(edgebeat(&env, &["sync", &bad]));
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("no channel named \"nope\""), "{}", text(&out.stderr));
-    assert_eq!(checks_by_slug(&worker, &project).len(), 4);
+    assert_eq!(checks_by_slug(&worker, &project).len(), 5);
     let typo = write(&dir, "typo.yaml", "checks:\n  - slug: x\n    graze: 60\n");
     let out = output(edgebeat(&env, &["sync", &typo]));
     assert_eq!(out.status.code(), Some(1));
