@@ -558,6 +558,20 @@ fn k8s_sync_follows_cronjobs_and_status_reports_down_checks() {
     let out = output(edgebeat(&env, &["status"]));
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stdout).contains("down    by hand"), "{}", text(&out.stdout));
+    // On a terminal (script(1) gives it one) the status is coloured; NO_COLOR turns that off.
+    let on_terminal = |no_colour: bool| {
+        let mut script = Command::new("script");
+        script.args(["-q", "-e", "-c", &format!("{BIN} status"), "/dev/null"]);
+        script.envs(env.iter().copied()).env_remove("NO_COLOR").stdin(Stdio::null());
+        if no_colour {
+            script.env("NO_COLOR", "1");
+        }
+        script.output().expect("run script(1)")
+    };
+    let coloured = on_terminal(false);
+    assert_eq!(coloured.status.code(), Some(1), "{}", text(&coloured.stderr));
+    assert!(text(&coloured.stdout).contains("\x1b[1;31mdown\x1b[0m"), "{:?}", text(&coloured.stdout));
+    assert!(!text(&on_terminal(true).stdout).contains('\x1b'));
     let out = output(edgebeat(&env, &["status", "--tag", "k8s"]));
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
     assert!(text(&out.stdout).ends_with("2 checks, 0 down\n"));
