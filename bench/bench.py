@@ -22,7 +22,7 @@ free port with its own throw-away --persist-to directory):
 
 Knobs (environment): BENCH_DURATION (s per load run, 15), BENCH_WARMUP (s, 3),
 BENCH_CONCURRENCY (32), BENCH_CHECKS (100000), BENCH_SMALL_CHECKS (1000),
-BENCH_DUE (10000), BENCH_STARTUPS (3), BENCH_ROUNDS (2: each load run
+BENCH_DUE (10000), BENCH_STARTUPS (3), BENCH_ONLY=rows (only the D1 rows per operation), BENCH_ROUNDS (2: each load run
 is repeated, alternating floor and edgebeat, and the median is reported), BENCH_JSON / BENCH_MARKDOWN (write the
 results there too), BENCH_KEEP=1 (keep the scratch directory).
 """
@@ -61,6 +61,7 @@ DUE_MANY = int(os.environ.get("BENCH_DUE", "10000"))
 DUE_FEW = 100
 STARTUPS = int(os.environ.get("BENCH_STARTUPS", "3"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
+ONLY = os.environ.get("BENCH_ONLY", "")  # "rows": only the D1 rows per operation
 HISTORY = 100  # PING_HISTORY's default: pings kept per check
 HISTORY_EVERY = 100  # every 100th seeded check gets a full ping history
 SWEEP_SUBREQUEST_BUDGET = 40  # the default in the README
@@ -535,11 +536,117 @@ def start_edgebeat(name, template, receiver):
     env_file.write_text(
         f"ADMIN_TOKEN={ADMIN_TOKEN}\nPUBLIC_URL=http://127.0.0.1:{port}\n"
         f"SLACK_WEBHOOK_URL=http://127.0.0.1:{receiver.port}/slack\n"
+        "ALLOW_PRIVATE_DESTINATIONS=1\nD1_USAGE_HEADER=1\n"
     )
     worker = Worker(f"edgebeat-{name}", ROOT, state, env_file, port)
     worker.wait_for("/health")
     project = api(worker, "POST", "/api/v3/projects/", body={"name": f"bench {name}"}, admin=True)
+    PING_KEYS[project["api_key"]] = project["ping_key"]
     return worker, project["api_key"], project["id"]
+
+
+# ----- D1 rows per operation -----
+
+FREE_ROWS_WRITTEN_PER_DAY = 100_000
+FREE_ROWS_READ_PER_DAY = 5_000_000
+
+
+def d1_usage(headers):
+    """D1's own counts for one request: `X-D1-Rows: read=N, written=M`."""
+    value = dict(headers).get("X-D1-Rows") or dict(headers).get("x-d1-rows")
+    if not value:
+        raise BenchError("the worker did not report D1 usage (D1_USAGE_HEADER=1)")
+    parts = dict(part.strip().split("=") for part in value.split(","))
+    return int(parts["read"]), int(parts["written"])
+
+
+def measured(worker, method, path, key=None, body=None):
+    conn = http.client.HTTPConnection("127.0.0.1", worker.port, timeout=60)
+    try:
+        headers = {"X-Api-Key": key} if key else {}
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        if not 200 <= response.status < 300:
+            raise BenchError(f"{method} {path}: {response.status}")
+        return d1_usage(response.getheaders())
+    finally:
+        conn.close()
+
+
+def sweep_usage(worker, at_ms):
+    status, body = http_request(worker.port, "GET", f"/cdn-cgi/handler/scheduled?cron=*+*+*+*+*&time={at_ms}")
+    if status != 200:
+        raise BenchError(f"sweep: {status}")
+    stats = json.loads(http_request(worker.port, "GET", "/health")[1])["last_sweep_stats"]
+    return stats["total_rows_read"], stats["rows_written"], stats
+
+
+def d1_costs(template, receiver):
+    """Rows D1 reads and writes per operation, from its own result metadata."""
+    say("D1 rows per operation (X-D1-Rows, summed over each request's statements)")
+    worker, key, _project = start_edgebeat("costs", template, receiver)
+    rows = {}
+
+    def note(what, read, written):
+        rows[what] = (read, written)
+        print(f"    {what:<58} read {read:>6}   written {written:>4}", flush=True)
+
+    hook = api(worker, "POST", "/api/v3/channels/", key=key,
+               body={"kind": "webhook", "name": "hook", "url": f"http://127.0.0.1:{receiver.port}/hook"})
+    check = api(worker, "POST", "/api/v3/checks/", key=key,
+                body={"name": "costs", "slug": "costs", "timeout": 3600, "grace": 600, "channels": hook["id"]})
+    ping = "/ping/" + check["ping_url"].rsplit("/", 1)[1]
+    measured(worker, "GET", ping)  # new -> up; the isolate now knows the check
+    for _ in range(HISTORY + 5):  # a full history: a ping now replaces the oldest
+        measured(worker, "GET", ping)
+    note("success ping, up idle check (one round trip)", *measured(worker, "GET", ping))
+    note("success ping by slug (lookup, then the write)", *measured(worker, "GET", f"/ping/{_project_ping_key(worker, key)}/costs"))
+    note("start ping", *measured(worker, "GET", ping + "/start"))
+    note("success closing the run", *measured(worker, "GET", ping))
+    note("failing ping that flips and queues an alert", *measured(worker, "GET", ping + "/fail"))
+    note("success ping that recovers (flip, alert)", *measured(worker, "GET", ping))
+    note("?create=1 ping that creates its check", *measured(worker, "GET", f"/ping/{_project_ping_key(worker, key)}/fresh-{int(time.time())}?create=1"))
+    for n in range(100):
+        api(worker, "POST", "/api/v3/checks/", key=key, body={"name": f"list-{n}", "timeout": 3600})
+    note("API list of ~100 checks", *measured(worker, "GET", "/api/v3/checks/", key=key))
+    at = sweep_time() + 120_000
+    sweep_usage(worker, at)  # delivers what the pings queued
+    read, written, _ = sweep_usage(worker, at + 60_000)
+    note("sweep, 0 due", read, written)
+    for n in range(100):
+        created = api(worker, "POST", "/api/v3/checks/", key=key, body={"name": f"due-{n}", "timeout": 60, "grace": 60})
+        measured(worker, "GET", "/ping/" + created["ping_url"].rsplit("/", 1)[1])
+    read, written, stats = sweep_usage(worker, int(time.time() * 1000) + 600_000)
+    note(f"sweep, {stats['due_checks']} due (no channels)", read, written)
+    measured(worker, "GET", ping + "/fail")
+    time.sleep(2)  # the alert goes out after the ping, through wait_until
+    read, written, stats = sweep_usage(worker, int(time.time() * 1000) + 1_200_000)
+    note(f"sweep, 0 due, {stats['sent']} deliveries", read, written)
+    worker.stop()
+    DATA["d1_rows"] = {what: {"read": r, "written": w} for what, (r, w) in rows.items()}
+    idle_read, idle_written = rows["success ping, up idle check (one round trip)"]
+    sweep_read, sweep_written = rows["sweep, 0 due"]
+    result("rows", "rows written per success ping (up, idle)", f"{idle_written}", "<= 3", verdict(idle_written <= 3))
+    result("rows", "rows read per success ping (up, idle)", f"{idle_read}", "a handful", verdict(idle_read <= 6))
+    for what, (r, w) in rows.items():
+        result("rows", f"{what}: read / written", f"{r} / {w}")
+    # The Free plan per day: 1,440 sweeps plus the pings.
+    for minutes in (1, 5, 15, 60, 1440):
+        pings_per_check = 1440 / minutes
+        by_writes = (FREE_ROWS_WRITTEN_PER_DAY - 1440 * sweep_written) / (pings_per_check * max(idle_written, 1))
+        by_reads = (FREE_ROWS_READ_PER_DAY - 1440 * sweep_read) / (pings_per_check * max(idle_read, 1))
+        result("rows", f"Free plan: checks pinged every {minutes} min", f"{int(min(by_writes, by_reads)):,}",
+               f"info: writes allow {int(by_writes):,}, reads {int(by_reads):,}")
+    return rows
+
+
+def _project_ping_key(worker, key):
+    """The project's ping key, kept by start_edgebeat."""
+    return PING_KEYS[key]
+
+
+PING_KEYS = {}
 
 
 def main():
@@ -563,6 +670,11 @@ def main():
     run(["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", str(floor_template)], cwd=FLOOR)
     (SCRATCH / "startup.env").write_text(f"ADMIN_TOKEN={ADMIN_TOKEN}\n")
 
+    if ONLY in ("", "rows"):
+        d1_costs(template, Receiver())
+    if ONLY == "rows":
+        finish(started)
+        return
     bench_size()
     startup(template, floor_template)
 
@@ -678,6 +790,10 @@ def main():
         result("sweep", f"{due:,} due: rows read / flips", f"{s['rows_read']:,} / {s['flips']:,}", f"info: {due:,} due")
         result("sweep", f"{due:,} due: notifications sent", f"{s['sent']}", f"<= {SWEEP_SUBREQUEST_BUDGET}",
                verdict(s["sent"] <= SWEEP_SUBREQUEST_BUDGET))
+    finish(started)
+
+
+def finish(started):
     DATA["results"] = [dict(zip(("section", "what", "measured", "target", "verdict"), r)) for r in RESULTS]
     DATA["total_s"] = time.monotonic() - started
 
