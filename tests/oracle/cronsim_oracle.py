@@ -3,17 +3,20 @@
 Used by tests/cron_oracle.rs. Reads one JSON object a line on stdin:
     {"expr": "0 9 * * 1-5", "tz": "Europe/Riga", "after": <Unix ms>, "steps": 3}
 and writes one a line on stdout:
-    {"valid": true, "next": [<Unix ms>, ...], "past": <count>}
+    {"valid": true, "next": [<Unix ms>, ...], "past": <count>, "circles": <count>}
 "valid" is healthchecks.io's check of a cron schedule (one line of 5 fields
 that cronsim parses and finds a firing for after 2000-01-01). "next" holds
 the firings after "after", each computed as healthchecks.io computes a check's
 next expected ping: next(CronSim(expr, previous.astimezone(zone))), in UTC. It
 is shorter when cronsim gives up (50 years without a firing). cronsim can
 answer at or before the instant it starts from (a fixed-time job started from
-the second pass through a repeated hour); edgebeat passes over such answers,
-asking again from each (or, where cronsim does not move on, from a second
-later), and so does this script, counting them in "past". "stuck" is set if
-that takes more than 100,000 answers.
+the second pass through a repeated hour), and from a few starts it walks in a
+circle for ever (where a repeated stretch spans midnight). edgebeat passes over
+such answers, asking again from each answer in the past, or from a second later
+where cronsim does not move on or walks in a circle; so does this script,
+counting them in "past" and "circles". "stuck" is set if that takes more than
+100,000 answers. A circle shows as a state of cronsim's walk seen before in the
+same walk: its rounds depend on nothing else.
 
 The first line written names the versions in use:
     {"cronsim": "2.7", "tzdata": "2025b"}
@@ -32,6 +35,28 @@ from cronsim import CronSim, CronSimError
 
 zoneinfo.reset_tzpath(to=[])
 
+
+class Circles(Exception):
+    """cronsim's walk came back to a state it had been in: it would never end."""
+
+
+def watch_for_circles():
+    advance_month = CronSim.advance_month
+
+    def watched(self):
+        # Each round of CronSim.advance() starts here.
+        state = (self.dt.replace(tzinfo=None), self.dt.fold)
+        seen = self.__dict__.setdefault("_states_seen", set())
+        if state in seen:
+            raise Circles
+        seen.add(state)
+        advance_month(self)
+
+    CronSim.advance_month = watched
+
+
+watch_for_circles()
+
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 MS = timedelta(milliseconds=1)
 
@@ -41,7 +66,7 @@ def valid(expr):
         return False
     try:
         next(CronSim(expr, datetime(2000, 1, 1)))
-    except (CronSimError, StopIteration):
+    except (CronSimError, StopIteration, Circles):
         return False
     return True
 
@@ -52,24 +77,29 @@ def answer(request):
         return {"valid": False}
     zone = zoneinfo.ZoneInfo(request["tz"])
     after = EPOCH + request["after"] * MS
-    firings, past = [], 0
+    firings, past, circles = [], 0, 0
     while len(firings) < request["steps"]:
         start = after
         try:
             while True:
-                result = next(CronSim(expr, start.astimezone(zone))).astimezone(timezone.utc)
+                if past + circles > 100_000:
+                    return {"valid": True, "next": firings, "past": past, "circles": circles, "stuck": True}
+                try:
+                    result = next(CronSim(expr, start.astimezone(zone))).astimezone(timezone.utc)
+                except Circles:
+                    circles += 1
+                    start += timedelta(seconds=1)
+                    continue
                 if result > after:
                     break
                 past += 1
-                if past > 100_000:
-                    return {"valid": True, "next": firings, "past": past, "stuck": True}
                 # Where cronsim does not move on, ask from a second later.
                 start = result if result > start else start + timedelta(seconds=1)
         except (StopIteration, OverflowError):
             break
         firings.append((result - EPOCH) // MS)
         after = result
-    return {"valid": True, "next": firings, "past": past}
+    return {"valid": True, "next": firings, "past": past, "circles": circles}
 
 
 def main():
