@@ -16,18 +16,24 @@
 //!   hour, the minute and the second forward until all match. Its answers
 //!   around clock changes follow from how it steps (in real time, from a
 //!   wall-clock time that may not exist, such as a midnight the clock skips),
-//!   so [`Cursor`] steps the same way, with Python's `fold` rules for
+//!   so `Cursor` steps the same way, with Python's `fold` rules for
 //!   skipped and repeated wall-clock times.
 //!
-//! One deliberate difference: [`CronExpr::next_after`] never answers at or
-//! before its argument. For jobs at fixed times cronsim forgets which pass
-//! through a repeated hour it starts from, so from the second pass it can
-//! answer with the first, an instant in the past; and from the second pass
-//! of a repeated stretch that spans midnight any job's answer can be the
-//! next day's first pass, also in the past. healthchecks.io takes such an
-//! answer as the next expected ping, already due. edgebeat instead asks
-//! cronsim again from that answer (or, where cronsim does not move on, from
-//! a second later) until the answer is in the future.
+//! Two deliberate differences, both around clocks turned back:
+//! - [`CronExpr::next_after`] never answers at or before its argument. For
+//!   jobs at fixed times cronsim forgets which pass through a repeated hour
+//!   it starts from, so from the second pass it can answer with the first, an
+//!   instant in the past; and from the second pass of a repeated stretch that
+//!   spans midnight any job's answer can be the next day's first pass, also
+//!   in the past. healthchecks.io takes such an answer as the next expected
+//!   ping, already due. edgebeat instead asks cronsim again from that answer
+//!   (or, where cronsim does not move on, from a second later) until the
+//!   answer is in the future.
+//! - From a few starts in such a stretch cronsim walks in a circle for ever
+//!   (see `Walk::Circles`), and healthchecks.io with it. edgebeat notices
+//!   and asks again from a second later.
+//!
+//! `tests/cron_oracle.rs` holds all of this against cronsim itself.
 
 use crate::domain::time::Timestamp;
 use chrono::{
@@ -369,7 +375,7 @@ enum Answer {
     At(DateTime<Utc>),
     /// No firing within 50 years (or beyond the calendar).
     Never,
-    /// cronsim would walk in a circle for ever (see [`Walk::Circles`]).
+    /// cronsim would walk in a circle for ever (see `Walk::Circles`).
     Circles,
 }
 
