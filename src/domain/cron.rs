@@ -29,9 +29,9 @@
 //!   ping, already due. edgebeat instead asks cronsim again from that answer
 //!   (or, where cronsim does not move on, from a second later) until the
 //!   answer is in the future.
-//! - From a few starts in such a stretch cronsim walks in a circle for ever
-//!   (see `Walk::Circles`), and healthchecks.io with it. edgebeat notices
-//!   and asks again from a second later.
+//! - Where such a stretch spans midnight, cronsim can also walk in a circle
+//!   for ever, and healthchecks.io with it. edgebeat notices the circle and
+//!   goes on from the second pass (see `Walk::Circles`).
 //!
 //! `tests/cron_oracle.rs` holds all of this against cronsim itself.
 
@@ -41,6 +41,7 @@ use chrono::{
     Timelike, Utc, Weekday,
 };
 use chrono_tz::Tz;
+use std::collections::HashSet;
 use std::fmt;
 
 /// One of the five fields of a cron expression, as named in error messages.
@@ -386,12 +387,10 @@ impl From<Option<DateTime<Utc>>> for Answer {
 }
 
 /// How many of cronsim's answers `next_after` passes over: those at or
-/// before `after`, and walks in a circle. There is at most one for each
-/// second of a repeated stretch of wall-clock time: cronsim, started in the
-/// second pass, answers with the first pass (or, where the stretch spans
-/// midnight, as St. John's turned 00:01 back to 23:01 until 2011, with the
-/// first pass of the next day, or walks in a circle). The longest such
-/// stretch the oracle test meets is two hours (Antarctica/Troll).
+/// before `after`, and circles edgebeat could not go on from. There is at
+/// most one for each second of a repeated stretch of wall-clock time, where
+/// cronsim started in the second pass answers with the first; the longest
+/// such stretch the oracle test meets is two hours (Antarctica/Troll).
 const MAX_ANSWERS_IN_THE_PAST: usize = 100_000;
 
 /// The longest skipped stretch of wall-clock time, in minutes, with room to
@@ -612,11 +611,20 @@ impl Fields {
         cursor.tick(1)?;
         let start_year = cursor.wall.year();
         // Each round depends only on the cursor, so a cursor seen at the start
-        // of an earlier round means cronsim would go round for ever. Brent's
-        // method finds that with two cursors' worth of memory.
-        let mut seen = (cursor.wall, cursor.fold);
-        let (mut rounds, mut power) = (0u32, 1u32);
+        // of an earlier round means cronsim would go round for ever.
+        let mut seen = HashSet::new();
         loop {
+            if !seen.insert((cursor.wall, cursor.fold)) {
+                // Where the circle passes a repeated wall-clock time on its
+                // first pass, edgebeat goes on from the second.
+                match cursor.clock {
+                    Clock::Zone(zone) if !cursor.fold && is_repeated(zone, cursor.wall) => {
+                        cursor.fold = true;
+                        seen.insert((cursor.wall, cursor.fold));
+                    }
+                    _ => return Some(Walk::Circles),
+                }
+            }
             self.roll_month(cursor)?;
             if cursor.wall.year() > start_year + 50 {
                 return Some(Walk::GivesUp);
@@ -624,14 +632,6 @@ impl Fields {
             if !(self.roll_day(cursor)? || self.roll_hour(cursor)? || self.roll_minute(cursor)? || roll_second(cursor)?)
             {
                 return Some(Walk::Found);
-            }
-            let now = (cursor.wall, cursor.fold);
-            if now == seen {
-                return Some(Walk::Circles);
-            }
-            rounds += 1;
-            if rounds == power {
-                (seen, rounds, power) = (now, 0, power.saturating_mul(2));
             }
         }
     }
@@ -706,11 +706,15 @@ enum Walk {
     Found,
     /// No match within 50 years, or the calendar ended.
     GivesUp,
-    /// The walk came back to where it was and would go round for ever, which
-    /// cronsim does: on 2009-11-01 St. John's turned 00:01 back to 23:01, so
-    /// `2 * 1 * *` from 23:32 on October 31 rolls to the first pass of
-    /// midnight on November 1, on to 00:02 there, which is 23:02 on October
-    /// 31 again, and back to midnight.
+    /// The walk came back to where it was and would go round for ever. cronsim
+    /// does that where a repeated stretch spans midnight: on 2009-11-01 St.
+    /// John's turned 00:01 back to 23:01, so `2 * 1 * *` from 23:32 on
+    /// October 31 rolls to the first pass of midnight on November 1, on to
+    /// 00:02 there, which is 23:02 on October 31 again, and back to midnight.
+    /// edgebeat goes on from the second pass of the time where the circle
+    /// closes, when that is a repeated time passed the first time (midnight
+    /// here: the answer is 00:02 of the second pass), and reports a circle
+    /// only otherwise, which no zone has shown.
     Circles,
 }
 
@@ -818,6 +822,10 @@ fn instant(zone: Tz, wall: NaiveDateTime, fold: bool) -> Option<DateTime<Utc>> {
         }
     };
     Some(at.with_timezone(&Utc))
+}
+
+fn is_repeated(zone: Tz, wall: NaiveDateTime) -> bool {
+    matches!(zone.from_local_datetime(&wall), LocalResult::Ambiguous(..))
 }
 
 fn is_skipped(zone: Tz, wall: NaiveDateTime) -> bool {
@@ -1417,12 +1425,18 @@ mod tests {
             firings("0-3 * L,15 */1 */3", "America/St_Johns", "2004-10-31T02:56", 3),
             ["2004-10-31T03:30", "2004-10-31T03:31", "2004-10-31T03:32"]
         );
-        // There, on 2009-11-01 (02:31Z), cronsim walks in a circle from the
-        // first pass through October 31 23:32 (see Walk::Circles) until it
-        // starts from 00:00 on November 1 (03:30Z).
+        // There, on 2009-11-01 (02:31Z), cronsim walks in a circle from
+        // October 31 23:32 (see Walk::Circles); edgebeat goes on from the
+        // second pass through midnight (03:30Z).
         assert_eq!(
             firings("2 * 1 * *", "America/St_Johns", "2009-11-01T02:02", 3),
             ["2009-11-01T03:32", "2009-11-01T04:32", "2009-11-01T05:32"]
+        );
+        // Sundays only, from the Friday before 1995-10-29: the circle is
+        // entered from two days away.
+        assert_eq!(
+            firings("1-8/6 * */1 * */11", "America/St_Johns", "1995-10-27T11:18", 3),
+            ["1995-10-29T03:31", "1995-10-29T03:37", "1995-10-29T04:31"]
         );
     }
 

@@ -3,7 +3,7 @@
 Used by tests/cron_oracle.rs. Reads one JSON object a line on stdin:
     {"expr": "0 9 * * 1-5", "tz": "Europe/Riga", "after": <Unix ms>, "steps": 3}
 and writes one a line on stdout:
-    {"valid": true, "next": [<Unix ms>, ...], "past": <count>, "circles": <count>}
+    {"valid": true, "next": [<Unix ms>, ...], "past": <n>, "circles": <n>, "second_passes": <n>}
 "valid" is healthchecks.io's check of a cron schedule (one line of 5 fields
 that cronsim parses and finds a firing for after 2000-01-01). "next" holds
 the firings after "after", each computed as healthchecks.io computes a check's
@@ -11,12 +11,16 @@ next expected ping: next(CronSim(expr, previous.astimezone(zone))), in UTC. It
 is shorter when cronsim gives up (50 years without a firing). cronsim can
 answer at or before the instant it starts from (a fixed-time job started from
 the second pass through a repeated hour), and from a few starts it walks in a
-circle for ever (where a repeated stretch spans midnight). edgebeat passes over
-such answers, asking again from each answer in the past, or from a second later
-where cronsim does not move on or walks in a circle; so does this script,
-counting them in "past" and "circles". "stuck" is set if that takes more than
-100,000 answers. A circle shows as a state of cronsim's walk seen before in the
-same walk: its rounds depend on nothing else.
+circle for ever (where a repeated stretch spans midnight). edgebeat, and this
+script with it:
+- passes over answers in the past, asking again from each, or from a second
+  later where cronsim does not move on, counting them in "past";
+- spots a circle as a state of cronsim's walk seen before in the same walk (its
+  rounds depend on nothing else); where that state is the first pass through a
+  repeated wall-clock time, goes on from the second pass, counting these in
+  "second_passes", and otherwise asks again from a second later, counting
+  these in "circles".
+"stuck" is set if answers to pass over number more than 100,000.
 
 The first line written names the versions in use:
     {"cronsim": "2.7", "tzdata": "2025b"}
@@ -32,6 +36,7 @@ from importlib.metadata import version
 
 import tzdata
 from cronsim import CronSim, CronSimError
+from cronsim.cronsim import is_imaginary
 
 zoneinfo.reset_tzpath(to=[])
 
@@ -40,19 +45,41 @@ class Circles(Exception):
     """cronsim's walk came back to a state it had been in: it would never end."""
 
 
+SECOND_PASSES = 0
+
+
+def is_repeated(dt):
+    if dt.tzinfo is None or is_imaginary(dt):
+        return False
+    return dt.replace(fold=0).utcoffset() != dt.replace(fold=1).utcoffset()
+
+
 def watch_for_circles():
     advance_month = CronSim.advance_month
 
     def watched(self):
-        # Each round of CronSim.advance() starts here.
-        state = (self.dt.replace(tzinfo=None), self.dt.fold)
+        global SECOND_PASSES
+        # Each round of CronSim.advance() starts here. (Naive datetimes
+        # compare and hash without their fold, so it goes in beside them.)
         seen = self.__dict__.setdefault("_states_seen", set())
-        if state in seen:
-            raise Circles
-        seen.add(state)
+        if not add(seen, self.dt):
+            if self.dt.fold == 0 and is_repeated(self.dt):
+                self.dt = self.dt.replace(fold=1)
+                add(seen, self.dt)
+                SECOND_PASSES += 1
+            else:
+                raise Circles
         advance_month(self)
 
     CronSim.advance_month = watched
+
+
+def add(seen, dt):
+    state = (dt.replace(tzinfo=None), dt.fold)
+    if state in seen:
+        return False
+    seen.add(state)
+    return True
 
 
 watch_for_circles()
@@ -72,6 +99,8 @@ def valid(expr):
 
 
 def answer(request):
+    global SECOND_PASSES
+    SECOND_PASSES = 0
     expr = request["expr"]
     if not valid(expr):
         return {"valid": False}
@@ -83,7 +112,7 @@ def answer(request):
         try:
             while True:
                 if past + circles > 100_000:
-                    return {"valid": True, "next": firings, "past": past, "circles": circles, "stuck": True}
+                    return {"valid": True, "next": firings, "stuck": True}
                 try:
                     result = next(CronSim(expr, start.astimezone(zone))).astimezone(timezone.utc)
                 except Circles:
@@ -99,7 +128,7 @@ def answer(request):
             break
         firings.append((result - EPOCH) // MS)
         after = result
-    return {"valid": True, "next": firings, "past": past, "circles": circles}
+    return {"valid": True, "next": firings, "past": past, "circles": circles, "second_passes": SECOND_PASSES}
 
 
 def main():
