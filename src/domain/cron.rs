@@ -41,7 +41,7 @@ use chrono::{
     Timelike, Utc, Weekday,
 };
 use chrono_tz::Tz;
-use std::collections::HashSet;
+use std::collections::BTreeSet;
 use std::fmt;
 
 /// One of the five fields of a cron expression, as named in error messages.
@@ -612,7 +612,7 @@ impl Fields {
         let start_year = cursor.wall.year();
         // Each round depends only on the cursor, so a cursor seen at the start
         // of an earlier round means cronsim would go round for ever.
-        let mut seen = HashSet::new();
+        let mut seen = BTreeSet::new();
         loop {
             if !seen.insert((cursor.wall, cursor.fold)) {
                 // Where the circle passes a repeated wall-clock time on its
