@@ -57,6 +57,9 @@ venv_install() {
   fi
   .tools/venv/bin/python -m pip install --quiet --disable-pip-version-check "$@"
 }
+python_package_version() {
+  .tools/venv/bin/python -c 'import sys; from importlib.metadata import version; print(version(sys.argv[1]))' "$1" 2>/dev/null
+}
 
 # schemathesis, which fuzzes the API with openapi.json (tests/e2e_openapi.rs).
 schemathesis_version=4.32.5
@@ -68,10 +71,20 @@ fi
 # The oncalendar library at the version healthchecks.io pins in its requirements.txt:
 # the oracle of tests/oncalendar_oracle.rs for src/domain/oncalendar.rs.
 oncalendar_version=1.1
-if [ "$(.tools/venv/bin/python -c 'import importlib.metadata as m; print(m.version("oncalendar"))' 2>/dev/null)" \
-  != "$oncalendar_version" ]; then
+if [ "$(python_package_version oncalendar)" != "$oncalendar_version" ]; then
   say "installing oncalendar $oncalendar_version into .tools/venv"
   venv_install "oncalendar==$oncalendar_version"
+fi
+
+# cronsim, the oracle of tests/cron_oracle.rs, at the version healthchecks.io pins in its
+# requirements.txt, with the tzdata package of the IANA release chrono-tz is built from
+# (chrono-tz 0.10.4: 2025b); the test checks both.
+cronsim_version=2.7
+tzdata_version=2025.2
+if [ "$(python_package_version cronsim)" != "$cronsim_version" ] \
+  || [ "$(python_package_version tzdata)" != "$tzdata_version" ]; then
+  say "installing cronsim $cronsim_version and tzdata $tzdata_version into .tools/venv"
+  venv_install "cronsim==$cronsim_version" "tzdata==$tzdata_version"
 fi
 
 # promtool (checks the Prometheus metrics in tests), from Debian's prometheus package.
