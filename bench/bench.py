@@ -384,8 +384,8 @@ SELECT printf('00000000-0000-4000-8000-%012d', i), '{project_id}', 'seed ' || i,
        {now_ms} - (i % 43200) * 1000 + 90000000, {now_ms} - 86400000, lower(hex(randomblob(16)))
 FROM seq;
 WITH RECURSIVE k(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM k WHERE n < {HISTORY})
-INSERT INTO pings (check_id, n, created_at, kind, scheme, method, ua, remote_addr, body)
-SELECT c.id, k.n, {now_ms} - ({HISTORY} - k.n) * 60000, 'success', 'https', 'POST', 'curl/8.5.0', '203.0.113.7',
+INSERT INTO pings (check_id, slot, n, created_at, kind, scheme, method, ua, remote_addr, body)
+SELECT c.id, k.n % {HISTORY}, k.n, {now_ms} - ({HISTORY} - k.n) * 60000, 'success', 'https', 'POST', 'curl/8.5.0', '203.0.113.7',
        CAST('backup finished: 1234 files, 0 errors' AS BLOB)
 FROM checks c JOIN k
 WHERE c.uuid BETWEEN '{seed_uuid(first)}' AND '{seed_uuid(last)}' AND c.tags = 'seed hist';

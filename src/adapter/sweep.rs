@@ -32,7 +32,8 @@ pub async fn run(scheduled_time: f64, env: &Env) {
             return;
         }
     };
-    let outcome = sweep(&store, &settings, now).await;
+    let mut outcome = sweep(&store, &settings, now).await;
+    outcome.usage = store.usage();
     if let Some(error) = &outcome.error {
         console_error!("sweep at {now} failed: {error}");
     }

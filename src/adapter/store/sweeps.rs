@@ -18,6 +18,8 @@ pub struct SweepOutcome {
     pub sent: i64,
     /// Due check rows that could not be read (skipped and rescheduled).
     pub unreadable: i64,
+    /// Everything the sweep read and wrote, by D1's count.
+    pub usage: super::Usage,
     pub error: Option<String>,
 }
 
@@ -29,8 +31,8 @@ impl Store {
         outcome: &SweepOutcome,
     ) -> Result<(), StoreError> {
         let insert = self.statement(
-            "INSERT INTO sweeps (scheduled_at, finished_at, error, due_checks, flips, sent, rows_read, unreadable) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO sweeps (scheduled_at, finished_at, error, due_checks, flips, sent, rows_read, unreadable, \
+             total_rows_read, rows_written) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             &[
                 time(scheduled_at),
                 time(finished_at),
@@ -40,6 +42,8 @@ impl Store {
                 int(outcome.sent),
                 int(outcome.rows_read),
                 int(outcome.unreadable),
+                int(outcome.usage.rows_read),
+                int(outcome.usage.rows_written),
             ],
         )?;
         let prune =
@@ -57,8 +61,11 @@ impl Store {
             sent: i64,
             rows_read: i64,
             unreadable: i64,
+            total_rows_read: i64,
+            rows_written: i64,
         }
-        const COLUMNS: &str = "scheduled_at, error, due_checks, flips, sent, rows_read, unreadable";
+        const COLUMNS: &str =
+            "scheduled_at, error, due_checks, flips, sent, rows_read, unreadable, total_rows_read, rows_written";
         let completed: Option<Row> = self
             .row(&format!("SELECT {COLUMNS} FROM sweeps WHERE error IS NULL ORDER BY id DESC LIMIT 1"), &[])
             .await?;
@@ -73,6 +80,8 @@ impl Store {
                 sent: r.sent,
                 rows_read: r.rows_read,
                 unreadable: r.unreadable,
+                total_rows_read: r.total_rows_read,
+                rows_written: r.rows_written,
             }),
             last_error: failed.map(|r| (Timestamp::from_millis(r.scheduled_at), r.error.unwrap_or_default())),
         })
