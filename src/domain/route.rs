@@ -183,7 +183,8 @@ fn root_ping(path: &str) -> Option<Route> {
     let mut segments = rest.split('/');
     let first = segments.next()?;
     let count = rest.split('/').count();
-    let reserved = ["api", "ping", "health", "badge", "b", "projects", "cdn-cgi"];
+    // `app` is the dashboard (static assets under /app/).
+    let reserved = ["api", "ping", "health", "badge", "b", "projects", "cdn-cgi", "app"];
     let ping_like =
         Uuid::parse(first).is_some() || ((2..=3).contains(&count) && first.len() >= 8 && !reserved.contains(&first));
     ping_like.then(|| Route::Ping(rest.to_owned()))
@@ -303,6 +304,15 @@ mod tests {
         assert_eq!(route("/short/backup"), None);
         assert_eq!(route("/projects/x/metrics"), None);
         assert_eq!(route(&format!("/{key}")), None);
+    }
+
+    #[test]
+    fn the_dashboard_is_never_a_ping() {
+        // Today the short first segment already rules these out; the reservation
+        // keeps /app/ safe if the root grammar ever accepts shorter ping keys.
+        for path in ["/app/", "/app/index.html", "/app/assets/dashboard.js", "/app/checks/nightly-backup"] {
+            assert_eq!(route(path), None, "{path}");
+        }
     }
 
     #[test]
