@@ -180,7 +180,7 @@ async fn sign_out(client: &Client) {
 async fn list_rows(client: &Client) -> Vec<(String, String, bool)> {
     let rows = js(
         client,
-        "return [...document.querySelectorAll('#check-rows tr')].map(r => \
+        "return [...document.querySelectorAll('#check-rows .check-row')].map(r => \
            [r.querySelector('.name a').textContent, r.querySelector('.status').textContent, !r.hidden])",
     )
     .await;
@@ -342,7 +342,7 @@ fn sign_in_list_statuses_read_only_view_and_screenshots() {
         assert_eq!(rows[2].1, "late");
         assert_eq!(rows.last().map(|r| r.1.as_str()), Some("paused"));
         // Schedules in words; the title and the favicon count what is down.
-        let schedules = js(&client, "return [...document.querySelectorAll('#check-rows td[data-label=Schedule]')].map(t => t.textContent)").await;
+        let schedules = js(&client, "return [...document.querySelectorAll('#check-rows [data-label=Schedule]')].map(t => t.textContent)").await;
         let schedules: Vec<&str> = schedules.as_array().expect("schedules").iter().filter_map(Value::as_str).collect();
         assert!(schedules.contains(&"every 5 minutes, grace 5 minutes"), "{schedules:?}");
         assert!(schedules.contains(&"30 6 * * 1-5 in Europe/Riga, grace 30 minutes"), "{schedules:?}");
@@ -364,12 +364,12 @@ fn sign_in_list_statuses_read_only_view_and_screenshots() {
         assert_eq!(visible, ["legacy-sync", "log-rotation"]);
         find(&client, "#filter-tag").await.select_by_value("").await.expect("all tags");
         type_into(&client, "#filter-text", "backup").await;
-        wait_js(&client, "the text filter", "return [...document.querySelectorAll('#check-rows tr')].filter(r => !r.hidden).length === 1").await;
+        wait_js(&client, "the text filter", "return [...document.querySelectorAll('#check-rows .check-row')].filter(r => !r.hidden).length === 1").await;
         let visible: Vec<String> = list_rows(&client).await.into_iter().filter(|r| r.2).map(|r| r.0).collect();
         assert_eq!(visible, ["db-backup"]);
         type_into(&client, "#filter-text", "").await;
         find(&client, "#sort").await.select_by_value("status").await.expect("sort by status");
-        wait_js(&client, "all rows again", "return [...document.querySelectorAll('#check-rows tr')].every(r => !r.hidden)").await;
+        wait_js(&client, "all rows again", "return [...document.querySelectorAll('#check-rows .check-row')].every(r => !r.hidden)").await;
 
         // It refreshes itself, without a reload: a ping turns the new check up.
         js(&client, "window.__notReloaded = true; return true").await;
@@ -377,7 +377,7 @@ fn sign_in_list_statuses_read_only_view_and_screenshots() {
         wait_js_for(
             &client,
             "the list to show the new ping",
-            "return [...document.querySelectorAll('#check-rows tr')].some(r => \
+            "return [...document.querySelectorAll('#check-rows .check-row')].some(r => \
                r.querySelector('.name a').textContent === 'weekday-report' && r.querySelector('.status').textContent === 'up')",
             REFRESH_WAIT,
         )
@@ -390,7 +390,7 @@ fn sign_in_list_statuses_read_only_view_and_screenshots() {
         assert_no_csp_violations(&client).await;
 
         // The keyboard reaches the checks: Tab from the filter lands on controls, Enter opens a check.
-        let first_link = find(&client, "#check-rows tr .name a").await;
+        let first_link = find(&client, "#check-rows .check-row .name a").await;
         first_link.send_keys("\u{E007}").await.expect("press Enter on a check link");
         loaded(&client, "check").await;
         assert!(client.current_url().await.expect("url").fragment().unwrap_or_default().starts_with("/checks/"));
@@ -407,7 +407,7 @@ fn sign_in_list_statuses_read_only_view_and_screenshots() {
         let none = "return document.querySelectorAll('#new-check, #edit, #pause, #resume, #delete, \
                     [data-nav=channels]:not([hidden]), [data-nav=notifications]:not([hidden])').length";
         assert_eq!(js(&client, none).await, json!(0));
-        click(&client, "#check-rows tr .name a").await;
+        click(&client, "#check-rows .check-row .name a").await;
         loaded(&client, "check").await;
         assert_eq!(js(&client, none).await, json!(0), "no action controls on a check page");
         find(&client, "#read-only-note").await;

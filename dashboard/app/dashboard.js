@@ -16,6 +16,7 @@ import {
   statusBadge,
   STATUS_ORDER,
   checkId,
+  byName,
 } from "./lib.js";
 import { checkPage } from "./check.js";
 import { checkForm } from "./form.js";
@@ -46,9 +47,7 @@ export function navigate(hash) {
 
 /** Signs out: forgets the key and shows the sign-in form, with a reason if given. */
 export function signOut(reason) {
-  session.key = null;
-  session.canWrite = false;
-  showChrome.ready = false;
+  session.clear();
   checksCache = null;
   history.replaceState(null, "", "#/");
   route(reason);
@@ -102,7 +101,6 @@ function signInView(reason) {
       const checks = await api("GET", "/api/v3/checks/", undefined, key);
       session.key = key;
       await probeAccess(checks);
-      showChrome.ready = true;
       input.value = "";
       route();
     } catch (error) {
@@ -200,32 +198,23 @@ function listView() {
   );
   sortSelect.value = listPrefs.sort;
   const summary = h("p", { class: "summary", id: "summary", role: "status", "aria-live": "polite" });
-  const tbody = h("tbody", { id: "check-rows" });
+  // An ARIA table of grid rows rather than a <table>: each row skips layout and
+  // paint while off screen (content-visibility), so 1,000 checks stay fast.
+  const tbody = h("div", { id: "check-rows", role: "rowgroup" });
   const empty = h("p", { class: "empty", hidden: true });
   const errorBox = h("div", { role: "alert" });
   const table = h(
-    "table",
-    { class: "checks", "aria-label": "Checks" },
+    "div",
+    { class: "checks", role: "table", "aria-label": "Checks" },
     h(
-      "colgroup",
-      {},
-      h("col", { class: "c-status" }),
-      h("col", { class: "c-name" }),
-      h("col", { class: "c-sched" }),
-      h("col", { class: "c-last" }),
-      h("col", { class: "c-next" })
-    ),
-    h(
-      "thead",
-      {},
+      "div",
+      { role: "rowgroup", class: "checks-head" },
       h(
-        "tr",
-        {},
-        h("th", { scope: "col", text: "Status" }),
-        h("th", { scope: "col", text: "Name" }),
-        h("th", { scope: "col", text: "Schedule" }),
-        h("th", { scope: "col", text: "Last ping" }),
-        h("th", { scope: "col", text: "Next expected" })
+        "div",
+        { role: "row", class: "check-row" },
+        ["Status", "Name", "Schedule", "Last ping", "Next expected"].map((text) =>
+          h("div", { role: "columnheader", text })
+        )
       )
     ),
     tbody
@@ -260,14 +249,15 @@ function listView() {
   let knownTags = "";
 
   function makeRow(id) {
-    const status = h("td", { "data-label": "Status" });
+    const cell = (attrs, ...children) => h("div", { role: "cell", ...attrs }, ...children);
+    const status = cell({ "data-label": "Status" });
     const link = h("a", { href: `#/checks/${encodeURIComponent(id)}` });
     const tags = h("div", { class: "tags" });
-    const name = h("td", { class: "name" }, link, tags);
-    const sched = h("td", { "data-label": "Schedule" });
-    const last = h("td", { "data-label": "Last ping" });
-    const next = h("td", { "data-label": "Next expected" });
-    const tr = h("tr", { dataset: { id } }, status, name, sched, last, next);
+    const name = cell({ class: "name" }, link, tags);
+    const sched = cell({ "data-label": "Schedule" });
+    const last = cell({ "data-label": "Last ping" });
+    const next = cell({ "data-label": "Next expected" });
+    const tr = h("div", { role: "row", class: "check-row", dataset: { id } }, status, name, sched, last, next);
     return { tr, status, link, tags, sched, last, next, signature: "", search: "", check: null };
   }
 
@@ -286,6 +276,7 @@ function listView() {
     row.next.replaceChildren(nextExpected(check, now));
     row.check = check;
     row.shown = shown;
+    row.name = check.name || check.slug || "";
   }
 
   function apply() {
@@ -299,7 +290,7 @@ function listView() {
         const d = STATUS_ORDER[a.shown] - STATUS_ORDER[b.shown];
         if (d) return d;
       }
-      return (a.check.name || a.check.slug).localeCompare(b.check.name || b.check.slug, undefined, { sensitivity: "base" });
+      return byName(a.name, b.name);
     });
     let visible = 0;
     for (const row of ordered) {
@@ -375,7 +366,10 @@ function listView() {
       render(data.checks);
       // User Timing marks, for `make bench` (list of 1,000 checks usable within 1 s).
       performance.measure("edgebeat:list-render", { start, end: performance.now() });
-      if (!performance.getEntriesByName("edgebeat:list-ready").length) performance.mark("edgebeat:list-ready");
+      // Usable: the frame after the rows went in has been laid out and painted.
+      if (!performance.getEntriesByName("edgebeat:list-ready").length) {
+        requestAnimationFrame(() => setTimeout(() => performance.mark("edgebeat:list-ready")));
+      }
       main.dataset.loaded = "list";
     } catch (error) {
       const shown = handleError(error, "auth");
@@ -433,10 +427,9 @@ async function route(reason) {
     signInView(reason);
     return;
   }
-  if (!showChrome.ready) {
+  if (!session.accessKnown) {
     try {
       await probeAccess(null);
-      showChrome.ready = true;
     } catch (error) {
       if (error instanceof ApiError && error.status === 401) {
         signOut("This key is no longer accepted. Sign in again with a project key.");
