@@ -164,9 +164,35 @@ async fn loaded(client: &Client, view: &str) {
 }
 
 async fn sign_in(client: &Client, worker: &Worker, key: &str) {
-    client.goto(&format!("http://127.0.0.1:{}/app/", worker.port)).await.expect("open the dashboard");
+    sign_in_at(client, worker, "/app/", key).await;
+}
+
+/// Opens `path` (a dashboard URL, as an alert links to it) and signs in there.
+async fn sign_in_at(client: &Client, worker: &Worker, path: &str, key: &str) {
+    client.goto(&format!("http://127.0.0.1:{}{path}", worker.port)).await.expect("open the dashboard");
     type_into(client, "#key", key).await;
     click(client, "form.signin button[type=submit]").await;
+}
+
+/// Nothing sticks out sideways at a phone's width (390 px): the page reads without scrolling sideways.
+async fn assert_fits_a_phone(client: &Client, page: &str) {
+    client.set_window_size(390, 844).await.expect("a phone-sized window");
+    let overflow = wait_js(
+        client,
+        "the phone layout",
+        "return innerWidth <= 420 && [document.documentElement.scrollWidth, innerWidth]",
+    )
+    .await;
+    let main_overflow = js(
+        client,
+        "return [...document.querySelectorAll('#main *')].filter(e => { const r = e.getBoundingClientRect(); \
+           return r.width > 0 && r.right > innerWidth + 1 && !e.closest('.scroll') && !e.closest('pre'); }) \
+           .slice(0, 5).map(e => e.tagName + '.' + e.className)",
+    )
+    .await;
+    assert!(overflow[0].as_i64() <= overflow[1].as_i64(), "{page} scrolls sideways on a phone: {overflow}");
+    assert_eq!(main_overflow, json!([]), "{page}: elements wider than a phone");
+    client.set_window_size(1280, 900).await.expect("back to a desktop window");
 }
 
 async fn sign_out(client: &Client) {
@@ -371,8 +397,9 @@ fn sign_in_list_statuses_read_only_view_and_screenshots() {
         find(&client, "#sort").await.select_by_value("status").await.expect("sort by status");
         wait_js(&client, "all rows again", "return [...document.querySelectorAll('#check-rows .check-row')].every(r => !r.hidden)").await;
 
-        // It refreshes itself, without a reload: a ping turns the new check up.
-        js(&client, "window.__notReloaded = true; return true").await;
+        // It refreshes itself, without a reload and without rebuilding rows: a ping turns the new check up.
+        js(&client, "window.__notReloaded = true; window.__row = document.querySelector('#check-rows .check-row'); return true")
+            .await;
         ping(&worker, &checks[6], "", b"");
         wait_js_for(
             &client,
@@ -383,9 +410,11 @@ fn sign_in_list_statuses_read_only_view_and_screenshots() {
         )
         .await;
         assert_eq!(js(&client, "return window.__notReloaded === true").await, json!(true));
+        assert_eq!(js(&client, "return window.__row.isConnected").await, json!(true), "rows are updated in place");
 
         assert!(!js(&client, "return matchMedia('(prefers-color-scheme: dark)').matches").await.as_bool().unwrap_or(true));
         assert_accessible(&client, "the checks list (light)").await;
+        assert_fits_a_phone(&client, "the checks list").await;
         screenshot(&client, "list-light.png").await;
         assert_no_csp_violations(&client).await;
 
@@ -482,10 +511,8 @@ fn a_check_page_shows_pings_bodies_flips_and_notifications_as_text() {
     let driver = Driver::start();
     rt.block_on(async {
         let client = browser(&driver, false).await;
-        sign_in(&client, &worker, &project.api_key).await;
-        loaded(&client, "list").await;
-        // The alerts' link: /app/#/checks/<uuid>.
-        client.goto(&format!("http://127.0.0.1:{}/app/#/checks/{uuid}", worker.port)).await.expect("open the check");
+        // The alerts' link, /app/#/checks/<uuid>, opened while signed out: sign in, land on the check.
+        sign_in_at(&client, &worker, &format!("/app/#/checks/{uuid}"), &project.api_key).await;
         loaded(&client, "check").await;
 
         assert_eq!(js(&client, "return document.getElementById('check-name').textContent").await, json!(name));
@@ -571,9 +598,25 @@ fn a_check_page_shows_pings_bodies_flips_and_notifications_as_text() {
         assert_eq!(client.title().await.expect("title"), format!("DOWN: {name} · edgebeat"));
 
         assert_accessible(&client, "a check page").await;
+        assert_fits_a_phone(&client, "a check page").await;
         client.set_window_size(1280, 1500).await.expect("a taller window");
         screenshot(&client, "check.png").await;
         assert_no_csp_violations(&client).await;
+
+        // The project's notifications, with their state.
+        click(&client, "[data-nav=notifications]").await;
+        loaded(&client, "notifications").await;
+        let rows = js(
+            &client,
+            "return [...document.querySelectorAll('#notification-list tbody tr')].map(r => [...r.cells].map(c => c.textContent))",
+        )
+        .await;
+        let rows = rows.as_array().expect("notification rows").clone();
+        assert_eq!(rows.len(), 1, "{rows:?}");
+        assert_eq!(rows[0][1], json!(name), "the check's name, as text");
+        assert_eq!((&rows[0][2], &rows[0][4], &rows[0][5]), (&json!("down"), &json!("ops-hook"), &json!("delivered")));
+        find(&client, "#n-state").await.select_by_value("failed").await.expect("only failed ones");
+        wait_js(&client, "no failed notification", "return document.querySelector('#notification-list p')?.textContent === 'No notifications.'").await;
         client.close().await.expect("close the browser");
     });
 }
@@ -591,9 +634,17 @@ fn create_edit_pause_resume_delete_and_channels_through_the_browser() {
         loaded(&client, "list").await;
 
         // No sweep has run on this worker: the dashboard warns, as /health does.
-        let warning = wait_js(&client, "the sweep warning", "const w = document.getElementById('sweep-warning'); return !w.hidden && w.textContent").await;
+        let warning_text = "const w = document.getElementById('sweep-warning'); return !w.hidden && w.textContent";
+        let warning = wait_js(&client, "the sweep warning", warning_text).await;
         assert!(warning.as_str().unwrap_or_default().contains("has not completed a sweep yet"), "{warning}");
         assert_eq!(worker.get("/health").status, 503);
+        // The last sweep ten minutes ago: sweeps are late (the /health rule is three minutes).
+        worker.run_sweep(now_ms() - 600_000);
+        assert_eq!(worker.get("/health").status, 503);
+        client.refresh().await.expect("reload");
+        loaded(&client, "list").await;
+        let warning = wait_js(&client, "the late-sweep warning", warning_text).await;
+        assert!(warning.as_str().unwrap_or_default().starts_with("Sweeps are late: the last completed sweep was 10 minutes"), "{warning}");
         worker.run_sweep(now_ms());
 
         // A channel, and a test notification through it.
