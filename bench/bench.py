@@ -561,7 +561,7 @@ def bench_dashboard(worker, key, n_checks):
                 if time.monotonic() > deadline:
                     raise BenchError("the dashboard list did not load")
                 time.sleep(0.05)
-            rows = execute("return document.querySelectorAll('#check-rows tr').length")
+            rows = execute("return document.querySelectorAll('#check-rows .check-row').length")
             if rows != n_checks:
                 raise BenchError(f"the dashboard shows {rows} rows, not {n_checks}")
             ready.append(execute("return performance.getEntriesByName('edgebeat:list-ready')[0].startTime"))

@@ -323,6 +323,7 @@ fn sign_in_list_statuses_read_only_view_and_screenshots() {
     assert_eq!(page.header("x-content-type-options"), Some("nosniff"));
     assert_eq!(page.header("referrer-policy"), Some("no-referrer"));
     assert!(!page.text().contains("<script>") && !page.text().contains(" style="), "no inline script or style");
+    assert_eq!(worker.get("/_headers").status, 404, "the headers file itself is not served");
     let root_page = worker.get("/");
     assert_eq!((root_page.status, root_page.header("location")), (302, Some("/app/")));
 

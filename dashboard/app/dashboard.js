@@ -13,10 +13,11 @@ import {
   ago,
   timeEl,
   shownStatus,
-  statusBadge,
   STATUS_ORDER,
+  STATUS_TITLES,
   checkId,
   byName,
+  exact,
 } from "./lib.js";
 import { checkPage } from "./check.js";
 import { checkForm } from "./form.js";
@@ -248,32 +249,55 @@ function listView() {
   let checks = [];
   let knownTags = "";
 
+  // One row built once and cloned: cheaper than building 1,000 rows element by element.
+  const cell = (attrs, ...children) => h("div", { role: "cell", ...attrs }, ...children);
+  const template = h(
+    "div",
+    { role: "row", class: "check-row" },
+    cell({ "data-label": "Status" }, h("span", { class: "status" })),
+    cell({ class: "name" }, h("a", {}), h("div", { class: "tags" })),
+    cell({ "data-label": "Schedule" }),
+    cell({ "data-label": "Last ping" }, h("time", {})),
+    cell({ "data-label": "Next expected" }, h("time", {}))
+  );
+
   function makeRow(id) {
-    const cell = (attrs, ...children) => h("div", { role: "cell", ...attrs }, ...children);
-    const status = cell({ "data-label": "Status" });
-    const link = h("a", { href: `#/checks/${encodeURIComponent(id)}` });
-    const tags = h("div", { class: "tags" });
-    const name = cell({ class: "name" }, link, tags);
-    const sched = cell({ "data-label": "Schedule" });
-    const last = cell({ "data-label": "Last ping" });
-    const next = cell({ "data-label": "Next expected" });
-    const tr = h("div", { role: "row", class: "check-row", dataset: { id } }, status, name, sched, last, next);
-    return { tr, status, link, tags, sched, last, next, signature: "", search: "", check: null };
+    const tr = template.cloneNode(true);
+    tr.dataset.id = id;
+    const [status, name, sched, last, next] = tr.children;
+    const link = name.firstChild;
+    link.href = `#/checks/${encodeURIComponent(id)}`;
+    return {
+      tr,
+      badge: status.firstChild,
+      link,
+      tags: name.lastChild,
+      sched,
+      last: last.firstChild,
+      next: next.firstChild,
+      signature: "",
+      search: "",
+      check: null,
+    };
   }
 
   function fillRow(row, check, now) {
     const shown = shownStatus(check);
-    const signature = JSON.stringify([shown, check.name, check.slug, check.tags, scheduleText(check)]);
+    const schedule = scheduleText(check);
+    const signature = `${shown}\n${check.name}\n${check.slug}\n${check.tags}\n${schedule}`;
     if (signature !== row.signature) {
       row.signature = signature;
-      row.status.replaceChildren(statusBadge(shown));
+      row.badge.className = `status s-${shown}`;
+      row.badge.textContent = shown;
+      row.badge.title = STATUS_TITLES[shown];
       row.link.textContent = check.name || check.slug || "(unnamed)";
       row.tags.replaceChildren(...check.tags.split(/\s+/).filter(Boolean).map((t) => h("span", { class: "tag", text: t })));
-      row.sched.textContent = scheduleText(check);
+      row.sched.textContent = schedule;
       row.search = [check.name, check.slug, check.tags, check.desc].join(" ").toLowerCase();
     }
-    row.last.replaceChildren(timeEl(check.last_ping, check.last_ping ? ago(check.last_ping, now) : "never"));
-    row.next.replaceChildren(nextExpected(check, now));
+    setTime(row.last, check.last_ping, check.last_ping ? ago(check.last_ping, now) : "never");
+    const [nextAt, nextText] = nextExpected(check, now);
+    setTime(row.next, nextAt, nextText);
     row.check = check;
     row.shown = shown;
     row.name = check.name || check.slug || "";
@@ -382,12 +406,30 @@ function listView() {
   return () => clearInterval(timer);
 }
 
+/** When the next ping is expected: [instant or null, words]. */
 function nextExpected(check, now) {
-  if (check.status === "paused") return h("span", { class: "muted", text: "paused" });
-  if (!check.next_ping) return h("span", { class: "muted", text: check.status === "new" ? "after the first ping" : "—" });
+  if (check.status === "paused") return [null, "paused"];
+  if (!check.next_ping) return [null, check.status === "new" ? "after the first ping" : "—"];
   const at = new Date(check.next_ping).getTime();
-  const text = at >= now ? ago(check.next_ping, now) : `due ${ago(check.next_ping, now)}`;
-  return timeEl(check.next_ping, text);
+  return [check.next_ping, at >= now ? ago(check.next_ping, now) : `due ${ago(check.next_ping, now)}`];
+}
+
+/** Updates a row's <time>: relative words, the exact time on hover; muted words without an instant. */
+function setTime(el, iso, text) {
+  if (el.textContent !== text) el.textContent = text;
+  if (iso) {
+    if (el.dateTime !== iso) {
+      el.dateTime = iso;
+      el.title = exact(iso);
+      el.className = "";
+    }
+  } else if (el.dateTime) {
+    el.removeAttribute("datetime");
+    el.removeAttribute("title");
+    el.className = "muted";
+  } else {
+    el.className = "muted";
+  }
 }
 
 let downCount = -1;

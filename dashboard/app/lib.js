@@ -197,7 +197,7 @@ export function shownStatus(check) {
 /** Down first, then late, running, new, up, paused. */
 export const STATUS_ORDER = { down: 0, late: 1, started: 2, new: 3, up: 4, paused: 5 };
 
-const STATUS_TITLES = {
+export const STATUS_TITLES = {
   down: "Down: did not report success in time",
   late: "Late: within its grace period",
   started: "Started: a run is in progress",
