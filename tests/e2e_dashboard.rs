@@ -10,6 +10,7 @@
 
 mod support;
 
+use fantoccini::actions::{InputSource, MouseActions, PointerAction};
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -253,6 +254,9 @@ async fn assert_no_csp_violations(client: &Client) {
 
 async fn screenshot(client: &Client, name: &str) {
     js(client, "document.activeElement?.blur(); window.scrollTo(0, 0); return true").await;
+    // The pointer off the page: no row is shown hovered.
+    let away = MouseActions::new("mouse".into()).then(PointerAction::MoveTo { duration: None, x: 0.0, y: 0.0 });
+    client.perform_actions(away).await.expect("move the pointer away");
     let png = client.screenshot().await.expect("screenshot");
     assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
     let dir = root().join("docs/screenshots");
