@@ -384,6 +384,9 @@ export function checkPage(id, ctx) {
     if (canWrite && check.channels !== undefined) {
       const names = new Map(data.channels.map((c) => [c.id, c.name || c.kind]));
       const list = check.channels.split(",").filter(Boolean).map((c) => names.get(c) || c);
+      // Channels set by a secret alert for every check.
+      const own = new Set(check.channels.split(","));
+      for (const ch of data.channels) if (ch.managed_by_secret && !own.has(ch.id)) list.push(`${ch.name || ch.kind} (every check)`);
       facts.push(["Channels", list.length ? list.join(", ") : "none"]);
     }
     head.replaceChildren(

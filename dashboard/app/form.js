@@ -52,7 +52,10 @@ export function checkForm(id, ctx) {
     }
   })();
 
-  function render(check, channels) {
+  function render(check, allChannels) {
+    // Channels set by a secret alert for every check: not a per-check choice.
+    const channels = allChannels.filter((ch) => !ch.managed_by_secret);
+    const always = allChannels.filter((ch) => ch.managed_by_secret);
     const editing = Boolean(check);
     const c = check || { name: "", slug: "", tags: "", desc: "", timeout: 86400, grace: 3600, channels: "*" };
     const name = textInput("f-name", "Name", c.name, { maxlength: "100" });
@@ -113,8 +116,11 @@ export function checkForm(id, ctx) {
         channels.length
           ? channelBoxes.map((box, i) => h("label", { class: "radio", for: box.id }, box, channels[i].name || channels[i].kind, h("span", { class: "hint", text: ` (${channels[i].kind})` })))
           : h("p", { class: "muted" }, "No channels yet. ", h("a", { href: "#/channels", text: "Add one" }), "."),
-        h("label", { class: "radio", for: "f-manual-resume" }, manualResume, "Stay paused until resumed by hand (manual resume)")
+        always.length
+          ? h("p", { class: "muted", text: `Every check also alerts through ${always.map((ch) => ch.name || ch.kind).join(", ")} (set by a secret).` })
+          : null
       ),
+      h("label", { class: "radio", for: "f-manual-resume" }, manualResume, "Keep a paused check paused when pings arrive, until resumed here (manual resume)"),
       message,
       h("div", { class: "actions" }, submit, h("a", { class: "button ghost", href: editing ? `#/checks/${check.uuid}` : "#/", text: "Cancel" }))
     );
