@@ -78,6 +78,17 @@ impl Drop for Driver {
     }
 }
 
+/// The chromium binary on PATH (Debian's package installs /usr/bin/chromium).
+fn chromium() -> String {
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .map(|dir| dir.join("chromium"))
+        .find(|path| path.is_file())
+        .map(|path| path.display().to_string())
+        .unwrap_or_else(|| "/usr/bin/chromium".to_owned())
+}
+
 /// A headless chromium session: light, or with the system's dark theme.
 async fn browser(driver: &Driver, dark: bool) -> Client {
     let mut args = vec![
@@ -96,7 +107,7 @@ async fn browser(driver: &Driver, dark: bool) -> Client {
     }
     let mut capabilities = Map::new();
     capabilities.insert("browserName".into(), json!("chrome"));
-    capabilities.insert("goog:chromeOptions".into(), json!({"binary": "/usr/bin/chromium", "args": args}));
+    capabilities.insert("goog:chromeOptions".into(), json!({"binary": chromium(), "args": args}));
     ClientBuilder::new(HttpConnector::new())
         .capabilities(capabilities)
         .connect(&format!("http://127.0.0.1:{}", driver.port))

@@ -14,7 +14,6 @@ import {
   timeEl,
   shownStatus,
   statusBadge,
-  checkId,
   copyButton,
 } from "./lib.js";
 

@@ -97,16 +97,6 @@ export async function api(method, path, body, key = session.key) {
   return data;
 }
 
-/** The same-origin path of an absolute URL the API handed out. */
-export function pathOf(url) {
-  try {
-    const parsed = new URL(url, location.origin);
-    return parsed.pathname + parsed.search;
-  } catch {
-    return url;
-  }
-}
-
 const UNITS = [
   ["day", 86400],
   ["hour", 3600],
