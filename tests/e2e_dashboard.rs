@@ -677,7 +677,7 @@ fn create_edit_pause_resume_delete_and_channels_through_the_browser() {
         assert!(!listed.contains("secret-token"), "secrets are masked: {listed}");
         let channels = worker.api(&project.api_key, "GET", "/api/v3/channels/", None).json();
         assert_eq!(channels["channels"][0]["name"], "ops hook");
-        click(&client, "#channel-list tbody tr button.ghost").await;
+        click(&client, "#channel-list tbody tr .send-test").await;
         let result = wait_js(&client, "the test result", "const t = document.querySelector('.test-result').textContent; return t.startsWith('Delivered') || t.startsWith('Not') ? t : null").await;
         assert_eq!(result, json!("Delivered (HTTP 200)"));
         assert_eq!(receiver.wait_for(1, WAIT)[0].json()["event"], "test");
@@ -755,6 +755,44 @@ fn create_edit_pause_resume_delete_and_channels_through_the_browser() {
         assert!(notice.contains("Deleted"), "{notice}");
         assert_eq!(worker.api(&project.api_key, "GET", &format!("/api/v3/checks/{uuid}"), None).status, 404);
         assert_eq!(list_rows(&client).await.len(), 0);
+
+        // Slack and PagerDuty channels through the form; a PagerDuty test; a channel deleted.
+        click(&client, "[data-nav=channels]").await;
+        loaded(&client, "channels").await;
+        find(&client, "#c-kind").await.select_by_value("slack").await.expect("slack kind");
+        type_into(&client, "#c-name", "team chat").await;
+        type_into(&client, "#c-url", &receiver.url("/slack")).await;
+        click(&client, "#channel-form button[type=submit]").await;
+        wait_js(&client, "two channels", "return document.querySelectorAll('#channel-list tbody tr').length === 2").await;
+        find(&client, "#c-kind").await.select_by_value("pagerduty").await.expect("pagerduty kind");
+        assert_eq!(js(&client, "return document.getElementById('c-url').closest('[data-field]').hidden").await, json!(true));
+        type_into(&client, "#c-name", "on call").await;
+        type_into(&client, "#c-routing-key", "R0UTINGKEY0123456789").await;
+        find(&client, "#c-severity").await.select_by_value("warning").await.expect("severity");
+        type_into(&client, "#c-events-url", &receiver.url("/pagerduty")).await;
+        click(&client, "#channel-form button[type=submit]").await;
+        wait_js(&client, "three channels", "return document.querySelectorAll('#channel-list tbody tr').length === 3").await;
+        let channels = worker.api(&project.api_key, "GET", "/api/v3/channels/", None).json();
+        let by_name = |name: &str| {
+            channels["channels"].as_array().and_then(|list| list.iter().find(|c| c["name"] == name).cloned()).unwrap_or_default()
+        };
+        assert_eq!(by_name("team chat")["kind"], "slack");
+        let pagerduty = by_name("on call");
+        assert_eq!((&pagerduty["kind"], &pagerduty["settings"]["severity"]), (&json!("pagerduty"), &json!("warning")));
+        let pagerduty_row = format!("#channel-list tr[data-id='{}']", pagerduty["id"].as_str().expect("an id"));
+        click(&client, &format!("{pagerduty_row} .send-test")).await;
+        wait_js(&client, "the PagerDuty test", &format!("return document.querySelector(\"{pagerduty_row} .test-result\").textContent.startsWith('Delivered')")).await;
+        let sent = receiver.wait_for(2, WAIT);
+        assert_eq!(sent[1].path, "/pagerduty");
+        assert_eq!(sent[1].json()["routing_key"], "R0UTINGKEY0123456789");
+        let slack_row = format!("#channel-list tr[data-id='{}']", by_name("team chat")["id"].as_str().expect("an id"));
+        click(&client, &format!("{slack_row} .delete-channel")).await;
+        click(&client, &format!("{slack_row} .confirm-delete-channel")).await;
+        wait_js(&client, "two channels left", "return document.querySelectorAll('#channel-list tbody tr').length === 2").await;
+        let left = worker.api(&project.api_key, "GET", "/api/v3/channels/", None).json();
+        let names: Vec<&str> = left["channels"].as_array().expect("channels").iter().filter_map(|c| c["name"].as_str()).collect();
+        assert_eq!(names.len(), 2);
+        assert!(!names.contains(&"team chat"), "{names:?}");
         assert_no_csp_violations(&client).await;
         client.close().await.expect("close the browser");
     });

@@ -48,6 +48,7 @@ export function channelsPage(ctx) {
     { id: "c-severity" },
     ["critical", "error", "warning", "info"].map((s) => h("option", { value: s, text: s }))
   );
+  const eventsUrl = h("input", { id: "c-events-url", type: "url", placeholder: "https://events.pagerduty.com/v2/enqueue" });
   const method = h("select", { id: "c-method" }, ["POST", "PUT", "GET"].map((m) => h("option", { value: m, text: m })));
   const secret = h("input", { id: "c-secret", type: "password", autocomplete: "new-password" });
   const assignAll = h("input", { id: "c-assign", type: "checkbox" });
@@ -56,10 +57,11 @@ export function channelsPage(ctx) {
     url: field("url", "URL", url),
     routing_key: field("routing_key", "Routing key", routingKey),
     severity: field("severity", "Severity", severity),
+    events_url: field("events_url", "Events API URL (optional)", eventsUrl),
     method: field("method", "Method", method),
     secret: field("secret", "Signing secret (optional, at least 16 characters)", secret),
   };
-  const shownFields = { slack: ["url"], pagerduty: ["routing_key", "severity"], webhook: ["url", "method", "secret"] };
+  const shownFields = { slack: ["url"], pagerduty: ["routing_key", "severity", "events_url"], webhook: ["url", "method", "secret"] };
   const sync = () => {
     for (const [key, element] of Object.entries(fields)) element.hidden = !shownFields[kind.value].includes(key);
   };
@@ -80,8 +82,12 @@ export function channelsPage(ctx) {
     event.preventDefault();
     message.replaceChildren();
     const spec = { kind: kind.value, name: name.value };
-    if (kind.value === "pagerduty") Object.assign(spec, { routing_key: routingKey.value, severity: severity.value });
-    else spec.url = url.value;
+    if (kind.value === "pagerduty") {
+      Object.assign(spec, { routing_key: routingKey.value, severity: severity.value });
+      if (eventsUrl.value) spec.events_url = eventsUrl.value;
+    } else {
+      spec.url = url.value;
+    }
     if (kind.value === "webhook") {
       spec.method = method.value;
       if (secret.value) spec.secret = secret.value;
@@ -117,7 +123,7 @@ export function channelsPage(ctx) {
     }
     const rows = channels.map((channel) => {
       const result = h("span", { class: "test-result", role: "status" });
-      const test = h("button", { type: "button", class: "ghost", text: "Send test" });
+      const test = h("button", { type: "button", class: "ghost send-test", text: "Send test" });
       test.addEventListener("click", async () => {
         test.disabled = true;
         result.textContent = "Sending…";
@@ -134,9 +140,9 @@ export function channelsPage(ctx) {
       });
       const actions = h("td", {}, h("div", { class: "row" }, test, result));
       if (!channel.managed_by_secret) {
-        const del = h("button", { type: "button", class: "ghost", text: "Delete…" });
+        const del = h("button", { type: "button", class: "ghost delete-channel", text: "Delete…" });
         del.addEventListener("click", () => {
-          const yes = h("button", { type: "button", class: "danger", text: "Delete channel" });
+          const yes = h("button", { type: "button", class: "danger confirm-delete-channel", text: "Delete channel" });
           const no = h("button", { type: "button", class: "ghost", text: "Cancel" });
           const box = h("div", { class: "confirm", role: "alertdialog", "aria-label": "Confirm delete" }, h("p", {}, "Delete ", h("strong", { text: channel.name || channel.kind }), "? Checks stop alerting through it."), h("div", { class: "actions" }, yes, no));
           no.addEventListener("click", () => box.remove());
@@ -155,7 +161,7 @@ export function channelsPage(ctx) {
       }
       return h(
         "tr",
-        {},
+        { dataset: { id: channel.id } },
         h("td", { text: channel.name || "(unnamed)" }),
         h("td", { text: channel.kind + (channel.managed_by_secret ? " (from a secret)" : "") }),
         h("td", { class: "settings", text: settingsText(channel) }),
