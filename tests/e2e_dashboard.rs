@@ -482,6 +482,9 @@ fn sign_in_list_statuses_read_only_view_and_screenshots() {
         assert_eq!(background, json!("rgb(13, 17, 23)"), "the dark palette is in use");
         assert_accessible(&dark, "the checks list (dark)").await;
         screenshot(&dark, "list-dark.png").await;
+        click(&dark, "#check-rows .check-row .name a").await;
+        loaded(&dark, "check").await;
+        assert_accessible(&dark, "a check page (dark)").await;
         dark.close().await.expect("close the browser");
     });
 }
@@ -675,6 +678,7 @@ fn create_edit_pause_resume_delete_and_channels_through_the_browser() {
         wait_js(&client, "the new channel", "return document.querySelector('#channel-list tbody tr')?.textContent.includes('ops hook')").await;
         let listed = text_of(&client, "#channel-list tbody tr").await;
         assert!(!listed.contains("secret-token"), "secrets are masked: {listed}");
+        assert_accessible(&client, "the channels page").await;
         let channels = worker.api(&project.api_key, "GET", "/api/v3/channels/", None).json();
         assert_eq!(channels["channels"][0]["name"], "ops hook");
         click(&client, "#channel-list tbody tr .send-test").await;
@@ -687,6 +691,7 @@ fn create_edit_pause_resume_delete_and_channels_through_the_browser() {
         loaded(&client, "list").await;
         click(&client, "#new-check").await;
         loaded(&client, "form").await;
+        assert_accessible(&client, "the check form").await;
         type_into(&client, "#f-name", "nightly-backup").await;
         type_into(&client, "#f-slug", "nightly-backup").await;
         type_into(&client, "#f-tags", "prod db").await;
