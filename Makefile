@@ -2,7 +2,7 @@
 # Both run the idempotent setup first, which installs only what is missing.
 SHELL := bash
 
-.PHONY: dev test setup build bench
+.PHONY: dev test setup build bench check
 
 dev: setup
 	scripts/dev.sh
@@ -20,3 +20,11 @@ build: setup
 # Prints each figure next to its target; see BENCHMARKS.md.
 bench: setup
 	scripts/bench.sh
+
+# The fast loop (well under a minute when warm): formatting, clippy with
+# warnings denied on the native core and on the wasm adapter, unit tests.
+check:
+	cargo fmt --check
+	cargo clippy --lib --tests -- -D warnings
+	cargo clippy --lib --target wasm32-unknown-unknown -- -D warnings
+	cargo test --lib -q

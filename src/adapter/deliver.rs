@@ -3,12 +3,11 @@
 //! a check, through `wait_until`.
 
 use super::store::{DeliveryRow, DeliveryWrite, Store, StoreError};
-use crate::domain::alert::{alert_for, AlertCheck, FlipFacts, LastPing};
-use crate::domain::api::spec::CheckConfig;
+use crate::domain::alert::{alert_for, Alert, AlertCheck, FlipFacts, LastPing};
 use crate::domain::api::view::Urls;
 use crate::domain::channel::{Channel, ChannelConfig};
 use crate::domain::check::PingKind;
-use crate::domain::ids::{random_token, Uuid};
+use crate::domain::ids::random_token;
 use crate::domain::integrations::{request_for, Outgoing};
 use crate::domain::outbox::{after_attempt, AttemptResult, ATTEMPT_TIMEOUT_MS};
 use crate::domain::settings::Settings;
@@ -69,42 +68,37 @@ pub async fn send(outgoing: &Outgoing) -> AttemptResult {
 }
 
 /// The alert a claimed notification carries.
-fn alert_of(row: &DeliveryRow, urls: &Urls) -> Result<crate::domain::alert::Alert, String> {
-    let uuid = Uuid::parse(&row.uuid).ok_or_else(|| format!("check uuid {:?}", row.uuid))?;
-    let config = CheckConfig {
-        name: row.name.clone(),
-        slug: row.slug.clone(),
-        tags: row.tags.clone(),
-        cron: row.kind == "cron",
-        timeout: row.timeout,
-        grace: row.grace,
-        schedule: row.schedule.clone(),
-        tz: row.tz.clone(),
-        ..CheckConfig::default()
-    };
-    let check = AlertCheck::from_config(uuid, &config, urls.check_url(&uuid));
+fn alert_of(row: &DeliveryRow, urls: &Urls) -> Alert {
+    let uuid = row.check.uuid;
+    let check = AlertCheck::from_config(uuid, &row.check.config, urls.check_page(&uuid));
     let flip = FlipFacts {
         id: row.flip_id.clone(),
-        at: Timestamp::from_millis(row.flip_at),
-        old_status: row.old_status.clone(),
-        new_status: row.new_status.clone(),
-        reason: row.reason.clone(),
-        previous_change_at: row.previous_change_at.map(Timestamp::from_millis),
+        at: row.flip_at,
+        old_status: row.old_status,
+        new_status: row.new_status,
+        reason: row.reason,
+        previous_change_at: row.previous_change_at,
     };
     let last_ping = row.ping_at.map(|at| LastPing {
-        at: Timestamp::from_millis(at),
-        kind: row.ping_kind.as_deref().and_then(PingKind::parse).unwrap_or(PingKind::Success),
+        at,
+        kind: row.ping_kind.unwrap_or(PingKind::Success),
         exit_status: row.ping_exit_status,
         body_excerpt: row.ping_body.as_deref().map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default(),
     });
-    Ok(alert_for(check, &flip, last_ping))
+    alert_for(check, &flip, last_ping)
 }
 
-/// Where a notification goes: its channel row, or a default channel.
-fn channel_of(row: &DeliveryRow, defaults: &[Channel]) -> Result<ChannelConfig, String> {
+/// Where a notification goes: its channel row, or a default channel; never
+/// a destination the policy forbids.
+fn channel_of(row: &DeliveryRow, defaults: &[Channel], allow_private: bool) -> Result<ChannelConfig, String> {
     if let Some(stored) = &row.channel_config {
-        return ChannelConfig::from_stored(stored);
+        let config = ChannelConfig::from_stored(stored)?;
+        return match config.refusal(allow_private) {
+            Some(problem) => Err(problem),
+            None => Ok(config),
+        };
     }
+    // Default channels come from the operator's own secrets.
     defaults
         .iter()
         .find(|c| c.id == row.channel_id)
@@ -120,23 +114,29 @@ pub async fn deliver_due(
     now: Timestamp,
     budget: usize,
 ) -> Result<usize, StoreError> {
-    let claim = random_token(24).map_err(|e| StoreError::Query(e.to_string()))?;
+    let claim = random_token(24).map_err(|e| StoreError::Query(format!("no random numbers: {e}")))?;
     if store.claim_notifications(&claim, now, budget).await? == 0 {
         return Ok(0);
     }
     let rows = store.claimed_notifications(&claim).await?;
     let urls = Urls { base: settings.public_url.clone().unwrap_or_default(), api_version: 3 };
     let defaults = settings.default_channels();
+    let allow_private = settings.allow_private_destinations;
     let attempts = rows.iter().map(|row| async {
         let started = wall_clock();
-        let prepared = alert_of(row, &urls).and_then(|alert| Ok((alert, channel_of(row, &defaults)?)));
-        let result = match prepared {
-            Ok((alert, channel)) => send(&request_for(&channel, &alert, &row.id.to_string(), now)).await,
-            Err(problem) => AttemptResult::Undeliverable(problem),
+        let (id, attempts, created_at, result) = match row {
+            Ok(row) => {
+                let result = match channel_of(row, &defaults, allow_private) {
+                    Ok(channel) => send(&request_for(&channel, &alert_of(row, &urls), &row.id.to_string(), now)).await,
+                    Err(problem) => AttemptResult::Undeliverable(problem),
+                };
+                (row.id, row.attempts, row.created_at, result)
+            }
+            // Its check's row cannot be read: fail it now rather than retry blindly.
+            Err((id, problem)) => (*id, 1, now, AttemptResult::Undeliverable(problem.clone())),
         };
-        let outcome =
-            after_attempt(&result, row.attempts.max(1) as u32, Timestamp::from_millis(row.created_at), now, jitter());
-        DeliveryWrite { notification_id: row.id, at: now, result, outcome, duration_ms: wall_clock() - started }
+        let outcome = after_attempt(&result, attempts.max(1) as u32, created_at, now, jitter());
+        DeliveryWrite { notification_id: id, at: now, result, outcome, duration_ms: wall_clock() - started }
     });
     let writes = join_all(attempts).await;
     store.record_deliveries(&claim, &writes).await?;

@@ -1,12 +1,21 @@
-//! The Workers glue: the two event handlers, D1 access and HTTP conversions.
-//! Decisions live in `crate::domain`; this layer only moves data.
+//! The Workers glue, arranged by responsibility. `router` is the fetch
+//! handler; `context` is what every handler gets (store, settings, clock,
+//! the request's facts); each handler kind has its own module: `ping` (the
+//! ping endpoint, with `ping_cache` for its one-round-trip path), `api` (the
+//! management and admin API), `badges`, `metrics`, `health`; `sweep` is the
+//! scheduled handler and `deliver` sends the outbox; `store` is every SQL
+//! statement, by table. Decisions live in `crate::domain`; this layer moves
+//! data.
 
 mod api;
+mod badges;
+mod context;
 mod deliver;
-mod http;
-mod known;
+mod health;
+mod metrics;
 mod ping;
-mod public;
+mod ping_cache;
+mod router;
 mod store;
 mod sweep;
 
@@ -14,7 +23,7 @@ use worker::{event, Context, Env, Request, Response, ScheduleContext, ScheduledE
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
-    Ok(http::handle(req, env, ctx).await)
+    Ok(router::handle(req, env, ctx).await)
 }
 
 /// The minute sweep. Workers drops an `Err` from here without a trace, so the

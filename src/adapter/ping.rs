@@ -1,99 +1,88 @@
 //! The ping endpoint: `/ping/<uuid>[/signal]` and `/ping/<ping_key>/<slug>[/signal]`.
 //!
-//! D1 round trips per ping: 1 when this isolate already knows the check and
-//! it is up and idle (one guarded batch writes the ping, the state and the
-//! pruning, and reads the row back); otherwise 2 (read the check, then one
-//! batch that writes the flip and its outbox rows, the state, the ping and
-//! the pruning). A guarded batch that finds the check changed has read it,
-//! so the fallback is again 2 in all.
-//! A ping that flips the check then delivers its alerts after answering
-//! (`wait_until`), off the ping's own latency. A `?create=1` ping that
-//! creates its check costs 2 more (the create batch and a re-read). The
-//! number never depends on how many checks or pings exist.
+//! D1 round trips per ping: 1 when this isolate knows the check (the ping
+//! cache) and it is up and idle: one batch, conditional on exactly that,
+//! writes the ping, the state and the pruning and reads the row back.
+//! Otherwise 2: read the check, then one batch conditional on the state it
+//! read. A batch whose condition failed has read the check again, so the
+//! state machine recomputes from the new row and writes again (a few times
+//! at most; concurrent success pings to an idle check never conflict).
+//! A `?create=1` ping that creates its check does so in the batch that
+//! records the ping. A ping that flips the check delivers its alerts after
+//! answering (`wait_until`). The number never depends on how many checks or
+//! pings exist.
 
+use super::context::{now, read_body, Body, Failure, RequestContext};
 use super::deliver::deliver_due;
-use super::http::{now, read_body, settings, Incoming};
-use super::known;
-use super::store::{Guard, PingRow, PingWrite, SlugLookup, Store, StoreError};
-use crate::domain::api::view::CheckRecord;
+use super::ping_cache;
+use super::store::{CheckKey, Expected, PingRow, PingWrite, RecordedPing, Store};
+use crate::domain::check::{is_valid_slug, Check, CheckConfig, CheckState, Monitoring, PingKind};
 use crate::domain::ids::{key_hash, random_token, Uuid};
 use crate::domain::ping::{
-    accepted_reply, classify, exit_status, parse_ping_path, parse_ping_query, rejected_reply, PingError, PingTarget,
-    UrlSignal,
+    accepted_reply, classify, exit_status, parse_ping_path, parse_ping_query, rejected_reply, PingError, PingRules,
+    PingTarget, UrlSignal,
 };
+use crate::domain::ping_cache::PingTemplate;
 use crate::domain::reply::Reply;
-use crate::domain::settings::Settings;
-use worker::{console_error, Context, Env, Request};
+use worker::{console_error, Request};
 
 /// User agents are kept to 200 characters, as healthchecks does.
 const MAX_UA: usize = 200;
+/// The largest ping request read (its body beyond `PING_BODY_LIMIT` is read
+/// and dropped); larger ones get 413.
+pub const MAX_PING_REQUEST_BYTES: usize = 20_000_000;
+/// Writes retried after finding the check changed under them.
+const ATTEMPTS: usize = 5;
 
-/// Why a ping could not be recorded: a 5xx, so `curl --retry` tries again.
-fn unavailable(context: &str, err: impl std::fmt::Display) -> Reply {
-    console_error!("ping: {context}: {err}");
-    Reply::text(503, "storage unavailable").with_header("Retry-After", "1")
+fn failed(err: impl Into<Failure>) -> Reply {
+    err.into().reply("ping", true)
 }
 
-pub async fn handle(rest: &str, incoming: &Incoming, req: &mut Request, env: &Env, ctx: &Context) -> Reply {
-    let settings = settings(env);
+pub async fn handle(rest: &str, ctx: &RequestContext<'_>, req: &mut Request) -> Reply {
     let url = match parse_ping_path(rest) {
         Ok(url) => url,
         Err(err) => return rejected_reply(&err),
     };
-    let query = match parse_ping_query(&incoming.query) {
+    let query = match parse_ping_query(&ctx.incoming.query) {
         Ok(query) => query,
         Err(err) => return rejected_reply(&err),
     };
-    let store = match Store::from_env(env) {
+    let store = match ctx.store() {
         Ok(store) => store,
-        Err(err) => return unavailable("no database", err),
+        Err(err) => return failed(err),
     };
-    let (body, _cut) = match read_body(req, settings.ping_body_limit).await {
-        Ok(body) => body,
-        Err(err) => return unavailable("reading the body", err),
+    let body = match read_body(req, ctx.settings.ping_body_limit, MAX_PING_REQUEST_BYTES).await {
+        Ok(Body::Read { kept, .. }) => kept,
+        Ok(Body::TooLarge) => return rejected_reply(&PingError::TooLarge(MAX_PING_REQUEST_BYTES)),
+        Err(err) => return failed(err),
     };
+    let incoming = &ctx.incoming;
     let ua: String = incoming.header("User-Agent").unwrap_or_default().chars().take(MAX_UA).collect();
     let remote_addr = incoming.header("CF-Connecting-IP");
-    let row = PingRow {
-        scheme: &incoming.scheme,
-        method: &incoming.method_name,
-        ua: &ua,
-        remote_addr: remote_addr.as_deref(),
-        exit_status: exit_status(url.signal),
+    let ping = Ping {
+        signal: url.signal,
         rid: query.rid,
+        method: &incoming.method_name,
         body: &body,
-    };
-    let ping = Ping { signal: url.signal, rid: query.rid, method: &incoming.method_name, body: &body, row };
-
-    // A check this isolate knows: one round trip if it is up and idle, as
-    // most checks are most of the time; otherwise that attempt read it.
-    let mut known = None;
-    if let PingTarget::Check(uuid) = &url.target {
-        if let Some(check) = known::get(uuid) {
-            match record(&store, &settings, &check, &ping, true, ctx, env).await {
-                Ok(Recorded::Done) => return accepted_reply(false, settings.ping_body_limit),
-                Ok(Recorded::Stale(current)) => known = Some(current),
-                Ok(Recorded::NeedsState) => {}
-                Err(reply) => return reply,
-            }
-        }
-    }
-    let (check, created) = match known {
-        Some(current) => match current {
-            Some(check) => (*check, false),
-            None => return rejected_reply(&PingError::NotFound),
-        },
-        None => match find_check(&store, &url.target, query.create, settings.max_checks_per_project).await {
-            Ok(Ok(found)) => found,
-            Ok(Err(err)) => return rejected_reply(&err),
-            Err(err) => return unavailable("lookup", err),
+        row: PingRow {
+            scheme: &incoming.scheme,
+            method: &incoming.method_name,
+            ua: &ua,
+            remote_addr: remote_addr.as_deref(),
+            exit_status: exit_status(url.signal),
+            rid: query.rid,
+            body: &body,
         },
     };
-    match record(&store, &settings, &check, &ping, false, ctx, env).await {
-        Ok(Recorded::Done) => accepted_reply(created, settings.ping_body_limit),
-        // Deleted between the read and the write: nothing was stored.
-        Ok(_) => rejected_reply(&PingError::NotFound),
-        Err(reply) => reply,
+    let recorder = Recorder { ctx, store, ping: &ping };
+    let outcome = match &url.target {
+        PingTarget::Check(uuid) => recorder.by_uuid(uuid).await,
+        PingTarget::Slug { ping_key, slug } => recorder.by_slug(ping_key, slug, query.create).await,
+    };
+    match outcome {
+        Ok(Ok(created)) => accepted_reply(created, ctx.settings.ping_body_limit),
+        Ok(Err(rejection)) => rejected_reply(&rejection),
+        Err(failure) => failed(failure),
     }
 }
 
@@ -106,101 +95,198 @@ struct Ping<'a> {
     row: PingRow<'a>,
 }
 
-enum Recorded {
-    Done,
-    /// The check was not as assumed; here it is as stored (None: deleted).
-    Stale(Option<Box<CheckRecord>>),
-    /// This kind of ping needs the stored state: nothing was written.
-    NeedsState,
+impl Ping<'_> {
+    fn kind(&self, rules: &PingRules) -> PingKind {
+        classify(self.signal, self.method, self.body, rules)
+    }
 }
 
-/// Classifies a ping with the check's rules, applies the state machine and
-/// writes the result. With `assume_idle_up`, the state is not read first:
-/// the write holds only if the check is up, idle and at this configuration.
-async fn record(
-    store: &Store,
-    settings: &Settings,
-    check: &CheckRecord,
-    ping: &Ping<'_>,
-    assume_idle_up: bool,
-    ctx: &Context,
-    env: &Env,
-) -> Result<Recorded, Reply> {
-    let monitoring = check.config.monitoring().map_err(|err| unavailable("check configuration", err))?;
-    let at = now();
-    let kind = classify(ping.signal, ping.method, ping.body, &check.config.ping_rules());
-    let (effect, guard) = if assume_idle_up {
-        match monitoring.ping_when_idle_up(kind, exit_status(ping.signal), ping.rid, at) {
-            Some(effect) => (effect, Guard::IdleUp { config_version: check.config_version }),
-            None => return Ok(Recorded::NeedsState),
-        }
-    } else {
-        (monitoring.ping(&check.state, kind, exit_status(ping.signal), ping.rid, at), Guard::None)
-    };
-    let flip_id = random_token(24).map_err(|err| unavailable("flip id", err))?;
-    let defaults: Vec<String> = settings.default_channels().into_iter().map(|c| c.id).collect();
-    let write = PingWrite {
-        check_id: check.id,
-        guard,
-        effect: &effect,
-        flip_id: &flip_id,
-        ping: &ping.row,
-        history: settings.ping_history,
-        default_channels: &defaults,
-        now: at,
-    };
-    let recorded = store.record_ping(&write).await.map_err(|err| unavailable("recording", err))?;
-    if !recorded.applied {
-        if let Some(current) = &recorded.current {
-            known::remember(current);
-        } else {
-            known::forget(&check.uuid);
-        }
-        return Ok(Recorded::Stale(recorded.current.map(Box::new)));
-    }
-    known::remember(recorded.current.as_ref().unwrap_or(check));
-    if recorded.flipped {
-        // The check flipped: send its alerts now rather than at the next sweep.
-        let (env, settings) = (env.clone(), settings.clone());
-        ctx.wait_until(async move {
-            if let Ok(store) = Store::from_env(&env) {
-                let budget = settings.delivery_budget();
-                if let Err(err) = deliver_due(&store, &settings, now(), budget).await {
-                    console_error!("delivering after a ping: {err}");
-                }
+/// `Ok(Ok(created))`: recorded; `Ok(Err(_))`: refused; `Err(_)`: could not.
+type Outcome = Result<Result<bool, PingError>, Failure>;
+
+struct Recorder<'a> {
+    ctx: &'a RequestContext<'a>,
+    store: &'a Store,
+    ping: &'a Ping<'a>,
+}
+
+impl Recorder<'_> {
+    async fn by_uuid(&self, uuid: &Uuid) -> Outcome {
+        let mut current = None;
+        if let Some(template) = ping_cache::get(uuid) {
+            match self.as_idle_up(&template).await? {
+                Some(recorded) if recorded.applied => return Ok(Ok(false)),
+                Some(recorded) => current = Some(recorded.current),
+                None => {}
             }
-        });
+        }
+        let check = match current {
+            Some(current) => current,
+            None => self.store.check_by_uuid(uuid).await?,
+        };
+        match check {
+            Some(check) => self.record(check).await.map(|r| r.map(|()| false)),
+            None => Ok(Err(PingError::NotFound)),
+        }
     }
-    Ok(Recorded::Done)
-}
 
-/// The check a ping addresses, creating it for `?create=1` slug pings.
-/// Returns whether it was created.
-async fn find_check(
-    store: &Store,
-    target: &PingTarget,
-    create: bool,
-    max_checks: i64,
-) -> Result<Result<(CheckRecord, bool), PingError>, StoreError> {
-    match target {
-        PingTarget::Check(uuid) => Ok(store.check_for_ping(uuid).await?.map(|c| (c, false)).ok_or(PingError::NotFound)),
-        PingTarget::Slug { ping_key, slug } => {
-            let hash = key_hash(ping_key);
-            match store.check_by_slug(&hash, slug).await? {
-                SlugLookup::Found(check) => Ok(Ok((*check, false))),
-                SlugLookup::Ambiguous => Ok(Err(PingError::AmbiguousSlug)),
-                SlugLookup::Missing if !create => Ok(Err(PingError::NotFound)),
-                SlugLookup::Missing => {
-                    let uuid = Uuid::random().map_err(|e| StoreError::Query(e.to_string()))?;
-                    let created = store.create_slug_check(&uuid, &hash, slug, max_checks, now()).await?;
-                    // Lost a race with a concurrent create, or at the limit: use what is there.
-                    match store.check_by_slug(&hash, slug).await? {
-                        SlugLookup::Found(check) => Ok(Ok((*check, created))),
-                        SlugLookup::Ambiguous => Ok(Err(PingError::AmbiguousSlug)),
-                        SlugLookup::Missing => Ok(Err(PingError::NotFound)),
+    async fn by_slug(&self, ping_key: &str, slug: &str, create: bool) -> Outcome {
+        let hash = key_hash(ping_key);
+        let mut found = self.store.checks_by_slug(&hash, slug).await?;
+        let mut created = false;
+        if found.is_empty() && create {
+            if !is_valid_slug(slug) {
+                return Ok(Err(PingError::InvalidSlug));
+            }
+            match self.create(&hash, slug).await? {
+                Some(recorded) if recorded.applied => return Ok(Ok(true)),
+                Some(recorded) => {
+                    created = true;
+                    found = recorded.current.into_iter().collect();
+                }
+                // Lost a race with a concurrent create, or at the limit.
+                None => found = self.store.checks_by_slug(&hash, slug).await?,
+            }
+            if found.is_empty() {
+                let at_limit = self.store.has_ping_key(&hash).await?;
+                return Ok(Err(if at_limit {
+                    PingError::CheckLimit(self.ctx.settings.max_checks_per_project)
+                } else {
+                    PingError::NotFound
+                }));
+            }
+        }
+        match found.len() {
+            0 => Ok(Err(PingError::NotFound)),
+            1 => {
+                let check = found.remove(0);
+                self.record(check).await.map(|r| r.map(|()| created))
+            }
+            _ => Ok(Err(PingError::AmbiguousSlug)),
+        }
+    }
+
+    /// One round trip, assuming the cached configuration and an up, idle
+    /// check; `None` when this kind of ping needs the stored state.
+    async fn as_idle_up(&self, template: &PingTemplate) -> Result<Option<RecordedPing>, Failure> {
+        let at = now();
+        let kind = self.ping.kind(&template.ping_rules);
+        let exit = exit_status(self.ping.signal);
+        let Some(effect) = template.monitoring.ping_when_idle_up(kind, exit, self.ping.rid, at) else {
+            return Ok(None);
+        };
+        let expected = Expected::idle_up(template.config_version);
+        let recorded = self.write(CheckKey::Id(template.id), expected, &effect, at).await?;
+        self.after(&recorded, &template.uuid);
+        Ok(Some(recorded))
+    }
+
+    /// Reads, decides, writes conditionally; recomputes when the check
+    /// changed in between.
+    async fn record(&self, mut check: Check) -> Result<Result<(), PingError>, Failure> {
+        for _ in 0..ATTEMPTS {
+            let at = now();
+            let monitoring = &check.config.monitoring;
+            let kind = self.ping.kind(&check.config.ping_rules);
+            let effect = monitoring.ping(&check.state, kind, exit_status(self.ping.signal), self.ping.rid, at);
+            // A start's deadline depends on the last ping; nothing else reads it.
+            let expected = Expected::of(&check, kind == PingKind::Start);
+            self.ctx.race_point("ping-before-write").await;
+            let recorded = self.write(CheckKey::Id(check.id), expected, &effect, at).await?;
+            self.after(&recorded, &check.uuid);
+            if recorded.applied {
+                return Ok(Ok(()));
+            }
+            match recorded.current {
+                Some(current) => check = current,
+                // Deleted between the read and the write: nothing was stored.
+                None => return Ok(Err(PingError::NotFound)),
+            }
+        }
+        Err(Failure::Storage(super::store::StoreError::Query("the check kept changing; try again".into())))
+    }
+
+    /// Creates the check named by a `?create=1` ping together with the
+    /// ping's record; `None` when no check was created.
+    async fn create(&self, ping_key_hash: &str, slug: &str) -> Result<Option<RecordedPing>, Failure> {
+        let at = now();
+        let config = CheckConfig::named_after_slug(slug);
+        let uuid = Uuid::random()?;
+        let effect = self.effect_on_new(&config.monitoring, &config.ping_rules, at);
+        let flip_id = random_token(24)?;
+        let defaults = self.default_channel_ids();
+        let write = PingWrite {
+            key: CheckKey::Uuid(uuid),
+            expected: Expected::new_check(),
+            effect: &effect,
+            flip_id: &flip_id,
+            ping: &self.ping.row,
+            history: self.ctx.settings.ping_history,
+            default_channels: &defaults,
+            now: at,
+        };
+        let max = self.ctx.settings.max_checks_per_project;
+        let (created, recorded) = self.store.create_and_record(&uuid, ping_key_hash, &config, max, &write).await?;
+        if !created {
+            return Ok(None);
+        }
+        self.after(&recorded, &uuid);
+        Ok(Some(recorded))
+    }
+
+    fn effect_on_new(
+        &self,
+        monitoring: &Monitoring,
+        rules: &PingRules,
+        at: crate::domain::time::Timestamp,
+    ) -> crate::domain::check::PingEffect {
+        let kind = self.ping.kind(rules);
+        monitoring.ping(&CheckState::new_check(), kind, exit_status(self.ping.signal), self.ping.rid, at)
+    }
+
+    fn default_channel_ids(&self) -> Vec<String> {
+        self.ctx.settings.default_channels().into_iter().map(|c| c.id).collect()
+    }
+
+    async fn write(
+        &self,
+        key: CheckKey,
+        expected: Expected,
+        effect: &crate::domain::check::PingEffect,
+        at: crate::domain::time::Timestamp,
+    ) -> Result<RecordedPing, Failure> {
+        let flip_id = random_token(24)?;
+        let defaults = self.default_channel_ids();
+        let write = PingWrite {
+            key,
+            expected,
+            effect,
+            flip_id: &flip_id,
+            ping: &self.ping.row,
+            history: self.ctx.settings.ping_history,
+            default_channels: &defaults,
+            now: at,
+        };
+        Ok(self.store.record_ping(&write).await?)
+    }
+
+    /// Keeps the cache in step with the row the batch read back, and sends
+    /// the alerts of a flip after answering.
+    fn after(&self, recorded: &RecordedPing, uuid: &Uuid) {
+        match &recorded.current {
+            Some(current) => ping_cache::remember(PingTemplate::of(current)),
+            None => ping_cache::forget(uuid),
+        }
+        if recorded.notified {
+            let (env, settings) = (self.ctx.env.clone(), self.ctx.settings.clone());
+            self.ctx.worker.wait_until(async move {
+                if let Ok(store) = Store::from_env(&env) {
+                    let budget = settings.delivery_budget();
+                    if let Err(err) = deliver_due(&store, &settings, now(), budget).await {
+                        console_error!("delivering after a ping: {err}");
                     }
                 }
-            }
+            });
         }
     }
 }

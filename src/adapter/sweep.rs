@@ -2,16 +2,16 @@
 //! as "now": finds the checks that are due (only those, through the
 //! `checks_due` index), records their flips to down, and delivers the outbox.
 
+use super::context::{now, settings};
 use super::deliver::{deliver_due, send};
-use super::http::settings;
-use super::store::{Store, StoreError, SweepOutcome, SweepWrite};
+use super::store::{DueCheck, Store, StoreError, SweepOutcome, SweepWrite};
 use crate::domain::check::SweepVerdict;
 use crate::domain::ids::random_token;
 use crate::domain::integrations::Outgoing;
 use crate::domain::outbox::AttemptResult;
 use crate::domain::settings::Settings;
 use crate::domain::time::Timestamp;
-use worker::{console_error, console_warn, Date, Env};
+use worker::{console_error, console_warn, Env};
 
 /// Due checks read and written per round trip.
 const CHUNK: i64 = 500;
@@ -19,6 +19,8 @@ const CHUNK: i64 = 500;
 const MAX_CHUNKS: usize = 20;
 /// Delivered and failed notifications and old flips are kept this long.
 const HISTORY_DAYS: i64 = 93;
+/// A row that cannot be read is looked at again after this long.
+const UNREADABLE_RETRY_SECS: i64 = 3600;
 
 pub async fn run(scheduled_time: f64, env: &Env) {
     let now = Timestamp::from_millis(scheduled_time as i64);
@@ -34,8 +36,7 @@ pub async fn run(scheduled_time: f64, env: &Env) {
     if let Some(error) = &outcome.error {
         console_error!("sweep at {now} failed: {error}");
     }
-    let finished = Timestamp::from_millis(Date::now().as_millis() as i64);
-    if let Err(err) = store.record_sweep(now, finished, &outcome).await {
+    if let Err(err) = store.record_sweep(now, self::now(), &outcome).await {
         console_error!("sweep at {now}: could not record the sweep: {err}");
         return;
     }
@@ -75,38 +76,36 @@ async fn find_down_checks(
 ) -> Result<(), StoreError> {
     let defaults: Vec<String> = settings.default_channels().into_iter().map(|c| c.id).collect();
     for _ in 0..MAX_CHUNKS {
-        let (due, rows_read) = store.due_checks(now, CHUNK).await?;
+        let before = store.usage().rows_read;
+        let due = store.due_checks(now, CHUNK).await?;
+        outcome.rows_read += store.usage().rows_read - before;
         outcome.due_checks += due.len() as i64;
-        outcome.rows_read += rows_read;
         let mut writes = Vec::with_capacity(due.len());
-        for (check, seen_deadline) in &due {
-            let write = match check.config.monitoring() {
-                Ok(monitoring) => match monitoring.sweep(&check.state, now) {
-                    SweepVerdict::Down(down) => SweepWrite::Down {
-                        check_id: check.id,
-                        seen_deadline: *seen_deadline,
-                        flip_id: random_token(24).map_err(|e| StoreError::Query(e.to_string()))?,
-                        at: down.at,
-                        reason: down.reason,
+        for due_check in &due {
+            writes.push(match due_check {
+                DueCheck::Readable { check, deadline } => match check.monitoring().sweep(&check.state, now) {
+                    SweepVerdict::Down(flip) => SweepWrite::Down {
+                        check: check.clone(),
+                        seen_deadline: *deadline,
+                        flip_id: random_token(24).map_err(|e| StoreError::Query(format!("no random numbers: {e}")))?,
+                        flip,
                     },
-                    SweepVerdict::NotYet { alert_after } => SweepWrite::Reschedule {
-                        check_id: check.id,
-                        seen_deadline: *seen_deadline,
-                        deadline: alert_after,
-                    },
+                    SweepVerdict::NotYet { alert_after } => {
+                        SweepWrite::Reschedule { check_id: check.id, seen_deadline: *deadline, deadline: alert_after }
+                    }
                 },
-                // A check whose stored schedule cannot be read is looked at
-                // again in an hour rather than blocking every sweep.
-                Err(err) => {
-                    console_warn!("sweep: check {}: {err}", check.uuid);
+                // A row that cannot be read is looked at again later rather
+                // than blocking the sweep for every check and project.
+                DueCheck::Unreadable { id, deadline, problem } => {
+                    console_warn!("sweep: check row {id} is unreadable: {problem}");
+                    outcome.unreadable += 1;
                     SweepWrite::Reschedule {
-                        check_id: check.id,
-                        seen_deadline: *seen_deadline,
-                        deadline: Some(now.plus_secs(3600)),
+                        check_id: *id,
+                        seen_deadline: *deadline,
+                        deadline: Some(now.plus_secs(UNREADABLE_RETRY_SECS)),
                     }
                 }
-            };
-            writes.push(write);
+            });
         }
         outcome.flips += store.apply_sweep(&writes, &defaults, now).await?;
         if (due.len() as i64) < CHUNK {

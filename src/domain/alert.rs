@@ -1,8 +1,7 @@
 //! What an alert says: the event behind a notification, worded once and
 //! rendered by each integration (Slack, PagerDuty, webhook).
 
-use crate::domain::api::spec::CheckConfig;
-use crate::domain::check::{FlipReason, PingKind};
+use crate::domain::check::{CheckConfig, FlipReason, PingKind, Schedule, Status};
 use crate::domain::ids::Uuid;
 use crate::domain::time::Timestamp;
 
@@ -24,19 +23,19 @@ pub struct AlertCheck {
 
 impl AlertCheck {
     pub fn from_config(uuid: Uuid, config: &CheckConfig, url: String) -> Self {
-        let (schedule, tz) = if config.cron {
-            (config.schedule.clone(), Some(config.tz.clone()))
-        } else {
-            (format!("every {}", format_duration(config.timeout)), None)
+        let monitoring = &config.monitoring;
+        let (schedule, tz) = match (&monitoring.schedule, monitoring.schedule.expression()) {
+            (Schedule::Simple { timeout }, _) => (format!("every {}", format_duration(*timeout)), None),
+            (_, expression) => (expression.unwrap_or_default().to_owned(), Some(monitoring.zone.name().to_owned())),
         };
         AlertCheck {
             uuid,
             name: config.name.clone(),
             slug: config.slug.clone(),
-            tags: config.tags.clone(),
+            tags: config.tags.as_str().to_owned(),
             schedule,
             tz,
-            grace_secs: config.grace,
+            grace_secs: monitoring.grace,
             url,
         }
     }
@@ -55,7 +54,7 @@ impl AlertCheck {
     pub fn schedule_text(&self) -> String {
         let grace = format_duration(self.grace_secs);
         match &self.tz {
-            Some(tz) => format!("cron `{}` ({tz}), grace {grace}", self.schedule),
+            Some(tz) => format!("`{}` ({tz}), grace {grace}", self.schedule),
             None => format!("{}, grace {grace}", self.schedule),
         }
     }
@@ -99,9 +98,9 @@ pub struct Alert {
 pub struct FlipFacts {
     pub id: String,
     pub at: Timestamp,
-    pub old_status: String,
-    pub new_status: String,
-    pub reason: String,
+    pub old_status: Status,
+    pub new_status: Status,
+    pub reason: FlipReason,
     /// When the check entered `old_status`.
     pub previous_change_at: Option<Timestamp>,
 }
@@ -109,12 +108,12 @@ pub struct FlipFacts {
 /// The alert for a flip. A recovery carries the key of the incident it
 /// ends: the instant the check went down, which is when it entered `down`.
 pub fn alert_for(check: AlertCheck, flip: &FlipFacts, last_ping: Option<LastPing>) -> Alert {
-    let (event, incident_at) = if flip.new_status == "up" {
-        let down_since = flip.previous_change_at.filter(|_| flip.old_status == "down");
+    let (event, incident_at) = if flip.new_status == Status::Up {
+        let down_since = flip.previous_change_at.filter(|_| flip.old_status == Status::Down);
         let down_for_secs = down_since.map(|since| (flip.at.millis() - since.millis()) / 1000);
         (AlertEvent::Up { down_for_secs }, down_since.unwrap_or(flip.at))
     } else {
-        (AlertEvent::Down(FlipReason::parse(&flip.reason).unwrap_or(FlipReason::Timeout)), flip.at)
+        (AlertEvent::Down(flip.reason), flip.at)
     };
     Alert {
         incident_key: incident_key(&check.uuid, incident_at),
@@ -132,10 +131,6 @@ pub fn incident_key(check: &Uuid, down_at: Timestamp) -> String {
 }
 
 impl Alert {
-    pub fn is_down(&self) -> bool {
-        matches!(self.event, AlertEvent::Down(_))
-    }
-
     /// `down`, `up` or `test`: the webhook's `event` field.
     pub fn event_name(&self) -> &'static str {
         match self.event {
@@ -256,17 +251,17 @@ pub(crate) mod tests {
         let down = FlipFacts {
             id: "f1".into(),
             at: down_at,
-            old_status: "up".into(),
-            new_status: "down".into(),
-            reason: "exitstatus:2".into(),
+            old_status: Status::Up,
+            new_status: Status::Down,
+            reason: FlipReason::ExitStatus(2),
             previous_change_at: None,
         };
         let up = FlipFacts {
             id: "f2".into(),
             at: down_at.plus_secs(5400),
-            old_status: "down".into(),
-            new_status: "up".into(),
-            reason: "success".into(),
+            old_status: Status::Down,
+            new_status: Status::Up,
+            reason: FlipReason::Success,
             previous_change_at: Some(down_at),
         };
         let down_alert = alert_for(check.clone(), &down, None);
@@ -279,13 +274,16 @@ pub(crate) mod tests {
     #[test]
     fn checks_describe_their_schedule() {
         let uuid = Uuid::parse("0f2ea3c4-5b6d-4e7f-8a9b-0c1d2e3f4a5b").unwrap();
-        let simple = AlertCheck::from_config(uuid, &CheckConfig { timeout: 3600, ..Default::default() }, "u".into());
+        let mut simple = CheckConfig::default();
+        simple.monitoring.schedule = Schedule::Simple { timeout: 3600 };
+        let simple = AlertCheck::from_config(uuid, &simple, "u".into());
         assert_eq!(simple.schedule_text(), "every 1 hour, grace 1 hour");
-        let cron =
-            CheckConfig { cron: true, schedule: "0 3 * * *".into(), tz: "Europe/Riga".into(), ..Default::default() };
+        let mut cron = CheckConfig::default();
+        cron.monitoring.schedule = Schedule::Cron(crate::domain::cron::CronExpr::parse("0 3 * * *").unwrap());
+        cron.monitoring.zone = chrono_tz::Europe::Riga;
         assert_eq!(
             AlertCheck::from_config(uuid, &cron, "u".into()).schedule_text(),
-            "cron `0 3 * * *` (Europe/Riga), grace 1 hour"
+            "`0 3 * * *` (Europe/Riga), grace 1 hour"
         );
     }
 

@@ -68,16 +68,6 @@ pub struct BadgeSummary {
     pub down: u32,
 }
 
-/// The badge state of one check. Grace only shows as `late` on three-state
-/// badges; new, paused and up checks are all `up`.
-pub fn check_state(status: ShownStatus, three_state: bool) -> BadgeState {
-    match status {
-        ShownStatus::Down => BadgeState::Down,
-        ShownStatus::Grace if three_state => BadgeState::Late,
-        ShownStatus::New | ShownStatus::Up | ShownStatus::Grace | ShownStatus::Paused => BadgeState::Up,
-    }
-}
-
 /// Aggregates checks as healthchecks.io does: any down check makes the badge
 /// down, otherwise any check in grace makes a three-state badge late. Grace
 /// checks are counted even on two-state badges. No checks at all is `up`.
@@ -286,40 +276,29 @@ fn split_format(segment: &str) -> Option<(&str, BadgeFormat)> {
     Some((name, BadgeFormat::parse(ext)?))
 }
 
-/// Decodes `%XX` escapes; malformed escapes and invalid UTF-8 are rejected.
+/// Decodes `%XX` escapes; malformed escapes and invalid UTF-8 are rejected
+/// (the crate passes a malformed escape through, so it is looked for first).
 fn percent_decode(text: &str) -> Option<String> {
     let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = bytes.get(i + 1..i + 3)?;
-            let hex = std::str::from_utf8(hex).ok()?;
-            if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return None;
-            }
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
+    let well_formed = bytes
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'%')
+        .all(|(i, _)| bytes.get(i + 1..i + 3).is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit)));
+    if !well_formed {
+        return None;
     }
-    String::from_utf8(out).ok()
+    percent_encoding::percent_decode_str(text).decode_utf8().ok().map(|s| s.into_owned())
 }
+
+/// Everything but RFC 3986 unreserved characters.
+const PATH_SEGMENT: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
 /// Encodes everything but RFC 3986 unreserved characters, so any tag fits in
 /// one path segment.
 fn percent_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    percent_encoding::utf8_percent_encode(text, PATH_SEGMENT).to_string()
 }
 
 /// Parses the raw (still percent-encoded) path after `/badge/`:
@@ -461,17 +440,6 @@ mod tests {
             assert_eq!(summary, BadgeSummary { state: BadgeState::Down, total: 3, grace: 1, down: 1 });
         }
         assert_eq!(summarize(&[Down, Down, Grace], false).down, 2);
-    }
-
-    #[test]
-    fn single_check_states() {
-        assert_eq!(check_state(Down, false), BadgeState::Down);
-        assert_eq!(check_state(Grace, true), BadgeState::Late);
-        assert_eq!(check_state(Grace, false), BadgeState::Up);
-        for status in [New, Up, Paused] {
-            assert_eq!(check_state(status, true), BadgeState::Up);
-        }
-        assert_eq!(summarize(&[Grace], false), BadgeSummary { state: BadgeState::Up, total: 1, grace: 1, down: 0 });
     }
 
     #[test]

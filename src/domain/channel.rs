@@ -4,6 +4,8 @@
 use crate::domain::api::spec::SpecError;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
+use std::net::{Ipv4Addr, Ipv6Addr};
+use url::{Host, Url};
 
 pub const DEFAULT_PAGERDUTY_URL: &str = "https://events.pagerduty.com/v2/enqueue";
 /// Ids of the channels kept from the SLACK_WEBHOOK_URL and
@@ -43,6 +45,23 @@ impl ChannelConfig {
     pub fn from_stored(stored: &str) -> Result<ChannelConfig, String> {
         serde_json::from_str(stored).map_err(|e| e.to_string())
     }
+
+    /// Where this channel sends.
+    pub fn destination(&self) -> &str {
+        match self {
+            ChannelConfig::Slack { url } | ChannelConfig::Webhook { url, .. } => url,
+            ChannelConfig::Pagerduty { events_url, .. } => events_url,
+        }
+    }
+
+    /// Why this channel must not send now, if it must not (checked again at
+    /// send time: a channel stored before a policy change is not trusted).
+    pub fn refusal(&self, allow_private: bool) -> Option<String> {
+        match Url::parse(self.destination()) {
+            Ok(url) => destination_problem(&url, allow_private),
+            Err(_) => Some("the destination is not a URL".into()),
+        }
+    }
 }
 
 /// The default channels configured by secrets.
@@ -79,20 +98,73 @@ fn mask(secret: &str) -> String {
     format!("{shown}…")
 }
 
-/// Shows where a URL goes (scheme and host) but not its secret path.
+/// Shows where a URL goes (scheme, host and port) and nothing that can be a
+/// secret: no user name or password, path, query or fragment.
 fn mask_url(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => {
-            let host = rest.split('/').next().unwrap_or_default();
-            let tail: String = rest.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
-            if rest.len() > host.len() + 8 {
-                format!("{scheme}://{host}/…{tail}")
+    match Url::parse(url) {
+        Ok(parsed) => {
+            let host = parsed.host_str().unwrap_or_default();
+            let port = parsed.port().map(|p| format!(":{p}")).unwrap_or_default();
+            let hidden = parsed.path() != "/" || parsed.query().is_some() || parsed.fragment().is_some();
+            format!("{}://{host}{port}/{}", parsed.scheme(), if hidden { "…" } else { "" })
+        }
+        Err(_) => "…".to_owned(),
+    }
+}
+
+/// Whether a channel may send to a destination. Outgoing requests run inside
+/// the deployment's network position, so a URL naming loopback, private,
+/// link-local or cloud-metadata addresses (or a name that only resolves
+/// inside a network) would let a tenant probe what edgebeat can reach. They
+/// are refused unless the operator allows them (local development, tests).
+pub fn destination_problem(url: &Url, allow_private: bool) -> Option<String> {
+    if allow_private {
+        return None;
+    }
+    let refused = |what: &str| Some(format!("{what} are not allowed as channel destinations"));
+    match url.host() {
+        None => Some("the URL has no host".into()),
+        Some(Host::Ipv4(ip)) if !is_public_v4(ip) => refused("private, loopback and link-local addresses"),
+        Some(Host::Ipv6(ip)) if !is_public_v6(ip) => refused("private, loopback and link-local addresses"),
+        Some(Host::Domain(name)) => {
+            let name = name.trim_end_matches('.').to_ascii_lowercase();
+            let internal_suffix = [".localhost", ".local", ".internal", ".localdomain", ".home.arpa", ".lan"]
+                .iter()
+                .any(|suffix| name.ends_with(suffix));
+            if name == "localhost" || internal_suffix || !name.contains('.') {
+                refused("local and internal host names")
             } else {
-                format!("{scheme}://{host}/…")
+                None
             }
         }
-        None => mask(url),
+        Some(_) => None,
     }
+}
+
+fn is_public_v4(ip: Ipv4Addr) -> bool {
+    let [a, b, ..] = ip.octets();
+    let shared = a == 100 && (64..128).contains(&b); // 100.64.0.0/10, carrier-grade NAT
+    let this_network = a == 0;
+    !(ip.is_loopback()
+        || ip.is_private()
+        || ip.is_link_local()
+        || ip.is_broadcast()
+        || ip.is_multicast()
+        || ip.is_unspecified()
+        || ip.is_documentation()
+        || shared
+        || this_network
+        || a >= 240)
+}
+
+fn is_public_v6(ip: Ipv6Addr) -> bool {
+    if let Some(v4) = ip.to_ipv4_mapped() {
+        return is_public_v4(v4);
+    }
+    let first = ip.segments()[0];
+    let unique_local = first & 0xfe00 == 0xfc00;
+    let link_local = first & 0xffc0 == 0xfe80;
+    !(ip.is_loopback() || ip.is_unspecified() || ip.is_multicast() || unique_local || link_local)
 }
 
 /// The API's view of a channel: healthchecks' `id`, `name`, `kind`, plus
@@ -103,7 +175,7 @@ pub fn channel_json(channel: &Channel, managed_by_secret: bool) -> Value {
         ChannelConfig::Pagerduty { routing_key, severity, events_url } => json!({
             "routing_key": mask(routing_key),
             "severity": severity,
-            "events_url": events_url,
+            "events_url": mask_url(events_url),
         }),
         ChannelConfig::Webhook { url, method, headers, secret } => {
             let header_names: Vec<&String> = headers.iter().map(|(name, _)| name).collect();
@@ -146,15 +218,24 @@ fn text_field(object: &Map<String, Value>, field: &str, max: usize) -> Result<Op
     }
 }
 
-fn url_field(object: &Map<String, Value>, field: &str, required: bool) -> Result<Option<String>, SpecError> {
-    let Some(url) = text_field(object, field, 2000)? else {
+fn url_field(
+    object: &Map<String, Value>,
+    field: &str,
+    required: bool,
+    allow_private: bool,
+) -> Result<Option<String>, SpecError> {
+    let Some(text) = text_field(object, field, 2000)? else {
         return if required { Err(bad(format!("{field} is required"))) } else { Ok(None) };
     };
-    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
-    match rest {
-        Some(rest) if !rest.is_empty() && !rest.starts_with('/') && !url.contains(char::is_whitespace) => Ok(Some(url)),
-        _ => Err(bad(format!("{field} is not an http(s) URL"))),
+    let url = Url::parse(&text).map_err(|_| bad(format!("{field} is not an http(s) URL")))?;
+    // The parser would percent-encode whitespace; a pasted URL with spaces is a mistake.
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() || text.contains(char::is_whitespace) {
+        return Err(bad(format!("{field} is not an http(s) URL")));
     }
+    if let Some(problem) = destination_problem(&url, allow_private) {
+        return Err(bad(format!("{field}: {problem}")));
+    }
+    Ok(Some(text))
 }
 
 const CHANNEL_FIELDS: &[&str] = &[
@@ -172,7 +253,11 @@ const CHANNEL_FIELDS: &[&str] = &[
 
 /// Parses `POST /api/v3/channels/` (or an update of `existing`, where
 /// absent fields keep their values and the kind cannot change).
-pub fn parse_channel_spec(body: &[u8], existing: Option<&Channel>) -> Result<ChannelSpec, SpecError> {
+pub fn parse_channel_spec(
+    body: &[u8],
+    existing: Option<&Channel>,
+    allow_private: bool,
+) -> Result<ChannelSpec, SpecError> {
     let value: Value = serde_json::from_slice(body).map_err(|_| SpecError::NotJson)?;
     let object = value.as_object().ok_or(SpecError::NotAnObject)?;
     if let Some(unknown) = object.keys().find(|k| !CHANNEL_FIELDS.contains(&k.as_str())) {
@@ -194,7 +279,9 @@ pub fn parse_channel_spec(body: &[u8], existing: Option<&Channel>) -> Result<Cha
                 Some(ChannelConfig::Slack { url }) => Some(url.clone()),
                 _ => None,
             };
-            let url = url_field(object, "url", !updating)?.or(previous_url).ok_or_else(|| bad("url is required"))?;
+            let url = url_field(object, "url", !updating, allow_private)?
+                .or(previous_url)
+                .ok_or_else(|| bad("url is required"))?;
             ChannelConfig::Slack { url }
         }
         ("pagerduty", previous) => {
@@ -213,7 +300,7 @@ pub fn parse_channel_spec(body: &[u8], existing: Option<&Channel>) -> Result<Cha
             if !["critical", "error", "warning", "info"].contains(&severity.as_str()) {
                 return Err(bad("severity must be critical, error, warning or info"));
             }
-            let events_url = url_field(object, "events_url", false)?.unwrap_or(events_url);
+            let events_url = url_field(object, "events_url", false, allow_private)?.unwrap_or(events_url);
             ChannelConfig::Pagerduty { routing_key, severity, events_url }
         }
         ("webhook", previous) => {
@@ -223,7 +310,9 @@ pub fn parse_channel_spec(body: &[u8], existing: Option<&Channel>) -> Result<Cha
                 }
                 _ => (None, "POST".to_owned(), Vec::new(), None),
             };
-            let url = url_field(object, "url", !updating)?.or(old_url).ok_or_else(|| bad("url is required"))?;
+            let url = url_field(object, "url", !updating, allow_private)?
+                .or(old_url)
+                .ok_or_else(|| bad("url is required"))?;
             let method = text_field(object, "method", 10)?.map(|m| m.to_ascii_uppercase()).unwrap_or(old_method);
             if !["POST", "PUT", "PATCH"].contains(&method.as_str()) {
                 return Err(bad("method must be POST, PUT or PATCH"));
@@ -271,7 +360,7 @@ mod tests {
     use super::*;
 
     fn parse(body: &str) -> Result<ChannelSpec, String> {
-        parse_channel_spec(body.as_bytes(), None).map_err(|e| e.to_string())
+        parse_channel_spec(body.as_bytes(), None, false).map_err(|e| e.to_string())
     }
 
     #[test]
@@ -289,7 +378,7 @@ mod tests {
             }
         );
         let hook = parse(
-            r#"{"kind": "webhook", "url": "http://127.0.0.1:9/h", "headers": {"X-Team": "ops"},
+            r#"{"kind": "webhook", "url": "https://hooks.example.com/h", "headers": {"X-Team": "ops"},
                             "secret": "0123456789abcdef"}"#,
         )
         .unwrap();
@@ -304,6 +393,8 @@ mod tests {
             (r#"{"kind": "email"}"#, "kind must be slack, pagerduty or webhook"),
             (r#"{"kind": "slack"}"#, "url is required"),
             (r#"{"kind": "slack", "url": "ftp://x"}"#, "url is not an http(s) URL"),
+            (r#"{"kind": "slack", "url": "https://"}"#, "url is not an http(s) URL"),
+            (r#"{"kind": "slack", "url": "https://x.example/a b"}"#, "url is not an http(s) URL"),
             (r#"{"kind": "pagerduty"}"#, "routing_key is required"),
             (r#"{"kind": "pagerduty", "routing_key": "k", "severity": "meh"}"#, "severity must be"),
             (r#"{"kind": "webhook", "url": "https://x.example", "method": "GET"}"#, "method must be POST"),
@@ -328,11 +419,11 @@ mod tests {
                 events_url: DEFAULT_PAGERDUTY_URL.into(),
             },
         };
-        let spec = parse_channel_spec(br#"{"severity": "warning"}"#, Some(&existing)).unwrap();
+        let spec = parse_channel_spec(br#"{"severity": "warning"}"#, Some(&existing), false).unwrap();
         assert_eq!(spec.name, "pd");
         assert!(matches!(spec.config, ChannelConfig::Pagerduty { ref routing_key, ref severity, .. }
             if routing_key == "secret-key" && severity == "warning"));
-        let error = parse_channel_spec(br#"{"kind": "slack"}"#, Some(&existing)).unwrap_err();
+        let error = parse_channel_spec(br#"{"kind": "slack"}"#, Some(&existing), false).unwrap_err();
         assert!(error.to_string().contains("kind cannot be changed"));
     }
 
@@ -364,8 +455,80 @@ mod tests {
     }
 
     #[test]
+    fn urls_show_only_scheme_host_and_port() {
+        let cases = [
+            ("https://user:pass@hooks.example/T0/B0/SECRET", "https://hooks.example/…"),
+            ("https://hooks.example?token=SECRET", "https://hooks.example/…"),
+            ("https://hooks.example/#SECRET", "https://hooks.example/…"),
+            ("http://127.0.0.1:8080/x", "http://127.0.0.1:8080/…"),
+            ("https://hooks.example", "https://hooks.example/"),
+            ("not a url SECRET", "…"),
+        ];
+        for (url, shown) in cases {
+            assert_eq!(mask_url(url), shown, "{url}");
+        }
+        for config in [
+            ChannelConfig::Slack { url: "https://u:SECRET@h.example/SECRET?SECRET=SECRET".into() },
+            ChannelConfig::Pagerduty {
+                routing_key: "R0UTSECRET".into(),
+                severity: "critical".into(),
+                events_url: "https://SECRET:SECRET@events.example/v2/SECRET?key=SECRET".into(),
+            },
+            ChannelConfig::Webhook {
+                url: "https://h.example/SECRET?a=SECRET".into(),
+                method: "POST".into(),
+                headers: vec![("X-Key".into(), "SECRET".into())],
+                secret: Some("SECRETSECRETSECRET".into()),
+            },
+        ] {
+            let shown = channel_json(&Channel { id: "c".into(), name: "n".into(), config }, false).to_string();
+            assert!(!shown.contains("SECRET"), "{shown}");
+        }
+    }
+
+    #[test]
+    fn internal_destinations_are_refused_unless_allowed() {
+        let refused = [
+            "http://127.0.0.1:9/x",
+            "http://127.1/x",
+            "http://2130706433/x",
+            "http://0x7f.0.0.1/x",
+            "http://[::1]/x",
+            "http://[::ffff:127.0.0.1]/x",
+            "http://[fe80::1]/x",
+            "http://[fd00::1]/x",
+            "http://10.1.2.3/x",
+            "http://172.16.0.1/x",
+            "http://192.168.1.1/x",
+            "http://169.254.169.254/latest/meta-data",
+            "http://100.64.0.1/x",
+            "http://0.0.0.0/x",
+            "http://localhost:8080/x",
+            "http://api.localhost/x",
+            "http://metadata.google.internal/x",
+            "http://printer.local/x",
+            "http://intranet/x",
+        ];
+        for url in refused {
+            let parsed = Url::parse(url).unwrap();
+            assert!(destination_problem(&parsed, false).is_some(), "{url} must be refused");
+            assert!(destination_problem(&parsed, true).is_none(), "{url} is allowed when the operator allows it");
+            let body = format!(r#"{{"kind": "webhook", "url": "{url}"}}"#);
+            assert!(parse(&body).unwrap_err().contains("not allowed as channel destinations"), "{url}");
+        }
+        for url in ["https://hooks.slack.com/services/x", "https://8.8.8.8/x", "https://[2606:4700::1111]/x"] {
+            assert_eq!(destination_problem(&Url::parse(url).unwrap(), false), None, "{url}");
+        }
+        let pd = r#"{"kind": "pagerduty", "routing_key": "k", "events_url": "http://169.254.169.254/"}"#;
+        assert!(parse(pd).unwrap_err().contains("events_url"));
+        let stored = ChannelConfig::Slack { url: "http://10.0.0.1/x".into() };
+        assert!(stored.refusal(false).is_some() && stored.refusal(true).is_none());
+    }
+
+    #[test]
     fn stored_configs_round_trip() {
         let config = ChannelConfig::Slack { url: "https://x.example/y".into() };
+        assert_eq!(config.destination(), "https://x.example/y");
         assert_eq!(ChannelConfig::from_stored(&config.to_stored()), Ok(config));
         assert!(ChannelConfig::from_stored("{").is_err());
     }

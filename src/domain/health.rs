@@ -17,6 +17,9 @@ pub struct SweepStats {
     pub sent: i64,
     /// Rows D1 read to find the due checks: stays small however many checks exist.
     pub rows_read: i64,
+    /// Due check rows that could not be read: skipped and rescheduled, and
+    /// an operator should look at them.
+    pub unreadable: i64,
 }
 
 /// What the store knows about past sweeps.
@@ -29,25 +32,48 @@ pub struct SweepRecord {
     pub last_error: Option<(Timestamp, String)>,
 }
 
-/// The status code and body of `/health` at `now`: 200 while sweeps run,
-/// 503 before the first one and when the last completed one is too old.
-pub fn report(sweeps: &SweepRecord, now: Timestamp) -> (u16, Value) {
+/// What `/health` found when it tried the storage itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Storage {
+    Ok,
+    /// Pings cannot be stored now; the reason is for operators only.
+    PingsFailing(String),
+    /// Nothing can be read.
+    Unavailable(String),
+}
+
+/// The status code and body of `/health` at `now`: 200 while sweeps run and
+/// pings can be stored; 503 before the first sweep, when the last completed
+/// one is too old, or when pings cannot be stored. Error texts (which may
+/// show internals) are included only for operators (`details`).
+pub fn report(sweeps: &SweepRecord, storage: &Storage, now: Timestamp, details: bool) -> (u16, Value) {
     let behind = sweeps.last_completed.map(|t| ((now.millis() - t.millis()) / 1000).max(0));
-    let healthy = behind.is_some_and(|secs| secs <= STALE_AFTER_SECS);
-    let status = match (sweeps.last_completed, healthy) {
-        (None, _) => "waiting for the first sweep",
-        (Some(_), true) => "ok",
-        (Some(_), false) => "sweeps stopped",
+    let sweeping = behind.is_some_and(|secs| secs <= STALE_AFTER_SECS);
+    let healthy = sweeping && *storage == Storage::Ok;
+    let status = match (storage, sweeps.last_completed, sweeping) {
+        (Storage::Unavailable(_), _, _) => "storage unavailable",
+        (Storage::PingsFailing(_), _, _) => "pings cannot be stored",
+        (Storage::Ok, None, _) => "waiting for the first sweep",
+        (Storage::Ok, Some(_), true) => "ok",
+        (Storage::Ok, Some(_), false) => "sweeps stopped",
     };
+    let storage_error = match storage {
+        Storage::Ok => None,
+        Storage::PingsFailing(error) | Storage::Unavailable(error) => Some(error.as_str()),
+    };
+    let error_text = |text: &str| if details { json!(text) } else { json!("hidden; ask with the admin token") };
     let body = json!({
         "status": status,
         "version": VERSION,
         "last_sweep": sweeps.last_completed.map(Timestamp::iso8601),
         "behind_seconds": behind,
+        "pings_storable": *storage == Storage::Ok,
+        "storage_error": storage_error.map(error_text),
         "last_sweep_stats": sweeps.last_stats.as_ref().map(|s| json!({
             "due_checks": s.due_checks, "flips": s.flips, "sent": s.sent, "rows_read": s.rows_read,
+            "unreadable_checks": s.unreadable,
         })),
-        "last_error": sweeps.last_error.as_ref().map(|(at, message)| json!({"sweep": at.iso8601(), "error": message})),
+        "last_error": sweeps.last_error.as_ref().map(|(at, message)| json!({"sweep": at.iso8601(), "error": error_text(message)})),
     });
     (if healthy { 200 } else { 503 }, body)
 }
@@ -60,7 +86,7 @@ mod tests {
 
     #[test]
     fn unhealthy_before_the_first_sweep() {
-        let (status, body) = report(&SweepRecord::default(), NOW);
+        let (status, body) = report(&SweepRecord::default(), &Storage::Ok, NOW, false);
         assert_eq!(status, 503);
         assert_eq!(body["last_sweep"], Value::Null);
         assert_eq!(body["version"], VERSION);
@@ -68,15 +94,28 @@ mod tests {
 
     #[test]
     fn healthy_while_sweeps_are_recent() {
-        let stats = SweepStats { due_checks: 3, flips: 1, sent: 2, rows_read: 3 };
+        let stats = SweepStats { due_checks: 3, flips: 1, sent: 2, rows_read: 3, unreadable: 0 };
         let record =
             SweepRecord { last_completed: Some(NOW.plus_secs(-60)), last_stats: Some(stats), last_error: None };
-        let (status, body) = report(&record, NOW);
+        let (status, body) = report(&record, &Storage::Ok, NOW, false);
         assert_eq!(status, 200);
         assert_eq!(body["last_sweep"], "2023-11-14T22:13:00+00:00");
         assert_eq!(body["behind_seconds"], 60);
         assert_eq!(body["last_error"], Value::Null);
         assert_eq!(body["last_sweep_stats"]["sent"], 2);
+    }
+
+    #[test]
+    fn unhealthy_while_pings_cannot_be_stored() {
+        let record = SweepRecord { last_completed: Some(NOW.plus_secs(-30)), ..SweepRecord::default() };
+        let failing = Storage::PingsFailing("no such table: pings".into());
+        let (status, body) = report(&record, &failing, NOW, false);
+        assert_eq!(status, 503);
+        assert_eq!(body["status"], "pings cannot be stored");
+        assert_eq!(body["pings_storable"], false);
+        assert!(!body.to_string().contains("no such table"));
+        let (_, detailed) = report(&record, &failing, NOW, true);
+        assert_eq!(detailed["storage_error"], "no such table: pings");
     }
 
     #[test]
@@ -86,10 +125,12 @@ mod tests {
             last_stats: None,
             last_error: Some((NOW.plus_secs(-60), "D1 query failed".into())),
         };
-        let (status, body) = report(&record, NOW);
+        let (status, body) = report(&record, &Storage::Ok, NOW, true);
         assert_eq!(status, 503);
         assert_eq!(body["status"], "sweeps stopped");
         assert_eq!(body["last_error"]["error"], "D1 query failed");
+        let (_, public) = report(&record, &Storage::Ok, NOW, false);
+        assert!(!public.to_string().contains("D1 query failed"), "internals only for operators");
         assert_eq!(body["last_error"]["sweep"], "2023-11-14T22:13:00+00:00");
     }
 }

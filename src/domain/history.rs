@@ -1,7 +1,7 @@
 //! Ping history as the API shows it (healthchecks API v3 `pings/` shapes),
 //! with run durations paired the way healthchecks pairs them.
 
-use crate::domain::check::PingKind;
+use crate::domain::check::{PingKind, Status};
 use crate::domain::time::Timestamp;
 use serde_json::{json, Map, Value};
 
@@ -76,7 +76,7 @@ pub fn pings_json(pings: &[PingRecord], body_url: impl Fn(i64) -> String) -> Val
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FlipRecord {
     pub at: Timestamp,
-    pub new_status: String,
+    pub new_status: Status,
 }
 
 /// Filters of `GET /api/v3/checks/<uuid>/flips/` (Unix seconds).
@@ -123,8 +123,10 @@ impl FlipFilter {
 
 /// The `flips/` body: `{"flips": [{"timestamp", "up"}]}`, newest first.
 pub fn flips_json(flips: &[FlipRecord]) -> Value {
-    let items: Vec<Value> =
-        flips.iter().map(|f| json!({"timestamp": f.at.iso8601(), "up": i32::from(f.new_status == "up")})).collect();
+    let items: Vec<Value> = flips
+        .iter()
+        .map(|f| json!({"timestamp": f.at.iso8601(), "up": i32::from(f.new_status == Status::Up)}))
+        .collect();
     json!({ "flips": items })
 }
 
@@ -186,7 +188,7 @@ mod tests {
         for bad in [("start", "-1"), ("end", "x"), ("seconds", "31536001"), ("start", ""), ("end", "10000000001")] {
             assert!(FlipFilter::parse(&q(&[bad])).is_err(), "{bad:?}");
         }
-        let body = flips_json(&[FlipRecord { at: Timestamp::from_secs(1_700_000_000), new_status: "up".into() }]);
+        let body = flips_json(&[FlipRecord { at: Timestamp::from_secs(1_700_000_000), new_status: Status::Up }]);
         assert_eq!(body, json!({"flips": [{"timestamp": "2023-11-14T22:13:20+00:00", "up": 1}]}));
     }
 

@@ -8,7 +8,7 @@
 //! ("non-counter metrics should not have _total suffix"), kept as they are
 //! for compatibility.
 
-use crate::domain::check::ShownStatus;
+use crate::domain::check::{ShownStatus, Tags};
 use crate::domain::time::Timestamp;
 use std::collections::BTreeSet;
 
@@ -17,7 +17,7 @@ use std::collections::BTreeSet;
 pub struct CheckMetrics {
     pub name: String,
     /// Space-separated, as stored.
-    pub tags: String,
+    pub tags: Tags,
     pub unique_key: String,
     pub status: ShownStatus,
     /// A start signal is pending (`last_start` is set).
@@ -48,12 +48,6 @@ pub fn escape_label(value: &str) -> String {
         }
     }
     out
-}
-
-/// The tags of a check as healthchecks.io's `tags_list()` splits them: on
-/// single spaces, trimmed, empty ones dropped.
-fn tags_list(tags: &str) -> impl Iterator<Item = &str> {
-    tags.split(' ').map(str::trim).filter(|tag| !tag.is_empty())
 }
 
 /// Milliseconds as exact decimal seconds (`1.5`, `1700000000.123`, `3`), with
@@ -98,7 +92,7 @@ pub fn render(metrics: &ProjectMetrics) -> String {
             format!(
                 r#"{{name="{}", tags="{}", unique_key="{}"}}"#,
                 escape_label(&c.name),
-                escape_label(&c.tags),
+                escape_label(c.tags.as_str()),
                 escape_label(&c.unique_key)
             )
         })
@@ -110,9 +104,9 @@ pub fn render(metrics: &ProjectMetrics) -> String {
     let mut all_tags = BTreeSet::new();
     let mut down_tags = BTreeSet::new();
     for check in checks {
-        all_tags.extend(tags_list(&check.tags));
+        all_tags.extend(check.tags.iter());
         if check.status == ShownStatus::Down {
-            down_tags.extend(tags_list(&check.tags));
+            down_tags.extend(check.tags.iter());
         }
     }
     let tag_up: Vec<(String, String)> = all_tags
@@ -229,7 +223,7 @@ mod tests {
     fn check(name: &str, tags: &str, unique_key: &str, status: ShownStatus) -> CheckMetrics {
         CheckMetrics {
             name: name.into(),
-            tags: tags.into(),
+            tags: Tags::parse(tags),
             unique_key: unique_key.into(),
             status,
             started: false,

@@ -61,14 +61,23 @@ pub enum PingError {
     InvalidUuidFormat,
     #[error("ambiguous slug")]
     AmbiguousSlug,
+    /// `?create=1` with a slug a check cannot have.
+    #[error("invalid slug: use 1 to 100 of a-z, 0-9, - and _")]
+    InvalidSlug,
+    #[error("check limit reached ({0} checks per project)")]
+    CheckLimit(i64),
+    #[error("request too large (at most {0} bytes)")]
+    TooLarge(usize),
 }
 
 impl PingError {
     pub fn status(&self) -> u16 {
         match self {
             PingError::NotFound => 404,
-            PingError::InvalidUrlFormat | PingError::InvalidUuidFormat => 400,
+            PingError::InvalidUrlFormat | PingError::InvalidUuidFormat | PingError::InvalidSlug => 400,
+            PingError::CheckLimit(_) => 403,
             PingError::AmbiguousSlug => 409,
+            PingError::TooLarge(_) => 413,
         }
     }
 }

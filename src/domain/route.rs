@@ -11,8 +11,11 @@ pub enum Method {
     Get,
     Head,
     Post,
+    Put,
+    Patch,
     Delete,
     Options,
+    /// TRACE, CONNECT and anything unknown: never served.
     Other,
 }
 
@@ -22,6 +25,8 @@ impl Method {
             "GET" => Method::Get,
             "HEAD" => Method::Head,
             "POST" => Method::Post,
+            "PUT" => Method::Put,
+            "PATCH" => Method::Patch,
             "DELETE" => Method::Delete,
             "OPTIONS" => Method::Options,
             _ => Method::Other,
@@ -33,6 +38,8 @@ impl Method {
             Method::Get => "GET",
             Method::Head => "HEAD",
             Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
             Method::Delete => "DELETE",
             Method::Options => "OPTIONS",
             Method::Other => "OTHER",
@@ -115,19 +122,27 @@ pub enum Route {
     OpenApi,
 }
 
-use Method::{Delete, Get, Head, Post};
+use Method::{Delete, Get, Head, Patch, Post, Put};
 
-/// Every route pattern with its methods, for documentation and tests.
+/// The methods a ping may use. healthchecks records a ping whatever its
+/// method; edgebeat counts the ones a client sends on purpose (`curl -T`
+/// uploads a log with PUT) and never a CORS preflight (OPTIONS, answered
+/// without counting) or a diagnostic TRACE or CONNECT (405).
+pub const PING_METHODS: &[Method] = &[Get, Head, Post, Put, Patch, Delete];
+
+/// Every route pattern with its methods: the one list the OpenAPI document
+/// is checked against, and that `route()` and `Route::methods()` are checked
+/// against in this module's tests.
 pub const ROUTES: &[(&str, &[Method])] = &[
     ("/health", &[Get, Head]),
-    ("/ping/{uuid}", &[Get, Head, Post]),
-    ("/ping/{uuid}/{signal}", &[Get, Head, Post]),
-    ("/ping/{ping_key}/{slug}", &[Get, Head, Post]),
-    ("/ping/{ping_key}/{slug}/{signal}", &[Get, Head, Post]),
-    ("/{uuid}", &[Get, Head, Post]),
-    ("/{uuid}/{signal}", &[Get, Head, Post]),
-    ("/{ping_key}/{slug}", &[Get, Head, Post]),
-    ("/{ping_key}/{slug}/{signal}", &[Get, Head, Post]),
+    ("/ping/{uuid}", PING_METHODS),
+    ("/ping/{uuid}/{signal}", PING_METHODS),
+    ("/ping/{ping_key}/{slug}", PING_METHODS),
+    ("/ping/{ping_key}/{slug}/{signal}", PING_METHODS),
+    ("/{uuid}", PING_METHODS),
+    ("/{uuid}/{signal}", PING_METHODS),
+    ("/{ping_key}/{slug}", PING_METHODS),
+    ("/{ping_key}/{slug}/{signal}", PING_METHODS),
     ("/api/v3/projects/", &[Get, Post]),
     ("/api/v3/checks/", &[Get, Post]),
     ("/api/v3/checks/{check}", &[Get, Post, Delete]),
@@ -142,11 +157,11 @@ pub const ROUTES: &[(&str, &[Method])] = &[
     ("/api/v3/notifications/", &[Get]),
     ("/api/v3/badges/", &[Get]),
     ("/api/v3/openapi.json", &[Get]),
-    ("/badge/{badge_key}/{signature}.{format}", &[Get]),
-    ("/badge/{badge_key}/{signature}/{tag}.{format}", &[Get]),
-    ("/b/{states}/{check_badge_key}.{format}", &[Get]),
-    ("/projects/{project_id}/metrics/{key}", &[Get]),
-    ("/projects/{project_id}/metrics/", &[Get]),
+    ("/badge/{badge_key}/{signature}.{format}", &[Get, Head]),
+    ("/badge/{badge_key}/{signature}/{tag}.{format}", &[Get, Head]),
+    ("/b/{states}/{check_badge_key}.{format}", &[Get, Head]),
+    ("/projects/{project_id}/metrics/{key}", &[Get, Head]),
+    ("/projects/{project_id}/metrics/", &[Get, Head]),
 ];
 
 impl Route {
@@ -154,8 +169,7 @@ impl Route {
     pub fn methods(&self) -> &'static [Method] {
         match self {
             Route::Health => &[Get, Head],
-            // healthchecks records a ping whatever its method.
-            Route::Ping(_) => &[Get, Head, Post, Delete, Method::Options, Method::Other],
+            Route::Ping(_) => PING_METHODS,
             Route::Projects | Route::Checks { .. } => &[Get, Post],
             Route::Check { check: CheckRef::Uuid(_), .. } => &[Get, Post, Delete],
             Route::Check { check: CheckRef::UniqueKey(_), .. } => &[Get],
@@ -183,7 +197,6 @@ fn root_ping(path: &str) -> Option<Route> {
     let mut segments = rest.split('/');
     let first = segments.next()?;
     let count = rest.split('/').count();
-    // `app` is the dashboard (static assets under /app/).
     let reserved = ["api", "ping", "health", "badge", "b", "projects", "cdn-cgi", "app"];
     let ping_like =
         Uuid::parse(first).is_some() || ((2..=3).contains(&count) && first.len() >= 8 && !reserved.contains(&first));
@@ -307,15 +320,6 @@ mod tests {
     }
 
     #[test]
-    fn the_dashboard_is_never_a_ping() {
-        // Today the short first segment already rules these out; the reservation
-        // keeps /app/ safe if the root grammar ever accepts shorter ping keys.
-        for path in ["/app/", "/app/index.html", "/app/assets/dashboard.js", "/app/checks/nightly-backup"] {
-            assert_eq!(route(path), None, "{path}");
-        }
-    }
-
-    #[test]
     fn check_routes_in_every_api_version() {
         assert_eq!(route("/api/v3/checks/"), Some(Route::Checks { version: 3 }));
         assert_eq!(route("/api/v1/checks"), Some(Route::Checks { version: 1 }));
@@ -368,6 +372,46 @@ mod tests {
             Some(Route::Metrics { project: "p".into(), key: Some("k".into()) })
         );
         assert_eq!(route("/projects/p/other"), None);
+    }
+
+    /// A concrete path for a pattern of `ROUTES`.
+    fn sample(pattern: &str) -> String {
+        let values = [
+            ("{uuid}", UUID),
+            ("{signal}", "fail"),
+            ("{ping_key}", "abcdefghij0123456789ab"),
+            ("{slug}", "backup"),
+            ("{check}", UUID),
+            ("{n}", "3"),
+            ("{channel_id}", UUID),
+            ("{badge_key}", "k"),
+            ("{signature}", "s"),
+            ("{format}", "svg"),
+            ("{tag}", "db"),
+            ("{states}", "2"),
+            ("{check_badge_key}", "abc"),
+            ("{project_id}", "p"),
+            ("{key}", "k"),
+        ];
+        values.iter().fold(pattern.to_owned(), |path, (name, value)| path.replace(name, value))
+    }
+
+    /// The grammar is described once: every listed pattern routes, with
+    /// exactly the listed methods, so the list, the router and (through
+    /// tests/openapi_doc.rs) the OpenAPI document cannot disagree.
+    #[test]
+    fn every_listed_route_is_routed_with_its_listed_methods() {
+        for (pattern, methods) in ROUTES {
+            let path = sample(pattern);
+            assert!(!path.contains('{'), "no sample value for a placeholder of {pattern}");
+            let found = route(&path).unwrap_or_else(|| panic!("{pattern} ({path}) is not routed"));
+            assert_eq!(found.methods(), *methods, "methods of {pattern}");
+        }
+    }
+
+    #[test]
+    fn the_dashboard_is_never_a_ping() {
+        assert_eq!(route("/app/checks/x"), None);
     }
 
     #[test]

@@ -29,6 +29,21 @@ pub struct Settings {
     /// Where that default channel sends events (`PAGERDUTY_EVENTS_URL`),
     /// PagerDuty's Events API v2 unless set (for EU accounts or proxies).
     pub pagerduty_events_url: Option<String>,
+    /// Channels a project may have (`MAX_CHANNELS_PER_PROJECT`): every flip
+    /// queues one notification per channel, so this bounds what one tenant
+    /// can queue.
+    pub max_channels_per_project: i64,
+    /// Lets channels send to loopback, private and link-local addresses
+    /// (`ALLOW_PRIVATE_DESTINATIONS=1`): for local development and the tests
+    /// only; production refuses them.
+    pub allow_private_destinations: bool,
+    /// Adds `X-D1-Rows: read=N, written=M` (D1's own counts for the request)
+    /// to every answer (`D1_USAGE_HEADER=1`): for the benchmarks and tests.
+    pub d1_usage_header: bool,
+    /// Test-only (`RACE_HOOK_URL`): before a write that depends on what it
+    /// read, the API and the ping path wait for `GET <url>/<point>`, so that
+    /// a test can force another write in between. Unset in production.
+    pub race_hook_url: Option<String>,
 }
 
 impl Default for Settings {
@@ -44,6 +59,10 @@ impl Default for Settings {
             slack_webhook_url: None,
             pagerduty_routing_key: None,
             pagerduty_events_url: None,
+            max_channels_per_project: 50,
+            allow_private_destinations: false,
+            d1_usage_header: false,
+            race_hook_url: None,
         }
     }
 }
@@ -85,6 +104,10 @@ impl Settings {
         settings.slack_webhook_url = present("SLACK_WEBHOOK_URL");
         settings.pagerduty_routing_key = present("PAGERDUTY_ROUTING_KEY");
         settings.pagerduty_events_url = present("PAGERDUTY_EVENTS_URL");
+        settings.race_hook_url = present("RACE_HOOK_URL").map(|u| u.trim_end_matches('/').to_owned());
+        let flag = |name: &str| present(name).is_some_and(|v| matches!(v.as_str(), "1" | "true" | "yes"));
+        settings.allow_private_destinations = flag("ALLOW_PRIVATE_DESTINATIONS");
+        settings.d1_usage_header = flag("D1_USAGE_HEADER");
         let mut number = |name: &'static str, min: i64, max: i64, target: &mut i64| {
             if let Some(value) = present(name) {
                 match value.parse::<i64>() {
@@ -99,6 +122,7 @@ impl Settings {
         number("PING_HISTORY", 1, 10_000, &mut settings.ping_history);
         number("MAX_CHECKS_PER_PROJECT", 1, 1_000_000, &mut settings.max_checks_per_project);
         number("SWEEP_SUBREQUEST_BUDGET", 1, 1000, &mut settings.subrequest_budget);
+        number("MAX_CHANNELS_PER_PROJECT", 1, 10_000, &mut settings.max_channels_per_project);
         (settings, problems)
     }
 }
@@ -129,6 +153,9 @@ mod tests {
         assert_eq!(settings.public_url.as_deref(), Some("https://eb.example"));
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].name, "PING_HISTORY");
+        assert!(!settings.allow_private_destinations, "production refuses private destinations by default");
+        let (allowing, _) = Settings::read(|name| (name == "ALLOW_PRIVATE_DESTINATIONS").then(|| "1".into()));
+        assert!(allowing.allow_private_destinations);
     }
 
     #[test]

@@ -36,6 +36,8 @@ pub enum Answer {
     Status(u16),
     /// Accept the request and never answer (until the receiver is dropped).
     Hang,
+    /// Accept the request and answer 200 once `release()` is called.
+    Hold,
 }
 
 #[derive(Default)]
@@ -43,6 +45,7 @@ struct Shared {
     requests: Mutex<Vec<Recorded>>,
     script: Mutex<VecDeque<Answer>>,
     stopped: AtomicBool,
+    released: AtomicBool,
 }
 
 pub struct Receiver {
@@ -78,6 +81,11 @@ impl Receiver {
     /// Answers the next requests in this order, then 200 again.
     pub fn answer_with(&self, answers: &[Answer]) {
         self.shared.script.lock().unwrap().extend(answers.iter().copied());
+    }
+
+    /// Lets every held request (`Answer::Hold`) be answered.
+    pub fn release(&self) {
+        self.shared.released.store(true, Ordering::SeqCst);
     }
 
     pub fn requests(&self) -> Vec<Recorded> {
@@ -125,7 +133,15 @@ fn serve(stream: TcpStream, shared: &Shared) {
     let answer = shared.script.lock().unwrap().pop_front().unwrap_or(Answer::Status(200));
     shared.requests.lock().unwrap().push(Recorded { method, path, headers, body, received_at: SystemTime::now() });
     let mut stream = stream;
+    if let Answer::Hold = answer {
+        while !shared.released.load(Ordering::SeqCst) && !shared.stopped.load(Ordering::SeqCst) {
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
     match answer {
+        Answer::Hold => {
+            let _ = write!(stream, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        }
         Answer::Status(status) => {
             let body = format!("{{\"status\": {status}}}");
             let _ = write!(

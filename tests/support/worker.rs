@@ -113,7 +113,13 @@ impl Worker {
         let state = dir.join("state");
         copy_dir(template, &state);
         let port = free_port();
+        // Tests send only to local receivers, which production refuses as
+        // channel destinations; a test that checks the refusal overrides it.
+        let defaults = [("ALLOW_PRIVATE_DESTINATIONS", "1"), ("D1_USAGE_HEADER", "1")];
         let mut env_file = format!("ADMIN_TOKEN={ADMIN_TOKEN}\nPUBLIC_URL=http://127.0.0.1:{port}\n");
+        for (name, value) in defaults.iter().filter(|(name, _)| !vars.iter().any(|(n, _)| n == name)) {
+            env_file.push_str(&format!("{name}={value}\n"));
+        }
         for (name, value) in vars {
             env_file.push_str(&format!("{name}={value}\n"));
         }

@@ -3,6 +3,8 @@
 pub mod spec;
 pub mod view;
 
+use crate::domain::check::CheckConfig;
+
 /// What a presented API key grants.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Access {
@@ -55,10 +57,10 @@ pub fn parse_project_name(body: &[u8]) -> Result<String, spec::SpecError> {
 
 /// Query filters of `GET /api/v3/checks/`: every `?tag=` must be among the
 /// check's tags, and `?slug=` must equal its slug.
-pub fn list_filter(query: &[(String, String)]) -> impl Fn(&spec::CheckConfig) -> bool + '_ {
+pub fn list_filter(query: &[(String, String)]) -> impl Fn(&CheckConfig) -> bool + '_ {
     move |config| {
         query.iter().all(|(name, value)| match name.as_str() {
-            "tag" => config.has_tag(value),
+            "tag" => config.tags.contains(value),
             "slug" => &config.slug == value,
             _ => true,
         })
@@ -68,6 +70,7 @@ pub fn list_filter(query: &[(String, String)]) -> impl Fn(&spec::CheckConfig) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::check::Tags;
 
     #[test]
     fn project_bodies() {
@@ -80,7 +83,7 @@ mod tests {
 
     #[test]
     fn list_filters_need_every_tag() {
-        let config = spec::CheckConfig { tags: "prod db".into(), slug: "backup".into(), ..Default::default() };
+        let config = CheckConfig { tags: Tags::parse("prod db"), slug: "backup".into(), ..Default::default() };
         let q = |pairs: &[(&str, &str)]| pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect::<Vec<_>>();
         assert!(list_filter(&q(&[("tag", "prod"), ("tag", "db")]))(&config));
         assert!(!list_filter(&q(&[("tag", "prod"), ("tag", "web")]))(&config));

@@ -2,16 +2,12 @@
 //! and messages (`json validation error: timeout is too small`), and how a
 //! valid spec changes a check's configuration.
 
-use crate::domain::check::{Monitoring, Schedule};
-use crate::domain::cron::{parse_zone, CronExpr};
-use crate::domain::ping::PingRules;
+use crate::domain::check::{is_valid_slug, CheckConfig, Schedule, Tags, MAX_NAME, MAX_PERIOD, MAX_SLUG, MIN_PERIOD};
+use crate::domain::cron::parse_zone;
+use crate::domain::oncalendar::INVALID_MESSAGE;
+use chrono_tz::Tz;
 use serde_json::{Map, Value};
 
-/// Bounds healthchecks.io puts on timeout and grace: one minute to a year.
-pub const MIN_PERIOD: i64 = 60;
-pub const MAX_PERIOD: i64 = 31_536_000;
-const MAX_NAME: usize = 100;
-const MAX_SLUG: usize = 100;
 const MAX_SCHEDULE: usize = 100;
 const MAX_KEYWORDS: usize = 200;
 const MAX_TAGS: usize = 500;
@@ -34,159 +30,73 @@ pub enum SpecError {
     AmbiguousChannel(String),
 }
 
-/// The stored, user-editable configuration of a check.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CheckConfig {
-    pub name: String,
-    pub slug: String,
-    pub tags: String,
-    pub desc: String,
-    /// `cron` when `schedule` is in force, `simple` when `timeout` is.
-    pub cron: bool,
-    pub timeout: i64,
-    pub grace: i64,
-    pub schedule: String,
-    pub tz: String,
-    pub manual_resume: bool,
-    pub methods: String,
-    pub start_kw: String,
-    pub success_kw: String,
-    pub failure_kw: String,
-    pub filter_subject: bool,
-    pub filter_body: bool,
-    pub filter_http_body: bool,
-    pub filter_default_fail: bool,
-}
-
-impl Default for CheckConfig {
-    /// healthchecks' defaults for a new check: daily, with an hour of grace.
-    fn default() -> Self {
-        CheckConfig {
-            name: String::new(),
-            slug: String::new(),
-            tags: String::new(),
-            desc: String::new(),
-            cron: false,
-            timeout: 86_400,
-            grace: 3_600,
-            schedule: "* * * * *".into(),
-            tz: "UTC".into(),
-            manual_resume: false,
-            methods: String::new(),
-            start_kw: String::new(),
-            success_kw: String::new(),
-            failure_kw: String::new(),
-            filter_subject: false,
-            filter_body: false,
-            filter_http_body: false,
-            filter_default_fail: false,
+/// Applies the fields present in `spec` to `config`, in healthchecks' order;
+/// absent fields stay as they are.
+pub fn apply(spec: &CheckSpec, config: &mut CheckConfig) {
+    if let Some(name) = &spec.name {
+        config.name.clone_from(name);
+    }
+    if let Some(tz) = spec.tz {
+        config.monitoring.zone = tz;
+    }
+    if let Some(schedule) = &spec.schedule {
+        config.monitoring.schedule = schedule.clone();
+    } else if let Some(timeout) = spec.timeout {
+        config.monitoring.schedule = Schedule::Simple { timeout };
+    }
+    let rules = &mut config.ping_rules;
+    // The deprecated email-subject fields map onto the keywords.
+    if let Some(subject) = &spec.subject {
+        rules.success_kw.clone_from(subject);
+        config.filter_subject = !rules.success_kw.is_empty() || !rules.failure_kw.is_empty();
+    }
+    if let Some(subject_fail) = &spec.subject_fail {
+        rules.failure_kw.clone_from(subject_fail);
+        config.filter_subject = !rules.success_kw.is_empty() || !rules.failure_kw.is_empty();
+    }
+    let set = |target: &mut String, value: &Option<String>| {
+        if let Some(v) = value {
+            target.clone_from(v);
         }
+    };
+    set(&mut config.slug, &spec.slug);
+    set(&mut config.desc, &spec.desc);
+    set(&mut rules.start_kw, &spec.start_kw);
+    set(&mut rules.success_kw, &spec.success_kw);
+    set(&mut rules.failure_kw, &spec.failure_kw);
+    if let Some(tags) = &spec.tags {
+        config.tags = tags.clone();
+    }
+    if let Some(post_only) = spec.post_only {
+        rules.post_only = post_only;
+    }
+    let flag = |target: &mut bool, value: Option<bool>| {
+        if let Some(v) = value {
+            *target = v;
+        }
+    };
+    flag(&mut config.monitoring.manual_resume, spec.manual_resume);
+    flag(&mut config.filter_subject, spec.filter_subject);
+    flag(&mut config.filter_body, spec.filter_body);
+    flag(&mut rules.filter_http_body, spec.filter_http_body);
+    flag(&mut rules.filter_default_fail, spec.filter_default_fail);
+    if let Some(grace) = spec.grace {
+        config.monitoring.grace = grace;
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum ConfigError {
-    #[error("stored schedule {0:?} does not parse: {1}")]
-    Schedule(String, String),
-    #[error("stored time zone {0:?} is unknown")]
-    Zone(String),
-}
-
-impl CheckConfig {
-    /// A check auto-created by `?create=1` is named after its slug.
-    pub fn for_slug(slug: &str) -> Self {
-        CheckConfig { name: slug.to_owned(), slug: slug.to_owned(), ..CheckConfig::default() }
-    }
-
-    pub fn monitoring(&self) -> Result<Monitoring, ConfigError> {
-        let schedule = if self.cron {
-            let expr = CronExpr::parse(&self.schedule)
-                .map_err(|e| ConfigError::Schedule(self.schedule.clone(), e.to_string()))?;
-            let zone = parse_zone(&self.tz).map_err(|_| ConfigError::Zone(self.tz.clone()))?;
-            Schedule::Cron { expr, zone }
-        } else {
-            Schedule::Simple { timeout: self.timeout }
-        };
-        Ok(Monitoring { schedule, grace: self.grace, manual_resume: self.manual_resume })
-    }
-
-    pub fn ping_rules(&self) -> PingRules {
-        PingRules {
-            post_only: self.methods == "POST",
-            filter_http_body: self.filter_http_body,
-            start_kw: self.start_kw.clone(),
-            success_kw: self.success_kw.clone(),
-            failure_kw: self.failure_kw.clone(),
-            filter_default_fail: self.filter_default_fail,
+/// Whether a check's configuration equals the spec on every field named in
+/// `unique` (the upsert test of `POST /api/v3/checks/`).
+pub fn matches_unique(spec: &CheckSpec, config: &CheckConfig) -> bool {
+    spec.unique.iter().all(|field| match field {
+        UniqueField::Name => spec.name.as_deref() == Some(config.name.as_str()),
+        UniqueField::Slug => spec.slug.as_deref() == Some(config.slug.as_str()),
+        UniqueField::Tags => spec.tags.as_ref().map(Tags::as_str) == Some(config.tags.as_str()),
+        UniqueField::Timeout => {
+            matches!(config.monitoring.schedule, Schedule::Simple { timeout } if spec.timeout == Some(timeout))
         }
-    }
-
-    /// Whether the tags (space-separated) include `tag` as a whole word.
-    pub fn has_tag(&self, tag: &str) -> bool {
-        self.tags.split_whitespace().any(|t| t == tag)
-    }
-
-    /// Applies the fields present in `spec`, in healthchecks' order; absent
-    /// fields stay as they are.
-    pub fn apply(&mut self, spec: &CheckSpec) {
-        if let Some(name) = &spec.name {
-            self.name = name.clone();
-        }
-        if let Some(schedule) = &spec.schedule {
-            self.cron = true;
-            self.schedule = schedule.clone();
-        } else if let Some(timeout) = spec.timeout {
-            self.cron = false;
-            self.timeout = timeout;
-        }
-        // The deprecated email-subject fields map onto the keywords.
-        if let Some(subject) = &spec.subject {
-            self.success_kw = subject.clone();
-            self.filter_subject = !self.success_kw.is_empty() || !self.failure_kw.is_empty();
-        }
-        if let Some(subject_fail) = &spec.subject_fail {
-            self.failure_kw = subject_fail.clone();
-            self.filter_subject = !self.success_kw.is_empty() || !self.failure_kw.is_empty();
-        }
-        let set = |target: &mut String, value: &Option<String>| {
-            if let Some(v) = value {
-                target.clone_from(v);
-            }
-        };
-        set(&mut self.slug, &spec.slug);
-        set(&mut self.tags, &spec.tags);
-        set(&mut self.desc, &spec.desc);
-        set(&mut self.methods, &spec.methods);
-        set(&mut self.tz, &spec.tz);
-        set(&mut self.start_kw, &spec.start_kw);
-        set(&mut self.success_kw, &spec.success_kw);
-        set(&mut self.failure_kw, &spec.failure_kw);
-        let flag = |target: &mut bool, value: Option<bool>| {
-            if let Some(v) = value {
-                *target = v;
-            }
-        };
-        flag(&mut self.manual_resume, spec.manual_resume);
-        flag(&mut self.filter_subject, spec.filter_subject);
-        flag(&mut self.filter_body, spec.filter_body);
-        flag(&mut self.filter_http_body, spec.filter_http_body);
-        flag(&mut self.filter_default_fail, spec.filter_default_fail);
-        if let Some(grace) = spec.grace {
-            self.grace = grace;
-        }
-    }
-
-    /// Whether this check equals the spec on every field named in `unique`
-    /// (the upsert test of `POST /api/v3/checks/`).
-    pub fn matches_unique(&self, spec: &CheckSpec) -> bool {
-        spec.unique.iter().all(|field| match field {
-            UniqueField::Name => spec.name.as_deref() == Some(self.name.as_str()),
-            UniqueField::Slug => spec.slug.as_deref() == Some(self.slug.as_str()),
-            UniqueField::Tags => spec.tags.as_deref() == Some(self.tags.as_str()),
-            UniqueField::Timeout => !self.cron && spec.timeout == Some(self.timeout),
-            UniqueField::Grace => spec.grace == Some(self.grace),
-        })
-    }
+        UniqueField::Grace => spec.grace == Some(config.monitoring.grace),
+    })
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -239,7 +149,7 @@ impl ChannelSelector {
 }
 
 /// A validated request body for creating or updating a check.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CheckSpec {
     pub channels: Option<ChannelSelector>,
     pub desc: Option<String>,
@@ -250,17 +160,18 @@ pub struct CheckSpec {
     pub filter_default_fail: Option<bool>,
     pub grace: Option<i64>,
     pub manual_resume: Option<bool>,
-    pub methods: Option<String>,
+    /// `methods`: `"POST"` makes the check POST-only.
+    pub post_only: Option<bool>,
     pub name: Option<String>,
-    pub schedule: Option<String>,
+    pub schedule: Option<Schedule>,
     pub slug: Option<String>,
     pub start_kw: Option<String>,
     pub subject: Option<String>,
     pub subject_fail: Option<String>,
     pub success_kw: Option<String>,
-    pub tags: Option<String>,
+    pub tags: Option<Tags>,
     pub timeout: Option<i64>,
-    pub tz: Option<String>,
+    pub tz: Option<Tz>,
     pub unique: Vec<UniqueField>,
     /// The key, when a client sends it in the body as healthchecks allows.
     pub api_key: Option<String>,
@@ -322,10 +233,6 @@ fn period(field: &str, value: &Value) -> Result<i64, SpecError> {
     Ok(number)
 }
 
-fn is_slug(text: &str) -> bool {
-    text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
-}
-
 /// Parses a create or update body. An empty body is an empty spec.
 pub fn parse_spec(body: &[u8]) -> Result<CheckSpec, SpecError> {
     if body.iter().all(u8::is_ascii_whitespace) {
@@ -358,20 +265,20 @@ fn spec_from_object(object: &Map<String, Value>) -> Result<CheckSpec, SpecError>
             "grace" => spec.grace = Some(period(field, value)?),
             "manual_resume" => spec.manual_resume = Some(boolean(field, value)?),
             "methods" => match value.as_str() {
-                Some(m @ ("" | "POST")) => spec.methods = Some(m.to_owned()),
+                Some(m @ ("" | "POST")) => spec.post_only = Some(m == "POST"),
                 _ => return Err(invalid("methods has unexpected value".into())),
             },
             "name" => spec.name = Some(string(field, value, MAX_NAME)?),
             "schedule" => {
                 let text = string(field, value, MAX_SCHEDULE)?;
-                if let Err(e) = CronExpr::parse(&text) {
-                    return Err(invalid(format!("schedule is not a valid cron expression ({e})")));
-                }
-                spec.schedule = Some(text);
+                // healthchecks' one message for a bad cron or OnCalendar schedule.
+                let schedule = Schedule::parse(&text).map_err(|_| invalid(INVALID_MESSAGE.to_owned()))?;
+                spec.schedule = Some(schedule);
             }
             "slug" => {
                 let text = string(field, value, MAX_SLUG)?;
-                if !is_slug(&text) {
+                // healthchecks allows an empty slug (a check without one).
+                if !text.is_empty() && !is_valid_slug(&text) {
                     return Err(invalid("slug does not match pattern".into()));
                 }
                 spec.slug = Some(text);
@@ -380,12 +287,12 @@ fn spec_from_object(object: &Map<String, Value>) -> Result<CheckSpec, SpecError>
             "subject" => spec.subject = Some(string(field, value, MAX_KEYWORDS)?),
             "subject_fail" => spec.subject_fail = Some(string(field, value, MAX_KEYWORDS)?),
             "success_kw" => spec.success_kw = Some(string(field, value, MAX_KEYWORDS)?),
-            "tags" => spec.tags = Some(string(field, value, MAX_TAGS)?),
+            "tags" => spec.tags = Some(Tags::parse(&string(field, value, MAX_TAGS)?)),
             "timeout" => spec.timeout = Some(period(field, value)?),
             "tz" => {
                 let text = value.as_str().ok_or_else(|| invalid("tz is not a string".into()))?;
                 let zone = parse_zone(text).map_err(|_| invalid("tz is not a valid timezone".into()))?;
-                spec.tz = Some(zone.name().to_owned());
+                spec.tz = Some(zone);
             }
             "unique" => {
                 let items = value.as_array().ok_or_else(|| invalid("unique is not an array".into()))?;
@@ -474,11 +381,19 @@ mod tests {
         for bad in ["bad-expression", "* * * * * *", "1,2 61 * * *", "0 0 31 2 *"] {
             let message = error_of(json!({ "schedule": bad }));
             assert!(
-                message.starts_with("json validation error: schedule is not a valid cron expression"),
+                message == "json validation error: schedule is not a valid cron or OnCalendar expression",
                 "{bad}: {message}"
             );
         }
-        assert_eq!(parse_spec(br#"{"schedule": "0 3 * * 1-5"}"#).unwrap().schedule.as_deref(), Some("0 3 * * 1-5"));
+        assert_eq!(
+            parse_spec(br#"{"schedule": "0 3 * * 1-5"}"#)
+                .unwrap()
+                .schedule
+                .and_then(|e| e.expression().map(str::to_owned)),
+            Some("0 3 * * 1-5".into())
+        );
+        let calendar = parse_spec(br#"{"schedule": "Mon..Fri 02:00"}"#).unwrap().schedule.unwrap();
+        assert_eq!(calendar.kind(), "oncalendar");
     }
 
     #[test]
@@ -494,31 +409,41 @@ mod tests {
     #[test]
     fn applying_a_spec_changes_only_what_it_names() {
         let mut config = CheckConfig::default();
-        config.apply(&parse_spec(br#"{"name": "Backups", "schedule": "0 3 * * *", "tz": "Europe/Riga"}"#).unwrap());
-        assert!(config.cron);
-        assert_eq!((config.name.as_str(), config.tz.as_str(), config.grace), ("Backups", "Europe/Riga", 3600));
-        config.apply(&parse_spec(br#"{"timeout": 120}"#).unwrap());
-        assert!(!config.cron, "a timeout switches back to a simple schedule");
-        assert_eq!(config.schedule, "0 3 * * *", "the schedule is kept for later");
+        apply(
+            &parse_spec(br#"{"name": "Backups", "schedule": "0 3 * * *", "tz": "Europe/Riga"}"#).unwrap(),
+            &mut config,
+        );
+        assert!(matches!(config.monitoring.schedule, Schedule::Cron(_)));
+        assert_eq!(
+            (config.name.as_str(), config.monitoring.zone.name(), config.monitoring.grace),
+            ("Backups", "Europe/Riga", 3600)
+        );
+        apply(&parse_spec(br#"{"timeout": 120}"#).unwrap(), &mut config);
+        assert_eq!(
+            config.monitoring.schedule,
+            Schedule::Simple { timeout: 120 },
+            "a timeout switches back to a simple schedule"
+        );
+        assert_eq!(config.monitoring.zone.name(), "Europe/Riga", "the zone is kept for later");
         assert_eq!(config.name, "Backups");
     }
 
     #[test]
     fn subjects_map_onto_keywords() {
         let mut config = CheckConfig::default();
-        config.apply(&parse_spec(br#"{"subject": "OK", "subject_fail": "FAIL"}"#).unwrap());
-        assert_eq!((config.success_kw.as_str(), config.failure_kw.as_str()), ("OK", "FAIL"));
+        apply(&parse_spec(br#"{"subject": "OK", "subject_fail": "FAIL"}"#).unwrap(), &mut config);
+        assert_eq!((config.ping_rules.success_kw.as_str(), config.ping_rules.failure_kw.as_str()), ("OK", "FAIL"));
         assert!(config.filter_subject);
     }
 
     #[test]
     fn unique_matches_on_every_listed_field() {
         let mut config = CheckConfig::default();
-        config.apply(&parse_spec(br#"{"name": "a", "tags": "x y"}"#).unwrap());
+        apply(&parse_spec(br#"{"name": "a", "tags": "x y"}"#).unwrap(), &mut config);
         let spec = parse_spec(br#"{"name": "a", "tags": "x y", "unique": ["name", "tags"]}"#).unwrap();
-        assert!(config.matches_unique(&spec));
+        assert!(matches_unique(&spec, &config));
         let spec = parse_spec(br#"{"name": "a", "tags": "x", "unique": ["name", "tags"]}"#).unwrap();
-        assert!(!config.matches_unique(&spec));
+        assert!(!matches_unique(&spec, &config));
     }
 
     #[test]

@@ -1,29 +1,10 @@
 //! How checks look in API responses: the keys and meanings of healthchecks.io's
 //! API v3 check object, for read-write and read-only keys.
 
-use super::spec::CheckConfig;
-use crate::domain::check::{CheckState, Monitoring};
+use crate::domain::check::{Check, Schedule};
 use crate::domain::ids::{unique_key, Uuid};
 use crate::domain::time::Timestamp;
 use serde_json::{json, Map, Value};
-
-/// A check as stored, with everything the API shows.
-#[derive(Clone, Debug, PartialEq)]
-pub struct CheckRecord {
-    /// The internal row id (never shown).
-    pub id: i64,
-    pub uuid: Uuid,
-    pub project_id: String,
-    pub config: CheckConfig,
-    pub state: CheckState,
-    pub n_pings: i64,
-    /// Ids of the channels this check notifies, sorted.
-    pub channels: Vec<String>,
-    /// The unguessable key of the check's badge URLs.
-    pub badge_key: String,
-    /// Bumped by every configuration change (never shown).
-    pub config_version: i64,
-}
 
 /// Where edgebeat is reachable, for the URLs inside responses.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,12 +23,20 @@ impl Urls {
     pub fn check_url(&self, uuid: &Uuid) -> String {
         format!("{}/api/v{}/checks/{uuid}", self.base, self.api_version)
     }
+
+    /// The check's page in the dashboard: where alerts link.
+    pub fn check_page(&self, uuid: &Uuid) -> String {
+        format!("{}/app/#/checks/{uuid}", self.base)
+    }
 }
 
 /// The check object. A read-only key sees `unique_key` instead of the UUID
-/// and none of the URLs that would let it ping or change the check.
-pub fn check_json(check: &CheckRecord, monitoring: &Monitoring, urls: &Urls, read_only: bool, now: Timestamp) -> Value {
+/// and none of the URLs that would let it ping or change the check;
+/// `channels` are the ids of the channels it notifies, sorted.
+pub fn check_json(check: &Check, channels: &[String], urls: &Urls, read_only: bool, now: Timestamp) -> Value {
     let config = &check.config;
+    let monitoring = &config.monitoring;
+    let rules = &config.ping_rules;
     let state = &check.state;
     let mut object = Map::new();
     let mut put = |key: &str, value: Value| {
@@ -55,25 +44,25 @@ pub fn check_json(check: &CheckRecord, monitoring: &Monitoring, urls: &Urls, rea
     };
     put("name", json!(config.name));
     put("slug", json!(config.slug));
-    put("tags", json!(config.tags));
+    put("tags", json!(config.tags.as_str()));
     put("desc", json!(config.desc));
-    put("grace", json!(config.grace));
+    put("grace", json!(monitoring.grace));
     put("n_pings", json!(check.n_pings));
     put("status", json!(monitoring.status_at(state, now).as_str()));
     put("started", json!(state.last_start.is_some()));
     put("last_ping", json!(state.last_ping.map(Timestamp::iso8601)));
     put("next_ping", json!(monitoring.grace_start(state, true).map(Timestamp::iso8601)));
-    put("manual_resume", json!(config.manual_resume));
-    put("methods", json!(config.methods));
-    put("subject", json!(if config.filter_subject { config.success_kw.as_str() } else { "" }));
-    put("subject_fail", json!(if config.filter_subject { config.failure_kw.as_str() } else { "" }));
-    put("start_kw", json!(config.start_kw));
-    put("success_kw", json!(config.success_kw));
-    put("failure_kw", json!(config.failure_kw));
+    put("manual_resume", json!(monitoring.manual_resume));
+    put("methods", json!(config.methods()));
+    put("subject", json!(if config.filter_subject { rules.success_kw.as_str() } else { "" }));
+    put("subject_fail", json!(if config.filter_subject { rules.failure_kw.as_str() } else { "" }));
+    put("start_kw", json!(rules.start_kw));
+    put("success_kw", json!(rules.success_kw));
+    put("failure_kw", json!(rules.failure_kw));
     put("filter_subject", json!(config.filter_subject));
     put("filter_body", json!(config.filter_body));
-    put("filter_http_body", json!(config.filter_http_body));
-    put("filter_default_fail", json!(config.filter_default_fail));
+    put("filter_http_body", json!(rules.filter_http_body));
+    put("filter_default_fail", json!(rules.filter_default_fail));
     put("badge_url", json!(format!("{}/b/2/{}.svg", urls.base, check.badge_key)));
     if let Some(ms) = state.last_duration.filter(|ms| *ms >= 1000) {
         put("last_duration", json!(ms / 1000));
@@ -87,13 +76,14 @@ pub fn check_json(check: &CheckRecord, monitoring: &Monitoring, urls: &Urls, rea
         put("pause_url", json!(format!("{update_url}/pause")));
         put("resume_url", json!(format!("{update_url}/resume")));
         put("update_url", json!(update_url));
-        put("channels", json!(check.channels.join(",")));
+        put("channels", json!(channels.join(",")));
     }
-    if config.cron {
-        put("schedule", json!(config.schedule));
-        put("tz", json!(config.tz));
-    } else {
-        put("timeout", json!(config.timeout));
+    match (&monitoring.schedule, monitoring.schedule.expression()) {
+        (Schedule::Simple { timeout }, _) => put("timeout", json!(timeout)),
+        (_, expression) => {
+            put("schedule", json!(expression));
+            put("tz", json!(monitoring.zone.name()));
+        }
     }
     Value::Object(object)
 }
@@ -101,20 +91,19 @@ pub fn check_json(check: &CheckRecord, monitoring: &Monitoring, urls: &Urls, rea
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::api::spec::parse_spec;
-    use crate::domain::check::{PingKind, Status};
+    use crate::domain::api::spec::{apply, parse_spec};
+    use crate::domain::check::{CheckConfig, CheckState, PingKind, Status};
 
     const T0: Timestamp = Timestamp::from_secs(1_700_000_000);
 
-    fn record(config: CheckConfig, state: CheckState) -> CheckRecord {
-        CheckRecord {
+    fn record(config: CheckConfig, state: CheckState) -> Check {
+        Check {
             id: 1,
             uuid: Uuid::parse("0f2ea3c4-5b6d-4e7f-8a9b-0c1d2e3f4a5b").unwrap(),
             project_id: "p".into(),
             config,
             state,
             n_pings: 3,
-            channels: vec!["a".into(), "b".into()],
             badge_key: "bk".into(),
             config_version: 0,
         }
@@ -127,8 +116,7 @@ mod tests {
     #[test]
     fn a_read_write_view_has_the_urls() {
         let check = record(CheckConfig::default(), CheckState::new_check());
-        let m = check.config.monitoring().unwrap();
-        let body = check_json(&check, &m, &urls(), false, T0);
+        let body = check_json(&check, &["a".into(), "b".into()], &urls(), false, T0);
         assert_eq!(body["uuid"], "0f2ea3c4-5b6d-4e7f-8a9b-0c1d2e3f4a5b");
         assert_eq!(body["ping_url"], "https://eb.example/ping/0f2ea3c4-5b6d-4e7f-8a9b-0c1d2e3f4a5b");
         assert_eq!(body["update_url"], "https://eb.example/api/v3/checks/0f2ea3c4-5b6d-4e7f-8a9b-0c1d2e3f4a5b");
@@ -144,8 +132,7 @@ mod tests {
     #[test]
     fn a_read_only_view_hides_what_grants_access() {
         let check = record(CheckConfig::default(), CheckState::new_check());
-        let m = check.config.monitoring().unwrap();
-        let body = check_json(&check, &m, &urls(), true, T0);
+        let body = check_json(&check, &["a".into()], &urls(), true, T0);
         for hidden in ["uuid", "ping_url", "update_url", "pause_url", "resume_url", "channels"] {
             assert!(body.get(hidden).is_none(), "{hidden} must not be shown to a read-only key");
         }
@@ -155,12 +142,12 @@ mod tests {
     #[test]
     fn cron_checks_show_schedule_and_zone_and_durations_in_seconds() {
         let mut config = CheckConfig::default();
-        config.apply(&parse_spec(br#"{"schedule": "0 * * * *", "tz": "Europe/Riga"}"#).unwrap());
-        let m = config.monitoring().unwrap();
+        apply(&parse_spec(br#"{"schedule": "0 * * * *", "tz": "Europe/Riga"}"#).unwrap(), &mut config);
+        let m = config.monitoring.clone();
         let state = m.ping(&CheckState::new_check(), PingKind::Start, None, None, T0).state;
         let state = m.ping(&state, PingKind::Success, None, None, T0.plus_millis(61_500)).state;
         assert_eq!(state.status, Status::Up);
-        let body = check_json(&record(config, state), &m, &urls(), false, T0.plus_secs(62));
+        let body = check_json(&record(config, state), &[], &urls(), false, T0.plus_secs(62));
         assert_eq!(body["schedule"], "0 * * * *");
         assert_eq!(body["tz"], "Europe/Riga");
         assert_eq!(body["last_duration"], 61);

@@ -1,189 +1,37 @@
-//! Checks and their state machine: what a ping does to a check, what status a
-//! check has at a given instant, and when it will next go down.
+//! The state machine: what a ping does to a check, what status a check has at
+//! an instant, when it will next go down, what pausing and resuming do, and
+//! which status changes notify anyone. The store only carries out what these
+//! functions decide, conditional on the state they read.
 //!
 //! The rules follow healthchecks.io's `Check.ping()` and `Check.get_status()`.
 
-use crate::domain::cron::CronExpr;
+use super::config::Monitoring;
+use super::state::{CheckState, FlipReason, PingKind, ShownStatus, Status};
 use crate::domain::ids::Uuid;
 use crate::domain::time::Timestamp;
-use chrono_tz::Tz;
 
-/// The status stored with a check. `grace` is never stored: it is derived
-/// from the schedule and the instant asked about.
+/// A status change the state machine decided.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Status {
-    New,
-    Up,
-    Down,
-    Paused,
+pub struct Flip {
+    pub from: Status,
+    pub to: Status,
+    pub reason: FlipReason,
+    /// When it happened (a timeout is dated at its deadline).
+    pub at: Timestamp,
 }
 
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::New => "new",
-            Status::Up => "up",
-            Status::Down => "down",
-            Status::Paused => "paused",
-        }
+impl Flip {
+    /// A flip between two statuses, or none when the status stays.
+    pub fn between(from: Status, to: Status, reason: FlipReason, at: Timestamp) -> Option<Flip> {
+        (from != to).then_some(Flip { from, to, reason, at })
     }
 
-    pub fn parse(text: &str) -> Option<Status> {
-        match text {
-            "new" => Some(Status::New),
-            "up" => Some(Status::Up),
-            "down" => Some(Status::Down),
-            "paused" => Some(Status::Paused),
-            _ => None,
-        }
+    /// Whether the check's channels hear of it: every change to down, and a
+    /// recovery from down. A first ping (new to up), a pause or a resume is
+    /// not news to anyone.
+    pub fn notifies(&self) -> bool {
+        self.to == Status::Down || (self.to == Status::Up && self.from == Status::Down)
     }
-}
-
-/// The status shown to users at an instant (API, badges, metrics).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ShownStatus {
-    New,
-    Up,
-    Grace,
-    Down,
-    Paused,
-}
-
-impl ShownStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ShownStatus::New => "new",
-            ShownStatus::Up => "up",
-            ShownStatus::Grace => "grace",
-            ShownStatus::Down => "down",
-            ShownStatus::Paused => "paused",
-        }
-    }
-}
-
-/// When a check expects its next ping.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Schedule {
-    /// Every `timeout` seconds after the last ping.
-    Simple { timeout: i64 },
-    /// At the firings of a cron expression in a time zone.
-    Cron { expr: CronExpr, zone: Tz },
-}
-
-impl Schedule {
-    /// The instant the next ping is expected, given the last one.
-    pub fn next_expected(&self, last_ping: Timestamp) -> Option<Timestamp> {
-        match self {
-            Schedule::Simple { timeout } => Some(last_ping.plus_secs(*timeout)),
-            Schedule::Cron { expr, zone } => expr.next_after(last_ping, *zone),
-        }
-    }
-}
-
-/// What kind of signal a ping is, after the check's rules classified it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PingKind {
-    Success,
-    Fail,
-    Start,
-    Log,
-    /// Recorded but ignored: a GET to a POST-only check, a ping to a paused
-    /// manual-resume check, or a body no keyword matched.
-    Ignored,
-}
-
-impl PingKind {
-    /// The `type` of a ping in healthchecks' API.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PingKind::Success => "success",
-            PingKind::Fail => "fail",
-            PingKind::Start => "start",
-            PingKind::Log => "log",
-            PingKind::Ignored => "ign",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<PingKind> {
-        match text {
-            "success" => Some(PingKind::Success),
-            "fail" => Some(PingKind::Fail),
-            "start" => Some(PingKind::Start),
-            "log" => Some(PingKind::Log),
-            "ign" => Some(PingKind::Ignored),
-            _ => None,
-        }
-    }
-}
-
-/// Why a check changed status; decides the wording of alerts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FlipReason {
-    /// A success ping (recovery, or the first ping of a new check).
-    Success,
-    /// A `/fail` ping.
-    Fail,
-    /// A ping reporting a non-zero exit status.
-    ExitStatus(u8),
-    /// No ping arrived within the schedule and grace period.
-    Timeout,
-    /// A run started and did not finish within the grace period.
-    RanTooLong,
-    Paused,
-    Resumed,
-}
-
-impl FlipReason {
-    pub fn code(self) -> String {
-        match self {
-            FlipReason::Success => "success".into(),
-            FlipReason::Fail => "fail".into(),
-            FlipReason::ExitStatus(code) => format!("exitstatus:{code}"),
-            FlipReason::Timeout => "timeout".into(),
-            FlipReason::RanTooLong => "ran_too_long".into(),
-            FlipReason::Paused => "paused".into(),
-            FlipReason::Resumed => "resumed".into(),
-        }
-    }
-
-    pub fn parse(code: &str) -> Option<FlipReason> {
-        Some(match code {
-            "success" => FlipReason::Success,
-            "fail" => FlipReason::Fail,
-            "timeout" => FlipReason::Timeout,
-            "ran_too_long" => FlipReason::RanTooLong,
-            "paused" => FlipReason::Paused,
-            "resumed" => FlipReason::Resumed,
-            other => FlipReason::ExitStatus(other.strip_prefix("exitstatus:")?.parse().ok()?),
-        })
-    }
-}
-
-/// The parts of a check the state machine reads and writes.
-#[derive(Clone, Debug, PartialEq)]
-pub struct CheckState {
-    pub status: Status,
-    pub last_ping: Option<Timestamp>,
-    pub last_start: Option<Timestamp>,
-    pub last_start_rid: Option<Uuid>,
-    /// Milliseconds between a start and the success or failure that ended it.
-    pub last_duration: Option<i64>,
-}
-
-impl CheckState {
-    pub fn new_check() -> Self {
-        CheckState { status: Status::New, last_ping: None, last_start: None, last_start_rid: None, last_duration: None }
-    }
-}
-
-/// How a check is monitored.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Monitoring {
-    pub schedule: Schedule,
-    /// Seconds of lateness tolerated before the check is down.
-    pub grace: i64,
-    /// A paused check ignores pings until resumed through the API.
-    pub manual_resume: bool,
 }
 
 /// What a ping does to a check.
@@ -192,29 +40,41 @@ pub struct PingEffect {
     /// The kind actually recorded (a paused manual-resume check ignores pings).
     pub kind: PingKind,
     pub state: CheckState,
-    /// The status the ping sets, when it sets one (success and fail do).
-    pub sets_status: Option<(Status, FlipReason)>,
+    /// The status change the ping makes, if it makes one.
+    pub flip: Option<Flip>,
     /// The instant the check will go down if nothing else arrives.
     pub alert_after: Option<Timestamp>,
 }
 
-/// A transition to down found by the sweep.
-#[derive(Clone, Debug, PartialEq)]
-pub struct GoingDown {
-    /// When it went down: the computed instant, not when the sweep noticed.
-    pub at: Timestamp,
-    pub reason: FlipReason,
+impl PingEffect {
+    /// Whether the ping writes the check's state (success, fail and start do;
+    /// log and ignored pings only count).
+    pub fn changes_state(&self) -> bool {
+        matches!(self.kind, PingKind::Success | PingKind::Fail | PingKind::Start)
+    }
 }
+
+/// A change of state made through the API (pause, resume).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Transition {
+    pub state: CheckState,
+    pub flip: Option<Flip>,
+    pub alert_after: Option<Timestamp>,
+}
+
+/// Resuming a check that is not paused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("check is not paused")]
+pub struct NotPaused;
 
 /// The sweep's verdict on a check whose `alert_after` has passed.
 #[derive(Clone, Debug, PartialEq)]
 pub enum SweepVerdict {
-    Down(GoingDown),
+    /// It goes down: dated at the computed instant, not when the sweep noticed.
+    Down(Flip),
     /// Not down after all (a ping or an edit moved the deadline): store this
     /// deadline instead.
-    NotYet {
-        alert_after: Option<Timestamp>,
-    },
+    NotYet { alert_after: Option<Timestamp> },
 }
 
 impl Monitoring {
@@ -222,7 +82,7 @@ impl Monitoring {
     /// start of a running job when that is earlier (`with_started`).
     pub fn grace_start(&self, state: &CheckState, with_started: bool) -> Option<Timestamp> {
         let mut result = match (state.status, state.last_ping) {
-            (Status::Up, Some(last_ping)) => self.schedule.next_expected(last_ping),
+            (Status::Up, Some(last_ping)) => self.schedule.next_expected(last_ping, self.zone),
             _ => None,
         };
         if with_started && state.status != Status::Down {
@@ -271,7 +131,7 @@ impl Monitoring {
     ) -> PingEffect {
         let kind = if state.status == Status::Paused && self.manual_resume { PingKind::Ignored } else { kind };
         let mut next = state.clone();
-        let mut sets_status = None;
+        let mut flip = None;
         match kind {
             PingKind::Start => {
                 next.last_start = Some(now);
@@ -297,12 +157,12 @@ impl Monitoring {
                     _ => (Status::Down, FlipReason::Fail),
                 };
                 next.status = status;
-                sets_status = Some((status, reason));
+                flip = Flip::between(state.status, status, reason, now);
             }
             PingKind::Log | PingKind::Ignored => {}
         }
         let alert_after = self.going_down_after(&next);
-        PingEffect { kind, state: next, sets_status, alert_after }
+        PingEffect { kind, state: next, flip, alert_after }
     }
 
     /// The effect of a ping on a check that is up and not running a job,
@@ -323,8 +183,31 @@ impl Monitoring {
         if kind == PingKind::Start {
             return None;
         }
-        let idle_up = CheckState { status: Status::Up, ..CheckState::new_check() };
-        Some(self.ping(&idle_up, kind, exit_status, rid, now))
+        Some(self.ping(&CheckState::idle_up(), kind, exit_status, rid, now))
+    }
+
+    /// Pausing stops monitoring until the next ping (or a resume, with
+    /// manual_resume): no deadline, no running job.
+    pub fn pause(&self, state: &CheckState, now: Timestamp) -> Transition {
+        let next = CheckState { status: Status::Paused, last_start: None, last_start_rid: None, ..state.clone() };
+        let flip = Flip::between(state.status, Status::Paused, FlipReason::Paused, now);
+        Transition { alert_after: self.going_down_after(&next), state: next, flip }
+    }
+
+    /// Resuming a paused check makes it new again, waiting for its first ping.
+    pub fn resume(&self, state: &CheckState, now: Timestamp) -> Result<Transition, NotPaused> {
+        if state.status != Status::Paused {
+            return Err(NotPaused);
+        }
+        let next = CheckState {
+            status: Status::New,
+            last_ping: None,
+            last_start: None,
+            last_start_rid: None,
+            last_duration: state.last_duration,
+        };
+        let flip = Flip::between(Status::Paused, Status::New, FlipReason::Resumed, now);
+        Ok(Transition { alert_after: self.going_down_after(&next), state: next, flip })
     }
 
     /// Re-evaluates a check the sweep found due at `now`.
@@ -334,41 +217,25 @@ impl Monitoring {
         }
         let late_at = self.grace_start(state, false).map(|t| t.plus_secs(self.grace));
         let too_long_at = state.last_start.map(|t| t.plus_secs(self.grace));
-        let verdict = match (late_at, too_long_at) {
-            (Some(late), Some(long)) if long < late => GoingDown { at: long, reason: FlipReason::RanTooLong },
-            (Some(late), _) => GoingDown { at: late, reason: FlipReason::Timeout },
-            (None, Some(long)) => GoingDown { at: long, reason: FlipReason::RanTooLong },
-            (None, None) => GoingDown { at: now, reason: FlipReason::Timeout },
+        let (at, reason) = match (late_at, too_long_at) {
+            (Some(late), Some(long)) if long < late => (long, FlipReason::RanTooLong),
+            (Some(late), _) => (late, FlipReason::Timeout),
+            (None, Some(long)) => (long, FlipReason::RanTooLong),
+            (None, None) => (now, FlipReason::Timeout),
         };
-        SweepVerdict::Down(verdict)
-    }
-}
-
-/// Pausing stops monitoring until the next ping (or a resume, with
-/// manual_resume). The caller records a flip when the status changes.
-pub fn paused(state: &CheckState) -> CheckState {
-    CheckState { status: Status::Paused, last_start: None, last_start_rid: None, ..state.clone() }
-}
-
-/// Resuming a paused check makes it new again, waiting for its first ping.
-pub fn resumed(state: &CheckState) -> CheckState {
-    CheckState {
-        status: Status::New,
-        last_ping: None,
-        last_start: None,
-        last_start_rid: None,
-        last_duration: state.last_duration,
+        SweepVerdict::Down(Flip { from: state.status, to: Status::Down, reason, at })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::check::config::Schedule;
 
     const T0: Timestamp = Timestamp::from_secs(1_700_000_000);
 
     fn simple(timeout: i64, grace: i64) -> Monitoring {
-        Monitoring { schedule: Schedule::Simple { timeout }, grace, manual_resume: false }
+        Monitoring { schedule: Schedule::Simple { timeout }, grace, ..Monitoring::default() }
     }
 
     fn up_at(t: Timestamp) -> CheckState {
@@ -402,16 +269,21 @@ mod tests {
     fn success_and_fail_set_the_status() {
         let m = simple(60, 60);
         let effect = m.ping(&CheckState::new_check(), PingKind::Success, None, None, T0);
-        assert_eq!(effect.sets_status, Some((Status::Up, FlipReason::Success)));
+        assert_eq!(effect.flip, Flip::between(Status::New, Status::Up, FlipReason::Success, T0));
+        assert!(!effect.flip.is_some_and(|f| f.notifies()), "a first ping is not news");
         assert_eq!(effect.state.last_ping, Some(T0));
         assert_eq!(effect.alert_after, Some(T0.plus_secs(120)));
 
         let effect = m.ping(&effect.state, PingKind::Fail, None, None, T0.plus_secs(5));
-        assert_eq!(effect.sets_status, Some((Status::Down, FlipReason::Fail)));
+        assert_eq!(effect.flip, Flip::between(Status::Up, Status::Down, FlipReason::Fail, T0.plus_secs(5)));
+        assert!(effect.flip.is_some_and(|f| f.notifies()));
         assert_eq!(effect.alert_after, None, "a down check has nothing left to alert on");
 
         let effect = m.ping(&up_at(T0), PingKind::Fail, Some(3), None, T0);
-        assert_eq!(effect.sets_status, Some((Status::Down, FlipReason::ExitStatus(3))));
+        assert_eq!(effect.flip.map(|f| f.reason), Some(FlipReason::ExitStatus(3)));
+        let again = m.ping(&effect.state, PingKind::Success, None, None, T0);
+        assert!(again.flip.is_some_and(|f| f.notifies()), "a recovery from down is news");
+        assert_eq!(m.ping(&again.state, PingKind::Success, None, None, T0).flip, None, "up stays up");
     }
 
     #[test]
@@ -420,7 +292,8 @@ mod tests {
         for kind in [PingKind::Log, PingKind::Ignored] {
             let effect = m.ping(&up_at(T0), kind, None, None, T0.plus_secs(30));
             assert_eq!(effect.state, up_at(T0));
-            assert_eq!(effect.sets_status, None);
+            assert_eq!(effect.flip, None);
+            assert!(!effect.changes_state());
             assert_eq!(effect.alert_after, Some(T0.plus_secs(120)));
         }
     }
@@ -466,7 +339,12 @@ mod tests {
         assert_eq!(m.status_at(&started, T0.plus_secs(700)), ShownStatus::Down);
         assert_eq!(
             m.sweep(&started, T0.plus_secs(760)),
-            SweepVerdict::Down(GoingDown { at: T0.plus_secs(700), reason: FlipReason::RanTooLong })
+            SweepVerdict::Down(Flip {
+                from: Status::Up,
+                to: Status::Down,
+                at: T0.plus_secs(700),
+                reason: FlipReason::RanTooLong
+            })
         );
         // Even a new check that only ever started counts as down when it runs too long.
         let new_started = m.ping(&CheckState::new_check(), PingKind::Start, None, None, T0).state;
@@ -478,7 +356,12 @@ mod tests {
         let m = simple(60, 60);
         assert_eq!(
             m.sweep(&up_at(T0), T0.plus_secs(500)),
-            SweepVerdict::Down(GoingDown { at: T0.plus_secs(120), reason: FlipReason::Timeout })
+            SweepVerdict::Down(Flip {
+                from: Status::Up,
+                to: Status::Down,
+                at: T0.plus_secs(120),
+                reason: FlipReason::Timeout
+            })
         );
         assert_eq!(
             m.sweep(&up_at(T0), T0.plus_secs(100)),
@@ -491,19 +374,29 @@ mod tests {
     #[test]
     fn paused_checks_resume_on_a_ping_unless_manual_resume() {
         let mut m = simple(60, 60);
-        let state = paused(&up_at(T0));
+        let pause = m.pause(&up_at(T0), T0);
+        assert_eq!(pause.flip.map(|f| (f.to, f.notifies())), Some((Status::Paused, false)));
+        assert_eq!(pause.alert_after, None);
+        assert_eq!(m.pause(&pause.state, T0).flip, None, "pausing twice flips once");
+        let state = pause.state;
         assert_eq!(m.status_at(&state, T0.plus_secs(10_000)), ShownStatus::Paused);
         assert_eq!(m.going_down_after(&state), None);
         let effect = m.ping(&state, PingKind::Success, None, None, T0.plus_secs(5));
-        assert_eq!(effect.sets_status, Some((Status::Up, FlipReason::Success)));
+        assert_eq!(effect.flip.map(|f| (f.from, f.to)), Some((Status::Paused, Status::Up)));
 
         m.manual_resume = true;
         let effect = m.ping(&state, PingKind::Fail, None, None, T0.plus_secs(5));
         assert_eq!(effect.kind, PingKind::Ignored);
-        assert_eq!(effect.sets_status, None);
+        assert_eq!(effect.flip, None);
         assert_eq!(effect.state, state);
 
-        let state = resumed(&state);
+        assert_eq!(m.resume(&up_at(T0), T0), Err(NotPaused));
+        let resume = m.resume(&state, T0).unwrap();
+        assert_eq!(
+            resume.flip.map(|f| (f.to, f.reason, f.notifies())),
+            Some((Status::New, FlipReason::Resumed, false))
+        );
+        let state = resume.state;
         assert_eq!(state.status, Status::New);
         assert_eq!(state.last_ping, None);
     }
@@ -538,7 +431,7 @@ mod tests {
                 manual_resume in any::<bool>(),
                 now in 1_000_000_000i64..2_000_000_000,
             ) {
-                let m = Monitoring { schedule: Schedule::Simple { timeout }, grace, manual_resume };
+                let m = Monitoring { schedule: Schedule::Simple { timeout }, grace, manual_resume, ..Monitoring::default() };
                 let state = CheckState {
                     status: Status::Up,
                     last_ping: last_ping.map(Timestamp::from_secs),
@@ -553,8 +446,8 @@ mod tests {
                     None => prop_assert_eq!(kind, PingKind::Start),
                     Some(short) => {
                         prop_assert_eq!(short.kind, full.kind);
-                        prop_assert_eq!(short.sets_status, full.sets_status);
-                        if full.sets_status.is_some() {
+                        prop_assert_eq!(short.flip, full.flip);
+                        if full.changes_state() {
                             // Success and failure write the whole state and the deadline.
                             prop_assert_eq!(&short.state, &full.state);
                             prop_assert_eq!(short.alert_after, full.alert_after);
@@ -563,21 +456,5 @@ mod tests {
                 }
             }
         }
-    }
-
-    #[test]
-    fn flip_reasons_round_trip() {
-        for reason in [
-            FlipReason::Success,
-            FlipReason::Fail,
-            FlipReason::ExitStatus(7),
-            FlipReason::Timeout,
-            FlipReason::RanTooLong,
-            FlipReason::Paused,
-            FlipReason::Resumed,
-        ] {
-            assert_eq!(FlipReason::parse(&reason.code()), Some(reason));
-        }
-        assert_eq!(FlipReason::parse("exitstatus:300"), None);
     }
 }

@@ -1,0 +1,184 @@
+//! What every handler works with, built once per request: the store, the
+//! settings, the clock's reading, and the request's own facts. Also the one
+//! clock, the one body reader, and the one failure type for what is nobody's
+//! fault but the platform's.
+
+use super::store::{Store, StoreError};
+use crate::domain::ids::IdError;
+use crate::domain::reply::Reply;
+use crate::domain::route::Method;
+use crate::domain::settings::Settings;
+use crate::domain::time::Timestamp;
+use futures_util::StreamExt;
+use worker::{console_error, console_warn, Date, Env, Fetch, Headers, Request};
+
+/// The one clock.
+pub fn now() -> Timestamp {
+    Timestamp::from_millis(Date::now().as_millis() as i64)
+}
+
+/// Reads the settings from the Worker's vars and secrets, logging bad values.
+pub fn settings(env: &Env) -> Settings {
+    let (settings, problems) = Settings::read(|name| {
+        env.secret(name).map(|s| s.to_string()).or_else(|_| env.var(name).map(|v| v.to_string())).ok()
+    });
+    for problem in problems {
+        console_warn!("{problem}");
+    }
+    settings
+}
+
+/// What went wrong that the client cannot fix: the answer is 503, so that
+/// clients (and `curl --retry`) try again, and the cause is logged under
+/// its own name.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    #[error(transparent)]
+    Storage(#[from] StoreError),
+    #[error("no random numbers: {0}")]
+    Randomness(#[from] IdError),
+    #[error("reading the request body: {0}")]
+    Body(String),
+}
+
+impl Failure {
+    /// Logs the failure and answers 503, as JSON or (for pings) plain text.
+    pub fn reply(&self, handler: &str, plain_text: bool) -> Reply {
+        console_error!("{handler}: {self}");
+        let message = match self {
+            Failure::Storage(_) => "storage unavailable",
+            Failure::Randomness(_) | Failure::Body(_) => "temporarily unavailable",
+        };
+        let reply =
+            if plain_text { Reply::text(503, message) } else { Reply::error(503, format!("{message}, try again")) };
+        reply.with_header("Retry-After", "1")
+    }
+}
+
+/// The request's facts, read once.
+pub struct Incoming {
+    pub method: Method,
+    /// The method as sent, for ping records.
+    pub method_name: String,
+    pub path: String,
+    pub query: Vec<(String, String)>,
+    /// `https://host` of the request.
+    pub origin: String,
+    pub scheme: String,
+    pub headers: Headers,
+}
+
+impl Incoming {
+    pub fn read(req: &Request) -> Incoming {
+        let (origin, scheme, query) = match req.url() {
+            Ok(url) => (
+                url.origin().ascii_serialization(),
+                url.scheme().to_owned(),
+                url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect(),
+            ),
+            Err(_) => (String::new(), "https".to_owned(), Vec::new()),
+        };
+        // The raw method: worker's Method enum reads unknown methods as GET.
+        let method_name = req.inner().method();
+        Incoming {
+            method: Method::parse(&method_name),
+            method_name,
+            path: req.path(),
+            query,
+            origin,
+            scheme,
+            headers: req.headers().clone(),
+        }
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.get(name).ok().flatten()
+    }
+}
+
+/// One request's context.
+pub struct RequestContext<'a> {
+    pub env: &'a Env,
+    pub worker: &'a worker::Context,
+    pub settings: Settings,
+    pub now: Timestamp,
+    pub incoming: Incoming,
+    store: Result<Store, String>,
+}
+
+impl<'a> RequestContext<'a> {
+    pub fn new(req: &Request, env: &'a Env, worker: &'a worker::Context) -> Self {
+        RequestContext {
+            env,
+            worker,
+            settings: settings(env),
+            now: now(),
+            incoming: Incoming::read(req),
+            store: Store::from_env(env).map_err(|e| e.to_string()),
+        }
+    }
+
+    pub fn store(&self) -> Result<&Store, Failure> {
+        self.store.as_ref().map_err(|e| Failure::Storage(StoreError::Binding(e.clone())))
+    }
+
+    /// The scheme and host for URLs in answers.
+    pub fn base_url(&self) -> String {
+        self.settings.public_url.clone().unwrap_or_else(|| self.incoming.origin.clone())
+    }
+
+    /// Test-only: waits at a named point for the `RACE_HOOK_URL` receiver,
+    /// so that a test can force another write between a read and a write.
+    pub async fn race_point(&self, point: &str) {
+        let Some(hook) = &self.settings.race_hook_url else { return };
+        let Ok(url) = worker::Url::parse(&format!("{hook}/{point}")) else {
+            console_warn!("race hook {point}: RACE_HOOK_URL is not a URL");
+            return;
+        };
+        if let Err(err) = Fetch::Url(url).send().await {
+            console_warn!("race hook {point}: {err}");
+        }
+    }
+
+    /// D1's counts for this request so far, when the operator asked for them.
+    pub fn usage_header(&self) -> Option<String> {
+        let store = self.store.as_ref().ok().filter(|_| self.settings.d1_usage_header)?;
+        let usage = store.usage();
+        Some(format!("read={}, written={}", usage.rows_read, usage.rows_written))
+    }
+}
+
+/// A request body, read up to `keep` bytes; the rest is read and dropped up
+/// to `accept` bytes in all, so the client always gets the answer (a server
+/// that stops reading makes the connection reset, and `curl --retry` sends
+/// the request again). Beyond `accept`, `Err(TooLarge)`.
+pub async fn read_body(req: &mut Request, keep: usize, accept: usize) -> Result<Body, Failure> {
+    if let Some(length) = req.headers().get("Content-Length").ok().flatten().and_then(|l| l.parse::<usize>().ok()) {
+        if length > accept {
+            return Ok(Body::TooLarge);
+        }
+    }
+    let mut stream = match req.stream() {
+        Ok(stream) => stream,
+        // A request without a body (GET, HEAD) has nothing to read.
+        Err(_) => return Ok(Body::Read { kept: Vec::new(), cut: false }),
+    };
+    let mut kept = Vec::new();
+    let mut total = 0usize;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| Failure::Body(e.to_string()))?;
+        total += chunk.len();
+        if total > accept {
+            return Ok(Body::TooLarge);
+        }
+        let room = keep.saturating_sub(kept.len());
+        kept.extend_from_slice(&chunk[..chunk.len().min(room)]);
+    }
+    Ok(Body::Read { cut: total > kept.len(), kept })
+}
+
+/// A request body as read.
+pub enum Body {
+    Read { kept: Vec<u8>, cut: bool },
+    TooLarge,
+}

@@ -1,0 +1,31 @@
+//! `GET /health`: whether edgebeat is sweeping and can store pings. Error
+//! texts only for the holder of the admin token.
+
+use super::context::RequestContext;
+use crate::domain::health::{report, Storage, SweepRecord};
+use crate::domain::ids::secret_matches;
+use crate::domain::reply::Reply;
+
+pub async fn handle(ctx: &RequestContext<'_>) -> Reply {
+    let details = match (&ctx.settings.admin_token, ctx.incoming.header("Authorization")) {
+        (Some(expected), Some(header)) => {
+            header.strip_prefix("Bearer ").is_some_and(|token| secret_matches(token.trim(), expected))
+        }
+        _ => false,
+    };
+    let (record, storage) = match ctx.store() {
+        Err(err) => (SweepRecord::default(), Storage::Unavailable(err.to_string())),
+        Ok(store) => match store.sweep_record().await {
+            Err(err) => (SweepRecord::default(), Storage::Unavailable(err.to_string())),
+            Ok(record) => match store.probe_ping_write().await {
+                Ok(()) => (record, Storage::Ok),
+                Err(err) => (record, Storage::PingsFailing(err.to_string())),
+            },
+        },
+    };
+    if let Storage::Unavailable(error) | Storage::PingsFailing(error) = &storage {
+        worker::console_error!("health: {error}");
+    }
+    let (status, body) = report(&record, &storage, ctx.now, details);
+    Reply::json(status, &body).with_header("Cache-Control", "no-store")
+}

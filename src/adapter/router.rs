@@ -1,0 +1,72 @@
+//! The fetch handler: finds the route of a request, hands it to the handler
+//! of its kind, and turns the domain's `Reply` into a Workers response.
+//! Where a ping goes: `Route::Ping` → `ping::handle`.
+
+use super::context::RequestContext;
+use super::{api, badges, health, metrics, ping};
+use crate::domain::reply::Reply;
+use crate::domain::route::{route, Method, Route};
+use worker::{Env, Headers, Request, Response};
+
+pub async fn handle(mut req: Request, env: Env, worker_ctx: worker::Context) -> Response {
+    let ctx = RequestContext::new(&req, &env, &worker_ctx);
+    let method = ctx.incoming.method;
+    let reply = match route(&ctx.incoming.path) {
+        None => Reply::error(404, "not found"),
+        // The OpenAPI document, to anyone (no key), from the file at the repo root.
+        Some(Route::OpenApi) if method == Method::Get => Reply {
+            status: 200,
+            headers: vec![
+                ("Content-Type", "application/json".to_owned()),
+                ("Access-Control-Allow-Origin", "*".to_owned()),
+            ],
+            body: include_bytes!("../../openapi.json").to_vec(),
+        },
+        Some(route) if route.is_api() => api::handle(&route, &ctx, &mut req).await,
+        Some(route) if method == Method::Options => preflight(&route),
+        Some(route) if !route.methods().contains(&method) => method_not_allowed(&route),
+        Some(Route::Health) => health::handle(&ctx).await,
+        Some(Route::Ping(rest)) => ping::handle(&rest, &ctx, &mut req).await,
+        Some(Route::Badge(rest)) => badges::tag_badge(&rest, &ctx).await,
+        Some(Route::CheckBadge(rest)) => badges::check_badge(&rest, &ctx).await,
+        Some(Route::Metrics { project, key }) => metrics::handle(&project, key.as_deref(), &ctx).await,
+        Some(_) => Reply::error(404, "not found"),
+    };
+    let reply = match ctx.usage_header() {
+        Some(usage) => reply.with_header("X-D1-Rows", usage),
+        None => reply,
+    };
+    into_response(reply)
+}
+
+/// 405 with the `Allow` header RFC 9110 asks for.
+pub fn method_not_allowed(route: &Route) -> Reply {
+    Reply::error(405, "method not allowed").with_header("Allow", allowed(route))
+}
+
+fn allowed(route: &Route) -> String {
+    let mut methods: Vec<&str> = route.methods().iter().map(|m| m.as_str()).collect();
+    methods.push("OPTIONS");
+    methods.join(", ")
+}
+
+/// A CORS preflight outside the API (pings from a browser, badges): answered,
+/// never counted as a ping.
+fn preflight(route: &Route) -> Reply {
+    Reply::empty(204)
+        .with_header("Access-Control-Allow-Origin", "*")
+        .with_header("Access-Control-Allow-Methods", allowed(route))
+        .with_header("Access-Control-Allow-Headers", "Content-Type")
+        .with_header("Access-Control-Max-Age", "600")
+        .with_header("Allow", allowed(route))
+}
+
+fn into_response(reply: Reply) -> Response {
+    let headers = Headers::new();
+    for (name, value) in &reply.headers {
+        // Header names are our own constants and values our own strings; a
+        // value the runtime rejects is dropped rather than failing the answer.
+        let _ = headers.set(name, value);
+    }
+    Response::builder().with_status(reply.status).with_headers(headers).fixed(reply.body)
+}

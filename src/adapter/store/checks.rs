@@ -1,0 +1,541 @@
+//! The `checks` table: one column list for reading a check, one for writing
+//! its configuration, and every write of its state, each conditional on the
+//! state it was computed from (`Expected`).
+
+use super::{changes, flag, int, opt_text, opt_time, text, time, typed, Store, StoreError};
+use crate::domain::check::{Check, CheckConfig, CheckState, Flip, Monitoring, Status, Tags, Transition};
+use crate::domain::ids::{unique_key, Uuid};
+use crate::domain::ping::PingRules;
+use crate::domain::time::Timestamp;
+use serde::Deserialize;
+use serde_json::Value;
+use worker::wasm_bindgen::JsValue;
+use worker::D1PreparedStatement;
+
+/// The columns of a check row, as `CheckRow` reads them.
+pub(super) const CHECK_COLUMNS: &str = "c.id, c.uuid, c.project_id, c.name, c.slug, c.tags, c.desc, c.kind, \
+     c.timeout, c.grace, c.schedule, c.tz, c.manual_resume, c.methods, c.start_kw, c.success_kw, c.failure_kw, \
+     c.filter_subject, c.filter_body, c.filter_http_body, c.filter_default_fail, c.status, c.last_ping, \
+     c.last_start, c.last_start_rid, c.last_duration, c.n_pings, c.alert_after, c.badge_key, c.config_version";
+
+#[derive(Deserialize)]
+pub(super) struct CheckRow {
+    id: i64,
+    uuid: String,
+    project_id: String,
+    name: String,
+    slug: String,
+    tags: String,
+    desc: String,
+    kind: String,
+    timeout: i64,
+    grace: i64,
+    schedule: String,
+    tz: String,
+    manual_resume: i64,
+    methods: String,
+    start_kw: String,
+    success_kw: String,
+    failure_kw: String,
+    filter_subject: i64,
+    filter_body: i64,
+    filter_http_body: i64,
+    filter_default_fail: i64,
+    status: String,
+    last_ping: Option<i64>,
+    last_start: Option<i64>,
+    last_start_rid: Option<String>,
+    last_duration: Option<i64>,
+    n_pings: i64,
+    badge_key: Option<String>,
+    config_version: i64,
+}
+
+impl CheckRow {
+    pub(super) fn into_check(self) -> Result<Check, StoreError> {
+        let corrupt = |what: String| StoreError::Corrupt(format!("check {}: {what}", self.id));
+        let uuid = Uuid::parse(&self.uuid).ok_or_else(|| corrupt(format!("uuid {:?}", self.uuid)))?;
+        let status = Status::parse(&self.status).ok_or_else(|| corrupt(format!("status {:?}", self.status)))?;
+        let mut monitoring = Monitoring::from_stored(&self.kind, self.timeout, &self.schedule, &self.tz, self.grace)
+            .map_err(|e| corrupt(e.to_string()))?;
+        monitoring.manual_resume = self.manual_resume != 0;
+        let config = CheckConfig {
+            name: self.name,
+            slug: self.slug,
+            tags: Tags::parse(&self.tags),
+            desc: self.desc,
+            monitoring,
+            ping_rules: PingRules {
+                post_only: self.methods == "POST",
+                filter_http_body: self.filter_http_body != 0,
+                start_kw: self.start_kw,
+                success_kw: self.success_kw,
+                failure_kw: self.failure_kw,
+                filter_default_fail: self.filter_default_fail != 0,
+            },
+            filter_subject: self.filter_subject != 0,
+            filter_body: self.filter_body != 0,
+        };
+        let state = CheckState {
+            status,
+            last_ping: self.last_ping.map(Timestamp::from_millis),
+            last_start: self.last_start.map(Timestamp::from_millis),
+            last_start_rid: self.last_start_rid.as_deref().and_then(Uuid::parse),
+            last_duration: self.last_duration,
+        };
+        Ok(Check {
+            id: self.id,
+            uuid,
+            project_id: self.project_id,
+            config,
+            state,
+            n_pings: self.n_pings,
+            badge_key: self.badge_key.unwrap_or_default(),
+            config_version: self.config_version,
+        })
+    }
+}
+
+/// Reads a check from a JSON row, or says why it cannot.
+pub(super) fn check_of(row: Value) -> Result<Check, StoreError> {
+    serde_json::from_value::<CheckRow>(row).map_err(|e| StoreError::Corrupt(e.to_string()))?.into_check()
+}
+
+/// The checks of rows that can be read, and the problems of those that cannot.
+fn split_readable(rows: Vec<Value>) -> (Vec<Check>, Vec<StoreError>) {
+    let (mut checks, mut problems) = (Vec::with_capacity(rows.len()), Vec::new());
+    for row in rows {
+        match check_of(row) {
+            Ok(check) => checks.push(check),
+            Err(problem) => problems.push(problem),
+        }
+    }
+    (checks, problems)
+}
+
+/// The user-editable columns with their values: the one list both INSERT
+/// and UPDATE write.
+fn config_values(config: &CheckConfig) -> Vec<(&'static str, JsValue)> {
+    let monitoring = &config.monitoring;
+    let rules = &config.ping_rules;
+    let (timeout, schedule) = monitoring.schedule.stored();
+    vec![
+        ("name", text(&config.name)),
+        ("slug", text(&config.slug)),
+        ("tags", text(config.tags.as_str())),
+        ("desc", text(&config.desc)),
+        ("kind", text(monitoring.schedule.kind())),
+        ("timeout", int(timeout)),
+        ("grace", int(monitoring.grace)),
+        ("schedule", text(schedule)),
+        ("tz", text(monitoring.zone.name())),
+        ("manual_resume", flag(monitoring.manual_resume)),
+        ("methods", text(config.methods())),
+        ("start_kw", text(&rules.start_kw)),
+        ("success_kw", text(&rules.success_kw)),
+        ("failure_kw", text(&rules.failure_kw)),
+        ("filter_subject", flag(config.filter_subject)),
+        ("filter_body", flag(config.filter_body)),
+        ("filter_http_body", flag(rules.filter_http_body)),
+        ("filter_default_fail", flag(rules.filter_default_fail)),
+    ]
+}
+
+/// How a statement names its check row.
+#[derive(Clone, Copy, Debug)]
+pub enum CheckKey {
+    Id(i64),
+    /// A check being created in the same batch, whose id is not known yet.
+    Uuid(Uuid),
+}
+
+impl CheckKey {
+    /// A SQL condition on `checks` (our own numbers and UUIDs, never input text).
+    pub(super) fn condition(self) -> String {
+        match self {
+            CheckKey::Id(id) => format!("id = {id}"),
+            CheckKey::Uuid(uuid) => format!("uuid = '{uuid}'"),
+        }
+    }
+}
+
+/// What a state write found when it read the check: it applies only if the
+/// row still holds these, so a write computed from a stale read never lands.
+#[derive(Clone, Copy, Debug)]
+pub struct Expected {
+    pub config_version: i64,
+    pub status: Status,
+    pub last_start: Option<Timestamp>,
+    pub last_start_rid: Option<Uuid>,
+    /// Only for decisions that read the last ping (a start, an edit).
+    pub last_ping: Option<Option<Timestamp>>,
+}
+
+impl Expected {
+    /// The state `check` was read with; `with_last_ping` when the decision
+    /// depends on the last ping too.
+    pub fn of(check: &Check, with_last_ping: bool) -> Expected {
+        let state = &check.state;
+        Expected {
+            config_version: check.config_version,
+            status: state.status,
+            last_start: state.last_start,
+            last_start_rid: state.last_start_rid,
+            last_ping: with_last_ping.then_some(state.last_ping),
+        }
+    }
+
+    /// An up check not running a job, at this configuration.
+    pub fn idle_up(config_version: i64) -> Expected {
+        Expected { config_version, status: Status::Up, last_start: None, last_start_rid: None, last_ping: None }
+    }
+
+    /// A check just created in the same batch.
+    pub fn new_check() -> Expected {
+        Expected::idle_up(0).with_status(Status::New)
+    }
+
+    fn with_status(self, status: Status) -> Expected {
+        Expected { status, ..self }
+    }
+
+    /// The SQL condition (numbers, enum words and UUIDs only).
+    pub(super) fn condition(&self) -> String {
+        let is = |value: Option<String>| value.unwrap_or_else(|| "NULL".into());
+        let mut sql = format!(
+            "config_version = {} AND status = '{}' AND last_start IS {} AND last_start_rid IS {}",
+            self.config_version,
+            self.status.as_str(),
+            is(self.last_start.map(|t| t.millis().to_string())),
+            is(self.last_start_rid.map(|r| format!("'{r}'"))),
+        );
+        if let Some(last_ping) = self.last_ping {
+            sql.push_str(&format!(" AND last_ping IS {}", is(last_ping.map(|t| t.millis().to_string()))));
+        }
+        sql
+    }
+}
+
+/// A check the sweep found due, or a row it could not read.
+pub enum DueCheck {
+    Readable { check: Box<Check>, deadline: Timestamp },
+    Unreadable { id: i64, deadline: Timestamp, problem: String },
+}
+
+/// What the sweep decided for one due check.
+pub enum SweepWrite {
+    /// It went down.
+    Down { check: Box<Check>, seen_deadline: Timestamp, flip_id: String, flip: Flip },
+    /// Not down (a ping or an edit moved the deadline): store the new one.
+    Reschedule { check_id: i64, seen_deadline: Timestamp, deadline: Option<Timestamp> },
+}
+
+#[derive(Deserialize)]
+struct Deadline {
+    id: i64,
+    alert_after: Option<i64>,
+}
+
+impl Store {
+    fn select_checks(&self, condition: &str) -> String {
+        format!("SELECT {CHECK_COLUMNS} FROM checks c WHERE {condition}")
+    }
+
+    async fn one_check(&self, condition: &str, args: &[JsValue]) -> Result<Option<Check>, StoreError> {
+        let rows: Vec<CheckRow> = self.rows(&self.select_checks(condition), args).await?;
+        rows.into_iter().next().map(CheckRow::into_check).transpose()
+    }
+
+    pub async fn check_by_uuid(&self, uuid: &Uuid) -> Result<Option<Check>, StoreError> {
+        self.one_check("c.uuid = ?1", &[text(&uuid.to_string())]).await
+    }
+
+    /// A project's check by the unique key read-only keys see, through its
+    /// index. Rows made before the column existed get theirs on first use.
+    pub async fn check_by_unique_key(&self, project_id: &str, key: &str) -> Result<Option<Check>, StoreError> {
+        let condition = "c.project_id = ?1 AND c.unique_key = ?2";
+        if let Some(check) = self.one_check(condition, &[text(project_id), text(key)]).await? {
+            return Ok(Some(check));
+        }
+        #[derive(Deserialize)]
+        struct Missing {
+            id: i64,
+            uuid: String,
+        }
+        let missing: Vec<Missing> = self
+            .rows("SELECT id, uuid FROM checks WHERE project_id = ?1 AND unique_key IS NULL", &[text(project_id)])
+            .await?;
+        if missing.is_empty() {
+            return Ok(None);
+        }
+        let updates = missing
+            .iter()
+            .filter_map(|m| Some((m.id, unique_key(&Uuid::parse(&m.uuid)?))))
+            .map(|(id, key)| self.statement("UPDATE checks SET unique_key = ?2 WHERE id = ?1", &[int(id), text(&key)]))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.batch(updates).await?;
+        self.one_check(condition, &[text(project_id), text(key)]).await
+    }
+
+    /// The project's checks, oldest first. A row that cannot be read is
+    /// logged by the caller and left out, never failing the whole list.
+    pub async fn list_checks(&self, project_id: &str) -> Result<(Vec<Check>, Vec<StoreError>), StoreError> {
+        let sql = self.select_checks("c.project_id = ?1 ORDER BY c.id");
+        let rows: Vec<Value> = self.rows(&sql, &[text(project_id)]).await?;
+        Ok(split_readable(rows))
+    }
+
+    /// The project's checks without their descriptions (which can be large
+    /// and badges and metrics never show), oldest first.
+    pub async fn list_check_states(&self, project_id: &str) -> Result<(Vec<Check>, Vec<StoreError>), StoreError> {
+        let columns = CHECK_COLUMNS.replace("c.desc", "'' AS desc");
+        let sql = format!("SELECT {columns} FROM checks c WHERE c.project_id = ?1 ORDER BY c.id");
+        let rows: Vec<Value> = self.rows(&sql, &[text(project_id)]).await?;
+        Ok(split_readable(rows))
+    }
+
+    /// Channel ids of each of the project's checks, sorted, by check id.
+    pub async fn channel_links(&self, project_id: &str) -> Result<Vec<(i64, String)>, StoreError> {
+        #[derive(Deserialize)]
+        struct Link {
+            check_id: i64,
+            channel_id: String,
+        }
+        let links: Vec<Link> = self
+            .rows(
+                "SELECT l.check_id, l.channel_id FROM check_channels l JOIN checks c ON c.id = l.check_id \
+                 WHERE c.project_id = ?1 ORDER BY l.check_id, l.channel_id",
+                &[text(project_id)],
+            )
+            .await?;
+        Ok(links.into_iter().map(|l| (l.check_id, l.channel_id)).collect())
+    }
+
+    /// The distinct tag texts of a project's checks (no other column).
+    pub async fn tag_texts(&self, project_id: &str) -> Result<Vec<String>, StoreError> {
+        #[derive(Deserialize)]
+        struct Row {
+            tags: String,
+        }
+        let rows: Vec<Row> =
+            self.rows("SELECT DISTINCT tags FROM checks WHERE project_id = ?1", &[text(project_id)]).await?;
+        Ok(rows.into_iter().map(|r| r.tags).collect())
+    }
+
+    pub async fn count_checks(&self, project_id: &str) -> Result<i64, StoreError> {
+        self.count("SELECT count(*) AS n FROM checks WHERE project_id = ?1", &[text(project_id)]).await
+    }
+
+    pub async fn check_by_badge_key(&self, badge_key: &str) -> Result<Option<Check>, StoreError> {
+        self.one_check("c.badge_key = ?1", &[text(badge_key)]).await
+    }
+
+    fn link_statements(&self, uuid: &Uuid, channels: &[String]) -> Result<Vec<D1PreparedStatement>, StoreError> {
+        let uuid = uuid.to_string();
+        channels
+            .iter()
+            .map(|channel| {
+                self.statement(
+                    "INSERT INTO check_channels (check_id, channel_id) SELECT id, ?2 FROM checks WHERE uuid = ?1",
+                    &[text(&uuid), text(channel)],
+                )
+            })
+            .collect()
+    }
+
+    /// The INSERT of a new check with every column from the domain's
+    /// configuration, when `condition` (on `projects p`) holds.
+    pub(super) fn insert_check_statement(
+        &self,
+        uuid: &Uuid,
+        config: &CheckConfig,
+        project_condition: &str,
+        project_args: &[JsValue],
+        now: Timestamp,
+    ) -> Result<D1PreparedStatement, StoreError> {
+        let values = config_values(config);
+        let first = project_args.len() + 1;
+        let columns: Vec<&str> = values.iter().map(|(column, _)| *column).collect();
+        let placeholders: Vec<String> = (0..values.len() + 3).map(|i| format!("?{}", first + i)).collect();
+        let sql = format!(
+            "INSERT INTO checks (uuid, unique_key, created_at, {}, badge_key, project_id) \
+             SELECT {}, lower(hex(randomblob(16))), p.id FROM projects p WHERE {project_condition}",
+            columns.join(", "),
+            placeholders.join(", "),
+        );
+        let mut args = project_args.to_vec();
+        args.extend([text(&uuid.to_string()), text(&unique_key(uuid)), time(now)]);
+        args.extend(values.into_iter().map(|(_, value)| value));
+        self.statement(&sql, &args)
+    }
+
+    pub async fn insert_check(
+        &self,
+        uuid: &Uuid,
+        project_id: &str,
+        config: &CheckConfig,
+        channels: &[String],
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut statements = vec![self.insert_check_statement(uuid, config, "p.id = ?1", &[text(project_id)], now)?];
+        statements.extend(self.link_statements(uuid, channels)?);
+        self.batch(statements).await.map(drop)
+    }
+
+    /// Stores an edited configuration and the deadline it implies, if the
+    /// check is still as read; replaces the channel links when given.
+    /// Returns whether it was written.
+    pub async fn update_check(
+        &self,
+        check: &Check,
+        expected: &Expected,
+        config: &CheckConfig,
+        alert_after: Option<Timestamp>,
+        channels: Option<&[String]>,
+    ) -> Result<bool, StoreError> {
+        let values = config_values(config);
+        let assignments: Vec<String> =
+            values.iter().enumerate().map(|(i, (column, _))| format!("{column} = ?{}", i + 3)).collect();
+        // The version bump tells isolates holding the old configuration to re-read it.
+        let sql = format!(
+            "UPDATE checks SET alert_after = ?2, config_version = config_version + 1, {} WHERE id = ?1 AND {}",
+            assignments.join(", "),
+            expected.condition()
+        );
+        let mut args = vec![int(check.id), opt_time(alert_after)];
+        args.extend(values.into_iter().map(|(_, value)| value));
+        let mut statements = vec![self.statement(&sql, &args)?];
+        if let Some(channels) = channels {
+            // Only when the update above landed (its version is then one higher).
+            let guard = format!("config_version = {}", expected.config_version + 1);
+            statements.push(self.statement(
+                &format!("DELETE FROM check_channels WHERE check_id = ?1 AND EXISTS (SELECT 1 FROM checks WHERE id = ?1 AND {guard})"),
+                &[int(check.id)],
+            )?);
+            for channel in channels {
+                statements.push(self.statement(
+                    &format!("INSERT INTO check_channels (check_id, channel_id) SELECT id, ?2 FROM checks WHERE id = ?1 AND {guard}"),
+                    &[int(check.id), text(channel)],
+                )?);
+            }
+        }
+        let results = self.batch(statements).await?;
+        Ok(changes(results.first()) > 0)
+    }
+
+    pub async fn delete_check(&self, check: &Check) -> Result<(), StoreError> {
+        self.run("DELETE FROM checks WHERE id = ?1", &[int(check.id)]).await.map(drop)
+    }
+
+    /// Writes a transition the domain decided (pause, resume) and its flip,
+    /// if the check is still as read. Returns whether it was written.
+    pub async fn write_transition(
+        &self,
+        check: &Check,
+        expected: &Expected,
+        transition: &Transition,
+        flip_id: &str,
+    ) -> Result<bool, StoreError> {
+        let key = CheckKey::Id(check.id);
+        let condition = format!("{} AND {}", key.condition(), expected.condition());
+        let mut statements = Vec::new();
+        if let Some(flip) = &transition.flip {
+            statements.push(self.flip_statement(&condition, flip_id, flip, false)?);
+        }
+        let state = &transition.state;
+        let changed_at = transition.flip.map(|f| f.at);
+        statements.push(self.statement(
+            &format!(
+                "UPDATE checks SET status = ?1, last_ping = ?2, last_start = ?3, last_start_rid = ?4, \
+                 last_duration = ?5, alert_after = ?6, status_changed_at = coalesce(?7, status_changed_at) \
+                 WHERE {condition}"
+            ),
+            &[
+                text(state.status.as_str()),
+                opt_time(state.last_ping),
+                opt_time(state.last_start),
+                opt_text(state.last_start_rid.map(|r| r.to_string()).as_deref()),
+                state.last_duration.map_or(JsValue::NULL, int),
+                opt_time(transition.alert_after),
+                opt_time(changed_at),
+            ],
+        )?);
+        let results = self.batch(statements).await?;
+        Ok(changes(results.last()) > 0)
+    }
+
+    /// Checks whose deadline has passed, oldest deadline first (the
+    /// `checks_due` index makes this read only due rows). A row that cannot
+    /// be read comes back as such, so one bad row never stops the sweep.
+    pub async fn due_checks(&self, now: Timestamp, limit: i64) -> Result<Vec<DueCheck>, StoreError> {
+        let sql = self.select_checks("c.alert_after <= ?1 ORDER BY c.alert_after LIMIT ?2");
+        let rows: Vec<Value> = self.rows(&sql, &[time(now), int(limit)]).await?;
+        let mut due = Vec::with_capacity(rows.len());
+        for row in rows {
+            let Ok(Deadline { id, alert_after }) = serde_json::from_value::<Deadline>(row.clone()) else {
+                continue;
+            };
+            let deadline = Timestamp::from_millis(alert_after.unwrap_or_default());
+            due.push(match check_of(row) {
+                Ok(check) => DueCheck::Readable { check: Box::new(check), deadline },
+                Err(problem) => DueCheck::Unreadable { id, deadline, problem: problem.to_string() },
+            });
+        }
+        Ok(due)
+    }
+
+    /// Writes the sweep's verdicts in one batch. Each is conditional on the
+    /// deadline and status the sweep read, so a ping or edit in between
+    /// wins, and two overlapping sweeps record one flip. Returns the number
+    /// of flips made.
+    pub async fn apply_sweep(
+        &self,
+        verdicts: &[SweepWrite],
+        default_channels: &[String],
+        now: Timestamp,
+    ) -> Result<i64, StoreError> {
+        let mut statements = Vec::new();
+        let mut flip_statements = Vec::new();
+        for verdict in verdicts {
+            match verdict {
+                SweepWrite::Down { check, seen_deadline, flip_id, flip } => {
+                    let condition = format!(
+                        "id = {} AND status = '{}' AND alert_after = {}",
+                        check.id,
+                        flip.from.as_str(),
+                        seen_deadline.millis()
+                    );
+                    flip_statements.push(statements.len());
+                    statements.push(self.flip_statement(&condition, flip_id, flip, false)?);
+                    if flip.notifies() {
+                        statements.push(self.notifications_statement(flip_id, default_channels, now)?);
+                    }
+                    statements.push(self.statement(
+                        &format!(
+                            "UPDATE checks SET status = ?1, status_changed_at = ?2, alert_after = NULL WHERE {condition}"
+                        ),
+                        &[text(flip.to.as_str()), time(flip.at)],
+                    )?);
+                }
+                SweepWrite::Reschedule { check_id, seen_deadline, deadline } => {
+                    statements.push(self.statement(
+                        "UPDATE checks SET alert_after = ?2 WHERE id = ?1 AND alert_after = ?3",
+                        &[int(*check_id), opt_time(*deadline), time(*seen_deadline)],
+                    )?);
+                }
+            }
+        }
+        let results = self.batch(statements).await?;
+        Ok(flip_statements.iter().map(|i| changes(results.get(*i))).sum())
+    }
+
+    /// Finds checks by ping key and slug (at most two, to see ambiguity).
+    pub async fn checks_by_slug(&self, ping_key_hash: &str, slug: &str) -> Result<Vec<Check>, StoreError> {
+        let sql = format!(
+            "SELECT {CHECK_COLUMNS} FROM checks c JOIN projects p ON p.id = c.project_id \
+             WHERE p.ping_key_hash = ?1 AND c.slug = ?2 ORDER BY c.id LIMIT 2"
+        );
+        let result = self.run(&sql, &[text(ping_key_hash), text(slug)]).await?;
+        typed::<CheckRow>(&result)?.into_iter().map(CheckRow::into_check).collect()
+    }
+}

@@ -1,0 +1,243 @@
+//! The `pings` table and the one batch that records a ping with everything
+//! it changes: the ping row, the check's state, the flip and its outbox rows,
+//! and the pruning of the oldest ping.
+
+use super::checks::{CheckKey, CheckRow, Expected, CHECK_COLUMNS};
+use super::{blob, changes, int, opt_text, opt_time, text, time, typed, Store, StoreError};
+use crate::domain::check::{Check, CheckConfig, PingEffect, PingKind};
+use crate::domain::history::PingRecord;
+use crate::domain::ids::Uuid;
+use crate::domain::time::Timestamp;
+use serde::Deserialize;
+use worker::wasm_bindgen::JsValue;
+use worker::D1PreparedStatement;
+
+/// What a ping writes, beyond the state change itself.
+pub struct PingRow<'a> {
+    pub scheme: &'a str,
+    pub method: &'a str,
+    pub ua: &'a str,
+    pub remote_addr: Option<&'a str>,
+    pub exit_status: Option<u8>,
+    pub rid: Option<Uuid>,
+    pub body: &'a [u8],
+}
+
+/// A ping to record: the effect the state machine computed from the state
+/// `expected` describes.
+#[derive(Clone, Copy)]
+pub struct PingWrite<'a> {
+    pub key: CheckKey,
+    pub expected: Expected,
+    pub effect: &'a PingEffect,
+    pub flip_id: &'a str,
+    pub ping: &'a PingRow<'a>,
+    /// Pings kept per check.
+    pub history: i64,
+    pub default_channels: &'a [String],
+    pub now: Timestamp,
+}
+
+/// What became of a recorded ping.
+pub struct RecordedPing {
+    /// The check was as expected and everything was written.
+    pub applied: bool,
+    /// It flipped the check's status into one that notifies.
+    pub notified: bool,
+    /// The check as the batch left it (`None`: there is no such check).
+    pub current: Option<Check>,
+}
+
+impl Store {
+    /// Records a ping and its effect in one batch (one D1 round trip). Every
+    /// statement holds only if the check is still as `expected`; the batch
+    /// ends by reading the check, so a caller whose expectation was stale
+    /// has the row to recompute from without another round trip.
+    pub async fn record_ping(&self, write: &PingWrite<'_>) -> Result<RecordedPing, StoreError> {
+        let (results, offset) = self.run_ping_batch(Vec::new(), write).await?;
+        self.recorded(&results, offset, write)
+    }
+
+    /// Creates a check (for `?create=1`) and records its first ping in the
+    /// same batch, so a ping that cannot be stored creates nothing either.
+    /// Returns whether it created, and the recorded ping.
+    pub async fn create_and_record(
+        &self,
+        uuid: &Uuid,
+        ping_key_hash: &str,
+        config: &CheckConfig,
+        max_checks: i64,
+        write: &PingWrite<'_>,
+    ) -> Result<(bool, RecordedPing), StoreError> {
+        let insert = self.insert_check_statement(
+            uuid,
+            config,
+            "p.ping_key_hash = ?1 AND NOT EXISTS (SELECT 1 FROM checks WHERE project_id = p.id AND slug = ?2) \
+             AND (SELECT count(*) FROM checks WHERE project_id = p.id) < ?3",
+            &[text(ping_key_hash), text(&config.slug), int(max_checks)],
+            write.now,
+        )?;
+        // A check made by `?create=1` notifies all of the project's channels.
+        let channels = self.statement(
+            "INSERT INTO check_channels (check_id, channel_id) \
+             SELECT c.id, ch.id FROM checks c JOIN channels ch ON ch.project_id = c.project_id WHERE c.uuid = ?1",
+            &[text(&uuid.to_string())],
+        )?;
+        let (results, offset) = self.run_ping_batch(vec![insert, channels], write).await?;
+        let created = changes(results.first()) > 0;
+        Ok((created, self.recorded(&results, offset, write)?))
+    }
+
+    async fn run_ping_batch(
+        &self,
+        mut statements: Vec<D1PreparedStatement>,
+        write: &PingWrite<'_>,
+    ) -> Result<(Vec<worker::D1Result>, usize), StoreError> {
+        let offset = statements.len();
+        statements.extend(self.ping_statements(write)?);
+        Ok((self.batch(statements).await?, offset))
+    }
+
+    /// The statements of a ping, in order: ping row, flip, outbox rows,
+    /// state update, pruning, read-back.
+    fn ping_statements(&self, write: &PingWrite<'_>) -> Result<Vec<D1PreparedStatement>, StoreError> {
+        let PingWrite { key, expected, effect, flip_id, ping, history, default_channels, now } = *write;
+        let condition = format!("{} AND {}", key.condition(), expected.condition());
+        let mut statements = Vec::with_capacity(7);
+        // Everything before the UPDATE sees the row as it was: the ping is n_pings + 1.
+        statements.push(self.statement(
+            &format!(
+                "INSERT INTO pings (check_id, n, created_at, kind, scheme, method, ua, remote_addr, exit_status, rid, body) \
+                 SELECT id, n_pings + 1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 FROM checks WHERE {condition}"
+            ),
+            &[
+                time(now),
+                text(effect.kind.as_str()),
+                text(ping.scheme),
+                text(ping.method),
+                text(ping.ua),
+                opt_text(ping.remote_addr),
+                ping.exit_status.map_or(JsValue::NULL, |c| int(i64::from(c))),
+                opt_text(ping.rid.map(|r| r.to_string()).as_deref()),
+                if ping.body.is_empty() { JsValue::NULL } else { blob(ping.body) },
+            ],
+        )?);
+        if let Some(flip) = &effect.flip {
+            statements.push(self.flip_statement(&condition, flip_id, flip, true)?);
+            if flip.notifies() {
+                statements.push(self.notifications_statement(flip_id, default_channels, now)?);
+            }
+        }
+        let state = &effect.state;
+        let update = if effect.changes_state() {
+            self.statement(
+                &format!(
+                    "UPDATE checks SET n_pings = n_pings + 1, status = ?1, last_ping = ?2, last_start = ?3, \
+                     last_start_rid = ?4, last_duration = ?5, alert_after = ?6, \
+                     status_changed_at = coalesce(?7, status_changed_at) WHERE {condition}"
+                ),
+                &[
+                    text(state.status.as_str()),
+                    opt_time(state.last_ping),
+                    opt_time(state.last_start),
+                    opt_text(state.last_start_rid.map(|r| r.to_string()).as_deref()),
+                    state.last_duration.map_or(JsValue::NULL, int),
+                    opt_time(effect.alert_after),
+                    opt_time(effect.flip.map(|f| f.at)),
+                ],
+            )?
+        } else {
+            self.statement(&format!("UPDATE checks SET n_pings = n_pings + 1 WHERE {condition}"), &[])?
+        };
+        statements.push(update);
+        let key_condition = key.condition();
+        statements.push(self.statement(
+            &format!(
+                "DELETE FROM pings WHERE check_id = (SELECT id FROM checks WHERE {key_condition}) \
+                 AND n <= (SELECT n_pings FROM checks WHERE {key_condition}) - ?1"
+            ),
+            &[int(history)],
+        )?);
+        statements.push(self.statement(&format!("SELECT {CHECK_COLUMNS} FROM checks c WHERE c.{key_condition}"), &[])?);
+        Ok(statements)
+    }
+
+    fn recorded(
+        &self,
+        results: &[worker::D1Result],
+        offset: usize,
+        write: &PingWrite<'_>,
+    ) -> Result<RecordedPing, StoreError> {
+        let applied = changes(results.get(offset)) > 0;
+        let notified = applied && write.effect.flip.is_some_and(|f| f.notifies());
+        let current = match results.last() {
+            Some(result) => typed::<CheckRow>(result)?.into_iter().next().map(CheckRow::into_check).transpose()?,
+            None => None,
+        };
+        Ok(RecordedPing { applied, notified, current })
+    }
+
+    /// Whether a ping could be stored now: a write to the ping path's tables
+    /// that matches no row (so it changes nothing), run for `/health`.
+    pub async fn probe_ping_write(&self) -> Result<(), StoreError> {
+        let insert = self.statement(
+            "INSERT INTO pings (check_id, n, created_at, kind, scheme, method, ua) \
+             SELECT id, n_pings + 1, 0, 'log', 'https', 'GET', '' FROM checks WHERE 0",
+            &[],
+        )?;
+        let update = self.statement("UPDATE checks SET n_pings = n_pings + 1 WHERE 0", &[])?;
+        self.batch(vec![insert, update]).await.map(drop)
+    }
+
+    /// The newest `limit` pings of a check, newest first, without bodies.
+    pub async fn list_pings(&self, check_id: i64, limit: i64) -> Result<Vec<PingRecord>, StoreError> {
+        #[derive(Deserialize)]
+        struct Row {
+            n: i64,
+            created_at: i64,
+            kind: String,
+            scheme: String,
+            method: String,
+            ua: String,
+            remote_addr: Option<String>,
+            exit_status: Option<i64>,
+            rid: Option<String>,
+            has_body: i64,
+        }
+        let rows: Vec<Row> = self
+            .rows(
+                "SELECT n, created_at, kind, scheme, method, ua, remote_addr, exit_status, rid, \
+                 body IS NOT NULL AS has_body FROM pings WHERE check_id = ?1 ORDER BY n DESC LIMIT ?2",
+                &[int(check_id), int(limit)],
+            )
+            .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(PingRecord {
+                    n: r.n,
+                    created_at: Timestamp::from_millis(r.created_at),
+                    kind: PingKind::parse(&r.kind)
+                        .ok_or_else(|| StoreError::Corrupt(format!("ping kind {:?}", r.kind)))?,
+                    scheme: r.scheme,
+                    method: r.method,
+                    ua: r.ua,
+                    remote_addr: r.remote_addr,
+                    exit_status: r.exit_status,
+                    rid: r.rid,
+                    has_body: r.has_body != 0,
+                })
+            })
+            .collect()
+    }
+
+    /// The stored body of ping `n`, if that ping is still kept and had one.
+    pub async fn ping_body(&self, check_id: i64, n: i64) -> Result<Option<Vec<u8>>, StoreError> {
+        #[derive(Deserialize)]
+        struct Row {
+            body: Option<Vec<u8>>,
+        }
+        let row: Option<Row> =
+            self.row("SELECT body FROM pings WHERE check_id = ?1 AND n = ?2", &[int(check_id), int(n)]).await?;
+        Ok(row.and_then(|r| r.body))
+    }
+}
