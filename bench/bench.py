@@ -18,7 +18,10 @@ free port with its own throw-away --persist-to directory):
   4. ping throughput as the store grows (1,000 checks vs 100,000 checks with
      a long ping history, pinging checks whose history is full);
   5. release wasm size (raw, gzip -9), wasm compile time under V8, and the
-     time from spawning `wrangler dev` to the first 200 (median of 3).
+     time from spawning `wrangler dev` to the first 200 (median of 3);
+  6. the dashboard: first-load JavaScript and CSS (gzip -9), and in headless
+     chromium (chromedriver, traffic to 127.0.0.1 only) the time from
+     navigation to a rendered list of the small store's checks (median of 3).
 
 Knobs (environment): BENCH_DURATION (s per load run, 15), BENCH_WARMUP (s, 3),
 BENCH_CONCURRENCY (32), BENCH_CHECKS (100000), BENCH_SMALL_CHECKS (1000),
@@ -69,6 +72,8 @@ CRON_CPU_LIMIT_S = 30.0  # Workers Paid plan, cron triggers (the Free plan allow
 GZIP_TARGET = 600_000  # bytes: 600 KB
 FLOOR_RATIO_TARGET = 0.8
 GROWTH_RATIO_TARGET = 0.9
+DASHBOARD_GZIP_TARGET = 150_000  # bytes: first-load JS and CSS
+DASHBOARD_LIST_TARGET_MS = 1000  # the list of 1,000 checks usable within 1 s
 
 SCRATCH = Path(tempfile.mkdtemp(prefix="edgebeat-bench-"))
 RESULTS = []  # (section, what, measured, target, verdict)
@@ -496,6 +501,87 @@ def bench_size():
     result("size", "WebAssembly.compile under V8 (median of 5)", f"{compile_ms:.1f} ms (floor {floor_compile_ms:.1f} ms)")
 
 
+# ----- the dashboard -----
+
+
+def webdriver(port, method, path, body=None):
+    status, data = http_request(port, method, path, {"Content-Type": "application/json"},
+                                json.dumps(body) if body is not None else None)
+    value = json.loads(data)["value"] if data else None
+    if status != 200:
+        raise BenchError(f"webdriver {method} {path}: {status} {str(value)[:300]}")
+    return value
+
+
+def bench_dashboard(worker, key, n_checks):
+    say("6. the dashboard")
+    app = ROOT / "dashboard" / "app"
+    assets = sorted(p for p in app.iterdir() if p.suffix in (".js", ".css"))
+    gz = sum(len(gzip.compress(p.read_bytes(), compresslevel=9)) for p in assets)
+    DATA["dashboard"] = {"first_load_gzip9": gz}
+    result("dashboard", f"first-load JS + CSS, gzip -9 ({len(assets)} files)", f"{gz / 1000:.1f} KB ({gz:,} B)",
+           "<= 150 KB", verdict(gz <= DASHBOARD_GZIP_TARGET))
+    if not shutil.which("chromedriver") or not Path("/usr/bin/chromium").exists():
+        result("dashboard", "list render in chromium", "skipped: no chromium/chromedriver (scripts/setup.sh)")
+        return
+    port = free_port()
+    log = open(SCRATCH / "chromedriver.log", "w")
+    driver = subprocess.Popen(["chromedriver", f"--port={port}"], stdin=subprocess.DEVNULL, stdout=log,
+                              stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=die_with_parent)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                http_request(port, "GET", "/status", timeout=2)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise BenchError("chromedriver did not start")
+                time.sleep(0.1)
+        args = ["--headless=new", "--no-sandbox", "--proxy-server=http://127.0.0.1:9",
+                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
+                "--disable-background-networking", "--disable-component-update", "--disable-dev-shm-usage",
+                "--window-size=1280,900"]
+        session = webdriver(port, "POST", "/session", {"capabilities": {"alwaysMatch": {
+            "browserName": "chrome", "goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": args}}}})
+        sid = session["sessionId"]
+
+        def execute(script):
+            return webdriver(port, "POST", f"/session/{sid}/execute/sync", {"script": script, "args": []})
+
+        url = worker.url("/app/")
+        webdriver(port, "POST", f"/session/{sid}/url", {"url": url})
+        # A signed-in tab: the key and its access (read-write) are in sessionStorage.
+        execute(f"sessionStorage.setItem('edgebeat.key', {json.dumps(key)}); "
+                "sessionStorage.setItem('edgebeat.write', '1'); return true")
+        ready, render = [], []
+        for _ in range(3):
+            webdriver(port, "POST", f"/session/{sid}/url", {"url": url + "?r=" + str(time.monotonic())})
+            deadline = time.monotonic() + 60
+            while not execute("return performance.getEntriesByName('edgebeat:list-ready').length"):
+                if time.monotonic() > deadline:
+                    raise BenchError("the dashboard list did not load")
+                time.sleep(0.05)
+            rows = execute("return document.querySelectorAll('#check-rows .check-row').length")
+            if rows != n_checks:
+                raise BenchError(f"the dashboard shows {rows} rows, not {n_checks}")
+            ready.append(execute("return performance.getEntriesByName('edgebeat:list-ready')[0].startTime"))
+            render.append(execute("return performance.getEntriesByName('edgebeat:list-render')[0].duration"))
+        webdriver(port, "DELETE", f"/session/{sid}")
+        med = statistics.median(ready)
+        DATA["dashboard"].update(list_ready_ms=ready, list_render_ms=render)
+        result("dashboard", f"navigation -> list of {n_checks:,} checks painted (median of 3)", f"{med:.0f} ms",
+               f"< {DASHBOARD_LIST_TARGET_MS} ms", verdict(med < DASHBOARD_LIST_TARGET_MS))
+        result("dashboard", f"building the {n_checks:,} rows (median of 3)", f"{statistics.median(render):.0f} ms")
+    finally:
+        try:
+            os.killpg(driver.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        driver.wait()
+        log.close()
+
+
 def startup(template, floor_template):
     times, floor_times = [], []
     for i in range(STARTUPS):
@@ -738,6 +824,8 @@ def main():
                   json_out=True)[0]["results"][0]["n"]
     if kept != HISTORY:
         raise BenchError(f"the pinged check keeps {kept} pings, not {HISTORY}")
+
+    bench_dashboard(small, small_key, SMALL + 2)
 
     say("3. the sweep")
     sweep_small = sweep(small, f"0 due, {SMALL:,} checks", sweep_time())
