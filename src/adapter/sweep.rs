@@ -2,9 +2,9 @@
 //! as "now": finds the checks that are due (only those, through the
 //! `checks_due` index), records their flips to down, and delivers the outbox.
 
-use super::context::{now, settings};
+use super::context::{now, settings, Failure};
 use super::deliver::{deliver_due, send};
-use super::store::{DueCheck, Store, StoreError, SweepOutcome, SweepWrite};
+use super::store::{DueCheck, Store, SweepOutcome, SweepWrite};
 use crate::domain::check::SweepVerdict;
 use crate::domain::ids::random_token;
 use crate::domain::integrations::Outgoing;
@@ -74,7 +74,7 @@ async fn find_down_checks(
     settings: &Settings,
     now: Timestamp,
     outcome: &mut SweepOutcome,
-) -> Result<(), StoreError> {
+) -> Result<(), Failure> {
     let defaults: Vec<String> = settings.default_channels().into_iter().map(|c| c.id).collect();
     for _ in 0..MAX_CHUNKS {
         let before = store.usage().rows_read;
@@ -88,7 +88,7 @@ async fn find_down_checks(
                     SweepVerdict::Down(flip) => SweepWrite::Down {
                         check: check.clone(),
                         seen_deadline: *deadline,
-                        flip_id: random_token(24).map_err(|e| StoreError::Query(format!("no random numbers: {e}")))?,
+                        flip_id: random_token(24)?,
                         flip,
                     },
                     SweepVerdict::NotYet { alert_after } => {
