@@ -709,6 +709,16 @@ def d1_costs(template, receiver):
     time.sleep(2)  # the alert goes out after the ping, through wait_until
     read, written, stats = sweep_usage(worker, int(time.time() * 1000) + 1_200_000)
     note(f"sweep, 0 due, {stats['sent']} deliveries", read, written)
+    # What reading a large body to the end costs (issue 9: a body is drained,
+    # not left unread, so the client gets its answer): worker CPU per ping.
+    for size in (1_000, 10_000_000):
+        body = b"x" * size
+        before = worker.cpu()["worker"]
+        for _ in range(10):
+            measured(worker, "POST", ping, body=body)
+        per_ping = (worker.cpu()["worker"] - before) / 10 * 1000
+        DATA.setdefault("body_cpu_ms", {})[size] = per_ping
+        result("rows", f"worker CPU per POST ping with a {size:,}-byte body (read to the end)", f"{per_ping:.1f} ms")
     worker.stop()
     DATA["d1_rows"] = {what: {"read": r, "written": w} for what, (r, w) in rows.items()}
     idle_read, idle_written = rows["success ping, up idle check (one round trip)"]
