@@ -372,10 +372,11 @@ fn without_resolved_notifications_the_check_goes_down_at_the_expected_sweep() {
 }
 
 /// Bad payloads and query values get a 4xx with a reason and change nothing;
-/// an unknown ping key is 404, as for slug pings.
+/// an unknown ping key is 404, as for slug pings. One payload with two
+/// clusters' watchdogs makes two checks; the project's check limit holds.
 #[test]
 fn bad_requests_are_refused_and_change_nothing() {
-    let worker = Worker::start();
+    let worker = Worker::start_with(&[("MAX_CHECKS_PER_PROJECT", "3")]);
     let project = worker.create_project("refusals");
     let path = format!("/alertmanager/{}", project.ping_key);
     let firing = json!({"version": "4", "status": "firing",
@@ -418,4 +419,39 @@ fn bad_requests_are_refused_and_change_nothing() {
     assert_eq!(checks[0]["n_pings"], 2);
     assert_eq!(checks[0]["timeout"], 600, "the default period; an existing check keeps its configuration");
     assert_eq!(checks[0]["grace"], 300);
+
+    // Two more clusters in one payload (as a group_by without cluster sends
+    // them): two more checks, with the period asked for.
+    let two = json!({"version": "4", "status": "firing", "alerts": [
+        {"status": "firing", "labels": {"alertname": "Watchdog", "cluster": "y", "severity": "none"}},
+        {"status": "firing", "labels": {"alertname": "Watchdog", "cluster": "z", "severity": "none"}}]});
+    let response = worker.request("POST", &format!("{path}?timeout=120&grace=60"), &[], two.to_string().as_bytes());
+    assert_eq!(response.status, 201, "{}", response.text());
+    assert_eq!(response.json()["recorded"], 2);
+    let created: Vec<String> =
+        response.json()["created"].as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_owned()).collect();
+    assert!(created[0].starts_with("watchdog-y-") && created[1].starts_with("watchdog-z-"), "{created:?}");
+    let checks = watchdog_checks(&worker, &project);
+    assert_eq!(checks.len(), 3);
+    let y = checks.iter().find(|c| c["slug"] == created[0].as_str()).expect("cluster y's check");
+    assert_eq!(
+        (y["name"].as_str(), y["timeout"].as_i64(), y["grace"].as_i64()),
+        (Some(r#"Watchdog {cluster="y"}"#), Some(120), Some(60))
+    );
+    assert_eq!(y["status"], "up");
+
+    // A fourth cluster passes the limit of 3: 403, and no check.
+    let fourth =
+        json!({"version": "4", "alerts": [{"status": "firing", "labels": {"alertname": "Watchdog", "cluster": "w"}}]});
+    let response = worker.request("POST", &path, &[], fourth.to_string().as_bytes());
+    assert_eq!(response.status, 403, "{}", response.text());
+    assert!(response.json()["error"].as_str().unwrap().contains("check limit"), "{}", response.text());
+    assert_eq!(watchdog_checks(&worker, &project).len(), 3);
+
+    // A resolved alert is a failure: the check is down at once.
+    let resolved = json!({"version": "4", "status": "resolved", "alerts": [
+        {"status": "resolved", "labels": {"alertname": "Watchdog", "cluster": "y", "severity": "none"}}]});
+    assert_eq!(worker.request("POST", &path, &[], resolved.to_string().as_bytes()).status, 200);
+    let y = watchdog_checks(&worker, &project).into_iter().find(|c| c["slug"] == created[0].as_str()).unwrap();
+    assert_eq!(y["status"], "down", "{y}");
 }
