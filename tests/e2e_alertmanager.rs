@@ -405,6 +405,9 @@ fn bad_requests_are_refused_and_change_nothing() {
         assert!(error.contains(reason), "{path}: {error:?} should say {reason:?}");
     }
     assert_eq!(worker.get(&path).status, 405, "only POST");
+    let huge = vec![b' '; 1_000_001];
+    let response = worker.request("POST", &path, &[], &huge);
+    assert_eq!(response.status, 413, "{}", response.text());
     assert!(watchdog_checks(&worker, &project).is_empty(), "a refused payload created a check");
 
     // The same payload, valid: created (201), then recorded (200).

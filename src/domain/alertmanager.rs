@@ -388,6 +388,8 @@ mod tests {
         let reversed = parse_query(&pairs(&[("labels", "cluster,alertname")])).unwrap();
         let again = heartbeats(&payload(vec![alert("firing", watchdog("eu-1"))]), &reversed).unwrap();
         assert_eq!(again[0].slug, beats[0].slug);
+        let repeated = parse_query(&pairs(&[("labels", "alertname,cluster,alertname")])).unwrap();
+        assert_eq!(repeated.labels, query.labels, "a label named twice counts once");
         // Without alertname, the name is the labels alone.
         let cluster_only = parse_query(&pairs(&[("labels", "cluster")])).unwrap();
         let beats = heartbeats(&payload(vec![alert("firing", watchdog("eu-1"))]), &cluster_only).unwrap();
