@@ -110,6 +110,11 @@ apt_packages() {
 # promtool (checks the Prometheus metrics in tests), from Debian's prometheus package.
 command -v promtool >/dev/null 2>&1 || apt_packages promtool prometheus
 
+# Prometheus and Alertmanager themselves, for the watchdog receiver's end-to-end test
+# (tests/e2e_alertmanager.rs): Debian's prometheus and prometheus-alertmanager packages.
+command -v prometheus >/dev/null 2>&1 || apt_packages prometheus prometheus
+command -v prometheus-alertmanager >/dev/null 2>&1 || apt_packages alertmanager prometheus-alertmanager
+
 # A headless browser and its WebDriver for the dashboard's tests (tests/e2e_dashboard.rs).
 if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
   apt_packages "chromium and chromedriver" chromium chromium-driver

@@ -165,6 +165,14 @@ fn body_for(operation_id: &str, fixture: &Fixture) -> Vec<u8> {
         "updateCheck" => json!({"desc": "documented"}),
         "createChannel" => json!({"kind": "slack", "url": fixture.receiver.url("/slack")}),
         "updateChannel" => json!({"name": "renamed"}),
+        // A watchdog alert as Alertmanager's webhook sends it: creates its check (201).
+        "alertmanagerWebhook" => json!({
+            "version": "4",
+            "status": "firing",
+            "receiver": "edgebeat",
+            "groupKey": "{}:{alertname=\"Watchdog\"}",
+            "alerts": [{"status": "firing", "labels": {"alertname": "Watchdog", "cluster": "documented"}}],
+        }),
         id if id.starts_with("ping") => return b"job output".to_vec(),
         _ => return Vec::new(),
     };

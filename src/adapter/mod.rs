@@ -1,12 +1,14 @@
 //! The Workers glue, arranged by responsibility. `router` is the fetch
 //! handler; `context` is what every handler gets (store, settings, clock,
 //! the request's facts); each handler kind has its own module: `ping` (the
-//! ping endpoint, with `ping_cache` for its one-round-trip path), `api` (the
+//! ping endpoint, with `ping_cache` for its one-round-trip path), `alertmanager`
+//! (the watchdog receiver, recording through `ping`), `api` (the
 //! management and admin API), `badges`, `metrics`, `health`; `sweep` is the
 //! scheduled handler and `deliver` sends the outbox; `store` is every SQL
 //! statement, by table. Decisions live in `crate::domain`; this layer moves
 //! data.
 
+mod alertmanager;
 mod api;
 mod badges;
 mod context;

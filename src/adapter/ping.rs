@@ -77,7 +77,10 @@ pub async fn handle(rest: &str, ctx: &RequestContext<'_>, req: &mut Request) -> 
     let recorder = Recorder { ctx, store, ping: &ping };
     let outcome = match &url.target {
         PingTarget::Check(uuid) => recorder.by_uuid(uuid).await,
-        PingTarget::Slug { ping_key, slug } => recorder.by_slug(ping_key, slug, query.create).await,
+        PingTarget::Slug { ping_key, slug } => {
+            let create = query.create.then(|| CheckConfig::named_after_slug(slug));
+            recorder.by_slug(ping_key, slug, create.as_ref()).await
+        }
     };
     match outcome {
         Ok(Ok(created)) => accepted_reply(created, ctx.settings.ping_body_limit),
@@ -87,12 +90,12 @@ pub async fn handle(rest: &str, ctx: &RequestContext<'_>, req: &mut Request) -> 
 }
 
 /// A ping as received.
-struct Ping<'a> {
-    signal: UrlSignal,
-    rid: Option<Uuid>,
-    method: &'a str,
-    body: &'a [u8],
-    row: PingRow<'a>,
+pub(super) struct Ping<'a> {
+    pub signal: UrlSignal,
+    pub rid: Option<Uuid>,
+    pub method: &'a str,
+    pub body: &'a [u8],
+    pub row: PingRow<'a>,
 }
 
 impl Ping<'_> {
@@ -102,12 +105,14 @@ impl Ping<'_> {
 }
 
 /// `Ok(Ok(created))`: recorded; `Ok(Err(_))`: refused; `Err(_)`: could not.
-type Outcome = Result<Result<bool, PingError>, Failure>;
+pub(super) type Outcome = Result<Result<bool, PingError>, Failure>;
 
-struct Recorder<'a> {
-    ctx: &'a RequestContext<'a>,
-    store: &'a Store,
-    ping: &'a Ping<'a>,
+/// Records one ping; also the Alertmanager receiver's way of recording its
+/// heartbeats.
+pub(super) struct Recorder<'a> {
+    pub ctx: &'a RequestContext<'a>,
+    pub store: &'a Store,
+    pub ping: &'a Ping<'a>,
 }
 
 impl Recorder<'_> {
@@ -130,15 +135,18 @@ impl Recorder<'_> {
         }
     }
 
-    async fn by_slug(&self, ping_key: &str, slug: &str, create: bool) -> Outcome {
+    /// Records the ping for the check with this slug in the project with
+    /// this ping key; `create` is the check to create when there is none
+    /// (`?create=1`, or the Alertmanager receiver's first sight of an alert).
+    pub async fn by_slug(&self, ping_key: &str, slug: &str, create: Option<&CheckConfig>) -> Outcome {
         let hash = key_hash(ping_key);
         let mut found = self.store.checks_by_slug(&hash, slug).await?;
         let mut created = false;
-        if found.is_empty() && create {
-            if !is_valid_slug(slug) {
+        if let (true, Some(config)) = (found.is_empty(), create) {
+            if !is_valid_slug(&config.slug) || config.slug != slug {
                 return Ok(Err(PingError::InvalidSlug));
             }
-            match self.create(&hash, slug).await? {
+            match self.create(&hash, config).await? {
                 Some(recorded) if recorded.applied => return Ok(Ok(true)),
                 Some(recorded) => {
                     created = true;
@@ -206,11 +214,10 @@ impl Recorder<'_> {
         Err(Failure::Storage(super::store::StoreError::Query("the check kept changing; try again".into())))
     }
 
-    /// Creates the check named by a `?create=1` ping together with the
-    /// ping's record; `None` when no check was created.
-    async fn create(&self, ping_key_hash: &str, slug: &str) -> Result<Option<RecordedPing>, Failure> {
+    /// Creates the check a ping names (`config`) together with the ping's
+    /// record; `None` when no check was created.
+    async fn create(&self, ping_key_hash: &str, config: &CheckConfig) -> Result<Option<RecordedPing>, Failure> {
         let at = now();
-        let config = CheckConfig::named_after_slug(slug);
         let uuid = Uuid::random()?;
         let effect = self.effect_on_new(&config.monitoring, &config.ping_rules, at);
         let flip_id = random_token(24)?;
@@ -226,7 +233,7 @@ impl Recorder<'_> {
             now: at,
         };
         let max = self.ctx.settings.max_checks_per_project;
-        let (created, recorded) = self.store.create_and_record(&uuid, ping_key_hash, &config, max, &write).await?;
+        let (created, recorded) = self.store.create_and_record(&uuid, ping_key_hash, config, max, &write).await?;
         if !created {
             return Ok(None);
         }

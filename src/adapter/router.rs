@@ -3,7 +3,7 @@
 //! Where a ping goes: `Route::Ping` → `ping::handle`.
 
 use super::context::RequestContext;
-use super::{api, badges, health, metrics, ping};
+use super::{alertmanager, api, badges, health, metrics, ping};
 use crate::domain::reply::Reply;
 use crate::domain::route::{route, Method, Route};
 use worker::{Env, Headers, Request, Response};
@@ -30,6 +30,7 @@ pub async fn handle(mut req: Request, env: Env, worker_ctx: worker::Context) -> 
         Some(Route::Badge(rest)) => badges::tag_badge(&rest, &ctx).await,
         Some(Route::CheckBadge(rest)) => badges::check_badge(&rest, &ctx).await,
         Some(Route::Metrics { project, key }) => metrics::handle(&project, key.as_deref(), &ctx).await,
+        Some(Route::Alertmanager(ping_key)) => alertmanager::handle(&ping_key, &ctx, &mut req).await,
         Some(_) => Reply::error(404, "not found"),
     };
     let reply = match ctx.usage_header() {

@@ -2,6 +2,7 @@
 //! function that depends on "now" takes it as an argument.
 
 pub mod alert;
+pub mod alertmanager;
 pub mod api;
 pub mod badge;
 pub mod channel;

@@ -120,6 +120,8 @@ pub enum Route {
     },
     /// `/api/v3/openapi.json`
     OpenApi,
+    /// `/alertmanager/<ping_key>`: Alertmanager's webhook, the watchdog receiver.
+    Alertmanager(String),
 }
 
 use Method::{Delete, Get, Head, Patch, Post, Put};
@@ -162,6 +164,7 @@ pub const ROUTES: &[(&str, &[Method])] = &[
     ("/b/{states}/{check_badge_key}.{format}", &[Get, Head]),
     ("/projects/{project_id}/metrics/{key}", &[Get, Head]),
     ("/projects/{project_id}/metrics/", &[Get, Head]),
+    ("/alertmanager/{ping_key}", &[Post]),
 ];
 
 impl Route {
@@ -180,12 +183,21 @@ impl Route {
             Route::ChannelTest(_) => &[Post],
             Route::Notifications | Route::Badges | Route::OpenApi => &[Get],
             Route::Badge(_) | Route::CheckBadge(_) | Route::Metrics { .. } => &[Get, Head],
+            Route::Alertmanager(_) => &[Post],
         }
     }
 
     /// Whether this is part of the management API (CORS, JSON errors).
     pub fn is_api(&self) -> bool {
-        !matches!(self, Route::Health | Route::Ping(_) | Route::Badge(_) | Route::CheckBadge(_) | Route::Metrics { .. })
+        !matches!(
+            self,
+            Route::Health
+                | Route::Ping(_)
+                | Route::Badge(_)
+                | Route::CheckBadge(_)
+                | Route::Metrics { .. }
+                | Route::Alertmanager(_)
+        )
     }
 }
 
@@ -197,7 +209,7 @@ fn root_ping(path: &str) -> Option<Route> {
     let mut segments = rest.split('/');
     let first = segments.next()?;
     let count = rest.split('/').count();
-    let reserved = ["api", "ping", "health", "badge", "b", "projects", "cdn-cgi", "app"];
+    let reserved = ["api", "ping", "health", "badge", "b", "projects", "cdn-cgi", "app", "alertmanager"];
     let ping_like =
         Uuid::parse(first).is_some() || ((2..=3).contains(&count) && first.len() >= 8 && !reserved.contains(&first));
     ping_like.then(|| Route::Ping(rest.to_owned()))
@@ -257,6 +269,11 @@ pub fn route(path: &str) -> Option<Route> {
     }
     if let Some(rest) = path.strip_prefix("/projects/") {
         return metrics_route(rest);
+    }
+    if let Some(key) = path.strip_prefix("/alertmanager/") {
+        // One segment: the ping grammar's key (Django's slug converter).
+        let key_like = !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        return key_like.then(|| Route::Alertmanager(key.to_owned()));
     }
     let Some(rest) = path.strip_prefix("/api/") else {
         return root_ping(path);
@@ -372,6 +389,10 @@ mod tests {
             Some(Route::Metrics { project: "p".into(), key: Some("k".into()) })
         );
         assert_eq!(route("/projects/p/other"), None);
+        assert_eq!(route("/alertmanager/abc_D-1"), Some(Route::Alertmanager("abc_D-1".into())));
+        assert_eq!(route("/alertmanager/"), None);
+        assert_eq!(route("/alertmanager/abc/def"), None, "never a root ping either");
+        assert_eq!(route("/alertmanager/a.b"), None);
     }
 
     /// A concrete path for a pattern of `ROUTES`.
