@@ -142,7 +142,7 @@ mod tests {
     #[test]
     fn cron_checks_show_schedule_and_zone_and_durations_in_seconds() {
         let mut config = CheckConfig::default();
-        apply(&parse_spec(br#"{"schedule": "0 * * * *", "tz": "Europe/Riga"}"#).unwrap(), &mut config);
+        apply(&parse_spec(br#"{"schedule": "0 * * * *", "tz": "Europe/Riga"}"#).unwrap(), &mut config, 3);
         let m = config.monitoring.clone();
         let state = m.ping(&CheckState::new_check(), PingKind::Start, None, None, T0).state;
         let state = m.ping(&state, PingKind::Success, None, None, T0.plus_millis(61_500)).state;
