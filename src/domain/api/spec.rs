@@ -443,7 +443,11 @@ mod tests {
             let mut config = CheckConfig { slug: "old".into(), ..CheckConfig::default() };
             apply(&parse_spec(br#"{"name": "Nightly Backup (prod)"}"#).unwrap(), &mut config, version);
             assert_eq!((config.name.as_str(), config.slug.as_str()), ("Nightly Backup (prod)", "nightly-backup-prod"));
-            apply(&parse_spec(r#"{"name": "Crème Brûlée", "slug": "dessert"}"#.as_bytes()).unwrap(), &mut config, version);
+            apply(
+                &parse_spec(r#"{"name": "Crème Brûlée", "slug": "dessert"}"#.as_bytes()).unwrap(),
+                &mut config,
+                version,
+            );
             assert_eq!(config.slug, "dessert", "an explicit slug wins, in v{version} too");
             apply(&parse_spec(br#"{"tags": "db"}"#).unwrap(), &mut config, version);
             assert_eq!(config.slug, "dessert", "no name, no new slug");
