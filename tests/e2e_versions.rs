@@ -53,6 +53,11 @@ fn api_v1_and_v2_derive_the_slug_from_the_name_and_v3_does_not() {
         );
     }
 
+    // Ligatures expand: a 40-character name makes a 120-character slug, kept whole and pingable.
+    let long = create(&worker, key, 1, json!({"name": "\u{fb03}".repeat(40)}));
+    assert_eq!(long["slug"], "ffi".repeat(40));
+    assert_eq!(by_slug(&"ffi".repeat(40)).status, 200);
+
     // v3 keeps its explicit slug: none unless given, and a rename keeps it.
     let check = create(&worker, key, 3, json!({"name": "Nightly Backup"}));
     assert_eq!(check["slug"], "");
