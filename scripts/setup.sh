@@ -88,6 +88,17 @@ if [ "$(python_package_version cronsim)" != "$cronsim_version" ] \
   venv_install "cronsim==$cronsim_version" "tzdata==$tzdata_version"
 fi
 
+# healthchecks-io (PyPI), a third-party healthchecks.io client library (API v1 by default),
+# which tests/e2e_client.rs drives against edgebeat through tests/client/healthchecks_client.py.
+# httpx is pinned too: the client takes any httpx below 0.28.
+hc_client_version=0.4.4
+hc_client_httpx_version=0.27.2
+if [ "$(python_package_version healthchecks-io)" != "$hc_client_version" ] \
+  || [ "$(python_package_version httpx)" != "$hc_client_httpx_version" ]; then
+  say "installing healthchecks-io $hc_client_version (with httpx $hc_client_httpx_version) into .tools/venv"
+  venv_install "healthchecks-io==$hc_client_version" "httpx==$hc_client_httpx_version"
+fi
+
 # Debian packages the tests use, installed with apt-get when their command is missing.
 sudo=()
 [ "$(id -u)" -eq 0 ] || sudo=(sudo)

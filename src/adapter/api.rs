@@ -436,7 +436,7 @@ impl Api<'_> {
             return Err(ApiError::CheckLimit(limit));
         }
         let mut config = CheckConfig::default();
-        apply(spec, &mut config);
+        apply(spec, &mut config, view.urls.api_version);
         let uuid = Uuid::random()?;
         self.store.insert_check(&uuid, project, &config, channels.as_deref().unwrap_or_default(), view.now).await?;
         let check = self.store.check_by_uuid(&uuid).await?.ok_or(ApiError::NotFound)?;
@@ -465,7 +465,7 @@ impl Api<'_> {
     ) -> Result<Reply, ApiError> {
         for _ in 0..ATTEMPTS {
             let mut config = check.config.clone();
-            apply(spec, &mut config);
+            apply(spec, &mut config, view.urls.api_version);
             let alert_after = config.monitoring.going_down_after(&check.state);
             let expected = Expected::of(&check, true);
             self.ctx.race_point("api-before-write").await;

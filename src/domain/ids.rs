@@ -1,6 +1,7 @@
 //! Identifiers and secrets: check UUIDs, API and ping keys, and how keys are
 //! stored (only as SHA-256 hashes) and compared (in constant time).
 
+use sha1::Sha1;
 use sha2::{Digest, Sha256};
 use std::fmt;
 
@@ -84,11 +85,11 @@ impl fmt::Debug for Uuid {
     }
 }
 
-/// The read-only identity of a check: 40 hex characters derived from its UUID,
-/// stable, and useless for pinging or changing it.
+/// The read-only identity of a check, exactly as healthchecks.io computes it
+/// (`Check.unique_key`): the hex SHA-1 of the first 16 hex digits of the
+/// UUID. Stable, and useless for pinging or changing the check.
 pub fn unique_key(check: &Uuid) -> String {
-    let digest = Sha256::digest(&check.hex().as_bytes()[..16]);
-    to_hex(&digest)[..40].to_owned()
+    to_hex(&Sha1::digest(&check.hex().as_bytes()[..16]))
 }
 
 const ALNUM: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
@@ -195,12 +196,15 @@ mod tests {
     }
 
     #[test]
-    fn unique_key_is_40_hex_and_stable() {
-        let check = Uuid::parse("0f2ea3c4-5b6d-4e7f-8a9b-0c1d2e3f4a5b").unwrap();
-        let key = unique_key(&check);
-        assert_eq!(key.len(), 40);
-        assert!(key.bytes().all(|b| b.is_ascii_hexdigit()));
-        assert_eq!(key, unique_key(&check));
+    fn unique_key_is_healthchecks_sha1_of_the_first_half_of_the_hex() {
+        // Python: hashlib.sha1(uuid.UUID(text).hex[:16].encode()).hexdigest()
+        let cases = [
+            ("0f2ea3c4-5b6d-4e7f-8a9b-0c1d2e3f4a5b", "bc8c7a2d7f29edc5f218f4c759485341f79c7a56"),
+            ("00000000-0000-4000-8000-000000000000", "07c99f22ce44ac16c776ebcecbb911799bcc675c"),
+        ];
+        for (uuid, key) in cases {
+            assert_eq!(unique_key(&Uuid::parse(uuid).unwrap()), key, "{uuid}");
+        }
     }
 
     #[test]

@@ -375,6 +375,25 @@ edgebeat_notifications_failed 1
     }
 
     #[test]
+    fn every_measured_run_has_a_duration_even_under_a_second() {
+        let mut quick = check("quick", "", KEY_A, ShownStatus::Up);
+        quick.last_duration_ms = Some(250);
+        let mut instant = check("instant", "", KEY_B, ShownStatus::Up);
+        instant.last_duration_ms = Some(0);
+        let unmeasured = check("unmeasured", "", KEY_C, ShownStatus::Up);
+        let text = render(&ProjectMetrics { checks: vec![quick, instant, unmeasured], ..Default::default() });
+        let durations: Vec<&str> =
+            text.lines().filter(|l| l.starts_with("edgebeat_check_last_duration_seconds{")).collect();
+        assert_eq!(
+            durations,
+            [
+                r#"edgebeat_check_last_duration_seconds{name="quick", tags="", unique_key="aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"} 0.25"#,
+                r#"edgebeat_check_last_duration_seconds{name="instant", tags="", unique_key="bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"} 0"#,
+            ]
+        );
+    }
+
+    #[test]
     fn seconds_are_exact_decimals() {
         assert_eq!(seconds(0), "0");
         assert_eq!(seconds(3000), "3");

@@ -20,8 +20,12 @@ pub enum AuthError {
     WrongKey,
 }
 
+/// The length of every API key (`hcw_`/`hcr_` and 28 characters).
+const API_KEY_LEN: usize = 32;
+
 /// The key a request presents: `X-Api-Key`, else `Authorization: Bearer`,
 /// else (for writes) the `api_key` field of the body, as healthchecks reads it.
+/// As there, a key that is not 32 characters long is a missing key.
 pub fn presented_key<'a>(
     x_api_key: Option<&'a str>,
     authorization: Option<&'a str>,
@@ -33,6 +37,7 @@ pub fn presented_key<'a>(
         .flatten()
         .map(str::trim)
         .find(|k| !k.is_empty())
+        .filter(|k| k.chars().count() == API_KEY_LEN)
         .ok_or(AuthError::MissingKey)
 }
 
@@ -94,9 +99,17 @@ mod tests {
 
     #[test]
     fn keys_are_read_from_header_bearer_or_body() {
-        assert_eq!(presented_key(Some("a"), Some("Bearer b"), Some("c")), Ok("a"));
-        assert_eq!(presented_key(None, Some("Bearer b"), Some("c")), Ok("b"));
-        assert_eq!(presented_key(None, Some("Basic b"), Some("c")), Ok("c"));
+        let (a, b, c) = (&*"a".repeat(32), &*"b".repeat(32), &*"c".repeat(32));
+        assert_eq!(presented_key(Some(a), Some(&format!("Bearer {b}")), Some(c)), Ok(a));
+        assert_eq!(presented_key(None, Some(&format!("Bearer {b}")), Some(c)), Ok(b));
+        assert_eq!(presented_key(None, Some(&format!("Basic {b}")), Some(c)), Ok(c));
         assert_eq!(presented_key(Some(" "), None, None), Err(AuthError::MissingKey));
+    }
+
+    #[test]
+    fn a_key_of_another_length_is_missing_as_in_healthchecks() {
+        assert_eq!(presented_key(Some("hcw_short"), None, None), Err(AuthError::MissingKey));
+        assert_eq!(presented_key(Some(&"k".repeat(33)), None, None), Err(AuthError::MissingKey));
+        assert_eq!(presented_key(Some(&format!(" {} ", "k".repeat(32))), None, None), Ok(&*"k".repeat(32)));
     }
 }

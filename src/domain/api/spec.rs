@@ -2,7 +2,9 @@
 //! and messages (`json validation error: timeout is too small`), and how a
 //! valid spec changes a check's configuration.
 
-use crate::domain::check::{is_valid_slug, CheckConfig, Schedule, Tags, MAX_NAME, MAX_PERIOD, MAX_SLUG, MIN_PERIOD};
+use crate::domain::check::{
+    is_valid_slug, slugify, CheckConfig, Schedule, Tags, MAX_NAME, MAX_PERIOD, MAX_SLUG, MIN_PERIOD,
+};
 use crate::domain::cron::parse_zone;
 use crate::domain::oncalendar::INVALID_MESSAGE;
 use chrono_tz::Tz;
@@ -31,10 +33,16 @@ pub enum SpecError {
 }
 
 /// Applies the fields present in `spec` to `config`, in healthchecks' order;
-/// absent fields stay as they are.
-pub fn apply(spec: &CheckSpec, config: &mut CheckConfig) {
+/// absent fields stay as they are. `api_version` is the version of the API
+/// the request came through (1, 2 or 3): in v1 and v2 a name also sets the
+/// slug, to `slugify(name)`, unless the spec names a slug of its own (as
+/// healthchecks' `_update` does); v3 changes a slug only when told to.
+pub fn apply(spec: &CheckSpec, config: &mut CheckConfig, api_version: u8) {
     if let Some(name) = &spec.name {
         config.name.clone_from(name);
+        if api_version < 3 {
+            config.slug = slugify(name);
+        }
     }
     if let Some(tz) = spec.tz {
         config.monitoring.zone = tz;
@@ -412,13 +420,14 @@ mod tests {
         apply(
             &parse_spec(br#"{"name": "Backups", "schedule": "0 3 * * *", "tz": "Europe/Riga"}"#).unwrap(),
             &mut config,
+            3,
         );
         assert!(matches!(config.monitoring.schedule, Schedule::Cron(_)));
         assert_eq!(
             (config.name.as_str(), config.monitoring.zone.name(), config.monitoring.grace),
             ("Backups", "Europe/Riga", 3600)
         );
-        apply(&parse_spec(br#"{"timeout": 120}"#).unwrap(), &mut config);
+        apply(&parse_spec(br#"{"timeout": 120}"#).unwrap(), &mut config, 3);
         assert_eq!(
             config.monitoring.schedule,
             Schedule::Simple { timeout: 120 },
@@ -429,9 +438,31 @@ mod tests {
     }
 
     #[test]
+    fn api_v1_and_v2_derive_the_slug_from_the_name() {
+        for version in [1, 2] {
+            let mut config = CheckConfig { slug: "old".into(), ..CheckConfig::default() };
+            apply(&parse_spec(br#"{"name": "Nightly Backup (prod)"}"#).unwrap(), &mut config, version);
+            assert_eq!((config.name.as_str(), config.slug.as_str()), ("Nightly Backup (prod)", "nightly-backup-prod"));
+            apply(
+                &parse_spec(r#"{"name": "Crème Brûlée", "slug": "dessert"}"#.as_bytes()).unwrap(),
+                &mut config,
+                version,
+            );
+            assert_eq!(config.slug, "dessert", "an explicit slug wins, in v{version} too");
+            apply(&parse_spec(br#"{"tags": "db"}"#).unwrap(), &mut config, version);
+            assert_eq!(config.slug, "dessert", "no name, no new slug");
+            apply(&parse_spec(br#"{"name": "!!!"}"#).unwrap(), &mut config, version);
+            assert_eq!(config.slug, "", "a name with nothing to keep clears the slug, as in healthchecks");
+        }
+        let mut config = CheckConfig { slug: "kept".into(), ..CheckConfig::default() };
+        apply(&parse_spec(br#"{"name": "Nightly Backup"}"#).unwrap(), &mut config, 3);
+        assert_eq!(config.slug, "kept", "v3 keeps its explicit slug");
+    }
+
+    #[test]
     fn subjects_map_onto_keywords() {
         let mut config = CheckConfig::default();
-        apply(&parse_spec(br#"{"subject": "OK", "subject_fail": "FAIL"}"#).unwrap(), &mut config);
+        apply(&parse_spec(br#"{"subject": "OK", "subject_fail": "FAIL"}"#).unwrap(), &mut config, 3);
         assert_eq!((config.ping_rules.success_kw.as_str(), config.ping_rules.failure_kw.as_str()), ("OK", "FAIL"));
         assert!(config.filter_subject);
     }
@@ -439,7 +470,7 @@ mod tests {
     #[test]
     fn unique_matches_on_every_listed_field() {
         let mut config = CheckConfig::default();
-        apply(&parse_spec(br#"{"name": "a", "tags": "x y"}"#).unwrap(), &mut config);
+        apply(&parse_spec(br#"{"name": "a", "tags": "x y"}"#).unwrap(), &mut config, 3);
         let spec = parse_spec(br#"{"name": "a", "tags": "x y", "unique": ["name", "tags"]}"#).unwrap();
         assert!(matches_unique(&spec, &config));
         let spec = parse_spec(br#"{"name": "a", "tags": "x", "unique": ["name", "tags"]}"#).unwrap();

@@ -1,5 +1,6 @@
 //! How checks look in API responses: the keys and meanings of healthchecks.io's
-//! API v3 check object, for read-write and read-only keys.
+//! check object (`Check.to_dict`) in API v1, v2 and v3, for read-write and
+//! read-only keys.
 
 use crate::domain::check::{Check, Schedule};
 use crate::domain::ids::{unique_key, Uuid};
@@ -48,7 +49,13 @@ pub fn check_json(check: &Check, channels: &[String], urls: &Urls, read_only: bo
     put("desc", json!(config.desc));
     put("grace", json!(monitoring.grace));
     put("n_pings", json!(check.n_pings));
-    put("status", json!(monitoring.status_at(state, now).as_str()));
+    // API v1 folds a running job into the status; v2 and v3 keep `started` apart.
+    let status = if urls.api_version == 1 {
+        monitoring.status_with_started_at(state, now)
+    } else {
+        monitoring.status_at(state, now).as_str()
+    };
+    put("status", json!(status));
     put("started", json!(state.last_start.is_some()));
     put("last_ping", json!(state.last_ping.map(Timestamp::iso8601)));
     put("next_ping", json!(monitoring.grace_start(state, true).map(Timestamp::iso8601)));
@@ -64,7 +71,9 @@ pub fn check_json(check: &Check, channels: &[String], urls: &Urls, read_only: bo
     put("filter_http_body", json!(rules.filter_http_body));
     put("filter_default_fail", json!(rules.filter_default_fail));
     put("badge_url", json!(format!("{}/b/2/{}.svg", urls.base, check.badge_key)));
-    if let Some(ms) = state.last_duration.filter(|ms| *ms >= 1000) {
+    // Whole seconds of any measured run, so 0 for one under a second; like
+    // healthchecks (`if self.last_duration:`), a duration of exactly zero is left out.
+    if let Some(ms) = state.last_duration.filter(|ms| *ms > 0) {
         put("last_duration", json!(ms / 1000));
     }
     if read_only {
@@ -142,7 +151,7 @@ mod tests {
     #[test]
     fn cron_checks_show_schedule_and_zone_and_durations_in_seconds() {
         let mut config = CheckConfig::default();
-        apply(&parse_spec(br#"{"schedule": "0 * * * *", "tz": "Europe/Riga"}"#).unwrap(), &mut config);
+        apply(&parse_spec(br#"{"schedule": "0 * * * *", "tz": "Europe/Riga"}"#).unwrap(), &mut config, 3);
         let m = config.monitoring.clone();
         let state = m.ping(&CheckState::new_check(), PingKind::Start, None, None, T0).state;
         let state = m.ping(&state, PingKind::Success, None, None, T0.plus_millis(61_500)).state;
@@ -154,5 +163,42 @@ mod tests {
         assert_eq!(body["last_ping"], "2023-11-14T22:14:21+00:00");
         assert_eq!(body["next_ping"], "2023-11-14T23:00:00+00:00");
         assert!(body.get("timeout").is_none());
+    }
+
+    #[test]
+    fn runs_shorter_than_a_second_report_zero_seconds() {
+        let config = CheckConfig::default();
+        let m = config.monitoring.clone();
+        let state = m.ping(&CheckState::new_check(), PingKind::Start, None, None, T0).state;
+        let quick = m.ping(&state, PingKind::Success, None, None, T0.plus_millis(250)).state;
+        let body = check_json(&record(config.clone(), quick), &[], &urls(), false, T0.plus_secs(1));
+        assert_eq!(body["last_duration"], 0);
+        let instant = m.ping(&state, PingKind::Success, None, None, T0).state;
+        assert_eq!(instant.last_duration, Some(0));
+        let body = check_json(&record(config.clone(), instant), &[], &urls(), false, T0.plus_secs(1));
+        assert!(body.get("last_duration").is_none(), "exactly zero is falsy in healthchecks");
+        let unmeasured = m.ping(&CheckState::new_check(), PingKind::Success, None, None, T0).state;
+        let body = check_json(&record(config, unmeasured), &[], &urls(), false, T0.plus_secs(1));
+        assert!(body.get("last_duration").is_none());
+    }
+
+    #[test]
+    fn api_v1_reports_a_running_check_as_started() {
+        let config = CheckConfig::default();
+        let state = config.monitoring.ping(&CheckState::new_check(), PingKind::Start, None, None, T0).state;
+        let check = record(config, state);
+        for version in [1, 2, 3] {
+            let urls = Urls { base: "https://eb.example".into(), api_version: version };
+            let body = check_json(&check, &[], &urls, false, T0.plus_secs(5));
+            let expected = if version == 1 { "started" } else { "new" };
+            assert_eq!(
+                (body["status"].as_str(), body["started"].as_bool()),
+                (Some(expected), Some(true)),
+                "v{version}"
+            );
+            assert!(body["update_url"].as_str().is_some_and(|u| u.contains(&format!("/api/v{version}/"))));
+        }
+        let late = check_json(&check, &[], &Urls { base: "x".into(), api_version: 1 }, false, T0.plus_secs(3600));
+        assert_eq!(late["status"], "down", "a run that outlived its grace is down in v1 too");
     }
 }

@@ -120,6 +120,17 @@ impl Monitoring {
         }
     }
 
+    /// The status word at `now` as healthchecks API v1 reports it
+    /// (`get_status(with_started=True)`): `started` while a run that has not
+    /// yet outlived its grace period is going, else as `status_at`. v2 and v3
+    /// report that separately, as the `started` flag.
+    pub fn status_with_started_at(&self, state: &CheckState, now: Timestamp) -> &'static str {
+        match state.last_start {
+            Some(start) if now < start.plus_secs(self.grace) => "started",
+            _ => self.status_at(state, now).as_str(),
+        }
+    }
+
     /// Applies a classified ping received at `now` with run id `rid`.
     pub fn ping(
         &self,
@@ -252,6 +263,22 @@ mod tests {
         let state = CheckState::new_check();
         assert_eq!(m.status_at(&state, T0.plus_secs(10_000)), ShownStatus::New);
         assert_eq!(m.going_down_after(&state), None);
+    }
+
+    #[test]
+    fn api_v1_shows_a_running_job_as_started_until_it_outlives_its_grace() {
+        let m = simple(3600, 600);
+        let new = CheckState::new_check();
+        assert_eq!(m.status_with_started_at(&new, T0), "new");
+        let started = m.ping(&new, PingKind::Start, None, None, T0).state;
+        assert_eq!(m.status_with_started_at(&started, T0.plus_secs(599)), "started");
+        assert_eq!(m.status_at(&started, T0.plus_secs(599)), ShownStatus::New);
+        assert_eq!(m.status_with_started_at(&started, T0.plus_secs(600)), "down");
+        let up_then_started = m.ping(&up_at(T0), PingKind::Start, None, None, T0.plus_secs(3000)).state;
+        assert_eq!(m.status_with_started_at(&up_then_started, T0.plus_secs(3599)), "started");
+        let done = m.ping(&up_then_started, PingKind::Success, None, None, T0.plus_secs(3100)).state;
+        assert_eq!(m.status_with_started_at(&done, T0.plus_secs(3101)), "up");
+        assert_eq!(m.status_with_started_at(&up_at(T0), T0.plus_secs(3700)), "grace");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 mod config;
 mod machine;
+mod slug;
 mod state;
 mod tags;
 
@@ -13,6 +14,7 @@ pub use config::{
     MAX_PERIOD, MAX_SLUG, MIN_PERIOD,
 };
 pub use machine::{Flip, NotPaused, PingEffect, SweepVerdict, Transition};
+pub use slug::slugify;
 pub use state::{CheckState, FlipReason, PingKind, ShownStatus, Status};
 pub use tags::Tags;
 
