@@ -3,7 +3,9 @@
 //! state it was computed from (`Expected`).
 
 use super::{changes, flag, int, opt_text, opt_time, text, time, typed, Store, StoreError};
-use crate::domain::check::{Check, CheckConfig, CheckState, Flip, Monitoring, Status, Tags, Transition};
+use crate::domain::check::{
+    AlertPolicy, Check, CheckConfig, CheckState, Event, EventKind, Flip, Monitoring, Status, Tags, Transition,
+};
 use crate::domain::ids::{unique_key, Uuid};
 use crate::domain::ping::PingRules;
 use crate::domain::time::Timestamp;
@@ -16,7 +18,9 @@ use worker::D1PreparedStatement;
 pub(super) const CHECK_COLUMNS: &str = "c.id, c.uuid, c.project_id, c.name, c.slug, c.tags, c.desc, c.kind, \
      c.timeout, c.grace, c.schedule, c.tz, c.manual_resume, c.methods, c.start_kw, c.success_kw, c.failure_kw, \
      c.filter_subject, c.filter_body, c.filter_http_body, c.filter_default_fail, c.status, c.last_ping, \
-     c.last_start, c.last_start_rid, c.last_duration, c.n_pings, c.alert_after, c.badge_key, c.config_version";
+     c.last_start, c.last_start_rid, c.last_duration, c.n_pings, c.alert_after, c.badge_key, c.config_version, \
+     c.failure_threshold, c.recovery_threshold, c.max_runtime, c.min_runtime, c.reminder_interval, c.failures, \
+     c.successes, c.next_event_at, c.muted_until";
 
 #[derive(Deserialize)]
 pub(super) struct CheckRow {
@@ -49,6 +53,15 @@ pub(super) struct CheckRow {
     n_pings: i64,
     badge_key: Option<String>,
     config_version: i64,
+    failure_threshold: i64,
+    recovery_threshold: i64,
+    max_runtime: Option<i64>,
+    min_runtime: Option<i64>,
+    reminder_interval: i64,
+    failures: i64,
+    successes: i64,
+    next_event_at: Option<i64>,
+    muted_until: Option<i64>,
 }
 
 impl CheckRow {
@@ -59,6 +72,13 @@ impl CheckRow {
         let mut monitoring = Monitoring::from_stored(&self.kind, self.timeout, &self.schedule, &self.tz, self.grace)
             .map_err(|e| corrupt(e.to_string()))?;
         monitoring.manual_resume = self.manual_resume != 0;
+        monitoring.policy = AlertPolicy {
+            failure_threshold: self.failure_threshold,
+            recovery_threshold: self.recovery_threshold,
+            max_runtime: self.max_runtime,
+            min_runtime: self.min_runtime,
+            reminder_interval: self.reminder_interval,
+        };
         let config = CheckConfig {
             name: self.name,
             slug: self.slug,
@@ -82,6 +102,10 @@ impl CheckRow {
             last_start: self.last_start.map(Timestamp::from_millis),
             last_start_rid: self.last_start_rid.as_deref().and_then(Uuid::parse),
             last_duration: self.last_duration,
+            failures: self.failures,
+            successes: self.successes,
+            next_event_at: self.next_event_at.map(Timestamp::from_millis),
+            muted_until: self.muted_until.map(Timestamp::from_millis),
         };
         Ok(Check {
             id: self.id,
@@ -138,6 +162,11 @@ fn config_values(config: &CheckConfig) -> Vec<(&'static str, JsValue)> {
         ("filter_body", flag(config.filter_body)),
         ("filter_http_body", flag(rules.filter_http_body)),
         ("filter_default_fail", flag(rules.filter_default_fail)),
+        ("failure_threshold", int(monitoring.policy.failure_threshold)),
+        ("recovery_threshold", int(monitoring.policy.recovery_threshold)),
+        ("max_runtime", monitoring.policy.max_runtime.map_or(JsValue::NULL, int)),
+        ("min_runtime", monitoring.policy.min_runtime.map_or(JsValue::NULL, int)),
+        ("reminder_interval", int(monitoring.policy.reminder_interval)),
     ]
 }
 
@@ -169,6 +198,9 @@ pub struct Expected {
     pub last_start_rid: Option<Uuid>,
     /// Only for decisions that read the last ping (a start, an edit).
     pub last_ping: Option<Option<Timestamp>>,
+    pub failures: i64,
+    pub successes: i64,
+    pub muted_until: Option<Timestamp>,
 }
 
 impl Expected {
@@ -182,12 +214,25 @@ impl Expected {
             last_start: state.last_start,
             last_start_rid: state.last_start_rid,
             last_ping: with_last_ping.then_some(state.last_ping),
+            failures: state.failures,
+            successes: state.successes,
+            muted_until: state.muted_until,
         }
     }
 
-    /// An up check not running a job, at this configuration.
+    /// An up check not running a job, with no failure counted and no mute,
+    /// at this configuration.
     pub fn idle_up(config_version: i64) -> Expected {
-        Expected { config_version, status: Status::Up, last_start: None, last_start_rid: None, last_ping: None }
+        Expected {
+            config_version,
+            status: Status::Up,
+            last_start: None,
+            last_start_rid: None,
+            last_ping: None,
+            failures: 0,
+            successes: 0,
+            muted_until: None,
+        }
     }
 
     /// A check just created in the same batch.
@@ -203,11 +248,15 @@ impl Expected {
     pub(super) fn condition(&self) -> String {
         let is = |value: Option<String>| value.unwrap_or_else(|| "NULL".into());
         let mut sql = format!(
-            "config_version = {} AND status = '{}' AND last_start IS {} AND last_start_rid IS {}",
+            "config_version = {} AND status = '{}' AND last_start IS {} AND last_start_rid IS {} \
+             AND failures = {} AND successes = {} AND muted_until IS {}",
             self.config_version,
             self.status.as_str(),
             is(self.last_start.map(|t| t.millis().to_string())),
             is(self.last_start_rid.map(|r| format!("'{r}'"))),
+            self.failures,
+            self.successes,
+            is(self.muted_until.map(|t| t.millis().to_string())),
         );
         if let Some(last_ping) = self.last_ping {
             sql.push_str(&format!(" AND last_ping IS {}", is(last_ping.map(|t| t.millis().to_string()))));

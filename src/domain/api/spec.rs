@@ -2,7 +2,10 @@
 //! and messages (`json validation error: timeout is too small`), and how a
 //! valid spec changes a check's configuration.
 
-use crate::domain::check::{is_valid_slug, CheckConfig, Schedule, Tags, MAX_NAME, MAX_PERIOD, MAX_SLUG, MIN_PERIOD};
+use crate::domain::check::{
+    is_valid_slug, CheckConfig, Schedule, Tags, MAX_NAME, MAX_PERIOD, MAX_SLUG, MAX_THRESHOLD, MIN_PERIOD,
+    MIN_REMINDER_INTERVAL,
+};
 use crate::domain::cron::parse_zone;
 use crate::domain::oncalendar::INVALID_MESSAGE;
 use chrono_tz::Tz;
@@ -82,6 +85,22 @@ pub fn apply(spec: &CheckSpec, config: &mut CheckConfig) {
     flag(&mut rules.filter_default_fail, spec.filter_default_fail);
     if let Some(grace) = spec.grace {
         config.monitoring.grace = grace;
+    }
+    let policy = &mut config.monitoring.policy;
+    if let Some(threshold) = spec.failure_threshold {
+        policy.failure_threshold = threshold;
+    }
+    if let Some(threshold) = spec.recovery_threshold {
+        policy.recovery_threshold = threshold;
+    }
+    if let Some(max_runtime) = spec.max_runtime {
+        policy.max_runtime = max_runtime;
+    }
+    if let Some(min_runtime) = spec.min_runtime {
+        policy.min_runtime = min_runtime;
+    }
+    if let Some(interval) = spec.reminder_interval {
+        policy.reminder_interval = interval;
     }
 }
 
@@ -175,6 +194,12 @@ pub struct CheckSpec {
     pub unique: Vec<UniqueField>,
     /// The key, when a client sends it in the body as healthchecks allows.
     pub api_key: Option<String>,
+    pub failure_threshold: Option<i64>,
+    pub recovery_threshold: Option<i64>,
+    /// `Some(None)`: cleared with `null`.
+    pub max_runtime: Option<Option<i64>>,
+    pub min_runtime: Option<Option<i64>>,
+    pub reminder_interval: Option<i64>,
 }
 
 /// The fields edgebeat knows, in the order healthchecks validates them (the
@@ -183,14 +208,19 @@ const FIELDS: &[&str] = &[
     "channels",
     "desc",
     "failure_kw",
+    "failure_threshold",
     "filter_subject",
     "filter_body",
     "filter_http_body",
     "filter_default_fail",
     "grace",
     "manual_resume",
+    "max_runtime",
     "methods",
+    "min_runtime",
     "name",
+    "recovery_threshold",
+    "reminder_interval",
     "schedule",
     "slug",
     "start_kw",
@@ -233,6 +263,29 @@ fn period(field: &str, value: &Value) -> Result<i64, SpecError> {
     Ok(number)
 }
 
+/// An integer in `min..=max`, with healthchecks-style messages.
+fn bounded(field: &str, value: &Value, min: i64, max: i64) -> Result<i64, SpecError> {
+    let number = match value {
+        Value::Number(n) if n.is_i64() || n.is_u64() => n.as_i64().unwrap_or(i64::MAX),
+        _ => return Err(invalid(format!("{field} is not a number"))),
+    };
+    if number < min {
+        return Err(invalid(format!("{field} is too small")));
+    }
+    if number > max {
+        return Err(invalid(format!("{field} is too large")));
+    }
+    Ok(number)
+}
+
+/// A number of seconds, or `null` for none.
+fn optional_seconds(field: &str, value: &Value, min: i64) -> Result<Option<i64>, SpecError> {
+    match value {
+        Value::Null => Ok(None),
+        other => bounded(field, other, min, MAX_PERIOD).map(Some),
+    }
+}
+
 /// Parses a create or update body. An empty body is an empty spec.
 pub fn parse_spec(body: &[u8]) -> Result<CheckSpec, SpecError> {
     if body.iter().all(u8::is_ascii_whitespace) {
@@ -258,6 +311,18 @@ fn spec_from_object(object: &Map<String, Value>) -> Result<CheckSpec, SpecError>
             }
             "desc" => spec.desc = Some(string(field, value, MAX_DESC)?),
             "failure_kw" => spec.failure_kw = Some(string(field, value, MAX_KEYWORDS)?),
+            "failure_threshold" => spec.failure_threshold = Some(bounded(field, value, 1, MAX_THRESHOLD)?),
+            "recovery_threshold" => spec.recovery_threshold = Some(bounded(field, value, 1, MAX_THRESHOLD)?),
+            // The sweep runs once a minute: a shorter limit could not be kept.
+            "max_runtime" => spec.max_runtime = Some(optional_seconds(field, value, MIN_PERIOD)?),
+            "min_runtime" => spec.min_runtime = Some(optional_seconds(field, value, 1)?),
+            "reminder_interval" => {
+                let interval = bounded(field, value, 0, MAX_PERIOD)?;
+                if interval != 0 && interval < MIN_REMINDER_INTERVAL {
+                    return Err(invalid(format!("{field} is too small (0 turns reminders off)")));
+                }
+                spec.reminder_interval = Some(interval);
+            }
             "filter_subject" => spec.filter_subject = Some(boolean(field, value)?),
             "filter_body" => spec.filter_body = Some(boolean(field, value)?),
             "filter_http_body" => spec.filter_http_body = Some(boolean(field, value)?),
@@ -374,6 +439,42 @@ mod tests {
         for (body, message) in cases {
             assert_eq!(error_of(body.clone()), message, "{body}");
         }
+    }
+
+    #[test]
+    fn alert_policy_fields_are_validated_and_applied() {
+        let cases = [
+            (json!({"failure_threshold": 0}), "json validation error: failure_threshold is too small"),
+            (json!({"failure_threshold": 101}), "json validation error: failure_threshold is too large"),
+            (json!({"recovery_threshold": "2"}), "json validation error: recovery_threshold is not a number"),
+            (json!({"max_runtime": 59}), "json validation error: max_runtime is too small"),
+            (json!({"max_runtime": 1.5}), "json validation error: max_runtime is not a number"),
+            (json!({"min_runtime": 0}), "json validation error: min_runtime is too small"),
+            (json!({"min_runtime": 31_536_001}), "json validation error: min_runtime is too large"),
+            (
+                json!({"reminder_interval": 299}),
+                "json validation error: reminder_interval is too small (0 turns reminders off)",
+            ),
+            (json!({"reminder_interval": -1}), "json validation error: reminder_interval is too small"),
+        ];
+        for (body, message) in cases {
+            assert_eq!(error_of(body.clone()), message, "{body}");
+        }
+        let mut config = CheckConfig::default();
+        let spec = parse_spec(
+            br#"{"failure_threshold": 3, "recovery_threshold": 2, "max_runtime": 600, "min_runtime": 30,
+                 "reminder_interval": 300}"#,
+        )
+        .unwrap();
+        apply(&spec, &mut config);
+        let policy = config.monitoring.policy;
+        assert_eq!((policy.failure_threshold, policy.recovery_threshold), (3, 2));
+        assert_eq!((policy.max_runtime, policy.min_runtime, policy.reminder_interval), (Some(600), Some(30), 300));
+        // null clears a runtime limit; absent fields keep theirs.
+        apply(&parse_spec(br#"{"max_runtime": null, "reminder_interval": 0}"#).unwrap(), &mut config);
+        let policy = config.monitoring.policy;
+        assert_eq!((policy.max_runtime, policy.min_runtime, policy.reminder_interval), (None, Some(30), 0));
+        assert_eq!(policy.failure_threshold, 3);
     }
 
     #[test]
