@@ -5,7 +5,7 @@ use super::deliver::send;
 use super::router::method_not_allowed;
 use super::store::{Expected, NewProject, Saved, Store};
 use crate::domain::alert::{Alert, AlertCheck, AlertEvent};
-use crate::domain::api::spec::{apply, matches_unique, parse_spec, CheckSpec, SpecError};
+use crate::domain::api::spec::{apply, matches_unique, parse_snooze, parse_spec, CheckSpec, SpecError};
 use crate::domain::api::view::{check_json, Urls};
 use crate::domain::api::{list_filter, parse_project_name, presented_key, Access, AuthError};
 use crate::domain::badge::badge_urls;
@@ -153,6 +153,7 @@ async fn dispatch(route: &Route, ctx: &RequestContext<'_>, req: &mut Request) ->
         Route::Checks { version }
         | Route::Check { version, .. }
         | Route::CheckAction { version, .. }
+        | Route::CheckSnooze { version, .. }
         | Route::CheckPings { version, .. }
         | Route::PingBody { version, .. }
         | Route::CheckFlips { version, .. } => *version,
@@ -179,6 +180,17 @@ async fn dispatch(route: &Route, ctx: &RequestContext<'_>, req: &mut Request) ->
         (Route::CheckAction { check, action, .. }, _) => {
             let check = api.find_check(&project, &CheckRef::Uuid(*check)).await?;
             api.check_action(check, *action, &view).await
+        }
+        (Route::CheckSnooze { check, .. }, method) => {
+            let check = api.find_check(&project, &CheckRef::Uuid(*check)).await?;
+            let until = match method {
+                Method::Post => Some(parse_snooze(&body, view.now)?),
+                _ => None,
+            };
+            match super::snooze::snooze(api.store, check, until, view.now).await? {
+                Some(saved) => Ok(Reply::json(200, &api.shown(&saved, &view).await?)),
+                None => Err(ApiError::NotFound),
+            }
         }
         (Route::CheckPings { check, .. }, _) => {
             let check = api.find_check(&project, &CheckRef::Uuid(*check)).await?;
@@ -209,7 +221,8 @@ async fn dispatch(route: &Route, ctx: &RequestContext<'_>, req: &mut Request) ->
         }
         (Route::Channels, _) => {
             let spec = parse_channel_spec(&body, None, ctx.settings.allow_private_destinations)?;
-            let channel = Channel { id: Uuid::random()?.to_string(), name: spec.name, config: spec.config };
+            let channel =
+                Channel { id: Uuid::random()?.to_string(), name: spec.name, config: spec.config, events: spec.events };
             api.save_channel(&project, &channel, spec.assign_to_all_checks).await?;
             Ok(Reply::json(201, &channel_json(&channel, false)))
         }
@@ -222,7 +235,7 @@ async fn dispatch(route: &Route, ctx: &RequestContext<'_>, req: &mut Request) ->
                 Method::Get => Ok(Reply::json(200, &channel_json(&channel, managed))),
                 Method::Post => {
                     let spec = parse_channel_spec(&body, Some(&channel), ctx.settings.allow_private_destinations)?;
-                    let updated = Channel { id: channel.id, name: spec.name, config: spec.config };
+                    let updated = Channel { id: channel.id, name: spec.name, config: spec.config, events: spec.events };
                     api.save_channel(&project, &updated, spec.assign_to_all_checks).await?;
                     Ok(Reply::json(200, &channel_json(&updated, false)))
                 }
@@ -466,9 +479,11 @@ impl Api<'_> {
             let mut config = check.config.clone();
             apply(spec, &mut config);
             let alert_after = config.monitoring.going_down_after(&check.state);
+            let next_event_at = config.monitoring.next_event(&check.state, view.now, view.now);
             let expected = Expected::of(&check, true);
             self.ctx.race_point("api-before-write").await;
-            if self.store.update_check(&check, &expected, &config, alert_after, channels.as_deref()).await? {
+            let channels = channels.as_deref();
+            if self.store.update_check(&check, &expected, &config, alert_after, next_event_at, channels).await? {
                 let saved = self.store.check_by_uuid(&check.uuid).await?.ok_or(ApiError::NotFound)?;
                 return Ok(Reply::json(200, &self.shown(&saved, view).await?));
             }

@@ -16,6 +16,7 @@ mod metrics;
 mod ping;
 mod ping_cache;
 mod router;
+mod snooze;
 mod store;
 mod sweep;
 

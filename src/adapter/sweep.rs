@@ -5,7 +5,6 @@
 use super::context::{now, settings};
 use super::deliver::{deliver_due, send};
 use super::store::{DueCheck, Store, StoreError, SweepOutcome, SweepWrite};
-use crate::domain::check::SweepVerdict;
 use crate::domain::ids::random_token;
 use crate::domain::integrations::Outgoing;
 use crate::domain::outbox::AttemptResult;
@@ -83,26 +82,28 @@ async fn find_down_checks(
         let mut writes = Vec::with_capacity(due.len());
         for due_check in &due {
             writes.push(match due_check {
-                DueCheck::Readable { check, deadline } => match check.monitoring().sweep(&check.state, now) {
-                    SweepVerdict::Down(flip) => SweepWrite::Down {
+                DueCheck::Readable { check, deadlines } => {
+                    let step = check.monitoring().sweep_step(&check.state, now);
+                    let flip_id = token()?;
+                    let event_ids = (0..step.events.len()).map(|i| format!("{flip_id}-{i}")).collect();
+                    SweepWrite::Step {
+                        muted: step.state.muted_at(now),
                         check: check.clone(),
-                        seen_deadline: *deadline,
-                        flip_id: random_token(24).map_err(|e| StoreError::Query(format!("no random numbers: {e}")))?,
-                        flip,
-                    },
-                    SweepVerdict::NotYet { alert_after } => {
-                        SweepWrite::Reschedule { check_id: check.id, seen_deadline: *deadline, deadline: alert_after }
+                        seen: *deadlines,
+                        step,
+                        flip_id,
+                        event_ids,
                     }
-                },
+                }
                 // A row that cannot be read is looked at again later rather
                 // than blocking the sweep for every check and project.
-                DueCheck::Unreadable { id, deadline, problem } => {
+                DueCheck::Unreadable { id, deadlines, problem } => {
                     console_warn!("sweep: check row {id} is unreadable: {problem}");
                     outcome.unreadable += 1;
                     SweepWrite::Reschedule {
                         check_id: *id,
-                        seen_deadline: *deadline,
-                        deadline: Some(now.plus_secs(UNREADABLE_RETRY_SECS)),
+                        seen: *deadlines,
+                        retry_at: now.plus_secs(UNREADABLE_RETRY_SECS),
                     }
                 }
             });
@@ -113,6 +114,10 @@ async fn find_down_checks(
         }
     }
     Ok(())
+}
+
+fn token() -> Result<String, StoreError> {
+    random_token(24).map_err(|e| StoreError::Query(format!("no random numbers: {e}")))
 }
 
 /// Tells an outside monitor that this sweep completed.

@@ -83,6 +83,15 @@ pub enum Route {
         check: Uuid,
         action: CheckAction,
     },
+    /// `/api/vN/checks/<uuid>/snooze`: hold notifications for a while.
+    CheckSnooze {
+        version: u8,
+        check: Uuid,
+    },
+    /// `/ping/<uuid>/snooze` or `/ping/<ping_key>/<slug>/snooze` (the raw
+    /// path after `/ping/`, without `/snooze`): a job announcing its own
+    /// maintenance. POST only, so a link preview cannot silence a check.
+    PingSnooze(String),
     /// `/api/vN/checks/<uuid>/pings/`
     CheckPings {
         version: u8,
@@ -139,6 +148,8 @@ pub const ROUTES: &[(&str, &[Method])] = &[
     ("/ping/{uuid}/{signal}", PING_METHODS),
     ("/ping/{ping_key}/{slug}", PING_METHODS),
     ("/ping/{ping_key}/{slug}/{signal}", PING_METHODS),
+    ("/ping/{uuid}/snooze", &[Post]),
+    ("/ping/{ping_key}/{slug}/snooze", &[Post]),
     ("/{uuid}", PING_METHODS),
     ("/{uuid}/{signal}", PING_METHODS),
     ("/{ping_key}/{slug}", PING_METHODS),
@@ -148,6 +159,7 @@ pub const ROUTES: &[(&str, &[Method])] = &[
     ("/api/v3/checks/{check}", &[Get, Post, Delete]),
     ("/api/v3/checks/{uuid}/pause", &[Post]),
     ("/api/v3/checks/{uuid}/resume", &[Post]),
+    ("/api/v3/checks/{uuid}/snooze", &[Post, Delete]),
     ("/api/v3/checks/{uuid}/pings/", &[Get]),
     ("/api/v3/checks/{uuid}/pings/{n}/body", &[Get]),
     ("/api/v3/checks/{check}/flips/", &[Get]),
@@ -173,7 +185,8 @@ impl Route {
             Route::Projects | Route::Checks { .. } => &[Get, Post],
             Route::Check { check: CheckRef::Uuid(_), .. } => &[Get, Post, Delete],
             Route::Check { check: CheckRef::UniqueKey(_), .. } => &[Get],
-            Route::CheckAction { .. } => &[Post],
+            Route::CheckAction { .. } | Route::PingSnooze(_) => &[Post],
+            Route::CheckSnooze { .. } => &[Post, Delete],
             Route::CheckPings { .. } | Route::PingBody { .. } | Route::CheckFlips { .. } => &[Get],
             Route::Channels => &[Get, Post],
             Route::Channel(_) => &[Get, Post, Delete],
@@ -185,7 +198,15 @@ impl Route {
 
     /// Whether this is part of the management API (CORS, JSON errors).
     pub fn is_api(&self) -> bool {
-        !matches!(self, Route::Health | Route::Ping(_) | Route::Badge(_) | Route::CheckBadge(_) | Route::Metrics { .. })
+        !matches!(
+            self,
+            Route::Health
+                | Route::Ping(_)
+                | Route::PingSnooze(_)
+                | Route::Badge(_)
+                | Route::CheckBadge(_)
+                | Route::Metrics { .. }
+        )
     }
 }
 
@@ -247,6 +268,9 @@ pub fn route(path: &str) -> Option<Route> {
         return Some(Route::Health);
     }
     if let Some(rest) = path.strip_prefix("/ping/") {
+        if let Some(target) = rest.strip_suffix("/snooze").filter(|t| matches!(t.split('/').count(), 1 | 2)) {
+            return Some(Route::PingSnooze(target.to_owned()));
+        }
         return Some(Route::Ping(rest.to_owned()));
     }
     if let Some(rest) = path.strip_prefix("/badge/") {
@@ -280,6 +304,7 @@ pub fn route(path: &str) -> Option<Route> {
             let n = n.parse().ok().filter(|n: &i64| *n >= 1)?;
             Some(Route::PingBody { version, check: Uuid::parse(id)?, n })
         }
+        ["checks", id, "snooze"] => Some(Route::CheckSnooze { version, check: Uuid::parse(id)? }),
         ["checks", id, action] => {
             let check = Uuid::parse(id)?;
             let action = match action {
@@ -407,6 +432,20 @@ mod tests {
             let found = route(&path).unwrap_or_else(|| panic!("{pattern} ({path}) is not routed"));
             assert_eq!(found.methods(), *methods, "methods of {pattern}");
         }
+    }
+
+    #[test]
+    fn snoozes_have_their_own_routes() {
+        let uuid = Uuid::parse(UUID).unwrap();
+        assert_eq!(
+            route(&format!("/api/v3/checks/{UUID}/snooze")),
+            Some(Route::CheckSnooze { version: 3, check: uuid })
+        );
+        assert_eq!(route(&format!("/ping/{UUID}/snooze")), Some(Route::PingSnooze(UUID.into())));
+        assert_eq!(route("/ping/key/backup/snooze"), Some(Route::PingSnooze("key/backup".into())));
+        assert_eq!(route(&format!("/ping/{UUID}/snooze")).unwrap().methods(), &[Post], "GET is refused");
+        assert!(!route("/ping/key/backup/snooze").unwrap().is_api());
+        assert_eq!(route("/ping/a/b/c/snooze"), Some(Route::Ping("a/b/c/snooze".into())));
     }
 
     #[test]

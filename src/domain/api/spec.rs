@@ -8,6 +8,7 @@ use crate::domain::check::{
 };
 use crate::domain::cron::parse_zone;
 use crate::domain::oncalendar::INVALID_MESSAGE;
+use crate::domain::time::Timestamp;
 use chrono_tz::Tz;
 use serde_json::{Map, Value};
 
@@ -286,6 +287,44 @@ fn optional_seconds(field: &str, value: &Value, min: i64) -> Result<Option<i64>,
     }
 }
 
+/// The longest snooze.
+pub const MAX_SNOOZE_SECS: i64 = 30 * 86_400;
+
+/// Parses `POST /api/v3/checks/<uuid>/snooze`: `{"seconds": N}` or
+/// `{"until": "<ISO 8601>"}`, at most 30 days ahead of `now`. Returns the
+/// instant the snooze ends.
+pub fn parse_snooze(body: &[u8], now: Timestamp) -> Result<Timestamp, SpecError> {
+    let value: Value = serde_json::from_slice(body).map_err(|_| SpecError::NotJson)?;
+    let object = value.as_object().ok_or(SpecError::NotAnObject)?;
+    if let Some(unknown) = object.keys().find(|k| !["seconds", "until", "api_key"].contains(&k.as_str())) {
+        return Err(invalid(format!("unknown field {unknown:?}")));
+    }
+    match (object.get("seconds"), object.get("until")) {
+        (Some(seconds), None) => Ok(now.plus_secs(bounded("seconds", seconds, 1, MAX_SNOOZE_SECS)?)),
+        (None, Some(until)) => {
+            let text = until.as_str().ok_or_else(|| invalid("until is not a string".into()))?;
+            let until = chrono::DateTime::parse_from_rfc3339(text)
+                .map(|t| Timestamp::from_datetime(&t))
+                .map_err(|_| invalid("until is not an ISO 8601 date and time with a zone".into()))?;
+            if until <= now {
+                return Err(invalid("until is in the past".into()));
+            }
+            if until > now.plus_secs(MAX_SNOOZE_SECS) {
+                return Err(invalid("until is more than 30 days ahead".into()));
+            }
+            Ok(until)
+        }
+        _ => Err(invalid("give either seconds or until".into())),
+    }
+}
+
+/// `?seconds=N` of `POST /ping/<uuid>/snooze`.
+pub fn parse_snooze_seconds(query: &[(String, String)], now: Timestamp) -> Result<Timestamp, SpecError> {
+    let text = query.iter().find(|(name, _)| name == "seconds").map(|(_, v)| v.as_str());
+    let seconds: i64 = text.and_then(|t| t.parse().ok()).ok_or_else(|| invalid("seconds is not a number".into()))?;
+    bounded("seconds", &Value::from(seconds), 1, MAX_SNOOZE_SECS).map(|s| now.plus_secs(s))
+}
+
 /// Parses a create or update body. An empty body is an empty spec.
 pub fn parse_spec(body: &[u8]) -> Result<CheckSpec, SpecError> {
     if body.iter().all(u8::is_ascii_whitespace) {
@@ -475,6 +514,33 @@ mod tests {
         let policy = config.monitoring.policy;
         assert_eq!((policy.max_runtime, policy.min_runtime, policy.reminder_interval), (None, Some(30), 0));
         assert_eq!(policy.failure_threshold, 3);
+    }
+
+    #[test]
+    fn snoozes_last_at_most_thirty_days() {
+        let now = Timestamp::from_secs(1_700_000_000);
+        assert_eq!(parse_snooze(br#"{"seconds": 600}"#, now), Ok(now.plus_secs(600)));
+        assert_eq!(parse_snooze(br#"{"until": "2023-11-15T00:13:20+01:00"}"#, now), Ok(now.plus_secs(3600)));
+        let error = |body: &str| parse_snooze(body.as_bytes(), now).unwrap_err().to_string();
+        assert_eq!(error(r#"{"seconds": 2592001}"#), "json validation error: seconds is too large");
+        assert_eq!(error(r#"{"seconds": 0}"#), "json validation error: seconds is too small");
+        assert_eq!(
+            error(r#"{"until": "2023-11-14"}"#),
+            "json validation error: until is not an ISO 8601 date and time with a zone"
+        );
+        assert_eq!(error(r#"{"until": "2020-01-01T00:00:00Z"}"#), "json validation error: until is in the past");
+        assert_eq!(
+            error(r#"{"until": "2030-01-01T00:00:00Z"}"#),
+            "json validation error: until is more than 30 days ahead"
+        );
+        assert_eq!(error(r#"{}"#), "json validation error: give either seconds or until");
+        assert_eq!(error(r#"{"seconds": 5, "until": "x"}"#), "json validation error: give either seconds or until");
+        assert_eq!(error(r#"{"minutes": 5}"#), "json validation error: unknown field \"minutes\"");
+        let query = |v: &str| vec![("seconds".to_owned(), v.to_owned())];
+        assert_eq!(parse_snooze_seconds(&query("60"), now), Ok(now.plus_secs(60)));
+        assert!(parse_snooze_seconds(&query("x"), now).is_err());
+        assert!(parse_snooze_seconds(&[], now).is_err());
+        assert!(parse_snooze_seconds(&query("9999999"), now).is_err());
     }
 
     #[test]

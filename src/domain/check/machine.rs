@@ -408,10 +408,9 @@ impl Monitoring {
                 events.push(Event { kind: EventKind::Reminder, reason: FlipReason::StillDown, at: now });
                 reminder_from = due;
             }
-            if flip.is_none() && state.status == Status::Up && self.grace_start(state, false) == Some(due) {
-                if self.status_at(state, now) == ShownStatus::Grace {
-                    events.push(Event { kind: EventKind::Late, reason: FlipReason::Timeout, at: due });
-                }
+            let deadline_passed = state.status == Status::Up && self.grace_start(state, false) == Some(due);
+            if flip.is_none() && deadline_passed && self.status_at(state, now) == ShownStatus::Grace {
+                events.push(Event { kind: EventKind::Late, reason: FlipReason::Timeout, at: due });
             }
         }
         if flip.is_some() || due_event.is_some() || next != *state {
