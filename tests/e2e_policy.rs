@@ -383,3 +383,41 @@ fn a_snooze_holds_notifications_and_a_still_down_check_notifies_once_at_its_end(
         "seconds is required"
     );
 }
+
+#[test]
+fn requests_rescue_a_stalled_cron_and_alert_exactly_once() {
+    let receiver = Receiver::start();
+    let worker = Worker::start();
+    let project = worker.create_project("stalled");
+    hook(&worker, &project, &receiver, "/hook", None);
+    let overdue =
+        worker.create_check(&project, json!({"name": "nightly", "timeout": 60, "grace": 60, "channels": "*"}));
+    let busy = worker.create_check(&project, json!({"name": "busy", "timeout": 3600, "grace": 60, "channels": "*"}));
+    ping(&worker, &overdue, "");
+    let pinged = now_ms();
+    // The cron trigger runs once, then stalls: no scheduled event from here on.
+    worker.run_sweep(pinged);
+    assert_eq!(worker.get("/health").json()["rescue_sweep_started"], Value::Null);
+    thread::sleep(Duration::from_millis((pinged + 125_000 - now_ms()).max(0) as u64));
+
+    // Only pings, several at once: the overdue check's alert comes, once.
+    let pings: Vec<_> = (0..4)
+        .map(|_| {
+            let (port, path) = (worker.port, path_of(&busy["ping_url"]));
+            thread::spawn(move || support::http::request(port, "GET", &path, &[], b"").map(|r| r.status))
+        })
+        .collect();
+    for request in pings {
+        assert_eq!(request.join().unwrap().unwrap(), 200);
+    }
+    let alerts = exactly(&receiver, "/hook", 1);
+    assert_eq!(events_of(&alerts), vec![("down".into(), "timeout".into())]);
+    assert_eq!(alerts[0]["check"]["name"], "nightly");
+    let health = worker.get("/health").json();
+    let rescued = millis_of(&health["rescue_sweep_started"]);
+    assert!(rescued >= pinged + 120_000, "{health}");
+    for _ in 0..3 {
+        ping(&worker, &busy, "");
+    }
+    exactly(&receiver, "/hook", 1);
+}

@@ -15,6 +15,7 @@ mod health;
 mod metrics;
 mod ping;
 mod ping_cache;
+mod rescue;
 mod router;
 mod snooze;
 mod store;

@@ -3,7 +3,7 @@
 //! Where a ping goes: `Route::Ping` → `ping::handle`.
 
 use super::context::RequestContext;
-use super::{api, badges, health, metrics, ping, snooze};
+use super::{api, badges, health, metrics, ping, rescue, snooze};
 use crate::domain::reply::Reply;
 use crate::domain::route::{route, Method, Route};
 use worker::{Env, Headers, Request, Response};
@@ -33,6 +33,8 @@ pub async fn handle(mut req: Request, env: Env, worker_ctx: worker::Context) -> 
         Some(Route::Metrics { project, key }) => metrics::handle(&project, key.as_deref(), &ctx).await,
         Some(_) => Reply::error(404, "not found"),
     };
+    // A stalled cron trigger must not delay alerts while traffic flows.
+    rescue::after_request(&ctx);
     let reply = match ctx.usage_header() {
         Some(usage) => reply.with_header("X-D1-Rows", usage),
         None => reply,

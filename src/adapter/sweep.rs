@@ -31,7 +31,18 @@ pub async fn run(scheduled_time: f64, env: &Env) {
             return;
         }
     };
-    let outcome = sweep(&store, &settings, now).await;
+    run_with(&store, &settings, now, false).await;
+}
+
+/// A sweep started by a request that found the cron trigger stalled. It
+/// sends no self-ping: the outside monitor should still see the stall.
+pub async fn run_rescue(now: Timestamp, env: &Env, store: &Store) {
+    run_with(store, &settings(env), now, true).await;
+}
+
+async fn run_with(store: &Store, settings: &Settings, now: Timestamp, rescue: bool) {
+    let mut outcome = sweep(store, settings, now).await;
+    outcome.rescue = rescue;
     if let Some(error) = &outcome.error {
         console_error!("sweep at {now} failed: {error}");
     }
@@ -39,8 +50,8 @@ pub async fn run(scheduled_time: f64, env: &Env) {
         console_error!("sweep at {now}: could not record the sweep: {err}");
         return;
     }
-    if outcome.error.is_none() {
-        self_ping(&settings).await;
+    if outcome.error.is_none() && !rescue {
+        self_ping(settings).await;
     }
 }
 
