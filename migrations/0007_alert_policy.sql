@@ -29,3 +29,21 @@ CREATE TABLE sweep_claim (
   started_at INTEGER                -- Unix ms the last rescue sweep started
 );
 INSERT INTO sweep_claim (id, claimed_until) VALUES (1, 0);
+
+-- Maintenance windows: recurring (cron schedule, zone, duration in seconds)
+-- or one-off (start and end, Unix ms), selecting checks by tags or uuids
+-- (neither: all of the project's checks).
+CREATE TABLE maintenance_windows (
+  id TEXT PRIMARY KEY,
+  project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+  name TEXT NOT NULL DEFAULT '',
+  schedule TEXT,
+  tz TEXT NOT NULL DEFAULT 'UTC',
+  duration INTEGER,
+  start_at INTEGER,
+  end_at INTEGER,
+  tags TEXT NOT NULL DEFAULT '',
+  checks TEXT NOT NULL DEFAULT '',     -- check uuids, comma-separated
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX maintenance_by_project ON maintenance_windows(project_id, created_at);

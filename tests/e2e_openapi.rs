@@ -84,6 +84,14 @@ fn fixture() -> Fixture {
     );
     assert_eq!(channel.status, 201, "{}", channel.text());
     let channel = channel.json()["id"].as_str().unwrap().to_owned();
+    let window = worker.api(
+        &project.api_key,
+        "POST",
+        "/api/v3/maintenance/",
+        Some(&json!({"name": "weekly", "schedule": "0 3 * * 0", "tz": "Europe/Riga", "duration": 7200, "tags": "db"})),
+    );
+    assert_eq!(window.status, 201, "{}", window.text());
+    let window = window.json()["id"].as_str().unwrap().to_owned();
     // /health answers 200 once a sweep has run.
     worker.run_sweep(now_ms() / 60_000 * 60_000);
 
@@ -108,6 +116,7 @@ fn fixture() -> Fixture {
         ("check", uuid.clone()),
         ("n", "1".to_owned()),
         ("channel_id", channel),
+        ("window_id", window),
         ("ping_key", project.ping_key.clone()),
         ("slug", slug.clone()),
         ("signal", "log".to_owned()),
@@ -165,6 +174,10 @@ fn body_for(operation_id: &str, fixture: &Fixture) -> Vec<u8> {
         "updateCheck" => json!({"desc": "documented"}),
         "createChannel" => json!({"kind": "slack", "url": fixture.receiver.url("/slack")}),
         "updateChannel" => json!({"name": "renamed"}),
+        "createMaintenance" | "updateMaintenance" => {
+            json!({"start": "2027-01-01T00:00:00Z", "end": "2027-01-01T02:00:00Z", "checks": [fixture.uuid]})
+        }
+        "snoozeCheck" => json!({"seconds": 600}),
         id if id.starts_with("ping") => return b"job output".to_vec(),
         _ => return Vec::new(),
     };

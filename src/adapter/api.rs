@@ -14,6 +14,7 @@ use crate::domain::check::{Check, CheckConfig, NotPaused, Tags};
 use crate::domain::history::{flips_json, pings_json, FlipFilter};
 use crate::domain::ids::{key_hash, random_token, secret_matches, KeyKind, Uuid};
 use crate::domain::integrations::request_for;
+use crate::domain::maintenance::{parse_window, window_json, MAX_WINDOWS};
 use crate::domain::outbox::AttemptResult;
 use crate::domain::reply::Reply;
 use crate::domain::route::{CheckAction, CheckRef, Method, Route};
@@ -250,6 +251,36 @@ async fn dispatch(route: &Route, ctx: &RequestContext<'_>, req: &mut Request) ->
             Ok(Reply::json(200, &api.test_channel(&channel, &view).await?))
         }
         (Route::Notifications, _) => api.notifications(&project).await,
+        (Route::MaintenanceWindows, Method::Get) => {
+            let windows: Vec<Value> =
+                api.store.windows(&project).await?.iter().map(|w| window_json(w, view.now)).collect();
+            Ok(Reply::json(200, &json!({ "windows": windows })))
+        }
+        (Route::MaintenanceWindows, _) => {
+            let window = parse_window(&body, Uuid::random()?.to_string())?;
+            if !api.store.save_window(&project, &window, MAX_WINDOWS, view.now).await? {
+                return Err(
+                    SpecError::Invalid(format!("a project has at most {MAX_WINDOWS} maintenance windows")).into()
+                );
+            }
+            Ok(Reply::json(201, &window_json(&window, view.now)))
+        }
+        (Route::MaintenanceWindow(id), method) => {
+            let windows = api.store.windows(&project).await?;
+            let window = windows.into_iter().find(|w| &w.id == id).ok_or(ApiError::NotFound)?;
+            match method {
+                Method::Get => Ok(Reply::json(200, &window_json(&window, view.now))),
+                Method::Post => {
+                    let replaced = parse_window(&body, window.id.clone())?;
+                    api.store.save_window(&project, &replaced, MAX_WINDOWS, view.now).await?;
+                    Ok(Reply::json(200, &window_json(&replaced, view.now)))
+                }
+                _ => {
+                    api.store.delete_window(&project, &window.id).await?;
+                    Ok(Reply::json(200, &window_json(&window, view.now)))
+                }
+            }
+        }
         (Route::Badges, _) => {
             let badges = api.store.project_badges(&project).await?.ok_or(ApiError::NotFound)?;
             let mut tags: Vec<String> = api

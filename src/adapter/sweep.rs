@@ -7,9 +7,11 @@ use super::deliver::{deliver_due, send};
 use super::store::{DueCheck, Store, StoreError, SweepOutcome, SweepWrite};
 use crate::domain::ids::random_token;
 use crate::domain::integrations::Outgoing;
+use crate::domain::maintenance::{muted_until, Window};
 use crate::domain::outbox::AttemptResult;
 use crate::domain::settings::Settings;
 use crate::domain::time::Timestamp;
+use std::collections::BTreeMap;
 use worker::{console_error, console_warn, Env};
 
 /// Due checks read and written per round trip.
@@ -58,6 +60,10 @@ async fn run_with(store: &Store, settings: &Settings, now: Timestamp, rescue: bo
 /// One sweep; an error stops it and is returned in the outcome.
 async fn sweep(store: &Store, settings: &Settings, now: Timestamp) -> SweepOutcome {
     let mut outcome = SweepOutcome::default();
+    if let Err(err) = apply_windows(store, now).await {
+        outcome.error = Some(format!("applying maintenance windows: {err}"));
+        return outcome;
+    }
     if let Err(err) = find_down_checks(store, settings, now, &mut outcome).await {
         outcome.error = Some(format!("finding due checks: {err}"));
         return outcome;
@@ -76,6 +82,32 @@ async fn sweep(store: &Store, settings: &Settings, now: Timestamp) -> SweepOutco
         }
     }
     outcome
+}
+
+/// Mutes the checks that open maintenance windows select, until the
+/// windows close (the domain decides which and until when; a check already
+/// muted that long is left alone).
+async fn apply_windows(store: &Store, now: Timestamp) -> Result<(), StoreError> {
+    let mut open: BTreeMap<String, Vec<Window>> = BTreeMap::new();
+    for (project, window) in store.all_windows().await? {
+        if window.open_until(now).is_some() {
+            open.entry(project).or_default().push(window);
+        }
+    }
+    for (project, windows) in open {
+        let (checks, _) = store.list_check_states(&project).await?;
+        let mutes: Vec<_> = checks
+            .into_iter()
+            .filter_map(|check| {
+                let until = muted_until(&windows, &check, now)?;
+                let state = check.monitoring().mute(&check.state, until, now)?;
+                let alert_after = check.monitoring().going_down_after(&state);
+                Some((check, state, alert_after))
+            })
+            .collect();
+        store.write_mutes(&mutes).await?;
+    }
+    Ok(())
 }
 
 async fn find_down_checks(

@@ -114,6 +114,10 @@ pub enum Route {
     Channel(String),
     /// `/api/v3/channels/<id>/test`
     ChannelTest(String),
+    /// `/api/v3/maintenance/`: the project's maintenance windows.
+    MaintenanceWindows,
+    /// `/api/v3/maintenance/<id>`
+    MaintenanceWindow(String),
     /// `/api/v3/notifications/`: the outbox, with every attempt.
     Notifications,
     /// `/api/v3/badges/`: every badge URL of the project.
@@ -166,6 +170,8 @@ pub const ROUTES: &[(&str, &[Method])] = &[
     ("/api/v3/channels/", &[Get, Post]),
     ("/api/v3/channels/{channel_id}", &[Get, Post, Delete]),
     ("/api/v3/channels/{channel_id}/test", &[Post]),
+    ("/api/v3/maintenance/", &[Get, Post]),
+    ("/api/v3/maintenance/{window_id}", &[Get, Post, Delete]),
     ("/api/v3/notifications/", &[Get]),
     ("/api/v3/badges/", &[Get]),
     ("/api/v3/openapi.json", &[Get]),
@@ -189,7 +195,8 @@ impl Route {
             Route::CheckSnooze { .. } => &[Post, Delete],
             Route::CheckPings { .. } | Route::PingBody { .. } | Route::CheckFlips { .. } => &[Get],
             Route::Channels => &[Get, Post],
-            Route::Channel(_) => &[Get, Post, Delete],
+            Route::Channel(_) | Route::MaintenanceWindow(_) => &[Get, Post, Delete],
+            Route::MaintenanceWindows => &[Get, Post],
             Route::ChannelTest(_) => &[Post],
             Route::Notifications | Route::Badges | Route::OpenApi => &[Get],
             Route::Badge(_) | Route::CheckBadge(_) | Route::Metrics { .. } => &[Get, Head],
@@ -294,6 +301,10 @@ pub fn route(path: &str) -> Option<Route> {
         ["channels", id] if is_channel_id(id) => Some(Route::Channel(id.to_owned())),
         ["channels", id, "test"] if is_channel_id(id) => Some(Route::ChannelTest(id.to_owned())),
         ["notifications"] => Some(Route::Notifications),
+        ["maintenance"] if version == 3 => Some(Route::MaintenanceWindows),
+        ["maintenance", id] if version == 3 && Uuid::parse(id).is_some() => {
+            Some(Route::MaintenanceWindow((*id).to_owned()))
+        }
         ["badges"] => Some(Route::Badges),
         ["openapi.json"] if version == 3 => Some(Route::OpenApi),
         ["checks"] => Some(Route::Checks { version }),
@@ -409,6 +420,7 @@ mod tests {
             ("{check}", UUID),
             ("{n}", "3"),
             ("{channel_id}", UUID),
+            ("{window_id}", UUID),
             ("{badge_key}", "k"),
             ("{signature}", "s"),
             ("{format}", "svg"),

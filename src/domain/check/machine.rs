@@ -422,11 +422,20 @@ impl Monitoring {
     /// Holds notifications until `until` (a snooze), or ends a hold early
     /// (`None`): the sweep then notifies once if the check is still down.
     pub fn snooze(&self, state: &CheckState, until: Option<Timestamp>, now: Timestamp) -> CheckState {
-        let mut next = state.clone();
-        next.muted_until = Some(until.unwrap_or(now));
-        let reminder_from = state.next_event_at.unwrap_or(now);
-        next.next_event_at = self.next_event(&next, now, reminder_from);
+        let mut next = CheckState { muted_until: Some(until.unwrap_or(now)), ..state.clone() };
+        // Events already scheduled (a reminder) keep their times; the end of
+        // the mute is one more.
+        next.next_event_at = [state.next_event_at, self.next_event(&next, now, now)].into_iter().flatten().min();
         next
+    }
+
+    /// Mutes a check until `until` for a maintenance window, or `None` when
+    /// it is already muted at least that long.
+    pub fn mute(&self, state: &CheckState, until: Timestamp, now: Timestamp) -> Option<CheckState> {
+        if state.muted_until.is_some_and(|held| held >= until) {
+            return None;
+        }
+        Some(self.snooze(state, Some(until), now))
     }
 }
 
@@ -727,6 +736,18 @@ mod tests {
             m.ping(&state, PingKind::Fail, None, None, T0.plus_secs(800)).state.next_event_at,
             state.next_event_at
         );
+    }
+
+    #[test]
+    fn a_mute_keeps_the_reminder_schedule_and_only_extends() {
+        let m = with_policy(60, 60, AlertPolicy { reminder_interval: 300, ..AlertPolicy::default() });
+        let down = m.sweep_step(&up_at(T0), T0.plus_secs(130)).state;
+        assert_eq!(down.next_event_at, Some(T0.plus_secs(420)));
+        let muted = m.mute(&down, T0.plus_secs(3600), T0.plus_secs(200)).unwrap();
+        assert_eq!((muted.next_event_at, muted.muted_until), (Some(T0.plus_secs(420)), Some(T0.plus_secs(3600))));
+        assert_eq!(m.mute(&muted, T0.plus_secs(1800), T0.plus_secs(200)), None, "a shorter window changes nothing");
+        let ended = m.snooze(&muted, None, T0.plus_secs(300));
+        assert_eq!((ended.next_event_at, ended.muted_until), (Some(T0.plus_secs(300)), Some(T0.plus_secs(300))));
     }
 
     #[test]
