@@ -382,6 +382,13 @@ fn a_snooze_holds_notifications_and_a_still_down_check_notifies_once_at_its_end(
         400,
         "seconds is required"
     );
+
+    // The slug form, by the project's ping key.
+    let slugged = worker.create_check(&project, json!({"name": "slugged", "slug": "slugged"}));
+    let by_slug = worker.post(&format!("/ping/{}/slugged/snooze?seconds=60", project.ping_key), b"");
+    assert_eq!((by_slug.status, by_slug.text().as_str()), (200, "OK"));
+    assert!(worker.check(&project, &uuid(&slugged))["snoozed_until"].is_string());
+    assert_eq!(worker.post(&format!("/ping/{}/nothing/snooze?seconds=60", project.ping_key), b"").status, 404);
 }
 
 #[test]

@@ -44,7 +44,7 @@ pub async fn snooze(
 pub async fn handle_ping(target: &str, ctx: &RequestContext<'_>) -> Reply {
     let until = match parse_snooze_seconds(&ctx.incoming.query, ctx.now) {
         Ok(until) => until,
-        Err(err) => return snooze_reply(400, &err.to_string()),
+        Err(_) => return snooze_reply(400, "seconds must be a whole number from 1 to 2592000 (30 days)"),
     };
     let url = match parse_ping_path(target) {
         Ok(url) => url,
