@@ -18,11 +18,14 @@ free port with its own throw-away --persist-to directory):
   4. ping throughput as the store grows (1,000 checks vs 100,000 checks with
      a long ping history, pinging checks whose history is full);
   5. release wasm size (raw, gzip -9), wasm compile time under V8, and the
-     time from spawning `wrangler dev` to the first 200 (median of 3).
+     time from spawning `wrangler dev` to the first 200 (median of 3);
+  6. the dashboard: first-load JavaScript and CSS (gzip -9), and in headless
+     chromium (chromedriver, traffic to 127.0.0.1 only) the time from
+     navigation to a rendered list of the small store's checks (median of 3).
 
 Knobs (environment): BENCH_DURATION (s per load run, 15), BENCH_WARMUP (s, 3),
 BENCH_CONCURRENCY (32), BENCH_CHECKS (100000), BENCH_SMALL_CHECKS (1000),
-BENCH_DUE (10000), BENCH_STARTUPS (3), BENCH_ROUNDS (2: each load run
+BENCH_DUE (10000), BENCH_STARTUPS (3), BENCH_ONLY=rows (only the D1 rows per operation), BENCH_ROUNDS (2: each load run
 is repeated, alternating floor and edgebeat, and the median is reported), BENCH_JSON / BENCH_MARKDOWN (write the
 results there too), BENCH_KEEP=1 (keep the scratch directory).
 """
@@ -61,6 +64,7 @@ DUE_MANY = int(os.environ.get("BENCH_DUE", "10000"))
 DUE_FEW = 100
 STARTUPS = int(os.environ.get("BENCH_STARTUPS", "3"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
+ONLY = os.environ.get("BENCH_ONLY", "")  # "rows": only the D1 rows per operation
 HISTORY = 100  # PING_HISTORY's default: pings kept per check
 HISTORY_EVERY = 100  # every 100th seeded check gets a full ping history
 SWEEP_SUBREQUEST_BUDGET = 40  # the default in the README
@@ -68,6 +72,8 @@ CRON_CPU_LIMIT_S = 30.0  # Workers Paid plan, cron triggers (the Free plan allow
 GZIP_TARGET = 600_000  # bytes: 600 KB
 FLOOR_RATIO_TARGET = 0.8
 GROWTH_RATIO_TARGET = 0.9
+DASHBOARD_GZIP_TARGET = 150_000  # bytes: first-load JS and CSS
+DASHBOARD_LIST_TARGET_MS = 1000  # the list of 1,000 checks usable within 1 s
 
 SCRATCH = Path(tempfile.mkdtemp(prefix="edgebeat-bench-"))
 RESULTS = []  # (section, what, measured, target, verdict)
@@ -383,8 +389,8 @@ SELECT printf('00000000-0000-4000-8000-%012d', i), '{project_id}', 'seed ' || i,
        {now_ms} - (i % 43200) * 1000 + 90000000, {now_ms} - 86400000, lower(hex(randomblob(16)))
 FROM seq;
 WITH RECURSIVE k(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM k WHERE n < {HISTORY})
-INSERT INTO pings (check_id, n, created_at, kind, scheme, method, ua, remote_addr, body)
-SELECT c.id, k.n, {now_ms} - ({HISTORY} - k.n) * 60000, 'success', 'https', 'POST', 'curl/8.5.0', '203.0.113.7',
+INSERT INTO pings (check_id, slot, n, created_at, kind, scheme, method, ua, remote_addr, body)
+SELECT c.id, k.n % {HISTORY}, k.n, {now_ms} - ({HISTORY} - k.n) * 60000, 'success', 'https', 'POST', 'curl/8.5.0', '203.0.113.7',
        CAST('backup finished: 1234 files, 0 errors' AS BLOB)
 FROM checks c JOIN k
 WHERE c.uuid BETWEEN '{seed_uuid(first)}' AND '{seed_uuid(last)}' AND c.tags = 'seed hist';
@@ -495,6 +501,87 @@ def bench_size():
     result("size", "WebAssembly.compile under V8 (median of 5)", f"{compile_ms:.1f} ms (floor {floor_compile_ms:.1f} ms)")
 
 
+# ----- the dashboard -----
+
+
+def webdriver(port, method, path, body=None):
+    status, data = http_request(port, method, path, {"Content-Type": "application/json"},
+                                json.dumps(body) if body is not None else None)
+    value = json.loads(data)["value"] if data else None
+    if status != 200:
+        raise BenchError(f"webdriver {method} {path}: {status} {str(value)[:300]}")
+    return value
+
+
+def bench_dashboard(worker, key, n_checks):
+    say("6. the dashboard")
+    app = ROOT / "dashboard" / "app"
+    assets = sorted(p for p in app.iterdir() if p.suffix in (".js", ".css"))
+    gz = sum(len(gzip.compress(p.read_bytes(), compresslevel=9)) for p in assets)
+    DATA["dashboard"] = {"first_load_gzip9": gz}
+    result("dashboard", f"first-load JS + CSS, gzip -9 ({len(assets)} files)", f"{gz / 1000:.1f} KB ({gz:,} B)",
+           "<= 150 KB", verdict(gz <= DASHBOARD_GZIP_TARGET))
+    if not shutil.which("chromedriver") or not Path("/usr/bin/chromium").exists():
+        result("dashboard", "list render in chromium", "skipped: no chromium/chromedriver (scripts/setup.sh)")
+        return
+    port = free_port()
+    log = open(SCRATCH / "chromedriver.log", "w")
+    driver = subprocess.Popen(["chromedriver", f"--port={port}"], stdin=subprocess.DEVNULL, stdout=log,
+                              stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=die_with_parent)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                http_request(port, "GET", "/status", timeout=2)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise BenchError("chromedriver did not start")
+                time.sleep(0.1)
+        args = ["--headless=new", "--no-sandbox", "--proxy-server=http://127.0.0.1:9",
+                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
+                "--disable-background-networking", "--disable-component-update", "--disable-dev-shm-usage",
+                "--window-size=1280,900"]
+        session = webdriver(port, "POST", "/session", {"capabilities": {"alwaysMatch": {
+            "browserName": "chrome", "goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": args}}}})
+        sid = session["sessionId"]
+
+        def execute(script):
+            return webdriver(port, "POST", f"/session/{sid}/execute/sync", {"script": script, "args": []})
+
+        url = worker.url("/app/")
+        webdriver(port, "POST", f"/session/{sid}/url", {"url": url})
+        # A signed-in tab: the key and its access (read-write) are in sessionStorage.
+        execute(f"sessionStorage.setItem('edgebeat.key', {json.dumps(key)}); "
+                "sessionStorage.setItem('edgebeat.write', '1'); return true")
+        ready, render = [], []
+        for _ in range(3):
+            webdriver(port, "POST", f"/session/{sid}/url", {"url": url + "?r=" + str(time.monotonic())})
+            deadline = time.monotonic() + 60
+            while not execute("return performance.getEntriesByName('edgebeat:list-ready').length"):
+                if time.monotonic() > deadline:
+                    raise BenchError("the dashboard list did not load")
+                time.sleep(0.05)
+            rows = execute("return document.querySelectorAll('#check-rows .check-row').length")
+            if rows != n_checks:
+                raise BenchError(f"the dashboard shows {rows} rows, not {n_checks}")
+            ready.append(execute("return performance.getEntriesByName('edgebeat:list-ready')[0].startTime"))
+            render.append(execute("return performance.getEntriesByName('edgebeat:list-render')[0].duration"))
+        webdriver(port, "DELETE", f"/session/{sid}")
+        med = statistics.median(ready)
+        DATA["dashboard"].update(list_ready_ms=ready, list_render_ms=render)
+        result("dashboard", f"navigation -> list of {n_checks:,} checks painted (median of 3)", f"{med:.0f} ms",
+               f"< {DASHBOARD_LIST_TARGET_MS} ms", verdict(med < DASHBOARD_LIST_TARGET_MS))
+        result("dashboard", f"building the {n_checks:,} rows (median of 3)", f"{statistics.median(render):.0f} ms")
+    finally:
+        try:
+            os.killpg(driver.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        driver.wait()
+        log.close()
+
+
 def startup(template, floor_template):
     times, floor_times = [], []
     for i in range(STARTUPS):
@@ -535,11 +622,117 @@ def start_edgebeat(name, template, receiver):
     env_file.write_text(
         f"ADMIN_TOKEN={ADMIN_TOKEN}\nPUBLIC_URL=http://127.0.0.1:{port}\n"
         f"SLACK_WEBHOOK_URL=http://127.0.0.1:{receiver.port}/slack\n"
+        "ALLOW_PRIVATE_DESTINATIONS=1\nD1_USAGE_HEADER=1\n"
     )
     worker = Worker(f"edgebeat-{name}", ROOT, state, env_file, port)
     worker.wait_for("/health")
     project = api(worker, "POST", "/api/v3/projects/", body={"name": f"bench {name}"}, admin=True)
+    PING_KEYS[project["api_key"]] = project["ping_key"]
     return worker, project["api_key"], project["id"]
+
+
+# ----- D1 rows per operation -----
+
+FREE_ROWS_WRITTEN_PER_DAY = 100_000
+FREE_ROWS_READ_PER_DAY = 5_000_000
+
+
+def d1_usage(headers):
+    """D1's own counts for one request: `X-D1-Rows: read=N, written=M`."""
+    value = dict(headers).get("X-D1-Rows") or dict(headers).get("x-d1-rows")
+    if not value:
+        raise BenchError("the worker did not report D1 usage (D1_USAGE_HEADER=1)")
+    parts = dict(part.strip().split("=") for part in value.split(","))
+    return int(parts["read"]), int(parts["written"])
+
+
+def measured(worker, method, path, key=None, body=None):
+    conn = http.client.HTTPConnection("127.0.0.1", worker.port, timeout=60)
+    try:
+        headers = {"X-Api-Key": key} if key else {}
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        if not 200 <= response.status < 300:
+            raise BenchError(f"{method} {path}: {response.status}")
+        return d1_usage(response.getheaders())
+    finally:
+        conn.close()
+
+
+def sweep_usage(worker, at_ms):
+    status, body = http_request(worker.port, "GET", f"/cdn-cgi/handler/scheduled?cron=*+*+*+*+*&time={at_ms}")
+    if status != 200:
+        raise BenchError(f"sweep: {status}")
+    stats = json.loads(http_request(worker.port, "GET", "/health")[1])["last_sweep_stats"]
+    return stats["total_rows_read"], stats["rows_written"], stats
+
+
+def d1_costs(template, receiver):
+    """Rows D1 reads and writes per operation, from its own result metadata."""
+    say("D1 rows per operation (X-D1-Rows, summed over each request's statements)")
+    worker, key, _project = start_edgebeat("costs", template, receiver)
+    rows = {}
+
+    def note(what, read, written):
+        rows[what] = (read, written)
+        print(f"    {what:<58} read {read:>6}   written {written:>4}", flush=True)
+
+    hook = api(worker, "POST", "/api/v3/channels/", key=key,
+               body={"kind": "webhook", "name": "hook", "url": f"http://127.0.0.1:{receiver.port}/hook"})
+    check = api(worker, "POST", "/api/v3/checks/", key=key,
+                body={"name": "costs", "slug": "costs", "timeout": 3600, "grace": 600, "channels": hook["id"]})
+    ping = "/ping/" + check["ping_url"].rsplit("/", 1)[1]
+    measured(worker, "GET", ping)  # new -> up; the isolate now knows the check
+    for _ in range(HISTORY + 5):  # a full history: a ping now replaces the oldest
+        measured(worker, "GET", ping)
+    note("success ping, up idle check (one round trip)", *measured(worker, "GET", ping))
+    note("success ping by slug (lookup, then the write)", *measured(worker, "GET", f"/ping/{_project_ping_key(worker, key)}/costs"))
+    note("start ping", *measured(worker, "GET", ping + "/start"))
+    note("success closing the run", *measured(worker, "GET", ping))
+    note("failing ping that flips and queues an alert", *measured(worker, "GET", ping + "/fail"))
+    note("success ping that recovers (flip, alert)", *measured(worker, "GET", ping))
+    note("?create=1 ping that creates its check", *measured(worker, "GET", f"/ping/{_project_ping_key(worker, key)}/fresh-{int(time.time())}?create=1"))
+    for n in range(100):
+        api(worker, "POST", "/api/v3/checks/", key=key, body={"name": f"list-{n}", "timeout": 3600})
+    note("API list of ~100 checks", *measured(worker, "GET", "/api/v3/checks/", key=key))
+    at = sweep_time() + 120_000
+    sweep_usage(worker, at)  # delivers what the pings queued
+    read, written, _ = sweep_usage(worker, at + 60_000)
+    note("sweep, 0 due", read, written)
+    for n in range(100):
+        created = api(worker, "POST", "/api/v3/checks/", key=key, body={"name": f"due-{n}", "timeout": 60, "grace": 60})
+        measured(worker, "GET", "/ping/" + created["ping_url"].rsplit("/", 1)[1])
+    read, written, stats = sweep_usage(worker, int(time.time() * 1000) + 600_000)
+    note(f"sweep, {stats['due_checks']} due (no channels)", read, written)
+    measured(worker, "GET", ping + "/fail")
+    time.sleep(2)  # the alert goes out after the ping, through wait_until
+    read, written, stats = sweep_usage(worker, int(time.time() * 1000) + 1_200_000)
+    note(f"sweep, 0 due, {stats['sent']} deliveries", read, written)
+    worker.stop()
+    DATA["d1_rows"] = {what: {"read": r, "written": w} for what, (r, w) in rows.items()}
+    idle_read, idle_written = rows["success ping, up idle check (one round trip)"]
+    sweep_read, sweep_written = rows["sweep, 0 due"]
+    result("rows", "rows written per success ping (up, idle)", f"{idle_written}", "<= 3", verdict(idle_written <= 3))
+    result("rows", "rows read per success ping (up, idle)", f"{idle_read}", "a handful", verdict(idle_read <= 6))
+    for what, (r, w) in rows.items():
+        result("rows", f"{what}: read / written", f"{r} / {w}")
+    # The Free plan per day: 1,440 sweeps plus the pings.
+    for minutes in (1, 5, 15, 60, 1440):
+        pings_per_check = 1440 / minutes
+        by_writes = (FREE_ROWS_WRITTEN_PER_DAY - 1440 * sweep_written) / (pings_per_check * max(idle_written, 1))
+        by_reads = (FREE_ROWS_READ_PER_DAY - 1440 * sweep_read) / (pings_per_check * max(idle_read, 1))
+        result("rows", f"Free plan: checks pinged every {minutes} min", f"{int(min(by_writes, by_reads)):,}",
+               f"info: writes allow {int(by_writes):,}, reads {int(by_reads):,}")
+    return rows
+
+
+def _project_ping_key(worker, key):
+    """The project's ping key, kept by start_edgebeat."""
+    return PING_KEYS[key]
+
+
+PING_KEYS = {}
 
 
 def main():
@@ -563,6 +756,11 @@ def main():
     run(["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", str(floor_template)], cwd=FLOOR)
     (SCRATCH / "startup.env").write_text(f"ADMIN_TOKEN={ADMIN_TOKEN}\n")
 
+    if ONLY in ("", "rows"):
+        d1_costs(template, Receiver())
+    if ONLY == "rows":
+        finish(started)
+        return
     bench_size()
     startup(template, floor_template)
 
@@ -627,6 +825,8 @@ def main():
     if kept != HISTORY:
         raise BenchError(f"the pinged check keeps {kept} pings, not {HISTORY}")
 
+    bench_dashboard(small, small_key, SMALL + 2)
+
     say("3. the sweep")
     sweep_small = sweep(small, f"0 due, {SMALL:,} checks", sweep_time())
     small.stop()
@@ -678,6 +878,10 @@ def main():
         result("sweep", f"{due:,} due: rows read / flips", f"{s['rows_read']:,} / {s['flips']:,}", f"info: {due:,} due")
         result("sweep", f"{due:,} due: notifications sent", f"{s['sent']}", f"<= {SWEEP_SUBREQUEST_BUDGET}",
                verdict(s["sent"] <= SWEEP_SUBREQUEST_BUDGET))
+    finish(started)
+
+
+def finish(started):
     DATA["results"] = [dict(zip(("section", "what", "measured", "target", "verdict"), r)) for r in RESULTS]
     DATA["total_s"] = time.monotonic() - started
 

@@ -64,6 +64,8 @@ Next steps:
   curl -fsS --retry 3 $base/ping/<uuid>
   # health of edgebeat itself
   curl -s $base/health
+  # 4. or open the dashboard and sign in with the project's api_key (or api_key_readonly)
+  $base/app/
 
 TXT
 wait "${pids[0]}"

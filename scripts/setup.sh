@@ -34,7 +34,8 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$bindgen_ver
     || cargo install wasm-bindgen-cli --version "=$bindgen_version"
 fi
 
-# npm dev dependencies (wrangler, esbuild, binaryen's wasm-opt), exactly as locked.
+# npm dev dependencies (wrangler, esbuild, binaryen's wasm-opt, and axe-core, which the
+# dashboard's tests inject into the page), exactly as locked.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing npm dev dependencies"
   npm ci --no-audit --no-fund
@@ -57,6 +58,9 @@ venv_install() {
   fi
   .tools/venv/bin/python -m pip install --quiet --disable-pip-version-check "$@"
 }
+python_package_version() {
+  .tools/venv/bin/python -c 'import sys; from importlib.metadata import version; print(version(sys.argv[1]))' "$1" 2>/dev/null
+}
 
 # schemathesis, which fuzzes the API with openapi.json (tests/e2e_openapi.rs).
 schemathesis_version=4.32.5
@@ -68,25 +72,45 @@ fi
 # The oncalendar library at the version healthchecks.io pins in its requirements.txt:
 # the oracle of tests/oncalendar_oracle.rs for src/domain/oncalendar.rs.
 oncalendar_version=1.1
-if [ "$(.tools/venv/bin/python -c 'import importlib.metadata as m; print(m.version("oncalendar"))' 2>/dev/null)" \
-  != "$oncalendar_version" ]; then
+if [ "$(python_package_version oncalendar)" != "$oncalendar_version" ]; then
   say "installing oncalendar $oncalendar_version into .tools/venv"
   venv_install "oncalendar==$oncalendar_version"
 fi
 
-# promtool (checks the Prometheus metrics in tests), from Debian's prometheus package.
-if ! command -v promtool >/dev/null 2>&1; then
+# cronsim, the oracle of tests/cron_oracle.rs, at the version healthchecks.io pins in its
+# requirements.txt, with the tzdata package of the IANA release chrono-tz is built from
+# (chrono-tz 0.10.4: 2025b); the test checks both.
+cronsim_version=2.7
+tzdata_version=2025.2
+if [ "$(python_package_version cronsim)" != "$cronsim_version" ] \
+  || [ "$(python_package_version tzdata)" != "$tzdata_version" ]; then
+  say "installing cronsim $cronsim_version and tzdata $tzdata_version into .tools/venv"
+  venv_install "cronsim==$cronsim_version" "tzdata==$tzdata_version"
+fi
+
+# Debian packages the tests use, installed with apt-get when their command is missing.
+sudo=()
+[ "$(id -u)" -eq 0 ] || sudo=(sudo)
+apt_packages() {
+  local what="$1"
+  shift
   if ! command -v apt-get >/dev/null 2>&1; then
-    say "promtool is missing and there is no apt-get to install it: install Prometheus' promtool" \
-      "(Debian/Ubuntu package prometheus) and run this again" >&2
+    say "$what is missing and there is no apt-get to install it: install the Debian/Ubuntu" \
+      "package(s) $* and run this again" >&2
     exit 1
   fi
-  say "installing promtool (Debian package prometheus)"
-  sudo=()
-  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  say "installing $what (Debian package(s) $*)"
   apt_install() {
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@"
   }
   # A fresh machine may have no package lists yet.
-  apt_install || { "${sudo[@]}" apt-get update && apt_install; }
+  apt_install "$@" || { "${sudo[@]}" apt-get update && apt_install "$@"; }
+}
+
+# promtool (checks the Prometheus metrics in tests), from Debian's prometheus package.
+command -v promtool >/dev/null 2>&1 || apt_packages promtool prometheus
+
+# A headless browser and its WebDriver for the dashboard's tests (tests/e2e_dashboard.rs).
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+  apt_packages "chromium and chromedriver" chromium chromium-driver
 fi

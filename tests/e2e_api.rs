@@ -205,10 +205,22 @@ fn invalid_input_gets_clear_json_errors_and_changes_nothing() {
         (br#"{"timeout": 59}"#, "json validation error: timeout is too small"),
         (br#"{"timeout": 31536001}"#, "json validation error: timeout is too large"),
         (br#"{"grace": "1h"}"#, "json validation error: grace is not a number"),
-        (br#"{"schedule": "61 * * * *"}"#, "json validation error: schedule is not a valid cron or OnCalendar expression"),
-        (br#"{"schedule": "* * * * * *"}"#, "json validation error: schedule is not a valid cron or OnCalendar expression"),
-        (br#"{"schedule": "0 0 * *\n*"}"#, "json validation error: schedule is not a valid cron or OnCalendar expression"),
-        (br#"{"schedule": "Mon..Funday 02:00"}"#, "json validation error: schedule is not a valid cron or OnCalendar expression"),
+        (
+            br#"{"schedule": "61 * * * *"}"#,
+            "json validation error: schedule is not a valid cron or OnCalendar expression",
+        ),
+        (
+            br#"{"schedule": "* * * * * *"}"#,
+            "json validation error: schedule is not a valid cron or OnCalendar expression",
+        ),
+        (
+            br#"{"schedule": "0 0 * *\n*"}"#,
+            "json validation error: schedule is not a valid cron or OnCalendar expression",
+        ),
+        (
+            br#"{"schedule": "Mon..Funday 02:00"}"#,
+            "json validation error: schedule is not a valid cron or OnCalendar expression",
+        ),
         (br#"{"tz": "Mars/Base"}"#, "json validation error: tz is not a valid timezone"),
         (br#"{"slug": "Not A Slug"}"#, "json validation error: slug does not match pattern"),
         (br#"{"methods": "PUT"}"#, "json validation error: methods has unexpected value"),

@@ -50,11 +50,14 @@ fn every_form_and_method_of_a_uuid_ping_is_recorded() {
         assert_eq!(response.header("Ping-Body-Limit"), Some("100000"));
     }
 
-    // healthchecks records a ping whatever its method, and says which.
+    // PUT counts too (`curl -T`), and says which method it was; a method
+    // nobody sends on purpose (PURGE, TRACE) is refused and not recorded.
+    assert_eq!(worker.request("PUT", &base, &[], b"log").status, 200);
     let custom = worker.request("PURGE", &base, &[], b"");
-    assert_eq!(custom.status, 200);
+    assert_eq!(custom.status, 405);
+    assert!(custom.header("Allow").is_some_and(|allow| allow.contains("PUT")));
     let pings = worker.pings(&project, uuid);
-    assert_eq!(pings[0]["method"], "PURGE");
+    assert_eq!(pings[0]["method"], "PUT");
     assert_eq!(pings[0]["type"], "success");
     let pings = &pings[1..];
     assert_eq!(pings.len(), cases.len());

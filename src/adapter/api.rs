@@ -196,7 +196,8 @@ async fn dispatch(route: &Route, ctx: &RequestContext<'_>, req: &mut Request) ->
         (Route::CheckPings { check, .. }, _) => {
             let check = api.find_check(&project, &CheckRef::Uuid(*check)).await?;
             // At most 1,000 (as healthchecks): one bounded read even with a long history.
-            let pings = api.store.list_pings(check.id, ctx.settings.ping_history.min(1000)).await?;
+            let history = ctx.settings.ping_history;
+            let pings = api.store.list_pings(check.id, check.n_pings - history, history.min(1000)).await?;
             let base = view.urls.check_url(&check.uuid);
             Ok(Reply::json(200, &pings_json(&pings, |n| format!("{base}/pings/{n}/body"))))
         }
@@ -206,7 +207,7 @@ async fn dispatch(route: &Route, ctx: &RequestContext<'_>, req: &mut Request) ->
             if *n <= check.n_pings - ctx.settings.ping_history {
                 return Err(ApiError::NotFound);
             }
-            let body = api.store.ping_body(check.id, *n).await?.ok_or(ApiError::NotFound)?;
+            let body = api.store.ping_body(check.id, *n, ctx.settings.ping_history).await?.ok_or(ApiError::NotFound)?;
             Ok(Reply { status: 200, headers: vec![("Content-Type", "text/plain".to_owned())], body })
         }
         (Route::CheckFlips { check, .. }, _) => {

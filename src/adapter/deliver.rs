@@ -119,7 +119,7 @@ pub async fn deliver_due(
     if store.claim_notifications(&claim, now, budget).await? == 0 {
         return Ok(0);
     }
-    let rows = store.claimed_notifications(&claim).await?;
+    let rows = store.claimed_notifications(&claim, settings.ping_history).await?;
     let urls = Urls { base: settings.public_url.clone().unwrap_or_default(), api_version: 3 };
     let defaults = settings.default_channels();
     let allow_private = settings.allow_private_destinations;

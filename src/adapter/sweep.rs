@@ -44,6 +44,7 @@ pub async fn run_rescue(now: Timestamp, env: &Env, store: &Store) {
 
 async fn run_with(store: &Store, settings: &Settings, now: Timestamp, rescue: bool) {
     let mut outcome = sweep(store, settings, now).await;
+    outcome.usage = store.usage();
     outcome.rescue = rescue;
     if let Some(error) = &outcome.error {
         console_error!("sweep at {now} failed: {error}");

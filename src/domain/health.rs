@@ -36,6 +36,9 @@ pub struct SweepStats {
     /// Due check rows that could not be read: skipped and rescheduled, and
     /// an operator should look at them.
     pub unreadable: i64,
+    /// Everything the sweep read and wrote in D1, by D1's own count.
+    pub total_rows_read: i64,
+    pub rows_written: i64,
 }
 
 /// What the store knows about past sweeps.
@@ -94,7 +97,7 @@ pub fn report(sweeps: &SweepRecord, storage: &Storage, now: Timestamp, details: 
         "storage_error": storage_error.map(error_text),
         "last_sweep_stats": sweeps.last_stats.as_ref().map(|s| json!({
             "due_checks": s.due_checks, "flips": s.flips, "sent": s.sent, "rows_read": s.rows_read,
-            "unreadable_checks": s.unreadable,
+            "unreadable_checks": s.unreadable, "total_rows_read": s.total_rows_read, "rows_written": s.rows_written,
         })),
         "last_error": sweeps.last_error.as_ref().map(|(at, message)| json!({"sweep": at.iso8601(), "error": error_text(message)})),
     });
@@ -129,7 +132,7 @@ mod tests {
 
     #[test]
     fn healthy_while_sweeps_are_recent() {
-        let stats = SweepStats { due_checks: 3, flips: 1, sent: 2, rows_read: 3, unreadable: 0 };
+        let stats = SweepStats { due_checks: 3, flips: 1, sent: 2, rows_read: 3, ..SweepStats::default() };
         let record =
             SweepRecord { last_completed: Some(NOW.plus_secs(-60)), last_stats: Some(stats), last_error: None };
         let (status, body) = report(&record, &Storage::Ok, NOW, false);

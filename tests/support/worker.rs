@@ -24,8 +24,14 @@ pub struct Worker {
     dir: PathBuf,
 }
 
+/// The repository root: this crate's directory, or its parent for the
+/// `cli/` crate, whose tests share this support code.
 fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    match manifest.parent() {
+        Some(parent) if !manifest.join("wrangler.toml").exists() => parent,
+        _ => manifest,
+    }
 }
 
 /// Runs a command with the project's tool environment (scripts/env.sh).

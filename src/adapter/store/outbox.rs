@@ -163,6 +163,7 @@ impl Store {
     pub async fn claimed_notifications(
         &self,
         claim: &str,
+        history: i64,
     ) -> Result<Vec<Result<DeliveryRow, (i64, String)>>, StoreError> {
         let sql = format!(
             "SELECT {CHECK_COLUMNS}, n.id AS notification_id, n.attempts, n.created_at AS notification_created_at, \
@@ -171,10 +172,10 @@ impl Store {
              p.exit_status AS ping_exit_status, substr(p.body, 1, 2000) AS ping_body \
              FROM notifications n JOIN flips f ON f.id = n.flip_id JOIN checks c ON c.id = n.check_id \
              LEFT JOIN channels ch ON ch.id = n.channel_id \
-             LEFT JOIN pings p ON p.check_id = f.check_id AND p.n = f.ping_n \
+             LEFT JOIN pings p ON p.check_id = f.check_id AND p.slot = f.ping_n % ?2 AND p.n = f.ping_n \
              WHERE n.claim = ?1 ORDER BY n.id"
         );
-        let rows: Vec<Value> = self.rows(&sql, &[text(claim)]).await?;
+        let rows: Vec<Value> = self.rows(&sql, &[text(claim), int(history)]).await?;
         Ok(rows
             .into_iter()
             .filter_map(|row| {

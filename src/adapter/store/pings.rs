@@ -106,11 +106,16 @@ impl Store {
         let PingWrite { key, expected, effect, flip_id, event_id, ping, history, default_channels, now } = *write;
         let condition = format!("{} AND {}", key.condition(), expected.condition());
         let mut statements = Vec::with_capacity(7);
-        // Everything before the UPDATE sees the row as it was: the ping is n_pings + 1.
+        // Everything before the UPDATE sees the row as it was: the ping is
+        // n_pings + 1, and it takes that number's slot of the ring in place.
         statements.push(self.statement(
             &format!(
-                "INSERT INTO pings (check_id, n, created_at, kind, scheme, method, ua, remote_addr, exit_status, rid, body) \
-                 SELECT id, n_pings + 1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 FROM checks WHERE {condition}"
+                "INSERT INTO pings (check_id, slot, n, created_at, kind, scheme, method, ua, remote_addr, exit_status, rid, body) \
+                 SELECT id, (n_pings + 1) % ?10, n_pings + 1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 FROM checks WHERE {condition} \
+                 ON CONFLICT (check_id, slot) DO UPDATE SET n = excluded.n, created_at = excluded.created_at, \
+                 kind = excluded.kind, scheme = excluded.scheme, method = excluded.method, ua = excluded.ua, \
+                 remote_addr = excluded.remote_addr, exit_status = excluded.exit_status, rid = excluded.rid, \
+                 body = excluded.body"
             ),
             &[
                 time(now),
@@ -122,6 +127,7 @@ impl Store {
                 ping.exit_status.map_or(JsValue::NULL, |c| int(i64::from(c))),
                 opt_text(ping.rid.map(|r| r.to_string()).as_deref()),
                 if ping.body.is_empty() { JsValue::NULL } else { blob(ping.body) },
+                int(history),
             ],
         )?);
         // During a snooze everything is recorded but nobody is notified.
@@ -150,15 +156,9 @@ impl Store {
             self.statement(&format!("UPDATE checks SET n_pings = n_pings + 1 WHERE {condition}"), &[])?
         };
         statements.push(update);
-        let key_condition = key.condition();
-        statements.push(self.statement(
-            &format!(
-                "DELETE FROM pings WHERE check_id = (SELECT id FROM checks WHERE {key_condition}) \
-                 AND n <= (SELECT n_pings FROM checks WHERE {key_condition}) - ?1"
-            ),
-            &[int(history)],
-        )?);
-        statements.push(self.statement(&format!("SELECT {CHECK_COLUMNS} FROM checks c WHERE c.{key_condition}"), &[])?);
+        // No pruning: the ring's slot held the ping `history` before this one.
+        statements
+            .push(self.statement(&format!("SELECT {CHECK_COLUMNS} FROM checks c WHERE c.{}", key.condition()), &[])?);
         Ok(statements)
     }
 
@@ -187,16 +187,17 @@ impl Store {
     /// that matches no row (so it changes nothing), run for `/health`.
     pub async fn probe_ping_write(&self) -> Result<(), StoreError> {
         let insert = self.statement(
-            "INSERT INTO pings (check_id, n, created_at, kind, scheme, method, ua) \
-             SELECT id, n_pings + 1, 0, 'log', 'https', 'GET', '' FROM checks WHERE 0",
+            "INSERT INTO pings (check_id, slot, n, created_at, kind, scheme, method, ua) \
+             SELECT id, 0, n_pings + 1, 0, 'log', 'https', 'GET', '' FROM checks WHERE 0",
             &[],
         )?;
         let update = self.statement("UPDATE checks SET n_pings = n_pings + 1 WHERE 0", &[])?;
         self.batch(vec![insert, update]).await.map(drop)
     }
 
-    /// The newest `limit` pings of a check, newest first, without bodies.
-    pub async fn list_pings(&self, check_id: i64, limit: i64) -> Result<Vec<PingRecord>, StoreError> {
+    /// The newest `limit` pings of a check numbered above `after` (older
+    /// ones are outside the kept history), newest first, without bodies.
+    pub async fn list_pings(&self, check_id: i64, after: i64, limit: i64) -> Result<Vec<PingRecord>, StoreError> {
         #[derive(Deserialize)]
         struct Row {
             n: i64,
@@ -213,8 +214,8 @@ impl Store {
         let rows: Vec<Row> = self
             .rows(
                 "SELECT n, created_at, kind, scheme, method, ua, remote_addr, exit_status, rid, \
-                 body IS NOT NULL AS has_body FROM pings WHERE check_id = ?1 ORDER BY n DESC LIMIT ?2",
-                &[int(check_id), int(limit)],
+                 body IS NOT NULL AS has_body FROM pings WHERE check_id = ?1 AND n > ?2 ORDER BY n DESC LIMIT ?3",
+                &[int(check_id), int(after), int(limit)],
             )
             .await?;
         rows.into_iter()
@@ -237,13 +238,17 @@ impl Store {
     }
 
     /// The stored body of ping `n`, if that ping is still kept and had one.
-    pub async fn ping_body(&self, check_id: i64, n: i64) -> Result<Option<Vec<u8>>, StoreError> {
+    pub async fn ping_body(&self, check_id: i64, n: i64, history: i64) -> Result<Option<Vec<u8>>, StoreError> {
         #[derive(Deserialize)]
         struct Row {
             body: Option<Vec<u8>>,
         }
-        let row: Option<Row> =
-            self.row("SELECT body FROM pings WHERE check_id = ?1 AND n = ?2", &[int(check_id), int(n)]).await?;
+        let row: Option<Row> = self
+            .row(
+                "SELECT body FROM pings WHERE check_id = ?1 AND slot = ?2 AND n = ?3",
+                &[int(check_id), int(n % history), int(n)],
+            )
+            .await?;
         Ok(row.and_then(|r| r.body))
     }
 }

@@ -20,6 +20,8 @@ pub struct SweepOutcome {
     pub unreadable: i64,
     /// Started by a request because the cron trigger stalled.
     pub rescue: bool,
+    /// Everything the sweep read and wrote, by D1's count.
+    pub usage: super::Usage,
     pub error: Option<String>,
 }
 
@@ -31,8 +33,8 @@ impl Store {
         outcome: &SweepOutcome,
     ) -> Result<(), StoreError> {
         let insert = self.statement(
-            "INSERT INTO sweeps (scheduled_at, finished_at, error, due_checks, flips, sent, rows_read, unreadable, rescue) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            "INSERT INTO sweeps (scheduled_at, finished_at, error, due_checks, flips, sent, rows_read, unreadable, \
+             total_rows_read, rows_written, rescue) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             &[
                 time(scheduled_at),
                 time(finished_at),
@@ -42,6 +44,8 @@ impl Store {
                 int(outcome.sent),
                 int(outcome.rows_read),
                 int(outcome.unreadable),
+                int(outcome.usage.rows_read),
+                int(outcome.usage.rows_written),
                 int(i64::from(outcome.rescue)),
             ],
         )?;
@@ -89,8 +93,11 @@ impl Store {
             sent: i64,
             rows_read: i64,
             unreadable: i64,
+            total_rows_read: i64,
+            rows_written: i64,
         }
-        const COLUMNS: &str = "scheduled_at, error, due_checks, flips, sent, rows_read, unreadable";
+        const COLUMNS: &str =
+            "scheduled_at, error, due_checks, flips, sent, rows_read, unreadable, total_rows_read, rows_written";
         let completed: Option<Row> = self
             .row(&format!("SELECT {COLUMNS} FROM sweeps WHERE error IS NULL ORDER BY id DESC LIMIT 1"), &[])
             .await?;
@@ -105,6 +112,8 @@ impl Store {
                 sent: r.sent,
                 rows_read: r.rows_read,
                 unreadable: r.unreadable,
+                total_rows_read: r.total_rows_read,
+                rows_written: r.rows_written,
             }),
             last_error: failed.map(|r| (Timestamp::from_millis(r.scheduled_at), r.error.unwrap_or_default())),
         })

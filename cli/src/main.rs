@@ -1,0 +1,416 @@
+//! `edgebeat`: the command-line tool for edgebeat, the heartbeat monitor.
+//!
+//! - `run`: run a job under a heartbeat (start ping, exit status, output tail);
+//! - `sync`: checks as code from a YAML or JSON file;
+//! - `k8s-sync`: one check per Kubernetes CronJob;
+//! - `status`: the project's checks as a table.
+//!
+//! The decisions (what a sync plans, how a CronJob becomes a check, how the
+//! output is cut, when a ping is retried) are pure functions in their own
+//! modules with unit tests; this file and `run`, `sync` and `client` do the I/O.
+
+mod client;
+mod duration;
+mod k8s;
+mod plan;
+mod retry;
+mod run;
+mod spec;
+mod status;
+mod sync;
+mod tail;
+
+use clap::{Args, Parser, Subcommand};
+use std::io::{IsTerminal, Read};
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Exit status for usage and configuration errors, as clap uses.
+const USAGE: u8 = 2;
+/// Exit status when a sync or status request failed.
+const FAILED: u8 = 1;
+
+#[derive(Parser)]
+#[command(
+    name = "edgebeat",
+    version,
+    about = "Heartbeat monitoring from the command line: run jobs under edgebeat, keep checks as code, sync Kubernetes CronJobs",
+    after_help = "Configuration (flags or environment):
+  EDGEBEAT_URL       where edgebeat runs, e.g. https://edgebeat.example.workers.dev
+  EDGEBEAT_API_KEY   a project's read-write API key (hcw_...): sync, k8s-sync, status
+  EDGEBEAT_PING_KEY  the project's ping key: run with a slug instead of a uuid
+
+Examples:
+  edgebeat run 0f2ea3c4-5b6d-4e7f-8a9b-0c1d2e3f4a5b -- /usr/local/bin/backup.sh
+  edgebeat sync checks.yaml --dry-run
+  kubectl get cronjobs -A -o json | edgebeat k8s-sync
+  edgebeat status || echo 'something is down'"
+)]
+struct Cli {
+    #[command(flatten)]
+    config: Config,
+    #[command(subcommand)]
+    command: Commands,
+}
+
+#[derive(Args)]
+struct Config {
+    /// edgebeat's base URL, e.g. https://edgebeat.example.workers.dev
+    #[arg(long, global = true, env = "EDGEBEAT_URL")]
+    url: Option<String>,
+    /// A project's read-write API key (hcw_...)
+    #[arg(long, global = true, env = "EDGEBEAT_API_KEY", hide_env_values = true)]
+    api_key: Option<String>,
+    /// The project's ping key, to ping checks by slug
+    #[arg(long, global = true, env = "EDGEBEAT_PING_KEY", hide_env_values = true)]
+    ping_key: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Commands {
+    /// Run a command and report its start, exit status and output tail to a check
+    #[command(after_help = "The command's output passes through unchanged; its last bytes (within the server's
+Ping-Body-Limit) go with the final ping. edgebeat exits with the command's status (124 after
+--timeout, 128+N when killed by signal N). SIGTERM, SIGINT and SIGHUP are passed on to the
+command, which then has --kill-after to end, and the run is reported as failed. A ping that
+cannot be sent is retried within --ping-budget and reported on stderr; it never fails the
+job. With no EDGEBEAT_URL the command still runs, unmonitored, with a warning.
+
+Examples:
+  edgebeat run 0f2ea3c4-5b6d-4e7f-8a9b-0c1d2e3f4a5b -- pg_dump -f /backup/db.sql mydb
+  EDGEBEAT_PING_KEY=... edgebeat run nightly-backup --create -- ./backup.sh
+  edgebeat run nightly-backup --timeout 2h -- sh -c 'make-report | upload'
+  # crontab:
+  15 2 * * * edgebeat run nightly-backup -- /usr/local/bin/backup.sh")]
+    Run(RunArgs),
+    /// Create, change and prune checks to match a YAML or JSON file (checks as code)
+    #[command(after_help = "Checks are matched by slug. Every check sync creates or adopts gets the tag
+edgebeat:<set> (set: the file's `set:`, else --set, else \"sync\"); --prune deletes only
+checks with that tag that the file no longer declares, so hand-made checks and other sets'
+checks are never touched. A second run with the same file changes nothing.
+
+A file (channels are created when missing, by name; ${VAR} comes from the environment):
+  set: team-a
+  channels:
+    - {name: ops, kind: slack, url: \"${OPS_SLACK_WEBHOOK}\"}
+  checks:
+    - slug: nightly-backup
+      name: Nightly backup
+      tags: [prod, db]
+      schedule: \"15 2 * * *\"     # or: period: 1d
+      tz: Europe/Riga
+      grace: 1h
+      channels: [ops]            # channel names; \"*\" for all
+      paused: false              # optional
+
+Examples:
+  edgebeat sync checks.yaml --dry-run
+  edgebeat sync checks.yaml --prune
+  edgebeat sync checks.json")]
+    Sync(SyncArgs),
+    /// Keep one check per Kubernetes CronJob, from `kubectl get cronjobs -A -o json`
+    #[command(after_help = "Each CronJob gets the check <namespace>-<name> with its schedule and timeZone
+(else --default-tz); a suspended CronJob's check is paused, an unsuspended one resumed; the
+checks of CronJobs that are gone are deleted (only checks tagged edgebeat:<set>, set \"k8s\"
+unless --set says otherwise; --no-prune keeps them).
+
+CronJob annotations:
+  edgebeat/grace: \"15m\"            grace time (default --default-grace)
+  edgebeat/channels: \"ops,pager\"   channel names, or \"*\" (default --default-channels)
+  edgebeat/tags: \"team-x\"          more tags (k8s and the namespace are always there)
+  edgebeat/slug: \"custom-slug\"     another slug
+  edgebeat/ignore: \"true\"          no check for this CronJob
+
+Examples:
+  kubectl get cronjobs -A -o json | edgebeat k8s-sync
+  kubectl get cronjobs -A -o json > cronjobs.json && edgebeat k8s-sync cronjobs.json --dry-run
+  edgebeat k8s-sync cronjobs.json --set k8s-prod --default-tz Europe/Berlin --default-channels ops")]
+    K8sSync(K8sArgs),
+    /// Show the project's checks; exit status 1 when any is down
+    #[command(after_help = "Exit status: 0 when no check is down, 1 when at least one is, 2 on errors.
+Colour only when stdout is a terminal (and NO_COLOR is not set).
+
+Examples:
+  edgebeat status
+  edgebeat status --tag prod
+  edgebeat status > /dev/null || alert 'a check is down'")]
+    Status(StatusArgs),
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// The check: its uuid, or its slug (with the ping key)
+    check: String,
+    /// With a slug: create the check if it does not exist
+    #[arg(long)]
+    create: bool,
+    /// Stop the command after this long (seconds, or 90s, 15m, 2h): SIGTERM, then SIGKILL
+    #[arg(long, value_parser = parse_duration)]
+    timeout: Option<Duration>,
+    /// After --timeout's SIGTERM or a forwarded signal, wait this long before SIGKILL
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    kill_after: Duration,
+    /// The most time one ping may take, retries included
+    #[arg(long, default_value = "20s", value_parser = parse_duration, env = "EDGEBEAT_PING_BUDGET")]
+    ping_budget: Duration,
+    /// The command and its arguments, after `--`
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    command: Vec<String>,
+}
+
+#[derive(Args)]
+struct SyncArgs {
+    /// The YAML or JSON file (.json is read as JSON, anything else as YAML); - for stdin
+    file: String,
+    /// Print what would change, change nothing
+    #[arg(long)]
+    dry_run: bool,
+    /// Delete this set's checks that the file no longer declares
+    #[arg(long)]
+    prune: bool,
+    /// The sync set (when the file has no `set:`)
+    #[arg(long, default_value = "sync")]
+    set: String,
+}
+
+#[derive(Args)]
+struct K8sArgs {
+    /// The JSON of `kubectl get cronjobs -A -o json`; stdin when absent or -
+    file: Option<String>,
+    /// Time zone for CronJobs without spec.timeZone
+    #[arg(long, default_value = "UTC")]
+    default_tz: String,
+    /// Grace time for CronJobs without the edgebeat/grace annotation
+    #[arg(long, default_value = "1h", value_parser = parse_duration)]
+    default_grace: Duration,
+    /// Channels (names, comma-separated, or *) for CronJobs without edgebeat/channels
+    #[arg(long)]
+    default_channels: Option<String>,
+    /// The sync set: its checks are tagged edgebeat:<set>; one per cluster if several share a project
+    #[arg(long, default_value = "k8s")]
+    set: String,
+    /// Keep the checks of CronJobs that are gone
+    #[arg(long)]
+    no_prune: bool,
+    /// Print what would change, change nothing
+    #[arg(long)]
+    dry_run: bool,
+}
+
+#[derive(Args)]
+struct StatusArgs {
+    /// Only checks with this tag (repeat for several: all must match)
+    #[arg(long)]
+    tag: Vec<String>,
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    duration::parse_seconds(text).map(|s| Duration::from_secs(s.unsigned_abs()))
+}
+
+/// A failure with the exit status it means.
+struct Failure(u8, String);
+
+impl Config {
+    fn url(&self) -> Result<String, Failure> {
+        match self.url.as_deref().map(str::trim) {
+            Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
+                Ok(url.trim_end_matches('/').to_owned())
+            }
+            Some("") | None => Err(Failure(
+                USAGE,
+                "no edgebeat URL: pass --url or set EDGEBEAT_URL, e.g. https://edgebeat.example.workers.dev".into(),
+            )),
+            Some(other) => Err(Failure(USAGE, format!("EDGEBEAT_URL {other:?} is not an http:// or https:// URL"))),
+        }
+    }
+
+    fn api(&self) -> Result<client::Api, Failure> {
+        let url = self.url()?;
+        match self.api_key.as_deref().map(str::trim) {
+            Some(key) if !key.is_empty() => Ok(client::Api::new(&url, key)),
+            _ => Err(Failure(
+                USAGE,
+                "no API key: pass --api-key or set EDGEBEAT_API_KEY to the project's read-write key (hcw_...)".into(),
+            )),
+        }
+    }
+
+    /// The ping URL of a check given as a uuid or a slug.
+    fn ping_url(&self, check: &str) -> Result<String, Failure> {
+        let url = self.url()?;
+        if is_uuid(check) {
+            return Ok(format!("{url}/ping/{}", check.to_ascii_lowercase()));
+        }
+        if !spec::is_slug(check) {
+            return Err(Failure(USAGE, format!("{check:?} is neither a check uuid nor a slug (a-z, 0-9, - and _)")));
+        }
+        match self.ping_key.as_deref().map(str::trim) {
+            Some(key) if !key.is_empty() => Ok(format!("{url}/ping/{key}/{check}")),
+            _ => Err(Failure(
+                USAGE,
+                format!("{check:?} is a slug: pinging by slug needs --ping-key or EDGEBEAT_PING_KEY (the project's ping key)"),
+            )),
+        }
+    }
+}
+
+fn is_uuid(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('-').collect();
+    parts.iter().map(|p| p.len()).eq([8, 4, 4, 4, 12]) && parts.iter().all(|p| p.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+fn read_input(file: Option<&str>) -> Result<String, Failure> {
+    match file {
+        None | Some("-") => {
+            let mut text = String::new();
+            std::io::stdin().read_to_string(&mut text).map_err(|e| Failure(FAILED, format!("reading stdin: {e}")))?;
+            Ok(text)
+        }
+        Some(path) => std::fs::read_to_string(path).map_err(|e| Failure(FAILED, format!("reading {path}: {e}"))),
+    }
+}
+
+fn run_command(config: &Config, args: RunArgs) -> u8 {
+    let ping_url = match config.ping_url(&args.check) {
+        Ok(url) => Some(url),
+        Err(Failure(_, message)) => {
+            // The job matters more than its monitoring: run it anyway. The check, pinged by nobody, goes down.
+            eprintln!("edgebeat: {message}; running the command without pings");
+            None
+        }
+    };
+    let code = run::run(run::RunOptions {
+        ping_url,
+        check: args.check,
+        create: args.create,
+        timeout: args.timeout,
+        kill_after: args.kill_after,
+        ping_budget: args.ping_budget,
+        command: args.command,
+    });
+    u8::try_from(code).unwrap_or(1)
+}
+
+fn sync_command(config: &Config, args: SyncArgs) -> Result<u8, Failure> {
+    let api = config.api()?;
+    let text = read_input(Some(&args.file))?;
+    let declared = spec::parse_file(&text, spec::Format::for_path(&args.file))
+        .map_err(|e| Failure(FAILED, format!("{}: {e}", args.file)))?;
+    let set = declared.set.clone().unwrap_or(args.set);
+    let marker = spec::marker(&set).map_err(|e| Failure(USAGE, e))?;
+    let lookup = |name: &str| std::env::var(name).ok();
+    let channels = declared
+        .channels
+        .iter()
+        .map(|c| Ok((c.name.clone(), spec::expand_channel(c, &lookup)?)))
+        .collect::<Result<Vec<_>, String>>()
+        .map_err(|e| Failure(FAILED, format!("{}: {e}", args.file)))?;
+    let options = sync::SyncOptions { marker: &marker, prune: args.prune, dry_run: args.dry_run, keep: &[] };
+    sync::sync(&api, &channels, &declared.checks, &options).map_err(|e| Failure(FAILED, e))?;
+    Ok(0)
+}
+
+fn k8s_command(config: &Config, args: K8sArgs) -> Result<u8, Failure> {
+    let api = config.api()?;
+    let marker = spec::marker(&args.set).map_err(|e| Failure(USAGE, e))?;
+    let channels = match args.default_channels.as_deref().map(str::trim) {
+        Some("*") => spec::Channels::All,
+        Some(text) => {
+            spec::Channels::These(text.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect())
+        }
+        None => spec::Channels::These(Vec::new()),
+    };
+    let grace = spec::check_period("--default-grace", i64::try_from(args.default_grace.as_secs()).unwrap_or(i64::MAX))
+        .map_err(|e| Failure(USAGE, e))?;
+    let defaults = k8s::Defaults { tz: args.default_tz, grace, channels };
+    let text = read_input(args.file.as_deref())?;
+    let jobs = k8s::parse_list(&text).map_err(|e| Failure(FAILED, e))?;
+    let converted = k8s::convert(&jobs, &defaults);
+    for problem in &converted.problems {
+        eprintln!("edgebeat: {problem}");
+    }
+    let options =
+        sync::SyncOptions { marker: &marker, prune: !args.no_prune, dry_run: args.dry_run, keep: &converted.keep };
+    sync::sync(&api, &[], &converted.checks, &options).map_err(|e| Failure(FAILED, e))?;
+    Ok(if converted.problems.is_empty() { 0 } else { FAILED })
+}
+
+fn status_command(config: &Config, args: StatusArgs) -> Result<u8, Failure> {
+    let api = config.api()?;
+    let query: Vec<String> = args.tag.iter().map(|t| format!("tag={}", percent_encode(t))).collect();
+    let path = if query.is_empty() { "checks/".to_owned() } else { format!("checks/?{}", query.join("&")) };
+    let checks: Vec<plan::Existing> = api.list(&path, "checks").map_err(|e| Failure(USAGE, e.to_string()))?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0);
+    let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    print!("{}", status::render(&checks, now, colour));
+    Ok(if status::count_down(&checks) > 0 { FAILED } else { 0 })
+}
+
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Commands::Run(args) => Ok(run_command(&cli.config, args)),
+        Commands::Sync(args) => sync_command(&cli.config, args),
+        Commands::K8sSync(args) => k8s_command(&cli.config, args),
+        Commands::Status(args) => status_command(&cli.config, args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(Failure(code, message)) => {
+            eprintln!("edgebeat: {message}");
+            ExitCode::from(code)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_argument_definitions_are_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn tells_uuids_from_slugs() {
+        assert!(is_uuid("0f2ea3c4-5b6d-4e7f-8a9b-0c1d2e3f4a5b"));
+        assert!(!is_uuid("nightly-backup"));
+        assert!(!is_uuid("0f2ea3c4-5b6d-4e7f-8a9b-0c1d2e3f4a5"));
+    }
+
+    #[test]
+    fn ping_urls_from_configuration() {
+        let config = Config { url: Some("https://eb.example/".into()), api_key: None, ping_key: Some("pk".into()) };
+        assert_eq!(config.ping_url("backup").ok(), Some("https://eb.example/ping/pk/backup".into()));
+        let uuid = "0F2EA3C4-5B6D-4E7F-8A9B-0C1D2E3F4A5B";
+        assert_eq!(config.ping_url(uuid).ok(), Some(format!("https://eb.example/ping/{}", uuid.to_lowercase())));
+        let no_key = Config { ping_key: None, ..config };
+        assert!(no_key
+            .ping_url("backup")
+            .is_err_and(|Failure(code, m)| code == USAGE && m.contains("EDGEBEAT_PING_KEY")));
+        let no_url = Config { url: None, api_key: None, ping_key: None };
+        assert!(no_url.api().is_err_and(|Failure(_, m)| m.contains("EDGEBEAT_URL")));
+        let no_api_key = Config { url: Some("http://x".into()), api_key: Some(" ".into()), ping_key: None };
+        assert!(no_api_key.api().is_err_and(|Failure(_, m)| m.contains("EDGEBEAT_API_KEY")));
+    }
+
+    #[test]
+    fn encodes_query_values() {
+        assert_eq!(percent_encode("prod db&x"), "prod%20db%26x");
+    }
+}

@@ -1,0 +1,416 @@
+//! `edgebeat run`: runs a command under a heartbeat. Sends `/start` with a
+//! fresh run id, runs the command with its output passed through and its
+//! tail kept, then sends the exit status with that tail as the body, and
+//! exits with the command's own status. Pings are retried within a time
+//! budget and never change what the command does or how it ends.
+//!
+//! The command runs in a process group of its own, so `--timeout` and the
+//! SIGTERM/SIGINT/SIGHUP that edgebeat forwards reach everything it started
+//! (`sh -c 'a | b'` included); after `--timeout` or a forwarded signal the
+//! command has `--kill-after` to end before it is killed. That makes `edgebeat run` a wrapper for jobs,
+//! not for interactive programs that read the terminal.
+
+use crate::client::{agent, ping_once, PingAnswer};
+use crate::retry::{attempt_timeout, classify, next_delay, RetryPolicy, Verdict};
+use crate::tail::{ping_body, Tail, DEFAULT_BODY_LIMIT};
+use std::io::{Read, Write};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// The exit status of a command stopped by `--timeout`, as timeout(1) uses.
+pub const TIMED_OUT: i32 = 124;
+
+pub struct RunOptions {
+    /// `https://host/ping/<uuid>` or `https://host/ping/<ping_key>/<slug>`;
+    /// `None` when configuration is missing: the command still runs.
+    pub ping_url: Option<String>,
+    /// What the user called the check, for messages.
+    pub check: String,
+    pub create: bool,
+    pub timeout: Option<Duration>,
+    pub kill_after: Duration,
+    pub ping_budget: Duration,
+    pub command: Vec<String>,
+}
+
+struct Pinger {
+    agent: ureq::Agent,
+    url: String,
+    query: String,
+    check: String,
+    policy: RetryPolicy,
+}
+
+impl Pinger {
+    /// Sends one ping with retries; reports failure on stderr and returns
+    /// the final answer, if any came.
+    fn send(&self, signal: &str, body: &[u8]) -> Option<PingAnswer> {
+        let url = format!("{}/{signal}?{}", self.url, self.query);
+        let started = Instant::now();
+        let mut attempts = 0;
+        loop {
+            let outcome = ping_once(&self.agent, &url, body, attempt_timeout(&self.policy, started.elapsed()));
+            attempts += 1;
+            let (verdict, problem) = match &outcome {
+                Ok(answer) => (classify(Some(answer.status)), format!("{} {}", answer.status, answer.body)),
+                Err(error) => (classify(None), error.clone()),
+            };
+            match verdict {
+                Verdict::Done => return outcome.ok(),
+                Verdict::GiveUp => {
+                    let hint = if outcome.as_ref().is_ok_and(|a| a.status == 404) {
+                        " (does the check exist? with a slug, --create makes it)"
+                    } else {
+                        ""
+                    };
+                    eprintln!("edgebeat: the {signal} ping for {} was refused: {problem}{hint}", self.check);
+                    return outcome.ok();
+                }
+                Verdict::Retry => match next_delay(&self.policy, attempts, started.elapsed()) {
+                    Some(delay) => thread::sleep(delay),
+                    None => {
+                        eprintln!(
+                            "edgebeat: could not send the {signal} ping for {} ({attempts} attempts in {:.1}s): {problem}",
+                            self.check,
+                            started.elapsed().as_secs_f64()
+                        );
+                        return None;
+                    }
+                },
+            }
+        }
+    }
+}
+
+/// A random UUID (version 4) from the bytes given.
+pub fn uuid_v4(mut bytes: [u8; 16]) -> String {
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+}
+
+fn random_bytes() -> [u8; 16] {
+    let mut bytes = [0u8; 16];
+    let read = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes));
+    if read.is_err() {
+        // No /dev/urandom: time and pid still make run ids distinct in practice.
+        let nanos =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        bytes[..12].copy_from_slice(&nanos.to_le_bytes()[..12]);
+        bytes[12..].copy_from_slice(&std::process::id().to_le_bytes());
+    }
+    bytes
+}
+
+/// The name of the signals edgebeat forwards, for messages.
+pub fn signal_name(signal: i32) -> String {
+    match signal {
+        libc::SIGTERM => "SIGTERM".into(),
+        libc::SIGINT => "SIGINT".into(),
+        libc::SIGHUP => "SIGHUP".into(),
+        libc::SIGKILL => "SIGKILL".into(),
+        libc::SIGQUIT => "SIGQUIT".into(),
+        libc::SIGSEGV => "SIGSEGV".into(),
+        libc::SIGABRT => "SIGABRT".into(),
+        other => format!("signal {other}"),
+    }
+}
+
+/// How a run ended, as far as the ping and the exit status are concerned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ending {
+    /// edgebeat's own exit status.
+    pub code: i32,
+    /// The ping signal: an exit status, or `fail`.
+    pub signal: String,
+    /// The note after the output in the ping body.
+    pub footer: String,
+}
+
+/// Decides the exit status, ping and note from what happened. Pure.
+/// `exit`: the command's exit code, or `Err(signal)` when a signal ended it.
+pub fn ending(
+    exit: Result<i32, i32>,
+    timed_out: Option<Duration>,
+    forwarded: Option<i32>,
+    elapsed: Duration,
+) -> Ending {
+    let took = format!("after {:.1}s", elapsed.as_secs_f64());
+    let mut code = match exit {
+        Ok(code) => code,
+        Err(signal) => 128 + signal,
+    };
+    let mut footer = match exit {
+        Ok(code) => format!("[edgebeat: exit status {code} {took}"),
+        Err(signal) => format!("[edgebeat: killed by {} {took}", signal_name(signal)),
+    };
+    if let Some(limit) = timed_out {
+        code = TIMED_OUT;
+        footer.push_str(&format!("; timed out after {}s (--timeout), exit status {TIMED_OUT}", limit.as_secs()));
+    }
+    if let Some(signal) = forwarded {
+        footer.push_str(&format!("; edgebeat received {} and passed it on", signal_name(signal)));
+    }
+    footer.push(']');
+    // A run interrupted by a signal failed even if the command exited 0.
+    let signal = if code == 0 && forwarded.is_some() { "fail".to_owned() } else { code.clamp(0, 255).to_string() };
+    Ending { code: code.clamp(0, 255), signal, footer }
+}
+
+fn copy_output(mut from: impl Read, to_stdout: bool, tail: Arc<Mutex<Tail>>, done: mpsc::Sender<()>) {
+    let mut buffer = [0u8; 16 * 1024];
+    let mut pass_through = true;
+    loop {
+        let n = match from.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => break,
+        };
+        let chunk = &buffer[..n];
+        if pass_through {
+            // If our own output is gone (closed pipe), keep collecting the tail.
+            let written = if to_stdout {
+                let mut out = std::io::stdout().lock();
+                out.write_all(chunk).and_then(|()| out.flush())
+            } else {
+                let mut err = std::io::stderr().lock();
+                err.write_all(chunk).and_then(|()| err.flush())
+            };
+            pass_through = written.is_ok();
+        }
+        if let Ok(mut tail) = tail.lock() {
+            tail.push(chunk);
+        }
+    }
+    let _ = done.send(());
+}
+
+fn kill_group(group: i32, signal: i32) {
+    if group > 0 {
+        // SAFETY: kill(2) with a negative pid signals the process group; no memory is involved.
+        unsafe {
+            libc::kill(-group, signal);
+        }
+    }
+}
+
+/// Runs the command and returns edgebeat's exit status.
+pub fn run(options: RunOptions) -> i32 {
+    let rid = uuid_v4(random_bytes());
+    let mut query = format!("rid={rid}");
+    if options.create {
+        query.push_str("&create=1");
+    }
+    let pinger = options.ping_url.as_ref().map(|url| Pinger {
+        agent: agent(),
+        url: url.trim_end_matches('/').to_owned(),
+        query,
+        check: options.check.clone(),
+        policy: RetryPolicy::with_budget(options.ping_budget),
+    });
+
+    // Catch the signals to forward before anything starts, so none is lost.
+    let group = Arc::new(AtomicI32::new(0));
+    let received = Arc::new(AtomicI32::new(0));
+    let forwarding = signal_hook::iterator::Signals::new([libc::SIGTERM, libc::SIGINT, libc::SIGHUP]);
+    match forwarding {
+        Ok(mut signals) => {
+            let (group, received) = (Arc::clone(&group), Arc::clone(&received));
+            thread::spawn(move || {
+                for signal in signals.forever() {
+                    received.store(signal, Ordering::SeqCst);
+                    kill_group(group.load(Ordering::SeqCst), signal);
+                }
+            });
+        }
+        Err(e) => eprintln!("edgebeat: cannot catch signals to forward them: {e}"),
+    }
+
+    let body_limit = pinger
+        .as_ref()
+        .and_then(|p| p.send("start", b""))
+        .and_then(|answer| answer.body_limit)
+        .unwrap_or(DEFAULT_BODY_LIMIT);
+    let tail = Arc::new(Mutex::new(Tail::new(body_limit)));
+
+    let Some((program, args)) = options.command.split_first() else {
+        eprintln!("edgebeat: no command to run");
+        return 2;
+    };
+    // Told to stop while the start ping was on its way: do not start the command at all.
+    let early = received.load(Ordering::SeqCst);
+    if early != 0 {
+        let end = ending(Err(early), None, Some(early), Duration::ZERO);
+        eprintln!("edgebeat: received {} before the command started; not starting it", signal_name(early));
+        if let Some(pinger) = &pinger {
+            pinger.send("fail", format!("[edgebeat: not started: received {}]", signal_name(early)).as_bytes());
+        }
+        return end.code;
+    }
+    let started = Instant::now();
+    let spawned = Command::new(program)
+        .args(args)
+        .stdin(Stdio::inherit())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn();
+    let mut child = match spawned {
+        Ok(child) => child,
+        Err(e) => {
+            let code = if e.kind() == std::io::ErrorKind::NotFound { 127 } else { 126 };
+            let message = format!("edgebeat: cannot run {program:?}: {e}");
+            eprintln!("{message}");
+            if let Some(pinger) = &pinger {
+                pinger.send(&code.to_string(), format!("{message}\n[edgebeat: exit status {code}]").as_bytes());
+            }
+            return code;
+        }
+    };
+    let child_id = i32::try_from(child.id()).unwrap_or(0);
+    group.store(child_id, Ordering::SeqCst);
+    // A signal that came while the command was being started.
+    let early = received.load(Ordering::SeqCst);
+    if early != 0 {
+        kill_group(child_id, early);
+    }
+
+    let (done_tx, done_rx) = mpsc::channel();
+    let mut readers = 0;
+    if let Some(stdout) = child.stdout.take() {
+        let (tail, done) = (Arc::clone(&tail), done_tx.clone());
+        thread::spawn(move || copy_output(stdout, true, tail, done));
+        readers += 1;
+    }
+    if let Some(stderr) = child.stderr.take() {
+        let (tail, done) = (Arc::clone(&tail), done_tx.clone());
+        thread::spawn(move || copy_output(stderr, false, tail, done));
+        readers += 1;
+    }
+    drop(done_tx);
+
+    // A timeout too large for the clock is no timeout.
+    let deadline = options.timeout.and_then(|t| started.checked_add(t));
+    let mut timed_out = false;
+    let mut signalled = false;
+    let mut kill_at: Option<Instant> = None;
+    let status: Option<ExitStatus> = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Some(status),
+            Ok(None) => {}
+            Err(e) => {
+                eprintln!("edgebeat: lost track of the command: {e}");
+                break None;
+            }
+        }
+        let now = Instant::now();
+        if !timed_out && deadline.is_some_and(|d| now >= d) {
+            timed_out = true;
+            eprintln!(
+                "edgebeat: the command ran longer than --timeout {}s; stopping it with SIGTERM",
+                options.timeout.map_or(0, |t| t.as_secs())
+            );
+            kill_group(child_id, libc::SIGTERM);
+            kill_at = now.checked_add(options.kill_after);
+        }
+        // A forwarded signal gives the command --kill-after to finish too, so that the
+        // failure is still reported before a supervisor's own deadline (Kubernetes: 30 s).
+        if !signalled && received.load(Ordering::SeqCst) != 0 {
+            signalled = true;
+            if let Some(at) = now.checked_add(options.kill_after) {
+                kill_at = Some(kill_at.map_or(at, |k| k.min(at)));
+            }
+        }
+        if kill_at.is_some_and(|k| now >= k) {
+            eprintln!("edgebeat: the command outlived its signal by {}s; killing it", options.kill_after.as_secs());
+            kill_group(child_id, libc::SIGKILL);
+            kill_at = None;
+        }
+        thread::sleep(Duration::from_millis(20));
+    };
+    let elapsed = started.elapsed();
+    let forwarded = match received.load(Ordering::SeqCst) {
+        0 => None,
+        signal => Some(signal),
+    };
+    if timed_out || forwarded.is_some() {
+        // Whatever the command left behind in its group goes too.
+        kill_group(child_id, libc::SIGKILL);
+    }
+    // Output still in the pipes; a background process that kept them open must not hold us up.
+    let wait_until = Instant::now() + Duration::from_secs(2);
+    for _ in 0..readers {
+        if done_rx.recv_timeout(wait_until.saturating_duration_since(Instant::now())).is_err() {
+            break;
+        }
+    }
+    let exit = match status {
+        Some(status) => match (status.code(), status.signal()) {
+            (Some(code), _) => Ok(code),
+            (None, Some(signal)) => Err(signal),
+            (None, None) => Ok(1),
+        },
+        None => Ok(1),
+    };
+    let end = ending(exit, timed_out.then_some(options.timeout.unwrap_or_default()), forwarded, elapsed);
+    if let Some(pinger) = &pinger {
+        let body = match tail.lock() {
+            Ok(tail) => ping_body(&tail.kept(), tail.total(), &end.footer, body_limit),
+            Err(_) => end.footer.clone().into_bytes(),
+        };
+        pinger.send(&end.signal, &body);
+    }
+    end.code
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_ids_are_version_4_uuids() {
+        let id = uuid_v4([0xff; 16]);
+        assert_eq!(id, "ffffffff-ffff-4fff-bfff-ffffffffffff");
+        assert_eq!(uuid_v4([0; 16]), "00000000-0000-4000-8000-000000000000");
+        assert_ne!(uuid_v4(random_bytes()), uuid_v4(random_bytes()));
+    }
+
+    #[test]
+    fn the_command_status_is_kept() {
+        let second = Duration::from_millis(1500);
+        let ok = ending(Ok(0), None, None, second);
+        assert_eq!(ok, Ending { code: 0, signal: "0".into(), footer: "[edgebeat: exit status 0 after 1.5s]".into() });
+        let failed = ending(Ok(3), None, None, second);
+        assert_eq!((failed.code, failed.signal.as_str()), (3, "3"));
+    }
+
+    #[test]
+    fn a_signal_is_a_failure() {
+        let killed = ending(Err(libc::SIGTERM), None, Some(libc::SIGTERM), Duration::ZERO);
+        assert_eq!((killed.code, killed.signal.as_str()), (143, "143"));
+        assert!(
+            killed.footer.contains("killed by SIGTERM") && killed.footer.contains("received SIGTERM"),
+            "{}",
+            killed.footer
+        );
+        // A command that handles the signal and exits 0 still failed its run.
+        let clean = ending(Ok(0), None, Some(libc::SIGINT), Duration::ZERO);
+        assert_eq!((clean.code, clean.signal.as_str()), (0, "fail"));
+    }
+
+    #[test]
+    fn a_timeout_exits_124() {
+        let limit = Some(Duration::from_secs(5));
+        let stopped = ending(Err(libc::SIGTERM), limit, None, Duration::from_secs(5));
+        assert_eq!((stopped.code, stopped.signal.as_str()), (TIMED_OUT, "124"));
+        assert!(stopped.footer.contains("timed out after 5s"), "{}", stopped.footer);
+        let obeyed = ending(Ok(0), limit, None, Duration::from_secs(5));
+        assert_eq!(obeyed.code, TIMED_OUT);
+    }
+}

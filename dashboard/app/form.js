@@ -1,0 +1,168 @@
+// Creating and editing a check (read-write key). The API validates; its
+// message is shown as it is.
+
+import { h, api, session } from "./lib.js";
+
+const UNITS = [
+  ["seconds", 1],
+  ["minutes", 60],
+  ["hours", 3600],
+  ["days", 86400],
+];
+
+/** A number and a unit select for a period in seconds. */
+function periodInput(id, label, seconds) {
+  let unit = 1;
+  for (const [, size] of UNITS) if (seconds % size === 0) unit = size;
+  const number = h("input", { id, name: id, type: "number", min: "1", step: "any", value: String(seconds / unit), required: true });
+  const select = h("select", { id: `${id}-unit`, "aria-label": `${label} unit` }, UNITS.map(([name, size]) => h("option", { value: String(size), text: name })));
+  select.value = String(unit);
+  return {
+    element: h("div", {}, h("label", { for: id, text: label }), h("div", { class: "row" }, number, select)),
+    seconds: () => Math.round(Number(number.value) * Number(select.value)),
+  };
+}
+
+function textInput(id, label, value, attrs = {}) {
+  const input = h("input", { id, name: id, type: "text", value: value || "", ...attrs });
+  return { input, element: h("div", {}, h("label", { for: id }, label), input) };
+}
+
+export function checkForm(id, ctx) {
+  const { main } = ctx;
+  if (!session.canWrite) {
+    main.replaceChildren(
+      h("h1", { text: "Read-only key" }),
+      h("p", { text: "Creating and editing checks needs the project's read-write key." }),
+      h("p", {}, h("a", { href: "#/", text: "Back to the checks" }))
+    );
+    return null;
+  }
+  main.replaceChildren(h("p", { class: "muted", text: "Loading…" }));
+  let stopped = false;
+  (async () => {
+    try {
+      const [check, channels] = await Promise.all([
+        id ? api("GET", `/api/v3/checks/${encodeURIComponent(id)}`) : null,
+        ctx.loadChannels(),
+      ]);
+      if (!stopped) render(check, channels);
+    } catch (error) {
+      main.replaceChildren(h("div", { class: "error", role: "alert", text: error.message }));
+    }
+  })();
+
+  function render(check, allChannels) {
+    // Channels set by a secret alert for every check: not a per-check choice.
+    const channels = allChannels.filter((ch) => !ch.managed_by_secret);
+    const always = allChannels.filter((ch) => ch.managed_by_secret);
+    const editing = Boolean(check);
+    const c = check || { name: "", slug: "", tags: "", desc: "", timeout: 86400, grace: 3600, channels: "*" };
+    const name = textInput("f-name", "Name", c.name, { maxlength: "100" });
+    const slug = textInput("f-slug", h("span", {}, "Slug ", h("span", { class: "hint", text: "(for /ping/<ping key>/<slug> URLs)" })), c.slug, { pattern: "[a-z0-9_-]*" });
+    const tags = textInput("f-tags", h("span", {}, "Tags ", h("span", { class: "hint", text: "(separated by spaces)" })), c.tags);
+    const desc = h("textarea", { id: "f-desc", name: "desc", rows: "3" });
+    desc.value = c.desc || "";
+    const isCron = c.schedule !== undefined;
+    const simpleRadio = h("input", { type: "radio", name: "kind", id: "f-kind-simple", value: "simple", checked: !isCron });
+    const cronRadio = h("input", { type: "radio", name: "kind", id: "f-kind-cron", value: "cron", checked: isCron });
+    const timeout = periodInput("f-timeout", "Period (expected every)", c.timeout || 86400);
+    const grace = periodInput("f-grace", "Grace period", c.grace || 3600);
+    const schedule = textInput("f-schedule", h("span", {}, "Cron expression ", h("span", { class: "hint", text: "(minute hour day month weekday)" })), c.schedule || "0 3 * * *");
+    const tz = textInput("f-tz", h("span", {}, "Time zone ", h("span", { class: "hint", text: "(IANA, e.g. Europe/Riga)" })), c.tz || "UTC", { list: "zones" });
+    const zones = h("datalist", { id: "zones" });
+    try {
+      for (const zone of Intl.supportedValuesOf("timeZone")) zones.append(h("option", { value: zone }));
+    } catch {
+      // Older browsers: the field still takes any name, and the API checks it.
+    }
+    const simpleBox = h("div", { id: "simple-fields" }, timeout.element);
+    const cronBox = h("div", { id: "cron-fields" }, schedule.element, tz.element, zones);
+    const syncKind = () => {
+      simpleBox.hidden = !simpleRadio.checked;
+      cronBox.hidden = !cronRadio.checked;
+    };
+    simpleRadio.addEventListener("change", syncKind);
+    cronRadio.addEventListener("change", syncKind);
+    syncKind();
+    const chosen = new Set(c.channels === "*" ? channels.map((ch) => ch.id) : (c.channels || "").split(",").filter(Boolean));
+    const channelBoxes = channels.map((ch) =>
+      h("input", { type: "checkbox", id: `f-ch-${ch.id}`, value: ch.id, checked: chosen.has(ch.id) })
+    );
+    const manualResume = h("input", { type: "checkbox", id: "f-manual-resume", checked: Boolean(c.manual_resume) });
+    const message = h("div", { id: "form-error", role: "alert", tabindex: "-1" });
+    const submit = h("button", { type: "submit", id: "save", text: editing ? "Save changes" : "Create check" });
+    const form = h(
+      "form",
+      { class: "panel", id: "check-form", novalidate: true },
+      h("div", { class: "grid2" }, name.element, slug.element),
+      tags.element,
+      h("label", { for: "f-desc", text: "Description" }),
+      desc,
+      h(
+        "fieldset",
+        {},
+        h("legend", { text: "Schedule" }),
+        h("label", { class: "radio" }, simpleRadio, "Simple period"),
+        h("label", { class: "radio" }, cronRadio, "Cron expression"),
+        simpleBox,
+        cronBox,
+        grace.element
+      ),
+      h(
+        "fieldset",
+        {},
+        h("legend", { text: "Alert through" }),
+        channels.length
+          ? channelBoxes.map((box, i) => h("label", { class: "radio", for: box.id }, box, channels[i].name || channels[i].kind, h("span", { class: "hint", text: ` (${channels[i].kind})` })))
+          : h("p", { class: "muted" }, "No channels yet. ", h("a", { href: "#/channels", text: "Add one" }), "."),
+        always.length
+          ? h("p", { class: "muted", text: `Every check also alerts through ${always.map((ch) => ch.name || ch.kind).join(", ")} (set by a secret).` })
+          : null
+      ),
+      h("label", { class: "radio", for: "f-manual-resume" }, manualResume, "Keep a paused check paused when pings arrive, until resumed here (manual resume)"),
+      message,
+      h("div", { class: "actions" }, submit, h("a", { class: "button ghost", href: editing ? `#/checks/${check.uuid}` : "#/", text: "Cancel" }))
+    );
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      message.replaceChildren();
+      const spec = {
+        name: name.input.value,
+        slug: slug.input.value,
+        tags: tags.input.value,
+        desc: desc.value,
+        grace: grace.seconds(),
+        manual_resume: manualResume.checked,
+        channels: channelBoxes.filter((b) => b.checked).map((b) => b.value).join(","),
+      };
+      if (cronRadio.checked) {
+        spec.schedule = schedule.input.value;
+        spec.tz = tz.input.value;
+      } else {
+        spec.timeout = timeout.seconds();
+      }
+      submit.disabled = true;
+      try {
+        const saved = await api("POST", editing ? `/api/v3/checks/${check.uuid}` : "/api/v3/checks/", spec);
+        ctx.setFlash(editing ? "Saved." : "Created. Ping its URL to start monitoring.");
+        ctx.navigate(`#/checks/${saved.uuid}`);
+      } catch (error) {
+        message.replaceChildren(h("div", { class: "error", text: `Not saved: ${error.message}` }));
+        message.focus();
+      } finally {
+        submit.disabled = false;
+      }
+    });
+    main.replaceChildren(
+      h("p", {}, h("a", { href: editing ? `#/checks/${check.uuid}` : "#/", text: editing ? "← Back to the check" : "← All checks" })),
+      h("h1", { text: editing ? `Edit ${c.name || c.slug || "check"}` : "New check" }),
+      form
+    );
+    main.dataset.loaded = "form";
+    name.input.focus();
+  }
+  return () => {
+    stopped = true;
+  };
+}

@@ -1,0 +1,221 @@
+// Small helpers of the edgebeat dashboard: DOM building (text only, never
+// HTML from data), the API client, and how times, durations and statuses read.
+
+/** Builds an element. `attrs` are properties or attributes; children are nodes or text. */
+export function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs || {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name === "class") el.className = value;
+    else if (name === "text") el.textContent = value;
+    else if (name.startsWith("on")) el.addEventListener(name.slice(2), value);
+    else if (name === "dataset") Object.assign(el.dataset, value);
+    else if (name in el && typeof value !== "string") el[name] = value;
+    else el.setAttribute(name, value === true ? "" : String(value));
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const child of children.flat(Infinity)) {
+    if (child === undefined || child === null || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+}
+
+/** An SVG element (for the runs picture). */
+export function svg(tag, attrs, ...children) {
+  const el = document.createElementNS("http://www.w3.org/2000/svg", tag);
+  for (const [name, value] of Object.entries(attrs || {})) {
+    if (name === "text") el.textContent = value;
+    else el.setAttribute(name, String(value));
+  }
+  append(el, children);
+  return el;
+}
+
+/** An error the API answered with: its status and its `error` message. */
+export class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+const KEY_STORE = "edgebeat.key";
+const WRITE_STORE = "edgebeat.write";
+
+export const session = {
+  get key() {
+    return sessionStorage.getItem(KEY_STORE);
+  },
+  set key(value) {
+    if (value) sessionStorage.setItem(KEY_STORE, value);
+    else sessionStorage.removeItem(KEY_STORE);
+  },
+  /** true with the read-write key, false with the read-only one (only hides controls: the API decides). */
+  get canWrite() {
+    return sessionStorage.getItem(WRITE_STORE) === "1";
+  },
+  set canWrite(value) {
+    sessionStorage.setItem(WRITE_STORE, value ? "1" : "0");
+  },
+  /** Whether the key's access was found out yet (a reload keeps it). */
+  get accessKnown() {
+    return sessionStorage.getItem(WRITE_STORE) !== null;
+  },
+  /** Forgets the key and everything about it. */
+  clear() {
+    sessionStorage.removeItem(KEY_STORE);
+    sessionStorage.removeItem(WRITE_STORE);
+  },
+};
+
+/** Calls the management API with the session's key (in a header, never in the URL). */
+export async function api(method, path, body, key = session.key) {
+  const headers = { "X-Api-Key": key || "" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      cache: "no-store",
+      credentials: "omit",
+    });
+  } catch {
+    throw new ApiError(0, "edgebeat could not be reached; check your connection");
+  }
+  const type = response.headers.get("Content-Type") || "";
+  const data = type.includes("json") ? await response.json().catch(() => null) : await response.text();
+  if (!response.ok) {
+    const message = data && typeof data === "object" && data.error ? data.error : `HTTP ${response.status}`;
+    throw new ApiError(response.status, message);
+  }
+  return data;
+}
+
+const UNITS = [
+  ["day", 86400],
+  ["hour", 3600],
+  ["minute", 60],
+  ["second", 1],
+];
+
+/** "1 day", "1 hour 30 minutes", "45 seconds". */
+export function duration(seconds) {
+  seconds = Math.round(Number(seconds) || 0);
+  if (seconds <= 0) return "0 seconds";
+  const parts = [];
+  for (const [name, size] of UNITS) {
+    const n = Math.floor(seconds / size);
+    if (n > 0) {
+      parts.push(`${n} ${name}${n === 1 ? "" : "s"}`);
+      seconds -= n * size;
+    }
+    if (parts.length === 2) break;
+  }
+  return parts.join(" ");
+}
+
+/** A run's duration from seconds with decimals: "12.3 s", "4 min 2 s". */
+export function runTime(seconds) {
+  if (seconds === undefined || seconds === null) return "";
+  if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 2 : 1)} s`;
+  return duration(seconds);
+}
+
+/** The schedule in words: "every 1 day, grace 1 hour" or "30 6 * * 1-5 in Europe/Riga, grace 30 minutes". */
+export function scheduleText(check) {
+  const grace = `grace ${duration(check.grace)}`;
+  if (check.schedule !== undefined) return `${check.schedule} in ${check.tz || "UTC"}, ${grace}`;
+  return `every ${duration(check.timeout)}, ${grace}`;
+}
+
+const relative = new Intl.RelativeTimeFormat("en", { numeric: "always" });
+
+/** "5 minutes ago", "in 2 hours", "just now". */
+export function ago(iso, now = Date.now()) {
+  if (!iso) return "never";
+  const diff = (new Date(iso).getTime() - now) / 1000;
+  const abs = Math.abs(diff);
+  if (abs < 10) return "just now";
+  for (const [name, size] of UNITS) {
+    if (abs >= size || name === "second") {
+      return relative.format(Math.round(diff / size), name);
+    }
+  }
+  return "";
+}
+
+const exactFormat = new Intl.DateTimeFormat(undefined, {
+  year: "numeric",
+  month: "short",
+  day: "numeric",
+  hour: "2-digit",
+  minute: "2-digit",
+  second: "2-digit",
+  timeZoneName: "short",
+});
+
+/** The exact local time, for hover titles and logs (one shared formatter: 1,000 rows stay fast). */
+export function exact(iso) {
+  if (!iso) return "";
+  return exactFormat.format(new Date(iso));
+}
+
+/** Name order, case-insensitive (one shared collator). */
+export const byName = new Intl.Collator(undefined, { sensitivity: "base", numeric: true }).compare;
+
+/** A <time> showing relative time, with the exact time on hover. */
+export function timeEl(iso, text) {
+  if (!iso) return h("span", { class: "muted", text: text || "never" });
+  return h("time", { datetime: iso, title: exact(iso), text: text || ago(iso) });
+}
+
+/** What a check's status badge says: down, late, started, paused, new or up. */
+export function shownStatus(check) {
+  if (check.status === "paused") return "paused";
+  if (check.status === "down") return "down";
+  if (check.started) return "started";
+  if (check.status === "grace") return "late";
+  return check.status === "new" ? "new" : "up";
+}
+
+/** Down first, then late, running, new, up, paused. */
+export const STATUS_ORDER = { down: 0, late: 1, started: 2, new: 3, up: 4, paused: 5 };
+
+export const STATUS_TITLES = {
+  down: "Down: did not report success in time",
+  late: "Late: within its grace period",
+  started: "Started: a run is in progress",
+  paused: "Paused: not monitored",
+  new: "New: has never pinged",
+  up: "Up: reported on time",
+};
+
+export function statusBadge(status) {
+  return h("span", { class: `status s-${status}`, title: STATUS_TITLES[status] || status, text: status });
+}
+
+/** The id the API knows a check by: its uuid (read-write key) or unique_key (read-only). */
+export function checkId(check) {
+  return check.uuid || check.unique_key;
+}
+
+/** Copies text to the clipboard and says so on the button. */
+export function copyButton(text, label = "Copy") {
+  const button = h("button", { type: "button", class: "ghost", text: label });
+  button.addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(text);
+      button.textContent = "Copied";
+    } catch {
+      button.textContent = "Select and copy";
+    }
+    setTimeout(() => (button.textContent = label), 2000);
+  });
+  return button;
+}

@@ -1,0 +1,804 @@
+//! The web dashboard (/app/) end to end: Debian's chromium, driven through
+//! chromedriver (WebDriver) by fantoccini, against the real Worker under
+//! wrangler dev. Every state the browser shows is set up through the real ping
+//! and management APIs, and every action taken in the browser is confirmed
+//! through the API. axe-core (from node_modules) checks accessibility, and the
+//! README's screenshots (docs/screenshots/) are written here.
+//!
+//! The browser may only talk to 127.0.0.1: a dead proxy and a host resolver
+//! that resolves nothing else.
+
+mod support;
+
+use fantoccini::actions::{InputSource, MouseActions, PointerAction};
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::{json, Map, Value};
+use std::fs;
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use support::{now_ms, path_of, Project, Receiver, Worker};
+
+/// How long the page may take to show something (a wrangler dev request on a
+/// loaded 2-core machine can take seconds).
+const WAIT: Duration = Duration::from_secs(30);
+/// The list refreshes itself every 20 s; allow for a slow machine.
+const REFRESH_WAIT: Duration = Duration::from_secs(45);
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A chromedriver on a free local port, stopped (with its browsers) on drop.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Driver {
+    fn start() -> Driver {
+        let port = support::worker::free_port();
+        let log = std::env::temp_dir().join(format!("edgebeat-chromedriver-{}-{port}.log", std::process::id()));
+        let log = fs::File::create(log).expect("create the chromedriver log");
+        let mut command = Command::new("chromedriver");
+        command
+            .arg(format!("--port={port}"))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("clone the log"))
+            .stderr(log)
+            .process_group(0);
+        // If this test process dies, take chromedriver (and chromium) down with it.
+        unsafe {
+            command.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+                Ok(())
+            });
+        }
+        let child = command.spawn().expect("spawn chromedriver (scripts/setup.sh installs chromium-driver)");
+        let driver = Driver { child, port };
+        let deadline = Instant::now() + WAIT;
+        while support::http::request(port, "GET", "/status", &[], b"").is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not start on port {port}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        driver
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let group = -(self.child.id() as i32);
+        unsafe { libc::kill(group, libc::SIGTERM) };
+        std::thread::sleep(Duration::from_millis(200));
+        unsafe { libc::kill(group, libc::SIGKILL) };
+        let _ = self.child.wait();
+    }
+}
+
+/// The chromium binary on PATH (Debian's package installs /usr/bin/chromium).
+fn chromium() -> String {
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .map(|dir| dir.join("chromium"))
+        .find(|path| path.is_file())
+        .map(|path| path.display().to_string())
+        .unwrap_or_else(|| "/usr/bin/chromium".to_owned())
+}
+
+/// A headless chromium session: light, or with the system's dark theme.
+async fn browser(driver: &Driver, dark: bool) -> Client {
+    let mut args = vec![
+        "--headless=new",
+        "--no-sandbox",
+        "--proxy-server=http://127.0.0.1:9",
+        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,900",
+        "--lang=en-US",
+    ];
+    if dark {
+        args.push("--force-dark-mode");
+    }
+    let mut capabilities = Map::new();
+    capabilities.insert("browserName".into(), json!("chrome"));
+    capabilities.insert("goog:chromeOptions".into(), json!({"binary": chromium(), "args": args}));
+    ClientBuilder::new(HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&format!("http://127.0.0.1:{}", driver.port))
+        .await
+        .expect("start a chromium session")
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime")
+}
+
+async fn js(client: &Client, script: &str) -> Value {
+    client.execute(script, vec![]).await.unwrap_or_else(|e| panic!("script failed ({e}): {script}"))
+}
+
+fn truthy(value: &Value) -> bool {
+    !matches!(value, Value::Null | Value::Bool(false)) && value != &json!(0) && value != &json!("")
+}
+
+/// Runs `script` until it returns something truthy, and returns that.
+async fn wait_js(client: &Client, what: &str, script: &str) -> Value {
+    wait_js_for(client, what, script, WAIT).await
+}
+
+async fn wait_js_for(client: &Client, what: &str, script: &str, timeout: Duration) -> Value {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let value = js(client, script).await;
+        if truthy(&value) {
+            return value;
+        }
+        if Instant::now() > deadline {
+            let page = js(client, "return document.getElementById('main')?.innerText ?? ''").await;
+            panic!("timed out waiting for {what} (last: {value}); page:\n{}", page.as_str().unwrap_or_default());
+        }
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+}
+
+async fn find(client: &Client, css: &str) -> Element {
+    client.wait().at_most(WAIT).for_element(Locator::Css(css)).await.unwrap_or_else(|e| panic!("no element {css}: {e}"))
+}
+
+async fn click(client: &Client, css: &str) {
+    find(client, css).await.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
+}
+
+async fn type_into(client: &Client, css: &str, text: &str) {
+    let element = find(client, css).await;
+    element.clear().await.unwrap_or_else(|e| panic!("clear {css}: {e}"));
+    element.send_keys(text).await.unwrap_or_else(|e| panic!("type into {css}: {e}"));
+}
+
+async fn text_of(client: &Client, css: &str) -> String {
+    find(client, css).await.text().await.unwrap_or_else(|e| panic!("text of {css}: {e}"))
+}
+
+/// Waits until the current view finished loading (`main[data-loaded=<view>]`).
+async fn loaded(client: &Client, view: &str) {
+    wait_js(
+        client,
+        &format!("the {view} view"),
+        &format!("return document.getElementById('main').dataset.loaded === '{view}'"),
+    )
+    .await;
+}
+
+async fn sign_in(client: &Client, worker: &Worker, key: &str) {
+    sign_in_at(client, worker, "/app/", key).await;
+}
+
+/// Opens `path` (a dashboard URL, as an alert links to it) and signs in there.
+async fn sign_in_at(client: &Client, worker: &Worker, path: &str, key: &str) {
+    client.goto(&format!("http://127.0.0.1:{}{path}", worker.port)).await.expect("open the dashboard");
+    type_into(client, "#key", key).await;
+    click(client, "form.signin button[type=submit]").await;
+}
+
+/// Nothing sticks out sideways at a phone's width (390 px): the page reads without scrolling sideways.
+async fn assert_fits_a_phone(client: &Client, page: &str) {
+    client.set_window_size(390, 844).await.expect("a phone-sized window");
+    let overflow = wait_js(
+        client,
+        "the phone layout",
+        "return innerWidth <= 420 && [document.documentElement.scrollWidth, innerWidth]",
+    )
+    .await;
+    let main_overflow = js(
+        client,
+        "return [...document.querySelectorAll('#main *')].filter(e => { const r = e.getBoundingClientRect(); \
+           return r.width > 0 && r.right > innerWidth + 1 && !e.closest('.scroll') && !e.closest('pre'); }) \
+           .slice(0, 5).map(e => e.tagName + '.' + e.className)",
+    )
+    .await;
+    assert!(overflow[0].as_i64() <= overflow[1].as_i64(), "{page} scrolls sideways on a phone: {overflow}");
+    assert_eq!(main_overflow, json!([]), "{page}: elements wider than a phone");
+    client.set_window_size(1280, 900).await.expect("back to a desktop window");
+}
+
+async fn sign_out(client: &Client) {
+    click(client, "#signout").await;
+    find(client, "#key").await;
+    let stored = js(client, "return sessionStorage.length").await;
+    assert_eq!(stored, json!(0), "signing out forgets the key");
+}
+
+/// The status word of every row in the list, by check name, in display order.
+async fn list_rows(client: &Client) -> Vec<(String, String, bool)> {
+    let rows = js(
+        client,
+        "return [...document.querySelectorAll('#check-rows .check-row')].map(r => \
+           [r.querySelector('.name a').textContent, r.querySelector('.status').textContent, !r.hidden])",
+    )
+    .await;
+    rows.as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| {
+            (
+                r[0].as_str().unwrap_or_default().to_owned(),
+                r[1].as_str().unwrap_or_default().to_owned(),
+                r[2] == json!(true),
+            )
+        })
+        .collect()
+}
+
+/// axe-core, injected from node_modules: no serious or critical violations.
+async fn assert_accessible(client: &Client, page: &str) {
+    let source = fs::read_to_string(root().join("node_modules/axe-core/axe.min.js"))
+        .expect("node_modules/axe-core/axe.min.js (scripts/setup.sh installs it)");
+    js(client, &format!("{source}\nreturn typeof window.axe;")).await;
+    let result = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             window.axe.run(document, {resultTypes: ['violations']})
+               .then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                    nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ') + ': ' + (n.failureSummary || ''))}))))
+               .catch(e => done({error: String(e)}));",
+            vec![],
+        )
+        .await
+        .expect("run axe");
+    let violations = result.as_array().unwrap_or_else(|| panic!("axe failed on {page}: {result}"));
+    let serious: Vec<&Value> =
+        violations.iter().filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical"))).collect();
+    assert!(serious.is_empty(), "axe on {page}: {}", serde_json::to_string_pretty(&serious).unwrap_or_default());
+}
+
+/// The Content-Security-Policy refused nothing the page tried (the page records violations).
+async fn assert_no_csp_violations(client: &Client) {
+    let violations = js(client, "return document.documentElement.dataset.cspViolations || ''").await;
+    assert_eq!(violations, json!(""), "CSP violations");
+}
+
+async fn screenshot(client: &Client, name: &str) {
+    js(client, "document.activeElement?.blur(); window.scrollTo(0, 0); return true").await;
+    // The pointer off the page: no row is shown hovered.
+    let away = MouseActions::new("mouse".into()).then(PointerAction::MoveTo { duration: None, x: 0.0, y: 0.0 });
+    client.perform_actions(away).await.expect("move the pointer away");
+    let png = client.screenshot().await.expect("screenshot");
+    assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
+    let dir = root().join("docs/screenshots");
+    fs::create_dir_all(&dir).expect("create docs/screenshots");
+    fs::write(dir.join(name), png).expect("write the screenshot");
+}
+
+fn ping(worker: &Worker, check: &Value, suffix: &str, body: &[u8]) {
+    let path = format!("{}{suffix}", path_of(&check["ping_url"]));
+    let method = if body.is_empty() { "GET" } else { "POST" };
+    let response = worker.request(method, &path, &[("User-Agent", "curl/8.5.0")], body);
+    assert_eq!(response.status, 200, "ping {path}: {}", response.text());
+}
+
+fn uuid_of(check: &Value) -> String {
+    check["uuid"].as_str().expect("a uuid").to_owned()
+}
+
+/// Moves a check's last ping into the past, straight in D1 (as e2e_read does):
+/// the only way to show "late" without waiting for real time to pass.
+fn age_last_ping(worker: &Worker, uuid: &str, seconds: i64) {
+    let at = now_ms() - seconds * 1000;
+    worker.execute_sql(&format!("UPDATE checks SET last_ping = {at}, status = 'up' WHERE uuid = '{uuid}';"));
+}
+
+/// A project with one check in every status, set up through the APIs.
+fn varied_project(worker: &Worker) -> (Project, Vec<Value>) {
+    let project = worker.create_project("infra");
+    // Five minutes and five of grace: "up" stays up for the whole test.
+    let spec = |name: &str, tags: &str| json!({"name": name, "tags": tags, "timeout": 300, "grace": 300});
+    let web = worker.create_check(&project, spec("web-healthcheck", "prod web"));
+    let db = worker.create_check(&project, spec("db-backup", "prod db"));
+    let late = worker.create_check(&project, spec("cache-warmup", "prod"));
+    let failed = worker.create_check(&project, spec("invoice-export", "billing"));
+    let running = worker.create_check(&project, spec("log-rotation", "ops"));
+    let paused = worker.create_check(&project, spec("legacy-sync", "ops"));
+    let fresh = worker.create_check(
+        &project,
+        json!({"name": "weekday-report", "tags": "reports", "schedule": "30 6 * * 1-5", "tz": "Europe/Riga", "grace": 1800}),
+    );
+    for check in [&web, &db, &late] {
+        ping(worker, check, "", b"");
+    }
+    // They miss their deadline: a sweep ten minutes later marks them down; web and cache recover below.
+    worker.run_sweep(now_ms() + 610_000);
+    ping(worker, &web, "", b"");
+    ping(worker, &failed, "/fail", b"");
+    ping(worker, &running, "/start", b"");
+    let paused_response =
+        worker.api(&project.api_key, "POST", &format!("/api/v3/checks/{}/pause", uuid_of(&paused)), None);
+    assert_eq!(paused_response.status, 200, "{}", paused_response.text());
+    // Past its period, within its grace: late.
+    age_last_ping(worker, &uuid_of(&late), 400);
+    (project, vec![web, db, late, failed, running, paused, fresh])
+}
+
+#[test]
+fn sign_in_list_statuses_read_only_view_and_screenshots() {
+    let worker = Worker::start();
+    // Served with the security headers; / leads to the dashboard.
+    let page = worker.get("/app/");
+    assert_eq!(page.status, 200);
+    let csp = page.header("content-security-policy").expect("a Content-Security-Policy").to_owned();
+    for part in ["default-src 'self'", "script-src 'self'", "frame-ancestors 'none'", "object-src 'none'"] {
+        assert!(csp.contains(part), "CSP {csp} lacks {part}");
+    }
+    assert!(!csp.contains("unsafe-inline") && !csp.contains("http"), "CSP allows too much: {csp}");
+    assert_eq!(page.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(page.header("referrer-policy"), Some("no-referrer"));
+    assert!(!page.text().contains("<script>") && !page.text().contains(" style="), "no inline script or style");
+    assert_eq!(worker.get("/_headers").status, 404, "the headers file itself is not served");
+    let root_page = worker.get("/");
+    assert_eq!((root_page.status, root_page.header("location")), (302, Some("/app/")));
+
+    let (project, checks) = varied_project(&worker);
+    let uuids: Vec<String> = checks.iter().map(uuid_of).collect();
+    let rt = runtime();
+    let driver = Driver::start();
+    rt.block_on(async {
+        let client = browser(&driver, false).await;
+
+        // A wrong key: a clear message, nothing kept.
+        sign_in(&client, &worker, "hcw_thisisnotthekeyofanyproject0000").await;
+        let message =
+            wait_js(&client, "the wrong-key message", "return document.getElementById('signin-error').textContent").await;
+        assert!(message.as_str().unwrap_or_default().contains("not accepted"), "{message}");
+        assert_eq!(js(&client, "return sessionStorage.length").await, json!(0));
+
+        // The read-write key: every check, with its status, down first.
+        sign_in(&client, &worker, &project.api_key).await;
+        loaded(&client, "list").await;
+        let url = client.current_url().await.expect("url").to_string();
+        assert!(!url.contains(&project.api_key), "the key never appears in a URL: {url}");
+        let rows = list_rows(&client).await;
+        let status = |name: &str| rows.iter().find(|r| r.0 == name).map(|r| r.1.clone()).unwrap_or_default();
+        // What the API says each check is, and what the list must show for it.
+        let api_status = |uuid: &str| worker.check(&project, uuid)["status"].as_str().unwrap_or_default().to_owned();
+        assert_eq!(api_status(&uuids[1]), "down");
+        assert_eq!(api_status(&uuids[2]), "grace");
+        for (name, expected) in [
+            ("web-healthcheck", "up"),
+            ("db-backup", "down"),
+            ("cache-warmup", "late"),
+            ("invoice-export", "down"),
+            ("log-rotation", "started"),
+            ("legacy-sync", "paused"),
+            ("weekday-report", "new"),
+        ] {
+            assert_eq!(status(name), expected, "{name} in {rows:?}");
+        }
+        assert_eq!(rows.len(), 7);
+        assert_eq!(rows[0].1, "down");
+        assert_eq!(rows[1].1, "down");
+        assert_eq!(rows[2].1, "late");
+        assert_eq!(rows.last().map(|r| r.1.as_str()), Some("paused"));
+        // Schedules in words; the title and the favicon count what is down.
+        let schedules = js(&client, "return [...document.querySelectorAll('#check-rows [data-label=Schedule]')].map(t => t.textContent)").await;
+        let schedules: Vec<&str> = schedules.as_array().expect("schedules").iter().filter_map(Value::as_str).collect();
+        assert!(schedules.contains(&"every 5 minutes, grace 5 minutes"), "{schedules:?}");
+        assert!(schedules.contains(&"30 6 * * 1-5 in Europe/Riga, grace 30 minutes"), "{schedules:?}");
+        assert_eq!(client.title().await.expect("title"), "(2 down) edgebeat");
+        let icon = js(&client, "return document.getElementById('favicon').getAttribute('href')").await;
+        assert_eq!(icon, json!("favicon-down.svg"));
+        // The last sweep is shown (the one that marked db-backup down).
+        let sweep = text_of(&client, "#sweep").await;
+        assert!(sweep.starts_with("Last sweep"), "{sweep}");
+
+        // Sorting by name, filtering by tag and by text.
+        find(&client, "#sort").await.select_by_value("name").await.expect("sort by name");
+        let names: Vec<String> = list_rows(&client).await.into_iter().map(|r| r.0).collect();
+        let mut sorted = names.clone();
+        sorted.sort();
+        assert_eq!(names, sorted);
+        find(&client, "#filter-tag").await.select_by_value("ops").await.expect("filter by tag");
+        let visible: Vec<String> = list_rows(&client).await.into_iter().filter(|r| r.2).map(|r| r.0).collect();
+        assert_eq!(visible, ["legacy-sync", "log-rotation"]);
+        find(&client, "#filter-tag").await.select_by_value("").await.expect("all tags");
+        type_into(&client, "#filter-text", "backup").await;
+        wait_js(&client, "the text filter", "return [...document.querySelectorAll('#check-rows .check-row')].filter(r => !r.hidden).length === 1").await;
+        let visible: Vec<String> = list_rows(&client).await.into_iter().filter(|r| r.2).map(|r| r.0).collect();
+        assert_eq!(visible, ["db-backup"]);
+        type_into(&client, "#filter-text", "").await;
+        find(&client, "#sort").await.select_by_value("status").await.expect("sort by status");
+        wait_js(&client, "all rows again", "return [...document.querySelectorAll('#check-rows .check-row')].every(r => !r.hidden)").await;
+
+        // It refreshes itself, without a reload and without rebuilding rows: a ping turns the new check up.
+        js(&client, "window.__notReloaded = true; window.__row = document.querySelector('#check-rows .check-row'); return true")
+            .await;
+        ping(&worker, &checks[6], "", b"");
+        wait_js_for(
+            &client,
+            "the list to show the new ping",
+            "return [...document.querySelectorAll('#check-rows .check-row')].some(r => \
+               r.querySelector('.name a').textContent === 'weekday-report' && r.querySelector('.status').textContent === 'up')",
+            REFRESH_WAIT,
+        )
+        .await;
+        assert_eq!(js(&client, "return window.__notReloaded === true").await, json!(true));
+        assert_eq!(js(&client, "return window.__row.isConnected").await, json!(true), "rows are updated in place");
+
+        assert!(!js(&client, "return matchMedia('(prefers-color-scheme: dark)').matches").await.as_bool().unwrap_or(true));
+        assert_accessible(&client, "the checks list (light)").await;
+        assert_fits_a_phone(&client, "the checks list").await;
+        screenshot(&client, "list-light.png").await;
+        assert_no_csp_violations(&client).await;
+
+        // The keyboard reaches the checks: Tab from the filter lands on controls, Enter opens a check.
+        let first_link = find(&client, "#check-rows .check-row .name a").await;
+        first_link.send_keys("\u{E007}").await.expect("press Enter on a check link");
+        loaded(&client, "check").await;
+        assert!(client.current_url().await.expect("url").fragment().unwrap_or_default().starts_with("/checks/"));
+        for control in ["#edit", "#pause", "#delete"] {
+            find(&client, control).await;
+        }
+        sign_out(&client).await;
+
+        // The read-only key: the same checks, no action controls, and the API refuses anyway.
+        sign_in(&client, &worker, &project.api_key_readonly).await;
+        loaded(&client, "list").await;
+        assert_eq!(list_rows(&client).await.len(), 7);
+        assert_eq!(text_of(&client, "#access").await, "read-only key");
+        let none = "return document.querySelectorAll('#new-check, #edit, #pause, #resume, #delete, \
+                    [data-nav=channels]:not([hidden]), [data-nav=notifications]:not([hidden])').length";
+        assert_eq!(js(&client, none).await, json!(0));
+        click(&client, "#check-rows .check-row .name a").await;
+        loaded(&client, "check").await;
+        assert_eq!(js(&client, none).await, json!(0), "no action controls on a check page");
+        find(&client, "#read-only-note").await;
+        let fragment = client.current_url().await.expect("url").fragment().unwrap_or_default().to_owned();
+        assert!(!uuids.iter().any(|u| fragment.contains(u.as_str())), "a read-only view shows no uuid: {fragment}");
+        for (method, path) in [
+            ("POST", format!("/api/v3/checks/{}/pause", uuids[0])),
+            ("DELETE", format!("/api/v3/checks/{}", uuids[0])),
+            ("POST", "/api/v3/checks/".to_owned()),
+            ("GET", format!("/api/v3/checks/{}/pings/", uuids[0])),
+            ("GET", "/api/v3/channels/".to_owned()),
+        ] {
+            let body = (method == "POST").then(|| json!({"name": "x"}));
+            let refused = worker.api(&project.api_key_readonly, method, &path, body.as_ref());
+            assert_eq!(refused.status, 401, "{method} {path} with the read-only key: {}", refused.text());
+        }
+        assert_ne!(worker.check(&project, &uuids[0])["status"], "paused", "nothing changed");
+        sign_out(&client).await;
+        client.close().await.expect("close the browser");
+
+        // Dark mode follows the system.
+        let dark = browser(&driver, true).await;
+        sign_in(&dark, &worker, &project.api_key).await;
+        loaded(&dark, "list").await;
+        assert_eq!(js(&dark, "return matchMedia('(prefers-color-scheme: dark)').matches").await, json!(true));
+        let background = js(&dark, "return getComputedStyle(document.body).backgroundColor").await;
+        assert_eq!(background, json!("rgb(13, 17, 23)"), "the dark palette is in use");
+        assert_accessible(&dark, "the checks list (dark)").await;
+        screenshot(&dark, "list-dark.png").await;
+        click(&dark, "#check-rows .check-row .name a").await;
+        loaded(&dark, "check").await;
+        assert_accessible(&dark, "a check page (dark)").await;
+        dark.close().await.expect("close the browser");
+    });
+}
+
+#[test]
+fn a_check_page_shows_pings_bodies_flips_and_notifications_as_text() {
+    let receiver = Receiver::start();
+    let worker = Worker::start();
+    let project = worker.create_project("history");
+    let hook = worker.api(
+        &project.api_key,
+        "POST",
+        "/api/v3/channels/",
+        Some(&json!({"kind": "webhook", "name": "ops-hook", "url": receiver.url("/hook")})),
+    );
+    assert_eq!(hook.status, 201, "{}", hook.text());
+    let name = "<img src=x onerror=\"window.__xss='name'\">nightly backup";
+    let tag = "<svg/onload=window.__xss='tag'>";
+    let body =
+        "<script>window.__xss='body'</script><img src=x onerror=\"window.__xss='body'\">pg_dump: error: disk full";
+    let check = worker.create_check(
+        &project,
+        json!({"name": name, "tags": format!("prod {tag}"), "desc": "<b>not bold</b>", "timeout": 86400, "grace": 3600, "channels": "*"}),
+    );
+    let uuid = uuid_of(&check);
+    // Earlier runs of different lengths, for the picture of recent runs.
+    for ms in [300, 700, 200, 900, 500] {
+        ping(&worker, &check, "/start", b"");
+        std::thread::sleep(Duration::from_millis(ms));
+        ping(&worker, &check, "", b"backup ok");
+    }
+    ping(&worker, &check, "/start", b"");
+    std::thread::sleep(Duration::from_millis(1100));
+    ping(&worker, &check, "", b"backup ok: 1.2 GB");
+    ping(&worker, &check, "/start", b"");
+    ping(&worker, &check, "/2", body.as_bytes());
+    receiver.wait_for(1, WAIT);
+    worker.run_sweep(now_ms());
+    let pings = worker.pings(&project, &uuid);
+    assert_eq!(pings.len(), 14);
+
+    let rt = runtime();
+    let driver = Driver::start();
+    rt.block_on(async {
+        let client = browser(&driver, false).await;
+        // The alerts' link, /app/#/checks/<uuid>, opened while signed out: sign in, land on the check.
+        sign_in_at(&client, &worker, &format!("/app/#/checks/{uuid}"), &project.api_key).await;
+        loaded(&client, "check").await;
+
+        assert_eq!(js(&client, "return document.getElementById('check-name').textContent").await, json!(name));
+        assert_eq!(text_of(&client, "#check-status").await.to_lowercase(), "down");
+        let why = text_of(&client, "#check-why").await;
+        assert!(why.contains("exited with status 2"), "{why}");
+        let tags = js(&client, "return [...document.querySelectorAll('#check-tags .tag')].map(t => t.textContent)").await;
+        assert_eq!(tags, json!(["prod", tag]));
+        assert_eq!(js(&client, "return document.getElementById('check-desc').textContent").await, json!("<b>not bold</b>"));
+        assert!(text_of(&client, "#ping-url").await.ends_with(&format!("/ping/{uuid}")));
+
+        // The ping log, newest first, with kinds, exit status and the run's duration.
+        let log = js(
+            &client,
+            "return [...document.querySelectorAll('#ping-log tbody tr:not(.body-row)')].map(r => \
+               [...r.cells].slice(0, 8).map(c => c.textContent))",
+        )
+        .await;
+        let log = log.as_array().expect("log rows").clone();
+        assert_eq!(log.len(), 14, "{log:?}");
+        let kinds: Vec<&str> = log.iter().take(4).filter_map(|r| r[1].as_str()).collect();
+        assert_eq!(kinds, ["failure", "start", "success", "start"]);
+        assert_eq!(log[0][6], "curl/8.5.0", "user agent");
+        assert_eq!(log[0][3], "2", "exit status");
+        assert_eq!(log[0][4], "POST");
+        let api_duration = pings[2]["duration"].as_f64().expect("the success has a duration");
+        assert!(api_duration >= 1.0);
+        assert_eq!(log[2][7], format!("{api_duration:.2} s"));
+
+        // The last output, and any body on demand: as text, never markup.
+        let output = wait_js(&client, "the last output", "return document.querySelector('#last-output pre')?.textContent").await;
+        assert_eq!(output, json!(body));
+        click(&client, "#ping-log tr[data-n='12'] .show-body").await;
+        let second =
+            wait_js(&client, "the second ping's body", "return document.querySelector('#ping-log .body-row:not([hidden]) pre')?.textContent").await;
+        assert_eq!(second, json!("backup ok: 1.2 GB"));
+
+        // Nothing a user wrote became markup or ran.
+        assert_eq!(js(&client, "return window.__xss === undefined").await, json!(true));
+        let injected = "return document.querySelectorAll('#main img, #main script, #main b, #main svg:not(.runs), #main svg.runs svg').length";
+        assert_eq!(js(&client, injected).await, json!(0));
+
+        // Recent runs: one bar per finished run, coloured by outcome.
+        let bars = js(&client, "return [...document.querySelectorAll('svg.runs rect')].map(r => r.getAttribute('class'))").await;
+        let outcomes: Vec<&str> = pings
+            .iter()
+            .rev()
+            .filter_map(|p| match p["type"].as_str() {
+                Some("success") => Some("ok"),
+                Some("fail") => Some("bad"),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(bars, json!(outcomes));
+        assert_eq!(outcomes.len(), 7);
+        // Taller bars ran longer: the 1.1 s run is the tallest.
+        let tallest = js(&client, "const r = [...document.querySelectorAll('svg.runs rect')]; \
+            return r.indexOf(r.reduce((a, b) => +a.getAttribute('height') >= +b.getAttribute('height') ? a : b))").await;
+        assert_eq!(tallest, json!(5));
+
+        // The flips as a timeline, the notifications with their state.
+        let flips = js(&client, "return [...document.querySelectorAll('#flips li strong')].map(s => s.textContent)").await;
+        let api_flips = worker.api(&project.api_key, "GET", &format!("/api/v3/checks/{uuid}/flips/"), None).json();
+        let expected: Vec<&str> = api_flips["flips"]
+            .as_array()
+            .expect("flips")
+            .iter()
+            .map(|f| if f["up"] == json!(1) { "Up" } else { "Down" })
+            .collect();
+        assert_eq!(flips, json!(expected));
+        assert_eq!(expected.first(), Some(&"Down"));
+        let notes = js(
+            &client,
+            "return [...document.querySelectorAll('#check-notifications tbody tr')].map(r => [...r.cells].map(c => c.textContent))",
+        )
+        .await;
+        let notes = notes.as_array().expect("notifications").clone();
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert_eq!(notes[0][1], "down");
+        assert!(notes[0][2].as_str().unwrap_or_default().contains("status 2"));
+        assert_eq!(notes[0][3], "ops-hook");
+        assert_eq!(notes[0][4], "delivered");
+        assert_eq!(client.title().await.expect("title"), format!("DOWN: {name} · edgebeat"));
+
+        assert_accessible(&client, "a check page").await;
+        assert_fits_a_phone(&client, "a check page").await;
+        client.set_window_size(1280, 1500).await.expect("a taller window");
+        screenshot(&client, "check.png").await;
+        assert_no_csp_violations(&client).await;
+
+        // The project's notifications, with their state.
+        click(&client, "[data-nav=notifications]").await;
+        loaded(&client, "notifications").await;
+        let rows = js(
+            &client,
+            "return [...document.querySelectorAll('#notification-list tbody tr')].map(r => [...r.cells].map(c => c.textContent))",
+        )
+        .await;
+        let rows = rows.as_array().expect("notification rows").clone();
+        assert_eq!(rows.len(), 1, "{rows:?}");
+        assert_eq!(rows[0][1], json!(name), "the check's name, as text");
+        assert_eq!((&rows[0][2], &rows[0][4], &rows[0][5]), (&json!("down"), &json!("ops-hook"), &json!("delivered")));
+        find(&client, "#n-state").await.select_by_value("failed").await.expect("only failed ones");
+        wait_js(&client, "no failed notification", "return document.querySelector('#notification-list p')?.textContent === 'No notifications.'").await;
+        client.close().await.expect("close the browser");
+    });
+}
+
+#[test]
+fn create_edit_pause_resume_delete_and_channels_through_the_browser() {
+    let receiver = Receiver::start();
+    let worker = Worker::start();
+    let project = worker.create_project("actions");
+    let rt = runtime();
+    let driver = Driver::start();
+    rt.block_on(async {
+        let client = browser(&driver, false).await;
+        sign_in(&client, &worker, &project.api_key).await;
+        loaded(&client, "list").await;
+
+        // No sweep has run on this worker: the dashboard warns, as /health does.
+        let warning_text = "const w = document.getElementById('sweep-warning'); return !w.hidden && w.textContent";
+        let warning = wait_js(&client, "the sweep warning", warning_text).await;
+        assert!(warning.as_str().unwrap_or_default().contains("has not completed a sweep yet"), "{warning}");
+        assert_eq!(worker.get("/health").status, 503);
+        // The last sweep ten minutes ago: sweeps are late (the /health rule is three minutes).
+        worker.run_sweep(now_ms() - 600_000);
+        assert_eq!(worker.get("/health").status, 503);
+        client.refresh().await.expect("reload");
+        loaded(&client, "list").await;
+        let warning = wait_js(&client, "the late-sweep warning", warning_text).await;
+        assert!(warning.as_str().unwrap_or_default().starts_with("Sweeps are late: the last completed sweep was 10 minutes"), "{warning}");
+        worker.run_sweep(now_ms());
+
+        // A channel, and a test notification through it.
+        click(&client, "[data-nav=channels]").await;
+        loaded(&client, "channels").await;
+        wait_js(&client, "the warning to go", "return document.getElementById('sweep-warning').hidden").await;
+        assert_eq!(worker.get("/health").status, 200);
+        find(&client, "#c-kind").await.select_by_value("webhook").await.expect("webhook kind");
+        type_into(&client, "#c-name", "ops hook").await;
+        type_into(&client, "#c-url", &receiver.url("/hook?token=secret-token")).await;
+        click(&client, "#channel-form button[type=submit]").await;
+        wait_js(&client, "the new channel", "return document.querySelector('#channel-list tbody tr')?.textContent.includes('ops hook')").await;
+        let listed = text_of(&client, "#channel-list tbody tr").await;
+        assert!(!listed.contains("secret-token"), "secrets are masked: {listed}");
+        assert_accessible(&client, "the channels page").await;
+        let channels = worker.api(&project.api_key, "GET", "/api/v3/channels/", None).json();
+        assert_eq!(channels["channels"][0]["name"], "ops hook");
+        click(&client, "#channel-list tbody tr .send-test").await;
+        let result = wait_js(&client, "the test result", "const t = document.querySelector('.test-result').textContent; return t.startsWith('Delivered') || t.startsWith('Not') ? t : null").await;
+        assert_eq!(result, json!("Delivered (HTTP 200)"));
+        assert_eq!(receiver.wait_for(1, WAIT)[0].json()["event"], "test");
+
+        // Create.
+        click(&client, "[data-nav=checks]").await;
+        loaded(&client, "list").await;
+        click(&client, "#new-check").await;
+        loaded(&client, "form").await;
+        assert_accessible(&client, "the check form").await;
+        type_into(&client, "#f-name", "nightly-backup").await;
+        type_into(&client, "#f-slug", "nightly-backup").await;
+        type_into(&client, "#f-tags", "prod db").await;
+        type_into(&client, "#f-timeout", "1").await;
+        find(&client, "#f-timeout-unit").await.select_by_value("86400").await.expect("days");
+        type_into(&client, "#f-grace", "2").await;
+        find(&client, "#f-grace-unit").await.select_by_value("3600").await.expect("hours");
+        click(&client, "#save").await;
+        loaded(&client, "check").await;
+        let listed = worker.api(&project.api_key, "GET", "/api/v3/checks/", None).json();
+        let created = listed["checks"][0].clone();
+        assert_eq!(listed["checks"].as_array().map(Vec::len), Some(1));
+        assert_eq!(
+            (&created["name"], &created["slug"], &created["tags"], &created["timeout"], &created["grace"]),
+            (&json!("nightly-backup"), &json!("nightly-backup"), &json!("prod db"), &json!(86400), &json!(7200))
+        );
+        let channel_id = channels["channels"][0]["id"].as_str().expect("channel id");
+        assert_eq!(created["channels"], json!(channel_id), "new checks alert through the ticked channels");
+        let uuid = uuid_of(&created);
+        assert!(client.current_url().await.expect("url").as_str().ends_with(&format!("#/checks/{uuid}")));
+
+        // Edit to a cron schedule with an invalid zone: the API's own message.
+        click(&client, "#edit").await;
+        loaded(&client, "form").await;
+        click(&client, "#f-kind-cron").await;
+        type_into(&client, "#f-schedule", "30 6 * * 1-5").await;
+        type_into(&client, "#f-tz", "Mars/Olympus_Mons").await;
+        click(&client, "#save").await;
+        let shown = wait_js(&client, "the API's message", "return document.getElementById('form-error').textContent").await;
+        let api_says = worker.api(
+            &project.api_key,
+            "POST",
+            &format!("/api/v3/checks/{uuid}"),
+            Some(&json!({"schedule": "30 6 * * 1-5", "tz": "Mars/Olympus_Mons"})),
+        );
+        assert_eq!(api_says.status, 400);
+        let message = api_says.json()["error"].as_str().expect("an error message").to_owned();
+        assert_eq!(shown, json!(format!("Not saved: {message}")));
+        assert!(worker.check(&project, &uuid).get("schedule").is_none(), "nothing was saved");
+        type_into(&client, "#f-tz", "Europe/Riga").await;
+        type_into(&client, "#f-name", "nightly backup (cron)").await;
+        click(&client, "#save").await;
+        loaded(&client, "check").await;
+        let edited = worker.check(&project, &uuid);
+        assert_eq!((&edited["schedule"], &edited["tz"]), (&json!("30 6 * * 1-5"), &json!("Europe/Riga")));
+        assert_eq!(edited["name"], "nightly backup (cron)");
+        assert_eq!(edited["grace"], 7200);
+
+        // Pause and resume.
+        click(&client, "#pause").await;
+        find(&client, "#resume").await;
+        assert_eq!(worker.check(&project, &uuid)["status"], "paused");
+        wait_js(&client, "the paused badge", "return document.getElementById('check-status').textContent === 'paused'").await;
+        click(&client, "#resume").await;
+        find(&client, "#pause").await;
+        assert_ne!(worker.check(&project, &uuid)["status"], "paused");
+
+        // Delete, after a confirmation (cancel first: nothing happens).
+        click(&client, "#delete").await;
+        click(&client, "#confirm-delete-no").await;
+        assert_eq!(worker.api(&project.api_key, "GET", &format!("/api/v3/checks/{uuid}"), None).status, 200);
+        click(&client, "#delete").await;
+        click(&client, "#confirm-delete-yes").await;
+        loaded(&client, "list").await;
+        let notice = text_of(&client, ".notice").await;
+        assert!(notice.contains("Deleted"), "{notice}");
+        assert_eq!(worker.api(&project.api_key, "GET", &format!("/api/v3/checks/{uuid}"), None).status, 404);
+        assert_eq!(list_rows(&client).await.len(), 0);
+
+        // Slack and PagerDuty channels through the form; a PagerDuty test; a channel deleted.
+        click(&client, "[data-nav=channels]").await;
+        loaded(&client, "channels").await;
+        find(&client, "#c-kind").await.select_by_value("slack").await.expect("slack kind");
+        type_into(&client, "#c-name", "team chat").await;
+        type_into(&client, "#c-url", &receiver.url("/slack")).await;
+        click(&client, "#channel-form button[type=submit]").await;
+        wait_js(&client, "two channels", "return document.querySelectorAll('#channel-list tbody tr').length === 2").await;
+        find(&client, "#c-kind").await.select_by_value("pagerduty").await.expect("pagerduty kind");
+        assert_eq!(js(&client, "return document.getElementById('c-url').closest('[data-field]').hidden").await, json!(true));
+        type_into(&client, "#c-name", "on call").await;
+        type_into(&client, "#c-routing-key", "R0UTINGKEY0123456789").await;
+        find(&client, "#c-severity").await.select_by_value("warning").await.expect("severity");
+        type_into(&client, "#c-events-url", &receiver.url("/pagerduty")).await;
+        click(&client, "#channel-form button[type=submit]").await;
+        wait_js(&client, "three channels", "return document.querySelectorAll('#channel-list tbody tr').length === 3").await;
+        let channels = worker.api(&project.api_key, "GET", "/api/v3/channels/", None).json();
+        let by_name = |name: &str| {
+            channels["channels"].as_array().and_then(|list| list.iter().find(|c| c["name"] == name).cloned()).unwrap_or_default()
+        };
+        assert_eq!(by_name("team chat")["kind"], "slack");
+        let pagerduty = by_name("on call");
+        assert_eq!((&pagerduty["kind"], &pagerduty["settings"]["severity"]), (&json!("pagerduty"), &json!("warning")));
+        let pagerduty_row = format!("#channel-list tr[data-id='{}']", pagerduty["id"].as_str().expect("an id"));
+        click(&client, &format!("{pagerduty_row} .send-test")).await;
+        wait_js(&client, "the PagerDuty test", &format!("return document.querySelector(\"{pagerduty_row} .test-result\").textContent.startsWith('Delivered')")).await;
+        let sent = receiver.wait_for(2, WAIT);
+        assert_eq!(sent[1].path, "/pagerduty");
+        assert_eq!(sent[1].json()["routing_key"], "R0UTINGKEY0123456789");
+        let slack_row = format!("#channel-list tr[data-id='{}']", by_name("team chat")["id"].as_str().expect("an id"));
+        click(&client, &format!("{slack_row} .delete-channel")).await;
+        click(&client, &format!("{slack_row} .confirm-delete-channel")).await;
+        wait_js(&client, "two channels left", "return document.querySelectorAll('#channel-list tbody tr').length === 2").await;
+        let left = worker.api(&project.api_key, "GET", "/api/v3/channels/", None).json();
+        let names: Vec<&str> = left["channels"].as_array().expect("channels").iter().filter_map(|c| c["name"].as_str()).collect();
+        assert_eq!(names.len(), 2);
+        assert!(!names.contains(&"team chat"), "{names:?}");
+        assert_no_csp_violations(&client).await;
+        client.close().await.expect("close the browser");
+    });
+}
