@@ -2,7 +2,7 @@
 # Both run the idempotent setup first, which installs only what is missing.
 SHELL := bash
 
-.PHONY: dev test setup build bench check
+.PHONY: dev test setup build bench bench-shards check
 
 dev: setup
 	scripts/dev.sh
@@ -20,6 +20,10 @@ build: setup
 # Prints each figure next to its target; see BENCHMARKS.md.
 bench: setup
 	scripts/bench.sh
+
+# The scale-out simulation of docs/scaling.md: one D1 database vs two.
+bench-shards: setup
+	scripts/bench.sh shards
 
 # The fast loop (well under a minute when warm): formatting, clippy with
 # warnings denied on the native core and on the wasm adapter, unit tests.

@@ -704,11 +704,21 @@ def d1_costs(template, receiver):
         created = api(worker, "POST", "/api/v3/checks/", key=key, body={"name": f"due-{n}", "timeout": 60, "grace": 60})
         measured(worker, "GET", "/ping/" + created["ping_url"].rsplit("/", 1)[1])
     read, written, stats = sweep_usage(worker, int(time.time() * 1000) + 600_000)
-    note(f"sweep, {stats['due_checks']} due (no channels)", read, written)
+    note(f"sweep, {stats['due_checks']} due (each queues one alert)", read, written)
     measured(worker, "GET", ping + "/fail")
     time.sleep(2)  # the alert goes out after the ping, through wait_until
     read, written, stats = sweep_usage(worker, int(time.time() * 1000) + 1_200_000)
     note(f"sweep, 0 due, {stats['sent']} deliveries", read, written)
+    # What reading a large body to the end costs (issue 9: a body is drained,
+    # not left unread, so the client gets its answer): worker CPU per ping.
+    for size in (1_000, 10_000_000):
+        body = b"x" * size
+        before = worker.cpu()["worker"]
+        for _ in range(10):
+            measured(worker, "POST", ping, body=body)
+        per_ping = (worker.cpu()["worker"] - before) / 10 * 1000
+        DATA.setdefault("body_cpu_ms", {})[size] = per_ping
+        result("rows", f"worker CPU per POST ping with a {size:,}-byte body (read to the end)", f"{per_ping:.1f} ms")
     worker.stop()
     DATA["d1_rows"] = {what: {"read": r, "written": w} for what, (r, w) in rows.items()}
     idle_read, idle_written = rows["success ping, up idle check (one round trip)"]
@@ -717,10 +727,11 @@ def d1_costs(template, receiver):
     result("rows", "rows read per success ping (up, idle)", f"{idle_read}", "a handful", verdict(idle_read <= 6))
     for what, (r, w) in rows.items():
         result("rows", f"{what}: read / written", f"{r} / {w}")
-    # The Free plan per day: 1,440 sweeps plus the pings.
+    # The Free plan per day: 1,440 sweeps (each also writes its own record and
+    # prunes the oldest: 2 rows, not in its own count) plus the pings.
     for minutes in (1, 5, 15, 60, 1440):
         pings_per_check = 1440 / minutes
-        by_writes = (FREE_ROWS_WRITTEN_PER_DAY - 1440 * sweep_written) / (pings_per_check * max(idle_written, 1))
+        by_writes = (FREE_ROWS_WRITTEN_PER_DAY - 1440 * (sweep_written + 2)) / (pings_per_check * max(idle_written, 1))
         by_reads = (FREE_ROWS_READ_PER_DAY - 1440 * sweep_read) / (pings_per_check * max(idle_read, 1))
         result("rows", f"Free plan: checks pinged every {minutes} min", f"{int(min(by_writes, by_reads)):,}",
                f"info: writes allow {int(by_writes):,}, reads {int(by_reads):,}")

@@ -30,4 +30,8 @@ if [ ! -f "$stamp" ] || [ -n "$(find "$floor/src" "$floor/Cargo.toml" "$floor/Ca
   (cd "$floor" && worker-build --release)
 fi
 
+# `scripts/bench.sh shards`: the scale-out simulation of docs/scaling.md instead.
+if [ "${1:-}" = "shards" ]; then
+  exec python3 bench/shards.py
+fi
 exec python3 bench/bench.py "$@"

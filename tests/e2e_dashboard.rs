@@ -390,7 +390,7 @@ fn sign_in_list_statuses_read_only_view_and_screenshots() {
         assert!(schedules.contains(&"30 6 * * 1-5 in Europe/Riga, grace 30 minutes"), "{schedules:?}");
         assert_eq!(client.title().await.expect("title"), "(2 down) edgebeat");
         let icon = js(&client, "return document.getElementById('favicon').getAttribute('href')").await;
-        assert_eq!(icon, json!("favicon-down.svg"));
+        assert_eq!(icon, json!("favicon-down-2.svg"), "the favicon shows the number down");
         // The last sweep is shown (the one that marked db-backup down).
         let sweep = text_of(&client, "#sweep").await;
         assert!(sweep.starts_with("Last sweep"), "{sweep}");

@@ -439,7 +439,8 @@ export function setDownCount(n) {
   if (n === downCount) return;
   downCount = n;
   const icon = document.getElementById("favicon");
-  icon.href = n > 0 ? "favicon-down.svg" : "favicon.svg";
+  // One static icon per count (the CSP allows no generated images): 1 to 9, then 9+.
+  icon.href = n <= 0 ? "favicon.svg" : n <= 9 ? `favicon-down-${n}.svg` : "favicon-down-many.svg";
 }
 
 export function flashBox() {

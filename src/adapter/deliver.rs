@@ -2,7 +2,8 @@
 //! what came back. Called by the sweep and, right after a ping that flipped
 //! a check, through `wait_until`.
 
-use super::store::{DeliveryRow, DeliveryWrite, Store, StoreError};
+use super::context::{now as clock, Failure};
+use super::store::{DeliveryRow, DeliveryWrite, Store};
 use crate::domain::alert::{alert_for, Alert, AlertCheck, FlipFacts, LastPing};
 use crate::domain::api::view::Urls;
 use crate::domain::channel::{Channel, ChannelConfig};
@@ -15,7 +16,7 @@ use crate::domain::time::Timestamp;
 use futures_util::future::{join_all, select, Either};
 use std::time::Duration;
 use worker::js_sys::Uint8Array;
-use worker::{AbortController, Date, Delay, Fetch, Headers, Method, Request, RequestInit};
+use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestInit};
 
 /// A random number in [0, 1) for retry jitter.
 fn jitter() -> f64 {
@@ -24,10 +25,6 @@ fn jitter() -> f64 {
         Ok(()) => f64::from(u32::from_le_bytes(bytes)) / (f64::from(u32::MAX) + 1.0),
         Err(_) => 0.5,
     }
-}
-
-fn wall_clock() -> i64 {
-    Date::now().as_millis() as i64
 }
 
 /// Makes one HTTP request, giving up after the attempt timeout.
@@ -109,13 +106,8 @@ fn channel_of(row: &DeliveryRow, defaults: &[Channel], allow_private: bool) -> R
 
 /// Claims and sends up to `budget` due notifications; returns how many were
 /// attempted. `now` decides what is due and when retries happen.
-pub async fn deliver_due(
-    store: &Store,
-    settings: &Settings,
-    now: Timestamp,
-    budget: usize,
-) -> Result<usize, StoreError> {
-    let claim = random_token(24).map_err(|e| StoreError::Query(format!("no random numbers: {e}")))?;
+pub async fn deliver_due(store: &Store, settings: &Settings, now: Timestamp, budget: usize) -> Result<usize, Failure> {
+    let claim = random_token(24)?;
     if store.claim_notifications(&claim, now, budget).await? == 0 {
         return Ok(0);
     }
@@ -124,7 +116,7 @@ pub async fn deliver_due(
     let defaults = settings.default_channels();
     let allow_private = settings.allow_private_destinations;
     let attempts = rows.iter().map(|row| async {
-        let started = wall_clock();
+        let started = clock();
         let (id, attempts, created_at, result) = match row {
             Ok(row) => {
                 let result = match channel_of(row, &defaults, allow_private) {
@@ -137,7 +129,13 @@ pub async fn deliver_due(
             Err((id, problem)) => (*id, 1, now, AttemptResult::Undeliverable(problem.clone())),
         };
         let outcome = after_attempt(&result, attempts.max(1) as u32, created_at, now, jitter());
-        DeliveryWrite { notification_id: id, at: now, result, outcome, duration_ms: wall_clock() - started }
+        DeliveryWrite {
+            notification_id: id,
+            at: now,
+            result,
+            outcome,
+            duration_ms: clock().millis() - started.millis(),
+        }
     });
     let writes = join_all(attempts).await;
     store.record_deliveries(&claim, &writes).await?;

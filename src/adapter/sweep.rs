@@ -2,7 +2,7 @@
 //! as "now": finds the checks that are due (only those, through the
 //! `checks_due` index), records their flips to down, and delivers the outbox.
 
-use super::context::{now, settings};
+use super::context::{now, settings, Failure};
 use super::deliver::{deliver_due, send};
 use super::store::{DueCheck, Store, StoreError, SweepOutcome, SweepWrite};
 use crate::domain::ids::random_token;
@@ -116,7 +116,7 @@ async fn find_down_checks(
     settings: &Settings,
     now: Timestamp,
     outcome: &mut SweepOutcome,
-) -> Result<(), StoreError> {
+) -> Result<(), Failure> {
     let defaults: Vec<String> = settings.default_channels().into_iter().map(|c| c.id).collect();
     for _ in 0..MAX_CHUNKS {
         let before = store.usage().rows_read;
@@ -128,7 +128,7 @@ async fn find_down_checks(
             writes.push(match due_check {
                 DueCheck::Readable { check, deadlines } => {
                     let step = check.monitoring().sweep_step(&check.state, now);
-                    let flip_id = token()?;
+                    let flip_id = random_token(24)?;
                     let event_ids = (0..step.events.len()).map(|i| format!("{flip_id}-{i}")).collect();
                     SweepWrite::Step {
                         muted: step.state.muted_at(now),
@@ -158,10 +158,6 @@ async fn find_down_checks(
         }
     }
     Ok(())
-}
-
-fn token() -> Result<String, StoreError> {
-    random_token(24).map_err(|e| StoreError::Query(format!("no random numbers: {e}")))
 }
 
 /// Tells an outside monitor that this sweep completed.
