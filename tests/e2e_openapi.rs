@@ -84,6 +84,14 @@ fn fixture() -> Fixture {
     );
     assert_eq!(channel.status, 201, "{}", channel.text());
     let channel = channel.json()["id"].as_str().unwrap().to_owned();
+    let window = worker.api(
+        &project.api_key,
+        "POST",
+        "/api/v3/maintenance/",
+        Some(&json!({"name": "weekly", "schedule": "0 3 * * 0", "tz": "Europe/Riga", "duration": 7200, "tags": "db"})),
+    );
+    assert_eq!(window.status, 201, "{}", window.text());
+    let window = window.json()["id"].as_str().unwrap().to_owned();
     // /health answers 200 once a sweep has run.
     worker.run_sweep(now_ms() / 60_000 * 60_000);
 
@@ -108,6 +116,7 @@ fn fixture() -> Fixture {
         ("check", uuid.clone()),
         ("n", "1".to_owned()),
         ("channel_id", channel),
+        ("window_id", window),
         ("ping_key", project.ping_key.clone()),
         ("slug", slug.clone()),
         ("signal", "log".to_owned()),
@@ -173,6 +182,10 @@ fn body_for(operation_id: &str, fixture: &Fixture) -> Vec<u8> {
             "groupKey": "{}:{alertname=\"Watchdog\"}",
             "alerts": [{"status": "firing", "labels": {"alertname": "Watchdog", "cluster": "documented"}}],
         }),
+        "createMaintenance" | "updateMaintenance" => {
+            json!({"start": "2027-01-01T00:00:00Z", "end": "2027-01-01T02:00:00Z", "checks": [fixture.uuid]})
+        }
+        "snoozeCheck" => json!({"seconds": 600}),
         id if id.starts_with("ping") => return b"job output".to_vec(),
         _ => return Vec::new(),
     };
@@ -194,7 +207,11 @@ fn every_documented_operation_is_a_live_route_with_a_documented_answer() {
     // Deletes last, so that everything else finds what it needs; pause
     // comes before resume in path order.
     // A DELETE to a ping URL is a ping, not a deletion: it runs with the others.
-    operations.sort_by_key(|(path, method, _)| (*method == "delete" && !path.starts_with("/ping/"), path.clone()));
+    // The check itself is deleted last of all (its snooze is ended before).
+    operations.sort_by_key(|(path, method, _)| {
+        let deletion = *method == "delete" && !path.starts_with("/ping/");
+        (deletion, deletion && path == "/api/v3/checks/{check}", path.clone())
+    });
 
     let mut problems = Vec::new();
     let mut requests = 0;
@@ -205,6 +222,9 @@ fn every_documented_operation_is_a_live_route_with_a_documented_answer() {
         let headers: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
         let body = if *method == "post" { body_for(operation_id, &fixture) } else { Vec::new() };
         for concrete in concrete_paths(&fixture, path) {
+            // A job's snooze says for how long in the query.
+            let concrete =
+                if operation_id.starts_with("snoozeBy") { format!("{concrete}?seconds=60") } else { concrete };
             let verb = method.to_ascii_uppercase();
             let response = fixture.worker.request(&verb, &concrete, &headers, &body);
             requests += 1;

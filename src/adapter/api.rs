@@ -5,7 +5,7 @@ use super::deliver::send;
 use super::router::method_not_allowed;
 use super::store::{Expected, NewProject, Saved, Store};
 use crate::domain::alert::{Alert, AlertCheck, AlertEvent};
-use crate::domain::api::spec::{apply, matches_unique, parse_spec, CheckSpec, SpecError};
+use crate::domain::api::spec::{apply, matches_unique, parse_snooze, parse_spec, CheckSpec, SpecError};
 use crate::domain::api::view::{check_json, Urls};
 use crate::domain::api::{list_filter, parse_project_name, presented_key, Access, AuthError};
 use crate::domain::badge::badge_urls;
@@ -14,6 +14,7 @@ use crate::domain::check::{Check, CheckConfig, NotPaused, Tags};
 use crate::domain::history::{flips_json, pings_json, FlipFilter};
 use crate::domain::ids::{key_hash, random_token, secret_matches, KeyKind, Uuid};
 use crate::domain::integrations::request_for;
+use crate::domain::maintenance::{parse_window, window_json, MAX_WINDOWS};
 use crate::domain::outbox::AttemptResult;
 use crate::domain::reply::Reply;
 use crate::domain::route::{CheckAction, CheckRef, Method, Route};
@@ -153,6 +154,7 @@ async fn dispatch(route: &Route, ctx: &RequestContext<'_>, req: &mut Request) ->
         Route::Checks { version }
         | Route::Check { version, .. }
         | Route::CheckAction { version, .. }
+        | Route::CheckSnooze { version, .. }
         | Route::CheckPings { version, .. }
         | Route::PingBody { version, .. }
         | Route::CheckFlips { version, .. } => *version,
@@ -179,6 +181,17 @@ async fn dispatch(route: &Route, ctx: &RequestContext<'_>, req: &mut Request) ->
         (Route::CheckAction { check, action, .. }, _) => {
             let check = api.find_check(&project, &CheckRef::Uuid(*check)).await?;
             api.check_action(check, *action, &view).await
+        }
+        (Route::CheckSnooze { check, .. }, method) => {
+            let check = api.find_check(&project, &CheckRef::Uuid(*check)).await?;
+            let until = match method {
+                Method::Post => Some(parse_snooze(&body, view.now)?),
+                _ => None,
+            };
+            match super::snooze::snooze(api.store, check, until, view.now).await? {
+                Some(saved) => Ok(Reply::json(200, &api.shown(&saved, &view).await?)),
+                None => Err(ApiError::NotFound),
+            }
         }
         (Route::CheckPings { check, .. }, _) => {
             let check = api.find_check(&project, &CheckRef::Uuid(*check)).await?;
@@ -210,7 +223,8 @@ async fn dispatch(route: &Route, ctx: &RequestContext<'_>, req: &mut Request) ->
         }
         (Route::Channels, _) => {
             let spec = parse_channel_spec(&body, None, ctx.settings.allow_private_destinations)?;
-            let channel = Channel { id: Uuid::random()?.to_string(), name: spec.name, config: spec.config };
+            let channel =
+                Channel { id: Uuid::random()?.to_string(), name: spec.name, config: spec.config, events: spec.events };
             api.save_channel(&project, &channel, spec.assign_to_all_checks).await?;
             Ok(Reply::json(201, &channel_json(&channel, false)))
         }
@@ -223,7 +237,7 @@ async fn dispatch(route: &Route, ctx: &RequestContext<'_>, req: &mut Request) ->
                 Method::Get => Ok(Reply::json(200, &channel_json(&channel, managed))),
                 Method::Post => {
                     let spec = parse_channel_spec(&body, Some(&channel), ctx.settings.allow_private_destinations)?;
-                    let updated = Channel { id: channel.id, name: spec.name, config: spec.config };
+                    let updated = Channel { id: channel.id, name: spec.name, config: spec.config, events: spec.events };
                     api.save_channel(&project, &updated, spec.assign_to_all_checks).await?;
                     Ok(Reply::json(200, &channel_json(&updated, false)))
                 }
@@ -238,6 +252,36 @@ async fn dispatch(route: &Route, ctx: &RequestContext<'_>, req: &mut Request) ->
             Ok(Reply::json(200, &api.test_channel(&channel, &view).await?))
         }
         (Route::Notifications, _) => api.notifications(&project).await,
+        (Route::MaintenanceWindows, Method::Get) => {
+            let windows: Vec<Value> =
+                api.store.windows(&project).await?.iter().map(|w| window_json(w, view.now)).collect();
+            Ok(Reply::json(200, &json!({ "windows": windows })))
+        }
+        (Route::MaintenanceWindows, _) => {
+            let window = parse_window(&body, Uuid::random()?.to_string())?;
+            if !api.store.save_window(&project, &window, MAX_WINDOWS, view.now).await? {
+                return Err(
+                    SpecError::Invalid(format!("a project has at most {MAX_WINDOWS} maintenance windows")).into()
+                );
+            }
+            Ok(Reply::json(201, &window_json(&window, view.now)))
+        }
+        (Route::MaintenanceWindow(id), method) => {
+            let windows = api.store.windows(&project).await?;
+            let window = windows.into_iter().find(|w| &w.id == id).ok_or(ApiError::NotFound)?;
+            match method {
+                Method::Get => Ok(Reply::json(200, &window_json(&window, view.now))),
+                Method::Post => {
+                    let replaced = parse_window(&body, window.id.clone())?;
+                    api.store.save_window(&project, &replaced, MAX_WINDOWS, view.now).await?;
+                    Ok(Reply::json(200, &window_json(&replaced, view.now)))
+                }
+                _ => {
+                    api.store.delete_window(&project, &window.id).await?;
+                    Ok(Reply::json(200, &window_json(&window, view.now)))
+                }
+            }
+        }
         (Route::Badges, _) => {
             let badges = api.store.project_badges(&project).await?.ok_or(ApiError::NotFound)?;
             let mut tags: Vec<String> = api
@@ -467,9 +511,11 @@ impl Api<'_> {
             let mut config = check.config.clone();
             apply(spec, &mut config, view.urls.api_version);
             let alert_after = config.monitoring.going_down_after(&check.state);
+            let next_event_at = config.monitoring.next_event(&check.state, view.now, view.now);
             let expected = Expected::of(&check, true);
             self.ctx.race_point("api-before-write").await;
-            if self.store.update_check(&check, &expected, &config, alert_after, channels.as_deref()).await? {
+            let channels = channels.as_deref();
+            if self.store.update_check(&check, &expected, &config, alert_after, next_event_at, channels).await? {
                 let saved = self.store.check_by_uuid(&check.uuid).await?.ok_or(ApiError::NotFound)?;
                 return Ok(Reply::json(200, &self.shown(&saved, view).await?));
             }

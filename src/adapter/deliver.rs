@@ -75,6 +75,7 @@ fn alert_of(row: &DeliveryRow, urls: &Urls) -> Alert {
         new_status: row.new_status,
         reason: row.reason,
         previous_change_at: row.previous_change_at,
+        event: row.event,
     };
     let last_ping = row.ping_at.map(|at| LastPing {
         at,

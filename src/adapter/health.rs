@@ -2,7 +2,7 @@
 //! texts only for the holder of the admin token.
 
 use super::context::RequestContext;
-use crate::domain::health::{report, Storage, SweepRecord};
+use crate::domain::health::{report, with_rescue, Storage, SweepRecord};
 use crate::domain::ids::secret_matches;
 use crate::domain::reply::Reply;
 
@@ -13,19 +13,24 @@ pub async fn handle(ctx: &RequestContext<'_>) -> Reply {
         }
         _ => false,
     };
+    let mut last_rescue = None;
     let (record, storage) = match ctx.store() {
         Err(err) => (SweepRecord::default(), Storage::Unavailable(err.to_string())),
         Ok(store) => match store.sweep_record().await {
             Err(err) => (SweepRecord::default(), Storage::Unavailable(err.to_string())),
-            Ok(record) => match store.probe_ping_write().await {
-                Ok(()) => (record, Storage::Ok),
-                Err(err) => (record, Storage::PingsFailing(err.to_string())),
-            },
+            Ok(record) => {
+                last_rescue = store.last_rescue().await.ok().flatten();
+                match store.probe_ping_write().await {
+                    Ok(()) => (record, Storage::Ok),
+                    Err(err) => (record, Storage::PingsFailing(err.to_string())),
+                }
+            }
         },
     };
     if let Storage::Unavailable(error) | Storage::PingsFailing(error) = &storage {
         worker::console_error!("health: {error}");
     }
     let (status, body) = report(&record, &storage, ctx.now, details);
+    let body = with_rescue(body, last_rescue);
     Reply::json(status, &body).with_header("Cache-Control", "no-store")
 }

@@ -17,7 +17,9 @@ mod health;
 mod metrics;
 mod ping;
 mod ping_cache;
+mod rescue;
 mod router;
+mod snooze;
 mod store;
 mod sweep;
 

@@ -221,12 +221,14 @@ impl Recorder<'_> {
         let uuid = Uuid::random()?;
         let effect = self.effect_on_new(&config.monitoring, &config.ping_rules, at);
         let flip_id = random_token(24)?;
+        let event_id = format!("{flip_id}-e");
         let defaults = self.default_channel_ids();
         let write = PingWrite {
             key: CheckKey::Uuid(uuid),
             expected: Expected::new_check(),
             effect: &effect,
             flip_id: &flip_id,
+            event_id: &event_id,
             ping: &self.ping.row,
             history: self.ctx.settings.ping_history,
             default_channels: &defaults,
@@ -263,12 +265,14 @@ impl Recorder<'_> {
         at: crate::domain::time::Timestamp,
     ) -> Result<RecordedPing, Failure> {
         let flip_id = random_token(24)?;
+        let event_id = format!("{flip_id}-e");
         let defaults = self.default_channel_ids();
         let write = PingWrite {
             key,
             expected,
             effect,
             flip_id: &flip_id,
+            event_id: &event_id,
             ping: &self.ping.row,
             history: self.ctx.settings.ping_history,
             default_channels: &defaults,

@@ -3,7 +3,7 @@
 //! Where a ping goes: `Route::Ping` → `ping::handle`.
 
 use super::context::RequestContext;
-use super::{alertmanager, api, badges, health, metrics, ping};
+use super::{alertmanager, api, badges, health, metrics, ping, rescue, snooze};
 use crate::domain::reply::Reply;
 use crate::domain::route::{route, Method, Route};
 use worker::{Env, Headers, Request, Response};
@@ -27,12 +27,15 @@ pub async fn handle(mut req: Request, env: Env, worker_ctx: worker::Context) -> 
         Some(route) if !route.methods().contains(&method) => method_not_allowed(&route),
         Some(Route::Health) => health::handle(&ctx).await,
         Some(Route::Ping(rest)) => ping::handle(&rest, &ctx, &mut req).await,
+        Some(Route::PingSnooze(target)) => snooze::handle_ping(&target, &ctx).await,
         Some(Route::Badge(rest)) => badges::tag_badge(&rest, &ctx).await,
         Some(Route::CheckBadge(rest)) => badges::check_badge(&rest, &ctx).await,
         Some(Route::Metrics { project, key }) => metrics::handle(&project, key.as_deref(), &ctx).await,
         Some(Route::Alertmanager(ping_key)) => alertmanager::handle(&ping_key, &ctx, &mut req).await,
         Some(_) => Reply::error(404, "not found"),
     };
+    // A stalled cron trigger must not delay alerts while traffic flows.
+    rescue::after_request(&ctx);
     let reply = match ctx.usage_header() {
         Some(usage) => reply.with_header("X-D1-Rows", usage),
         None => reply,

@@ -4,13 +4,14 @@
 
 use super::context::{now, settings, Failure};
 use super::deliver::{deliver_due, send};
-use super::store::{DueCheck, Store, SweepOutcome, SweepWrite};
-use crate::domain::check::SweepVerdict;
+use super::store::{DueCheck, Store, StoreError, SweepOutcome, SweepWrite};
 use crate::domain::ids::random_token;
 use crate::domain::integrations::Outgoing;
+use crate::domain::maintenance::{muted_until, Window};
 use crate::domain::outbox::AttemptResult;
 use crate::domain::settings::Settings;
 use crate::domain::time::Timestamp;
+use std::collections::BTreeMap;
 use worker::{console_error, console_warn, Env};
 
 /// Due checks read and written per round trip.
@@ -32,8 +33,19 @@ pub async fn run(scheduled_time: f64, env: &Env) {
             return;
         }
     };
-    let mut outcome = sweep(&store, &settings, now).await;
+    run_with(&store, &settings, now, false).await;
+}
+
+/// A sweep started by a request that found the cron trigger stalled. It
+/// sends no self-ping: the outside monitor should still see the stall.
+pub async fn run_rescue(now: Timestamp, env: &Env, store: &Store) {
+    run_with(store, &settings(env), now, true).await;
+}
+
+async fn run_with(store: &Store, settings: &Settings, now: Timestamp, rescue: bool) {
+    let mut outcome = sweep(store, settings, now).await;
     outcome.usage = store.usage();
+    outcome.rescue = rescue;
     if let Some(error) = &outcome.error {
         console_error!("sweep at {now} failed: {error}");
     }
@@ -41,14 +53,18 @@ pub async fn run(scheduled_time: f64, env: &Env) {
         console_error!("sweep at {now}: could not record the sweep: {err}");
         return;
     }
-    if outcome.error.is_none() {
-        self_ping(&settings).await;
+    if outcome.error.is_none() && !rescue {
+        self_ping(settings).await;
     }
 }
 
 /// One sweep; an error stops it and is returned in the outcome.
 async fn sweep(store: &Store, settings: &Settings, now: Timestamp) -> SweepOutcome {
     let mut outcome = SweepOutcome::default();
+    if let Err(err) = apply_windows(store, now).await {
+        outcome.error = Some(format!("applying maintenance windows: {err}"));
+        return outcome;
+    }
     if let Err(err) = find_down_checks(store, settings, now, &mut outcome).await {
         outcome.error = Some(format!("finding due checks: {err}"));
         return outcome;
@@ -69,6 +85,32 @@ async fn sweep(store: &Store, settings: &Settings, now: Timestamp) -> SweepOutco
     outcome
 }
 
+/// Mutes the checks that open maintenance windows select, until the
+/// windows close (the domain decides which and until when; a check already
+/// muted that long is left alone).
+async fn apply_windows(store: &Store, now: Timestamp) -> Result<(), StoreError> {
+    let mut open: BTreeMap<String, Vec<Window>> = BTreeMap::new();
+    for (project, window) in store.all_windows().await? {
+        if window.open_until(now).is_some() {
+            open.entry(project).or_default().push(window);
+        }
+    }
+    for (project, windows) in open {
+        let (checks, _) = store.list_check_states(&project).await?;
+        let mutes: Vec<_> = checks
+            .into_iter()
+            .filter_map(|check| {
+                let until = muted_until(&windows, &check, now)?;
+                let state = check.monitoring().mute(&check.state, until, now)?;
+                let alert_after = check.monitoring().going_down_after(&state);
+                Some((check, state, alert_after))
+            })
+            .collect();
+        store.write_mutes(&mutes).await?;
+    }
+    Ok(())
+}
+
 async fn find_down_checks(
     store: &Store,
     settings: &Settings,
@@ -84,26 +126,28 @@ async fn find_down_checks(
         let mut writes = Vec::with_capacity(due.len());
         for due_check in &due {
             writes.push(match due_check {
-                DueCheck::Readable { check, deadline } => match check.monitoring().sweep(&check.state, now) {
-                    SweepVerdict::Down(flip) => SweepWrite::Down {
+                DueCheck::Readable { check, deadlines } => {
+                    let step = check.monitoring().sweep_step(&check.state, now);
+                    let flip_id = random_token(24)?;
+                    let event_ids = (0..step.events.len()).map(|i| format!("{flip_id}-{i}")).collect();
+                    SweepWrite::Step {
+                        muted: step.state.muted_at(now),
                         check: check.clone(),
-                        seen_deadline: *deadline,
-                        flip_id: random_token(24)?,
-                        flip,
-                    },
-                    SweepVerdict::NotYet { alert_after } => {
-                        SweepWrite::Reschedule { check_id: check.id, seen_deadline: *deadline, deadline: alert_after }
+                        seen: *deadlines,
+                        step,
+                        flip_id,
+                        event_ids,
                     }
-                },
+                }
                 // A row that cannot be read is looked at again later rather
                 // than blocking the sweep for every check and project.
-                DueCheck::Unreadable { id, deadline, problem } => {
+                DueCheck::Unreadable { id, deadlines, problem } => {
                     console_warn!("sweep: check row {id} is unreadable: {problem}");
                     outcome.unreadable += 1;
                     SweepWrite::Reschedule {
                         check_id: *id,
-                        seen_deadline: *deadline,
-                        deadline: Some(now.plus_secs(UNREADABLE_RETRY_SECS)),
+                        seen: *deadlines,
+                        retry_at: now.plus_secs(UNREADABLE_RETRY_SECS),
                     }
                 }
             });

@@ -1,7 +1,7 @@
 //! What an alert says: the event behind a notification, worded once and
 //! rendered by each integration (Slack, PagerDuty, webhook).
 
-use crate::domain::check::{CheckConfig, FlipReason, PingKind, Schedule, Status};
+use crate::domain::check::{CheckConfig, EventKind, FlipReason, PingKind, Schedule, Status};
 use crate::domain::ids::Uuid;
 use crate::domain::time::Timestamp;
 
@@ -78,6 +78,20 @@ pub enum AlertEvent {
     },
     /// A channel test from the API.
     Test,
+    /// The deadline passed; the check is within its grace period.
+    Late,
+    /// Still down, for this long (a reminder).
+    Reminder {
+        down_for_secs: Option<i64>,
+    },
+    /// Still down when a snooze or maintenance window ended.
+    StillDown {
+        down_for_secs: Option<i64>,
+    },
+    /// A failure signal (a ping, a run too long or too fast), even while down.
+    Fail(FlipReason),
+    /// A success ping.
+    Success,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -103,11 +117,17 @@ pub struct FlipFacts {
     pub reason: FlipReason,
     /// When the check entered `old_status`.
     pub previous_change_at: Option<Timestamp>,
+    /// For an event that is not a status change (a `late`, `reminder`,
+    /// `fail` or `success` event, or a `down` notice after a mute): its kind.
+    pub event: Option<EventKind>,
 }
 
 /// The alert for a flip. A recovery carries the key of the incident it
 /// ends: the instant the check went down, which is when it entered `down`.
 pub fn alert_for(check: AlertCheck, flip: &FlipFacts, last_ping: Option<LastPing>) -> Alert {
+    if let Some(kind) = flip.event {
+        return event_alert(check, flip, kind, last_ping);
+    }
     let (event, incident_at) = if flip.new_status == Status::Up {
         let down_since = flip.previous_change_at.filter(|_| flip.old_status == Status::Down);
         let down_for_secs = down_since.map(|since| (flip.at.millis() - since.millis()) / 1000);
@@ -125,18 +145,62 @@ pub fn alert_for(check: AlertCheck, flip: &FlipFacts, last_ping: Option<LastPing
     }
 }
 
+/// The alert for an event that is not a status change. Reminders and the
+/// notice after a mute belong to the incident the check is in (the same
+/// PagerDuty `dedup_key` as its down alert); the others are their own.
+fn event_alert(check: AlertCheck, flip: &FlipFacts, kind: EventKind, last_ping: Option<LastPing>) -> Alert {
+    let down_since = flip.previous_change_at.filter(|_| flip.old_status == Status::Down);
+    let down_for_secs = down_since.map(|since| (flip.at.millis() - since.millis()) / 1000);
+    let own_key = format!("edgebeat/{}/{}/{}", check.uuid, kind.as_str(), flip.at.millis());
+    let (event, key) = match kind {
+        EventKind::Reminder => (AlertEvent::Reminder { down_for_secs }, None),
+        EventKind::Down | EventKind::Up => (AlertEvent::StillDown { down_for_secs }, None),
+        EventKind::Late => (AlertEvent::Late, Some(own_key)),
+        EventKind::Fail => (AlertEvent::Fail(flip.reason), Some(own_key)),
+        EventKind::Success => (AlertEvent::Success, Some(own_key)),
+    };
+    Alert {
+        incident_key: key.unwrap_or_else(|| incident_key(&check.uuid, down_since.unwrap_or(flip.at))),
+        check,
+        event,
+        at: flip.at,
+        last_ping,
+        flip_id: flip.id.clone(),
+    }
+}
+
 /// The incident key of a check that went down at `down_at`.
 pub fn incident_key(check: &Uuid, down_at: Timestamp) -> String {
     format!("edgebeat/{check}/{}", down_at.millis())
 }
 
 impl Alert {
-    /// `down`, `up` or `test`: the webhook's `event` field.
+    /// `down`, `up`, `late`, `reminder`, `fail`, `success` or `test`: the
+    /// webhook's `event` field (the notice after a mute is a `down`).
     pub fn event_name(&self) -> &'static str {
         match self.event {
-            AlertEvent::Down(_) => "down",
+            AlertEvent::Down(_) | AlertEvent::StillDown { .. } => "down",
             AlertEvent::Up { .. } => "up",
             AlertEvent::Test => "test",
+            AlertEvent::Late => "late",
+            AlertEvent::Reminder { .. } => "reminder",
+            AlertEvent::Fail(_) => "fail",
+            AlertEvent::Success => "success",
+        }
+    }
+
+    /// Whether this alert is about a check being down (a page).
+    pub fn is_down(&self) -> bool {
+        matches!(self.event, AlertEvent::Down(_) | AlertEvent::Reminder { .. } | AlertEvent::StillDown { .. })
+    }
+
+    /// The reason code behind the alert, where there is one.
+    pub fn reason(&self) -> Option<FlipReason> {
+        match self.event {
+            AlertEvent::Down(reason) | AlertEvent::Fail(reason) => Some(reason),
+            AlertEvent::Reminder { .. } | AlertEvent::StillDown { .. } => Some(FlipReason::StillDown),
+            AlertEvent::Late => Some(FlipReason::Timeout),
+            _ => None,
         }
     }
 
@@ -148,9 +212,21 @@ impl Alert {
             AlertEvent::Down(FlipReason::Fail) => format!("{name} is DOWN: the job reported a failure"),
             AlertEvent::Down(FlipReason::ExitStatus(code)) => format!("{name} is DOWN: exit status {code}"),
             AlertEvent::Down(FlipReason::RanTooLong) => format!("{name} is DOWN: it ran too long"),
+            AlertEvent::Down(FlipReason::TooFast) => format!("{name} is DOWN: a run finished too fast"),
             AlertEvent::Down(_) => format!("{name} is DOWN"),
             AlertEvent::Up { .. } => format!("{name} is UP again"),
             AlertEvent::Test => format!("Test notification from edgebeat for {name}"),
+            AlertEvent::Late => format!("{name} is LATE: no ping yet, within its grace period"),
+            AlertEvent::Reminder { down_for_secs: Some(secs) } => {
+                format!("{name} is still DOWN, for {}", format_duration(*secs))
+            }
+            AlertEvent::Reminder { down_for_secs: None } => format!("{name} is still DOWN"),
+            AlertEvent::StillDown { .. } => format!("{name} is still DOWN after maintenance"),
+            AlertEvent::Fail(FlipReason::ExitStatus(code)) => format!("{name} failed: exit status {code}"),
+            AlertEvent::Fail(FlipReason::RanTooLong) => format!("{name} failed: a run took too long"),
+            AlertEvent::Fail(FlipReason::TooFast) => format!("{name} failed: a run finished too fast"),
+            AlertEvent::Fail(_) => format!("{name} failed"),
+            AlertEvent::Success => format!("{name} succeeded"),
         }
     }
 
@@ -170,10 +246,26 @@ impl Alert {
                 "A run started and did not finish within the grace period of {}.",
                 format_duration(self.check.grace_secs)
             ),
-            AlertEvent::Down(FlipReason::ExitStatus(code)) => {
+            AlertEvent::Down(FlipReason::ExitStatus(code)) | AlertEvent::Fail(FlipReason::ExitStatus(code)) => {
                 format!("The job exited with status {code} at {}.", self.at)
             }
-            AlertEvent::Down(_) => format!("The job signalled a failure at {}.", self.at),
+            AlertEvent::Down(FlipReason::TooFast) | AlertEvent::Fail(FlipReason::TooFast) => {
+                format!("A run finished at {} faster than its minimum runtime: was its input empty?", self.at)
+            }
+            AlertEvent::Fail(FlipReason::RanTooLong) => {
+                format!("A run started and did not finish within its time limit, by {}.", self.at)
+            }
+            AlertEvent::Down(_) | AlertEvent::Fail(_) => format!("The job signalled a failure at {}.", self.at),
+            AlertEvent::Late => format!(
+                "The next ping was due at {} ({}); it goes down when the grace period ends.",
+                self.at,
+                self.check.schedule_text()
+            ),
+            AlertEvent::Reminder { down_for_secs } | AlertEvent::StillDown { down_for_secs } => {
+                let down_for = down_for_secs.map(|s| format!(" for {}", format_duration(s))).unwrap_or_default();
+                format!("It has been down{down_for}; {}.", since(&self.last_ping))
+            }
+            AlertEvent::Success => format!("The job reported success at {}.", self.at),
             AlertEvent::Up { down_for_secs: Some(secs) } => {
                 format!("It recovered at {} after being down for {}.", self.at, format_duration(*secs))
             }
@@ -255,6 +347,7 @@ pub(crate) mod tests {
             new_status: Status::Down,
             reason: FlipReason::ExitStatus(2),
             previous_change_at: None,
+            event: None,
         };
         let up = FlipFacts {
             id: "f2".into(),
@@ -263,12 +356,59 @@ pub(crate) mod tests {
             new_status: Status::Up,
             reason: FlipReason::Success,
             previous_change_at: Some(down_at),
+            event: None,
         };
         let down_alert = alert_for(check.clone(), &down, None);
         let up_alert = alert_for(check, &up, None);
         assert_eq!(down_alert.event, AlertEvent::Down(FlipReason::ExitStatus(2)));
         assert_eq!(up_alert.event, AlertEvent::Up { down_for_secs: Some(5400) });
         assert_eq!(down_alert.incident_key, up_alert.incident_key);
+    }
+
+    #[test]
+    fn reminders_and_the_notice_after_a_mute_belong_to_the_down_incident() {
+        let check = sample(AlertEvent::Test).check;
+        let down_at = Timestamp::from_secs(1_700_000_000);
+        let down = alert_for(
+            check.clone(),
+            &FlipFacts {
+                id: "f1".into(),
+                at: down_at,
+                old_status: Status::Up,
+                new_status: Status::Down,
+                reason: FlipReason::Timeout,
+                previous_change_at: None,
+                event: None,
+            },
+            None,
+        );
+        let event = |kind: EventKind, reason: FlipReason| FlipFacts {
+            id: "e".into(),
+            at: down_at.plus_secs(600),
+            old_status: Status::Down,
+            new_status: Status::Down,
+            reason,
+            previous_change_at: Some(down_at),
+            event: Some(kind),
+        };
+        let reminder = alert_for(check.clone(), &event(EventKind::Reminder, FlipReason::StillDown), None);
+        assert_eq!(reminder.event, AlertEvent::Reminder { down_for_secs: Some(600) });
+        assert_eq!(reminder.incident_key, down.incident_key);
+        assert_eq!(reminder.summary(), "nightly-backup is still DOWN, for 10 minutes");
+        assert_eq!(reminder.event_name(), "reminder");
+        let notice = alert_for(check.clone(), &event(EventKind::Down, FlipReason::StillDown), None);
+        assert_eq!(notice.incident_key, down.incident_key);
+        assert_eq!(
+            (notice.event_name(), notice.summary().as_str()),
+            ("down", "nightly-backup is still DOWN after maintenance")
+        );
+        let fail = alert_for(check.clone(), &event(EventKind::Fail, FlipReason::TooFast), None);
+        assert_ne!(fail.incident_key, down.incident_key);
+        assert_eq!(fail.summary(), "nightly-backup failed: a run finished too fast");
+        assert!(fail.details().contains("input empty"));
+        let late = alert_for(check, &event(EventKind::Late, FlipReason::Timeout), None);
+        assert_eq!((late.event_name(), late.is_down()), ("late", false));
+        assert!(late.details().contains("every 1 day, grace 1 hour"), "{}", late.details());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! how it is shown (secrets never in full).
 
 use crate::domain::api::spec::SpecError;
+use crate::domain::check::EventKind;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -26,6 +27,52 @@ pub struct Channel {
     pub id: String,
     pub name: String,
     pub config: ChannelConfig,
+    /// Which events it receives.
+    pub events: EventSet,
+}
+
+/// The events a channel receives. Default: `down`, `up` and `reminder`
+/// (today's alerts, plus reminders of checks that ask for them).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventSet(Vec<EventKind>);
+
+impl Default for EventSet {
+    fn default() -> Self {
+        EventSet(vec![EventKind::Down, EventKind::Up, EventKind::Reminder])
+    }
+}
+
+impl EventSet {
+    pub fn of(kinds: &[EventKind]) -> EventSet {
+        let mut kinds = kinds.to_vec();
+        kinds.sort();
+        kinds.dedup();
+        EventSet(kinds)
+    }
+
+    pub fn contains(&self, kind: EventKind) -> bool {
+        self.0.contains(&kind)
+    }
+
+    pub fn names(&self) -> Vec<&'static str> {
+        self.0.iter().map(|k| k.as_str()).collect()
+    }
+
+    /// The `events` column: `,down,up,reminder,`, so that SQL can match
+    /// `,<kind>,` without parsing.
+    pub fn to_stored(&self) -> String {
+        format!(",{},", self.names().join(","))
+    }
+
+    /// Reads the column back; unknown words are dropped.
+    pub fn from_stored(text: &str) -> EventSet {
+        EventSet::of(&text.split(',').filter_map(EventKind::parse).collect::<Vec<_>>())
+    }
+
+    /// What SQL looks for in the column to find subscribers of `kind`.
+    pub fn needle(kind: EventKind) -> String {
+        format!(",{},", kind.as_str())
+    }
 }
 
 impl ChannelConfig {
@@ -76,6 +123,7 @@ pub fn default_channels(
             id: DEFAULT_SLACK_ID.into(),
             name: "Slack (SLACK_WEBHOOK_URL)".into(),
             config: ChannelConfig::Slack { url: url.into() },
+            events: EventSet::default(),
         });
     }
     if let Some(key) = pagerduty_key {
@@ -87,6 +135,7 @@ pub fn default_channels(
                 severity: "critical".into(),
                 events_url: pagerduty_url.unwrap_or(DEFAULT_PAGERDUTY_URL).into(),
             },
+            events: EventSet::default(),
         });
     }
     channels
@@ -192,6 +241,7 @@ pub fn channel_json(channel: &Channel, managed_by_secret: bool) -> Value {
         "name": channel.name,
         "kind": channel.config.kind(),
         "settings": settings,
+        "events": channel.events.names(),
         "managed_by_secret": managed_by_secret,
     })
 }
@@ -203,6 +253,7 @@ pub struct ChannelSpec {
     pub config: ChannelConfig,
     /// Attach the new channel to every existing check of the project.
     pub assign_to_all_checks: bool,
+    pub events: EventSet,
 }
 
 fn bad(message: impl Into<String>) -> SpecError {
@@ -249,6 +300,7 @@ const CHANNEL_FIELDS: &[&str] = &[
     "headers",
     "secret",
     "assign_to_all_checks",
+    "events",
 ];
 
 /// Parses `POST /api/v3/channels/` (or an update of `existing`, where
@@ -352,7 +404,21 @@ pub fn parse_channel_spec(
         Some(Value::Bool(b)) => *b,
         Some(_) => return Err(bad("assign_to_all_checks is not a boolean")),
     };
-    Ok(ChannelSpec { name, config, assign_to_all_checks })
+    let events = match object.get("events") {
+        None => existing.map(|c| c.events.clone()).unwrap_or_default(),
+        Some(Value::Array(items)) => {
+            let mut kinds = Vec::new();
+            for item in items {
+                match item.as_str().and_then(EventKind::parse) {
+                    Some(kind) => kinds.push(kind),
+                    None => return Err(bad("events must be a list of down, up, late, reminder, fail and success")),
+                }
+            }
+            EventSet::of(&kinds)
+        }
+        Some(_) => return Err(bad("events is not an array")),
+    };
+    Ok(ChannelSpec { name, config, assign_to_all_checks, events })
 }
 
 #[cfg(test)]
@@ -409,6 +475,27 @@ mod tests {
     }
 
     #[test]
+    fn channels_choose_their_events() {
+        let spec =
+            parse(r#"{"kind": "slack", "url": "https://x.example/h", "events": ["late", "down", "late"]}"#).unwrap();
+        assert_eq!(spec.events, EventSet::of(&[EventKind::Down, EventKind::Late]));
+        assert_eq!(spec.events.to_stored(), ",down,late,");
+        assert_eq!(EventSet::from_stored(",down,late,bogus,"), spec.events);
+        assert_eq!(parse(r#"{"kind": "slack", "url": "https://x.example/h"}"#).unwrap().events, EventSet::default());
+        assert_eq!(EventSet::default().to_stored(), ",down,up,reminder,");
+        for bad in [r#""down""#, r#"["sometimes"]"#, "[1]"] {
+            let body = format!(r#"{{"kind": "slack", "url": "https://x.example/h", "events": {bad}}}"#);
+            assert!(parse(&body).unwrap_err().contains("events"), "{bad}");
+        }
+        let existing =
+            parse_channel_spec(br#"{"kind": "slack", "url": "https://x.example/h", "events": ["fail"]}"#, None, false)
+                .map(|s| Channel { id: "c".into(), name: s.name, config: s.config, events: s.events })
+                .unwrap();
+        let kept = parse_channel_spec(br#"{"name": "renamed"}"#, Some(&existing), false).unwrap();
+        assert_eq!(kept.events, EventSet::of(&[EventKind::Fail]), "an update keeps the events it does not name");
+    }
+
+    #[test]
     fn updates_keep_what_they_do_not_name() {
         let existing = Channel {
             id: "c".into(),
@@ -418,6 +505,7 @@ mod tests {
                 severity: "error".into(),
                 events_url: DEFAULT_PAGERDUTY_URL.into(),
             },
+            events: EventSet::default(),
         };
         let spec = parse_channel_spec(br#"{"severity": "warning"}"#, Some(&existing), false).unwrap();
         assert_eq!(spec.name, "pd");
@@ -438,6 +526,7 @@ mod tests {
                 headers: vec![("Authorization".into(), "Bearer very-secret".into())],
                 secret: Some("0123456789abcdef".into()),
             },
+            events: EventSet::default(),
         };
         let shown = channel_json(&channel, false).to_string();
         assert!(!shown.contains("XXXXSECRET") && !shown.contains("very-secret") && !shown.contains("0123456789abcdef"));
@@ -450,6 +539,7 @@ mod tests {
                 severity: "critical".into(),
                 events_url: DEFAULT_PAGERDUTY_URL.into(),
             },
+            events: EventSet::default(),
         };
         assert_eq!(channel_json(&pd, true)["settings"]["routing_key"], "R0UT…");
     }
@@ -481,7 +571,9 @@ mod tests {
                 secret: Some("SECRETSECRETSECRET".into()),
             },
         ] {
-            let shown = channel_json(&Channel { id: "c".into(), name: "n".into(), config }, false).to_string();
+            let shown =
+                channel_json(&Channel { id: "c".into(), name: "n".into(), config, events: EventSet::default() }, false)
+                    .to_string();
             assert!(!shown.contains("SECRET"), "{shown}");
         }
     }

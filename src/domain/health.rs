@@ -9,6 +9,22 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// A sweep older than this means edgebeat has stopped watching: 503.
 pub const STALE_AFTER_SECS: i64 = 180;
 
+/// A request that finds the last completed sweep older than this runs one
+/// itself (after answering): a stalled or delayed cron trigger then does not
+/// delay alerts while traffic flows.
+pub const RESCUE_AFTER_MS: i64 = 120_000;
+/// An isolate looks whether sweeps stalled at most this often.
+pub const RESCUE_CHECK_EVERY_MS: i64 = 30_000;
+/// How long a rescue sweep's claim holds if its isolate dies mid-sweep.
+pub const RESCUE_CLAIM_MS: i64 = 300_000;
+
+/// Whether a request at `now` runs a sweep: sweeps have completed before (a
+/// deployment whose cron has not fired yet is waiting, not stalled) and the
+/// last one is more than two minutes old.
+pub fn rescue_due(last_completed: Option<Timestamp>, now: Timestamp) -> bool {
+    last_completed.is_some_and(|t| now.millis() - t.millis() > RESCUE_AFTER_MS)
+}
+
 /// What a completed sweep did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SweepStats {
@@ -33,6 +49,13 @@ pub struct SweepRecord {
     pub last_stats: Option<SweepStats>,
     /// The most recent failed sweep: its `scheduledTime` and what went wrong.
     pub last_error: Option<(Timestamp, String)>,
+}
+
+/// Adds to a `/health` body when a request last started a sweep because the
+/// cron trigger had stalled (`rescue_sweep_started`, null if never).
+pub fn with_rescue(mut body: Value, last_rescue: Option<Timestamp>) -> Value {
+    body["rescue_sweep_started"] = json!(last_rescue.map(Timestamp::iso8601));
+    body
 }
 
 /// What `/health` found when it tried the storage itself.
@@ -83,6 +106,18 @@ pub fn report(sweeps: &SweepRecord, storage: &Storage, now: Timestamp, details: 
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_request_rescues_only_a_stalled_sweep() {
+        let now = Timestamp::from_secs(1_700_000_000);
+        assert!(!rescue_due(None, now), "before the first sweep the cron is waiting, not stalled");
+        assert!(!rescue_due(Some(now.plus_secs(-120)), now));
+        assert!(rescue_due(Some(now.plus_secs(-121)), now));
+        assert!(!rescue_due(Some(now.plus_secs(600)), now), "a sweep dated ahead is not stale");
+        let (_, body) = report(&SweepRecord::default(), &Storage::Ok, now, false);
+        assert_eq!(with_rescue(body.clone(), Some(now))["rescue_sweep_started"], "2023-11-14T22:13:20+00:00");
+        assert_eq!(with_rescue(body, None)["rescue_sweep_started"], Value::Null);
+    }
+
     use super::*;
 
     const NOW: Timestamp = Timestamp::from_secs(1_700_000_040);

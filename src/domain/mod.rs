@@ -12,6 +12,7 @@ pub mod health;
 pub mod history;
 pub mod ids;
 pub mod integrations;
+pub mod maintenance;
 pub mod metrics;
 pub mod oncalendar;
 pub mod outbox;

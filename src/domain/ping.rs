@@ -19,6 +19,11 @@ pub fn accepted_reply(created: bool, body_limit: usize) -> Reply {
         .with_header("Ping-Body-Limit", body_limit.to_string())
 }
 
+/// The answer to `POST /ping/<uuid>/snooze`, or to a bad `seconds` there.
+pub fn snooze_reply(status: u16, body: &str) -> Reply {
+    Reply::text(status, body).with_header("Access-Control-Allow-Origin", "*").with_header("Cache-Control", NO_CACHE)
+}
+
 /// The answer to a ping that was not recorded, with healthchecks' short bodies.
 pub fn rejected_reply(error: &PingError) -> Reply {
     Reply::text(error.status(), error.to_string()).with_header("Cache-Control", NO_CACHE)

@@ -83,6 +83,15 @@ pub enum Route {
         check: Uuid,
         action: CheckAction,
     },
+    /// `/api/vN/checks/<uuid>/snooze`: hold notifications for a while.
+    CheckSnooze {
+        version: u8,
+        check: Uuid,
+    },
+    /// `/ping/<uuid>/snooze` or `/ping/<ping_key>/<slug>/snooze` (the raw
+    /// path after `/ping/`, without `/snooze`): a job announcing its own
+    /// maintenance. POST only, so a link preview cannot silence a check.
+    PingSnooze(String),
     /// `/api/vN/checks/<uuid>/pings/`
     CheckPings {
         version: u8,
@@ -105,6 +114,10 @@ pub enum Route {
     Channel(String),
     /// `/api/v3/channels/<id>/test`
     ChannelTest(String),
+    /// `/api/v3/maintenance/`: the project's maintenance windows.
+    MaintenanceWindows,
+    /// `/api/v3/maintenance/<id>`
+    MaintenanceWindow(String),
     /// `/api/v3/notifications/`: the outbox, with every attempt.
     Notifications,
     /// `/api/v3/badges/`: every badge URL of the project.
@@ -141,6 +154,8 @@ pub const ROUTES: &[(&str, &[Method])] = &[
     ("/ping/{uuid}/{signal}", PING_METHODS),
     ("/ping/{ping_key}/{slug}", PING_METHODS),
     ("/ping/{ping_key}/{slug}/{signal}", PING_METHODS),
+    ("/ping/{uuid}/snooze", &[Post]),
+    ("/ping/{ping_key}/{slug}/snooze", &[Post]),
     ("/{uuid}", PING_METHODS),
     ("/{uuid}/{signal}", PING_METHODS),
     ("/{ping_key}/{slug}", PING_METHODS),
@@ -150,12 +165,15 @@ pub const ROUTES: &[(&str, &[Method])] = &[
     ("/api/v3/checks/{check}", &[Get, Post, Delete]),
     ("/api/v3/checks/{uuid}/pause", &[Post]),
     ("/api/v3/checks/{uuid}/resume", &[Post]),
+    ("/api/v3/checks/{uuid}/snooze", &[Post, Delete]),
     ("/api/v3/checks/{uuid}/pings/", &[Get]),
     ("/api/v3/checks/{uuid}/pings/{n}/body", &[Get]),
     ("/api/v3/checks/{check}/flips/", &[Get]),
     ("/api/v3/channels/", &[Get, Post]),
     ("/api/v3/channels/{channel_id}", &[Get, Post, Delete]),
     ("/api/v3/channels/{channel_id}/test", &[Post]),
+    ("/api/v3/maintenance/", &[Get, Post]),
+    ("/api/v3/maintenance/{window_id}", &[Get, Post, Delete]),
     ("/api/v3/notifications/", &[Get]),
     ("/api/v3/badges/", &[Get]),
     ("/api/v3/openapi.json", &[Get]),
@@ -176,10 +194,12 @@ impl Route {
             Route::Projects | Route::Checks { .. } => &[Get, Post],
             Route::Check { check: CheckRef::Uuid(_), .. } => &[Get, Post, Delete],
             Route::Check { check: CheckRef::UniqueKey(_), .. } => &[Get],
-            Route::CheckAction { .. } => &[Post],
+            Route::CheckAction { .. } | Route::PingSnooze(_) => &[Post],
+            Route::CheckSnooze { .. } => &[Post, Delete],
             Route::CheckPings { .. } | Route::PingBody { .. } | Route::CheckFlips { .. } => &[Get],
             Route::Channels => &[Get, Post],
-            Route::Channel(_) => &[Get, Post, Delete],
+            Route::Channel(_) | Route::MaintenanceWindow(_) => &[Get, Post, Delete],
+            Route::MaintenanceWindows => &[Get, Post],
             Route::ChannelTest(_) => &[Post],
             Route::Notifications | Route::Badges | Route::OpenApi => &[Get],
             Route::Badge(_) | Route::CheckBadge(_) | Route::Metrics { .. } => &[Get, Head],
@@ -193,6 +213,7 @@ impl Route {
             self,
             Route::Health
                 | Route::Ping(_)
+                | Route::PingSnooze(_)
                 | Route::Badge(_)
                 | Route::CheckBadge(_)
                 | Route::Metrics { .. }
@@ -259,6 +280,9 @@ pub fn route(path: &str) -> Option<Route> {
         return Some(Route::Health);
     }
     if let Some(rest) = path.strip_prefix("/ping/") {
+        if let Some(target) = rest.strip_suffix("/snooze").filter(|t| matches!(t.split('/').count(), 1 | 2)) {
+            return Some(Route::PingSnooze(target.to_owned()));
+        }
         return Some(Route::Ping(rest.to_owned()));
     }
     if let Some(rest) = path.strip_prefix("/badge/") {
@@ -287,6 +311,10 @@ pub fn route(path: &str) -> Option<Route> {
         ["channels", id] if is_channel_id(id) => Some(Route::Channel(id.to_owned())),
         ["channels", id, "test"] if is_channel_id(id) => Some(Route::ChannelTest(id.to_owned())),
         ["notifications"] => Some(Route::Notifications),
+        ["maintenance"] if version == 3 => Some(Route::MaintenanceWindows),
+        ["maintenance", id] if version == 3 && Uuid::parse(id).is_some() => {
+            Some(Route::MaintenanceWindow((*id).to_owned()))
+        }
         ["badges"] => Some(Route::Badges),
         ["openapi.json"] if version == 3 => Some(Route::OpenApi),
         ["checks"] => Some(Route::Checks { version }),
@@ -297,6 +325,7 @@ pub fn route(path: &str) -> Option<Route> {
             let n = n.parse().ok().filter(|n: &i64| *n >= 1)?;
             Some(Route::PingBody { version, check: Uuid::parse(id)?, n })
         }
+        ["checks", id, "snooze"] => Some(Route::CheckSnooze { version, check: Uuid::parse(id)? }),
         ["checks", id, action] => {
             let check = Uuid::parse(id)?;
             let action = match action {
@@ -405,6 +434,7 @@ mod tests {
             ("{check}", UUID),
             ("{n}", "3"),
             ("{channel_id}", UUID),
+            ("{window_id}", UUID),
             ("{badge_key}", "k"),
             ("{signature}", "s"),
             ("{format}", "svg"),
@@ -428,6 +458,20 @@ mod tests {
             let found = route(&path).unwrap_or_else(|| panic!("{pattern} ({path}) is not routed"));
             assert_eq!(found.methods(), *methods, "methods of {pattern}");
         }
+    }
+
+    #[test]
+    fn snoozes_have_their_own_routes() {
+        let uuid = Uuid::parse(UUID).unwrap();
+        assert_eq!(
+            route(&format!("/api/v3/checks/{UUID}/snooze")),
+            Some(Route::CheckSnooze { version: 3, check: uuid })
+        );
+        assert_eq!(route(&format!("/ping/{UUID}/snooze")), Some(Route::PingSnooze(UUID.into())));
+        assert_eq!(route("/ping/key/backup/snooze"), Some(Route::PingSnooze("key/backup".into())));
+        assert_eq!(route(&format!("/ping/{UUID}/snooze")).unwrap().methods(), &[Post], "GET is refused");
+        assert!(!route("/ping/key/backup/snooze").unwrap().is_api());
+        assert_eq!(route("/ping/a/b/c/snooze"), Some(Route::Ping("a/b/c/snooze".into())));
     }
 
     #[test]

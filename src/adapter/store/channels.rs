@@ -1,7 +1,7 @@
 //! The `channels` table and the links from checks to channels.
 
 use super::{changes, int, text, time, Store, StoreError};
-use crate::domain::channel::{Channel, ChannelConfig};
+use crate::domain::channel::{Channel, ChannelConfig, EventSet};
 use crate::domain::time::Timestamp;
 use serde::Deserialize;
 
@@ -19,10 +19,11 @@ impl Store {
             id: String,
             name: String,
             config: String,
+            events: String,
         }
         let rows: Vec<Row> = self
             .rows(
-                "SELECT id, name, config FROM channels WHERE project_id = ?1 ORDER BY created_at, id",
+                "SELECT id, name, config, events FROM channels WHERE project_id = ?1 ORDER BY created_at, id",
                 &[text(project_id)],
             )
             .await?;
@@ -30,7 +31,7 @@ impl Store {
             .map(|r| {
                 let config = ChannelConfig::from_stored(&r.config)
                     .map_err(|e| StoreError::Corrupt(format!("channel {}: {e}", r.id)))?;
-                Ok(Channel { id: r.id, name: r.name, config })
+                Ok(Channel { id: r.id, name: r.name, config, events: EventSet::from_stored(&r.events) })
             })
             .collect()
     }
@@ -47,10 +48,11 @@ impl Store {
         now: Timestamp,
     ) -> Result<Saved, StoreError> {
         let mut statements = vec![self.statement(
-            "INSERT INTO channels (id, project_id, name, kind, config, created_at) \
-             SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM channels WHERE id = ?1) \
+            "INSERT INTO channels (id, project_id, name, kind, config, created_at, events) \
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?8 WHERE EXISTS (SELECT 1 FROM channels WHERE id = ?1) \
              OR (SELECT count(*) FROM channels WHERE project_id = ?2) < ?7 \
-             ON CONFLICT (id) DO UPDATE SET name = excluded.name, config = excluded.config WHERE project_id = ?2",
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, config = excluded.config, events = excluded.events \
+             WHERE project_id = ?2",
             &[
                 text(&channel.id),
                 text(project_id),
@@ -59,6 +61,7 @@ impl Store {
                 text(&channel.config.to_stored()),
                 time(now),
                 int(max),
+                text(&channel.events.to_stored()),
             ],
         )?];
         if assign_to_all {

@@ -3,7 +3,10 @@
 //! state it was computed from (`Expected`).
 
 use super::{changes, flag, int, opt_text, opt_time, text, time, typed, Store, StoreError};
-use crate::domain::check::{Check, CheckConfig, CheckState, Flip, Monitoring, Status, Tags, Transition};
+use crate::domain::channel::EventSet;
+use crate::domain::check::{
+    AlertPolicy, Check, CheckConfig, CheckState, EventKind, Monitoring, Status, SweepStep, Tags, Transition,
+};
 use crate::domain::ids::{unique_key, Uuid};
 use crate::domain::ping::PingRules;
 use crate::domain::time::Timestamp;
@@ -16,7 +19,9 @@ use worker::D1PreparedStatement;
 pub(super) const CHECK_COLUMNS: &str = "c.id, c.uuid, c.project_id, c.name, c.slug, c.tags, c.desc, c.kind, \
      c.timeout, c.grace, c.schedule, c.tz, c.manual_resume, c.methods, c.start_kw, c.success_kw, c.failure_kw, \
      c.filter_subject, c.filter_body, c.filter_http_body, c.filter_default_fail, c.status, c.last_ping, \
-     c.last_start, c.last_start_rid, c.last_duration, c.n_pings, c.alert_after, c.badge_key, c.config_version";
+     c.last_start, c.last_start_rid, c.last_duration, c.n_pings, c.alert_after, c.badge_key, c.config_version, \
+     c.failure_threshold, c.recovery_threshold, c.max_runtime, c.min_runtime, c.reminder_interval, c.failures, \
+     c.successes, c.next_event_at, c.muted_until";
 
 #[derive(Deserialize)]
 pub(super) struct CheckRow {
@@ -49,6 +54,15 @@ pub(super) struct CheckRow {
     n_pings: i64,
     badge_key: Option<String>,
     config_version: i64,
+    failure_threshold: i64,
+    recovery_threshold: i64,
+    max_runtime: Option<i64>,
+    min_runtime: Option<i64>,
+    reminder_interval: i64,
+    failures: i64,
+    successes: i64,
+    next_event_at: Option<i64>,
+    muted_until: Option<i64>,
 }
 
 impl CheckRow {
@@ -59,6 +73,13 @@ impl CheckRow {
         let mut monitoring = Monitoring::from_stored(&self.kind, self.timeout, &self.schedule, &self.tz, self.grace)
             .map_err(|e| corrupt(e.to_string()))?;
         monitoring.manual_resume = self.manual_resume != 0;
+        monitoring.policy = AlertPolicy {
+            failure_threshold: self.failure_threshold,
+            recovery_threshold: self.recovery_threshold,
+            max_runtime: self.max_runtime,
+            min_runtime: self.min_runtime,
+            reminder_interval: self.reminder_interval,
+        };
         let config = CheckConfig {
             name: self.name,
             slug: self.slug,
@@ -82,6 +103,10 @@ impl CheckRow {
             last_start: self.last_start.map(Timestamp::from_millis),
             last_start_rid: self.last_start_rid.as_deref().and_then(Uuid::parse),
             last_duration: self.last_duration,
+            failures: self.failures,
+            successes: self.successes,
+            next_event_at: self.next_event_at.map(Timestamp::from_millis),
+            muted_until: self.muted_until.map(Timestamp::from_millis),
         };
         Ok(Check {
             id: self.id,
@@ -138,7 +163,51 @@ fn config_values(config: &CheckConfig) -> Vec<(&'static str, JsValue)> {
         ("filter_body", flag(config.filter_body)),
         ("filter_http_body", flag(rules.filter_http_body)),
         ("filter_default_fail", flag(rules.filter_default_fail)),
+        ("failure_threshold", int(monitoring.policy.failure_threshold)),
+        ("recovery_threshold", int(monitoring.policy.recovery_threshold)),
+        ("max_runtime", monitoring.policy.max_runtime.map_or(JsValue::NULL, int)),
+        ("min_runtime", monitoring.policy.min_runtime.map_or(JsValue::NULL, int)),
+        ("reminder_interval", int(monitoring.policy.reminder_interval)),
     ]
+}
+
+/// `UPDATE checks SET` assignments writing a whole state the domain
+/// decided, its deadline and (with a flip) when the status changed;
+/// placeholders from `?{first}`.
+pub(super) fn state_assignments(
+    state: &CheckState,
+    alert_after: Option<Timestamp>,
+    changed_at: Option<Timestamp>,
+    first: usize,
+) -> (String, Vec<JsValue>) {
+    let values = vec![
+        ("status", text(state.status.as_str())),
+        ("last_ping", opt_time(state.last_ping)),
+        ("last_start", opt_time(state.last_start)),
+        ("last_start_rid", opt_text(state.last_start_rid.map(|r| r.to_string()).as_deref())),
+        ("last_duration", state.last_duration.map_or(JsValue::NULL, int)),
+        ("alert_after", opt_time(alert_after)),
+        ("failures", int(state.failures)),
+        ("successes", int(state.successes)),
+        ("next_event_at", opt_time(state.next_event_at)),
+        ("muted_until", opt_time(state.muted_until)),
+    ];
+    let mut sql: Vec<String> =
+        values.iter().enumerate().map(|(i, (column, _))| format!("{column} = ?{}", first + i)).collect();
+    sql.push(format!("status_changed_at = coalesce(?{}, status_changed_at)", first + values.len()));
+    let mut args: Vec<JsValue> = values.into_iter().map(|(_, v)| v).collect();
+    args.push(opt_time(changed_at));
+    (sql.join(", "), args)
+}
+
+/// The default channels (from secrets) that hear of `kind`: they receive
+/// the default set of events.
+pub(super) fn defaults_for(default_channels: &[String], kind: EventKind) -> Vec<String> {
+    if EventSet::default().contains(kind) {
+        default_channels.to_vec()
+    } else {
+        Vec::new()
+    }
 }
 
 /// How a statement names its check row.
@@ -169,6 +238,9 @@ pub struct Expected {
     pub last_start_rid: Option<Uuid>,
     /// Only for decisions that read the last ping (a start, an edit).
     pub last_ping: Option<Option<Timestamp>>,
+    pub failures: i64,
+    pub successes: i64,
+    pub muted_until: Option<Timestamp>,
 }
 
 impl Expected {
@@ -182,12 +254,25 @@ impl Expected {
             last_start: state.last_start,
             last_start_rid: state.last_start_rid,
             last_ping: with_last_ping.then_some(state.last_ping),
+            failures: state.failures,
+            successes: state.successes,
+            muted_until: state.muted_until,
         }
     }
 
-    /// An up check not running a job, at this configuration.
+    /// An up check not running a job, with no failure counted and no mute,
+    /// at this configuration.
     pub fn idle_up(config_version: i64) -> Expected {
-        Expected { config_version, status: Status::Up, last_start: None, last_start_rid: None, last_ping: None }
+        Expected {
+            config_version,
+            status: Status::Up,
+            last_start: None,
+            last_start_rid: None,
+            last_ping: None,
+            failures: 0,
+            successes: 0,
+            muted_until: None,
+        }
     }
 
     /// A check just created in the same batch.
@@ -203,11 +288,15 @@ impl Expected {
     pub(super) fn condition(&self) -> String {
         let is = |value: Option<String>| value.unwrap_or_else(|| "NULL".into());
         let mut sql = format!(
-            "config_version = {} AND status = '{}' AND last_start IS {} AND last_start_rid IS {}",
+            "config_version = {} AND status = '{}' AND last_start IS {} AND last_start_rid IS {} \
+             AND failures = {} AND successes = {} AND muted_until IS {}",
             self.config_version,
             self.status.as_str(),
             is(self.last_start.map(|t| t.millis().to_string())),
             is(self.last_start_rid.map(|r| format!("'{r}'"))),
+            self.failures,
+            self.successes,
+            is(self.muted_until.map(|t| t.millis().to_string())),
         );
         if let Some(last_ping) = self.last_ping {
             sql.push_str(&format!(" AND last_ping IS {}", is(last_ping.map(|t| t.millis().to_string()))));
@@ -216,24 +305,40 @@ impl Expected {
     }
 }
 
+/// The two deadlines the sweep selects on, as it read them.
+#[derive(Clone, Copy, Debug)]
+pub struct Deadlines {
+    pub alert_after: Option<Timestamp>,
+    pub next_event_at: Option<Timestamp>,
+}
+
+impl Deadlines {
+    fn condition(&self) -> String {
+        let is = |t: Option<Timestamp>| t.map_or_else(|| "NULL".to_owned(), |t| t.millis().to_string());
+        format!("alert_after IS {} AND next_event_at IS {}", is(self.alert_after), is(self.next_event_at))
+    }
+}
+
 /// A check the sweep found due, or a row it could not read.
 pub enum DueCheck {
-    Readable { check: Box<Check>, deadline: Timestamp },
-    Unreadable { id: i64, deadline: Timestamp, problem: String },
+    Readable { check: Box<Check>, deadlines: Deadlines },
+    Unreadable { id: i64, deadlines: Deadlines, problem: String },
 }
 
 /// What the sweep decided for one due check.
 pub enum SweepWrite {
-    /// It went down.
-    Down { check: Box<Check>, seen_deadline: Timestamp, flip_id: String, flip: Flip },
-    /// Not down (a ping or an edit moved the deadline): store the new one.
-    Reschedule { check_id: i64, seen_deadline: Timestamp, deadline: Option<Timestamp> },
+    /// The domain's step: a new state, maybe a flip, maybe events, each with
+    /// its id. `muted`: the check's notifications are held.
+    Step { check: Box<Check>, seen: Deadlines, step: SweepStep, flip_id: String, event_ids: Vec<String>, muted: bool },
+    /// An unreadable row: look again at `retry_at`.
+    Reschedule { check_id: i64, seen: Deadlines, retry_at: Timestamp },
 }
 
 #[derive(Deserialize)]
 struct Deadline {
     id: i64,
     alert_after: Option<i64>,
+    next_event_at: Option<i64>,
 }
 
 impl Store {
@@ -391,18 +496,20 @@ impl Store {
         expected: &Expected,
         config: &CheckConfig,
         alert_after: Option<Timestamp>,
+        next_event_at: Option<Timestamp>,
         channels: Option<&[String]>,
     ) -> Result<bool, StoreError> {
         let values = config_values(config);
         let assignments: Vec<String> =
-            values.iter().enumerate().map(|(i, (column, _))| format!("{column} = ?{}", i + 3)).collect();
+            values.iter().enumerate().map(|(i, (column, _))| format!("{column} = ?{}", i + 4)).collect();
         // The version bump tells isolates holding the old configuration to re-read it.
         let sql = format!(
-            "UPDATE checks SET alert_after = ?2, config_version = config_version + 1, {} WHERE id = ?1 AND {}",
+            "UPDATE checks SET alert_after = ?2, next_event_at = ?3, config_version = config_version + 1, {} \
+             WHERE id = ?1 AND {}",
             assignments.join(", "),
             expected.condition()
         );
-        let mut args = vec![int(check.id), opt_time(alert_after)];
+        let mut args = vec![int(check.id), opt_time(alert_after), opt_time(next_event_at)];
         args.extend(values.into_iter().map(|(_, value)| value));
         let mut statements = vec![self.statement(&sql, &args)?];
         if let Some(channels) = channels {
@@ -442,24 +549,9 @@ impl Store {
         if let Some(flip) = &transition.flip {
             statements.push(self.flip_statement(&condition, flip_id, flip, false)?);
         }
-        let state = &transition.state;
-        let changed_at = transition.flip.map(|f| f.at);
-        statements.push(self.statement(
-            &format!(
-                "UPDATE checks SET status = ?1, last_ping = ?2, last_start = ?3, last_start_rid = ?4, \
-                 last_duration = ?5, alert_after = ?6, status_changed_at = coalesce(?7, status_changed_at) \
-                 WHERE {condition}"
-            ),
-            &[
-                text(state.status.as_str()),
-                opt_time(state.last_ping),
-                opt_time(state.last_start),
-                opt_text(state.last_start_rid.map(|r| r.to_string()).as_deref()),
-                state.last_duration.map_or(JsValue::NULL, int),
-                opt_time(transition.alert_after),
-                opt_time(changed_at),
-            ],
-        )?);
+        let (assignments, args) =
+            state_assignments(&transition.state, transition.alert_after, transition.flip.map(|f| f.at), 1);
+        statements.push(self.statement(&format!("UPDATE checks SET {assignments} WHERE {condition}"), &args)?);
         let results = self.batch(statements).await?;
         Ok(changes(results.last()) > 0)
     }
@@ -468,59 +560,85 @@ impl Store {
     /// `checks_due` index makes this read only due rows). A row that cannot
     /// be read comes back as such, so one bad row never stops the sweep.
     pub async fn due_checks(&self, now: Timestamp, limit: i64) -> Result<Vec<DueCheck>, StoreError> {
-        let sql = self.select_checks("c.alert_after <= ?1 ORDER BY c.alert_after LIMIT ?2");
+        // Each half of the OR is served by its own partial index.
+        let sql = self.select_checks(
+            "c.alert_after <= ?1 OR c.next_event_at <= ?1 \
+             ORDER BY coalesce(min(c.alert_after, c.next_event_at), c.alert_after, c.next_event_at) LIMIT ?2",
+        );
         let rows: Vec<Value> = self.rows(&sql, &[time(now), int(limit)]).await?;
         let mut due = Vec::with_capacity(rows.len());
         for row in rows {
-            let Ok(Deadline { id, alert_after }) = serde_json::from_value::<Deadline>(row.clone()) else {
+            let Ok(Deadline { id, alert_after, next_event_at }) = serde_json::from_value::<Deadline>(row.clone())
+            else {
                 continue;
             };
-            let deadline = Timestamp::from_millis(alert_after.unwrap_or_default());
+            let deadlines = Deadlines {
+                alert_after: alert_after.map(Timestamp::from_millis),
+                next_event_at: next_event_at.map(Timestamp::from_millis),
+            };
             due.push(match check_of(row) {
-                Ok(check) => DueCheck::Readable { check: Box::new(check), deadline },
-                Err(problem) => DueCheck::Unreadable { id, deadline, problem: problem.to_string() },
+                Ok(check) => DueCheck::Readable { check: Box::new(check), deadlines },
+                Err(problem) => DueCheck::Unreadable { id, deadlines, problem: problem.to_string() },
             });
         }
         Ok(due)
     }
 
-    /// Writes the sweep's verdicts in one batch. Each is conditional on the
-    /// deadline and status the sweep read, so a ping or edit in between
-    /// wins, and two overlapping sweeps record one flip. Returns the number
-    /// of flips made.
+    /// Writes the sweep's steps in one batch. Each is conditional on the
+    /// deadlines and state the sweep read, so a ping or edit in between
+    /// wins, and two overlapping sweeps record each flip and event once.
+    /// Returns the number of flips made.
     pub async fn apply_sweep(
         &self,
-        verdicts: &[SweepWrite],
+        writes: &[SweepWrite],
         default_channels: &[String],
         now: Timestamp,
     ) -> Result<i64, StoreError> {
+        let default_channels = |kind| defaults_for(default_channels, kind);
         let mut statements = Vec::new();
         let mut flip_statements = Vec::new();
-        for verdict in verdicts {
-            match verdict {
-                SweepWrite::Down { check, seen_deadline, flip_id, flip } => {
+        for write in writes {
+            match write {
+                SweepWrite::Step { check, seen, step, flip_id, event_ids, muted } => {
                     let condition = format!(
-                        "id = {} AND status = '{}' AND alert_after = {}",
+                        "id = {} AND {} AND {}",
                         check.id,
-                        flip.from.as_str(),
-                        seen_deadline.millis()
+                        seen.condition(),
+                        Expected::of(check, false).condition()
                     );
-                    flip_statements.push(statements.len());
-                    statements.push(self.flip_statement(&condition, flip_id, flip, false)?);
-                    if flip.notifies() {
-                        statements.push(self.notifications_statement(flip_id, default_channels, now)?);
+                    if let Some(flip) = &step.flip {
+                        flip_statements.push(statements.len());
+                        statements.push(self.flip_statement(&condition, flip_id, flip, false)?);
+                        if let (Some(kind), false) = (flip.event_kind(), muted) {
+                            statements.push(self.notifications_statement(
+                                flip_id,
+                                kind,
+                                &default_channels(kind),
+                                now,
+                            )?);
+                        }
                     }
+                    for (event, id) in step.events.iter().zip(event_ids) {
+                        let defaults = if *muted { Vec::new() } else { default_channels(event.kind) };
+                        statements.push(self.event_statement(&condition, id, event, &defaults, false)?);
+                        if !muted {
+                            statements.push(self.notifications_statement(id, event.kind, &defaults, now)?);
+                        }
+                    }
+                    let (assignments, args) =
+                        state_assignments(&step.state, step.alert_after, step.flip.map(|f| f.at), 1);
+                    statements
+                        .push(self.statement(&format!("UPDATE checks SET {assignments} WHERE {condition}"), &args)?);
+                }
+                SweepWrite::Reschedule { check_id, seen, retry_at } => {
                     statements.push(self.statement(
                         &format!(
-                            "UPDATE checks SET status = ?1, status_changed_at = ?2, alert_after = NULL WHERE {condition}"
+                            "UPDATE checks SET alert_after = CASE WHEN alert_after IS NULL THEN NULL ELSE ?2 END, \
+                             next_event_at = CASE WHEN next_event_at IS NULL THEN NULL ELSE ?2 END \
+                             WHERE id = ?1 AND {}",
+                            seen.condition()
                         ),
-                        &[text(flip.to.as_str()), time(flip.at)],
-                    )?);
-                }
-                SweepWrite::Reschedule { check_id, seen_deadline, deadline } => {
-                    statements.push(self.statement(
-                        "UPDATE checks SET alert_after = ?2 WHERE id = ?1 AND alert_after = ?3",
-                        &[int(*check_id), opt_time(*deadline), time(*seen_deadline)],
+                        &[int(*check_id), time(*retry_at)],
                     )?);
                 }
             }

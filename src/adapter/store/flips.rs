@@ -1,7 +1,8 @@
 //! The `flips` table: status changes as the domain decided them.
 
 use super::{int, text, time, Store, StoreError};
-use crate::domain::check::{Flip, Status};
+use crate::domain::channel::EventSet;
+use crate::domain::check::{Event, Flip, Status};
 use crate::domain::history::FlipRecord;
 use crate::domain::time::Timestamp;
 use serde::Deserialize;
@@ -35,6 +36,41 @@ impl Store {
         )
     }
 
+    /// Records an event that is not a status change (a flip row with an
+    /// event kind, dated at the event, statuses both the current one) for
+    /// the check matching `condition`, only when some channel hears of it:
+    /// one of `default_channels`, or a linked channel that asked for it.
+    pub(super) fn event_statement(
+        &self,
+        condition: &str,
+        id: &str,
+        event: &Event,
+        default_channels: &[String],
+        counted_ping: bool,
+    ) -> Result<D1PreparedStatement, StoreError> {
+        let ping_n = if counted_ping { "n_pings + 1" } else { "n_pings" };
+        let heard = if default_channels.is_empty() {
+            "EXISTS (SELECT 1 FROM check_channels l JOIN channels ch ON ch.id = l.channel_id \
+             WHERE l.check_id = checks.id AND instr(ch.events, ?5) > 0)"
+        } else {
+            "?5 IS NOT NULL"
+        };
+        self.statement(
+            &format!(
+                "INSERT INTO flips (id, check_id, created_at, old_status, new_status, reason, previous_change_at, ping_n, event) \
+                 SELECT ?1, id, ?2, status, status, ?3, status_changed_at, {ping_n}, ?4 FROM checks \
+                 WHERE {condition} AND {heard}"
+            ),
+            &[
+                text(id),
+                time(event.at),
+                text(&event.reason.code()),
+                text(event.kind.as_str()),
+                text(&EventSet::needle(event.kind)),
+            ],
+        )
+    }
+
     pub async fn list_flips(&self, check_id: i64, from: i64, until: i64) -> Result<Vec<FlipRecord>, StoreError> {
         #[derive(Deserialize)]
         struct Row {
@@ -46,6 +82,7 @@ impl Store {
         let rows: Vec<Row> = self
             .rows(
                 "SELECT created_at, new_status FROM flips WHERE check_id = ?1 AND created_at >= ?2 AND created_at < ?3 \
+                 AND event IS NULL \
                  ORDER BY created_at DESC, rowid DESC LIMIT 1000",
                 &[int(check_id), int(clamp(from)), int(clamp(until))],
             )

@@ -15,6 +15,7 @@
 mod channels;
 mod checks;
 mod flips;
+mod maintenance;
 mod outbox;
 mod pings;
 mod projects;

@@ -4,7 +4,8 @@
 
 use super::checks::{check_of, CHECK_COLUMNS};
 use super::{changes, int, opt_text, text, time, Store, StoreError};
-use crate::domain::check::{Check, FlipReason, PingKind, Status};
+use crate::domain::channel::EventSet;
+use crate::domain::check::{Check, EventKind, FlipReason, PingKind, Status};
 use crate::domain::outbox::{AttemptResult, Outcome, CLAIM_MS};
 use crate::domain::time::Timestamp;
 use serde::Deserialize;
@@ -25,6 +26,8 @@ pub struct DeliveryRow {
     pub new_status: Status,
     pub reason: FlipReason,
     pub previous_change_at: Option<Timestamp>,
+    /// The kind of an event that is not a status change.
+    pub event: Option<EventKind>,
     pub check: Check,
     pub ping_at: Option<Timestamp>,
     pub ping_kind: Option<PingKind>,
@@ -45,6 +48,7 @@ struct DeliveryFields {
     new_status: String,
     reason: String,
     previous_change_at: Option<i64>,
+    event: Option<String>,
     ping_at: Option<i64>,
     ping_kind: Option<String>,
     ping_exit_status: Option<i64>,
@@ -65,6 +69,10 @@ impl DeliveryFields {
             channel_config: self.channel_config,
             flip_at: Timestamp::from_millis(self.flip_at),
             previous_change_at: self.previous_change_at.map(Timestamp::from_millis),
+            event: match self.event.as_deref() {
+                None => None,
+                Some(word) => Some(EventKind::parse(word).ok_or_else(|| corrupt("event", word))?),
+            },
             check,
             ping_at: self.ping_at.map(Timestamp::from_millis),
             ping_kind: self.ping_kind.as_deref().and_then(PingKind::parse),
@@ -109,17 +117,21 @@ impl Store {
     pub(super) fn notifications_statement(
         &self,
         flip_id: &str,
+        kind: EventKind,
         default_channels: &[String],
         now: Timestamp,
     ) -> Result<D1PreparedStatement, StoreError> {
         let defaults = serde_json::to_string(default_channels).unwrap_or_else(|_| "[]".into());
+        // The check's channels that asked for this kind of event, and the
+        // default channels the caller found subscribed.
         self.statement(
             "INSERT INTO notifications (flip_id, channel_id, check_id, created_at, next_attempt_at) \
              SELECT f.id, ch.channel_id, f.check_id, ?2, ?2 FROM flips f \
-             JOIN (SELECT channel_id FROM check_channels WHERE check_id = (SELECT check_id FROM flips WHERE id = ?1) \
+             JOIN (SELECT l.channel_id FROM check_channels l JOIN channels c ON c.id = l.channel_id \
+                   WHERE l.check_id = (SELECT check_id FROM flips WHERE id = ?1) AND instr(c.events, ?4) > 0 \
                    UNION SELECT value FROM json_each(?3)) ch \
              WHERE f.id = ?1",
-            &[text(flip_id), time(now), text(&defaults)],
+            &[text(flip_id), time(now), text(&defaults), text(&EventSet::needle(kind))],
         )
     }
 
@@ -156,7 +168,7 @@ impl Store {
         let sql = format!(
             "SELECT {CHECK_COLUMNS}, n.id AS notification_id, n.attempts, n.created_at AS notification_created_at, \
              n.channel_id, ch.config AS channel_config, f.id AS flip_id, f.created_at AS flip_at, f.old_status, \
-             f.new_status, f.reason, f.previous_change_at, p.created_at AS ping_at, p.kind AS ping_kind, \
+             f.new_status, f.reason, f.previous_change_at, f.event, p.created_at AS ping_at, p.kind AS ping_kind, \
              p.exit_status AS ping_exit_status, substr(p.body, 1, 2000) AS ping_body \
              FROM notifications n JOIN flips f ON f.id = n.flip_id JOIN checks c ON c.id = n.check_id \
              LEFT JOIN channels ch ON ch.id = n.channel_id \
@@ -218,7 +230,7 @@ impl Store {
     ) -> Result<Vec<NotificationRow>, StoreError> {
         self.rows(
             "SELECT n.id, n.channel_id, n.state, n.attempts, n.created_at, n.next_attempt_at, n.last_status, \
-             n.last_error, n.finished_at, f.new_status AS event, f.reason, c.uuid AS check_uuid, \
+             n.last_error, n.finished_at, coalesce(f.event, f.new_status) AS event, f.reason, c.uuid AS check_uuid, \
              (SELECT json_group_array(json_object('at', a.at, 'status', a.status, 'error', a.error, \
                      'duration_ms', a.duration_ms)) FROM (SELECT * FROM notification_attempts \
                      WHERE notification_id = n.id ORDER BY id) a) AS attempt_list \

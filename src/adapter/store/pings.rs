@@ -2,8 +2,8 @@
 //! it changes: the ping row, the check's state, the flip and its outbox rows,
 //! and the pruning of the oldest ping.
 
-use super::checks::{CheckKey, CheckRow, Expected, CHECK_COLUMNS};
-use super::{blob, changes, int, opt_text, opt_time, text, time, typed, Store, StoreError};
+use super::checks::{defaults_for, state_assignments, CheckKey, CheckRow, Expected, CHECK_COLUMNS};
+use super::{blob, changes, int, opt_text, text, time, typed, Store, StoreError};
 use crate::domain::check::{Check, CheckConfig, PingEffect, PingKind};
 use crate::domain::history::PingRecord;
 use crate::domain::ids::Uuid;
@@ -31,6 +31,8 @@ pub struct PingWrite<'a> {
     pub expected: Expected,
     pub effect: &'a PingEffect,
     pub flip_id: &'a str,
+    /// The id of the ping's own `fail` or `success` event, if anyone hears of it.
+    pub event_id: &'a str,
     pub ping: &'a PingRow<'a>,
     /// Pings kept per check.
     pub history: i64,
@@ -101,7 +103,7 @@ impl Store {
     /// The statements of a ping, in order: ping row, flip, outbox rows,
     /// state update, pruning, read-back.
     fn ping_statements(&self, write: &PingWrite<'_>) -> Result<Vec<D1PreparedStatement>, StoreError> {
-        let PingWrite { key, expected, effect, flip_id, ping, history, default_channels, now } = *write;
+        let PingWrite { key, expected, effect, flip_id, event_id, ping, history, default_channels, now } = *write;
         let condition = format!("{} AND {}", key.condition(), expected.condition());
         let mut statements = Vec::with_capacity(7);
         // Everything before the UPDATE sees the row as it was: the ping is
@@ -128,30 +130,28 @@ impl Store {
                 int(history),
             ],
         )?);
+        // During a snooze everything is recorded but nobody is notified.
+        let muted = effect.state.muted_at(now);
         if let Some(flip) = &effect.flip {
             statements.push(self.flip_statement(&condition, flip_id, flip, true)?);
-            if flip.notifies() {
-                statements.push(self.notifications_statement(flip_id, default_channels, now)?);
+            if let (Some(kind), false) = (flip.event_kind(), muted) {
+                statements.push(self.notifications_statement(
+                    flip_id,
+                    kind,
+                    &defaults_for(default_channels, kind),
+                    now,
+                )?);
             }
         }
-        let state = &effect.state;
+        if let (Some(event), false) = (&effect.signal, muted) {
+            let defaults = defaults_for(default_channels, event.kind);
+            statements.push(self.event_statement(&condition, event_id, event, &defaults, true)?);
+            statements.push(self.notifications_statement(event_id, event.kind, &defaults, now)?);
+        }
         let update = if effect.changes_state() {
-            self.statement(
-                &format!(
-                    "UPDATE checks SET n_pings = n_pings + 1, status = ?1, last_ping = ?2, last_start = ?3, \
-                     last_start_rid = ?4, last_duration = ?5, alert_after = ?6, \
-                     status_changed_at = coalesce(?7, status_changed_at) WHERE {condition}"
-                ),
-                &[
-                    text(state.status.as_str()),
-                    opt_time(state.last_ping),
-                    opt_time(state.last_start),
-                    opt_text(state.last_start_rid.map(|r| r.to_string()).as_deref()),
-                    state.last_duration.map_or(JsValue::NULL, int),
-                    opt_time(effect.alert_after),
-                    opt_time(effect.flip.map(|f| f.at)),
-                ],
-            )?
+            let (assignments, args) =
+                state_assignments(&effect.state, effect.alert_after, effect.flip.map(|f| f.at), 1);
+            self.statement(&format!("UPDATE checks SET n_pings = n_pings + 1, {assignments} WHERE {condition}"), &args)?
         } else {
             self.statement(&format!("UPDATE checks SET n_pings = n_pings + 1 WHERE {condition}"), &[])?
         };
@@ -169,7 +169,13 @@ impl Store {
         write: &PingWrite<'_>,
     ) -> Result<RecordedPing, StoreError> {
         let applied = changes(results.get(offset)) > 0;
-        let notified = applied && write.effect.flip.is_some_and(|f| f.notifies());
+        let effect = write.effect;
+        let muted = effect.state.muted_at(write.now);
+        let flip_notifies = effect.flip.is_some_and(|f| f.notifies()) && !muted;
+        // The statements ping_statements made: ping, [flip, [notifications]], [event, notifications].
+        let after_flip = offset + 1 + effect.flip.map_or(0, |_| 1 + usize::from(flip_notifies));
+        let event_notifies = effect.signal.is_some() && !muted && changes(results.get(after_flip + 1)) > 0;
+        let notified = applied && (flip_notifies || event_notifies);
         let current = match results.last() {
             Some(result) => typed::<CheckRow>(result)?.into_iter().next().map(CheckRow::into_check).transpose()?,
             None => None,

@@ -18,6 +18,8 @@ pub struct SweepOutcome {
     pub sent: i64,
     /// Due check rows that could not be read (skipped and rescheduled).
     pub unreadable: i64,
+    /// Started by a request because the cron trigger stalled.
+    pub rescue: bool,
     /// Everything the sweep read and wrote, by D1's count.
     pub usage: super::Usage,
     pub error: Option<String>,
@@ -32,7 +34,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let insert = self.statement(
             "INSERT INTO sweeps (scheduled_at, finished_at, error, due_checks, flips, sent, rows_read, unreadable, \
-             total_rows_read, rows_written) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+             total_rows_read, rows_written, rescue) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             &[
                 time(scheduled_at),
                 time(finished_at),
@@ -44,11 +46,41 @@ impl Store {
                 int(outcome.unreadable),
                 int(outcome.usage.rows_read),
                 int(outcome.usage.rows_written),
+                int(i64::from(outcome.rescue)),
             ],
         )?;
         let prune =
             self.statement("DELETE FROM sweeps WHERE id <= (SELECT max(id) FROM sweeps) - ?1", &[int(SWEEPS_KEPT)])?;
         self.batch(vec![insert, prune]).await.map(drop)
+    }
+
+    /// Claims the one rescue sweep at `at` until `until`; false when another
+    /// holds the claim.
+    pub async fn claim_rescue(&self, at: Timestamp, until: Timestamp) -> Result<bool, StoreError> {
+        let result = self
+            .run(
+                "UPDATE sweep_claim SET claimed_until = ?2, started_at = ?1 WHERE id = 1 AND claimed_until <= ?1",
+                &[time(at), time(until)],
+            )
+            .await?;
+        Ok(super::changes(Some(&result)) > 0)
+    }
+
+    /// Gives the claim up, if it is still the one taken at `at`.
+    pub async fn release_rescue(&self, at: Timestamp) -> Result<(), StoreError> {
+        self.run("UPDATE sweep_claim SET claimed_until = 0 WHERE id = 1 AND started_at = ?1", &[time(at)])
+            .await
+            .map(drop)
+    }
+
+    /// When a request last started a rescue sweep.
+    pub async fn last_rescue(&self) -> Result<Option<Timestamp>, StoreError> {
+        #[derive(Deserialize)]
+        struct Claim {
+            started_at: Option<i64>,
+        }
+        let claim: Option<Claim> = self.row("SELECT started_at FROM sweep_claim WHERE id = 1", &[]).await?;
+        Ok(claim.and_then(|c| c.started_at).map(Timestamp::from_millis))
     }
 
     pub async fn sweep_record(&self) -> Result<SweepRecord, StoreError> {

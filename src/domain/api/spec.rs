@@ -3,10 +3,12 @@
 //! valid spec changes a check's configuration.
 
 use crate::domain::check::{
-    is_valid_slug, slugify, CheckConfig, Schedule, Tags, MAX_NAME, MAX_PERIOD, MAX_SLUG, MIN_PERIOD,
+    is_valid_slug, slugify, CheckConfig, Schedule, Tags, MAX_NAME, MAX_PERIOD, MAX_SLUG, MAX_THRESHOLD, MIN_PERIOD,
+    MIN_REMINDER_INTERVAL,
 };
 use crate::domain::cron::parse_zone;
 use crate::domain::oncalendar::INVALID_MESSAGE;
+use crate::domain::time::Timestamp;
 use chrono_tz::Tz;
 use serde_json::{Map, Value};
 
@@ -90,6 +92,22 @@ pub fn apply(spec: &CheckSpec, config: &mut CheckConfig, api_version: u8) {
     flag(&mut rules.filter_default_fail, spec.filter_default_fail);
     if let Some(grace) = spec.grace {
         config.monitoring.grace = grace;
+    }
+    let policy = &mut config.monitoring.policy;
+    if let Some(threshold) = spec.failure_threshold {
+        policy.failure_threshold = threshold;
+    }
+    if let Some(threshold) = spec.recovery_threshold {
+        policy.recovery_threshold = threshold;
+    }
+    if let Some(max_runtime) = spec.max_runtime {
+        policy.max_runtime = max_runtime;
+    }
+    if let Some(min_runtime) = spec.min_runtime {
+        policy.min_runtime = min_runtime;
+    }
+    if let Some(interval) = spec.reminder_interval {
+        policy.reminder_interval = interval;
     }
 }
 
@@ -183,6 +201,12 @@ pub struct CheckSpec {
     pub unique: Vec<UniqueField>,
     /// The key, when a client sends it in the body as healthchecks allows.
     pub api_key: Option<String>,
+    pub failure_threshold: Option<i64>,
+    pub recovery_threshold: Option<i64>,
+    /// `Some(None)`: cleared with `null`.
+    pub max_runtime: Option<Option<i64>>,
+    pub min_runtime: Option<Option<i64>>,
+    pub reminder_interval: Option<i64>,
 }
 
 /// The fields edgebeat knows, in the order healthchecks validates them (the
@@ -191,14 +215,19 @@ const FIELDS: &[&str] = &[
     "channels",
     "desc",
     "failure_kw",
+    "failure_threshold",
     "filter_subject",
     "filter_body",
     "filter_http_body",
     "filter_default_fail",
     "grace",
     "manual_resume",
+    "max_runtime",
     "methods",
+    "min_runtime",
     "name",
+    "recovery_threshold",
+    "reminder_interval",
     "schedule",
     "slug",
     "start_kw",
@@ -241,6 +270,67 @@ fn period(field: &str, value: &Value) -> Result<i64, SpecError> {
     Ok(number)
 }
 
+/// An integer in `min..=max`, with healthchecks-style messages.
+fn bounded(field: &str, value: &Value, min: i64, max: i64) -> Result<i64, SpecError> {
+    let number = match value {
+        Value::Number(n) if n.is_i64() || n.is_u64() => n.as_i64().unwrap_or(i64::MAX),
+        _ => return Err(invalid(format!("{field} is not a number"))),
+    };
+    if number < min {
+        return Err(invalid(format!("{field} is too small")));
+    }
+    if number > max {
+        return Err(invalid(format!("{field} is too large")));
+    }
+    Ok(number)
+}
+
+/// A number of seconds, or `null` for none.
+fn optional_seconds(field: &str, value: &Value, min: i64) -> Result<Option<i64>, SpecError> {
+    match value {
+        Value::Null => Ok(None),
+        other => bounded(field, other, min, MAX_PERIOD).map(Some),
+    }
+}
+
+/// The longest snooze.
+pub const MAX_SNOOZE_SECS: i64 = 30 * 86_400;
+
+/// Parses `POST /api/v3/checks/<uuid>/snooze`: `{"seconds": N}` or
+/// `{"until": "<ISO 8601>"}`, at most 30 days ahead of `now`. Returns the
+/// instant the snooze ends.
+pub fn parse_snooze(body: &[u8], now: Timestamp) -> Result<Timestamp, SpecError> {
+    let value: Value = serde_json::from_slice(body).map_err(|_| SpecError::NotJson)?;
+    let object = value.as_object().ok_or(SpecError::NotAnObject)?;
+    if let Some(unknown) = object.keys().find(|k| !["seconds", "until", "api_key"].contains(&k.as_str())) {
+        return Err(invalid(format!("unknown field {unknown:?}")));
+    }
+    match (object.get("seconds"), object.get("until")) {
+        (Some(seconds), None) => Ok(now.plus_secs(bounded("seconds", seconds, 1, MAX_SNOOZE_SECS)?)),
+        (None, Some(until)) => {
+            let text = until.as_str().ok_or_else(|| invalid("until is not a string".into()))?;
+            let until = chrono::DateTime::parse_from_rfc3339(text)
+                .map(|t| Timestamp::from_datetime(&t))
+                .map_err(|_| invalid("until is not an ISO 8601 date and time with a zone".into()))?;
+            if until <= now {
+                return Err(invalid("until is in the past".into()));
+            }
+            if until > now.plus_secs(MAX_SNOOZE_SECS) {
+                return Err(invalid("until is more than 30 days ahead".into()));
+            }
+            Ok(until)
+        }
+        _ => Err(invalid("give either seconds or until".into())),
+    }
+}
+
+/// `?seconds=N` of `POST /ping/<uuid>/snooze`.
+pub fn parse_snooze_seconds(query: &[(String, String)], now: Timestamp) -> Result<Timestamp, SpecError> {
+    let text = query.iter().find(|(name, _)| name == "seconds").map(|(_, v)| v.as_str());
+    let seconds: i64 = text.and_then(|t| t.parse().ok()).ok_or_else(|| invalid("seconds is not a number".into()))?;
+    bounded("seconds", &Value::from(seconds), 1, MAX_SNOOZE_SECS).map(|s| now.plus_secs(s))
+}
+
 /// Parses a create or update body. An empty body is an empty spec.
 pub fn parse_spec(body: &[u8]) -> Result<CheckSpec, SpecError> {
     if body.iter().all(u8::is_ascii_whitespace) {
@@ -266,6 +356,18 @@ fn spec_from_object(object: &Map<String, Value>) -> Result<CheckSpec, SpecError>
             }
             "desc" => spec.desc = Some(string(field, value, MAX_DESC)?),
             "failure_kw" => spec.failure_kw = Some(string(field, value, MAX_KEYWORDS)?),
+            "failure_threshold" => spec.failure_threshold = Some(bounded(field, value, 1, MAX_THRESHOLD)?),
+            "recovery_threshold" => spec.recovery_threshold = Some(bounded(field, value, 1, MAX_THRESHOLD)?),
+            // The sweep runs once a minute: a shorter limit could not be kept.
+            "max_runtime" => spec.max_runtime = Some(optional_seconds(field, value, MIN_PERIOD)?),
+            "min_runtime" => spec.min_runtime = Some(optional_seconds(field, value, 1)?),
+            "reminder_interval" => {
+                let interval = bounded(field, value, 0, MAX_PERIOD)?;
+                if interval != 0 && interval < MIN_REMINDER_INTERVAL {
+                    return Err(invalid(format!("{field} is too small (0 turns reminders off)")));
+                }
+                spec.reminder_interval = Some(interval);
+            }
             "filter_subject" => spec.filter_subject = Some(boolean(field, value)?),
             "filter_body" => spec.filter_body = Some(boolean(field, value)?),
             "filter_http_body" => spec.filter_http_body = Some(boolean(field, value)?),
@@ -382,6 +484,69 @@ mod tests {
         for (body, message) in cases {
             assert_eq!(error_of(body.clone()), message, "{body}");
         }
+    }
+
+    #[test]
+    fn alert_policy_fields_are_validated_and_applied() {
+        let cases = [
+            (json!({"failure_threshold": 0}), "json validation error: failure_threshold is too small"),
+            (json!({"failure_threshold": 101}), "json validation error: failure_threshold is too large"),
+            (json!({"recovery_threshold": "2"}), "json validation error: recovery_threshold is not a number"),
+            (json!({"max_runtime": 59}), "json validation error: max_runtime is too small"),
+            (json!({"max_runtime": 1.5}), "json validation error: max_runtime is not a number"),
+            (json!({"min_runtime": 0}), "json validation error: min_runtime is too small"),
+            (json!({"min_runtime": 31_536_001}), "json validation error: min_runtime is too large"),
+            (
+                json!({"reminder_interval": 299}),
+                "json validation error: reminder_interval is too small (0 turns reminders off)",
+            ),
+            (json!({"reminder_interval": -1}), "json validation error: reminder_interval is too small"),
+        ];
+        for (body, message) in cases {
+            assert_eq!(error_of(body.clone()), message, "{body}");
+        }
+        let mut config = CheckConfig::default();
+        let spec = parse_spec(
+            br#"{"failure_threshold": 3, "recovery_threshold": 2, "max_runtime": 600, "min_runtime": 30,
+                 "reminder_interval": 300}"#,
+        )
+        .unwrap();
+        apply(&spec, &mut config, 3);
+        let policy = config.monitoring.policy;
+        assert_eq!((policy.failure_threshold, policy.recovery_threshold), (3, 2));
+        assert_eq!((policy.max_runtime, policy.min_runtime, policy.reminder_interval), (Some(600), Some(30), 300));
+        // null clears a runtime limit; absent fields keep theirs.
+        apply(&parse_spec(br#"{"max_runtime": null, "reminder_interval": 0}"#).unwrap(), &mut config, 3);
+        let policy = config.monitoring.policy;
+        assert_eq!((policy.max_runtime, policy.min_runtime, policy.reminder_interval), (None, Some(30), 0));
+        assert_eq!(policy.failure_threshold, 3);
+    }
+
+    #[test]
+    fn snoozes_last_at_most_thirty_days() {
+        let now = Timestamp::from_secs(1_700_000_000);
+        assert_eq!(parse_snooze(br#"{"seconds": 600}"#, now), Ok(now.plus_secs(600)));
+        assert_eq!(parse_snooze(br#"{"until": "2023-11-15T00:13:20+01:00"}"#, now), Ok(now.plus_secs(3600)));
+        let error = |body: &str| parse_snooze(body.as_bytes(), now).unwrap_err().to_string();
+        assert_eq!(error(r#"{"seconds": 2592001}"#), "json validation error: seconds is too large");
+        assert_eq!(error(r#"{"seconds": 0}"#), "json validation error: seconds is too small");
+        assert_eq!(
+            error(r#"{"until": "2023-11-14"}"#),
+            "json validation error: until is not an ISO 8601 date and time with a zone"
+        );
+        assert_eq!(error(r#"{"until": "2020-01-01T00:00:00Z"}"#), "json validation error: until is in the past");
+        assert_eq!(
+            error(r#"{"until": "2030-01-01T00:00:00Z"}"#),
+            "json validation error: until is more than 30 days ahead"
+        );
+        assert_eq!(error(r#"{}"#), "json validation error: give either seconds or until");
+        assert_eq!(error(r#"{"seconds": 5, "until": "x"}"#), "json validation error: give either seconds or until");
+        assert_eq!(error(r#"{"minutes": 5}"#), "json validation error: unknown field \"minutes\"");
+        let query = |v: &str| vec![("seconds".to_owned(), v.to_owned())];
+        assert_eq!(parse_snooze_seconds(&query("60"), now), Ok(now.plus_secs(60)));
+        assert!(parse_snooze_seconds(&query("x"), now).is_err());
+        assert!(parse_snooze_seconds(&[], now).is_err());
+        assert!(parse_snooze_seconds(&query("9999999"), now).is_err());
     }
 
     #[test]

@@ -71,6 +71,13 @@ pub fn check_json(check: &Check, channels: &[String], urls: &Urls, read_only: bo
     put("filter_http_body", json!(rules.filter_http_body));
     put("filter_default_fail", json!(rules.filter_default_fail));
     put("badge_url", json!(format!("{}/b/2/{}.svg", urls.base, check.badge_key)));
+    let policy = &monitoring.policy;
+    put("failure_threshold", json!(policy.failure_threshold));
+    put("recovery_threshold", json!(policy.recovery_threshold));
+    put("max_runtime", json!(policy.max_runtime));
+    put("min_runtime", json!(policy.min_runtime));
+    put("reminder_interval", json!(policy.reminder_interval));
+    put("snoozed_until", json!(state.muted_until.filter(|until| *until > now).map(Timestamp::iso8601)));
     // Whole seconds of any measured run, so 0 for one under a second; like
     // healthchecks (`if self.last_duration:`), a duration of exactly zero is left out.
     if let Some(ms) = state.last_duration.filter(|ms| *ms > 0) {

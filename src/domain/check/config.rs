@@ -18,6 +18,10 @@ pub const MAX_SLUG: usize = 100;
 /// healthchecks' defaults for a new check: daily, with an hour of grace.
 pub const DEFAULT_TIMEOUT: i64 = 86_400;
 pub const DEFAULT_GRACE: i64 = 3_600;
+/// Bounds of the alert policy's settings.
+pub const MAX_THRESHOLD: i64 = 100;
+pub const MIN_REMINDER_INTERVAL: i64 = 300;
+
 /// Stored in the `schedule` column of a check that has no cron schedule.
 const UNUSED_CRON: &str = "* * * * *";
 
@@ -128,6 +132,37 @@ pub struct Monitoring {
     pub grace: i64,
     /// A paused check ignores pings until resumed through the API.
     pub manual_resume: bool,
+    /// When and how often anyone hears of it.
+    pub policy: AlertPolicy,
+}
+
+/// When a check's channels hear of it (issue 11). The defaults are today's
+/// behaviour: the first failure alerts, the first success recovers, a run
+/// is limited by grace, no reminders.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AlertPolicy {
+    /// Consecutive reported failures before the check goes down (1..=100).
+    pub failure_threshold: i64,
+    /// Consecutive successes before a down check goes up (1..=100).
+    pub recovery_threshold: i64,
+    /// Seconds a started run may take; without it, grace.
+    pub max_runtime: Option<i64>,
+    /// A run closed faster than this many seconds is a failure (`too_fast`).
+    pub min_runtime: Option<i64>,
+    /// Seconds between reminders while down; 0 is off.
+    pub reminder_interval: i64,
+}
+
+impl Default for AlertPolicy {
+    fn default() -> Self {
+        AlertPolicy {
+            failure_threshold: 1,
+            recovery_threshold: 1,
+            max_runtime: None,
+            min_runtime: None,
+            reminder_interval: 0,
+        }
+    }
 }
 
 impl Default for Monitoring {
@@ -137,6 +172,7 @@ impl Default for Monitoring {
             zone: Tz::UTC,
             grace: DEFAULT_GRACE,
             manual_resume: false,
+            policy: AlertPolicy::default(),
         }
     }
 }
@@ -148,7 +184,7 @@ impl Monitoring {
         if !(MIN_PERIOD..=MAX_PERIOD).contains(&grace) {
             return Err(ConfigError::Grace(grace));
         }
-        Ok(Monitoring { schedule, zone, grace, manual_resume: false })
+        Ok(Monitoring { schedule, zone, grace, manual_resume: false, policy: AlertPolicy::default() })
     }
 }
 

@@ -10,12 +10,12 @@ mod state;
 mod tags;
 
 pub use config::{
-    is_valid_slug, CheckConfig, ConfigError, Monitoring, Schedule, DEFAULT_GRACE, DEFAULT_TIMEOUT, MAX_NAME,
-    MAX_PERIOD, MAX_SLUG, MIN_PERIOD,
+    is_valid_slug, AlertPolicy, CheckConfig, ConfigError, Monitoring, Schedule, DEFAULT_GRACE, DEFAULT_TIMEOUT,
+    MAX_NAME, MAX_PERIOD, MAX_SLUG, MAX_THRESHOLD, MIN_PERIOD, MIN_REMINDER_INTERVAL,
 };
-pub use machine::{Flip, NotPaused, PingEffect, SweepVerdict, Transition};
+pub use machine::{Flip, NotPaused, PingEffect, SweepStep, SweepVerdict, Transition};
 pub use slug::slugify;
-pub use state::{CheckState, FlipReason, PingKind, ShownStatus, Status};
+pub use state::{CheckState, Event, EventKind, FlipReason, PingKind, ShownStatus, Status};
 pub use tags::Tags;
 
 use crate::domain::ids::Uuid;

@@ -105,8 +105,14 @@ pub enum FlipReason {
     ExitStatus(u8),
     /// No ping arrived within the schedule and grace period.
     Timeout,
-    /// A run started and did not finish within the grace period.
+    /// A run started and did not finish within the grace period (or
+    /// `max_runtime`, when set).
     RanTooLong,
+    /// A success closed a run faster than `min_runtime`.
+    TooFast,
+    /// Still down: a reminder, or the notice when a snooze or maintenance
+    /// window ends with the check down.
+    StillDown,
     Paused,
     Resumed,
 }
@@ -119,6 +125,8 @@ impl FlipReason {
             FlipReason::ExitStatus(code) => format!("exitstatus:{code}"),
             FlipReason::Timeout => "timeout".into(),
             FlipReason::RanTooLong => "ran_too_long".into(),
+            FlipReason::TooFast => "too_fast".into(),
+            FlipReason::StillDown => "still_down".into(),
             FlipReason::Paused => "paused".into(),
             FlipReason::Resumed => "resumed".into(),
         }
@@ -130,11 +138,57 @@ impl FlipReason {
             "fail" => FlipReason::Fail,
             "timeout" => FlipReason::Timeout,
             "ran_too_long" => FlipReason::RanTooLong,
+            "too_fast" => FlipReason::TooFast,
+            "still_down" => FlipReason::StillDown,
             "paused" => FlipReason::Paused,
             "resumed" => FlipReason::Resumed,
             other => FlipReason::ExitStatus(other.strip_prefix("exitstatus:")?.parse().ok()?),
         })
     }
+}
+
+/// What a channel can hear of: a status change (`down`, `up`), or an event
+/// that changes no status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EventKind {
+    Down,
+    Up,
+    /// The deadline passed; still within grace.
+    Late,
+    /// Still down, once per `reminder_interval`.
+    Reminder,
+    /// Every failure signal, even while already down.
+    Fail,
+    /// Every success.
+    Success,
+}
+
+impl EventKind {
+    pub const ALL: [EventKind; 6] =
+        [EventKind::Down, EventKind::Up, EventKind::Late, EventKind::Reminder, EventKind::Fail, EventKind::Success];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Down => "down",
+            EventKind::Up => "up",
+            EventKind::Late => "late",
+            EventKind::Reminder => "reminder",
+            EventKind::Fail => "fail",
+            EventKind::Success => "success",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<EventKind> {
+        EventKind::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+}
+
+/// Something to announce that is not a status change (those are `Flip`s).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Event {
+    pub kind: EventKind,
+    pub reason: FlipReason,
+    pub at: Timestamp,
 }
 
 /// The parts of a check the state machine reads and writes.
@@ -146,11 +200,36 @@ pub struct CheckState {
     pub last_start_rid: Option<Uuid>,
     /// Milliseconds between a start and the success or failure that ended it.
     pub last_duration: Option<i64>,
+    /// Consecutive failure signals not yet enough to go down (0 when down).
+    pub failures: i64,
+    /// Consecutive successes of a down check not yet enough to go up (0
+    /// unless down).
+    pub successes: i64,
+    /// When the sweep next has something to announce that is not a status
+    /// change: a late check, a reminder, the end of a mute.
+    pub next_event_at: Option<Timestamp>,
+    /// Until when notifications are held (a snooze or maintenance window).
+    pub muted_until: Option<Timestamp>,
 }
 
 impl CheckState {
     pub fn new_check() -> Self {
-        CheckState { status: Status::New, last_ping: None, last_start: None, last_start_rid: None, last_duration: None }
+        CheckState {
+            status: Status::New,
+            last_ping: None,
+            last_start: None,
+            last_start_rid: None,
+            last_duration: None,
+            failures: 0,
+            successes: 0,
+            next_event_at: None,
+            muted_until: None,
+        }
+    }
+
+    /// Whether notifications are held at `now`.
+    pub fn muted_at(&self, now: Timestamp) -> bool {
+        self.muted_until.is_some_and(|until| until > now)
     }
 
     /// An up check that is not running a job, whatever else it holds.
@@ -171,6 +250,8 @@ mod tests {
             FlipReason::ExitStatus(7),
             FlipReason::Timeout,
             FlipReason::RanTooLong,
+            FlipReason::TooFast,
+            FlipReason::StillDown,
             FlipReason::Paused,
             FlipReason::Resumed,
         ] {
@@ -188,5 +269,9 @@ mod tests {
             assert_eq!(PingKind::parse(kind.as_str()), Some(kind));
         }
         assert_eq!(Status::parse("grace"), None);
+        for kind in EventKind::ALL {
+            assert_eq!(EventKind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(EventKind::parse("flip"), None);
     }
 }

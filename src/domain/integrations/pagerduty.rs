@@ -1,5 +1,9 @@
 //! PagerDuty Events API v2: `trigger` when a check goes down, `resolve` with
 //! the same `dedup_key` when it recovers, so recovery closes the incident.
+//! Reminders and the notice after a mute re-trigger that same `dedup_key`
+//! (PagerDuty deduplicates them into the open incident). A channel only gets
+//! `late`, `fail` or `success` events when it asks for them; they are
+//! triggers of their own (`warning` for late, `info` for success).
 
 use crate::domain::alert::{excerpt, Alert, AlertEvent};
 use crate::domain::check::FlipReason;
@@ -17,8 +21,12 @@ pub fn event(alert: &Alert, routing_key: &str, severity: &str) -> Value {
     let (class, severity) = match alert.event {
         AlertEvent::Down(FlipReason::Timeout) => ("late", severity),
         AlertEvent::Down(FlipReason::RanTooLong) => ("ran_too_long", severity),
-        AlertEvent::Down(_) => ("failed", severity),
-        _ => ("test", "info"),
+        AlertEvent::Down(FlipReason::TooFast) => ("too_fast", severity),
+        AlertEvent::Down(_) | AlertEvent::Fail(_) => ("failed", severity),
+        AlertEvent::Reminder { .. } | AlertEvent::StillDown { .. } => ("still_down", severity),
+        AlertEvent::Late => ("late_within_grace", "warning"),
+        AlertEvent::Success => ("success", "info"),
+        AlertEvent::Test | AlertEvent::Up { .. } => ("test", "info"),
     };
     let last_ping = alert.last_ping.as_ref().map(|p| {
         json!({
@@ -77,6 +85,24 @@ mod tests {
         assert_eq!(up["event_action"], "resolve");
         assert_eq!(up["dedup_key"], down["dedup_key"]);
         assert!(up.get("payload").is_none());
+    }
+
+    #[test]
+    fn reminders_retrigger_the_incident_and_other_events_page_on_their_own() {
+        let down = event(&sample(AlertEvent::Down(FlipReason::Timeout)), "RK", "critical");
+        let reminder = event(&sample(AlertEvent::Reminder { down_for_secs: Some(600) }), "RK", "critical");
+        assert_eq!(reminder["event_action"], "trigger");
+        assert_eq!(reminder["dedup_key"], down["dedup_key"]);
+        assert_eq!(reminder["payload"]["class"], "still_down");
+        let late = event(&sample(AlertEvent::Late), "RK", "critical");
+        assert_eq!(
+            (late["event_action"].as_str(), late["payload"]["severity"].as_str()),
+            (Some("trigger"), Some("warning"))
+        );
+        let success = event(&sample(AlertEvent::Success), "RK", "critical");
+        assert_eq!(success["payload"]["severity"], "info");
+        let fail = event(&sample(AlertEvent::Fail(FlipReason::Fail)), "RK", "critical");
+        assert_eq!(fail["payload"]["class"], "failed");
     }
 
     #[test]

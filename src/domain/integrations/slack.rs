@@ -10,9 +10,12 @@ fn escape(text: &str) -> String {
 
 fn icon(alert: &Alert) -> &'static str {
     match alert.event {
-        AlertEvent::Down(_) => ":red_circle:",
+        AlertEvent::Down(_) | AlertEvent::Reminder { .. } | AlertEvent::StillDown { .. } => ":red_circle:",
         AlertEvent::Up { .. } => ":large_green_circle:",
         AlertEvent::Test => ":bell:",
+        AlertEvent::Late => ":large_yellow_circle:",
+        AlertEvent::Fail(_) => ":x:",
+        AlertEvent::Success => ":white_check_mark:",
     }
 }
 
@@ -76,6 +79,27 @@ mod tests {
     fn a_recovery_says_how_long_it_was_down() {
         let message = message(&sample(AlertEvent::Up { down_for_secs: Some(5400) }));
         assert!(message["text"].as_str().unwrap().contains("down for 1 hour 30 minutes"));
+    }
+
+    #[test]
+    fn every_event_kind_has_its_own_message() {
+        let cases = [
+            (AlertEvent::Late, ":large_yellow_circle: nightly-backup is LATE"),
+            (
+                AlertEvent::Reminder { down_for_secs: Some(7200) },
+                ":red_circle: nightly-backup is still DOWN, for 2 hours",
+            ),
+            (
+                AlertEvent::StillDown { down_for_secs: None },
+                ":red_circle: nightly-backup is still DOWN after maintenance",
+            ),
+            (AlertEvent::Fail(FlipReason::ExitStatus(3)), ":x: nightly-backup failed: exit status 3"),
+            (AlertEvent::Success, ":white_check_mark: nightly-backup succeeded"),
+        ];
+        for (event, start) in cases {
+            let text = message(&sample(event))["text"].as_str().unwrap().to_owned();
+            assert!(text.starts_with(start), "{text}");
+        }
     }
 
     #[test]

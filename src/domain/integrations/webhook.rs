@@ -15,15 +15,18 @@ use sha2::Sha256;
 
 pub fn body(alert: &Alert, delivery_id: &str) -> Value {
     let check = &alert.check;
-    let (reason, exit_status) = match alert.event {
-        AlertEvent::Down(reason) => (
-            Some(reason.code()),
-            match reason {
-                crate::domain::check::FlipReason::ExitStatus(code) => Some(code),
-                _ => None,
-            },
-        ),
-        _ => (None, None),
+    let reason = alert.reason().filter(|_| !matches!(alert.event, AlertEvent::Late));
+    let exit_status = match reason {
+        Some(crate::domain::check::FlipReason::ExitStatus(code)) => Some(code),
+        _ => None,
+    };
+    let reason = reason.map(|r| r.code());
+    let status = match alert.event {
+        AlertEvent::Up { .. } => "up",
+        AlertEvent::Test => "test",
+        AlertEvent::Late | AlertEvent::Success => "up",
+        AlertEvent::Fail(_) => "fail",
+        _ => "down",
     };
     json!({
         "event": alert.event_name(),
@@ -44,10 +47,15 @@ pub fn body(alert: &Alert, delivery_id: &str) -> Value {
         "flip": {
             "id": alert.flip_id,
             "at": alert.at.iso8601(),
-            "status": match alert.event { AlertEvent::Down(_) => "down", AlertEvent::Up { .. } => "up", AlertEvent::Test => "test" },
+            "status": status,
             "reason": reason,
             "exit_status": exit_status,
-            "down_for": match alert.event { AlertEvent::Up { down_for_secs } => down_for_secs, _ => None },
+            "down_for": match alert.event {
+                AlertEvent::Up { down_for_secs }
+                | AlertEvent::Reminder { down_for_secs }
+                | AlertEvent::StillDown { down_for_secs } => down_for_secs,
+                _ => None,
+            },
         },
         "last_ping": alert.last_ping.as_ref().map(|p| json!({
             "at": p.at.iso8601(),
@@ -108,6 +116,21 @@ mod tests {
         assert_eq!(body["flip"]["reason"], "exitstatus:4");
         assert_eq!(body["flip"]["exit_status"], 4);
         assert_eq!(body["last_ping"]["body"], "msg=backup completed");
+    }
+
+    #[test]
+    fn new_event_kinds_carry_their_event_and_reason() {
+        let reminder = body(&sample(AlertEvent::Reminder { down_for_secs: Some(600) }), "d2");
+        assert_eq!(
+            (reminder["event"].as_str(), reminder["flip"]["reason"].as_str()),
+            (Some("reminder"), Some("still_down"))
+        );
+        assert_eq!(reminder["flip"]["down_for"], 600);
+        let fail = body(&sample(AlertEvent::Fail(FlipReason::TooFast)), "d3");
+        assert_eq!((fail["event"].as_str(), fail["flip"]["reason"].as_str()), (Some("fail"), Some("too_fast")));
+        let late = body(&sample(AlertEvent::Late), "d4");
+        assert_eq!((late["event"].as_str(), late["flip"]["reason"].as_str()), (Some("late"), None));
+        assert_eq!(body(&sample(AlertEvent::Success), "d5")["event"], "success");
     }
 
     #[test]
