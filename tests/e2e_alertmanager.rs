@@ -84,17 +84,7 @@ impl Drop for Daemon {
                 eprintln!("{line}");
             }
         }
-        let group = -(self.child.id() as i32);
-        unsafe { libc::kill(group, libc::SIGTERM) };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                break;
-            }
-            thread::sleep(Duration::from_millis(50));
-        }
-        unsafe { libc::kill(group, libc::SIGKILL) };
-        let _ = self.child.wait();
+        support::worker::stop_group(&mut self.child, Duration::from_secs(10));
         let _ = fs::remove_dir_all(&self.dir);
     }
 }

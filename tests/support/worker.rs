@@ -220,20 +220,25 @@ impl Drop for Worker {
                 eprintln!("{line}");
             }
         }
-        let group = -(self.child.id() as i32);
-        unsafe { libc::kill(group, libc::SIGTERM) };
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                break;
-            }
-            thread::sleep(Duration::from_millis(50));
-        }
-        // Whatever is left of the group (workerd included) goes now.
-        unsafe { libc::kill(group, libc::SIGKILL) };
-        let _ = self.child.wait();
+        stop_group(&mut self.child, Duration::from_secs(5));
         let _ = fs::remove_dir_all(&self.dir);
     }
+}
+
+/// Stops a child started in its own process group: SIGTERM to the group,
+/// up to `grace` to exit, then SIGKILL to whatever is left of it.
+pub fn stop_group(child: &mut Child, grace: Duration) {
+    let group = -(child.id() as i32);
+    unsafe { libc::kill(group, libc::SIGTERM) };
+    let deadline = Instant::now() + grace;
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            break;
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+    unsafe { libc::kill(group, libc::SIGKILL) };
+    let _ = child.wait();
 }
 
 /// The current wall-clock time in Unix milliseconds.

@@ -3,6 +3,7 @@
 //! requests into configurations and checks into answers, and the store only
 //! carries out what these rules decide.
 
+mod ascii_fold;
 mod config;
 mod machine;
 mod slug;

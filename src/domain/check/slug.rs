@@ -1,7 +1,7 @@
 //! Slugs made from names, as healthchecks.io's API v1 and v2 make them: with
 //! Django's `slugify` (without `allow_unicode`).
 
-use unicode_normalization::UnicodeNormalization;
+use super::ascii_fold::fold;
 
 /// Django's `slugify(name)`: NFKD-normalised and reduced to ASCII (anything
 /// without an ASCII decomposition is dropped), lowercased, stripped of every
@@ -13,7 +13,9 @@ pub fn slugify(name: &str) -> String {
     let mut slug = String::with_capacity(name.len());
     // A run of whitespace and hyphens seen since the last kept character.
     let mut separator = false;
-    for c in name.nfkd().filter(char::is_ascii) {
+    // NFKD reduced to ASCII, one character at a time (see ascii_fold.rs).
+    let ascii = name.chars().flat_map(|c| if c.is_ascii() { vec![c] } else { fold(c).chars().collect() });
+    for c in ascii {
         let c = c.to_ascii_lowercase();
         if c.is_ascii_alphanumeric() || c == '_' {
             if separator {
