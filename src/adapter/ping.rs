@@ -31,8 +31,10 @@ const MAX_UA: usize = 200;
 /// The largest ping request read (its body beyond `PING_BODY_LIMIT` is read
 /// and dropped); larger ones get 413.
 pub const MAX_PING_REQUEST_BYTES: usize = 20_000_000;
-/// Writes retried after finding the check changed under them.
-const ATTEMPTS: usize = 5;
+/// Writes retried after finding the check changed under them. Only a burst
+/// of starts and finishes to one check conflicts (success pings to an idle
+/// check never do); each retry is one round trip that reads the new state.
+const ATTEMPTS: usize = 20;
 
 fn failed(err: impl Into<Failure>) -> Reply {
     err.into().reply("ping", true)
