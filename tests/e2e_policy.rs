@@ -272,7 +272,11 @@ fn channels_receive_only_the_events_they_asked_for() {
 
     // Every failure reaches the fail channel, even while already down; the
     // default channel hears of the flips only.
+    // Each ping's delivery runs on its own, so two quick pings may arrive in
+    // either order: wait for each before sending the next.
     ping(&worker, &check, "/fail");
+    exactly(&receiver, "/fail", 1);
+    exactly(&receiver, "/default", 1);
     ping(&worker, &check, "/3");
     let fails = exactly(&receiver, "/fail", 2);
     assert_eq!(events_of(&fails), vec![("fail".into(), "fail".into()), ("fail".into(), "exitstatus:3".into())]);
