@@ -297,6 +297,44 @@ fn channels_receive_only_the_events_they_asked_for() {
     assert_eq!(flips.json()["flips"].as_array().map(Vec::len), Some(3), "new, down, up: {}", flips.text());
 }
 
+/// A ping whose own event nobody listens for records nothing for it, decided
+/// from the check row it already reads (and its isolate's cached copy). A
+/// channel that starts listening must hear the very next ping all the same.
+#[test]
+fn a_channel_that_starts_listening_hears_the_next_ping() {
+    let receiver = Receiver::start();
+    let worker = Worker::start();
+    let project = worker.create_project("listeners");
+    let check = worker.create_check(&project, json!({"name": "job", "timeout": 60, "grace": 60}));
+    for _ in 0..3 {
+        ping(&worker, &check, "");
+    }
+    let spec = json!({"kind": "webhook", "name": "all", "url": receiver.url("/all"), "events": ["success"],
+                      "assign_to_all_checks": true});
+    let created = worker.api(&project.api_key, "POST", "/api/v3/channels/", Some(&spec));
+    assert_eq!(created.status, 201, "{}", created.text());
+    let channel = created.json()["id"].as_str().unwrap().to_owned();
+    ping(&worker, &check, "");
+    assert_eq!(events_of(&exactly(&receiver, "/all", 1)), vec![("success".into(), String::new())]);
+
+    // Now it asks for failures only: a success is not heard, a failure is.
+    let spec = json!({"kind": "webhook", "name": "all", "url": receiver.url("/all"), "events": ["fail"]});
+    let updated = worker.api(&project.api_key, "POST", &format!("/api/v3/channels/{channel}"), Some(&spec));
+    assert_eq!(updated.status, 200, "{}", updated.text());
+    ping(&worker, &check, "");
+    ping(&worker, &check, "/fail");
+    let heard = exactly(&receiver, "/all", 2);
+    assert_eq!(events_of(&heard[1..]), vec![("fail".into(), "fail".into())]);
+
+    // Deleted (its links go with it): the check's pings are still taken.
+    let deleted = worker.api(&project.api_key, "DELETE", &format!("/api/v3/channels/{channel}"), None);
+    assert_eq!(deleted.status, 200, "{}", deleted.text());
+    ping(&worker, &check, "/fail");
+    ping(&worker, &check, "");
+    let shown = worker.api(&project.api_key, "GET", &format!("/api/v3/checks/{}", check["uuid"].as_str().unwrap()), None);
+    assert_eq!(shown.json()["n_pings"], 8, "{}", shown.text());
+}
+
 #[test]
 fn a_snooze_holds_notifications_and_a_still_down_check_notifies_once_at_its_end() {
     let receiver = Receiver::start();

@@ -185,9 +185,14 @@ impl Recorder<'_> {
         let Some(effect) = template.monitoring.ping_when_idle_up(kind, exit, self.ping.rid, at) else {
             return Ok(None);
         };
-        let expected = Expected::idle_up(template.config_version);
+        let expected = Expected::idle_up(template.config_version, &template.listeners);
         let recorded = self.write(CheckKey::Id(template.id), expected, &effect, at).await?;
-        self.after(&recorded, &template.uuid);
+        // Applied: the cached template is still the check's configuration.
+        if !recorded.applied {
+            self.after(&recorded, &template.uuid, None);
+        } else {
+            self.deliver_after(&recorded);
+        }
         Ok(Some(recorded))
     }
 
@@ -203,7 +208,7 @@ impl Recorder<'_> {
             let expected = Expected::of(&check, kind == PingKind::Start);
             self.ctx.race_point("ping-before-write").await;
             let recorded = self.write(CheckKey::Id(check.id), expected, &effect, at).await?;
-            self.after(&recorded, &check.uuid);
+            self.after(&recorded, &check.uuid, Some(&check));
             if recorded.applied {
                 return Ok(Ok(()));
             }
@@ -241,7 +246,7 @@ impl Recorder<'_> {
         if !created {
             return Ok(None);
         }
-        self.after(&recorded, &uuid);
+        self.after(&recorded, &uuid, None);
         Ok(Some(recorded))
     }
 
@@ -283,13 +288,20 @@ impl Recorder<'_> {
         Ok(self.store.record_ping(&write).await?)
     }
 
-    /// Keeps the cache in step with the row the batch read back, and sends
-    /// the alerts of a flip after answering.
-    fn after(&self, recorded: &RecordedPing, uuid: &Uuid) {
-        match &recorded.current {
-            Some(current) => ping_cache::remember(PingTemplate::of(current)),
-            None => ping_cache::forget(uuid),
+    /// Keeps the cache in step with the check (`written`: the one an
+    /// applied write was conditional on, so its configuration is current;
+    /// otherwise the row the batch read back), and sends the alerts of a
+    /// flip after answering.
+    fn after(&self, recorded: &RecordedPing, uuid: &Uuid, written: Option<&Check>) {
+        match (&recorded.current, written) {
+            (Some(current), _) => ping_cache::remember(PingTemplate::of(current)),
+            (None, Some(written)) if recorded.applied => ping_cache::remember(PingTemplate::of(written)),
+            (None, _) => ping_cache::forget(uuid),
         }
+        self.deliver_after(recorded);
+    }
+
+    fn deliver_after(&self, recorded: &RecordedPing) {
         if recorded.notified {
             let (env, settings) = (self.ctx.env.clone(), self.ctx.settings.clone());
             self.ctx.worker.wait_until(async move {

@@ -1,6 +1,6 @@
 //! The minute sweep, run by the cron trigger with the event's scheduledTime
 //! as "now": finds the checks that are due (only those, through the
-//! `checks_due` index), records their flips to down, and delivers the outbox.
+//! `checks_sweep_at` index), records their flips and events, and delivers the outbox.
 
 use super::context::{now, settings, Failure};
 use super::deliver::{deliver_due, send};

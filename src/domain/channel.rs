@@ -3,6 +3,7 @@
 
 use crate::domain::api::spec::SpecError;
 use crate::domain::check::EventKind;
+pub use crate::domain::check::EventSet;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -29,50 +30,6 @@ pub struct Channel {
     pub config: ChannelConfig,
     /// Which events it receives.
     pub events: EventSet,
-}
-
-/// The events a channel receives. Default: `down`, `up` and `reminder`
-/// (today's alerts, plus reminders of checks that ask for them).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct EventSet(Vec<EventKind>);
-
-impl Default for EventSet {
-    fn default() -> Self {
-        EventSet(vec![EventKind::Down, EventKind::Up, EventKind::Reminder])
-    }
-}
-
-impl EventSet {
-    pub fn of(kinds: &[EventKind]) -> EventSet {
-        let mut kinds = kinds.to_vec();
-        kinds.sort();
-        kinds.dedup();
-        EventSet(kinds)
-    }
-
-    pub fn contains(&self, kind: EventKind) -> bool {
-        self.0.contains(&kind)
-    }
-
-    pub fn names(&self) -> Vec<&'static str> {
-        self.0.iter().map(|k| k.as_str()).collect()
-    }
-
-    /// The `events` column: `,down,up,reminder,`, so that SQL can match
-    /// `,<kind>,` without parsing.
-    pub fn to_stored(&self) -> String {
-        format!(",{},", self.names().join(","))
-    }
-
-    /// Reads the column back; unknown words are dropped.
-    pub fn from_stored(text: &str) -> EventSet {
-        EventSet::of(&text.split(',').filter_map(EventKind::parse).collect::<Vec<_>>())
-    }
-
-    /// What SQL looks for in the column to find subscribers of `kind`.
-    pub fn needle(kind: EventKind) -> String {
-        format!(",{},", kind.as_str())
-    }
 }
 
 impl ChannelConfig {
@@ -423,6 +380,22 @@ pub fn parse_channel_spec(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn event_sets_round_trip_through_bits_numbered_as_the_migration_numbers_them() {
+        let migration = include_str!("../../migrations/0010_check_listeners.sql");
+        for (bit, kind) in EventKind::ALL.iter().enumerate() {
+            let set = EventSet::of(&[*kind]);
+            assert_eq!(EventSet::from_bits(set.to_bits()), set);
+            // Every trigger numbers this kind the same way.
+            let term = format!("instr(ch.events, '{}') > 0), 0) * {}", EventSet::needle(*kind), 1 << bit);
+            assert_eq!(migration.matches(&term).count(), 4, "{term}");
+        }
+        let all = EventSet::of(&EventKind::ALL);
+        assert_eq!(all.to_bits(), 63);
+        assert_eq!(EventSet::from_bits(63 | 64), all);
+        assert_eq!(EventSet::default().union(&EventSet::of(&[EventKind::Success])).to_bits(), 1 | 2 | 8 | 32);
+    }
+
     use super::*;
 
     fn parse(body: &str) -> Result<ChannelSpec, String> {

@@ -263,6 +263,7 @@ mod tests {
             n_pings: 0,
             badge_key: String::new(),
             config_version: 0,
+            listeners: crate::domain::check::EventSet::default(),
         }
     }
 

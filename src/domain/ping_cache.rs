@@ -8,7 +8,7 @@
 //! that relies on it is conditional on that version, so a stale entry costs
 //! a round trip, never a wrong result.
 
-use crate::domain::check::{Check, Monitoring, Schedule};
+use crate::domain::check::{Check, EventSet, Monitoring, Schedule};
 use crate::domain::ids::Uuid;
 use crate::domain::ping::PingRules;
 use std::collections::HashMap;
@@ -25,6 +25,8 @@ pub struct PingTemplate {
     pub config_version: i64,
     pub monitoring: Monitoring,
     pub ping_rules: PingRules,
+    /// What its channels listen for: whether a ping's own event is heard.
+    pub listeners: EventSet,
 }
 
 impl PingTemplate {
@@ -35,6 +37,7 @@ impl PingTemplate {
             config_version: check.config_version,
             monitoring: check.config.monitoring.clone(),
             ping_rules: check.config.ping_rules.clone(),
+            listeners: check.listeners.clone(),
         }
     }
 
@@ -51,7 +54,8 @@ impl PingTemplate {
             // Each parsed line keeps a few small value lists per field.
             Schedule::OnCalendar(expr) => 2048 * (1 + expr.source().matches('\n').count()) + expr.source().len(),
         };
-        size_of::<Uuid>() + size_of::<PingTemplate>() + 64 + keywords + schedule
+        // The listeners are at most six one-byte kinds on the heap.
+        size_of::<Uuid>() + size_of::<PingTemplate>() + 64 + 16 + keywords + schedule
     }
 }
 
@@ -134,6 +138,7 @@ mod tests {
             n_pings: 0,
             badge_key: "b".repeat(32),
             config_version: 0,
+            listeners: crate::domain::check::EventSet::default(),
         }
     }
 

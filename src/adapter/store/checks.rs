@@ -2,6 +2,7 @@
 //! its configuration, and every write of its state, each conditional on the
 //! state it was computed from (`Expected`).
 
+use super::flips::Heard;
 use super::{changes, flag, int, opt_text, opt_time, text, time, typed, Store, StoreError};
 use crate::domain::channel::EventSet;
 use crate::domain::check::{
@@ -21,7 +22,7 @@ pub(super) const CHECK_COLUMNS: &str = "c.id, c.uuid, c.project_id, c.name, c.sl
      c.filter_subject, c.filter_body, c.filter_http_body, c.filter_default_fail, c.status, c.last_ping, \
      c.last_start, c.last_start_rid, c.last_duration, c.n_pings, c.alert_after, c.badge_key, c.config_version, \
      c.failure_threshold, c.recovery_threshold, c.max_runtime, c.min_runtime, c.reminder_interval, c.failures, \
-     c.successes, c.next_event_at, c.muted_until";
+     c.successes, c.next_event_at, c.muted_until, c.listeners";
 
 #[derive(Deserialize)]
 pub(super) struct CheckRow {
@@ -63,6 +64,7 @@ pub(super) struct CheckRow {
     successes: i64,
     next_event_at: Option<i64>,
     muted_until: Option<i64>,
+    listeners: i64,
 }
 
 impl CheckRow {
@@ -117,6 +119,7 @@ impl CheckRow {
             n_pings: self.n_pings,
             badge_key: self.badge_key.unwrap_or_default(),
             config_version: self.config_version,
+            listeners: EventSet::from_bits(self.listeners),
         })
     }
 }
@@ -241,6 +244,9 @@ pub struct Expected {
     pub failures: i64,
     pub successes: i64,
     pub muted_until: Option<Timestamp>,
+    /// What the check's channels listened for (`EventSet::to_bits`), when
+    /// the decision read it; `None` for a check created in the same batch.
+    pub listeners: Option<i64>,
 }
 
 impl Expected {
@@ -257,12 +263,13 @@ impl Expected {
             failures: state.failures,
             successes: state.successes,
             muted_until: state.muted_until,
+            listeners: Some(check.listeners.to_bits()),
         }
     }
 
     /// An up check not running a job, with no failure counted and no mute,
-    /// at this configuration.
-    pub fn idle_up(config_version: i64) -> Expected {
+    /// at this configuration, its channels listening for `listeners`.
+    pub fn idle_up(config_version: i64, listeners: &EventSet) -> Expected {
         Expected {
             config_version,
             status: Status::Up,
@@ -272,12 +279,14 @@ impl Expected {
             failures: 0,
             successes: 0,
             muted_until: None,
+            listeners: Some(listeners.to_bits()),
         }
     }
 
-    /// A check just created in the same batch.
+    /// A check just created in the same batch (its links, made in the batch
+    /// too, decide its listeners).
     pub fn new_check() -> Expected {
-        Expected::idle_up(0).with_status(Status::New)
+        Expected { listeners: None, ..Expected::idle_up(0, &EventSet::default()).with_status(Status::New) }
     }
 
     fn with_status(self, status: Status) -> Expected {
@@ -301,9 +310,16 @@ impl Expected {
         if let Some(last_ping) = self.last_ping {
             sql.push_str(&format!(" AND last_ping IS {}", is(last_ping.map(|t| t.millis().to_string()))));
         }
+        if let Some(listeners) = self.listeners {
+            sql.push_str(&format!(" AND listeners = {listeners}"));
+        }
         sql
     }
 }
+
+/// When the sweep next looks at a check: the earlier of its two deadlines,
+/// as `migrations/0009_one_sweep_deadline.sql` indexes it.
+const SWEEP_AT: &str = "coalesce(min(alert_after, next_event_at), alert_after, next_event_at)";
 
 /// The two deadlines the sweep selects on, as it read them.
 #[derive(Clone, Copy, Debug)]
@@ -556,15 +572,16 @@ impl Store {
         Ok(changes(results.last()) > 0)
     }
 
-    /// Checks whose deadline has passed, oldest deadline first (the
-    /// `checks_due` index makes this read only due rows). A row that cannot
-    /// be read comes back as such, so one bad row never stops the sweep.
+    /// Checks whose earlier deadline has passed, oldest first (the
+    /// `checks_sweep_at` index on that earlier deadline makes this read only
+    /// due rows). A row that cannot be read comes back as such, so one bad
+    /// row never stops the sweep.
     pub async fn due_checks(&self, now: Timestamp, limit: i64) -> Result<Vec<DueCheck>, StoreError> {
-        // Each half of the OR is served by its own partial index.
-        let sql = self.select_checks(
-            "c.alert_after <= ?1 OR c.next_event_at <= ?1 \
-             ORDER BY coalesce(min(c.alert_after, c.next_event_at), c.alert_after, c.next_event_at) LIMIT ?2",
-        );
+        // The expression and the first term are the index's own, word for
+        // word, which is what lets SQLite use the partial expression index.
+        let sql = self.select_checks(&format!(
+            "(alert_after IS NOT NULL OR next_event_at IS NOT NULL) AND {SWEEP_AT} <= ?1 ORDER BY {SWEEP_AT} LIMIT ?2"
+        ));
         let rows: Vec<Value> = self.rows(&sql, &[time(now), int(limit)]).await?;
         let mut due = Vec::with_capacity(rows.len());
         for row in rows {
@@ -620,7 +637,13 @@ impl Store {
                     }
                     for (event, id) in step.events.iter().zip(event_ids) {
                         let defaults = if *muted { Vec::new() } else { default_channels(event.kind) };
-                        statements.push(self.event_statement(&condition, id, event, &defaults, false)?);
+                        statements.push(self.event_statement(
+                            &condition,
+                            id,
+                            event,
+                            Heard::LookUp(&defaults),
+                            false,
+                        )?);
                         if !muted {
                             statements.push(self.notifications_statement(id, event.kind, &defaults, now)?);
                         }

@@ -8,6 +8,15 @@ use crate::domain::time::Timestamp;
 use serde::Deserialize;
 use worker::D1PreparedStatement;
 
+/// Who decides whether anyone hears of an event.
+#[derive(Clone, Copy)]
+pub(super) enum Heard<'a> {
+    /// The domain, from the check's listeners (the write is conditional on them).
+    Decided,
+    /// The statement, from these default channels and the check's links.
+    LookUp(&'a [String]),
+}
+
 impl Store {
     /// Records `flip` for the check row matching `condition`, if one does
     /// when the batch runs (the condition carries what the flip was decided
@@ -38,22 +47,25 @@ impl Store {
 
     /// Records an event that is not a status change (a flip row with an
     /// event kind, dated at the event, statuses both the current one) for
-    /// the check matching `condition`, only when some channel hears of it:
-    /// one of `default_channels`, or a linked channel that asked for it.
+    /// the check matching `condition`, only when some channel hears of it.
+    /// `Heard::Decided`: the domain found a listener in what `condition`
+    /// holds the row to; `Heard::LookUp`: one of these default channels, or
+    /// a linked channel that asked for it, is looked for here.
     pub(super) fn event_statement(
         &self,
         condition: &str,
         id: &str,
         event: &Event,
-        default_channels: &[String],
+        heard: Heard<'_>,
         counted_ping: bool,
     ) -> Result<D1PreparedStatement, StoreError> {
         let ping_n = if counted_ping { "n_pings + 1" } else { "n_pings" };
-        let heard = if default_channels.is_empty() {
-            "EXISTS (SELECT 1 FROM check_channels l JOIN channels ch ON ch.id = l.channel_id \
-             WHERE l.check_id = checks.id AND instr(ch.events, ?5) > 0)"
-        } else {
-            "?5 IS NOT NULL"
+        let heard = match heard {
+            Heard::LookUp([]) => {
+                "EXISTS (SELECT 1 FROM check_channels l JOIN channels ch ON ch.id = l.channel_id \
+                 WHERE l.check_id = checks.id AND instr(ch.events, ?5) > 0)"
+            }
+            Heard::LookUp(_) | Heard::Decided => "?5 IS NOT NULL",
         };
         self.statement(
             &format!(

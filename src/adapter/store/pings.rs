@@ -3,14 +3,30 @@
 //! and the pruning of the oldest ping.
 
 use super::checks::{defaults_for, state_assignments, CheckKey, CheckRow, Expected, CHECK_COLUMNS};
+use super::flips::Heard;
 use super::{blob, changes, int, opt_text, text, time, typed, Store, StoreError};
-use crate::domain::check::{Check, CheckConfig, PingEffect, PingKind};
+use crate::domain::check::{Check, CheckConfig, Event, EventSet, PingEffect, PingKind};
 use crate::domain::history::PingRecord;
 use crate::domain::ids::Uuid;
 use crate::domain::time::Timestamp;
 use serde::Deserialize;
 use worker::wasm_bindgen::JsValue;
 use worker::D1PreparedStatement;
+
+/// The batch's last statement: the check as the batch left it, read only
+/// when the state update changed nothing (the caller then recomputes from
+/// it), so an applied ping reads no more than it writes. The gate is an
+/// uncorrelated subquery, evaluated once before the lookup, so a skipped
+/// read-back reads no row at all. A check created in the same batch is
+/// always read back: its caller learns its id from it.
+fn read_back(key: CheckKey) -> String {
+    match key {
+        CheckKey::Id(id) => {
+            format!("SELECT {CHECK_COLUMNS} FROM checks c WHERE c.id = (SELECT {id} WHERE changes() = 0)")
+        }
+        CheckKey::Uuid(_) => format!("SELECT {CHECK_COLUMNS} FROM checks c WHERE c.{}", key.condition()),
+    }
+}
 
 /// What a ping writes, beyond the state change itself.
 pub struct PingRow<'a> {
@@ -40,13 +56,30 @@ pub struct PingWrite<'a> {
     pub now: Timestamp,
 }
 
+impl PingWrite<'_> {
+    /// The ping's own event to record, and whether the domain already found
+    /// someone who hears of it (`false`: the batch looks for subscribers,
+    /// for a check created in the same batch).
+    fn signal(&self) -> Option<(Event, bool)> {
+        match self.expected.listeners {
+            Some(bits) => {
+                let defaults = if self.default_channels.is_empty() { EventSet::of(&[]) } else { EventSet::default() };
+                let listeners = EventSet::from_bits(bits).union(&defaults);
+                self.effect.signal_heard_by(&listeners).map(|event| (event, true))
+            }
+            None => self.effect.signal.map(|event| (event, false)),
+        }
+    }
+}
+
 /// What became of a recorded ping.
 pub struct RecordedPing {
     /// The check was as expected and everything was written.
     pub applied: bool,
     /// It flipped the check's status into one that notifies.
     pub notified: bool,
-    /// The check as the batch left it (`None`: there is no such check).
+    /// The check as the batch left it, read only when the ping was not
+    /// applied (`None` then: there is no such check) or created the check.
     pub current: Option<Check>,
 }
 
@@ -143,9 +176,10 @@ impl Store {
                 )?);
             }
         }
-        if let (Some(event), false) = (&effect.signal, muted) {
+        if let (Some((event, heard)), false) = (write.signal(), muted) {
             let defaults = defaults_for(default_channels, event.kind);
-            statements.push(self.event_statement(&condition, event_id, event, &defaults, true)?);
+            let heard = if heard { Heard::Decided } else { Heard::LookUp(&defaults) };
+            statements.push(self.event_statement(&condition, event_id, &event, heard, true)?);
             statements.push(self.notifications_statement(event_id, event.kind, &defaults, now)?);
         }
         let update = if effect.changes_state() {
@@ -157,8 +191,7 @@ impl Store {
         };
         statements.push(update);
         // No pruning: the ring's slot held the ping `history` before this one.
-        statements
-            .push(self.statement(&format!("SELECT {CHECK_COLUMNS} FROM checks c WHERE c.{}", key.condition()), &[])?);
+        statements.push(self.statement(&read_back(key), &[])?);
         Ok(statements)
     }
 
@@ -174,7 +207,7 @@ impl Store {
         let flip_notifies = effect.flip.is_some_and(|f| f.notifies()) && !muted;
         // The statements ping_statements made: ping, [flip, [notifications]], [event, notifications].
         let after_flip = offset + 1 + effect.flip.map_or(0, |_| 1 + usize::from(flip_notifies));
-        let event_notifies = effect.signal.is_some() && !muted && changes(results.get(after_flip + 1)) > 0;
+        let event_notifies = write.signal().is_some() && !muted && changes(results.get(after_flip + 1)) > 0;
         let notified = applied && (flip_notifies || event_notifies);
         let current = match results.last() {
             Some(result) => typed::<CheckRow>(result)?.into_iter().next().map(CheckRow::into_check).transpose()?,

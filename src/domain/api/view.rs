@@ -122,6 +122,7 @@ mod tests {
             n_pings: 3,
             badge_key: "bk".into(),
             config_version: 0,
+            listeners: crate::domain::check::EventSet::default(),
         }
     }
 

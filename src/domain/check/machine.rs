@@ -6,7 +6,7 @@
 //! The rules follow healthchecks.io's `Check.ping()` and `Check.get_status()`.
 
 use super::config::Monitoring;
-use super::state::{CheckState, Event, EventKind, FlipReason, PingKind, ShownStatus, Status};
+use super::state::{CheckState, Event, EventKind, EventSet, FlipReason, PingKind, ShownStatus, Status};
 use crate::domain::ids::Uuid;
 use crate::domain::time::Timestamp;
 
@@ -70,6 +70,14 @@ impl PingEffect {
     /// log and ignored pings only count).
     pub fn changes_state(&self) -> bool {
         matches!(self.kind, PingKind::Success | PingKind::Fail | PingKind::Start)
+    }
+
+    /// The ping's own event, when someone listens for its kind (`listeners`:
+    /// what the check's channels, default ones included, asked for). Most
+    /// checks have no `success` or `fail` listener, and their pings then
+    /// record and queue nothing for it.
+    pub fn signal_heard_by(&self, listeners: &EventSet) -> Option<Event> {
+        self.signal.filter(|event| listeners.contains(event.kind))
     }
 }
 
@@ -703,6 +711,22 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_pings_own_event_is_recorded_only_for_a_listener_of_its_kind() {
+        let m = with_policy(3600, 60, AlertPolicy::default());
+        let success = m.ping(&up_at(T0), PingKind::Success, None, None, T0.plus_secs(10));
+        let fail = m.ping(&up_at(T0), PingKind::Fail, None, None, T0.plus_secs(10));
+        let start = m.ping(&up_at(T0), PingKind::Start, None, None, T0.plus_secs(10));
+        // Today's alerts (down, up, reminder) do not hear of every ping.
+        assert_eq!(success.signal_heard_by(&EventSet::default()), None);
+        assert_eq!(fail.signal_heard_by(&EventSet::default()), None);
+        let both = EventSet::of(&[EventKind::Success, EventKind::Fail]);
+        assert_eq!(success.signal_heard_by(&both).map(|e| e.kind), Some(EventKind::Success));
+        assert_eq!(fail.signal_heard_by(&EventSet::of(&[EventKind::Fail])).map(|e| e.kind), Some(EventKind::Fail));
+        assert_eq!(fail.signal_heard_by(&EventSet::of(&[EventKind::Success])), None);
+        assert_eq!(start.signal_heard_by(&both), None);
     }
 
     #[test]

@@ -16,7 +16,7 @@ pub use config::{
 };
 pub use machine::{Flip, NotPaused, PingEffect, SweepStep, SweepVerdict, Transition};
 pub use slug::slugify;
-pub use state::{CheckState, Event, EventKind, FlipReason, PingKind, ShownStatus, Status};
+pub use state::{CheckState, Event, EventKind, EventSet, FlipReason, PingKind, ShownStatus, Status};
 pub use tags::Tags;
 
 use crate::domain::ids::Uuid;
@@ -37,6 +37,9 @@ pub struct Check {
     /// Bumped by every configuration change (never shown): writes that
     /// relied on a configuration are conditional on its version.
     pub config_version: i64,
+    /// What its channels listen for (kept by the store as links and
+    /// channels change).
+    pub listeners: EventSet,
 }
 
 impl Check {

@@ -183,6 +183,69 @@ impl EventKind {
     }
 }
 
+/// The events a channel receives. Default: `down`, `up` and `reminder`
+/// (today's alerts, plus reminders of checks that ask for them).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventSet(Vec<EventKind>);
+
+impl Default for EventSet {
+    fn default() -> Self {
+        EventSet(vec![EventKind::Down, EventKind::Up, EventKind::Reminder])
+    }
+}
+
+impl EventSet {
+    pub fn of(kinds: &[EventKind]) -> EventSet {
+        let mut kinds = kinds.to_vec();
+        kinds.sort();
+        kinds.dedup();
+        EventSet(kinds)
+    }
+
+    pub fn contains(&self, kind: EventKind) -> bool {
+        self.0.contains(&kind)
+    }
+
+    pub fn names(&self) -> Vec<&'static str> {
+        self.0.iter().map(|k| k.as_str()).collect()
+    }
+
+    /// The `events` column: `,down,up,reminder,`, so that SQL can match
+    /// `,<kind>,` without parsing.
+    pub fn to_stored(&self) -> String {
+        format!(",{},", self.names().join(","))
+    }
+
+    /// Reads the column back; unknown words are dropped.
+    pub fn from_stored(text: &str) -> EventSet {
+        EventSet::of(&text.split(',').filter_map(EventKind::parse).collect::<Vec<_>>())
+    }
+
+    /// What SQL looks for in the column to find subscribers of `kind`.
+    pub fn needle(kind: EventKind) -> String {
+        format!(",{},", kind.as_str())
+    }
+
+    /// The kinds in either set.
+    pub fn union(&self, other: &EventSet) -> EventSet {
+        EventSet::of(&[self.0.as_slice(), other.0.as_slice()].concat())
+    }
+
+    /// A bit per kind, in `EventKind::ALL`'s order (down 1, up 2, late 4,
+    /// reminder 8, fail 16, success 32): the `checks.listeners` column the
+    /// triggers of `migrations/0010_check_listeners.sql` keep.
+    pub fn to_bits(&self) -> i64 {
+        EventKind::ALL.iter().enumerate().filter(|(_, k)| self.contains(**k)).map(|(bit, _)| 1 << bit).sum()
+    }
+
+    /// Reads `to_bits` back; unknown bits are dropped.
+    pub fn from_bits(bits: i64) -> EventSet {
+        let kinds: Vec<EventKind> =
+            EventKind::ALL.iter().enumerate().filter(|(bit, _)| bits & (1 << bit) != 0).map(|(_, k)| *k).collect();
+        EventSet::of(&kinds)
+    }
+}
+
 /// Something to announce that is not a status change (those are `Flip`s).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Event {
