@@ -92,7 +92,7 @@ checks are never touched. A second run with the same file changes nothing.
 A file (channels are created when missing, by name; ${VAR} comes from the environment):
   set: team-a
   channels:
-    - {name: ops, kind: slack, url: \"${OPS_SLACK_WEBHOOK}\"}
+    - {name: ops, kind: slack, url: \"${OPS_SLACK_WEBHOOK}\", events: [down, up, reminder]}
   checks:
     - slug: nightly-backup
       name: Nightly backup
@@ -102,6 +102,10 @@ A file (channels are created when missing, by name; ${VAR} comes from the enviro
       grace: 1h
       channels: [ops]            # channel names; \"*\" for all
       paused: false              # optional
+      alerts:                    # optional; each setting left out is the API's default
+        failure_threshold: 3     # 1-100 (default 1); also recovery_threshold
+        max_runtime: 3h          # or off (default); also min_runtime
+        reminder_interval: 4h    # 0 or off (default), else at least 5m
 
 Examples:
   edgebeat sync checks.yaml --dry-run

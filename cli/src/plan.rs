@@ -4,7 +4,7 @@
 //! listed, and says which requests would make them equal.
 
 use crate::duration::format_seconds;
-use crate::spec::{Channels, Desired, Schedule, MARKER_PREFIX};
+use crate::spec::{AlertPolicy, Channels, Desired, Schedule, MARKER_PREFIX};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -31,11 +31,34 @@ pub struct Existing {
     pub failure_kw: String,
     pub filter_http_body: bool,
     pub filter_default_fail: bool,
+    /// The alert policy. A server that does not show these fields has no
+    /// alert policy, which is the same as the defaults.
+    #[serde(default = "default_threshold")]
+    pub failure_threshold: i64,
+    #[serde(default = "default_threshold")]
+    pub recovery_threshold: i64,
+    pub max_runtime: Option<i64>,
+    pub min_runtime: Option<i64>,
+    pub reminder_interval: i64,
     pub last_ping: Option<String>,
     pub n_pings: i64,
 }
 
+fn default_threshold() -> i64 {
+    AlertPolicy::default().failure_threshold
+}
+
 impl Existing {
+    pub fn alert_policy(&self) -> AlertPolicy {
+        AlertPolicy {
+            failure_threshold: self.failure_threshold,
+            recovery_threshold: self.recovery_threshold,
+            max_runtime: self.max_runtime,
+            min_runtime: self.min_runtime,
+            reminder_interval: self.reminder_interval,
+        }
+    }
+
     pub fn tag_list(&self) -> Vec<String> {
         self.tags.split_whitespace().map(str::to_owned).collect()
     }
@@ -263,6 +286,12 @@ pub fn check_body(desired: &Desired, marker: &str, channel_ids: &[String]) -> Va
         "failure_kw": desired.failure_kw,
         "filter_http_body": desired.filter_http_body,
         "filter_default_fail": desired.filter_default_fail,
+        // Every setting, defaults and nulls too: null clears a runtime limit.
+        "failure_threshold": desired.alerts.failure_threshold,
+        "recovery_threshold": desired.alerts.recovery_threshold,
+        "max_runtime": desired.alerts.max_runtime,
+        "min_runtime": desired.alerts.min_runtime,
+        "reminder_interval": desired.alerts.reminder_interval,
     });
     match &desired.schedule {
         Schedule::Period(seconds) => body["timeout"] = json!(seconds),
@@ -304,7 +333,19 @@ fn differences(
     differ("failure_kw", format!("{:?}", existing.failure_kw), format!("{:?}", desired.failure_kw));
     differ("filter_http_body", existing.filter_http_body.to_string(), desired.filter_http_body.to_string());
     differ("filter_default_fail", existing.filter_default_fail.to_string(), desired.filter_default_fail.to_string());
+    let (have, want) = (existing.alert_policy(), &desired.alerts);
+    differ("failure_threshold", have.failure_threshold.to_string(), want.failure_threshold.to_string());
+    differ("recovery_threshold", have.recovery_threshold.to_string(), want.recovery_threshold.to_string());
+    differ("max_runtime", limit_text(have.max_runtime, "none"), limit_text(want.max_runtime, "none"));
+    differ("min_runtime", limit_text(have.min_runtime, "none"), limit_text(want.min_runtime, "none"));
+    let reminders = |seconds: i64| limit_text(Some(seconds).filter(|s| *s != 0), "off");
+    differ("reminder_interval", reminders(have.reminder_interval), reminders(want.reminder_interval));
     changes
+}
+
+/// A limit for the plan's output: `1h30m`, or `none`/`off` when there is none.
+fn limit_text(seconds: Option<i64>, none: &str) -> String {
+    seconds.map_or_else(|| none.to_owned(), format_seconds)
 }
 
 /// Plans a sync. Fails, before anything is changed, on a reference to an
@@ -431,12 +472,84 @@ mod tests {
         assert_eq!(body["tz"], "Europe/Riga");
         assert!(body.get("timeout").is_none());
         assert_eq!(body["grace"], 3600);
+        // The alert policy, with the API's defaults spelled out and null for no runtime limit.
+        assert_eq!(body["failure_threshold"], 1);
+        assert_eq!(body["recovery_threshold"], 1);
+        assert_eq!(body["max_runtime"], Value::Null);
+        assert_eq!(body["min_runtime"], Value::Null);
+        assert_eq!(body["reminder_interval"], 0);
         assert_eq!(summarize(&actions), Summary { created: 1, ..Summary::default() });
+    }
+
+    fn strict() -> AlertPolicy {
+        AlertPolicy {
+            failure_threshold: 3,
+            recovery_threshold: 2,
+            max_runtime: Some(10_800),
+            min_runtime: Some(60),
+            reminder_interval: 14_400,
+        }
+    }
+
+    #[test]
+    fn alert_settings_are_sent_and_compared() {
+        let declared = Desired { alerts: strict(), ..backup() };
+        let actions = run(std::slice::from_ref(&declared), &[], false).unwrap();
+        let [Action::Create { body, .. }] = &actions[..] else { panic!("{actions:?}") };
+        assert_eq!(
+            (&body["failure_threshold"], &body["recovery_threshold"], &body["max_runtime"]),
+            (&json!(3), &json!(2), &json!(10_800))
+        );
+        assert_eq!((&body["min_runtime"], &body["reminder_interval"]), (&json!(60), &json!(14_400)));
+        // As the API shows it back: unchanged.
+        let existing = [as_created(&declared, "u1")];
+        assert_eq!(existing[0].alert_policy(), strict());
+        assert!(matches!(
+            &run(std::slice::from_ref(&declared), &existing, false).unwrap()[..],
+            [Action::Unchanged { .. }]
+        ));
+        // A changed threshold and a reminder turned off.
+        let edited =
+            Desired { alerts: AlertPolicy { failure_threshold: 5, reminder_interval: 0, ..strict() }, ..backup() };
+        let actions = run(&[edited], &existing, false).unwrap();
+        let [Action::Update { changes, body: Some(body), .. }] = &actions[..] else { panic!("{actions:?}") };
+        let fields: Vec<&str> = changes.iter().map(|c| c.field).collect();
+        assert_eq!(fields, ["failure_threshold", "reminder_interval"]);
+        assert!(describe(&actions[0], false).contains("failure_threshold: 3 -> 5; reminder_interval: 4h -> off"));
+        assert_eq!((&body["failure_threshold"], &body["reminder_interval"]), (&json!(5), &json!(0)));
+        assert_eq!(body["max_runtime"], 10_800, "the update body carries every setting");
+    }
+
+    #[test]
+    fn alert_settings_left_out_of_the_file_are_reset() {
+        let existing = [as_created(&Desired { alerts: strict(), ..backup() }, "u1")];
+        let actions = run(&[backup()], &existing, false).unwrap();
+        let [Action::Update { changes, body: Some(body), .. }] = &actions[..] else { panic!("{actions:?}") };
+        let details: Vec<String> = changes.iter().map(|c| format!("{}: {} -> {}", c.field, c.from, c.to)).collect();
+        assert_eq!(
+            details,
+            [
+                "failure_threshold: 3 -> 1",
+                "recovery_threshold: 2 -> 1",
+                "max_runtime: 3h -> none",
+                "min_runtime: 1m -> none",
+                "reminder_interval: 4h -> off"
+            ]
+        );
+        assert_eq!((&body["max_runtime"], &body["min_runtime"]), (&Value::Null, &Value::Null), "null clears them");
+    }
+
+    #[test]
+    fn a_check_object_without_alert_fields_has_the_default_policy() {
+        let shown = json!({"uuid": "u1", "slug": "x", "name": "x", "tags": MARKER, "grace": 3600, "timeout": 86400});
+        let existing: Existing = serde_json::from_value(shown).unwrap();
+        assert_eq!(existing.alert_policy(), AlertPolicy::default());
+        assert!(matches!(&run(&[Desired::new("x")], &[existing], false).unwrap()[..], [Action::Unchanged { .. }]));
     }
 
     #[test]
     fn a_second_run_changes_nothing() {
-        let declared = [backup(), Desired::new("plain")];
+        let declared = [backup(), Desired::new("plain"), Desired { alerts: strict(), ..Desired::new("strict") }];
         let existing: Vec<Existing> =
             declared.iter().enumerate().map(|(i, d)| as_created(d, &format!("u{i}"))).collect();
         let actions = run(&declared, &existing, true).unwrap();

@@ -18,6 +18,7 @@
 //!   - name: ops          # the body of POST /api/v3/channels/; ${VAR} comes from the environment
 //!     kind: slack
 //!     url: ${OPS_SLACK_WEBHOOK}
+//!     events: [down, up, reminder, late]   # optional: which events it receives (API default otherwise)
 //! checks:
 //!   - slug: nightly-backup            # required, the key of the upsert: a-z 0-9 - _
 //!     name: Nightly backup            # default: the slug
@@ -32,7 +33,12 @@
 //!     methods: ""                     # "POST" for POST-only checks
 //!     filter_http_body: false         # with success_kw / failure_kw / start_kw
 //!     filter_default_fail: false
-//!     alerts: {}                      # reserved for the alert-policy settings (issue 11)
+//!     alerts:                         # the alert policy; every key optional, API defaults shown
+//!       failure_threshold: 1          # 1 to 100 consecutive failures before down
+//!       recovery_threshold: 1         # 1 to 100 consecutive successes before up again
+//!       max_runtime: off              # a started run's limit: duration, at least 1m; off: grace limits it
+//!       min_runtime: off              # a faster run is a failure: duration, at least 1s; off: none
+//!       reminder_interval: off        # reminders while down: duration, at least 5m; 0 or off: none
 //! ```
 //!
 //! Declared channels are created once and then left alone: the API never
@@ -40,12 +46,16 @@
 //! changed (change or delete them with the channels API).
 //!
 //! The file is the whole truth of the checks it declares: a field it leaves
-//! out takes the API's default for a new check. `alerts` is where the
-//! alert-policy settings of issue 11 will go once the API has them; today it
-//! must be empty, so a file written for a newer edgebeat fails loudly instead
-//! of being half applied.
+//! out takes the API's default for a new check. That holds inside `alerts`
+//! too: a setting left out (or the whole `alerts` left out) is the API's
+//! default, so removing a threshold from the file resets it to 1 and
+//! removing `max_runtime` clears the limit. The settings are checked here
+//! with the API's own bounds (`MAX_THRESHOLD`, `MIN_REMINDER_INTERVAL`, ...
+//! as in the server's `src/domain/check/config.rs`), so a bad value is
+//! refused with the check named before anything is changed; unknown keys in
+//! `alerts` are errors like everywhere else in the file.
 
-use crate::duration::parse_seconds;
+use crate::duration::{format_seconds, parse_seconds};
 use serde::Deserialize;
 
 /// Bounds the API puts on periods and grace times.
@@ -54,6 +64,12 @@ pub const MAX_PERIOD: i64 = 31_536_000;
 pub const DEFAULT_PERIOD: i64 = 86_400;
 pub const DEFAULT_GRACE: i64 = 3_600;
 pub const MAX_SLUG: usize = 100;
+/// Bounds the API puts on the alert-policy settings.
+pub const MAX_THRESHOLD: i64 = 100;
+/// The sweep runs once a minute, so a shorter run limit could not be kept.
+pub const MIN_MAX_RUNTIME: i64 = 60;
+pub const MIN_MIN_RUNTIME: i64 = 1;
+pub const MIN_REMINDER_INTERVAL: i64 = 300;
 /// Every synced check carries the tag `edgebeat:<set>`; prune only ever
 /// deletes checks with its own set's tag.
 pub const MARKER_PREFIX: &str = "edgebeat:";
@@ -73,6 +89,34 @@ pub enum Channels {
     All,
     /// Channel names or ids; empty for none.
     These(Vec<String>),
+}
+
+/// When a check's channels hear of it: the alert-policy fields of API v3.
+/// The default is the API's default for a new check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AlertPolicy {
+    /// Consecutive reported failures before the check goes down (1..=100).
+    pub failure_threshold: i64,
+    /// Consecutive successes before a down check goes up (1..=100).
+    pub recovery_threshold: i64,
+    /// Seconds a started run may take; `None`: grace limits it.
+    pub max_runtime: Option<i64>,
+    /// A run closed faster than this many seconds is a failure; `None`: no minimum.
+    pub min_runtime: Option<i64>,
+    /// Seconds between reminders while down; 0 is off.
+    pub reminder_interval: i64,
+}
+
+impl Default for AlertPolicy {
+    fn default() -> Self {
+        AlertPolicy {
+            failure_threshold: 1,
+            recovery_threshold: 1,
+            max_runtime: None,
+            min_runtime: None,
+            reminder_interval: 0,
+        }
+    }
 }
 
 /// Everything sync manages about one check.
@@ -95,6 +139,7 @@ pub struct Desired {
     pub failure_kw: String,
     pub filter_http_body: bool,
     pub filter_default_fail: bool,
+    pub alerts: AlertPolicy,
 }
 
 impl Desired {
@@ -116,6 +161,7 @@ impl Desired {
             failure_kw: String::new(),
             filter_http_body: false,
             filter_default_fail: false,
+            alerts: AlertPolicy::default(),
         }
     }
 }
@@ -144,6 +190,53 @@ pub fn check_period(field: &str, seconds: i64) -> Result<i64, String> {
     Ok(seconds)
 }
 
+/// A threshold: 1 to `MAX_THRESHOLD`.
+pub fn check_threshold(field: &str, value: i64) -> Result<i64, String> {
+    if !(1..=MAX_THRESHOLD).contains(&value) {
+        return Err(format!("{field} {value} is out of range: 1 to {MAX_THRESHOLD}"));
+    }
+    Ok(value)
+}
+
+/// Seconds of a run limit or reminder interval: `min` to a year.
+fn check_limit(field: &str, seconds: i64, min: i64, off: &str) -> Result<i64, String> {
+    if seconds < min {
+        return Err(format!("{field} {seconds}s is too small: at least {} ({off})", format_seconds(min)));
+    }
+    if seconds > MAX_PERIOD {
+        return Err(format!("{field} {seconds}s is too large: at most 365d"));
+    }
+    Ok(seconds)
+}
+
+/// `max_runtime`: at least a minute; `None` for no limit.
+pub fn check_max_runtime(field: &str, seconds: Option<i64>) -> Result<Option<i64>, String> {
+    seconds.map(|s| check_limit(field, s, MIN_MAX_RUNTIME, "off for no limit")).transpose()
+}
+
+/// `min_runtime`: at least a second; `None` for no minimum.
+pub fn check_min_runtime(field: &str, seconds: Option<i64>) -> Result<Option<i64>, String> {
+    seconds.map(|s| check_limit(field, s, MIN_MIN_RUNTIME, "off for no minimum")).transpose()
+}
+
+/// `reminder_interval`: 0 (or `None`) is off, otherwise at least 5 minutes.
+pub fn check_reminder_interval(field: &str, seconds: Option<i64>) -> Result<i64, String> {
+    match seconds {
+        None | Some(0) => Ok(0),
+        Some(s) => check_limit(field, s, MIN_REMINDER_INTERVAL, "0 or off turns reminders off"),
+    }
+}
+
+/// A duration that can be turned off, as text: `off` (or `none`) is `None`,
+/// otherwise seconds or units (`90s`, `15m`, `1h`). For annotations.
+pub fn parse_limit(field: &str, text: &str) -> Result<Option<i64>, String> {
+    let text = text.trim();
+    if ["off", "none"].iter().any(|word| text.eq_ignore_ascii_case(word)) {
+        return Ok(None);
+    }
+    parse_seconds(text).map(Some).map_err(|e| format!("{field}: {e}, or off"))
+}
+
 /// A duration written as seconds or as text with units.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(untagged)]
@@ -170,10 +263,38 @@ enum Words {
     Text(String),
 }
 
-/// Issue 11's alert-policy settings go here when the API has them.
+/// A duration that can be turned off: seconds, text with units, `off`, or
+/// `false` (how YAML 1.1 readers may see an unquoted `off`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+enum LimitField {
+    Seconds(i64),
+    Flag(bool),
+    Text(String),
+}
+
+impl LimitField {
+    /// The seconds, or `None` when turned off.
+    fn seconds(&self, field: &str) -> Result<Option<i64>, String> {
+        match self {
+            LimitField::Seconds(s) => Ok(Some(*s)),
+            LimitField::Flag(false) => Ok(None),
+            LimitField::Flag(true) => Err(format!("{field}: give a duration (90s, 15m, 1h) or off")),
+            LimitField::Text(text) => parse_limit(field, text),
+        }
+    }
+}
+
+/// The `alerts:` mapping of a check: the alert-policy settings.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct AlertPolicy {}
+struct AlertsEntry {
+    failure_threshold: Option<i64>,
+    recovery_threshold: Option<i64>,
+    max_runtime: Option<LimitField>,
+    min_runtime: Option<LimitField>,
+    reminder_interval: Option<LimitField>,
+}
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -197,8 +318,7 @@ struct CheckEntry {
     failure_kw: Option<String>,
     filter_http_body: Option<bool>,
     filter_default_fail: Option<bool>,
-    #[allow(dead_code)]
-    alerts: Option<AlertPolicy>,
+    alerts: Option<AlertsEntry>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -332,7 +452,30 @@ fn desired_from(entry: CheckEntry) -> Result<Desired, String> {
     check.failure_kw = entry.failure_kw.unwrap_or_default();
     check.filter_http_body = entry.filter_http_body.unwrap_or(false);
     check.filter_default_fail = entry.filter_default_fail.unwrap_or(false);
+    if let Some(alerts) = entry.alerts {
+        check.alerts = alert_policy(alerts)?;
+    }
     Ok(check)
+}
+
+/// The settings of `alerts:`; each one left out is the API's default.
+fn alert_policy(entry: AlertsEntry) -> Result<AlertPolicy, String> {
+    let mut policy = AlertPolicy::default();
+    if let Some(value) = entry.failure_threshold {
+        policy.failure_threshold = check_threshold("alerts.failure_threshold", value)?;
+    }
+    if let Some(value) = entry.recovery_threshold {
+        policy.recovery_threshold = check_threshold("alerts.recovery_threshold", value)?;
+    }
+    let seconds =
+        |field: &str, value: Option<LimitField>| value.map(|v| v.seconds(field)).transpose().map(Option::flatten);
+    policy.max_runtime = check_max_runtime("alerts.max_runtime", seconds("alerts.max_runtime", entry.max_runtime)?)?;
+    policy.min_runtime = check_min_runtime("alerts.min_runtime", seconds("alerts.min_runtime", entry.min_runtime)?)?;
+    policy.reminder_interval = check_reminder_interval(
+        "alerts.reminder_interval",
+        seconds("alerts.reminder_interval", entry.reminder_interval)?,
+    )?;
+    Ok(policy)
 }
 
 /// Replaces every `${NAME}` in `text` with `lookup(NAME)`, so that secrets
@@ -429,8 +572,14 @@ checks:
     channels: "*"
     tags: "web  edge"
     paused: true
-    alerts: {}
+    alerts:
+      failure_threshold: 3
+      recovery_threshold: 2
+      max_runtime: 1h30m
+      min_runtime: 30
+      reminder_interval: 4h
   - slug: plain
+    alerts: {}
 "#;
 
     #[test]
@@ -449,7 +598,91 @@ checks:
         assert_eq!(beat.channels, Channels::All);
         assert_eq!(beat.tags, ["web", "edge"]);
         assert_eq!(beat.paused, Some(true));
-        assert_eq!(plain, &Desired::new("plain"));
+        assert_eq!(
+            beat.alerts,
+            AlertPolicy {
+                failure_threshold: 3,
+                recovery_threshold: 2,
+                max_runtime: Some(5400),
+                min_runtime: Some(30),
+                reminder_interval: 14_400,
+            }
+        );
+        assert_eq!(backup.alerts, AlertPolicy::default(), "no alerts: the API's defaults");
+        assert_eq!(plain, &Desired::new("plain"), "an empty alerts: the API's defaults");
+    }
+
+    #[test]
+    fn alert_settings_left_out_take_the_api_defaults() {
+        let declared = parse_file("checks: [{slug: a, alerts: {recovery_threshold: 5}}]", Format::Yaml).unwrap();
+        let expected = AlertPolicy { recovery_threshold: 5, ..AlertPolicy::default() };
+        assert_eq!(declared.checks[0].alerts, expected);
+        assert_eq!(
+            AlertPolicy::default(),
+            AlertPolicy {
+                failure_threshold: 1,
+                recovery_threshold: 1,
+                max_runtime: None,
+                min_runtime: None,
+                reminder_interval: 0
+            }
+        );
+    }
+
+    #[test]
+    fn limits_can_be_turned_off_in_every_spelling() {
+        for off in ["off", "'off'", "OFF", "none", "false", "null", "~"] {
+            let text = format!(
+                "checks: [{{slug: a, alerts: {{max_runtime: {off}, min_runtime: {off}, reminder_interval: {off}}}}}]"
+            );
+            let declared = parse_file(&text, Format::Yaml).unwrap_or_else(|e| panic!("{off}: {e}"));
+            assert_eq!(declared.checks[0].alerts, AlertPolicy::default(), "{off}");
+        }
+        for zero in ["0", "0s", "'0'"] {
+            let text = format!("checks: [{{slug: a, alerts: {{reminder_interval: {zero}}}}}]");
+            assert_eq!(parse_file(&text, Format::Yaml).unwrap().checks[0].alerts.reminder_interval, 0, "{zero}");
+        }
+        let json = r#"{"checks": [{"slug": "a", "alerts": {"max_runtime": null, "min_runtime": "2m",
+            "reminder_interval": "off", "failure_threshold": 100}}]}"#;
+        let alerts = parse_file(json, Format::Json).unwrap().checks[0].alerts;
+        assert_eq!(alerts, AlertPolicy { min_runtime: Some(120), failure_threshold: 100, ..AlertPolicy::default() });
+    }
+
+    #[test]
+    fn refuses_alert_settings_out_of_the_api_bounds() {
+        let cases = [
+            ("failure_threshold: 0", "alerts.failure_threshold 0 is out of range: 1 to 100"),
+            ("failure_threshold: 101", "alerts.failure_threshold 101 is out of range"),
+            ("recovery_threshold: -1", "alerts.recovery_threshold -1 is out of range"),
+            ("recovery_threshold: 2.5", "recovery_threshold"),
+            ("max_runtime: 30s", "alerts.max_runtime 30s is too small: at least 1m (off for no limit)"),
+            ("max_runtime: 0", "alerts.max_runtime 0s is too small"),
+            ("max_runtime: 366d", "alerts.max_runtime 31622400s is too large: at most 365d"),
+            ("max_runtime: true", "alerts.max_runtime: give a duration"),
+            ("max_runtime: soon", "alerts.max_runtime: invalid duration \"soon\""),
+            ("min_runtime: 0", "alerts.min_runtime 0s is too small: at least 1s (off for no minimum)"),
+            ("min_runtime: -5", "alerts.min_runtime -5s is too small"),
+            ("reminder_interval: 299", "alerts.reminder_interval 299s is too small: at least 5m (0 or off turns"),
+            ("reminder_interval: 4m", "alerts.reminder_interval 240s is too small"),
+            ("reminder_interval: 400d", "too large"),
+            ("max_alerts: 3", "max_alerts"),
+        ];
+        for (setting, expected) in cases {
+            let text = format!("checks: [{{slug: ok}}, {{slug: nightly, alerts: {{{setting}}}}}]");
+            let error = parse_file(&text, Format::Yaml).unwrap_err();
+            assert!(error.contains(expected), "{setting}: {error}");
+            if !setting.starts_with("max_alerts") && !setting.contains("2.5") {
+                assert!(error.starts_with("check \"nightly\": "), "{setting}: {error}");
+            }
+        }
+        // The bounds themselves are accepted.
+        let edges = "checks: [{slug: a, alerts: {failure_threshold: 100, recovery_threshold: 1, max_runtime: 60, \
+                     min_runtime: 1, reminder_interval: 300}}]";
+        let alerts = parse_file(edges, Format::Yaml).unwrap().checks[0].alerts;
+        assert_eq!((alerts.max_runtime, alerts.min_runtime, alerts.reminder_interval), (Some(60), Some(1), 300));
+        assert_eq!(parse_limit("x", " 2h "), Ok(Some(7200)));
+        assert_eq!(parse_limit("x", "Off"), Ok(None));
+        assert!(parse_limit("x", "2 hours").unwrap_err().starts_with("x: invalid duration"));
     }
 
     #[test]
@@ -476,6 +709,7 @@ checks:
             ("checks: [{slug: a}, {slug: a}]", "declared twice"),
             ("checks: [{slug: a, tags: [edgebeat:x]}]", "markers"),
             ("checks: [{slug: a, alerts: {max_alerts: 3}}]", "max_alerts"),
+            ("checks: [{slug: a, alerts: {failure_threshold: 0}}]", "check \"a\": alerts.failure_threshold"),
             ("checks: [{slug: a, methods: GET}]", "methods"),
             ("set: 'a b'\nchecks: []", "invalid set"),
             ("checks: {", ""),
@@ -496,6 +730,16 @@ checks:
         assert_eq!(declared.checks.len(), 2);
         assert_eq!(declared.checks[1].schedule, Schedule::Period(300));
         assert_eq!(declared.checks[1].methods, "POST");
+        assert_eq!(declared.channels[0].body["events"], serde_json::json!(["down", "up", "reminder", "late"]));
+        let expected = AlertPolicy {
+            failure_threshold: 2,
+            recovery_threshold: 1,
+            max_runtime: Some(10_800),
+            min_runtime: Some(60),
+            reminder_interval: 14_400,
+        };
+        assert_eq!(declared.checks[0].alerts, expected);
+        assert_eq!(declared.checks[1].alerts, AlertPolicy::default());
     }
 
     #[test]
