@@ -19,9 +19,22 @@
 //! | `edgebeat/tags` | more tags, space- or comma-separated |
 //! | `edgebeat/slug` | the check's slug instead of `<namespace>-<name>` |
 //! | `edgebeat/ignore` | `"true"`: no check for this CronJob (an existing synced one is pruned) |
+//! | `edgebeat/failure-threshold` | 1 to 100 consecutive failures before the check goes down (default 1) |
+//! | `edgebeat/recovery-threshold` | 1 to 100 consecutive successes before it goes up again (default 1) |
+//! | `edgebeat/max-runtime` | how long a started run may take, at least `1m`; `off` (default): grace limits it |
+//! | `edgebeat/min-runtime` | a run faster than this is a failure, at least `1s`; `off` (default): no minimum |
+//! | `edgebeat/reminder-interval` | reminders while down, at least `5m`; `0` or `off` (default): none |
+//!
+//! As in a sync file, an alert-policy annotation left out is the API's
+//! default, so removing one resets the setting. A bad value (of any
+//! annotation) skips the CronJob: it is reported, and its check is left as
+//! it is and not pruned.
 
 use crate::duration::parse_seconds;
-use crate::spec::{check_period, is_slug, Channels, Desired, Schedule, MAX_SLUG};
+use crate::spec::{
+    check_max_runtime, check_min_runtime, check_period, check_reminder_interval, check_threshold, is_slug, parse_limit,
+    AlertPolicy, Channels, Desired, Schedule, MAX_SLUG,
+};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -30,6 +43,11 @@ pub const ANNOTATION_CHANNELS: &str = "edgebeat/channels";
 pub const ANNOTATION_TAGS: &str = "edgebeat/tags";
 pub const ANNOTATION_SLUG: &str = "edgebeat/slug";
 pub const ANNOTATION_IGNORE: &str = "edgebeat/ignore";
+pub const ANNOTATION_FAILURE_THRESHOLD: &str = "edgebeat/failure-threshold";
+pub const ANNOTATION_RECOVERY_THRESHOLD: &str = "edgebeat/recovery-threshold";
+pub const ANNOTATION_MAX_RUNTIME: &str = "edgebeat/max-runtime";
+pub const ANNOTATION_MIN_RUNTIME: &str = "edgebeat/min-runtime";
+pub const ANNOTATION_REMINDER_INTERVAL: &str = "edgebeat/reminder-interval";
 
 #[derive(Clone, Debug, Deserialize)]
 struct List {
@@ -220,7 +238,28 @@ impl CronJobRef {
             None => defaults.channels.clone(),
         };
         check.paused = Some(self.0.spec.suspend.unwrap_or(false));
+        check.alerts = self.alert_policy()?;
         Ok(Some(check))
+    }
+
+    /// The alert policy from the annotations; each one absent is the API's default.
+    fn alert_policy(&self) -> Result<AlertPolicy, String> {
+        let mut policy = AlertPolicy::default();
+        for (name, target) in [
+            (ANNOTATION_FAILURE_THRESHOLD, &mut policy.failure_threshold),
+            (ANNOTATION_RECOVERY_THRESHOLD, &mut policy.recovery_threshold),
+        ] {
+            if let Some(text) = self.annotation(name) {
+                let value = text.parse().map_err(|_| format!("{name}: {text:?} is not a whole number"))?;
+                *target = check_threshold(name, value)?;
+            }
+        }
+        let limit = |name: &str| self.annotation(name).map(|text| parse_limit(name, text)).transpose();
+        policy.max_runtime = check_max_runtime(ANNOTATION_MAX_RUNTIME, limit(ANNOTATION_MAX_RUNTIME)?.flatten())?;
+        policy.min_runtime = check_min_runtime(ANNOTATION_MIN_RUNTIME, limit(ANNOTATION_MIN_RUNTIME)?.flatten())?;
+        policy.reminder_interval =
+            check_reminder_interval(ANNOTATION_REMINDER_INTERVAL, limit(ANNOTATION_REMINDER_INTERVAL)?.flatten())?;
+        Ok(policy)
     }
 }
 
@@ -288,6 +327,64 @@ mod tests {
         assert_eq!(check.grace, 3600);
         assert_eq!(check.paused, Some(false));
         assert_eq!(check.channels, Channels::These(vec![]));
+        assert_eq!(check.alerts, AlertPolicy::default());
+    }
+
+    #[test]
+    fn alert_policy_annotations() {
+        let items = [
+            job(
+                "db",
+                "backup",
+                r#""schedule": "@daily""#,
+                r#""edgebeat/failure-threshold": "3", "edgebeat/recovery-threshold": " 2 ",
+                   "edgebeat/max-runtime": "3h", "edgebeat/min-runtime": "45", "edgebeat/reminder-interval": "4h""#,
+            ),
+            job(
+                "db",
+                "off",
+                r#""schedule": "@daily""#,
+                r#""edgebeat/max-runtime": "off", "edgebeat/min-runtime": "none", "edgebeat/reminder-interval": "0""#,
+            ),
+        ];
+        let out = convert_text(&list(&items.join(",")));
+        assert!(out.problems.is_empty(), "{:?}", out.problems);
+        let [backup, off] = &out.checks[..] else { panic!("{out:?}") };
+        assert_eq!(
+            backup.alerts,
+            AlertPolicy {
+                failure_threshold: 3,
+                recovery_threshold: 2,
+                max_runtime: Some(10_800),
+                min_runtime: Some(45),
+                reminder_interval: 14_400
+            }
+        );
+        assert_eq!(off.alerts, AlertPolicy::default());
+    }
+
+    #[test]
+    fn a_bad_alert_policy_annotation_is_reported_and_its_check_kept() {
+        let cases = [
+            (r#""edgebeat/failure-threshold": "0""#, "edgebeat/failure-threshold 0 is out of range: 1 to 100"),
+            (r#""edgebeat/recovery-threshold": "many""#, "edgebeat/recovery-threshold: \"many\" is not a whole number"),
+            (r#""edgebeat/max-runtime": "30s""#, "edgebeat/max-runtime 30s is too small: at least 1m"),
+            (r#""edgebeat/min-runtime": "0""#, "edgebeat/min-runtime 0s is too small: at least 1s"),
+            (r#""edgebeat/min-runtime": "fast""#, "edgebeat/min-runtime: invalid duration \"fast\""),
+            (r#""edgebeat/reminder-interval": "1m""#, "edgebeat/reminder-interval 60s is too small: at least 5m"),
+        ];
+        for (annotation, expected) in cases {
+            let items = [
+                job("a", "bad", r#""schedule": "@hourly""#, annotation),
+                job("a", "good", r#""schedule": "@hourly""#, ""),
+            ];
+            let out = convert_text(&list(&items.join(",")));
+            assert_eq!(out.checks.len(), 1, "{annotation}");
+            assert_eq!(out.keep, ["a-bad"], "{annotation}");
+            let [problem] = &out.problems[..] else { panic!("{out:?}") };
+            assert!(problem.starts_with(&format!("a/bad: {expected}")), "{annotation}: {problem}");
+            assert!(problem.ends_with("; its check is left as it is"), "{problem}");
+        }
     }
 
     #[test]

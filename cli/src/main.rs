@@ -124,6 +124,11 @@ CronJob annotations:
   edgebeat/tags: \"team-x\"          more tags (k8s and the namespace are always there)
   edgebeat/slug: \"custom-slug\"     another slug
   edgebeat/ignore: \"true\"          no check for this CronJob
+  edgebeat/failure-threshold: \"3\"  failures in a row before down, 1-100 (default 1)
+  edgebeat/recovery-threshold: \"2\" successes in a row before up, 1-100 (default 1)
+  edgebeat/max-runtime: \"3h\"       a started run's limit, or \"off\" (default)
+  edgebeat/min-runtime: \"1m\"       a faster run is a failure, or \"off\" (default)
+  edgebeat/reminder-interval: \"4h\" reminders while down, at least 5m, or \"off\" (default)
 
 Examples:
   kubectl get cronjobs -A -o json | edgebeat k8s-sync

@@ -518,6 +518,9 @@ fn k8s_sync_follows_cronjobs_and_status_reports_down_checks() {
     assert_eq!(report["grace"], 900);
     assert_eq!(report["channels"], ops.as_str());
     assert_eq!(report["tags"], "k8s web team-web edgebeat:k8s");
+    // Its alert-policy annotations; the rest of the policy is the API's default.
+    assert_eq!((report["failure_threshold"].as_i64(), report["reminder_interval"].as_i64()), (Some(2), Some(21_600)));
+    assert_eq!((report["recovery_threshold"].as_i64(), report["max_runtime"].as_i64()), (Some(1), None));
     let cleanup = find(&checks, "batch-cleanup");
     assert_eq!(cleanup["schedule"], "0 * * * *");
     assert_eq!(cleanup["status"], "paused", "a suspended CronJob's check is paused");
