@@ -477,6 +477,87 @@ fn sync_creates_changes_and_prunes_only_its_own_checks() {
     assert!(text(&out.stderr).contains("EDGEBEAT_API_KEY"), "{}", text(&out.stderr));
 }
 
+const ALERTS_YAML: &str = r#"
+checks:
+  - slug: backup
+    schedule: "0 2 * * *"
+    grace: 10m
+    alerts:
+      failure_threshold: 3
+      recovery_threshold: 2
+      max_runtime: 3h
+      min_runtime: 1m
+      reminder_interval: 4h
+  - slug: plain
+    period: 1h
+"#;
+
+/// The alert-policy fields of a check object, in the order of the sync file's `alerts:`.
+fn policy_of(check: &Value) -> [Value; 5] {
+    ["failure_threshold", "recovery_threshold", "max_runtime", "min_runtime", "reminder_interval"]
+        .map(|field| check[field].clone())
+}
+
+#[test]
+fn sync_keeps_the_alert_policy_as_declared() {
+    let worker = Worker::start();
+    let project = worker.create_project("sync-alerts");
+    let env = config(&worker, &project);
+    let env = env_refs(&env);
+    let dir = scratch("sync-alerts");
+    let file = write(&dir, "checks.yaml", ALERTS_YAML);
+
+    // Created with the file's policy; the check without alerts: has the API's defaults.
+    let out = output(edgebeat(&env, &["sync", &file]));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).ends_with("2 created, 0 changed, 0 unchanged, 0 pruned\n"), "{}", text(&out.stdout));
+    let checks = checks_by_slug(&worker, &project);
+    assert_eq!(policy_of(find(&checks, "backup")), [json!(3), json!(2), json!(10_800), json!(60), json!(14_400)]);
+    assert_eq!(policy_of(find(&checks, "plain")), [json!(1), json!(1), Value::Null, Value::Null, json!(0)]);
+
+    // Again: nothing changes.
+    let out = output(edgebeat(&env, &["sync", &file]));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).ends_with("0 created, 0 changed, 2 unchanged, 0 pruned\n"), "{}", text(&out.stdout));
+    assert_eq!(checks_by_slug(&worker, &project), checks);
+
+    // An edited threshold, and a setting removed from the file: both changed, the rest kept.
+    let edited =
+        ALERTS_YAML.replace("failure_threshold: 3", "failure_threshold: 5").replace("      min_runtime: 1m\n", "");
+    let file = write(&dir, "checks.yaml", &edited);
+    let out = output(edgebeat(&env, &["sync", &file, "--dry-run"]));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("would change     backup (failure_threshold: 3 -> 5; min_runtime: 1m -> none)"),
+        "{stdout}"
+    );
+    assert_eq!(checks_by_slug(&worker, &project), checks, "a dry run changes nothing");
+    let out = output(edgebeat(&env, &["sync", &file]));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("changed          backup (failure_threshold: 3 -> 5; min_runtime: 1m -> none)"),
+        "{stdout}"
+    );
+    assert!(stdout.ends_with("0 created, 1 changed, 1 unchanged, 0 pruned\n"), "{stdout}");
+    let checks = checks_by_slug(&worker, &project);
+    assert_eq!(policy_of(find(&checks, "backup")), [json!(5), json!(2), json!(10_800), Value::Null, json!(14_400)]);
+    let out = output(edgebeat(&env, &["sync", &file]));
+    assert!(text(&out.stdout).ends_with("0 created, 0 changed, 2 unchanged, 0 pruned\n"), "{}", text(&out.stdout));
+
+    // A value the API would refuse stops the sync before any change, with the check named.
+    let bad = write(&dir, "bad.yaml", &edited.replace("reminder_interval: 4h", "reminder_interval: 1m"));
+    let out = output(edgebeat(&env, &["sync", &bad]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("check \"backup\": alerts.reminder_interval 60s is too small: at least 5m"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(checks_by_slug(&worker, &project), checks);
+}
+
 #[test]
 fn k8s_sync_follows_cronjobs_and_status_reports_down_checks() {
     let worker = Worker::start();
