@@ -2,8 +2,10 @@
 //! chromedriver (WebDriver) by fantoccini, against the real Worker under
 //! wrangler dev. Every state the browser shows is set up through the real ping
 //! and management APIs, and every action taken in the browser is confirmed
-//! through the API. axe-core (from node_modules) checks accessibility, and the
-//! README's screenshots (docs/screenshots/) are written here.
+//! through the API. axe-core (from node_modules) checks accessibility, and
+//! screenshots are taken: into target/screenshots/, or with
+//! `UPDATE_SCREENSHOTS=1` into the README's docs/screenshots/ (so a test run
+//! leaves the working tree as it found it).
 //!
 //! The browser may only talk to 127.0.0.1: a dead proxy and a host resolver
 //! that resolves nothing else.
@@ -270,8 +272,11 @@ async fn screenshot(client: &Client, name: &str) {
     client.perform_actions(away).await.expect("move the pointer away");
     let png = client.screenshot().await.expect("screenshot");
     assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
-    let dir = root().join("docs/screenshots");
-    fs::create_dir_all(&dir).expect("create docs/screenshots");
+    let dir = match std::env::var("UPDATE_SCREENSHOTS") {
+        Ok(v) if v == "1" => root().join("docs/screenshots"),
+        _ => root().join("target/screenshots"),
+    };
+    fs::create_dir_all(&dir).expect("create the screenshots directory");
     fs::write(dir.join(name), png).expect("write the screenshot");
 }
 

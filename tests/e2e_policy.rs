@@ -331,7 +331,8 @@ fn a_channel_that_starts_listening_hears_the_next_ping() {
     assert_eq!(deleted.status, 200, "{}", deleted.text());
     ping(&worker, &check, "/fail");
     ping(&worker, &check, "");
-    let shown = worker.api(&project.api_key, "GET", &format!("/api/v3/checks/{}", check["uuid"].as_str().unwrap()), None);
+    let shown =
+        worker.api(&project.api_key, "GET", &format!("/api/v3/checks/{}", check["uuid"].as_str().unwrap()), None);
     assert_eq!(shown.json()["n_pings"], 8, "{}", shown.text());
 }
 
