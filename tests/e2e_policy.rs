@@ -108,6 +108,20 @@ fn thresholds_tolerate_flaky_runs_and_wait_for_a_real_recovery() {
         assert_eq!(response.status, 400, "{spec}");
         assert_eq!(response.json()["error"], message);
     }
+    // Settings valid alone that contradict each other (every run would
+    // fail) are refused on create, and on update against what is stored,
+    // which stays as it was.
+    let contradiction = "json validation error: min_runtime must be less than max_runtime";
+    let spec = json!({"name": "x", "max_runtime": 600, "min_runtime": 600});
+    let response = worker.api(&project.api_key, "POST", "/api/v3/checks/", Some(&spec));
+    assert_eq!((response.status, response.json()["error"].as_str()), (400, Some(contradiction)));
+    let path = format!("/api/v3/checks/{uuid}");
+    let set = worker.api(&project.api_key, "POST", &path, Some(&json!({"max_runtime": 600})));
+    assert_eq!(set.status, 200, "{}", set.text());
+    let response = worker.api(&project.api_key, "POST", &path, Some(&json!({"min_runtime": 900})));
+    assert_eq!((response.status, response.json()["error"].as_str()), (400, Some(contradiction)));
+    let stored = worker.check(&project, &uuid);
+    assert_eq!((stored["max_runtime"].as_i64(), stored["min_runtime"].as_i64()), (Some(600), None));
 }
 
 #[test]

@@ -5,7 +5,7 @@ use super::deliver::send;
 use super::router::method_not_allowed;
 use super::store::{Expected, NewProject, Saved, Store};
 use crate::domain::alert::{Alert, AlertCheck, AlertEvent};
-use crate::domain::api::spec::{apply, matches_unique, parse_snooze, parse_spec, CheckSpec, SpecError};
+use crate::domain::api::spec::{apply, matches_unique, parse_snooze, parse_spec, validate, CheckSpec, SpecError};
 use crate::domain::api::view::{check_json, Urls};
 use crate::domain::api::{list_filter, parse_project_name, presented_key, Access, AuthError};
 use crate::domain::badge::badge_urls;
@@ -481,6 +481,7 @@ impl Api<'_> {
         }
         let mut config = CheckConfig::default();
         apply(spec, &mut config, view.urls.api_version);
+        validate(&config)?;
         let uuid = Uuid::random()?;
         self.store.insert_check(&uuid, project, &config, channels.as_deref().unwrap_or_default(), view.now).await?;
         let check = self.store.check_by_uuid(&uuid).await?.ok_or(ApiError::NotFound)?;
@@ -510,6 +511,7 @@ impl Api<'_> {
         for _ in 0..ATTEMPTS {
             let mut config = check.config.clone();
             apply(spec, &mut config, view.urls.api_version);
+            validate(&config)?;
             let alert_after = config.monitoring.going_down_after(&check.state);
             let next_event_at = config.monitoring.next_event(&check.state, view.now, view.now);
             let expected = Expected::of(&check, true);

@@ -111,6 +111,15 @@ pub fn apply(spec: &CheckSpec, config: &mut CheckConfig, api_version: u8) {
     }
 }
 
+/// Refuses a configuration whose settings, each valid alone, contradict each
+/// other once a spec is applied to what the check already had.
+pub fn validate(config: &CheckConfig) -> Result<(), SpecError> {
+    match config.monitoring.policy.contradiction() {
+        Some(problem) => Err(invalid(problem.to_owned())),
+        None => Ok(()),
+    }
+}
+
 /// Whether a check's configuration equals the spec on every field named in
 /// `unique` (the upsert test of `POST /api/v3/checks/`).
 pub fn matches_unique(spec: &CheckSpec, config: &CheckConfig) -> bool {
@@ -520,6 +529,16 @@ mod tests {
         let policy = config.monitoring.policy;
         assert_eq!((policy.max_runtime, policy.min_runtime, policy.reminder_interval), (None, Some(30), 0));
         assert_eq!(policy.failure_threshold, 3);
+        assert_eq!(validate(&config), Ok(()));
+        // Each valid alone, together every run would fail; also when one
+        // of them was stored before.
+        apply(&parse_spec(br#"{"max_runtime": 60}"#).unwrap(), &mut config, 3);
+        assert_eq!(validate(&config), Ok(()));
+        apply(&parse_spec(br#"{"min_runtime": 60}"#).unwrap(), &mut config, 3);
+        assert_eq!(
+            validate(&config).map_err(|e| e.to_string()),
+            Err("json validation error: min_runtime must be less than max_runtime".into())
+        );
     }
 
     #[test]

@@ -153,6 +153,18 @@ pub struct AlertPolicy {
     pub reminder_interval: i64,
 }
 
+impl AlertPolicy {
+    /// What makes the settings contradict each other, if anything: a
+    /// `min_runtime` at or over `max_runtime` would make every run a failure
+    /// (too fast, or else too long).
+    pub fn contradiction(&self) -> Option<&'static str> {
+        match (self.min_runtime, self.max_runtime) {
+            (Some(min), Some(max)) if min >= max => Some("min_runtime must be less than max_runtime"),
+            _ => None,
+        }
+    }
+}
+
 impl Default for AlertPolicy {
     fn default() -> Self {
         AlertPolicy {
