@@ -259,7 +259,7 @@ impl CronJobRef {
         policy.min_runtime = check_min_runtime(ANNOTATION_MIN_RUNTIME, limit(ANNOTATION_MIN_RUNTIME)?.flatten())?;
         policy.reminder_interval =
             check_reminder_interval(ANNOTATION_REMINDER_INTERVAL, limit(ANNOTATION_REMINDER_INTERVAL)?.flatten())?;
-        Ok(policy)
+        policy.consistent(ANNOTATION_MIN_RUNTIME, ANNOTATION_MAX_RUNTIME)
     }
 }
 
@@ -372,6 +372,10 @@ mod tests {
             (r#""edgebeat/min-runtime": "0""#, "edgebeat/min-runtime 0s is too small: at least 1s"),
             (r#""edgebeat/min-runtime": "fast""#, "edgebeat/min-runtime: invalid duration \"fast\""),
             (r#""edgebeat/reminder-interval": "1m""#, "edgebeat/reminder-interval 60s is too small: at least 5m"),
+            (
+                r#""edgebeat/max-runtime": "5m", "edgebeat/min-runtime": "1h""#,
+                "edgebeat/min-runtime (3600s) must be less than edgebeat/max-runtime (300s)",
+            ),
         ];
         for (annotation, expected) in cases {
             let items = [

@@ -107,6 +107,20 @@ pub struct AlertPolicy {
     pub reminder_interval: i64,
 }
 
+impl AlertPolicy {
+    /// As the server refuses it: a minimum run time at or over the maximum
+    /// would make every run a failure. `min` and `max` name the two settings
+    /// as the user wrote them.
+    pub fn consistent(self, min: &str, max: &str) -> Result<AlertPolicy, String> {
+        match (self.min_runtime, self.max_runtime) {
+            (Some(low), Some(high)) if low >= high => {
+                Err(format!("{min} ({low}s) must be less than {max} ({high}s), or every run fails"))
+            }
+            _ => Ok(self),
+        }
+    }
+}
+
 impl Default for AlertPolicy {
     fn default() -> Self {
         AlertPolicy {
@@ -475,7 +489,7 @@ fn alert_policy(entry: AlertsEntry) -> Result<AlertPolicy, String> {
         "alerts.reminder_interval",
         seconds("alerts.reminder_interval", entry.reminder_interval)?,
     )?;
-    Ok(policy)
+    policy.consistent("alerts.min_runtime", "alerts.max_runtime")
 }
 
 /// Replaces every `${NAME}` in `text` with `lookup(NAME)`, so that secrets
@@ -666,6 +680,10 @@ checks:
             ("reminder_interval: 4m", "alerts.reminder_interval 240s is too small"),
             ("reminder_interval: 400d", "too large"),
             ("max_alerts: 3", "max_alerts"),
+            (
+                "max_runtime: 10m, min_runtime: 10m",
+                "alerts.min_runtime (600s) must be less than alerts.max_runtime (600s), or every run fails",
+            ),
         ];
         for (setting, expected) in cases {
             let text = format!("checks: [{{slug: ok}}, {{slug: nightly, alerts: {{{setting}}}}}]");
