@@ -25,7 +25,8 @@ free port with its own throw-away --persist-to directory):
 
 Knobs (environment): BENCH_DURATION (s per load run, 15), BENCH_WARMUP (s, 3),
 BENCH_CONCURRENCY (32), BENCH_CHECKS (100000), BENCH_SMALL_CHECKS (1000),
-BENCH_DUE (10000), BENCH_STARTUPS (3), BENCH_ONLY=rows (only the D1 rows per operation), BENCH_ROUNDS (2: each load run
+BENCH_DUE (10000), BENCH_STARTUPS (3), BENCH_ONLY=rows (only the D1 rows per operation),
+BENCH_ONLY=ping (only the ping load against the floor, for trying changes to the ping path), BENCH_ROUNDS (2: each load run
 is repeated, alternating floor and edgebeat, and the median is reported), BENCH_JSON / BENCH_MARKDOWN (write the
 results there too), BENCH_KEEP=1 (keep the scratch directory).
 """
@@ -64,7 +65,7 @@ DUE_MANY = int(os.environ.get("BENCH_DUE", "10000"))
 DUE_FEW = 100
 STARTUPS = int(os.environ.get("BENCH_STARTUPS", "3"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
-ONLY = os.environ.get("BENCH_ONLY", "")  # "rows": only the D1 rows per operation
+ONLY = os.environ.get("BENCH_ONLY", "")  # "rows" or "ping": only that part
 HISTORY = 100  # PING_HISTORY's default: pings kept per check
 HISTORY_EVERY = 100  # every 100th seeded check gets a full ping history
 SWEEP_SUBREQUEST_BUDGET = 40  # the default in the README
@@ -772,8 +773,9 @@ def main():
     if ONLY == "rows":
         finish(started)
         return
-    bench_size()
-    startup(template, floor_template)
+    if ONLY != "ping":
+        bench_size()
+        startup(template, floor_template)
 
     body = SCRATCH / "body-1k.txt"
     line = "2026-11-28T02:15:07Z backup: dumped 1234 tables, uploaded 5.2 GiB to s3://backups/db, 0 errors\n"
@@ -790,6 +792,9 @@ def main():
     floor.wait_for("/")
     receiver = Receiver()
     small, small_key, small_project = start_edgebeat("small", template, receiver)
+    if ONLY == "ping":
+        ping_only(floor, small, small_key, body, started)
+        return
     big, big_key, big_project = start_edgebeat("big", template, receiver)
 
     # Checks made through the API (small store), then the seeded ones.
@@ -889,6 +894,34 @@ def main():
         result("sweep", f"{due:,} due: rows read / flips", f"{s['rows_read']:,} / {s['flips']:,}", f"info: {due:,} due")
         result("sweep", f"{due:,} due: notifications sent", f"{s['sent']}", f"<= {SWEEP_SUBREQUEST_BUDGET}",
                verdict(s["sent"] <= SWEEP_SUBREQUEST_BUDGET))
+    finish(started)
+
+
+def ping_only(floor, small, small_key, body, started):
+    """BENCH_ONLY=ping: the floor and edgebeat's ping path alone, alternating,
+    for trying a change to the ping path in about a minute per round."""
+    floor_rows = lambda: floor.d1("SELECT count(*) AS n FROM pings", json_out=True)[0]["results"][0]["n"]
+    runs = {}
+    for _ in range(ROUNDS):
+        for method, body_file in (("GET", None), ("POST", body)):
+            created = api(small, "POST", "/api/v3/checks/", key=small_key,
+                          body={"name": f"bench-{method}-{len(runs)}", "timeout": 86400, "grace": 3600})
+            uuid_ = created["ping_url"].rsplit("/", 1)[1]
+            runs.setdefault(("floor", method), []).append(load(floor, f"floor {method}", "/ping", method, body_file, floor_rows))
+            runs.setdefault(("small", method), []).append(
+                load(small, f"edgebeat {method}", f"/ping/{uuid_}", method, body_file,
+                     lambda u=uuid_: n_pings(small, small_key, u)))
+    runs = {k: combine(rs) for k, rs in runs.items()}
+    for method in ("GET", "POST"):
+        run_, floor_run = runs["small", method], runs["floor", method]
+        ratio = run_["ok_rps"] / floor_run["ok_rps"]
+        result("ping", f"ping {method} throughput", f"{run_['ok_rps']:.0f} req/s (floor {floor_run['ok_rps']:.0f})")
+        result("ping", f"ping {method} throughput / floor", f"{ratio:.2f}", f">= {FLOOR_RATIO_TARGET}",
+               verdict(ratio >= FLOOR_RATIO_TARGET))
+        result("ping", f"ping {method} worker runtime CPU per request",
+               f"{run_['worker_cpu_ms_per_request']:.2f} ms", f"info: floor {floor_run['worker_cpu_ms_per_request']:.2f} ms")
+    floor.stop()
+    small.stop()
     finish(started)
 
 
