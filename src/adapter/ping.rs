@@ -1,16 +1,16 @@
 //! The ping endpoint: `/ping/<uuid>[/signal]` and `/ping/<ping_key>/<slug>[/signal]`.
 //!
 //! D1 round trips per ping: 1 when this isolate knows the check (the ping
-//! cache) and it is up and idle: one batch, conditional on exactly that,
-//! writes the ping, the state and the pruning and reads the row back.
-//! Otherwise 2: read the check, then one batch conditional on the state it
-//! read. A batch whose condition failed has read the check again, so the
-//! state machine recomputes from the new row and writes again (a few times
-//! at most; concurrent success pings to an idle check never conflict).
-//! A `?create=1` ping that creates its check does so in the batch that
-//! records the ping. A ping that flips the check delivers its alerts after
-//! answering (`wait_until`). The number never depends on how many checks or
-//! pings exist.
+//! cache) and last saw it up and idle: one batch, conditional on exactly
+//! that, writes the ping into its ring slot and the state. Otherwise 2: read
+//! the check, then one batch conditional on the state it read. A batch whose
+//! condition failed (the check changed in between) is followed by a fresh
+//! read and another write (a few times at most; concurrent success pings to
+//! an idle check never conflict). Nothing is read back after a write that
+//! applied: the state written is known. A `?create=1` ping that creates its
+//! check does so in the batch that records the ping. A ping that flips the
+//! check delivers its alerts after answering (`wait_until`). The number
+//! never depends on how many checks or pings exist.
 
 use super::context::{now, read_body, Body, Failure, RequestContext};
 use super::deliver::deliver_due;
@@ -119,21 +119,17 @@ pub(super) struct Recorder<'a> {
 
 impl Recorder<'_> {
     async fn by_uuid(&self, uuid: &Uuid) -> Outcome {
-        let mut current = None;
-        if let Some(template) = ping_cache::get(uuid) {
-            match self.as_idle_up(&template).await? {
-                Some(recorded) if recorded.applied => return Ok(Ok(false)),
-                Some(recorded) => current = Some(recorded.current),
-                None => {}
+        if let Some(template) = ping_cache::get(uuid).filter(|t| t.idle_up) {
+            if self.as_idle_up(&template).await? {
+                return Ok(Ok(false));
             }
         }
-        let check = match current {
-            Some(current) => current,
-            None => self.store.check_by_uuid(uuid).await?,
-        };
-        match check {
+        match self.store.check_by_uuid(uuid).await? {
             Some(check) => self.record(check).await.map(|r| r.map(|()| false)),
-            None => Ok(Err(PingError::NotFound)),
+            None => {
+                ping_cache::forget(uuid);
+                Ok(Err(PingError::NotFound))
+            }
         }
     }
 
@@ -152,7 +148,7 @@ impl Recorder<'_> {
                 Some(recorded) if recorded.applied => return Ok(Ok(true)),
                 Some(recorded) => {
                     created = true;
-                    found = recorded.current.into_iter().collect();
+                    found = recorded.created.into_iter().collect();
                 }
                 // Lost a race with a concurrent create, or at the limit.
                 None => found = self.store.checks_by_slug(&hash, slug).await?,
@@ -177,23 +173,25 @@ impl Recorder<'_> {
     }
 
     /// One round trip, assuming the cached configuration and an up, idle
-    /// check; `None` when this kind of ping needs the stored state.
-    async fn as_idle_up(&self, template: &PingTemplate) -> Result<Option<RecordedPing>, Failure> {
+    /// check. Returns whether the ping was recorded; `false` when this kind
+    /// of ping needs the stored state, or the check was not as assumed.
+    async fn as_idle_up(&self, template: &PingTemplate) -> Result<bool, Failure> {
         let at = now();
         let kind = self.ping.kind(&template.ping_rules);
         let exit = exit_status(self.ping.signal);
         let Some(effect) = template.monitoring.ping_when_idle_up(kind, exit, self.ping.rid, at) else {
-            return Ok(None);
+            return Ok(false);
         };
         let expected = Expected::idle_up(template.config_version, &template.listeners);
         let recorded = self.write(CheckKey::Id(template.id), expected, &effect, at).await?;
-        // Applied: the cached template is still the check's configuration.
-        if !recorded.applied {
-            self.after(&recorded, &template.uuid, None);
-        } else {
+        if recorded.applied {
+            // The configuration was as cached; the state is the one written.
+            if !effect.state.is_idle_up() {
+                ping_cache::remember(PingTemplate { idle_up: false, ..template.clone() });
+            }
             self.deliver_after(&recorded);
         }
-        Ok(Some(recorded))
+        Ok(recorded.applied)
     }
 
     /// Reads, decides, writes conditionally; recomputes when the check
@@ -208,14 +206,18 @@ impl Recorder<'_> {
             let expected = Expected::of(&check, kind == PingKind::Start);
             self.ctx.race_point("ping-before-write").await;
             let recorded = self.write(CheckKey::Id(check.id), expected, &effect, at).await?;
-            self.after(&recorded, &check.uuid, Some(&check));
             if recorded.applied {
+                ping_cache::remember(PingTemplate::written(&check, &effect.state));
+                self.deliver_after(&recorded);
                 return Ok(Ok(()));
             }
-            match recorded.current {
+            match self.store.check_by_uuid(&check.uuid).await? {
                 Some(current) => check = current,
                 // Deleted between the read and the write: nothing was stored.
-                None => return Ok(Err(PingError::NotFound)),
+                None => {
+                    ping_cache::forget(&check.uuid);
+                    return Ok(Err(PingError::NotFound));
+                }
             }
         }
         Err(Failure::Storage(super::store::StoreError::Query("the check kept changing; try again".into())))
@@ -246,7 +248,10 @@ impl Recorder<'_> {
         if !created {
             return Ok(None);
         }
-        self.after(&recorded, &uuid, None);
+        if let Some(check) = &recorded.created {
+            ping_cache::remember(PingTemplate::of(check));
+        }
+        self.deliver_after(&recorded);
         Ok(Some(recorded))
     }
 
@@ -288,19 +293,7 @@ impl Recorder<'_> {
         Ok(self.store.record_ping(&write).await?)
     }
 
-    /// Keeps the cache in step with the check (`written`: the one an
-    /// applied write was conditional on, so its configuration is current;
-    /// otherwise the row the batch read back), and sends the alerts of a
-    /// flip after answering.
-    fn after(&self, recorded: &RecordedPing, uuid: &Uuid, written: Option<&Check>) {
-        match (&recorded.current, written) {
-            (Some(current), _) => ping_cache::remember(PingTemplate::of(current)),
-            (None, Some(written)) if recorded.applied => ping_cache::remember(PingTemplate::of(written)),
-            (None, _) => ping_cache::forget(uuid),
-        }
-        self.deliver_after(recorded);
-    }
-
+    /// Sends the alerts of a flip after answering.
     fn deliver_after(&self, recorded: &RecordedPing) {
         if recorded.notified {
             let (env, settings) = (self.ctx.env.clone(), self.ctx.settings.clone());

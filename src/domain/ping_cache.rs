@@ -8,7 +8,7 @@
 //! that relies on it is conditional on that version, so a stale entry costs
 //! a round trip, never a wrong result.
 
-use crate::domain::check::{Check, EventSet, Monitoring, Schedule};
+use crate::domain::check::{Check, CheckState, EventSet, Monitoring, Schedule};
 use crate::domain::ids::Uuid;
 use crate::domain::ping::PingRules;
 use std::collections::HashMap;
@@ -27,6 +27,10 @@ pub struct PingTemplate {
     pub ping_rules: PingRules,
     /// What its channels listen for: whether a ping's own event is heard.
     pub listeners: EventSet,
+    /// Whether the check was up and idle when this isolate last read or
+    /// wrote it: only then is a write that assumes so worth trying (a check
+    /// that runs jobs with `/start` is read first instead).
+    pub idle_up: bool,
 }
 
 impl PingTemplate {
@@ -38,7 +42,14 @@ impl PingTemplate {
             monitoring: check.config.monitoring.clone(),
             ping_rules: check.config.ping_rules.clone(),
             listeners: check.listeners.clone(),
+            idle_up: check.state.is_idle_up(),
         }
+    }
+
+    /// The template of `check` after a write this isolate made left it in
+    /// `state` (the write was conditional on `check`'s configuration).
+    pub fn written(check: &Check, state: &CheckState) -> PingTemplate {
+        PingTemplate { idle_up: state.is_idle_up(), ..PingTemplate::of(check) }
     }
 
     /// An upper estimate of the heap and inline bytes this entry holds,

@@ -13,21 +13,6 @@ use serde::Deserialize;
 use worker::wasm_bindgen::JsValue;
 use worker::D1PreparedStatement;
 
-/// The batch's last statement: the check as the batch left it, read only
-/// when the state update changed nothing (the caller then recomputes from
-/// it), so an applied ping reads no more than it writes. The gate is an
-/// uncorrelated subquery, evaluated once before the lookup, so a skipped
-/// read-back reads no row at all. A check created in the same batch is
-/// always read back: its caller learns its id from it.
-fn read_back(key: CheckKey) -> String {
-    match key {
-        CheckKey::Id(id) => {
-            format!("SELECT {CHECK_COLUMNS} FROM checks c WHERE c.id = (SELECT {id} WHERE changes() = 0)")
-        }
-        CheckKey::Uuid(_) => format!("SELECT {CHECK_COLUMNS} FROM checks c WHERE c.{}", key.condition()),
-    }
-}
-
 /// What a ping writes, beyond the state change itself.
 pub struct PingRow<'a> {
     pub scheme: &'a str,
@@ -78,19 +63,19 @@ pub struct RecordedPing {
     pub applied: bool,
     /// It flipped the check's status into one that notifies.
     pub notified: bool,
-    /// The check as the batch left it, read only when the ping was not
-    /// applied (`None` then: there is no such check) or created the check.
-    pub current: Option<Check>,
+    /// The check the batch created, as the batch left it. A ping to an
+    /// existing check reads nothing back: when it applied, its caller knows
+    /// the state it wrote; when it did not (rare: the check changed under
+    /// it), the caller reads the check again.
+    pub created: Option<Check>,
 }
 
 impl Store {
     /// Records a ping and its effect in one batch (one D1 round trip). Every
-    /// statement holds only if the check is still as `expected`; the batch
-    /// ends by reading the check, so a caller whose expectation was stale
-    /// has the row to recompute from without another round trip.
+    /// statement holds only if the check is still as `expected`.
     pub async fn record_ping(&self, write: &PingWrite<'_>) -> Result<RecordedPing, StoreError> {
-        let (results, offset) = self.run_ping_batch(Vec::new(), write).await?;
-        self.recorded(&results, offset, write)
+        let (results, offset) = self.run_ping_batch(Vec::new(), write, None).await?;
+        Ok(self.recorded(&results, offset, write))
     }
 
     /// Creates a check (for `?create=1`) and records its first ping in the
@@ -118,23 +103,35 @@ impl Store {
              SELECT c.id, ch.id FROM checks c JOIN channels ch ON ch.project_id = c.project_id WHERE c.uuid = ?1",
             &[text(&uuid.to_string())],
         )?;
-        let (results, offset) = self.run_ping_batch(vec![insert, channels], write).await?;
+        // The new check's id is known only to the batch: it ends by reading
+        // the check back.
+        let read_back =
+            self.statement(&format!("SELECT {CHECK_COLUMNS} FROM checks c WHERE c.{}", write.key.condition()), &[])?;
+        let (mut results, offset) = self.run_ping_batch(vec![insert, channels], write, Some(read_back)).await?;
+        let created_check = match results.pop() {
+            Some(result) => typed::<CheckRow>(&result)?.into_iter().next().map(CheckRow::into_check).transpose()?,
+            None => None,
+        };
         let created = changes(results.first()) > 0;
-        Ok((created, self.recorded(&results, offset, write)?))
+        let mut recorded = self.recorded(&results, offset, write);
+        recorded.created = created_check;
+        Ok((created, recorded))
     }
 
     async fn run_ping_batch(
         &self,
         mut statements: Vec<D1PreparedStatement>,
         write: &PingWrite<'_>,
+        last: Option<D1PreparedStatement>,
     ) -> Result<(Vec<worker::D1Result>, usize), StoreError> {
         let offset = statements.len();
         statements.extend(self.ping_statements(write)?);
+        statements.extend(last);
         Ok((self.batch(statements).await?, offset))
     }
 
-    /// The statements of a ping, in order: ping row, flip, outbox rows,
-    /// state update, pruning, read-back.
+    /// The statements of a ping, in order: ping row (in its ring slot),
+    /// flip, outbox rows, event, outbox rows, state update.
     fn ping_statements(&self, write: &PingWrite<'_>) -> Result<Vec<D1PreparedStatement>, StoreError> {
         let PingWrite { key, expected, effect, flip_id, event_id, ping, history, default_channels, now } = *write;
         let condition = format!("{} AND {}", key.condition(), expected.condition());
@@ -191,16 +188,10 @@ impl Store {
         };
         statements.push(update);
         // No pruning: the ring's slot held the ping `history` before this one.
-        statements.push(self.statement(&read_back(key), &[])?);
         Ok(statements)
     }
 
-    fn recorded(
-        &self,
-        results: &[worker::D1Result],
-        offset: usize,
-        write: &PingWrite<'_>,
-    ) -> Result<RecordedPing, StoreError> {
+    fn recorded(&self, results: &[worker::D1Result], offset: usize, write: &PingWrite<'_>) -> RecordedPing {
         let applied = changes(results.get(offset)) > 0;
         let effect = write.effect;
         let muted = effect.state.muted_at(write.now);
@@ -209,11 +200,7 @@ impl Store {
         let after_flip = offset + 1 + effect.flip.map_or(0, |_| 1 + usize::from(flip_notifies));
         let event_notifies = write.signal().is_some() && !muted && changes(results.get(after_flip + 1)) > 0;
         let notified = applied && (flip_notifies || event_notifies);
-        let current = match results.last() {
-            Some(result) => typed::<CheckRow>(result)?.into_iter().next().map(CheckRow::into_check).transpose()?,
-            None => None,
-        };
-        Ok(RecordedPing { applied, notified, current })
+        RecordedPing { applied, notified, created: None }
     }
 
     /// Whether a ping could be stored now: a write to the ping path's tables

@@ -299,11 +299,40 @@ impl CheckState {
     pub fn idle_up() -> Self {
         CheckState { status: Status::Up, ..CheckState::new_check() }
     }
+
+    /// Up, not running a job, no failure or success counted, not muted: the
+    /// state a ping can be written against without reading it first.
+    pub fn is_idle_up(&self) -> bool {
+        self.status == Status::Up
+            && self.last_start.is_none()
+            && self.last_start_rid.is_none()
+            && self.failures == 0
+            && self.successes == 0
+            && self.muted_until.is_none()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn idle_up_is_what_its_constructor_makes_and_nothing_busier() {
+        assert!(CheckState::idle_up().is_idle_up());
+        assert!(!CheckState::new_check().is_idle_up());
+        let at = Some(Timestamp::from_millis(1));
+        let seen = CheckState { last_ping: at, last_duration: Some(5), next_event_at: at, ..CheckState::idle_up() };
+        assert!(seen.is_idle_up());
+        for busier in [
+            CheckState { last_start: at, ..CheckState::idle_up() },
+            CheckState { failures: 1, ..CheckState::idle_up() },
+            CheckState { successes: 1, ..CheckState::idle_up() },
+            CheckState { muted_until: at, ..CheckState::idle_up() },
+            CheckState { status: Status::Down, ..CheckState::idle_up() },
+        ] {
+            assert!(!busier.is_idle_up(), "{busier:?}");
+        }
+    }
 
     #[test]
     fn flip_reasons_round_trip() {
