@@ -15,7 +15,15 @@ import {
   shownStatus,
   statusBadge,
   copyButton,
+  policyLines,
 } from "./lib.js";
+
+/** The snooze presets offered on a check's page: [label, seconds]. */
+const SNOOZES = [
+  ["1 hour", 3600],
+  ["4 hours", 14400],
+  ["24 hours", 86400],
+];
 
 const REASONS = {
   timeout: "no success ping arrived in time (late)",
@@ -367,11 +375,13 @@ export function checkPage(id, ctx) {
       } else {
         actions.append(actionButton("Pause", "pause", () => api("POST", `/api/v3/checks/${check.uuid}/pause`, {})));
       }
+      actions.append(snoozeControls(check));
       const del = h("button", { type: "button", class: "danger", id: "delete", text: "Delete…" });
       del.addEventListener("click", () => showConfirm(check, name, actions));
       actions.append(del);
     }
     const tags = check.tags.split(/\s+/).filter(Boolean);
+    const policy = policyLines(check);
     const facts = [
       ["Schedule", scheduleText(check)],
       ["Last ping", check.last_ping ? timeEl(check.last_ping, exact(check.last_ping)) : "never"],
@@ -398,8 +408,24 @@ export function checkPage(id, ctx) {
         h("span", { class: "tags", id: "check-tags" }, tags.map((t) => h("span", { class: "tag", text: t })))
       ),
       h("p", { class: "why", id: "check-why", text: statusLine(check, data.pings, data.notifications, data.flips) }),
+      check.snoozed_until
+        ? h(
+            "p",
+            { class: "notice", id: "check-snoozed" },
+            h("strong", {}, "Snoozed until ", timeEl(check.snoozed_until, exact(check.snoozed_until))),
+            ": pings and status changes are recorded, nobody is notified. If it is still down when the snooze ends, it alerts once."
+          )
+        : null,
       check.desc ? h("p", { id: "check-desc", class: "muted", text: check.desc }) : null,
       actions,
+      policy.length
+        ? h(
+            "section",
+            { class: "panel policy", "aria-labelledby": "policy-title" },
+            h("h2", { id: "policy-title", class: "flush", text: "Alert policy" }),
+            h("ul", { id: "check-policy" }, policy.map((line) => h("li", { text: line })))
+          )
+        : null,
       h(
         "section",
         { class: "panel", "aria-label": "Details" },
@@ -409,7 +435,24 @@ export function checkPage(id, ctx) {
     );
   }
 
-  function actionButton(label, idName, call) {
+  /** Snooze for a preset time, or end the snooze: a group of buttons with its own label. */
+  function snoozeControls(check) {
+    const group = h("div", { class: "row snooze", role: "group", "aria-labelledby": "snooze-label" });
+    group.append(h("span", { id: "snooze-label", text: check.snoozed_until ? "Snooze again:" : "Snooze:" }));
+    const path = `/api/v3/checks/${check.uuid}/snooze`;
+    for (const [label, seconds] of SNOOZES) {
+      const button = actionButton(label, `snooze-${seconds}`, () => api("POST", path, { seconds }), "unsnooze");
+      button.classList.add("ghost");
+      button.setAttribute("aria-label", `Snooze for ${label}`);
+      group.append(button);
+    }
+    if (check.snoozed_until) {
+      group.append(actionButton("End snooze", "unsnooze", () => api("DELETE", path), "snooze-3600"));
+    }
+    return group;
+  }
+
+  function actionButton(label, idName, call, focusAfter) {
     const button = h("button", { type: "button", id: idName, text: label });
     button.addEventListener("click", async () => {
       button.disabled = true;
@@ -417,7 +460,7 @@ export function checkPage(id, ctx) {
         await call();
         lastData = "";
         await refresh();
-        document.getElementById(idName === "pause" ? "resume" : "pause")?.focus();
+        document.getElementById(focusAfter || (idName === "pause" ? "resume" : "pause"))?.focus();
       } catch (error) {
         errorBox.replaceChildren(h("div", { class: "error", text: error.message }));
         button.disabled = false;

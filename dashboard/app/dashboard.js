@@ -254,7 +254,7 @@ function listView() {
   const template = h(
     "div",
     { role: "row", class: "check-row" },
-    cell({ "data-label": "Status" }, h("span", { class: "status" })),
+    cell({ "data-label": "Status" }, h("span", { class: "status" }), h("span", { class: "snoozed", hidden: true, text: "snoozed" })),
     cell({ class: "name" }, h("a", {}), h("div", { class: "tags" })),
     cell({ "data-label": "Schedule" }),
     cell({ "data-label": "Last ping" }, h("time", {})),
@@ -270,6 +270,7 @@ function listView() {
     return {
       tr,
       badge: status.firstChild,
+      snoozed: status.lastChild,
       link,
       tags: name.lastChild,
       sched,
@@ -284,12 +285,16 @@ function listView() {
   function fillRow(row, check, now) {
     const shown = shownStatus(check);
     const schedule = scheduleText(check);
-    const signature = `${shown}\n${check.name}\n${check.slug}\n${check.tags}\n${schedule}`;
+    const snoozed = check.snoozed_until || "";
+    const signature = `${shown}\n${check.name}\n${check.slug}\n${check.tags}\n${schedule}\n${snoozed}`;
     if (signature !== row.signature) {
       row.signature = signature;
       row.badge.className = `status s-${shown}`;
       row.badge.textContent = shown;
       row.badge.title = STATUS_TITLES[shown];
+      // Snoozed (or in a maintenance window): said in words, the exact end on hover.
+      row.snoozed.hidden = !snoozed;
+      row.snoozed.title = snoozed ? `Snoozed until ${exact(snoozed)}: no notifications` : "";
       row.link.textContent = check.name || check.slug || "(unnamed)";
       row.tags.replaceChildren(...check.tags.split(/\s+/).filter(Boolean).map((t) => h("span", { class: "tag", text: t })));
       row.sched.textContent = schedule;

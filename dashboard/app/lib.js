@@ -219,3 +219,20 @@ export function copyButton(text, label = "Copy") {
   });
   return button;
 }
+
+/**
+ * A check's alert policy in words, one sentence per setting that differs from
+ * the default (failure and recovery after one, no run-time limits, no reminders).
+ */
+export function policyLines(check) {
+  const lines = [];
+  const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
+  if (check.failure_threshold > 1) {
+    lines.push(`Goes down after ${plural(check.failure_threshold, "failure", "consecutive failures")} (a missed deadline still goes down at once).`);
+  }
+  if (check.recovery_threshold > 1) lines.push(`Recovers after ${plural(check.recovery_threshold, "success", "consecutive successes")}.`);
+  if (check.max_runtime) lines.push(`A run may take up to ${duration(check.max_runtime)}; a longer one goes down.`);
+  if (check.min_runtime) lines.push(`A run faster than ${duration(check.min_runtime)} is a failure.`);
+  if (check.reminder_interval > 0) lines.push(`Reminds every ${duration(check.reminder_interval)} while down.`);
+  return lines;
+}
