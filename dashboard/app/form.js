@@ -23,6 +23,67 @@ function periodInput(id, label, seconds) {
   };
 }
 
+/**
+ * An optional period (empty means none), as a number and a unit. `read()`
+ * gives seconds, null when empty, or the raw text when it is not a number (the
+ * API then says why).
+ */
+function optionalPeriod(id, label, hint, seconds, defaultUnit) {
+  let unit = defaultUnit;
+  if (seconds) {
+    unit = 1;
+    for (const [, size] of UNITS) if (seconds % size === 0) unit = size;
+  }
+  const number = h("input", {
+    id,
+    name: id,
+    type: "number",
+    min: "0",
+    step: "any",
+    value: seconds ? String(seconds / unit) : "",
+    placeholder: hint.placeholder,
+    "aria-describedby": `${id}-hint`,
+  });
+  const select = h("select", { id: `${id}-unit`, "aria-label": `${label} unit` }, UNITS.map(([name, size]) => h("option", { value: String(size), text: name })));
+  select.value = String(unit);
+  return {
+    element: h(
+      "div",
+      {},
+      h("label", { for: id, text: label }),
+      h("div", { class: "row" }, number, select),
+      h("p", { class: "hint", id: `${id}-hint`, text: hint.text })
+    ),
+    read: () => {
+      if (number.validity.badInput) return "";
+      if (number.value.trim() === "") return null;
+      return Math.round(Number(number.value) * Number(select.value));
+    },
+  };
+}
+
+/** A whole number with a default: `read()` gives the default when empty. */
+function countInput(id, label, hint, value, fallback) {
+  const input = h("input", {
+    id,
+    name: id,
+    type: "number",
+    min: "1",
+    max: "100",
+    step: "1",
+    value: String(value ?? fallback),
+    placeholder: String(fallback),
+    "aria-describedby": `${id}-hint`,
+  });
+  return {
+    element: h("div", {}, h("label", { for: id, text: label }), input, h("p", { class: "hint", id: `${id}-hint`, text: hint })),
+    read: () => {
+      if (input.validity.badInput) return "";
+      return input.value.trim() === "" ? fallback : Number(input.value);
+    },
+  };
+}
+
 function textInput(id, label, value, attrs = {}) {
   const input = h("input", { id, name: id, type: "text", value: value || "", ...attrs });
   return { input, element: h("div", {}, h("label", { for: id }, label), input) };
@@ -89,6 +150,11 @@ export function checkForm(id, ctx) {
     const channelBoxes = channels.map((ch) =>
       h("input", { type: "checkbox", id: `f-ch-${ch.id}`, value: ch.id, checked: chosen.has(ch.id) })
     );
+    const failures = countInput("f-failure-threshold", "Failures before down", "Consecutive reported failures before it goes down (empty: 1). A missed deadline goes down at once.", c.failure_threshold, 1);
+    const recoveries = countInput("f-recovery-threshold", "Successes before up", "Consecutive successes before a down check recovers (empty: 1).", c.recovery_threshold, 1);
+    const maxRuntime = optionalPeriod("f-max-runtime", "Longest run", { text: "After a start signal, a run still going after this long goes down (at least 1 minute; empty: no limit, grace limits runs).", placeholder: "no limit" }, c.max_runtime, 60);
+    const minRuntime = optionalPeriod("f-min-runtime", "Shortest run", { text: "A success closing a run faster than this is a failure (empty: no minimum).", placeholder: "no minimum" }, c.min_runtime, 1);
+    const reminder = optionalPeriod("f-reminder", "Remind every", { text: "While it stays down, alert again at this interval (at least 5 minutes; empty: no reminders).", placeholder: "off" }, c.reminder_interval, 3600);
     const manualResume = h("input", { type: "checkbox", id: "f-manual-resume", checked: Boolean(c.manual_resume) });
     const message = h("div", { id: "form-error", role: "alert", tabindex: "-1" });
     const submit = h("button", { type: "submit", id: "save", text: editing ? "Save changes" : "Create check" });
@@ -120,6 +186,12 @@ export function checkForm(id, ctx) {
           ? h("p", { class: "muted", text: `Every check also alerts through ${always.map((ch) => ch.name || ch.kind).join(", ")} (set by a secret).` })
           : null
       ),
+      h(
+        "fieldset",
+        { id: "policy-fields" },
+        h("legend", { text: "Alert policy" }),
+        h("div", { class: "grid2" }, failures.element, recoveries.element, maxRuntime.element, minRuntime.element, reminder.element)
+      ),
       h("label", { class: "radio", for: "f-manual-resume" }, manualResume, "Keep a paused check paused when pings arrive, until resumed here (manual resume)"),
       message,
       h("div", { class: "actions" }, submit, h("a", { class: "button ghost", href: editing ? `#/checks/${check.uuid}` : "#/", text: "Cancel" }))
@@ -135,6 +207,11 @@ export function checkForm(id, ctx) {
         grace: grace.seconds(),
         manual_resume: manualResume.checked,
         channels: channelBoxes.filter((b) => b.checked).map((b) => b.value).join(","),
+        failure_threshold: failures.read(),
+        recovery_threshold: recoveries.read(),
+        max_runtime: maxRuntime.read(),
+        min_runtime: minRuntime.read(),
+        reminder_interval: reminder.read() ?? 0,
       };
       if (cronRadio.checked) {
         spec.schedule = schedule.input.value;
