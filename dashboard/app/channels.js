@@ -1,7 +1,7 @@
 // Channels (list with secrets masked by the API, add, test, delete) and the
 // project's recent notifications. Both need the read-write key.
 
-import { h, api, session, exact, timeEl, checkId } from "./lib.js";
+import { h, api, session, exact, timeEl, checkId, EVENTS, DEFAULT_EVENTS } from "./lib.js";
 import { reasonText, stateClass } from "./check.js";
 
 function needsWrite(main, what) {
@@ -21,6 +21,12 @@ function settingsText(channel) {
   if (s.signed) parts.push("signed");
   if (s.headers && s.headers.length) parts.push(`headers: ${s.headers.join(", ")}`);
   return parts.join(" · ");
+}
+
+/** The events a channel receives, in words: "down, up, reminder" or "none (sends nothing)". */
+function eventsText(events) {
+  if (!events) return "";
+  return events.length ? events.join(", ") : "none (sends nothing)";
 }
 
 export function channelsPage(ctx) {
@@ -52,6 +58,10 @@ export function channelsPage(ctx) {
   const method = h("select", { id: "c-method" }, ["POST", "PUT", "GET"].map((m) => h("option", { value: m, text: m })));
   const secret = h("input", { id: "c-secret", type: "password", autocomplete: "new-password" });
   const assignAll = h("input", { id: "c-assign", type: "checkbox" });
+  // defaultChecked, so that resetting the form after an add ticks the defaults again.
+  const eventBoxes = EVENTS.map(([event]) =>
+    h("input", { type: "checkbox", id: `c-ev-${event}`, value: event, defaultChecked: DEFAULT_EVENTS.includes(event) })
+  );
   const field = (id, label, input) => h("div", { dataset: { field: id } }, h("label", { for: input.id, text: label }), input);
   const fields = {
     url: field("url", "URL", url),
@@ -74,6 +84,12 @@ export function channelsPage(ctx) {
     h("h2", { id: "add-channel", class: "flush", text: "Add a channel" }),
     h("div", { class: "grid2" }, field("kind", "Kind", kind), field("name", "Name", name)),
     h("div", { class: "grid2" }, ...Object.values(fields)),
+    h(
+      "fieldset",
+      { id: "c-events" },
+      h("legend", { text: "Send these events" }),
+      eventBoxes.map((box, i) => h("label", { class: "radio", for: box.id }, box, EVENTS[i][1]))
+    ),
     h("label", { class: "radio", for: "c-assign" }, assignAll, "Alert for every existing check too"),
     message,
     h("div", { class: "actions" }, h("button", { type: "submit", text: "Add channel" }))
@@ -81,7 +97,7 @@ export function channelsPage(ctx) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     message.replaceChildren();
-    const spec = { kind: kind.value, name: name.value };
+    const spec = { kind: kind.value, name: name.value, events: eventBoxes.filter((b) => b.checked).map((b) => b.value) };
     if (kind.value === "pagerduty") {
       Object.assign(spec, { routing_key: routingKey.value, severity: severity.value });
       if (eventsUrl.value) spec.events_url = eventsUrl.value;
@@ -165,6 +181,7 @@ export function channelsPage(ctx) {
         h("td", { text: channel.name || "(unnamed)" }),
         h("td", { text: channel.kind + (channel.managed_by_secret ? " (from a secret)" : "") }),
         h("td", { class: "settings", text: settingsText(channel) }),
+        h("td", { class: "events", text: eventsText(channel.events) }),
         actions
       );
     });
@@ -175,7 +192,7 @@ export function channelsPage(ctx) {
         h(
           "table",
           { "aria-label": "Channels" },
-          h("thead", {}, h("tr", {}, ["Name", "Kind", "Settings (secrets masked)", "Actions"].map((t) => h("th", { scope: "col", text: t })))),
+          h("thead", {}, h("tr", {}, ["Name", "Kind", "Settings (secrets masked)", "Events", "Actions"].map((t) => h("th", { scope: "col", text: t })))),
           h("tbody", {}, rows)
         )
       )

@@ -236,3 +236,16 @@ export function policyLines(check) {
   if (check.reminder_interval > 0) lines.push(`Reminds every ${duration(check.reminder_interval)} while down.`);
   return lines;
 }
+
+/** The events a channel can receive, in the API's order, with what each means. */
+export const EVENTS = [
+  ["down", "down: the check goes down"],
+  ["up", "up: it recovers"],
+  ["late", "late: past its deadline, still within grace"],
+  ["reminder", "reminder: again while it stays down"],
+  ["fail", "fail: every failure signal"],
+  ["success", "success: every success"],
+];
+
+/** The events a new channel receives unless told otherwise. */
+export const DEFAULT_EVENTS = ["down", "up", "reminder"];
