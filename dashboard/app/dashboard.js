@@ -1,7 +1,7 @@
 // The edgebeat dashboard: a client of the management API (/api/v3/, X-Api-Key)
 // and /health. Every rule and permission is the API's; this page only shows
 // what the API answers. Routing lives in the hash: #/, #/checks/<id>,
-// #/checks/<id>/edit, #/new, #/channels, #/notifications.
+// #/checks/<id>/edit, #/new, #/channels, #/notifications, #/maintenance.
 
 import {
   h,
@@ -22,6 +22,7 @@ import {
 import { checkPage } from "./check.js";
 import { checkForm } from "./form.js";
 import { channelsPage, notificationsPage } from "./channels.js";
+import { maintenancePage } from "./maintenance.js";
 
 /** How often every page refreshes itself. */
 export const REFRESH_MS = 20000;
@@ -500,6 +501,9 @@ async function route(reason) {
   else if (parts[0] === "channels") {
     page = "channels";
     cleanup = channelsPage(context);
+  } else if (parts[0] === "maintenance") {
+    page = "maintenance";
+    cleanup = maintenancePage(context);
   } else if (parts[0] === "notifications") {
     page = "notifications";
     cleanup = notificationsPage(context);
