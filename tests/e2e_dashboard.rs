@@ -22,7 +22,7 @@ use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use support::{now_ms, path_of, Project, Receiver, Worker};
+use support::{millis_of, now_ms, path_of, Project, Receiver, Worker};
 
 /// How long the page may take to show something (a wrangler dev request on a
 /// loaded 2-core machine can take seconds).
@@ -804,6 +804,223 @@ fn create_edit_pause_resume_delete_and_channels_through_the_browser() {
         assert_eq!(names.len(), 2);
         assert!(!names.contains(&"team chat"), "{names:?}");
         assert_no_csp_violations(&client).await;
+        client.close().await.expect("close the browser");
+    });
+}
+
+/// Sets a `datetime-local` field to `ms` from now, in the browser's own zone, on a whole minute; returns the instant (Unix ms).
+async fn set_local_time(client: &Client, css: &str, ms_from_now: i64) -> i64 {
+    let at = js(
+        client,
+        &format!(
+            "const at = Math.floor((Date.now() + {ms_from_now}) / 60000) * 60000; \
+             const field = document.querySelector(\"{css}\"); \
+             field.valueAsNumber = at - new Date(at).getTimezoneOffset() * 60000; \
+             field.dispatchEvent(new Event('input', {{bubbles: true}})); return at"
+        ),
+    )
+    .await;
+    at.as_i64().expect("an instant")
+}
+
+async fn texts(client: &Client, css: &str) -> Value {
+    js(client, &format!("return [...document.querySelectorAll(\"{css}\")].map(e => e.textContent)")).await
+}
+
+#[test]
+fn alert_policy_snooze_channel_events_and_maintenance_through_the_browser() {
+    let receiver = Receiver::start();
+    let worker = Worker::start();
+    let project = worker.create_project("policy");
+    let check =
+        worker.create_check(&project, json!({"name": "db-dump", "tags": "db", "timeout": 86400, "grace": 3600}));
+    let uuid = uuid_of(&check);
+    let check_path = format!("/api/v3/checks/{uuid}");
+    let rt = runtime();
+    let driver = Driver::start();
+    rt.block_on(async {
+        let client = browser(&driver, false).await;
+        sign_in_at(&client, &worker, &format!("/app/#/checks/{uuid}"), &project.api_key).await;
+        loaded(&client, "check").await;
+        // The default policy says nothing, and the check is not snoozed.
+        let absent = "return !document.getElementById('check-policy') && !document.getElementById('check-snoozed')";
+        assert_eq!(js(&client, absent).await, json!(true));
+
+        // An invalid reminder interval (2 minutes): the API's own message, nothing saved.
+        click(&client, "#edit").await;
+        loaded(&client, "form").await;
+        type_into(&client, "#f-reminder", "2").await;
+        find(&client, "#f-reminder-unit").await.select_by_value("60").await.expect("minutes");
+        click(&client, "#save").await;
+        let shown = wait_js(&client, "the API's message", "return document.getElementById('form-error').textContent").await;
+        let api_says = worker.api(&project.api_key, "POST", &check_path, Some(&json!({"reminder_interval": 120})));
+        assert_eq!(api_says.status, 400);
+        let message = api_says.json()["error"].as_str().expect("an error message").to_owned();
+        assert!(message.contains("reminder_interval"), "{message}");
+        assert_eq!(shown, json!(format!("Not saved: {message}")));
+        assert_eq!(worker.check(&project, &uuid)["reminder_interval"], 0, "nothing was saved");
+
+        // So is min_runtime at or over max_runtime.
+        type_into(&client, "#f-reminder", "").await;
+        type_into(&client, "#f-max-runtime", "1").await;
+        find(&client, "#f-max-runtime-unit").await.select_by_value("60").await.expect("minutes");
+        type_into(&client, "#f-min-runtime", "2").await;
+        find(&client, "#f-min-runtime-unit").await.select_by_value("60").await.expect("minutes");
+        click(&client, "#save").await;
+        let api_says =
+            worker.api(&project.api_key, "POST", &check_path, Some(&json!({"max_runtime": 60, "min_runtime": 120})));
+        assert_eq!(api_says.status, 400);
+        let message = api_says.json()["error"].as_str().expect("an error message").to_owned();
+        wait_js(
+            &client,
+            "the API's runtime message",
+            &format!("return document.getElementById('form-error').textContent === {}", json!(format!("Not saved: {message}"))),
+        )
+        .await;
+        assert_eq!(worker.check(&project, &uuid)["max_runtime"], Value::Null, "nothing was saved");
+
+        // Every policy setting through the form.
+        type_into(&client, "#f-failure-threshold", "3").await;
+        type_into(&client, "#f-recovery-threshold", "2").await;
+        type_into(&client, "#f-max-runtime", "10").await;
+        type_into(&client, "#f-min-runtime", "30").await;
+        find(&client, "#f-min-runtime-unit").await.select_by_value("1").await.expect("seconds");
+        type_into(&client, "#f-reminder", "1").await;
+        find(&client, "#f-reminder-unit").await.select_by_value("3600").await.expect("hours");
+        click(&client, "#save").await;
+        loaded(&client, "check").await;
+        let saved = worker.check(&project, &uuid);
+        let policy = |c: &Value| {
+            json!([c["failure_threshold"], c["recovery_threshold"], c["max_runtime"], c["min_runtime"], c["reminder_interval"]])
+        };
+        assert_eq!(policy(&saved), json!([3, 2, 600, 30, 3600]));
+        assert_eq!((&saved["name"], &saved["timeout"], &saved["grace"]), (&json!("db-dump"), &json!(86400), &json!(3600)));
+
+        // The check page says it in words.
+        let words = wait_js(&client, "the policy in words", "return document.getElementById('check-policy')?.innerText").await;
+        let lines = texts(&client, "#check-policy li").await;
+        assert_eq!(
+            lines,
+            json!([
+                "Goes down after 3 consecutive failures (a missed deadline still goes down at once).",
+                "Recovers after 2 consecutive successes.",
+                "A run may take up to 10 minutes; a longer one goes down.",
+                "A run faster than 30 seconds is a failure.",
+                "Reminds every 1 hour while down."
+            ]),
+            "{words}"
+        );
+
+        // Emptied fields go back to the defaults; the others stay.
+        click(&client, "#edit").await;
+        loaded(&client, "form").await;
+        assert_eq!(js(&client, "return document.getElementById('f-max-runtime').value").await, json!("10"));
+        assert_eq!(js(&client, "return document.getElementById('f-max-runtime-unit').value").await, json!("60"));
+        type_into(&client, "#f-recovery-threshold", "").await;
+        type_into(&client, "#f-min-runtime", "").await;
+        click(&client, "#save").await;
+        loaded(&client, "check").await;
+        assert_eq!(policy(&worker.check(&project, &uuid)), json!([3, 1, 600, null, 3600]));
+        wait_js(&client, "three policy lines", "return document.querySelectorAll('#check-policy li').length === 3").await;
+
+        // Snooze for 4 hours with a button: the API holds notifications until then, and the page says so.
+        let before = now_ms();
+        click(&client, "#snooze-14400").await;
+        let snoozed = wait_js(&client, "the snooze", "return document.getElementById('check-snoozed')?.textContent").await;
+        let until = worker.check(&project, &uuid)["snoozed_until"].clone();
+        let until_ms = millis_of(&until);
+        assert!(until_ms >= before / 1000 * 1000 + 14_400_000 && until_ms <= now_ms() + 14_400_000, "{until}");
+        assert!(snoozed.as_str().unwrap_or_default().starts_with("Snoozed until "), "{snoozed}");
+        let shown_until = js(&client, "return document.querySelector('#check-snoozed time').getAttribute('datetime')").await;
+        assert_eq!(shown_until, until);
+        assert_accessible(&client, "a check page with a policy and a snooze").await;
+        assert_fits_a_phone(&client, "a snoozed check page").await;
+
+        // The list marks the row, in words.
+        click(&client, "[data-nav=checks]").await;
+        loaded(&client, "list").await;
+        let marker = wait_js(&client, "the snoozed marker", "const m = document.querySelector('#check-rows .check-row .snoozed'); return m && !m.hidden && m.textContent").await;
+        assert_eq!(marker, json!("snoozed"));
+        assert_accessible(&client, "the checks list with a snoozed check").await;
+
+        // End the snooze with a button.
+        click(&client, "#check-rows .check-row .name a").await;
+        loaded(&client, "check").await;
+        click(&client, "#unsnooze").await;
+        wait_js(&client, "the snooze to end", "return !document.getElementById('check-snoozed') && !document.getElementById('unsnooze')").await;
+        assert_eq!(worker.check(&project, &uuid)["snoozed_until"], Value::Null);
+
+        // A channel with chosen events; the form starts from the API's defaults.
+        click(&client, "[data-nav=channels]").await;
+        loaded(&client, "channels").await;
+        let ticked = "return ['down', 'up', 'late', 'reminder', 'fail', 'success'].filter(e => document.getElementById('c-ev-' + e).checked)";
+        assert_eq!(js(&client, ticked).await, json!(["down", "up", "reminder"]));
+        find(&client, "#c-kind").await.select_by_value("webhook").await.expect("webhook kind");
+        type_into(&client, "#c-name", "late hook").await;
+        type_into(&client, "#c-url", &receiver.url("/hook")).await;
+        click(&client, "#c-ev-reminder").await;
+        click(&client, "#c-ev-late").await;
+        click(&client, "#c-ev-fail").await;
+        click(&client, "#channel-form button[type=submit]").await;
+        wait_js(&client, "the new channel", "return document.querySelector('#channel-list tbody tr')?.textContent.includes('late hook')").await;
+        let channels = worker.api(&project.api_key, "GET", "/api/v3/channels/", None).json();
+        let channel = &channels["channels"][0];
+        let mut events: Vec<&str> = channel["events"].as_array().expect("events").iter().filter_map(Value::as_str).collect();
+        events.sort_unstable();
+        assert_eq!(events, ["down", "fail", "late", "up"]);
+        let row_events = text_of(&client, "#channel-list tbody tr .events").await;
+        let api_events: Vec<&str> = channel["events"].as_array().expect("events").iter().filter_map(Value::as_str).collect();
+        assert_eq!(row_events, api_events.join(", "));
+        assert_eq!(js(&client, ticked).await, json!(["down", "up", "reminder"]), "the form is back at the defaults");
+        assert_accessible(&client, "the channels page with events").await;
+
+        // Maintenance: a one-off window for checks tagged db, refused first with the API's message.
+        click(&client, "[data-nav=maintenance]").await;
+        loaded(&client, "maintenance").await;
+        wait_js(&client, "no windows", "return document.getElementById('window-list').textContent === 'No maintenance windows.'").await;
+        type_into(&client, "#m-name", "db patching").await;
+        let start = set_local_time(&client, "#m-start", 3_600_000).await;
+        set_local_time(&client, "#m-end", 0).await;
+        click(&client, "#m-scope-tags").await;
+        type_into(&client, "#m-tags", "db").await;
+        click(&client, "#m-save").await;
+        let shown = wait_js(&client, "the API's message", "return document.getElementById('window-error').textContent").await;
+        assert_eq!(shown, json!("Not added: json validation error: end must be after start"));
+        let end = set_local_time(&client, "#m-end", 3 * 3_600_000).await;
+        click(&client, "#m-save").await;
+        wait_js(&client, "the new window", "return document.querySelector('#window-list tbody tr')?.textContent.includes('db patching')").await;
+        let windows = worker.api(&project.api_key, "GET", "/api/v3/maintenance/", None).json();
+        let window = &windows["windows"][0];
+        assert_eq!(windows["windows"].as_array().map(Vec::len), Some(1));
+        assert_eq!((&window["name"], &window["tags"], &window["all_checks"]), (&json!("db patching"), &json!("db"), &json!(false)));
+        assert_eq!((millis_of(&window["start"]), millis_of(&window["end"])), (start, end));
+        let row = texts(&client, "#window-list tbody tr td").await;
+        assert_eq!(row[2], "checks tagged db");
+        assert!(row[3].as_str().unwrap_or_default().starts_with("Next opens"), "{row}");
+        assert_accessible(&client, "the maintenance page").await;
+        assert_fits_a_phone(&client, "the maintenance page").await;
+        click(&client, "#window-list tbody tr .delete-window").await;
+        click(&client, "#window-list tbody tr .confirm-delete-window").await;
+        wait_js(&client, "the window to go", "return document.getElementById('window-list').textContent === 'No maintenance windows.'").await;
+        let windows = worker.api(&project.api_key, "GET", "/api/v3/maintenance/", None).json();
+        assert_eq!(windows["windows"], json!([]));
+        assert_no_csp_violations(&client).await;
+        sign_out(&client).await;
+
+        // The read-only key: the policy and a snooze are shown, no snooze controls.
+        let snooze = worker.api(&project.api_key, "POST", &format!("{check_path}/snooze"), Some(&json!({"seconds": 3600})));
+        assert_eq!(snooze.status, 200, "{}", snooze.text());
+        sign_in(&client, &worker, &project.api_key_readonly).await;
+        loaded(&client, "list").await;
+        let marker = wait_js(&client, "the snoozed marker", "const m = document.querySelector('#check-rows .check-row .snoozed'); return m && !m.hidden && m.textContent").await;
+        assert_eq!(marker, json!("snoozed"));
+        click(&client, "#check-rows .check-row .name a").await;
+        loaded(&client, "check").await;
+        find(&client, "#check-snoozed").await;
+        assert_eq!(js(&client, "return document.querySelectorAll('#check-policy li').length").await, json!(3));
+        let none = "return document.querySelectorAll('#snooze-3600, #snooze-14400, #snooze-86400, #unsnooze, #edit, \
+                    [data-nav=maintenance]:not([hidden])').length";
+        assert_eq!(js(&client, none).await, json!(0));
         client.close().await.expect("close the browser");
     });
 }
