@@ -4,20 +4,9 @@
 use crate::duration::format_seconds;
 use crate::plan::Existing;
 
-/// Unix seconds of an API date, `YYYY-MM-DDTHH:MM:SS+00:00` (edgebeat always answers in UTC).
+/// Unix seconds of an API date (RFC 3339, as `2025-12-02T18:26:40+00:00`).
 pub fn parse_utc(text: &str) -> Option<i64> {
-    let number = |range: std::ops::Range<usize>| -> Option<i64> { text.get(range)?.parse().ok() };
-    let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
-    let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);
-    // Days from civil (Howard Hinnant's algorithm).
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(days * 86_400 + hour * 3600 + minute * 60 + second)
+    chrono::DateTime::parse_from_rfc3339(text).ok().map(|at| at.timestamp())
 }
 
 /// `5m ago`, `2h ago`, `3d ago` (the largest unit only), or `never`.
@@ -120,7 +109,9 @@ mod tests {
     fn reads_api_dates() {
         assert_eq!(parse_utc("1970-01-01T00:00:00+00:00"), Some(0));
         assert_eq!(parse_utc("2025-12-02T18:26:40+00:00"), Some(NOW));
+        assert_eq!(parse_utc("2025-12-02T20:26:40+02:00"), Some(NOW));
         assert_eq!(parse_utc("garbage"), None);
+        assert_eq!(parse_utc("2025-13-02T18:26:40+00:00"), None);
     }
 
     #[test]
