@@ -17,6 +17,19 @@ pub fn now() -> Timestamp {
     Timestamp::from_millis(Date::now().as_millis() as i64)
 }
 
+thread_local! {
+    /// The settings as this isolate first read them. Vars and secrets are
+    /// fixed for a Worker version, and an isolate runs one version, so
+    /// reading them once saves every request about 30 calls into the runtime.
+    static SETTINGS: std::cell::OnceCell<Settings> = const { std::cell::OnceCell::new() };
+}
+
+/// The settings, read from the Worker's vars and secrets by this isolate's
+/// first request (and logged there when bad).
+pub fn cached_settings(env: &Env) -> Settings {
+    SETTINGS.with(|cell| cell.get_or_init(|| settings(env)).clone())
+}
+
 /// Reads the settings from the Worker's vars and secrets, logging bad values.
 pub fn settings(env: &Env) -> Settings {
     let (settings, problems) = Settings::read(|name| {
@@ -111,7 +124,7 @@ impl<'a> RequestContext<'a> {
         RequestContext {
             env,
             worker,
-            settings: settings(env),
+            settings: cached_settings(env),
             now: now(),
             incoming: Incoming::read(req),
             store: Store::from_env(env).map_err(|e| e.to_string()),
