@@ -166,10 +166,16 @@ impl<'a> RequestContext<'a> {
 /// that stops reading makes the connection reset, and `curl --retry` sends
 /// the request again). Beyond `accept`, `Err(TooLarge)`.
 pub async fn read_body(req: &mut Request, keep: usize, accept: usize) -> Result<Body, Failure> {
-    if let Some(length) = req.headers().get("Content-Length").ok().flatten().and_then(|l| l.parse::<usize>().ok()) {
-        if length > accept {
-            return Ok(Body::TooLarge);
+    let length = req.headers().get("Content-Length").ok().flatten().and_then(|l| l.parse::<usize>().ok());
+    match length {
+        Some(length) if length > accept => return Ok(Body::TooLarge),
+        // A body known to fit (most pings: a log tail of a few KB) is read in
+        // one call; streaming it chunk by chunk costs more CPU than the read.
+        Some(length) if length <= keep => {
+            let kept = req.bytes().await.map_err(|e| Failure::Body(e.to_string()))?;
+            return Ok(Body::Read { cut: false, kept });
         }
+        _ => {}
     }
     let mut stream = match req.stream() {
         Ok(stream) => stream,
