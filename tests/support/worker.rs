@@ -93,6 +93,11 @@ pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port()
 }
 
+/// Whether an answer to `/health` is edgebeat's: a JSON object with its fields.
+fn is_edgebeat_health(response: &HttpResponse) -> bool {
+    serde_json::from_slice::<serde_json::Value>(&response.body).is_ok_and(|body| body.get("behind_seconds").is_some())
+}
+
 impl Worker {
     pub fn start() -> Worker {
         Worker::start_with(&[])
@@ -159,7 +164,11 @@ impl Worker {
         let deadline = Instant::now() + STARTUP_TIMEOUT;
         loop {
             if let Ok(response) = request(self.port, "GET", "/health", &[], b"") {
-                if response.status < 500 || response.status == 503 {
+                // Only edgebeat's own answer counts: between choosing the port
+                // and wrangler binding it, another test's wrangler may have
+                // taken it for one of its own listeners (which answers a plain
+                // "Forbidden"); ours then exits with "Address already in use".
+                if (response.status < 500 || response.status == 503) && is_edgebeat_health(&response) {
                     return Ok(());
                 }
             }
