@@ -26,9 +26,9 @@ bench-shards: setup
 	scripts/bench.sh shards
 
 # The fast loop (well under a minute when warm): formatting, clippy with
-# warnings denied on the native core and on the wasm adapter, unit tests.
+# warnings denied on the native crates and on the wasm adapter, unit tests.
 check:
 	cargo fmt --check
-	cargo clippy --lib --tests -- -D warnings
-	cargo clippy --lib --target wasm32-unknown-unknown -- -D warnings
-	cargo test --lib -q
+	cargo clippy --workspace --lib --tests -- -D warnings
+	cargo clippy -p edgebeat --lib --target wasm32-unknown-unknown -- -D warnings
+	cargo test --workspace --lib -q

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generates src/domain/check/ascii_fold.rs: for every non-ASCII character
+"""Generates core/src/check/ascii_fold.rs: for every non-ASCII character
 whose NFKD decomposition holds ASCII characters, those ASCII characters.
 
 Django's slugify does `normalize("NFKD", s).encode("ascii", "ignore")`. ASCII
@@ -9,7 +9,7 @@ A table of the 2,000-odd characters that matter is a few KB in the Worker,
 where the whole Unicode normalization tables cost 56 KB gzip.
 
 Run with the Python whose Unicode version should be matched:
-    python3 scripts/gen_ascii_fold.py > src/domain/check/ascii_fold.rs
+    python3 scripts/gen_ascii_fold.py > core/src/check/ascii_fold.rs
 """
 
 import unicodedata

@@ -70,7 +70,7 @@ if [ "$(.tools/venv/bin/schemathesis --version 2>/dev/null | awk '{print $NF}')"
 fi
 
 # The oncalendar library at the version healthchecks.io pins in its requirements.txt:
-# the oracle of tests/oncalendar_oracle.rs for src/domain/oncalendar.rs.
+# the oracle of tests/oncalendar_oracle.rs for core/src/oncalendar.rs.
 oncalendar_version=1.1
 if [ "$(python_package_version oncalendar)" != "$oncalendar_version" ]; then
   say "installing oncalendar $oncalendar_version into .tools/venv"

@@ -1,11 +1,11 @@
 //! edgebeat: heartbeat ("dead man's switch") monitoring as a Cloudflare Worker.
 //!
-//! `domain` is the pure core: it never touches the Workers runtime and takes the
-//! current time as an argument, so all of it is tested natively with `cargo test`.
-//! `adapter` is the thin glue to D1, outgoing fetch and the two event handlers;
-//! it only exists in the wasm build.
+//! `domain` is the pure core (the `edgebeat-core` crate, shared with the CLI):
+//! it never touches the Workers runtime and takes the current time as an
+//! argument. `adapter` is the thin glue to D1, outgoing fetch and the event
+//! handlers; it only exists in the wasm build.
 
-pub mod domain;
+pub use edgebeat_core as domain;
 
 #[cfg(target_arch = "wasm32")]
 mod adapter;

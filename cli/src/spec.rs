@@ -51,7 +51,7 @@
 //! default, so removing a threshold from the file resets it to 1 and
 //! removing `max_runtime` clears the limit. The settings are checked here
 //! with the API's own bounds (`MAX_THRESHOLD`, `MIN_REMINDER_INTERVAL`, ...
-//! as in the server's `src/domain/check/config.rs`), so a bad value is
+//! as in the server's `core/src/check/config.rs`), so a bad value is
 //! refused with the check named before anything is changed; unknown keys in
 //! `alerts` are errors like everywhere else in the file.
 

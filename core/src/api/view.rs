@@ -1,0 +1,212 @@
+//! How checks look in API responses: the keys and meanings of healthchecks.io's
+//! check object (`Check.to_dict`) in API v1, v2 and v3, for read-write and
+//! read-only keys.
+
+use crate::check::{Check, Schedule};
+use crate::ids::{unique_key, Uuid};
+use crate::time::Timestamp;
+use serde_json::{json, Map, Value};
+
+/// Where edgebeat is reachable, for the URLs inside responses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Urls {
+    /// Scheme and host, no trailing slash: `https://edgebeat.example.workers.dev`.
+    pub base: String,
+    /// The API version of the request (1, 2 or 3): URLs echo it.
+    pub api_version: u8,
+}
+
+impl Urls {
+    pub fn ping_url(&self, uuid: &Uuid) -> String {
+        format!("{}/ping/{uuid}", self.base)
+    }
+
+    pub fn check_url(&self, uuid: &Uuid) -> String {
+        format!("{}/api/v{}/checks/{uuid}", self.base, self.api_version)
+    }
+
+    /// The check's page in the dashboard: where alerts link.
+    pub fn check_page(&self, uuid: &Uuid) -> String {
+        format!("{}/app/#/checks/{uuid}", self.base)
+    }
+}
+
+/// The check object. A read-only key sees `unique_key` instead of the UUID
+/// and none of the URLs that would let it ping or change the check;
+/// `channels` are the ids of the channels it notifies, sorted.
+pub fn check_json(check: &Check, channels: &[String], urls: &Urls, read_only: bool, now: Timestamp) -> Value {
+    let config = &check.config;
+    let monitoring = &config.monitoring;
+    let rules = &config.ping_rules;
+    let state = &check.state;
+    let mut object = Map::new();
+    let mut put = |key: &str, value: Value| {
+        object.insert(key.to_owned(), value);
+    };
+    put("name", json!(config.name));
+    put("slug", json!(config.slug));
+    put("tags", json!(config.tags.as_str()));
+    put("desc", json!(config.desc));
+    put("grace", json!(monitoring.grace));
+    put("n_pings", json!(check.n_pings));
+    // API v1 folds a running job into the status; v2 and v3 keep `started` apart.
+    let status = if urls.api_version == 1 {
+        monitoring.status_with_started_at(state, now)
+    } else {
+        monitoring.status_at(state, now).as_str()
+    };
+    put("status", json!(status));
+    put("started", json!(state.last_start.is_some()));
+    put("last_ping", json!(state.last_ping.map(Timestamp::iso8601)));
+    put("next_ping", json!(monitoring.grace_start(state, true).map(Timestamp::iso8601)));
+    put("manual_resume", json!(monitoring.manual_resume));
+    put("methods", json!(config.methods()));
+    put("subject", json!(if config.filter_subject { rules.success_kw.as_str() } else { "" }));
+    put("subject_fail", json!(if config.filter_subject { rules.failure_kw.as_str() } else { "" }));
+    put("start_kw", json!(rules.start_kw));
+    put("success_kw", json!(rules.success_kw));
+    put("failure_kw", json!(rules.failure_kw));
+    put("filter_subject", json!(config.filter_subject));
+    put("filter_body", json!(config.filter_body));
+    put("filter_http_body", json!(rules.filter_http_body));
+    put("filter_default_fail", json!(rules.filter_default_fail));
+    put("badge_url", json!(format!("{}/b/2/{}.svg", urls.base, check.badge_key)));
+    let policy = &monitoring.policy;
+    put("failure_threshold", json!(policy.failure_threshold));
+    put("recovery_threshold", json!(policy.recovery_threshold));
+    put("max_runtime", json!(policy.max_runtime));
+    put("min_runtime", json!(policy.min_runtime));
+    put("reminder_interval", json!(policy.reminder_interval));
+    put("snoozed_until", json!(state.muted_until.filter(|until| *until > now).map(Timestamp::iso8601)));
+    // Whole seconds of any measured run, so 0 for one under a second; like
+    // healthchecks (`if self.last_duration:`), a duration of exactly zero is left out.
+    if let Some(ms) = state.last_duration.filter(|ms| *ms > 0) {
+        put("last_duration", json!(ms / 1000));
+    }
+    if read_only {
+        put("unique_key", json!(unique_key(&check.uuid)));
+    } else {
+        let update_url = urls.check_url(&check.uuid);
+        put("uuid", json!(check.uuid.to_string()));
+        put("ping_url", json!(urls.ping_url(&check.uuid)));
+        put("pause_url", json!(format!("{update_url}/pause")));
+        put("resume_url", json!(format!("{update_url}/resume")));
+        put("update_url", json!(update_url));
+        put("channels", json!(channels.join(",")));
+    }
+    match (&monitoring.schedule, monitoring.schedule.expression()) {
+        (Schedule::Simple { timeout }, _) => put("timeout", json!(timeout)),
+        (_, expression) => {
+            put("schedule", json!(expression));
+            put("tz", json!(monitoring.zone.name()));
+        }
+    }
+    Value::Object(object)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::spec::{apply, parse_spec};
+    use crate::check::{CheckConfig, CheckState, PingKind, Status};
+
+    const T0: Timestamp = Timestamp::from_secs(1_700_000_000);
+
+    fn record(config: CheckConfig, state: CheckState) -> Check {
+        Check {
+            id: 1,
+            uuid: Uuid::parse("0f2ea3c4-5b6d-4e7f-8a9b-0c1d2e3f4a5b").unwrap(),
+            project_id: "p".into(),
+            config,
+            state,
+            n_pings: 3,
+            badge_key: "bk".into(),
+            config_version: 0,
+            listeners: crate::check::EventSet::default(),
+        }
+    }
+
+    fn urls() -> Urls {
+        Urls { base: "https://eb.example".into(), api_version: 3 }
+    }
+
+    #[test]
+    fn a_read_write_view_has_the_urls() {
+        let check = record(CheckConfig::default(), CheckState::new_check());
+        let body = check_json(&check, &["a".into(), "b".into()], &urls(), false, T0);
+        assert_eq!(body["uuid"], "0f2ea3c4-5b6d-4e7f-8a9b-0c1d2e3f4a5b");
+        assert_eq!(body["ping_url"], "https://eb.example/ping/0f2ea3c4-5b6d-4e7f-8a9b-0c1d2e3f4a5b");
+        assert_eq!(body["update_url"], "https://eb.example/api/v3/checks/0f2ea3c4-5b6d-4e7f-8a9b-0c1d2e3f4a5b");
+        assert_eq!(body["pause_url"], "https://eb.example/api/v3/checks/0f2ea3c4-5b6d-4e7f-8a9b-0c1d2e3f4a5b/pause");
+        assert_eq!(body["channels"], "a,b");
+        assert_eq!(body["badge_url"], "https://eb.example/b/2/bk.svg");
+        assert_eq!(body["status"], "new");
+        assert_eq!(body["timeout"], 86400);
+        assert_eq!(body["last_ping"], Value::Null);
+        assert!(body.get("unique_key").is_none() && body.get("schedule").is_none());
+    }
+
+    #[test]
+    fn a_read_only_view_hides_what_grants_access() {
+        let check = record(CheckConfig::default(), CheckState::new_check());
+        let body = check_json(&check, &["a".into()], &urls(), true, T0);
+        for hidden in ["uuid", "ping_url", "update_url", "pause_url", "resume_url", "channels"] {
+            assert!(body.get(hidden).is_none(), "{hidden} must not be shown to a read-only key");
+        }
+        assert_eq!(body["unique_key"].as_str().map(str::len), Some(40));
+    }
+
+    #[test]
+    fn cron_checks_show_schedule_and_zone_and_durations_in_seconds() {
+        let mut config = CheckConfig::default();
+        apply(&parse_spec(br#"{"schedule": "0 * * * *", "tz": "Europe/Riga"}"#).unwrap(), &mut config, 3);
+        let m = config.monitoring.clone();
+        let state = m.ping(&CheckState::new_check(), PingKind::Start, None, None, T0).state;
+        let state = m.ping(&state, PingKind::Success, None, None, T0.plus_millis(61_500)).state;
+        assert_eq!(state.status, Status::Up);
+        let body = check_json(&record(config, state), &[], &urls(), false, T0.plus_secs(62));
+        assert_eq!(body["schedule"], "0 * * * *");
+        assert_eq!(body["tz"], "Europe/Riga");
+        assert_eq!(body["last_duration"], 61);
+        assert_eq!(body["last_ping"], "2023-11-14T22:14:21+00:00");
+        assert_eq!(body["next_ping"], "2023-11-14T23:00:00+00:00");
+        assert!(body.get("timeout").is_none());
+    }
+
+    #[test]
+    fn runs_shorter_than_a_second_report_zero_seconds() {
+        let config = CheckConfig::default();
+        let m = config.monitoring.clone();
+        let state = m.ping(&CheckState::new_check(), PingKind::Start, None, None, T0).state;
+        let quick = m.ping(&state, PingKind::Success, None, None, T0.plus_millis(250)).state;
+        let body = check_json(&record(config.clone(), quick), &[], &urls(), false, T0.plus_secs(1));
+        assert_eq!(body["last_duration"], 0);
+        let instant = m.ping(&state, PingKind::Success, None, None, T0).state;
+        assert_eq!(instant.last_duration, Some(0));
+        let body = check_json(&record(config.clone(), instant), &[], &urls(), false, T0.plus_secs(1));
+        assert!(body.get("last_duration").is_none(), "exactly zero is falsy in healthchecks");
+        let unmeasured = m.ping(&CheckState::new_check(), PingKind::Success, None, None, T0).state;
+        let body = check_json(&record(config, unmeasured), &[], &urls(), false, T0.plus_secs(1));
+        assert!(body.get("last_duration").is_none());
+    }
+
+    #[test]
+    fn api_v1_reports_a_running_check_as_started() {
+        let config = CheckConfig::default();
+        let state = config.monitoring.ping(&CheckState::new_check(), PingKind::Start, None, None, T0).state;
+        let check = record(config, state);
+        for version in [1, 2, 3] {
+            let urls = Urls { base: "https://eb.example".into(), api_version: version };
+            let body = check_json(&check, &[], &urls, false, T0.plus_secs(5));
+            let expected = if version == 1 { "started" } else { "new" };
+            assert_eq!(
+                (body["status"].as_str(), body["started"].as_bool()),
+                (Some(expected), Some(true)),
+                "v{version}"
+            );
+            assert!(body["update_url"].as_str().is_some_and(|u| u.contains(&format!("/api/v{version}/"))));
+        }
+        let late = check_json(&check, &[], &Urls { base: "x".into(), api_version: 1 }, false, T0.plus_secs(3600));
+        assert_eq!(late["status"], "down", "a run that outlived its grace is down in v1 too");
+    }
+}

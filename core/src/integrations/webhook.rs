@@ -1,0 +1,163 @@
+//! Generic webhooks: a documented JSON body, optional extra headers, and an
+//! optional HMAC-SHA256 signature receivers can verify:
+//!
+//! `X-Edgebeat-Signature: sha256=<hex of HMAC-SHA256(secret, "<timestamp>.<body>")>`
+//! where `<timestamp>` is the `X-Edgebeat-Timestamp` header (Unix seconds)
+//! and `<body>` the raw request body bytes.
+
+use super::Outgoing;
+use crate::alert::{excerpt, Alert, AlertEvent};
+use crate::ids::to_hex;
+use crate::time::Timestamp;
+use hmac::{Hmac, Mac};
+use serde_json::{json, Value};
+use sha2::Sha256;
+
+pub fn body(alert: &Alert, delivery_id: &str) -> Value {
+    let check = &alert.check;
+    let reason = alert.reason().filter(|_| !matches!(alert.event, AlertEvent::Late));
+    let exit_status = match reason {
+        Some(crate::check::FlipReason::ExitStatus(code)) => Some(code),
+        _ => None,
+    };
+    let reason = reason.map(|r| r.code());
+    let status = match alert.event {
+        AlertEvent::Up { .. } => "up",
+        AlertEvent::Test => "test",
+        AlertEvent::Late | AlertEvent::Success => "up",
+        AlertEvent::Fail(_) => "fail",
+        _ => "down",
+    };
+    json!({
+        "event": alert.event_name(),
+        "summary": alert.summary(),
+        "details": alert.details(),
+        "delivery_id": delivery_id,
+        "incident_key": alert.incident_key,
+        "check": {
+            "uuid": check.uuid.to_string(),
+            "name": check.name,
+            "slug": check.slug,
+            "tags": check.tags,
+            "schedule": check.schedule,
+            "tz": check.tz,
+            "grace": check.grace_secs,
+            "url": check.url,
+        },
+        "flip": {
+            "id": alert.flip_id,
+            "at": alert.at.iso8601(),
+            "status": status,
+            "reason": reason,
+            "exit_status": exit_status,
+            "down_for": match alert.event {
+                AlertEvent::Up { down_for_secs }
+                | AlertEvent::Reminder { down_for_secs }
+                | AlertEvent::StillDown { down_for_secs } => down_for_secs,
+                _ => None,
+            },
+        },
+        "last_ping": alert.last_ping.as_ref().map(|p| json!({
+            "at": p.at.iso8601(),
+            "kind": p.kind.as_str(),
+            "exit_status": p.exit_status,
+            "body": excerpt(&p.body_excerpt, 1000),
+        })),
+    })
+}
+
+/// The signature of a body sent at `timestamp` (Unix seconds).
+pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
+    // HMAC accepts keys of any length, so this cannot fail.
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()).unwrap_or_else(|_| unreachable!());
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    format!("sha256={}", to_hex(&mac.finalize().into_bytes()))
+}
+
+pub fn request(
+    alert: &Alert,
+    url: &str,
+    method: &str,
+    extra_headers: &[(String, String)],
+    secret: Option<&str>,
+    delivery_id: &str,
+    now: Timestamp,
+) -> Outgoing {
+    let body = body(alert, delivery_id).to_string().into_bytes();
+    let mut headers = vec![
+        ("Content-Type".to_owned(), "application/json".to_owned()),
+        ("User-Agent".to_owned(), concat!("edgebeat/", env!("CARGO_PKG_VERSION")).to_owned()),
+        ("X-Edgebeat-Event".to_owned(), alert.event_name().to_owned()),
+        ("X-Edgebeat-Delivery".to_owned(), delivery_id.to_owned()),
+    ];
+    if let Some(secret) = secret {
+        let timestamp = now.secs();
+        headers.push(("X-Edgebeat-Timestamp".to_owned(), timestamp.to_string()));
+        headers.push(("X-Edgebeat-Signature".to_owned(), signature(secret, timestamp, &body)));
+    }
+    headers.extend(extra_headers.iter().cloned());
+    Outgoing { method: method.to_owned(), url: url.to_owned(), headers, body }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alert::tests::sample;
+    use crate::check::FlipReason;
+
+    #[test]
+    fn the_body_is_documented_json() {
+        let body = body(&sample(AlertEvent::Down(FlipReason::ExitStatus(4))), "d1");
+        assert_eq!(body["event"], "down");
+        assert_eq!(body["delivery_id"], "d1");
+        assert_eq!(body["check"]["name"], "nightly-backup");
+        assert_eq!(body["flip"]["reason"], "exitstatus:4");
+        assert_eq!(body["flip"]["exit_status"], 4);
+        assert_eq!(body["last_ping"]["body"], "msg=backup completed");
+    }
+
+    #[test]
+    fn new_event_kinds_carry_their_event_and_reason() {
+        let reminder = body(&sample(AlertEvent::Reminder { down_for_secs: Some(600) }), "d2");
+        assert_eq!(
+            (reminder["event"].as_str(), reminder["flip"]["reason"].as_str()),
+            (Some("reminder"), Some("still_down"))
+        );
+        assert_eq!(reminder["flip"]["down_for"], 600);
+        let fail = body(&sample(AlertEvent::Fail(FlipReason::TooFast)), "d3");
+        assert_eq!((fail["event"].as_str(), fail["flip"]["reason"].as_str()), (Some("fail"), Some("too_fast")));
+        let late = body(&sample(AlertEvent::Late), "d4");
+        assert_eq!((late["event"].as_str(), late["flip"]["reason"].as_str()), (Some("late"), None));
+        assert_eq!(body(&sample(AlertEvent::Success), "d5")["event"], "success");
+    }
+
+    #[test]
+    fn signatures_follow_the_documented_recipe() {
+        // RFC 4231 test case 2 shape: HMAC-SHA256("Jefe", "what do ya want for nothing?").
+        let sig = {
+            let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(b"Jefe").unwrap();
+            mac.update(b"what do ya want for nothing?");
+            to_hex(&mac.finalize().into_bytes())
+        };
+        assert_eq!(sig, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+        assert_eq!(signature("Jefe", 1_700_000_000, b"{}"), signature("Jefe", 1_700_000_000, b"{}"));
+        assert_ne!(signature("Jefe", 1_700_000_000, b"{}"), signature("Jefe", 1_700_000_001, b"{}"));
+    }
+
+    #[test]
+    fn signed_requests_carry_timestamp_and_signature() {
+        let alert = sample(AlertEvent::Up { down_for_secs: Some(10) });
+        let now = Timestamp::from_secs(1_700_000_123);
+        let headers = vec![("X-Team".to_owned(), "ops".to_owned())];
+        let request = request(&alert, "https://h.example/x", "PUT", &headers, Some("0123456789abcdef"), "d9", now);
+        let header = |name: &str| request.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
+        assert_eq!(request.method, "PUT");
+        assert_eq!(header("X-Edgebeat-Timestamp").as_deref(), Some("1700000123"));
+        assert_eq!(header("X-Edgebeat-Signature"), Some(signature("0123456789abcdef", 1_700_000_123, &request.body)));
+        assert_eq!(header("X-Team").as_deref(), Some("ops"));
+        let unsigned = super::request(&alert, "https://h.example/x", "POST", &[], None, "d9", now);
+        assert!(unsigned.headers.iter().all(|(n, _)| n != "X-Edgebeat-Signature"));
+    }
+}

@@ -1,0 +1,24 @@
+//! edgebeat's pure domain core. Nothing in here imports the Workers runtime; every
+//! function that depends on "now" takes it as an argument.
+
+pub mod alert;
+pub mod alertmanager;
+pub mod api;
+pub mod badge;
+pub mod channel;
+pub mod check;
+pub mod cron;
+pub mod health;
+pub mod history;
+pub mod ids;
+pub mod integrations;
+pub mod maintenance;
+pub mod metrics;
+pub mod oncalendar;
+pub mod outbox;
+pub mod ping;
+pub mod ping_cache;
+pub mod reply;
+pub mod route;
+pub mod settings;
+pub mod time;

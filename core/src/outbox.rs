@@ -1,0 +1,159 @@
+//! The delivery policy of the alert outbox: what an attempt's result means,
+//! and when to try again.
+
+use crate::time::Timestamp;
+
+/// First retry after about a minute, doubling, at most an hour apart.
+const FIRST_RETRY_SECS: i64 = 60;
+const MAX_RETRY_SECS: i64 = 3600;
+/// A notification still undelivered this long after its flip is given up.
+pub const GIVE_UP_AFTER_SECS: i64 = 24 * 3600;
+/// How long one attempt may take before it counts as failed.
+pub const ATTEMPT_TIMEOUT_MS: i64 = 10_000;
+/// How long a claimed notification stays reserved for its claimer; longer
+/// than an attempt, so a crashed sender's claim expires and others retry.
+pub const CLAIM_MS: i64 = 60_000;
+
+/// What came back from one delivery attempt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AttemptResult {
+    /// The receiver answered with this HTTP status.
+    Status(u16),
+    /// No answer within the attempt timeout.
+    Timeout,
+    /// The request could not be made or the connection failed.
+    NetworkError(String),
+    /// The notification cannot be sent at all (e.g. its channel is gone).
+    Undeliverable(String),
+}
+
+impl AttemptResult {
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            AttemptResult::Status(status) => Some(*status),
+            _ => None,
+        }
+    }
+
+    pub fn error(&self) -> Option<String> {
+        match self {
+            AttemptResult::Status(status) if (200..300).contains(status) => None,
+            AttemptResult::Status(status) => Some(format!("HTTP {status}")),
+            AttemptResult::Timeout => Some(format!("no answer within {} s", ATTEMPT_TIMEOUT_MS / 1000)),
+            AttemptResult::NetworkError(message) | AttemptResult::Undeliverable(message) => Some(message.clone()),
+        }
+    }
+
+    /// Worth trying again: network trouble, timeouts, 429 and 5xx.
+    fn is_transient(&self) -> bool {
+        match self {
+            AttemptResult::Status(status) => *status == 429 || *status >= 500,
+            AttemptResult::Timeout | AttemptResult::NetworkError(_) => true,
+            AttemptResult::Undeliverable(_) => false,
+        }
+    }
+}
+
+/// The notification's state after an attempt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Delivered,
+    RetryAt(Timestamp),
+    /// Permanent failure, or transient ones for longer than a day.
+    Failed,
+}
+
+/// The wait after the `attempt`-th failed attempt (1-based): about 1, 2, 4, ...
+/// minutes up to an hour, stretched by up to 20 % with `jitter` in [0, 1) so
+/// that many notifications failing together do not retry in lockstep.
+pub fn retry_delay_ms(attempt: u32, jitter: f64) -> i64 {
+    let doublings = attempt.saturating_sub(1).min(20);
+    let base = (FIRST_RETRY_SECS << doublings).min(MAX_RETRY_SECS) * 1000;
+    base + (base as f64 * 0.2 * jitter.clamp(0.0, 1.0)) as i64
+}
+
+/// Decides what happens after the `attempt`-th attempt of a notification
+/// created at `created_at`.
+pub fn after_attempt(
+    result: &AttemptResult,
+    attempt: u32,
+    created_at: Timestamp,
+    now: Timestamp,
+    jitter: f64,
+) -> Outcome {
+    match result {
+        AttemptResult::Status(status) if (200..300).contains(status) => Outcome::Delivered,
+        transient if transient.is_transient() => {
+            let next = now.plus_millis(retry_delay_ms(attempt, jitter));
+            if next.millis() - created_at.millis() > GIVE_UP_AFTER_SECS * 1000 {
+                Outcome::Failed
+            } else {
+                Outcome::RetryAt(next)
+            }
+        }
+        _ => Outcome::Failed,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T0: Timestamp = Timestamp::from_secs(1_700_000_000);
+
+    #[test]
+    fn any_2xx_is_delivered() {
+        for status in [200, 201, 202, 204, 299] {
+            assert_eq!(after_attempt(&AttemptResult::Status(status), 1, T0, T0, 0.0), Outcome::Delivered);
+        }
+    }
+
+    #[test]
+    fn transient_failures_retry_with_exponential_backoff() {
+        for result in [
+            AttemptResult::Status(500),
+            AttemptResult::Status(503),
+            AttemptResult::Status(429),
+            AttemptResult::Timeout,
+            AttemptResult::NetworkError("connection refused".into()),
+        ] {
+            assert_eq!(after_attempt(&result, 1, T0, T0, 0.0), Outcome::RetryAt(T0.plus_secs(60)), "{result:?}");
+        }
+        let delays: Vec<i64> = (1..=9).map(|a| retry_delay_ms(a, 0.0) / 1000).collect();
+        assert_eq!(delays, [60, 120, 240, 480, 960, 1920, 3600, 3600, 3600]);
+        assert_eq!(retry_delay_ms(u32::MAX, 0.0), 3_600_000, "no overflow for absurd attempt counts");
+    }
+
+    #[test]
+    fn jitter_stretches_by_at_most_a_fifth() {
+        assert_eq!(retry_delay_ms(1, 0.5), 66_000);
+        assert!(retry_delay_ms(3, 0.999) < 240_000 * 12 / 10);
+        assert_eq!(retry_delay_ms(1, 7.0), 72_000, "out-of-range jitter is clamped");
+    }
+
+    #[test]
+    fn other_client_errors_are_permanent() {
+        for status in [400, 401, 403, 404, 410, 301] {
+            assert_eq!(after_attempt(&AttemptResult::Status(status), 1, T0, T0, 0.0), Outcome::Failed, "{status}");
+        }
+        assert_eq!(after_attempt(&AttemptResult::Undeliverable("gone".into()), 1, T0, T0, 0.0), Outcome::Failed);
+    }
+
+    #[test]
+    fn retries_stop_after_a_day() {
+        let late = T0.plus_secs(GIVE_UP_AFTER_SECS - 600);
+        assert_eq!(after_attempt(&AttemptResult::Status(502), 30, T0, late, 0.0), Outcome::Failed);
+        let earlier = T0.plus_secs(GIVE_UP_AFTER_SECS - 7200);
+        assert_eq!(
+            after_attempt(&AttemptResult::Status(502), 30, T0, earlier, 0.0),
+            Outcome::RetryAt(earlier.plus_secs(3600))
+        );
+    }
+
+    #[test]
+    fn errors_describe_the_attempt() {
+        assert_eq!(AttemptResult::Status(200).error(), None);
+        assert_eq!(AttemptResult::Status(503).error().as_deref(), Some("HTTP 503"));
+        assert_eq!(AttemptResult::Timeout.error().as_deref(), Some("no answer within 10 s"));
+    }
+}

@@ -1,0 +1,488 @@
+//! The URL grammar of edgebeat's HTTP surface, as pure data: the adapter asks
+//! which route a path is and which methods it takes, and never matches paths
+//! itself. Every route the router knows is listed in `ROUTES` (documented in
+//! the OpenAPI file and checked against it by the tests).
+
+use crate::ids::Uuid;
+
+/// The HTTP methods edgebeat distinguishes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Head,
+    Post,
+    Put,
+    Patch,
+    Delete,
+    Options,
+    /// TRACE, CONNECT and anything unknown: never served.
+    Other,
+}
+
+impl Method {
+    pub fn parse(method: &str) -> Self {
+        match method.to_ascii_uppercase().as_str() {
+            "GET" => Method::Get,
+            "HEAD" => Method::Head,
+            "POST" => Method::Post,
+            "PUT" => Method::Put,
+            "PATCH" => Method::Patch,
+            "DELETE" => Method::Delete,
+            "OPTIONS" => Method::Options,
+            _ => Method::Other,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Head => "HEAD",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+            Method::Options => "OPTIONS",
+            Method::Other => "OTHER",
+        }
+    }
+}
+
+/// How the management API names a check: by UUID, or (read access only) by
+/// the unique key a read-only key sees.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CheckRef {
+    Uuid(Uuid),
+    UniqueKey(String),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CheckAction {
+    Pause,
+    Resume,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Route {
+    Health,
+    /// Everything under `/ping/`: the ping grammar parses the rest.
+    Ping(String),
+    /// `/api/v3/projects/`: the admin API.
+    Projects,
+    /// `/api/vN/checks/`
+    Checks {
+        version: u8,
+    },
+    /// `/api/vN/checks/<uuid or unique key>`
+    Check {
+        version: u8,
+        check: CheckRef,
+    },
+    /// `/api/vN/checks/<uuid>/pause` and `/resume`
+    CheckAction {
+        version: u8,
+        check: Uuid,
+        action: CheckAction,
+    },
+    /// `/api/vN/checks/<uuid>/snooze`: hold notifications for a while.
+    CheckSnooze {
+        version: u8,
+        check: Uuid,
+    },
+    /// `/ping/<uuid>/snooze` or `/ping/<ping_key>/<slug>/snooze` (the raw
+    /// path after `/ping/`, without `/snooze`): a job announcing its own
+    /// maintenance. POST only, so a link preview cannot silence a check.
+    PingSnooze(String),
+    /// `/api/vN/checks/<uuid>/pings/`
+    CheckPings {
+        version: u8,
+        check: Uuid,
+    },
+    /// `/api/vN/checks/<uuid>/pings/<n>/body`
+    PingBody {
+        version: u8,
+        check: Uuid,
+        n: i64,
+    },
+    /// `/api/vN/checks/<uuid or unique key>/flips/`
+    CheckFlips {
+        version: u8,
+        check: CheckRef,
+    },
+    /// `/api/v3/channels/`
+    Channels,
+    /// `/api/v3/channels/<id>`
+    Channel(String),
+    /// `/api/v3/channels/<id>/test`
+    ChannelTest(String),
+    /// `/api/v3/maintenance/`: the project's maintenance windows.
+    MaintenanceWindows,
+    /// `/api/v3/maintenance/<id>`
+    MaintenanceWindow(String),
+    /// `/api/v3/notifications/`: the outbox, with every attempt.
+    Notifications,
+    /// `/api/v3/badges/`: every badge URL of the project.
+    Badges,
+    /// `/badge/<badge key>/<signature>[/<tag>].<format>` (the raw path after `/badge/`).
+    Badge(String),
+    /// `/b/<states>/<check badge key>.<format>`
+    CheckBadge(String),
+    /// `/projects/<id>/metrics/[<read-only key>]`: Prometheus.
+    Metrics {
+        project: String,
+        key: Option<String>,
+    },
+    /// `/api/v3/openapi.json`
+    OpenApi,
+    /// `/alertmanager/<ping_key>`: Alertmanager's webhook, the watchdog receiver.
+    Alertmanager(String),
+}
+
+use Method::{Delete, Get, Head, Patch, Post, Put};
+
+/// The methods a ping may use. healthchecks records a ping whatever its
+/// method; edgebeat counts the ones a client sends on purpose (`curl -T`
+/// uploads a log with PUT) and never a CORS preflight (OPTIONS, answered
+/// without counting) or a diagnostic TRACE or CONNECT (405).
+pub const PING_METHODS: &[Method] = &[Get, Head, Post, Put, Patch, Delete];
+
+/// Every route pattern with its methods: the one list the OpenAPI document
+/// is checked against, and that `route()` and `Route::methods()` are checked
+/// against in this module's tests.
+pub const ROUTES: &[(&str, &[Method])] = &[
+    ("/health", &[Get, Head]),
+    ("/ping/{uuid}", PING_METHODS),
+    ("/ping/{uuid}/{signal}", PING_METHODS),
+    ("/ping/{ping_key}/{slug}", PING_METHODS),
+    ("/ping/{ping_key}/{slug}/{signal}", PING_METHODS),
+    ("/ping/{uuid}/snooze", &[Post]),
+    ("/ping/{ping_key}/{slug}/snooze", &[Post]),
+    ("/{uuid}", PING_METHODS),
+    ("/{uuid}/{signal}", PING_METHODS),
+    ("/{ping_key}/{slug}", PING_METHODS),
+    ("/{ping_key}/{slug}/{signal}", PING_METHODS),
+    ("/api/v3/projects/", &[Get, Post]),
+    ("/api/v3/checks/", &[Get, Post]),
+    ("/api/v3/checks/{check}", &[Get, Post, Delete]),
+    ("/api/v3/checks/{uuid}/pause", &[Post]),
+    ("/api/v3/checks/{uuid}/resume", &[Post]),
+    ("/api/v3/checks/{uuid}/snooze", &[Post, Delete]),
+    ("/api/v3/checks/{uuid}/pings/", &[Get]),
+    ("/api/v3/checks/{uuid}/pings/{n}/body", &[Get]),
+    ("/api/v3/checks/{check}/flips/", &[Get]),
+    ("/api/v3/channels/", &[Get, Post]),
+    ("/api/v3/channels/{channel_id}", &[Get, Post, Delete]),
+    ("/api/v3/channels/{channel_id}/test", &[Post]),
+    ("/api/v3/maintenance/", &[Get, Post]),
+    ("/api/v3/maintenance/{window_id}", &[Get, Post, Delete]),
+    ("/api/v3/notifications/", &[Get]),
+    ("/api/v3/badges/", &[Get]),
+    ("/api/v3/openapi.json", &[Get]),
+    ("/badge/{badge_key}/{signature}.{format}", &[Get, Head]),
+    ("/badge/{badge_key}/{signature}/{tag}.{format}", &[Get, Head]),
+    ("/b/{states}/{check_badge_key}.{format}", &[Get, Head]),
+    ("/projects/{project_id}/metrics/{key}", &[Get, Head]),
+    ("/projects/{project_id}/metrics/", &[Get, Head]),
+    ("/alertmanager/{ping_key}", &[Post]),
+];
+
+impl Route {
+    /// The methods this route answers (besides OPTIONS on the API).
+    pub fn methods(&self) -> &'static [Method] {
+        match self {
+            Route::Health => &[Get, Head],
+            Route::Ping(_) => PING_METHODS,
+            Route::Projects | Route::Checks { .. } => &[Get, Post],
+            Route::Check { check: CheckRef::Uuid(_), .. } => &[Get, Post, Delete],
+            Route::Check { check: CheckRef::UniqueKey(_), .. } => &[Get],
+            Route::CheckAction { .. } | Route::PingSnooze(_) => &[Post],
+            Route::CheckSnooze { .. } => &[Post, Delete],
+            Route::CheckPings { .. } | Route::PingBody { .. } | Route::CheckFlips { .. } => &[Get],
+            Route::Channels => &[Get, Post],
+            Route::Channel(_) | Route::MaintenanceWindow(_) => &[Get, Post, Delete],
+            Route::MaintenanceWindows => &[Get, Post],
+            Route::ChannelTest(_) => &[Post],
+            Route::Notifications | Route::Badges | Route::OpenApi => &[Get],
+            Route::Badge(_) | Route::CheckBadge(_) | Route::Metrics { .. } => &[Get, Head],
+            Route::Alertmanager(_) => &[Post],
+        }
+    }
+
+    /// Whether this is part of the management API (CORS, JSON errors).
+    pub fn is_api(&self) -> bool {
+        !matches!(
+            self,
+            Route::Health
+                | Route::Ping(_)
+                | Route::PingSnooze(_)
+                | Route::Badge(_)
+                | Route::CheckBadge(_)
+                | Route::Metrics { .. }
+                | Route::Alertmanager(_)
+        )
+    }
+}
+
+/// Pings at the root, as on hc-ping.com (`https://hc-ping.com/<uuid>`), so a
+/// script moves over by changing only the host: a UUID first segment, or a
+/// `<ping_key>/<slug>` pair whose key is no path edgebeat uses itself.
+fn root_ping(path: &str) -> Option<Route> {
+    let rest = path.strip_prefix('/')?;
+    let mut segments = rest.split('/');
+    let first = segments.next()?;
+    let count = rest.split('/').count();
+    let reserved = ["api", "ping", "health", "badge", "b", "projects", "cdn-cgi", "app", "alertmanager"];
+    let ping_like =
+        Uuid::parse(first).is_some() || ((2..=3).contains(&count) && first.len() >= 8 && !reserved.contains(&first));
+    ping_like.then(|| Route::Ping(rest.to_owned()))
+}
+
+/// healthchecks' Prometheus paths: the key in the path, or (no key) as a
+/// bearer token; `checks/metrics` is the older spelling.
+fn metrics_route(rest: &str) -> Option<Route> {
+    let segments: Vec<&str> = rest.split('/').collect();
+    let (project, key) = match segments[..] {
+        [project, "metrics", key] | [project, "checks", "metrics", key] => (project, key),
+        _ => return None,
+    };
+    let key = (!key.is_empty()).then(|| key.to_owned());
+    Some(Route::Metrics { project: project.to_owned(), key })
+}
+
+fn api_version(segment: &str) -> Option<u8> {
+    match segment {
+        "v1" => Some(1),
+        "v2" => Some(2),
+        "v3" => Some(3),
+        _ => None,
+    }
+}
+
+/// Channel ids are UUIDs, or the names of the channels kept from secrets.
+fn is_channel_id(text: &str) -> bool {
+    Uuid::parse(text).is_some() || text.starts_with("default-") && text.len() < 40
+}
+
+fn check_ref(id: &str) -> Option<CheckRef> {
+    match Uuid::parse(id) {
+        Some(uuid) => Some(CheckRef::Uuid(uuid)),
+        None if is_unique_key(id) => Some(CheckRef::UniqueKey(id.to_owned())),
+        None => None,
+    }
+}
+
+fn is_unique_key(text: &str) -> bool {
+    text.len() == 40 && text.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+}
+
+/// Finds the route for a path, or `None` when nothing lives there.
+pub fn route(path: &str) -> Option<Route> {
+    if path == "/health" {
+        return Some(Route::Health);
+    }
+    if let Some(rest) = path.strip_prefix("/ping/") {
+        if let Some(target) = rest.strip_suffix("/snooze").filter(|t| matches!(t.split('/').count(), 1 | 2)) {
+            return Some(Route::PingSnooze(target.to_owned()));
+        }
+        return Some(Route::Ping(rest.to_owned()));
+    }
+    if let Some(rest) = path.strip_prefix("/badge/") {
+        return Some(Route::Badge(rest.to_owned()));
+    }
+    if let Some(rest) = path.strip_prefix("/b/") {
+        return Some(Route::CheckBadge(rest.to_owned()));
+    }
+    if let Some(rest) = path.strip_prefix("/projects/") {
+        return metrics_route(rest);
+    }
+    if let Some(key) = path.strip_prefix("/alertmanager/") {
+        // One segment: the ping grammar's key (Django's slug converter).
+        let key_like = !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        return key_like.then(|| Route::Alertmanager(key.to_owned()));
+    }
+    let Some(rest) = path.strip_prefix("/api/") else {
+        return root_ping(path);
+    };
+    // Both `/api/v3/checks/` and `/api/v3/checks` (clients differ).
+    let segments: Vec<&str> = rest.trim_end_matches('/').split('/').collect();
+    let version = api_version(segments.first()?)?;
+    match segments[1..] {
+        ["projects"] if version == 3 => Some(Route::Projects),
+        ["channels"] => Some(Route::Channels),
+        ["channels", id] if is_channel_id(id) => Some(Route::Channel(id.to_owned())),
+        ["channels", id, "test"] if is_channel_id(id) => Some(Route::ChannelTest(id.to_owned())),
+        ["notifications"] => Some(Route::Notifications),
+        ["maintenance"] if version == 3 => Some(Route::MaintenanceWindows),
+        ["maintenance", id] if version == 3 && Uuid::parse(id).is_some() => {
+            Some(Route::MaintenanceWindow((*id).to_owned()))
+        }
+        ["badges"] => Some(Route::Badges),
+        ["openapi.json"] if version == 3 => Some(Route::OpenApi),
+        ["checks"] => Some(Route::Checks { version }),
+        ["checks", id] => Some(Route::Check { version, check: check_ref(id)? }),
+        ["checks", id, "flips"] => Some(Route::CheckFlips { version, check: check_ref(id)? }),
+        ["checks", id, "pings"] => Some(Route::CheckPings { version, check: Uuid::parse(id)? }),
+        ["checks", id, "pings", n, "body"] => {
+            let n = n.parse().ok().filter(|n: &i64| *n >= 1)?;
+            Some(Route::PingBody { version, check: Uuid::parse(id)?, n })
+        }
+        ["checks", id, "snooze"] => Some(Route::CheckSnooze { version, check: Uuid::parse(id)? }),
+        ["checks", id, action] => {
+            let check = Uuid::parse(id)?;
+            let action = match action {
+                "pause" => CheckAction::Pause,
+                "resume" => CheckAction::Resume,
+                _ => return None,
+            };
+            Some(Route::CheckAction { version, check, action })
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const UUID: &str = "0f2ea3c4-5b6d-4e7f-8a9b-0c1d2e3f4a5b";
+
+    #[test]
+    fn fixed_routes() {
+        assert_eq!(route("/health"), Some(Route::Health));
+        assert_eq!(route("/ping/abc/def"), Some(Route::Ping("abc/def".into())));
+        assert_eq!(route("/api/v3/projects/"), Some(Route::Projects));
+        assert_eq!(route("/api/v1/projects/"), None);
+        assert_eq!(route("/nope"), None);
+    }
+
+    #[test]
+    fn pings_also_live_at_the_root_like_hc_ping_com() {
+        assert_eq!(route(&format!("/{UUID}")), Some(Route::Ping(UUID.into())));
+        assert_eq!(route(&format!("/{UUID}/fail")), Some(Route::Ping(format!("{UUID}/fail"))));
+        let key = "abcdefghij0123456789ab";
+        assert_eq!(route(&format!("/{key}/backup/start")), Some(Route::Ping(format!("{key}/backup/start"))));
+        assert_eq!(route("/short/backup"), None);
+        assert_eq!(route("/projects/x/metrics"), None);
+        assert_eq!(route(&format!("/{key}")), None);
+    }
+
+    #[test]
+    fn check_routes_in_every_api_version() {
+        assert_eq!(route("/api/v3/checks/"), Some(Route::Checks { version: 3 }));
+        assert_eq!(route("/api/v1/checks"), Some(Route::Checks { version: 1 }));
+        let uuid = Uuid::parse(UUID).unwrap();
+        assert_eq!(
+            route(&format!("/api/v2/checks/{UUID}")),
+            Some(Route::Check { version: 2, check: CheckRef::Uuid(uuid) })
+        );
+        assert_eq!(
+            route(&format!("/api/v3/checks/{UUID}/pause")),
+            Some(Route::CheckAction { version: 3, check: uuid, action: CheckAction::Pause })
+        );
+        let key = "a".repeat(40);
+        assert_eq!(
+            route(&format!("/api/v3/checks/{key}")),
+            Some(Route::Check { version: 3, check: CheckRef::UniqueKey(key) })
+        );
+        assert_eq!(route("/api/v3/checks/not-a-uuid"), None);
+        assert_eq!(route(&format!("/api/v3/checks/{UUID}/explode")), None);
+        assert_eq!(route("/api/v4/checks/"), None);
+        assert_eq!(
+            route(&format!("/api/v3/checks/{UUID}/pings/")),
+            Some(Route::CheckPings { version: 3, check: uuid })
+        );
+        assert_eq!(
+            route(&format!("/api/v3/checks/{UUID}/pings/12/body")),
+            Some(Route::PingBody { version: 3, check: uuid, n: 12 })
+        );
+        assert_eq!(route(&format!("/api/v3/checks/{UUID}/pings/0/body")), None);
+        assert_eq!(route(&format!("/api/v3/checks/{UUID}/pings/x/body")), None);
+        assert_eq!(
+            route(&format!("/api/v3/checks/{UUID}/flips/")),
+            Some(Route::CheckFlips { version: 3, check: CheckRef::Uuid(uuid) })
+        );
+        assert_eq!(route("/api/v3/channels/"), Some(Route::Channels));
+        assert_eq!(route(&format!("/api/v3/channels/{UUID}")), Some(Route::Channel(UUID.into())));
+        assert_eq!(route("/api/v3/channels/default-slack/test"), Some(Route::ChannelTest("default-slack".into())));
+        assert_eq!(route("/api/v3/channels/whatever"), None);
+        assert_eq!(route("/api/v3/notifications/"), Some(Route::Notifications));
+        assert_eq!(route("/api/v3/badges/"), Some(Route::Badges));
+        assert_eq!(route("/badge/k/s/db%2540dc1.svg"), Some(Route::Badge("k/s/db%2540dc1.svg".into())));
+        assert_eq!(route("/b/2/abc.svg"), Some(Route::CheckBadge("2/abc.svg".into())));
+        assert_eq!(
+            route("/projects/p/metrics/key"),
+            Some(Route::Metrics { project: "p".into(), key: Some("key".into()) })
+        );
+        assert_eq!(route("/projects/p/metrics/"), Some(Route::Metrics { project: "p".into(), key: None }));
+        assert_eq!(
+            route("/projects/p/checks/metrics/k"),
+            Some(Route::Metrics { project: "p".into(), key: Some("k".into()) })
+        );
+        assert_eq!(route("/projects/p/other"), None);
+        assert_eq!(route("/alertmanager/abc_D-1"), Some(Route::Alertmanager("abc_D-1".into())));
+        assert_eq!(route("/alertmanager/"), None);
+        assert_eq!(route("/alertmanager/abc/def"), None, "never a root ping either");
+        assert_eq!(route("/alertmanager/a.b"), None);
+    }
+
+    /// A concrete path for a pattern of `ROUTES`.
+    fn sample(pattern: &str) -> String {
+        let values = [
+            ("{uuid}", UUID),
+            ("{signal}", "fail"),
+            ("{ping_key}", "abcdefghij0123456789ab"),
+            ("{slug}", "backup"),
+            ("{check}", UUID),
+            ("{n}", "3"),
+            ("{channel_id}", UUID),
+            ("{window_id}", UUID),
+            ("{badge_key}", "k"),
+            ("{signature}", "s"),
+            ("{format}", "svg"),
+            ("{tag}", "db"),
+            ("{states}", "2"),
+            ("{check_badge_key}", "abc"),
+            ("{project_id}", "p"),
+            ("{key}", "k"),
+        ];
+        values.iter().fold(pattern.to_owned(), |path, (name, value)| path.replace(name, value))
+    }
+
+    /// The grammar is described once: every listed pattern routes, with
+    /// exactly the listed methods, so the list, the router and (through
+    /// tests/openapi_doc.rs) the OpenAPI document cannot disagree.
+    #[test]
+    fn every_listed_route_is_routed_with_its_listed_methods() {
+        for (pattern, methods) in ROUTES {
+            let path = sample(pattern);
+            assert!(!path.contains('{'), "no sample value for a placeholder of {pattern}");
+            let found = route(&path).unwrap_or_else(|| panic!("{pattern} ({path}) is not routed"));
+            assert_eq!(found.methods(), *methods, "methods of {pattern}");
+        }
+    }
+
+    #[test]
+    fn snoozes_have_their_own_routes() {
+        let uuid = Uuid::parse(UUID).unwrap();
+        assert_eq!(
+            route(&format!("/api/v3/checks/{UUID}/snooze")),
+            Some(Route::CheckSnooze { version: 3, check: uuid })
+        );
+        assert_eq!(route(&format!("/ping/{UUID}/snooze")), Some(Route::PingSnooze(UUID.into())));
+        assert_eq!(route("/ping/key/backup/snooze"), Some(Route::PingSnooze("key/backup".into())));
+        assert_eq!(route(&format!("/ping/{UUID}/snooze")).unwrap().methods(), &[Post], "GET is refused");
+        assert!(!route("/ping/key/backup/snooze").unwrap().is_api());
+        assert_eq!(route("/ping/a/b/c/snooze"), Some(Route::Ping("a/b/c/snooze".into())));
+    }
+
+    #[test]
+    fn the_dashboard_is_never_a_ping() {
+        assert_eq!(route("/app/checks/x"), None);
+    }
+
+    #[test]
+    fn methods_per_route() {
+        assert_eq!(route("/health").unwrap().methods(), &[Get, Head]);
+        let by_key = route(&format!("/api/v3/checks/{}", "b".repeat(40))).unwrap();
+        assert_eq!(by_key.methods(), &[Get], "a unique key only reads");
+    }
+}

@@ -1,0 +1,173 @@
+//! Operator settings, read from Worker vars and secrets by name. Parsing is
+//! pure so that defaults and bad values are tested natively.
+
+/// Settings with their defaults.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settings {
+    /// Guards the admin API (project creation). Unset disables it.
+    pub admin_token: Option<String>,
+    /// Bytes of a ping body kept; longer bodies are cut (`PING_BODY_LIMIT`).
+    pub ping_body_limit: usize,
+    /// Pings kept per check (`PING_HISTORY`).
+    pub ping_history: i64,
+    /// Checks a project may have (`MAX_CHECKS_PER_PROJECT`).
+    pub max_checks_per_project: i64,
+    /// Overrides the scheme and host used in URLs edgebeat hands out
+    /// (`PUBLIC_URL`); otherwise the request's own origin is used. Alerts
+    /// sent by the sweep have no request, so their links need it.
+    pub public_url: Option<String>,
+    /// Outgoing requests one invocation may make (`SWEEP_SUBREQUEST_BUDGET`),
+    /// below the Workers Free plan's 50.
+    pub subrequest_budget: i64,
+    /// Pinged after every completed sweep: an outside dead man's switch
+    /// watching edgebeat itself (`SELF_PING_URL`).
+    pub self_ping_url: Option<String>,
+    /// A default Slack channel notifying every check (`SLACK_WEBHOOK_URL`).
+    pub slack_webhook_url: Option<String>,
+    /// A default PagerDuty channel for every check (`PAGERDUTY_ROUTING_KEY`).
+    pub pagerduty_routing_key: Option<String>,
+    /// Where that default channel sends events (`PAGERDUTY_EVENTS_URL`),
+    /// PagerDuty's Events API v2 unless set (for EU accounts or proxies).
+    pub pagerduty_events_url: Option<String>,
+    /// Channels a project may have (`MAX_CHANNELS_PER_PROJECT`): every flip
+    /// queues one notification per channel, so this bounds what one tenant
+    /// can queue.
+    pub max_channels_per_project: i64,
+    /// Lets channels send to loopback, private and link-local addresses
+    /// (`ALLOW_PRIVATE_DESTINATIONS=1`): for local development and the tests
+    /// only; production refuses them.
+    pub allow_private_destinations: bool,
+    /// Adds `X-D1-Rows: read=N, written=M` (D1's own counts for the request)
+    /// to every answer (`D1_USAGE_HEADER=1`): for the benchmarks and tests.
+    pub d1_usage_header: bool,
+    /// Test-only (`RACE_HOOK_URL`): before a write that depends on what it
+    /// read, the API and the ping path wait for `GET <url>/<point>`, so that
+    /// a test can force another write in between. Unset in production.
+    pub race_hook_url: Option<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            admin_token: None,
+            ping_body_limit: 100_000,
+            ping_history: 100,
+            max_checks_per_project: 10_000,
+            public_url: None,
+            subrequest_budget: 40,
+            self_ping_url: None,
+            slack_webhook_url: None,
+            pagerduty_routing_key: None,
+            pagerduty_events_url: None,
+            max_channels_per_project: 50,
+            allow_private_destinations: false,
+            d1_usage_header: false,
+            race_hook_url: None,
+        }
+    }
+}
+
+/// A setting that is present but unusable; the default is used instead and
+/// the problem is logged.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("setting {name} = {value:?} is not valid ({expected}); using the default")]
+pub struct SettingError {
+    pub name: &'static str,
+    pub value: String,
+    pub expected: &'static str,
+}
+
+impl Settings {
+    /// The channels kept from secrets, which notify every check.
+    pub fn default_channels(&self) -> Vec<crate::channel::Channel> {
+        crate::channel::default_channels(
+            self.slack_webhook_url.as_deref(),
+            self.pagerduty_routing_key.as_deref(),
+            self.pagerduty_events_url.as_deref(),
+        )
+    }
+
+    /// Deliveries one invocation may attempt: the budget, less the self-ping.
+    pub fn delivery_budget(&self) -> usize {
+        (self.subrequest_budget - i64::from(self.self_ping_url.is_some())).max(0) as usize
+    }
+
+    /// Reads settings through `lookup` (name to value); returns them along
+    /// with the problems found.
+    pub fn read(lookup: impl Fn(&str) -> Option<String>) -> (Settings, Vec<SettingError>) {
+        let mut settings = Settings::default();
+        let mut problems = Vec::new();
+        let present = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        settings.admin_token = present("ADMIN_TOKEN");
+        settings.public_url = present("PUBLIC_URL").map(|u| u.trim_end_matches('/').to_owned());
+        settings.self_ping_url = present("SELF_PING_URL");
+        settings.slack_webhook_url = present("SLACK_WEBHOOK_URL");
+        settings.pagerduty_routing_key = present("PAGERDUTY_ROUTING_KEY");
+        settings.pagerduty_events_url = present("PAGERDUTY_EVENTS_URL");
+        settings.race_hook_url = present("RACE_HOOK_URL").map(|u| u.trim_end_matches('/').to_owned());
+        let flag = |name: &str| present(name).is_some_and(|v| matches!(v.as_str(), "1" | "true" | "yes"));
+        settings.allow_private_destinations = flag("ALLOW_PRIVATE_DESTINATIONS");
+        settings.d1_usage_header = flag("D1_USAGE_HEADER");
+        let mut number = |name: &'static str, min: i64, max: i64, target: &mut i64| {
+            if let Some(value) = present(name) {
+                match value.parse::<i64>() {
+                    Ok(n) if (min..=max).contains(&n) => *target = n,
+                    _ => problems.push(SettingError { name, value, expected: "a whole number in range" }),
+                }
+            }
+        };
+        let mut body_limit = settings.ping_body_limit as i64;
+        number("PING_BODY_LIMIT", 0, 10_000_000, &mut body_limit);
+        settings.ping_body_limit = body_limit as usize;
+        number("PING_HISTORY", 1, 10_000, &mut settings.ping_history);
+        number("MAX_CHECKS_PER_PROJECT", 1, 1_000_000, &mut settings.max_checks_per_project);
+        number("SWEEP_SUBREQUEST_BUDGET", 1, 1000, &mut settings.subrequest_budget);
+        number("MAX_CHANNELS_PER_PROJECT", 1, 10_000, &mut settings.max_channels_per_project);
+        (settings, problems)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_apply_when_nothing_is_set() {
+        let (settings, problems) = Settings::read(|_| None);
+        assert_eq!(settings, Settings::default());
+        assert!(problems.is_empty());
+    }
+
+    #[test]
+    fn values_are_read_and_bad_ones_reported() {
+        let (settings, problems) = Settings::read(|name| match name {
+            "PING_BODY_LIMIT" => Some("500".into()),
+            "PING_HISTORY" => Some("lots".into()),
+            "ADMIN_TOKEN" => Some(" secret ".into()),
+            "PUBLIC_URL" => Some("https://eb.example/".into()),
+            _ => None,
+        });
+        assert_eq!(settings.ping_body_limit, 500);
+        assert_eq!(settings.ping_history, 100);
+        assert_eq!(settings.admin_token.as_deref(), Some("secret"));
+        assert_eq!(settings.public_url.as_deref(), Some("https://eb.example"));
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].name, "PING_HISTORY");
+        assert!(!settings.allow_private_destinations, "production refuses private destinations by default");
+        let (allowing, _) = Settings::read(|name| (name == "ALLOW_PRIVATE_DESTINATIONS").then(|| "1".into()));
+        assert!(allowing.allow_private_destinations);
+    }
+
+    #[test]
+    fn the_self_ping_comes_out_of_the_delivery_budget() {
+        let (settings, _) = Settings::read(|name| match name {
+            "SWEEP_SUBREQUEST_BUDGET" => Some("10".into()),
+            "SELF_PING_URL" => Some("https://hc-ping.com/x".into()),
+            "SLACK_WEBHOOK_URL" => Some("https://hooks.slack.com/services/x".into()),
+            _ => None,
+        });
+        assert_eq!(settings.delivery_budget(), 9);
+        assert_eq!(settings.default_channels().len(), 1);
+        assert_eq!(Settings::default().delivery_budget(), 40);
+    }
+}
