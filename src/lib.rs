@@ -7,5 +7,8 @@
 
 pub use edgebeat_core as domain;
 
+pub mod app;
+pub mod store;
+
 #[cfg(target_arch = "wasm32")]
 mod adapter;

@@ -67,6 +67,15 @@ impl Uuid {
         Some(Uuid(out))
     }
 
+    /// The 16 bytes, in order.
+    pub fn bytes(&self) -> [u8; 16] {
+        self.0
+    }
+
+    pub fn from_bytes(bytes: [u8; 16]) -> Uuid {
+        Uuid(bytes)
+    }
+
     pub fn hex(&self) -> String {
         self.0.iter().map(|b| format!("{b:02x}")).collect()
     }

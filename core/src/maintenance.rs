@@ -263,7 +263,7 @@ mod tests {
             n_pings: 0,
             badge_key: String::new(),
             config_version: 0,
-            listeners: crate::check::EventSet::default(),
+            routes: crate::routing::Routes::default(),
         }
     }
 

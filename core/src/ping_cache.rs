@@ -8,7 +8,8 @@
 //! that relies on it is conditional on that version, so a stale entry costs
 //! a round trip, never a wrong result.
 
-use crate::check::{Check, CheckState, EventSet, Monitoring, Schedule};
+use crate::check::{Check, CheckState, Monitoring, Schedule};
+use crate::routing::Routes;
 use crate::ids::Uuid;
 use crate::ping::PingRules;
 use std::collections::HashMap;
@@ -25,8 +26,10 @@ pub struct PingTemplate {
     pub config_version: i64,
     pub monitoring: Monitoring,
     pub ping_rules: PingRules,
-    /// What its channels listen for: whether a ping's own event is heard.
-    pub listeners: EventSet,
+    /// The project it belongs to (maintenance windows are the project's).
+    pub project_id: String,
+    /// Its channels and what each listens for: who hears of a ping's own event.
+    pub routes: Routes,
     /// Whether the check was up and idle when this isolate last read or
     /// wrote it: only then is a write that assumes so worth trying (a check
     /// that runs jobs with `/start` is read first instead).
@@ -41,7 +44,8 @@ impl PingTemplate {
             config_version: check.config_version,
             monitoring: check.config.monitoring.clone(),
             ping_rules: check.config.ping_rules.clone(),
-            listeners: check.listeners.clone(),
+            project_id: check.project_id.clone(),
+            routes: check.routes.clone(),
             idle_up: check.state.is_idle_up(),
         }
     }
@@ -65,8 +69,9 @@ impl PingTemplate {
             // Each parsed line keeps a few small value lists per field.
             Schedule::OnCalendar(expr) => 2048 * (1 + expr.source().matches('\n').count()) + expr.source().len(),
         };
-        // The listeners are at most six one-byte kinds on the heap.
-        size_of::<Uuid>() + size_of::<PingTemplate>() + 64 + 16 + keywords + schedule
+        // Each route: a channel id and at most six one-byte kinds.
+        let routes: usize = self.routes.links().iter().map(|l| size_of::<crate::routing::Link>() + l.channel.capacity() + 16).sum();
+        size_of::<Uuid>() + size_of::<PingTemplate>() + 64 + self.project_id.capacity() + routes + keywords + schedule
     }
 }
 
@@ -149,7 +154,7 @@ mod tests {
             n_pings: 0,
             badge_key: "b".repeat(32),
             config_version: 0,
-            listeners: crate::check::EventSet::default(),
+            routes: crate::routing::Routes::default(),
         }
     }
 

@@ -122,7 +122,7 @@ mod tests {
             n_pings: 3,
             badge_key: "bk".into(),
             config_version: 0,
-            listeners: crate::check::EventSet::default(),
+            routes: crate::routing::Routes::default(),
         }
     }
 

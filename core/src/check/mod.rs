@@ -20,6 +20,7 @@ pub use state::{CheckState, Event, EventKind, EventSet, FlipReason, PingKind, Sh
 pub use tags::Tags;
 
 use crate::ids::Uuid;
+use crate::routing::Routes;
 use crate::time::Timestamp;
 
 /// A stored check.
@@ -37,9 +38,8 @@ pub struct Check {
     /// Bumped by every configuration change (never shown): writes that
     /// relied on a configuration are conditional on its version.
     pub config_version: i64,
-    /// What its channels listen for (kept by the store as links and
-    /// channels change).
-    pub listeners: EventSet,
+    /// The channels linked to it and what each listens for.
+    pub routes: Routes,
 }
 
 impl Check {

@@ -149,7 +149,8 @@ impl FlipReason {
 
 /// What a channel can hear of: a status change (`down`, `up`), or an event
 /// that changes no status.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum EventKind {
     Down,
     Up,
@@ -204,6 +205,11 @@ impl EventSet {
 
     pub fn contains(&self, kind: EventKind) -> bool {
         self.0.contains(&kind)
+    }
+
+    /// The kinds, in `EventKind::ALL`'s order.
+    pub fn kinds(&self) -> &[EventKind] {
+        &self.0
     }
 
     pub fn names(&self) -> Vec<&'static str> {

@@ -1,0 +1,332 @@
+//! The ping endpoint: `/ping/<uuid>[/signal]` and `/ping/<ping_key>/<slug>[/signal]`.
+//!
+//! Database round trips per ping: 1 when this isolate knows the check (the
+//! ping cache), last saw it up and idle, and the ping announces nothing:
+//! one plan, conditional on exactly that, writes the ping into its ring
+//! slot and the state. Otherwise 2: read the check, then one plan
+//! conditional on the state it read (a plan that announces something also
+//! reads the project's maintenance windows first). A plan whose conditions
+//! failed (the check changed in between) is decided again from a fresh
+//! read (`write::decide_and_apply`). Nothing is read back after a write
+//! that applied: the state written is known. A `?create=1` ping that
+//! creates its check does so in the plan that records the ping. A ping
+//! that notifies anyone leaves the delivery for after the answer. The
+//! number never depends on how many checks or pings exist.
+
+use super::ping_cache;
+use super::write::{decide_and_apply, WriteError};
+use super::{After, App, Body, Handled, Platform, Request};
+use crate::domain::check::{is_valid_slug, Check, CheckConfig, CheckState};
+use crate::domain::decide::{create_plan, ping_announces, ping_plan, Audience, NewKeys, Subject};
+use crate::domain::ids::{key_hash, random_token, IdError, Uuid};
+use crate::domain::maintenance::muted_until;
+use crate::domain::ping::{
+    accepted_reply, classify, exit_status, parse_ping_path, parse_ping_query, rejected_reply, PingError, PingRules,
+    PingTarget, UrlSignal,
+};
+use crate::domain::ping_cache::PingTemplate;
+use crate::domain::plan::{Expect, Expected, NewPing, Owner, RoutingGuard};
+use crate::domain::reply::Reply;
+use crate::domain::routing::Routes;
+use crate::domain::shard::{mark_key, shard_of_key, uuid_on};
+use crate::domain::time::Timestamp;
+use crate::store::{Store, StoreError};
+
+/// User agents are kept to 200 characters, as healthchecks does.
+const MAX_UA: usize = 200;
+/// The largest ping request read (its body beyond `PING_BODY_LIMIT` is read
+/// and dropped); larger ones get 413.
+pub const MAX_PING_REQUEST_BYTES: usize = 20_000_000;
+
+/// Why a ping could not be recorded although nothing was wrong with it.
+#[derive(Debug, thiserror::Error)]
+pub enum Unrecorded {
+    #[error(transparent)]
+    Storage(#[from] StoreError),
+    #[error("no random numbers: {0}")]
+    Randomness(#[from] IdError),
+    #[error("the check kept changing")]
+    Contended,
+}
+
+impl Unrecorded {
+    /// 503, so that clients (and `curl --retry`) try again.
+    pub fn reply(&self) -> Reply {
+        let message = match self {
+            Unrecorded::Storage(_) => "storage unavailable",
+            Unrecorded::Randomness(_) => "temporarily unavailable",
+            Unrecorded::Contended => "busy, try again",
+        };
+        Reply::text(503, message).with_header("Retry-After", "1")
+    }
+}
+
+pub async fn handle<S: Store, P: Platform>(app: &App<'_, S, P>, rest: &str, req: &Request) -> Handled {
+    let url = match parse_ping_path(rest) {
+        Ok(url) => url,
+        Err(err) => return rejected_reply(&err).into(),
+    };
+    let query = match parse_ping_query(&req.query) {
+        Ok(query) => query,
+        Err(err) => return rejected_reply(&err).into(),
+    };
+    let body = match &req.body {
+        Body::Read { kept, .. } => kept.clone(),
+        Body::TooLarge => return rejected_reply(&PingError::TooLarge(MAX_PING_REQUEST_BYTES)).into(),
+        Body::Truncated => return Reply::text(400, "incomplete request body").into(),
+    };
+    let ping = Ping {
+        signal: url.signal,
+        rid: query.rid,
+        method: req.method_name.clone(),
+        scheme: req.scheme.clone(),
+        ua: req.header("user-agent").unwrap_or_default().chars().take(MAX_UA).collect(),
+        remote_addr: req.header("cf-connecting-ip").map(str::to_owned),
+        body,
+    };
+    let (shard, outcome) = match &url.target {
+        PingTarget::Check(uuid) => {
+            let Some((shard, store)) = app.shards.for_uuid(uuid) else {
+                return rejected_reply(&PingError::NotFound).into();
+            };
+            (shard, Recorder { app, store, ping: &ping }.by_uuid(uuid).await)
+        }
+        PingTarget::Slug { ping_key, slug } => {
+            let Some((shard, store)) = app.shards.for_key(ping_key) else {
+                return rejected_reply(&PingError::NotFound).into();
+            };
+            let create = query.create.then(|| CheckConfig::named_after_slug(slug));
+            (shard, Recorder { app, store, ping: &ping }.by_slug(ping_key, slug, create.as_ref()).await)
+        }
+    };
+    match outcome {
+        Ok(Ok(recorded)) => Handled {
+            reply: accepted_reply(recorded.created, app.settings.ping_body_limit),
+            after: recorded.notified.then_some(After::Deliver { shard }).into_iter().collect(),
+        },
+        Ok(Err(rejection)) => rejected_reply(&rejection).into(),
+        Err(failure) => {
+            app.platform.log(super::Level::Error, &format!("ping: {failure}"));
+            failure.reply().into()
+        }
+    }
+}
+
+/// A ping as received.
+#[derive(Clone, Debug)]
+pub struct Ping {
+    pub signal: UrlSignal,
+    pub rid: Option<Uuid>,
+    pub method: String,
+    pub scheme: String,
+    pub ua: String,
+    pub remote_addr: Option<String>,
+    pub body: Vec<u8>,
+}
+
+impl Ping {
+    fn record(&self, rules: &PingRules, at: Timestamp, history: i64) -> NewPing {
+        NewPing {
+            kind: classify(self.signal, &self.method, &self.body, rules),
+            at,
+            scheme: self.scheme.clone(),
+            method: self.method.clone(),
+            ua: self.ua.clone(),
+            remote_addr: self.remote_addr.clone(),
+            exit_status: exit_status(self.signal),
+            rid: self.rid,
+            body: self.body.clone(),
+            history,
+        }
+    }
+}
+
+/// A ping that was recorded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Recorded {
+    /// It created its check.
+    pub created: bool,
+    /// It queued notifications.
+    pub notified: bool,
+}
+
+/// `Ok(Ok(_))`: recorded; `Ok(Err(_))`: refused; `Err(_)`: could not.
+pub type Outcome = Result<Result<Recorded, PingError>, Unrecorded>;
+
+/// Records one ping in one database; also the Alertmanager receiver's way
+/// of recording its heartbeats.
+pub struct Recorder<'a, S: Store, P: Platform> {
+    pub app: &'a App<'a, S, P>,
+    pub store: &'a S,
+    pub ping: &'a Ping,
+}
+
+impl<S: Store, P: Platform> Recorder<'_, S, P> {
+    pub async fn by_uuid(&self, uuid: &Uuid) -> Outcome {
+        if let Some(template) = ping_cache::get(uuid).filter(|t| t.idle_up) {
+            if let Some(recorded) = self.as_idle_up(&template).await? {
+                return Ok(Ok(recorded));
+            }
+        }
+        match self.store.check_by_uuid(uuid).await? {
+            Some(check) => self.record(check).await,
+            None => {
+                ping_cache::forget(uuid);
+                Ok(Err(PingError::NotFound))
+            }
+        }
+    }
+
+    /// Records the ping for the check with this slug in the project with
+    /// this ping key; `create` is the check to create when there is none
+    /// (`?create=1`, or the Alertmanager receiver's first sight of an alert).
+    pub async fn by_slug(&self, ping_key: &str, slug: &str, create: Option<&CheckConfig>) -> Outcome {
+        let hash = key_hash(ping_key);
+        let mut found = self.store.checks_by_slug(&hash, slug).await?;
+        if let (true, Some(config)) = (found.is_empty(), create) {
+            if !is_valid_slug(&config.slug) || config.slug != slug {
+                return Ok(Err(PingError::InvalidSlug));
+            }
+            if let Some(recorded) = self.create(ping_key, &hash, config).await? {
+                return Ok(Ok(recorded));
+            }
+            // Lost a race with a concurrent create, or at the limit.
+            found = self.store.checks_by_slug(&hash, slug).await?;
+            if found.is_empty() {
+                let at_limit = self.store.project_of_ping_key(&hash).await?.is_some();
+                return Ok(Err(if at_limit {
+                    PingError::CheckLimit(self.app.settings.max_checks_per_project)
+                } else {
+                    PingError::NotFound
+                }));
+            }
+        }
+        match found.len() {
+            0 => Ok(Err(PingError::NotFound)),
+            1 => self.record(found.remove(0)).await,
+            _ => Ok(Err(PingError::AmbiguousSlug)),
+        }
+    }
+
+    /// One round trip, assuming the cached configuration and an up, idle
+    /// check. `None` when this ping needs the stored state (a start, or a
+    /// ping that announces something), or the check was not as assumed.
+    async fn as_idle_up(&self, template: &PingTemplate) -> Result<Option<Recorded>, Unrecorded> {
+        let at = self.app.platform.now();
+        let record = self.ping.record(&template.ping_rules, at, self.app.settings.ping_history);
+        if record.kind == crate::domain::check::PingKind::Start {
+            return Ok(None);
+        }
+        let defaults = self.app.default_channels();
+        let audience = Audience { routes: &template.routes, defaults: &defaults, held_until: None };
+        let idle_up = CheckState::idle_up();
+        let subject = Subject { id: template.id, monitoring: &template.monitoring, state: &idle_up };
+        let effect = template.monitoring.ping(&idle_up, record.kind, record.exit_status, record.rid, at);
+        if ping_announces(&effect, &audience) {
+            return Ok(None);
+        }
+        let expect = Expect::Row(Expected::idle_up(template.config_version));
+        let (plan, effect) = ping_plan(subject, record, expect, &audience, &random_token(24)?);
+        let applied = self.store.apply(&plan).await?;
+        if !applied.applied {
+            return Ok(None);
+        }
+        // The configuration was as cached; the state is the one written.
+        if !effect.state.is_idle_up() {
+            ping_cache::remember(PingTemplate { idle_up: false, ..template.clone() });
+        }
+        Ok(Some(Recorded { created: false, notified: plan.notifies() }))
+    }
+
+    /// Reads, decides, writes conditionally; decides again when the check
+    /// changed in between.
+    async fn record(&self, check: Check) -> Outcome {
+        let app = self.app;
+        let defaults = app.default_channels();
+        let mut windows = None;
+        let written = decide_and_apply(self.store, app.platform, check, "ping-before-write", async |check: &Check| {
+            let at = app.platform.now();
+            let record = self.ping.record(&check.config.ping_rules, at, app.settings.ping_history);
+            // A start's deadline depends on the last ping; nothing else reads it.
+            let expect = Expect::Row(Expected::of(check, record.kind == crate::domain::check::PingKind::Start));
+            let mut audience = Audience { routes: &check.routes, defaults: &defaults, held_until: None };
+            let effect = check.monitoring().ping(&check.state, record.kind, record.exit_status, record.rid, at);
+            if ping_announces(&effect, &audience) {
+                if windows.is_none() {
+                    windows = Some(self.store.windows(&check.project_id).await?);
+                }
+                audience.held_until = muted_until(windows.as_deref().unwrap_or_default(), check, at);
+            }
+            let (plan, effect) = ping_plan(Subject::of(check), record, expect, &audience, &random_token(24)?);
+            Ok::<_, Unrecorded>((plan, effect))
+        })
+        .await;
+        match written {
+            Ok(written) => {
+                ping_cache::remember(PingTemplate::written(&written.read, &written.decided.state));
+                Ok(Ok(Recorded { created: false, notified: written.plan.notifies() }))
+            }
+            Err(WriteError::Refused(failure)) => Err(failure),
+            Err(WriteError::Store(err)) => Err(err.into()),
+            Err(WriteError::Gone) => Ok(Err(PingError::NotFound)),
+            Err(WriteError::Contended) => Err(Unrecorded::Contended),
+        }
+    }
+
+    /// Creates the check a ping names (`config`) together with the ping's
+    /// record, linked to every channel of the project; `None` when no check
+    /// was created (a concurrent create won, or the project is at its limit).
+    async fn create(&self, ping_key: &str, hash: &str, config: &CheckConfig) -> Result<Option<Recorded>, Unrecorded> {
+        let app = self.app;
+        let at = app.platform.now();
+        let shard = shard_of_key(ping_key);
+        let uuid = uuid_on(shard)?;
+        let keys = NewKeys { uuid, badge_key: mark_key(random_token(32)?, shard) };
+        // The project's channels: a check made by a ping notifies all of them.
+        let Some(project_id) = self.store.project_of_ping_key(hash).await? else {
+            return Ok(None);
+        };
+        let version = self.store.routing_version(&project_id).await?;
+        let routes = Routes::to_channels(&self.store.channels(&project_id).await?);
+        let mut plan = create_plan(
+            keys,
+            Owner::PingKey(hash.to_owned()),
+            config.clone(),
+            routes.clone(),
+            at,
+            app.settings.max_checks_per_project,
+            true,
+        );
+        let defaults = app.default_channels();
+        let windows = self.store.windows(&project_id).await?;
+        let new_state = CheckState::new_check();
+        let subject = Subject { id: 0, monitoring: &config.monitoring, state: &new_state };
+        let record = self.ping.record(&config.ping_rules, at, app.settings.ping_history);
+        let probe = Check {
+            id: 0,
+            uuid,
+            project_id: project_id.clone(),
+            config: config.clone(),
+            state: new_state.clone(),
+            n_pings: 0,
+            badge_key: String::new(),
+            config_version: 0,
+            routes: routes.clone(),
+        };
+        let audience = Audience { routes: &routes, defaults: &defaults, held_until: muted_until(&windows, &probe, at) };
+        let (ping_part, _) = ping_plan(subject, record, Expect::Nothing, &audience, &random_token(24)?);
+        plan.ping = ping_part.ping;
+        plan.state = ping_part.state.or(plan.state);
+        plan.flip = ping_part.flip;
+        plan.events = ping_part.events;
+        plan.routing = Some(RoutingGuard { project_id, version });
+        let applied = self.store.apply(&plan).await?;
+        if !applied.applied {
+            return Ok(None);
+        }
+        if let Some(check) = self.store.check_by_uuid(&uuid).await? {
+            ping_cache::remember(PingTemplate::of(&check));
+        }
+        Ok(Some(Recorded { created: true, notified: plan.notifies() }))
+    }
+}

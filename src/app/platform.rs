@@ -1,0 +1,34 @@
+//! What the application needs of the platform beyond storage: the clock,
+//! outgoing HTTP, randomness for retry jitter, logs, and a test hook.
+
+use crate::domain::integrations::Outgoing;
+use crate::domain::outbox::AttemptResult;
+use crate::domain::time::Timestamp;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    Warn,
+    Error,
+}
+
+pub trait Platform {
+    /// The one clock.
+    fn now(&self) -> Timestamp;
+
+    /// Makes one outgoing HTTP request (never following redirects), giving
+    /// up after the attempt timeout.
+    async fn send(&self, request: &Outgoing) -> AttemptResult;
+
+    /// A random number in [0, 1), for retry jitter.
+    fn jitter(&self) -> f64;
+
+    /// Waits `ms` milliseconds (between retries of a contended write).
+    async fn sleep(&self, ms: u64);
+
+    fn log(&self, level: Level, message: &str);
+
+    /// Test-only: waits at a named point between a read and the write that
+    /// depends on it, so that a test can force another write in between
+    /// (`RACE_HOOK_URL` on the Worker; a callback in native tests).
+    async fn race_point(&self, point: &str);
+}
