@@ -8,8 +8,8 @@ use crate::channel::Channel;
 use crate::check::{Check, CheckConfig, CheckState, Event, EventKind, Monitoring, PingEffect, Transition};
 use crate::ids::{unique_key, Uuid};
 use crate::plan::{
-    CheckPlan, ConfigWrite, Deadlines, EventWrite, Expect, Expected, FlipWrite, NewCheck, NewPing, Owner, RoutingGuard,
-    StateWrite, Target,
+    ChannelChange, ChannelPlan, CheckPlan, ConfigWrite, Deadlines, EventWrite, Expect, Expected, FlipWrite, NewCheck,
+    NewPing, Owner, Reroute, RoutingGuard, StateWrite, Target,
 };
 use crate::routing::{anyone_listens, recipients, Routes};
 use crate::time::Timestamp;
@@ -263,4 +263,27 @@ pub fn create_plan(
         routing: None,
         reschedule: None,
     }
+}
+
+/// A change to a channel, with the new routes of every check of the
+/// project it touches: linked checks hear of its new events, `assign_to_all`
+/// links it to every check, a deleted channel leaves every route.
+pub fn channel_plan(
+    channel: Channel,
+    change: ChannelChange,
+    assign_to_all: bool,
+    checks: &[Check],
+    routing: RoutingGuard,
+) -> ChannelPlan {
+    let reroutes = checks
+        .iter()
+        .filter_map(|check| {
+            let routes = match change {
+                ChannelChange::Delete => check.routes.without(&channel.id),
+                ChannelChange::Save { .. } => check.routes.with_channel(&channel, assign_to_all),
+            };
+            (routes != check.routes).then_some(Reroute { check_id: check.id, routes })
+        })
+        .collect();
+    ChannelPlan { channel, change, reroutes, routing }
 }

@@ -157,3 +157,63 @@ mod tests {
         assert_eq!(AttemptResult::Timeout.error().as_deref(), Some("no answer within 10 s"));
     }
 }
+
+/// The order in which due notifications are claimed, at most `budget` of
+/// them: projects take turns (each project's oldest first: its first turn,
+/// then every project's second, ...), and within a turn the oldest go
+/// first, so one tenant's backlog never delays another tenant's alerts.
+/// Each item is `(project, next attempt, notification id)`.
+pub fn fair_turns(due: &[(String, Timestamp, i64)], budget: usize) -> Vec<i64> {
+    let mut sorted: Vec<&(String, Timestamp, i64)> = due.iter().collect();
+    sorted.sort_by(|a, b| (&a.0, a.1, a.2).cmp(&(&b.0, b.1, b.2)));
+    let mut turns: Vec<(usize, Timestamp, i64)> = Vec::with_capacity(sorted.len());
+    let mut turn = 0;
+    for (i, item) in sorted.iter().enumerate() {
+        turn = if i > 0 && sorted[i - 1].0 == item.0 { turn + 1 } else { 0 };
+        turns.push((turn, item.1, item.2));
+    }
+    turns.sort();
+    turns.into_iter().take(budget).map(|(_, _, id)| id).collect()
+}
+
+#[cfg(test)]
+mod fairness_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn at(secs: i64) -> Timestamp {
+        Timestamp::from_secs(secs)
+    }
+
+    #[test]
+    fn projects_take_turns_oldest_first() {
+        let due = vec![
+            ("big".to_owned(), at(1), 1),
+            ("big".to_owned(), at(2), 2),
+            ("big".to_owned(), at(3), 3),
+            ("small".to_owned(), at(10), 4),
+            ("other".to_owned(), at(5), 5),
+        ];
+        assert_eq!(fair_turns(&due, 3), [1, 5, 4]);
+        assert_eq!(fair_turns(&due, 10), [1, 5, 4, 2, 3]);
+        assert!(fair_turns(&due, 0).is_empty());
+    }
+
+    proptest! {
+        /// However large one project's backlog, every other project with
+        /// something due gets its oldest notification into the first
+        /// claim as long as the budget covers one per project.
+        #[test]
+        fn no_project_waits_behind_another(backlog in 0usize..300, others in 1usize..20) {
+            let mut due: Vec<(String, Timestamp, i64)> =
+                (0..backlog).map(|i| ("big".to_owned(), at(i as i64), i as i64)).collect();
+            for p in 0..others {
+                due.push((format!("p{p}"), at(1_000_000 + p as i64), 10_000 + p as i64));
+            }
+            let claimed = fair_turns(&due, others + 1);
+            for p in 0..others {
+                prop_assert!(claimed.contains(&(10_000 + p as i64)));
+            }
+        }
+    }
+}

@@ -222,6 +222,69 @@ impl Route {
     }
 }
 
+/// How much of a request body a route reads: `keep` bytes are kept, and a
+/// body longer than `accept` is refused (413) without being read further.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BodyLimits {
+    pub keep: usize,
+    pub accept: usize,
+}
+
+/// The largest ping request read (its body beyond `PING_BODY_LIMIT` is read
+/// and dropped); larger ones get 413.
+pub const MAX_PING_REQUEST_BYTES: usize = 20_000_000;
+/// The largest Alertmanager payload read (one group's alerts).
+pub const MAX_ALERTMANAGER_BYTES: usize = 1_000_000;
+/// API request bodies are small JSON documents.
+pub const API_BODY_LIMIT: usize = 64 * 1024;
+
+impl Route {
+    /// What this route reads of a request body (`ping_body_limit`: the
+    /// bytes of a ping body kept).
+    pub fn body_limits(&self, ping_body_limit: usize) -> BodyLimits {
+        match self {
+            Route::Ping(_) => BodyLimits { keep: ping_body_limit, accept: MAX_PING_REQUEST_BYTES },
+            Route::Alertmanager(_) => BodyLimits { keep: MAX_ALERTMANAGER_BYTES, accept: MAX_ALERTMANAGER_BYTES },
+            route if route.is_api() => BodyLimits { keep: API_BODY_LIMIT, accept: API_BODY_LIMIT },
+            _ => BodyLimits { keep: 0, accept: API_BODY_LIMIT },
+        }
+    }
+
+    /// The methods this route answers, as the `Allow` header lists them.
+    fn allow(&self, with_options: bool) -> String {
+        let mut methods: Vec<&str> = self.methods().iter().map(|m| m.as_str()).collect();
+        if with_options {
+            methods.push("OPTIONS");
+        }
+        methods.join(", ")
+    }
+
+    /// 405 with the `Allow` header RFC 9110 asks for.
+    pub fn method_not_allowed(&self) -> crate::reply::Reply {
+        crate::reply::Reply::error(405, "method not allowed").with_header("Allow", self.allow(false))
+    }
+
+    /// A CORS preflight outside the API (pings from a browser, badges):
+    /// answered, never counted as a ping.
+    pub fn preflight(&self) -> crate::reply::Reply {
+        crate::reply::Reply::empty(204)
+            .with_header("Access-Control-Allow-Origin", "*")
+            .with_header("Access-Control-Allow-Methods", self.allow(true))
+            .with_header("Access-Control-Allow-Headers", "Content-Type")
+            .with_header("Access-Control-Max-Age", "600")
+            .with_header("Allow", self.allow(true))
+    }
+
+    /// CORS as healthchecks: any origin may call the API with a key.
+    pub fn with_api_cors(&self, reply: crate::reply::Reply) -> crate::reply::Reply {
+        reply
+            .with_header("Access-Control-Allow-Origin", "*")
+            .with_header("Access-Control-Allow-Headers", "X-Api-Key, Authorization, Content-Type")
+            .with_header("Access-Control-Allow-Methods", self.allow(true))
+            .with_header("Access-Control-Max-Age", "600")
+    }
+}
+
 /// Pings at the root, as on hc-ping.com (`https://hc-ping.com/<uuid>`), so a
 /// script moves over by changing only the host: a UUID first segment, or a
 /// `<ping_key>/<slug>` pair whose key is no path edgebeat uses itself.

@@ -1,38 +1,102 @@
-//! The Workers glue, arranged by responsibility. `router` is the fetch
-//! handler; `context` is what every handler gets (store, settings, clock,
-//! the request's facts); each handler kind has its own module: `ping` (the
-//! ping endpoint, with `ping_cache` for its one-round-trip path), `alertmanager`
-//! (the watchdog receiver, recording through `ping`), `api` (the
-//! management and admin API), `badges`, `metrics`, `health`; `sweep` is the
-//! scheduled handler and `deliver` sends the outbox; `store` is every SQL
-//! statement, by table. Decisions live in `crate::domain`; this layer moves
-//! data.
+//! The Workers glue, and nothing else: the two event handlers, D1 as the
+//! storage (`d1`, one database per binding: `DB`, then `DB_1`, `DB_2`, …),
+//! the platform (`platform`: clock, fetch, console) and the translation of
+//! requests and responses (`http`). Everything edgebeat does is in
+//! `crate::app`, over the storage traits; every decision in `crate::domain`.
 
-mod alertmanager;
-mod api;
-mod badges;
-mod context;
-mod deliver;
-mod health;
-mod metrics;
-mod ping;
-mod ping_cache;
-mod rescue;
-mod router;
-mod snooze;
-mod store;
-mod sweep;
+mod d1;
+mod http;
+mod platform;
 
-use worker::{event, Context, Env, Request, Response, ScheduleContext, ScheduledEvent};
+use crate::app::{router, sweep, App, Shards};
+use crate::domain::reply::Reply;
+use crate::domain::route::{route, BodyLimits, API_BODY_LIMIT};
+use crate::domain::settings::Settings;
+use crate::domain::time::Timestamp;
+use d1::D1Store;
+use platform::WorkersPlatform;
+use worker::{console_error, console_warn, event, Context, Env, Request, Response, ScheduleContext, ScheduledEvent};
+
+thread_local! {
+    /// The settings as this isolate first read them. Vars and secrets are
+    /// fixed for a Worker version, and an isolate runs one version, so
+    /// reading them once saves every request about 30 calls into the runtime.
+    static SETTINGS: std::cell::OnceCell<Settings> = const { std::cell::OnceCell::new() };
+}
+
+/// The settings, read from the Worker's vars and secrets by this isolate's
+/// first request (and logged there when bad).
+fn settings(env: &Env) -> Settings {
+    SETTINGS.with(|cell| {
+        cell.get_or_init(|| {
+            let (settings, problems) = Settings::read(|name| {
+                env.secret(name).map(|s| s.to_string()).or_else(|_| env.var(name).map(|v| v.to_string())).ok()
+            });
+            for problem in problems {
+                console_warn!("{problem}");
+            }
+            settings
+        })
+        .clone()
+    })
+}
+
+/// The deployment's databases: `DB`, then `DB_1`, `DB_2`, … for as long as
+/// they are bound.
+fn shards(env: &Env) -> Result<Shards<D1Store>, String> {
+    let first = env.d1("DB").map_err(|e| format!("the D1 binding DB is not configured: {e}"))?;
+    let mut more = Vec::new();
+    for n in 1..crate::domain::shard::MAX_SHARDS {
+        match env.d1(&format!("DB_{n}")) {
+            Ok(db) => more.push(D1Store::new(db)),
+            Err(_) => break,
+        }
+    }
+    Ok(Shards::new(D1Store::new(first), more))
+}
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
-    Ok(router::handle(req, env, ctx).await)
+async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+    let settings = settings(&env);
+    let shards = match shards(&env) {
+        Ok(shards) => shards,
+        Err(problem) => {
+            console_error!("{problem}");
+            let reply = Reply::error(503, "storage unavailable, try again").with_header("Retry-After", "1");
+            return Ok(http::respond(reply));
+        }
+    };
+    let limits = route(&req.path())
+        .map(|r| r.body_limits(settings.ping_body_limit))
+        .unwrap_or(BodyLimits { keep: 0, accept: API_BODY_LIMIT });
+    let request = http::read(&mut req, limits).await;
+    let platform = WorkersPlatform::new(&settings);
+    let handled = router::handle(&App::new(&shards, &settings, &platform), &request).await;
+    for work in handled.after {
+        let env = env.clone();
+        ctx.wait_until(async move {
+            let settings = self::settings(&env);
+            let Ok(shards) = shards(&env) else { return };
+            let platform = WorkersPlatform::new(&settings);
+            router::after(&App::new(&shards, &settings, &platform), &work).await;
+        });
+    }
+    Ok(http::respond(handled.reply))
 }
 
 /// The minute sweep. Workers drops an `Err` from here without a trace, so the
 /// sweep logs and records its own failures instead of returning them.
 #[event(scheduled)]
 async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
-    sweep::run(event.schedule(), &env).await;
+    let now = Timestamp::from_millis(event.schedule() as i64);
+    let settings = settings(&env);
+    let shards = match shards(&env) {
+        Ok(shards) => shards,
+        Err(problem) => {
+            console_error!("sweep at {now}: {problem}");
+            return;
+        }
+    };
+    let platform = WorkersPlatform::new(&settings);
+    sweep::run(&App::new(&shards, &settings, &platform), now, false).await;
 }

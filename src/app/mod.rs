@@ -8,13 +8,25 @@
 //! domain, and hands the plan to storage.
 #![allow(async_fn_in_trait)]
 
+mod alertmanager;
+pub mod api;
+mod badges;
+pub mod deliver;
+mod failure;
+mod health;
+mod metrics;
 pub mod ping;
 pub mod ping_cache;
 pub mod platform;
 pub mod request;
+pub mod rescue;
+pub mod router;
 pub mod shards;
+mod snooze;
+pub mod sweep;
 pub mod write;
 
+pub use failure::Failure;
 pub use platform::{Level, Platform};
 pub use request::{After, Body, Handled, Request};
 pub use shards::Shards;

@@ -74,6 +74,8 @@ impl Request {
 pub enum After {
     /// Send the due notifications of this database.
     Deliver { shard: usize },
+    /// Look whether the cron trigger stalled, and sweep if it did.
+    LookForStall,
 }
 
 /// A handler's answer and what it leaves to do after it.

@@ -1,41 +1,44 @@
 //! Prometheus metrics at healthchecks' paths, for the project's read-only key.
 
-use super::context::{Failure, RequestContext};
-use crate::domain::ids::{key_hash, unique_key};
+use super::{App, Failure, Level, Platform, Request};
+use crate::domain::ids::{key_hash, unique_key, Uuid};
 use crate::domain::metrics::{render, CheckMetrics, ProjectMetrics};
 use crate::domain::reply::Reply;
-use worker::console_warn;
+use crate::store::Store;
 
-fn failed(err: impl Into<Failure>) -> Reply {
-    err.into().reply("metrics", false)
+fn failed(err: impl Into<Failure>, platform: &impl Platform) -> Reply {
+    err.into().reply("metrics", false, platform)
+}
+
+fn wrong_key() -> Reply {
+    Reply::error(403, "wrong api key: metrics take the project's read-only key")
 }
 
 /// `/projects/<id>/metrics/<read-only key>` or `/projects/<id>/metrics/`
 /// with `Authorization: Bearer <read-only key>`. Only the project's
 /// read-only key is accepted, as healthchecks does.
-pub async fn handle(project: &str, key: Option<&str>, ctx: &RequestContext<'_>) -> Reply {
-    let authorization = ctx.incoming.header("Authorization");
-    let key = match key.or_else(|| authorization.as_deref().and_then(|h| h.strip_prefix("Bearer "))) {
+pub async fn handle<S: Store, P: Platform>(app: &App<'_, S, P>, project: &str, key: Option<&str>, req: &Request) -> Reply {
+    let authorization = req.header("authorization");
+    let key = match key.or_else(|| authorization.and_then(|h| h.strip_prefix("Bearer "))) {
         Some(key) if !key.trim().is_empty() => key.trim().to_owned(),
         _ => return Reply::error(401, "missing api key (use the read-only key in the path or as a bearer token)"),
     };
-    let store = match ctx.store() {
-        Ok(store) => store,
-        Err(err) => return failed(err),
-    };
+    // The project's id names its database; a key of another database is wrong.
+    let Some((_, store)) = Uuid::parse(project).and_then(|id| app.shards.for_uuid(&id)) else { return wrong_key() };
     match store.api_key(&key_hash(&key)).await {
         Ok(Some((owner, true))) if owner == project => {}
-        Ok(_) => return Reply::error(403, "wrong api key: metrics take the project's read-only key"),
-        Err(err) => return failed(err),
+        Ok(_) => return wrong_key(),
+        Err(err) => return failed(err, app.platform),
     }
     let ((checks, unreadable), counts) =
         match (store.list_check_states(project).await, store.notification_counts(project).await) {
             (Ok(checks), Ok(counts)) => (checks, counts),
-            (Err(err), _) | (_, Err(err)) => return failed(err),
+            (Err(err), _) | (_, Err(err)) => return failed(err, app.platform),
         };
     for problem in &unreadable {
-        console_warn!("metrics: skipping {problem}");
+        app.platform.log(Level::Warn, &format!("metrics: skipping {problem}"));
     }
+    let now = app.platform.now();
     let metrics = ProjectMetrics {
         checks: checks
             .iter()
@@ -43,7 +46,7 @@ pub async fn handle(project: &str, key: Option<&str>, ctx: &RequestContext<'_>) 
                 name: c.config.name.clone(),
                 tags: c.config.tags.clone(),
                 unique_key: unique_key(&c.uuid),
-                status: c.status_at(ctx.now),
+                status: c.status_at(now),
                 started: c.state.last_start.is_some(),
                 last_ping: c.state.last_ping,
                 last_duration_ms: c.state.last_duration,

@@ -1,0 +1,136 @@
+//! `/api/v3/channels/…`: a project's channels (and the default ones kept
+//! from secrets, read-only), their test notification, and what a change to
+//! one does to the routes of the project's checks (`decide::channel_plan`),
+//! written only if the project's routing is still as read.
+
+use super::{Api, ApiError};
+use crate::app::{Handled, Platform};
+use crate::domain::alert::{Alert, AlertCheck, AlertEvent};
+use crate::domain::channel::{channel_json, parse_channel_spec, Channel};
+use crate::domain::decide::channel_plan;
+use crate::domain::ids::Uuid;
+use crate::domain::integrations::request_for;
+use crate::domain::outbox::AttemptResult;
+use crate::domain::plan::{ChannelApplied, ChannelChange, RoutingGuard};
+use crate::domain::reply::Reply;
+use crate::domain::route::{Method, Route};
+use crate::store::Store;
+use serde_json::{json, Value};
+
+/// A change that found the project's routing changed under it tries again
+/// this many times.
+const ATTEMPTS: usize = 5;
+
+pub async fn handle<S: Store, P: Platform>(api: &Api<'_, S, P>, route: &Route, body: &[u8]) -> Result<Handled, ApiError> {
+    let allow_private = api.app.settings.allow_private_destinations;
+    let reply = match (route, api.req.method) {
+        (Route::Channels, Method::Get) => {
+            let channels: Vec<Value> =
+                api.all_channels().await?.iter().map(|(c, managed)| channel_json(c, *managed)).collect();
+            Reply::json(200, &json!({ "channels": channels }))
+        }
+        (Route::Channels, _) => {
+            let spec = parse_channel_spec(body, None, allow_private)?;
+            let channel =
+                Channel { id: Uuid::random()?.to_string(), name: spec.name, config: spec.config, events: spec.events };
+            api.change_channel(&channel, ChannelChange::Save { max_channels: 0, at: api.view.now }, spec.assign_to_all_checks)
+                .await?;
+            Reply::json(201, &channel_json(&channel, false))
+        }
+        (Route::Channel(id), method) => {
+            let (channel, managed) = api.find_channel(id).await?;
+            if managed && method != Method::Get {
+                return Err(ApiError::ManagedChannel);
+            }
+            match method {
+                Method::Get => Reply::json(200, &channel_json(&channel, managed)),
+                Method::Post => {
+                    let spec = parse_channel_spec(body, Some(&channel), allow_private)?;
+                    let updated = Channel { id: channel.id, name: spec.name, config: spec.config, events: spec.events };
+                    let change = ChannelChange::Save { max_channels: 0, at: api.view.now };
+                    api.change_channel(&updated, change, spec.assign_to_all_checks).await?;
+                    Reply::json(200, &channel_json(&updated, false))
+                }
+                _ => {
+                    api.change_channel(&channel, ChannelChange::Delete, false).await?;
+                    Reply::json(200, &channel_json(&channel, false))
+                }
+            }
+        }
+        (Route::ChannelTest(id), _) => {
+            let (channel, _) = api.find_channel(id).await?;
+            Reply::json(200, &api.test_channel(&channel).await?)
+        }
+        _ => return Err(ApiError::NotFound),
+    };
+    Ok(reply.into())
+}
+
+impl<S: Store, P: Platform> Api<'_, S, P> {
+    /// The project's channels and the default ones kept from secrets
+    /// (flagged `true`).
+    async fn all_channels(&self) -> Result<Vec<(Channel, bool)>, ApiError> {
+        let mut channels: Vec<(Channel, bool)> =
+            self.store.channels(&self.project).await?.into_iter().map(|c| (c, false)).collect();
+        channels.extend(self.app.default_channels().into_iter().map(|c| (c, true)));
+        Ok(channels)
+    }
+
+    async fn find_channel(&self, id: &str) -> Result<(Channel, bool), ApiError> {
+        self.all_channels().await?.into_iter().find(|(c, _)| c.id == id).ok_or(ApiError::NotFound)
+    }
+
+    /// Saves or deletes a channel and the routes of the checks it touches,
+    /// within the project's channel limit.
+    async fn change_channel(&self, channel: &Channel, change: ChannelChange, assign_to_all: bool) -> Result<(), ApiError> {
+        let limit = self.app.settings.max_channels_per_project;
+        let change = match change {
+            ChannelChange::Save { at, .. } => ChannelChange::Save { max_channels: limit, at },
+            delete => delete,
+        };
+        for _ in 0..ATTEMPTS {
+            let version = self.store.routing_version(&self.project).await?;
+            let (checks, _) = self.store.list_check_states(&self.project).await?;
+            let routing = RoutingGuard { project_id: self.project.clone(), version };
+            let plan = channel_plan(channel.clone(), change.clone(), assign_to_all, &checks, routing);
+            match self.store.apply_channel(&self.project, &plan).await? {
+                ChannelApplied::Applied => return Ok(()),
+                ChannelApplied::AtLimit => return Err(ApiError::ChannelLimit(limit)),
+                ChannelApplied::Stale => continue,
+            }
+        }
+        Err(ApiError::Contended)
+    }
+
+    /// Sends a test alert through a channel right away and reports the result.
+    async fn test_channel(&self, channel: &Channel) -> Result<Value, ApiError> {
+        let check = AlertCheck {
+            uuid: Uuid::parse("00000000-0000-4000-8000-000000000000").ok_or(ApiError::NotFound)?,
+            name: format!(
+                "channel test: {}",
+                if channel.name.is_empty() { channel.config.kind() } else { &channel.name }
+            ),
+            slug: String::new(),
+            tags: String::new(),
+            schedule: "every 1 day".into(),
+            tz: None,
+            grace_secs: 3600,
+            url: self.view.urls.base.clone(),
+        };
+        let alert = Alert {
+            incident_key: format!("edgebeat/test/{}", channel.id),
+            check,
+            event: AlertEvent::Test,
+            at: self.view.now,
+            last_ping: None,
+            flip_id: "test".into(),
+        };
+        // A destination the policy forbids is never contacted, not even to test.
+        if let Some(problem) = channel.config.refusal(self.app.settings.allow_private_destinations) {
+            return Ok(json!({"delivered": false, "status": null, "error": problem}));
+        }
+        let result = self.app.platform.send(&request_for(&channel.config, &alert, "test", self.view.now)).await;
+        let delivered = matches!(result, AttemptResult::Status(s) if (200..300).contains(&s));
+        Ok(json!({"delivered": delivered, "status": result.status(), "error": result.error()}))
+    }
+}

@@ -1,0 +1,33 @@
+//! What goes wrong that the client cannot fix: the answer is 503, so that
+//! clients (and `curl --retry`) try again, and the cause is logged under
+//! the handler's name.
+
+use super::{Level, Platform};
+use crate::domain::ids::IdError;
+use crate::domain::reply::Reply;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    #[error(transparent)]
+    Storage(#[from] StoreError),
+    #[error("no random numbers: {0}")]
+    Randomness(#[from] IdError),
+    #[error("the check kept changing while this request was saving it")]
+    Contended,
+}
+
+impl Failure {
+    /// Logs the failure and answers 503, as JSON or (for pings) plain text.
+    pub fn reply(&self, handler: &str, plain_text: bool, platform: &impl Platform) -> Reply {
+        platform.log(Level::Error, &format!("{handler}: {self}"));
+        let message = match self {
+            Failure::Storage(_) => "storage unavailable",
+            Failure::Randomness(_) => "temporarily unavailable",
+            Failure::Contended => "busy",
+        };
+        let reply =
+            if plain_text { Reply::text(503, message) } else { Reply::error(503, format!("{message}, try again")) };
+        reply.with_header("Retry-After", "1")
+    }
+}

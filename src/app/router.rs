@@ -1,0 +1,68 @@
+//! Every request: finds its route (`crate::domain::route`), hands it to the
+//! handler of its kind, and says what to do after answering. Where a ping
+//! goes: `Route::Ping` → `ping::handle`.
+
+use super::{alertmanager, api, badges, health, metrics, ping, rescue, snooze};
+use super::{After, App, Handled, Platform, Request};
+use crate::domain::reply::Reply;
+use crate::domain::route::{route, Method, Route};
+use crate::store::Store;
+
+/// The OpenAPI document, served to anyone (no key).
+const OPENAPI: &[u8] = include_bytes!("../../openapi.json");
+
+pub async fn handle<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Request) -> Handled {
+    let method = req.method;
+    let mut handled: Handled = match route(&req.path) {
+        None => Reply::error(404, "not found").into(),
+        Some(Route::OpenApi) if method == Method::Get => Reply {
+            status: 200,
+            headers: vec![
+                ("Content-Type", "application/json".to_owned()),
+                ("Access-Control-Allow-Origin", "*".to_owned()),
+            ],
+            body: OPENAPI.to_vec(),
+        }
+        .into(),
+        Some(route) if route.is_api() => api::handle(app, &route, req).await,
+        Some(route) if method == Method::Options => route.preflight().into(),
+        Some(route) if !route.methods().contains(&method) => route.method_not_allowed().into(),
+        Some(Route::Health) => health::handle(app, req).await.into(),
+        Some(Route::Ping(rest)) => ping::handle(app, &rest, req).await,
+        Some(Route::PingSnooze(target)) => snooze::handle_ping(app, &target, req).await.into(),
+        Some(Route::Badge(rest)) => badges::tag_badge(app, &rest).await.into(),
+        Some(Route::CheckBadge(rest)) => badges::check_badge(app, &rest).await.into(),
+        Some(Route::Metrics { project, key }) => metrics::handle(app, &project, key.as_deref(), req).await.into(),
+        Some(Route::Alertmanager(ping_key)) => alertmanager::handle(app, &ping_key, req).await,
+        Some(_) => Reply::error(404, "not found").into(),
+    };
+    // A stalled cron trigger must not delay alerts while traffic flows.
+    if rescue::due_to_look(app.platform.now()) {
+        handled.after.push(After::LookForStall);
+    }
+    if app.settings.d1_usage_header {
+        let usage = app.shards.usage();
+        handled.reply = handled
+            .reply
+            .with_header("X-D1-Rows", format!("read={}, written={}", usage.rows_read, usage.rows_written));
+    }
+    handled
+}
+
+/// Carries out what a request left to do after its answer.
+pub async fn after<S: Store, P: Platform>(app: &App<'_, S, P>, work: &After) {
+    match work {
+        After::Deliver { shard } => {
+            let Some(store) = app.shards.get(*shard) else { return };
+            let budget = app.settings.delivery_budget();
+            if let Err(err) = super::deliver::deliver_due(app, store, app.platform.now(), budget).await {
+                app.platform.log(super::Level::Error, &format!("delivering after a request: {err}"));
+            }
+        }
+        After::LookForStall => {
+            if let Err(err) = rescue::rescue(app, app.platform.now()).await {
+                app.platform.log(super::Level::Error, &format!("rescue sweep: {err}"));
+            }
+        }
+    }
+}
