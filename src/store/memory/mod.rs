@@ -29,6 +29,8 @@ mod plans;
 mod projects;
 mod sweeps;
 mod tables;
+#[cfg(test)]
+mod tests;
 
 pub use tables::{StoredChannel, StoredCheck, StoredFlip, StoredNotification, StoredPing, StoredProject};
 pub use tables::{DELIVERED, FAILED, PENDING};
