@@ -20,10 +20,12 @@ impl Tables {
         for n in self.notifications.values().filter(|n| n.claimable(now)) {
             by_project.entry(&n.project_id).or_default().push(n);
         }
+        // Unlike a LIMIT, a negative share is no share.
+        let share = usize::try_from(per_project).unwrap_or(0);
         let mut due: Vec<Queued> = Vec::new();
         for (project_id, mut queue) in by_project {
             queue.sort_by_key(|n| (n.next_attempt_at, n.id));
-            due.extend(queue.into_iter().take(sql_limit(per_project)).map(|n| Queued {
+            due.extend(queue.into_iter().take(share).map(|n| Queued {
                 id: n.id,
                 project_id: project_id.to_owned(),
                 next_attempt_at: n.next_attempt_at,

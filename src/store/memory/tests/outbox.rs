@@ -50,6 +50,7 @@ fn due_notifications_are_each_projects_oldest_due_and_unclaimed_ones() {
     let due = block_on(store.due_notifications(t(70_000), 1)).unwrap();
     assert_eq!(ids_of(&due), [id_of("a1"), id_of("b0")]);
     assert!(block_on(store.due_notifications(t(70_000), 0)).unwrap().is_empty());
+    assert!(block_on(store.due_notifications(t(70_000), -1)).unwrap().is_empty());
 }
 
 #[test]
