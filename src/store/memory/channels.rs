@@ -1,0 +1,128 @@
+//! `ChannelStore` and `WindowStore`: a project's channels, the routing
+//! version that guards who hears what, and its maintenance windows.
+
+use super::tables::{StoredChannel, StoredWindow, Tables};
+use super::MemoryStore;
+use crate::domain::channel::{Channel, ChannelConfig};
+use crate::domain::maintenance::Window;
+use crate::domain::plan::{ChannelApplied, ChannelChange, ChannelPlan};
+use crate::domain::time::Timestamp;
+use crate::store::{ChannelStore, StoreError, WindowStore};
+
+impl Tables {
+    fn channels(&self, project_id: &str) -> Result<Vec<Channel>, StoreError> {
+        let mut rows: Vec<&StoredChannel> = self.channels.iter().filter(|c| c.project_id == project_id).collect();
+        rows.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        rows.into_iter()
+            .map(|c| {
+                let config = ChannelConfig::from_stored(&c.config)
+                    .map_err(|e| StoreError::Corrupt(format!("channel {}: {e}", c.id)))?;
+                Ok(Channel { id: c.id.clone(), name: c.name.clone(), config, events: c.events.clone() })
+            })
+            .collect()
+    }
+
+    fn apply_channel(&mut self, project_id: &str, plan: &ChannelPlan) -> ChannelApplied {
+        let version = self.project(project_id).map(|p| p.routing_version);
+        if plan.routing.project_id != project_id || version != Some(plan.routing.version) {
+            return ChannelApplied::Stale;
+        }
+        let channel = &plan.channel;
+        match plan.change {
+            ChannelChange::Save { max_channels, at } => {
+                let count = self.channels.iter().filter(|c| c.project_id == project_id).count() as i64;
+                match self.channels.iter_mut().find(|c| c.id == channel.id) {
+                    Some(row) if row.project_id == project_id => {
+                        row.name = channel.name.clone();
+                        row.kind = channel.config.kind().to_owned();
+                        row.config = channel.config.to_stored();
+                        row.events = channel.events.clone();
+                    }
+                    // Another project's channel id: neither its to replace nor free to take.
+                    Some(_) => return ChannelApplied::AtLimit,
+                    None if count < max_channels => self.channels.push(StoredChannel {
+                        id: channel.id.clone(),
+                        project_id: project_id.to_owned(),
+                        name: channel.name.clone(),
+                        kind: channel.config.kind().to_owned(),
+                        config: channel.config.to_stored(),
+                        events: channel.events.clone(),
+                        created_at: at,
+                    }),
+                    None => return ChannelApplied::AtLimit,
+                }
+            }
+            ChannelChange::Delete => self.channels.retain(|c| !(c.id == channel.id && c.project_id == project_id)),
+        }
+        for reroute in &plan.reroutes {
+            if let Some(row) = self.checks.get_mut(&reroute.check_id).filter(|r| r.check.project_id == project_id) {
+                row.check.routes = reroute.routes.clone();
+                row.check.config_version += 1;
+            }
+        }
+        if let Some(project) = self.project_mut(project_id) {
+            project.routing_version += 1;
+        }
+        ChannelApplied::Applied
+    }
+
+    fn windows(&self, project_id: &str) -> Vec<Window> {
+        let mut rows: Vec<&StoredWindow> = self.windows.iter().filter(|w| w.project_id == project_id).collect();
+        rows.sort_by(|a, b| (a.created_at, &a.window.id).cmp(&(b.created_at, &b.window.id)));
+        rows.into_iter().map(|w| w.window.clone()).collect()
+    }
+
+    fn save_window(&mut self, project_id: &str, window: &Window, max: i64, now: Timestamp) -> bool {
+        let count = self.windows.iter().filter(|w| w.project_id == project_id).count() as i64;
+        match self.windows.iter_mut().find(|w| w.window.id == window.id) {
+            Some(row) if row.project_id == project_id => {
+                row.window = window.clone();
+                true
+            }
+            Some(_) => false,
+            None if count < max => {
+                let row = StoredWindow { project_id: project_id.to_owned(), window: window.clone(), created_at: now };
+                self.windows.push(row);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+impl ChannelStore for MemoryStore {
+    async fn channels(&self, project_id: &str) -> Result<Vec<Channel>, StoreError> {
+        self.read("channels", |t| t.channels(project_id))
+    }
+
+    async fn routing_version(&self, project_id: &str) -> Result<i64, StoreError> {
+        self.read("routing_version", |t| Ok(t.project(project_id).map_or(0, |p| p.routing_version)))
+    }
+
+    async fn apply_channel(&self, project_id: &str, plan: &ChannelPlan) -> Result<ChannelApplied, StoreError> {
+        self.write("apply_channel", |t| Ok(t.apply_channel(project_id, plan)))
+    }
+}
+
+impl WindowStore for MemoryStore {
+    async fn windows(&self, project_id: &str) -> Result<Vec<Window>, StoreError> {
+        self.read("windows", |t| Ok(t.windows(project_id)))
+    }
+
+    async fn save_window(
+        &self,
+        project_id: &str,
+        window: &Window,
+        max: i64,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        self.write("save_window", |t| Ok(t.save_window(project_id, window, max, now)))
+    }
+
+    async fn delete_window(&self, project_id: &str, id: &str) -> Result<(), StoreError> {
+        self.write("delete_window", |t| {
+            t.windows.retain(|w| !(w.window.id == id && w.project_id == project_id));
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,128 @@
+//! `ChannelStore` (channel plans, the routing version) and `WindowStore`.
+
+use super::*;
+use crate::domain::check::Tags;
+use crate::domain::maintenance::{When, Window};
+use crate::domain::plan::{ChannelApplied, Reroute};
+use crate::store::WindowStore;
+
+fn channel_plan(store: &MemoryStore, project: &str, channel: &Channel, change: ChannelChange) -> ChannelPlan {
+    let version = block_on(store.routing_version(project)).unwrap();
+    ChannelPlan {
+        channel: channel.clone(),
+        change,
+        reroutes: Vec::new(),
+        routing: RoutingGuard { project_id: project.to_owned(), version },
+    }
+}
+
+fn save(max_channels: i64, at: i64) -> ChannelChange {
+    ChannelChange::Save { max_channels, at: t(at) }
+}
+
+#[test]
+fn a_channel_plan_applies_at_the_routing_version_it_read_rerouting_and_bumping_versions() {
+    let (store, project) = store();
+    let other = add_project(&store, 2);
+    let mine = add_check(&store, &project, 1);
+    let theirs = add_check(&store, &other, 2);
+    let a = channel("a", &[EventKind::Down]);
+    let routes = Routes::to_channels([&a]);
+    let mut plan = channel_plan(&store, &project, &a, save(5, 10));
+    plan.reroutes = vec![
+        Reroute { check_id: mine.id, routes: routes.clone() },
+        Reroute { check_id: theirs.id, routes: routes.clone() },
+    ];
+    let stale = ChannelPlan { routing: RoutingGuard { version: 7, ..plan.routing.clone() }, ..plan.clone() };
+    assert_eq!(block_on(store.apply_channel(&project, &stale)).unwrap(), ChannelApplied::Stale);
+    assert!(block_on(store.channels(&project)).unwrap().is_empty());
+    assert_eq!(read(&store, mine.id), mine, "a stale plan reroutes nothing");
+
+    assert_eq!(block_on(store.apply_channel(&project, &plan)).unwrap(), ChannelApplied::Applied);
+    assert_eq!(block_on(store.channels(&project)).unwrap(), std::slice::from_ref(&a));
+    assert_eq!(block_on(store.routing_version(&project)).unwrap(), 1);
+    let rerouted = read(&store, mine.id);
+    assert_eq!((rerouted.routes, rerouted.config_version), (routes, mine.config_version + 1));
+    assert_eq!(read(&store, theirs.id), theirs, "only the project's own checks are rerouted");
+    assert_eq!(block_on(store.routing_version(&other)).unwrap(), 0);
+    assert_eq!(block_on(store.apply_channel(&project, &plan)).unwrap(), ChannelApplied::Stale, "the version moved on");
+
+    // A check plan decided before the channel change no longer applies.
+    let mut check_plan = plan_for(&mine, 20);
+    check_plan.routing = Some(RoutingGuard { project_id: project.clone(), version: 0 });
+    assert!(!block_on(store.apply(&check_plan)).unwrap().applied);
+}
+
+#[test]
+fn channels_are_created_under_the_limit_replaced_in_place_and_deleted() {
+    let (store, project) = store();
+    let other = add_project(&store, 2);
+    for (id, at) in [("b", 10), ("a", 10), ("c", 5)] {
+        let plan = channel_plan(&store, &project, &channel(id, &[EventKind::Up]), save(3, at));
+        assert_eq!(block_on(store.apply_channel(&project, &plan)).unwrap(), ChannelApplied::Applied);
+    }
+    let ids = |project: &str| block_on(store.channels(project)).unwrap().into_iter().map(|c| c.id).collect::<Vec<_>>();
+    assert_eq!(ids(&project), ["c", "a", "b"], "by creation time, then id");
+
+    let fourth = channel_plan(&store, &project, &channel("d", &[]), save(3, 20));
+    assert_eq!(block_on(store.apply_channel(&project, &fourth)).unwrap(), ChannelApplied::AtLimit);
+    assert_eq!(block_on(store.routing_version(&project)).unwrap(), 3, "at the limit nothing is written");
+
+    let mut renamed = channel("a", &[EventKind::Fail]);
+    renamed.name = "renamed".into();
+    let replace = channel_plan(&store, &project, &renamed, save(3, 99));
+    assert_eq!(block_on(store.apply_channel(&project, &replace)).unwrap(), ChannelApplied::Applied);
+    assert_eq!(ids(&project), ["c", "a", "b"], "a replaced channel keeps its place");
+    assert_eq!(block_on(store.channels(&project)).unwrap()[1], renamed);
+
+    // Another project cannot take or replace a channel id in use.
+    let taken = channel_plan(&store, &other, &channel("a", &[]), save(3, 1));
+    assert_eq!(block_on(store.apply_channel(&other, &taken)).unwrap(), ChannelApplied::AtLimit);
+    assert!(ids(&other).is_empty());
+
+    let delete = channel_plan(&store, &project, &channel("c", &[]), ChannelChange::Delete);
+    assert_eq!(block_on(store.apply_channel(&project, &delete)).unwrap(), ChannelApplied::Applied);
+    assert_eq!(ids(&project), ["a", "b"]);
+    assert_eq!(block_on(store.routing_version(&project)).unwrap(), 5);
+    let unknown = ChannelPlan { routing: RoutingGuard { project_id: "nope".into(), version: 0 }, ..delete };
+    assert_eq!(block_on(store.apply_channel("nope", &unknown)).unwrap(), ChannelApplied::Stale);
+}
+
+#[test]
+fn an_unreadable_channel_fails_the_list_and_reaches_deliveries_as_stored() {
+    let (store, project) = store();
+    save_channel(&store, &project, &channel("a", &[EventKind::Down]), 1);
+    assert!(store.corrupt_channel("a", "{not json"));
+    assert!(matches!(block_on(store.channels(&project)), Err(crate::store::StoreError::Corrupt(_))));
+    assert_eq!(store.channel_rows()[0].config, "{not json");
+}
+
+fn window(id: &str, start: i64) -> Window {
+    Window {
+        id: id.into(),
+        name: format!("window {id}"),
+        when: When::OneOff { start: t(start), end: t(start + 3_600_000) },
+        tags: Tags::parse("db"),
+        checks: Vec::new(),
+    }
+}
+
+#[test]
+fn windows_are_saved_under_the_limit_replaced_by_their_project_and_listed_oldest_first() {
+    let (store, project) = store();
+    let other = add_project(&store, 2);
+    assert!(block_on(store.save_window(&project, &window("w2", 0), 2, t(20))).unwrap());
+    assert!(block_on(store.save_window(&project, &window("w1", 0), 2, t(10))).unwrap());
+    assert!(!block_on(store.save_window(&project, &window("w3", 0), 2, t(30))).unwrap(), "at the limit");
+    let replaced = window("w2", 99);
+    assert!(block_on(store.save_window(&project, &replaced, 2, t(40))).unwrap(), "replacing is not adding");
+    assert!(!block_on(store.save_window(&other, &window("w1", 5), 2, t(50))).unwrap(), "not theirs");
+    let windows = block_on(store.windows(&project)).unwrap();
+    assert_eq!(windows, [window("w1", 0), replaced]);
+    assert!(block_on(store.windows(&other)).unwrap().is_empty());
+
+    block_on(store.delete_window(&other, "w1")).unwrap();
+    assert_eq!(block_on(store.windows(&project)).unwrap().len(), 2, "only the project's own are deleted");
+    block_on(store.delete_window(&project, "w1")).unwrap();
+    assert_eq!(block_on(store.windows(&project)).unwrap().iter().map(|w| w.id.as_str()).collect::<Vec<_>>(), ["w2"]);
+}
