@@ -60,7 +60,13 @@ fn held(monitoring: &Monitoring, state: CheckState, held_until: Option<Timestamp
     }
 }
 
-fn flip_write(flip: crate::check::Flip, seed: &str, audience: &Audience<'_>, muted: bool, with_ping: bool) -> FlipWrite {
+fn flip_write(
+    flip: crate::check::Flip,
+    seed: &str,
+    audience: &Audience<'_>,
+    muted: bool,
+    with_ping: bool,
+) -> FlipWrite {
     let recipients = match flip.event_kind() {
         Some(kind) => recipients(audience.routes, audience.defaults, kind, muted),
         None => Vec::new(),
@@ -141,7 +147,8 @@ pub fn sweep_plan(check: &Check, seen: Deadlines, now: Timestamp, audience: &Aud
     let monitoring = check.monitoring();
     let mut step = monitoring.sweep_step(&check.state, now);
     let announces = step.flip.and_then(|f| f.event_kind()).into_iter().chain(step.events.iter().map(|e| e.kind));
-    let announces = announces.into_iter().any(|kind| !recipients(audience.routes, audience.defaults, kind, false).is_empty());
+    let announces =
+        announces.into_iter().any(|kind| !recipients(audience.routes, audience.defaults, kind, false).is_empty());
     if announces {
         step.state = held(monitoring, step.state.clone(), audience.held_until, now);
         step.alert_after = monitoring.going_down_after(&step.state);

@@ -9,9 +9,9 @@
 //! a round trip, never a wrong result.
 
 use crate::check::{Check, CheckState, Monitoring, Schedule};
-use crate::routing::Routes;
 use crate::ids::Uuid;
 use crate::ping::PingRules;
+use crate::routing::Routes;
 use std::collections::HashMap;
 use std::mem::size_of;
 
@@ -70,7 +70,8 @@ impl PingTemplate {
             Schedule::OnCalendar(expr) => 2048 * (1 + expr.source().matches('\n').count()) + expr.source().len(),
         };
         // Each route: a channel id and at most six one-byte kinds.
-        let routes: usize = self.routes.links().iter().map(|l| size_of::<crate::routing::Link>() + l.channel.capacity() + 16).sum();
+        let routes: usize =
+            self.routes.links().iter().map(|l| size_of::<crate::routing::Link>() + l.channel.capacity() + 16).sum();
         size_of::<Uuid>() + size_of::<PingTemplate>() + 64 + self.project_id.capacity() + routes + keywords + schedule
     }
 }

@@ -290,7 +290,10 @@ pub struct ChannelPlan {
 pub enum ChannelChange {
     /// Creates the channel while the project has fewer than `max_channels`,
     /// or replaces the project's channel with its id.
-    Save { max_channels: i64, at: Timestamp },
+    Save {
+        max_channels: i64,
+        at: Timestamp,
+    },
     Delete,
 }
 

@@ -30,10 +30,8 @@ impl Routes {
     }
 
     fn of(links: impl IntoIterator<Item = Link>) -> Routes {
-        let mut links: Vec<Link> = links
-            .into_iter()
-            .map(|l| Link { events: EventSet::of(&l.events).kinds().to_vec(), ..l })
-            .collect();
+        let mut links: Vec<Link> =
+            links.into_iter().map(|l| Link { events: EventSet::of(&l.events).kinds().to_vec(), ..l }).collect();
         links.sort_by(|a, b| a.channel.cmp(&b.channel));
         links.dedup_by(|a, b| a.channel == b.channel);
         Routes(links)

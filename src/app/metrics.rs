@@ -17,7 +17,12 @@ fn wrong_key() -> Reply {
 /// `/projects/<id>/metrics/<read-only key>` or `/projects/<id>/metrics/`
 /// with `Authorization: Bearer <read-only key>`. Only the project's
 /// read-only key is accepted, as healthchecks does.
-pub async fn handle<S: Store, P: Platform>(app: &App<'_, S, P>, project: &str, key: Option<&str>, req: &Request) -> Reply {
+pub async fn handle<S: Store, P: Platform>(
+    app: &App<'_, S, P>,
+    project: &str,
+    key: Option<&str>,
+    req: &Request,
+) -> Reply {
     let authorization = req.header("authorization");
     let key = match key.or_else(|| authorization.and_then(|h| h.strip_prefix("Bearer "))) {
         Some(key) if !key.trim().is_empty() => key.trim().to_owned(),

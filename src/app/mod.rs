@@ -24,6 +24,8 @@ pub mod router;
 pub mod shards;
 mod snooze;
 pub mod sweep;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod testing;
 pub mod write;
 
 pub use failure::Failure;

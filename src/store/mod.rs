@@ -212,8 +212,13 @@ pub trait WindowStore {
 
     /// Inserts a window while the project has fewer than `max`, or replaces
     /// one of its own. Returns whether it was saved.
-    async fn save_window(&self, project_id: &str, window: &Window, max: i64, now: Timestamp)
-        -> Result<bool, StoreError>;
+    async fn save_window(
+        &self,
+        project_id: &str,
+        window: &Window,
+        max: i64,
+        now: Timestamp,
+    ) -> Result<bool, StoreError>;
 
     async fn delete_window(&self, project_id: &str, id: &str) -> Result<(), StoreError>;
 }
@@ -260,7 +265,9 @@ pub trait SweepStore {
 }
 
 /// One database: everything the application stores.
-pub trait Store: CheckStore + HistoryStore + OutboxStore + ChannelStore + WindowStore + ProjectStore + SweepStore {
+pub trait Store:
+    CheckStore + HistoryStore + OutboxStore + ChannelStore + WindowStore + ProjectStore + SweepStore
+{
     /// Rows the database read and wrote for this store's statements so far
     /// (D1's own counts; the in-memory twin counts nothing).
     fn usage(&self) -> Usage;

@@ -21,7 +21,11 @@ use serde_json::{json, Value};
 /// this many times.
 const ATTEMPTS: usize = 5;
 
-pub async fn handle<S: Store, P: Platform>(api: &Api<'_, S, P>, route: &Route, body: &[u8]) -> Result<Handled, ApiError> {
+pub async fn handle<S: Store, P: Platform>(
+    api: &Api<'_, S, P>,
+    route: &Route,
+    body: &[u8],
+) -> Result<Handled, ApiError> {
     let allow_private = api.app.settings.allow_private_destinations;
     let reply = match (route, api.req.method) {
         (Route::Channels, Method::Get) => {
@@ -33,8 +37,12 @@ pub async fn handle<S: Store, P: Platform>(api: &Api<'_, S, P>, route: &Route, b
             let spec = parse_channel_spec(body, None, allow_private)?;
             let channel =
                 Channel { id: Uuid::random()?.to_string(), name: spec.name, config: spec.config, events: spec.events };
-            api.change_channel(&channel, ChannelChange::Save { max_channels: 0, at: api.view.now }, spec.assign_to_all_checks)
-                .await?;
+            api.change_channel(
+                &channel,
+                ChannelChange::Save { max_channels: 0, at: api.view.now },
+                spec.assign_to_all_checks,
+            )
+            .await?;
             Reply::json(201, &channel_json(&channel, false))
         }
         (Route::Channel(id), method) => {
@@ -82,7 +90,12 @@ impl<S: Store, P: Platform> Api<'_, S, P> {
 
     /// Saves or deletes a channel and the routes of the checks it touches,
     /// within the project's channel limit.
-    async fn change_channel(&self, channel: &Channel, change: ChannelChange, assign_to_all: bool) -> Result<(), ApiError> {
+    async fn change_channel(
+        &self,
+        channel: &Channel,
+        change: ChannelChange,
+        assign_to_all: bool,
+    ) -> Result<(), ApiError> {
         let limit = self.app.settings.max_channels_per_project;
         let change = match change {
             ChannelChange::Save { at, .. } => ChannelChange::Save { max_channels: limit, at },

@@ -133,8 +133,15 @@ impl<S: Store, P: Platform> Api<'_, S, P> {
             let uuid = uuid_on(self.shard)?;
             let keys = NewKeys { uuid, badge_key: mark_key(random_token(32)?, self.shard) };
             let routes = routing.as_ref().map(|(routes, _)| routes.clone()).unwrap_or_default();
-            let mut plan =
-                create_plan(keys, Owner::Project(self.project.clone()), config.clone(), routes, self.view.now, limit, false);
+            let mut plan = create_plan(
+                keys,
+                Owner::Project(self.project.clone()),
+                config.clone(),
+                routes,
+                self.view.now,
+                limit,
+                false,
+            );
             plan.routing = routing.as_ref().map(|(_, guard)| guard.clone());
             if self.store.apply(&plan).await?.applied {
                 let check = self.store.check_by_uuid(&uuid).await?.ok_or(ApiError::NotFound)?;
@@ -157,14 +164,15 @@ impl<S: Store, P: Platform> Api<'_, S, P> {
     /// written only if the check (and, when the spec names channels, the
     /// project's routing) is still as read; otherwise read again and redo.
     async fn save_check(&self, check: Check, spec: &CheckSpec) -> Result<Reply, ApiError> {
-        let written = decide_and_apply(self.store, self.app.platform, check, "api-before-write", async |check: &Check| {
-            let mut config = check.config.clone();
-            apply(spec, &mut config, self.view.urls.api_version);
-            validate(&config)?;
-            let routes = self.routes_for(spec).await?;
-            Ok::<_, ApiError>((edit_plan(check, config, routes, self.app.platform.now()), ()))
-        })
-        .await;
+        let written =
+            decide_and_apply(self.store, self.app.platform, check, "api-before-write", async |check: &Check| {
+                let mut config = check.config.clone();
+                apply(spec, &mut config, self.view.urls.api_version);
+                validate(&config)?;
+                let routes = self.routes_for(spec).await?;
+                Ok::<_, ApiError>((edit_plan(check, config, routes, self.app.platform.now()), ()))
+            })
+            .await;
         let saved = self.written_check(written).await?;
         Ok(Reply::json(200, &self.view.check(&saved)))
     }
@@ -172,22 +180,26 @@ impl<S: Store, P: Platform> Api<'_, S, P> {
     /// Pause or resume, as the domain decides, written only if the check is
     /// still as read.
     async fn check_action(&self, check: Check, action: CheckAction) -> Result<Reply, ApiError> {
-        let written = decide_and_apply(self.store, self.app.platform, check, "api-before-write", async |check: &Check| {
-            let now = self.app.platform.now();
-            let monitoring = check.monitoring();
-            let transition = match action {
-                CheckAction::Pause => monitoring.pause(&check.state, now),
-                CheckAction::Resume => monitoring.resume(&check.state, now)?,
-            };
-            Ok::<_, ApiError>((transition_plan(check, transition, &random_token(24)?, now), ()))
-        })
-        .await;
+        let written =
+            decide_and_apply(self.store, self.app.platform, check, "api-before-write", async |check: &Check| {
+                let now = self.app.platform.now();
+                let monitoring = check.monitoring();
+                let transition = match action {
+                    CheckAction::Pause => monitoring.pause(&check.state, now),
+                    CheckAction::Resume => monitoring.resume(&check.state, now)?,
+                };
+                Ok::<_, ApiError>((transition_plan(check, transition, &random_token(24)?, now), ()))
+            })
+            .await;
         let saved = self.written_check(written).await?;
         Ok(Reply::json(200, &self.view.check(&saved)))
     }
 
     /// The check as a conditional write left it.
-    async fn written_check<T>(&self, written: Result<crate::app::write::Written<T>, WriteError<ApiError>>) -> Result<Check, ApiError> {
+    async fn written_check<T>(
+        &self,
+        written: Result<crate::app::write::Written<T>, WriteError<ApiError>>,
+    ) -> Result<Check, ApiError> {
         match written {
             Ok(written) => Ok(self.store.check_by_id(written.read.id).await?.ok_or(ApiError::NotFound)?),
             Err(WriteError::Refused(err)) => Err(err),

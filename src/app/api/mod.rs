@@ -133,7 +133,11 @@ fn body_of(req: &Request) -> Result<&[u8], ApiError> {
     }
 }
 
-async fn dispatch<S: Store, P: Platform>(app: &App<'_, S, P>, route: &Route, req: &Request) -> Result<Handled, ApiError> {
+async fn dispatch<S: Store, P: Platform>(
+    app: &App<'_, S, P>,
+    route: &Route,
+    req: &Request,
+) -> Result<Handled, ApiError> {
     let body = body_of(req)?;
     if let Route::Projects = route {
         return Ok(projects::handle(app, req, body).await?.into());
@@ -174,7 +178,11 @@ async fn dispatch<S: Store, P: Platform>(app: &App<'_, S, P>, route: &Route, req
         _ => 3,
     };
     let base = app.settings.public_url.clone().unwrap_or_else(|| req.origin.clone());
-    let view = View { urls: Urls { base, api_version: version }, read_only: access == Access::ReadOnly, now: app.platform.now() };
+    let view = View {
+        urls: Urls { base, api_version: version },
+        read_only: access == Access::ReadOnly,
+        now: app.platform.now(),
+    };
     let api = Api { app, store, shard, project, req, view };
     match route {
         Route::Checks { .. }

@@ -21,7 +21,9 @@ pub async fn handle<S: Store, P: Platform>(api: &Api<'_, S, P>, route: &Route, b
         (Route::MaintenanceWindows, _) => {
             let window = parse_window(body, Uuid::random()?.to_string())?;
             if !api.store.save_window(project, &window, MAX_WINDOWS, now).await? {
-                return Err(SpecError::Invalid(format!("a project has at most {MAX_WINDOWS} maintenance windows")).into());
+                return Err(
+                    SpecError::Invalid(format!("a project has at most {MAX_WINDOWS} maintenance windows")).into()
+                );
             }
             Ok(Reply::json(201, &window_json(&window, now)))
         }

@@ -1,0 +1,111 @@
+//! A platform for the application's native tests: a clock the test sets
+//! (sleeping moves it), outgoing requests recorded and answered as the
+//! test says, logs kept, and a race hook the test can use to change things
+//! between a read and a write.
+
+use super::{Level, Platform};
+use crate::domain::integrations::Outgoing;
+use crate::domain::outbox::AttemptResult;
+use crate::domain::time::Timestamp;
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+
+type Hook = Box<dyn FnMut(&str)>;
+
+pub struct TestPlatform {
+    now: Cell<Timestamp>,
+    /// Every request sent, in order.
+    pub sent: RefCell<Vec<Outgoing>>,
+    /// Answers for the next requests, in order; then `default_answer`.
+    answers: RefCell<VecDeque<AttemptResult>>,
+    pub default_answer: RefCell<AttemptResult>,
+    pub logs: RefCell<Vec<(Level, String)>>,
+    race_hook: RefCell<Option<Hook>>,
+}
+
+impl TestPlatform {
+    pub fn at(now: Timestamp) -> Self {
+        TestPlatform {
+            now: Cell::new(now),
+            sent: RefCell::new(Vec::new()),
+            answers: RefCell::new(VecDeque::new()),
+            default_answer: RefCell::new(AttemptResult::Status(200)),
+            logs: RefCell::new(Vec::new()),
+            race_hook: RefCell::new(None),
+        }
+    }
+
+    pub fn set_now(&self, now: Timestamp) {
+        self.now.set(now);
+    }
+
+    pub fn advance_secs(&self, secs: i64) {
+        self.now.set(self.now.get().plus_secs(secs));
+    }
+
+    /// The next requests get these answers, in order.
+    pub fn answer(&self, results: impl IntoIterator<Item = AttemptResult>) {
+        self.answers.borrow_mut().extend(results);
+    }
+
+    /// Runs `hook` at every race point (with the point's name).
+    pub fn on_race_point(&self, hook: impl FnMut(&str) + 'static) {
+        *self.race_hook.borrow_mut() = Some(Box::new(hook));
+    }
+
+    /// The bodies of the requests sent to URLs starting with `prefix`, as text.
+    pub fn bodies_to(&self, prefix: &str) -> Vec<String> {
+        self.sent
+            .borrow()
+            .iter()
+            .filter(|o| o.url.starts_with(prefix))
+            .map(|o| String::from_utf8_lossy(&o.body).into_owned())
+            .collect()
+    }
+}
+
+impl Platform for TestPlatform {
+    fn now(&self) -> Timestamp {
+        self.now.get()
+    }
+
+    async fn send(&self, request: &Outgoing) -> AttemptResult {
+        self.sent.borrow_mut().push(request.clone());
+        let next = self.answers.borrow_mut().pop_front();
+        next.unwrap_or_else(|| self.default_answer.borrow().clone())
+    }
+
+    fn jitter(&self) -> f64 {
+        0.5
+    }
+
+    async fn sleep(&self, ms: u64) {
+        self.now.set(self.now.get().plus_millis(ms as i64));
+    }
+
+    fn log(&self, level: Level, message: &str) {
+        self.logs.borrow_mut().push((level, message.to_owned()));
+    }
+
+    async fn race_point(&self, point: &str) {
+        // Taken out while it runs, so that it may use the platform itself.
+        let hook = self.race_hook.borrow_mut().take();
+        if let Some(mut hook) = hook {
+            hook(point);
+            *self.race_hook.borrow_mut() = Some(hook);
+        }
+    }
+}
+
+/// Runs a future to completion on this thread (everything the application
+/// awaits completes without an outside event: the twin and this platform
+/// never wait on I/O).
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(output) = future.as_mut().poll(&mut context) {
+            return output;
+        }
+    }
+}
