@@ -106,6 +106,18 @@ pub trait CheckStore {
     /// 8. `routing`: the project's routing version plus one.
     ///
     /// Returns whether it applied, and the check's row id.
+    ///
+    /// Further readings both implementations keep: a plan whose conditions
+    /// hold but that the database refuses (a uuid, badge key, flip or event
+    /// id already in use, a channel twice among one event's recipients, a
+    /// ping with `history < 1`) fails with `StoreError::Query` and writes
+    /// nothing; `expect` is ignored for a new check; an event's
+    /// `previous_change_at` is the row's `status_changed_at` before the plan
+    /// even when the plan also flips; "pending" for coalescing means
+    /// `state = 'pending'`, a notification being sent right now included
+    /// (the news it carries is the same), and notifications queued earlier in
+    /// the same plan count; a row that cannot be read still has its columns
+    /// compared by conditions and written by plans.
     async fn apply(&self, plan: &CheckPlan) -> Result<Applied, StoreError>;
 
     /// Carries out several plans, each exactly as `apply` would (each on its
@@ -159,7 +171,8 @@ pub trait HistoryStore {
 pub trait OutboxStore {
     /// Due notifications that no live claim holds, for the domain to choose
     /// from fairly: each project's oldest `per_project` (by next attempt,
-    /// then id). What this reads never grows with the backlog beyond that.
+    /// then id; nothing for `per_project <= 0`), in that order across
+    /// projects. What this reads never grows with the backlog beyond that.
     async fn due_notifications(&self, now: Timestamp, per_project: i64) -> Result<Vec<Queued>, StoreError>;
 
     /// Claims these notifications for `claim` until `until`, each only if
@@ -170,7 +183,8 @@ pub trait OutboxStore {
     /// whose check cannot be read comes back as its id and the problem.
     async fn claimed(&self, claim: &str, history: i64) -> Result<Vec<Result<DeliveryRow, (i64, String)>>, StoreError>;
 
-    /// Records attempts and their outcomes; only the holder of the claim may.
+    /// Records attempts and their outcomes; only the holder of the claim may
+    /// (a sender whose claim expired and was taken over records nothing).
     async fn record_deliveries(&self, claim: &str, deliveries: &[DeliveryWrite]) -> Result<(), StoreError>;
 
     /// The project's notifications, newest first, with their attempts.
@@ -199,9 +213,12 @@ pub trait ChannelStore {
     /// `Save` replaces the project's channel with that id (name, kind,
     /// configuration, events) or creates it while the project has fewer
     /// than `max_channels` (else `AtLimit`, nothing written); `Delete`
-    /// removes it. Then each reroute sets that check's routes (only a check
-    /// of this project) and bumps its configuration version, and the
-    /// project's routing version goes up by one.
+    /// removes it (a channel already gone: nothing to remove). Then each
+    /// reroute sets that check's routes (only a check of this project) and
+    /// bumps its configuration version, and the project's routing version
+    /// goes up by one. The routing version of a project that does not exist
+    /// is 0, and a plan for one (or whose guard names another project) is
+    /// `Stale`; saving a channel id another project owns is `AtLimit`.
     async fn apply_channel(&self, project_id: &str, plan: &ChannelPlan) -> Result<ChannelApplied, StoreError>;
 }
 
