@@ -320,6 +320,16 @@ fn slashless_collection_paths_redirect_the_methods_they_refuse() {
     let deleted = worker.request("DELETE", "/api/v3/projects", &[("Authorization", &auth)], b"");
     assert_eq!((deleted.status, deleted.header("Location")), (301, Some("/api/v3/projects/")));
 
+    // Outside the API, healthchecks' Prometheus path with the key as a bearer token is spelled
+    // `/projects/<id>/metrics/`: served without the slash too, other methods redirected.
+    let bearer = format!("Bearer {}", project.api_key_readonly);
+    let metrics = format!("/projects/{}/metrics", project.id);
+    let scraped = worker.request("GET", &metrics, &[("Authorization", &bearer)], b"");
+    assert_eq!(scraped.status, 200, "GET {metrics}: {}", scraped.text());
+    assert!(scraped.text().contains("hc_check_up{"), "{}", scraped.text());
+    let posted = worker.request("POST", &metrics, &[("Authorization", &bearer)], b"");
+    assert_eq!((posted.status, posted.header("Location")), (301, Some(format!("{metrics}/").as_str())));
+
     // Paths spelled without a slash keep their 405 (healthchecks' views answer 405 there too).
     for (method, path) in [
         ("PUT", format!("/api/v3/checks/{uuid}")),

@@ -281,6 +281,7 @@ fn slashless_collection_paths_and_their_301_are_described_on_the_slashed_paths()
             "/api/v3/maintenance/",
             "/api/v3/notifications/",
             "/api/v3/projects/",
+            "/projects/{project_id}/metrics/",
         ],
         "the paths in the document's order"
     );

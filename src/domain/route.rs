@@ -278,10 +278,12 @@ fn root_ping(path: &str) -> Option<Route> {
 }
 
 /// healthchecks' Prometheus paths: the key in the path, or (no key) as a
-/// bearer token; `checks/metrics` is the older spelling.
+/// bearer token; `checks/metrics` is the older spelling. The bearer form is
+/// spelled `metrics/`; `metrics` routes to it too, as the API's collections.
 fn metrics_route(rest: &str) -> Option<Route> {
     let segments: Vec<&str> = rest.split('/').collect();
     let (project, key) = match segments[..] {
+        [project, "metrics"] => (project, ""),
         [project, "metrics", key] | [project, "checks", "metrics", key] => (project, key),
         _ => return None,
     };
@@ -402,7 +404,7 @@ mod tests {
         let key = "abcdefghij0123456789ab";
         assert_eq!(route(&format!("/{key}/backup/start")), Some(Route::Ping(format!("{key}/backup/start"))));
         assert_eq!(route("/short/backup"), None);
-        assert_eq!(route("/projects/x/metrics"), None);
+        assert!(!matches!(route("/projects/x/metrics"), Some(Route::Ping(_))));
         assert_eq!(route(&format!("/{key}")), None);
     }
 
@@ -454,6 +456,8 @@ mod tests {
             Some(Route::Metrics { project: "p".into(), key: Some("key".into()) })
         );
         assert_eq!(route("/projects/p/metrics/"), Some(Route::Metrics { project: "p".into(), key: None }));
+        assert_eq!(route("/projects/p/metrics"), Some(Route::Metrics { project: "p".into(), key: None }));
+        assert_eq!(route("/projects/p/checks/metrics"), None, "healthchecks has no keyless checks/metrics");
         assert_eq!(
             route("/projects/p/checks/metrics/k"),
             Some(Route::Metrics { project: "p".into(), key: Some("k".into()) })
@@ -552,9 +556,11 @@ mod tests {
         }
         let checks = route("/api/v2/checks").unwrap();
         assert_eq!(slash_redirect(&checks, Post, "/api/v2/checks", ""), None, "a POST creates, as today");
-        for path in ["/api/v3/projects", "/api/v3/maintenance"] {
+        for path in ["/api/v3/projects", "/api/v3/maintenance", "/projects/p/metrics"] {
             assert_eq!(slash_redirect(&route(path).unwrap(), Delete, path, ""), Some(format!("{path}/")));
         }
+        let metrics = route("/projects/p/metrics").unwrap();
+        assert_eq!(slash_redirect(&metrics, Get, "/projects/p/metrics", ""), None, "a scrape is served");
     }
 
     #[test]
