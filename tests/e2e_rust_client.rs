@@ -18,7 +18,7 @@ use healthchecks::manage::{self, ManageClient, UpsertResult};
 use healthchecks::model::{NewCheck, Ping, UpdatedCheck};
 use healthchecks::ping;
 use serde_json::{json, Value};
-use support::{Project, Worker, ADMIN_TOKEN};
+use support::{Worker, ADMIN_TOKEN};
 
 /// A check uuid no project has.
 const UNKNOWN: &str = "9f1c6b8e-1d2a-4c3b-8e4f-5a6b7c8d9e0f";
@@ -41,11 +41,6 @@ fn ping_client(worker: &Worker, uuid: &str) -> ping::PingClient {
 /// The uuid at the end of a check's `ping_url` (the crate's own `Check::id`).
 fn uuid_of(check: &healthchecks::model::Check) -> String {
     check.id().unwrap_or_else(|| panic!("no ping_url (a read-only view?): {check:?}"))
-}
-
-/// The pings as the API's own `GET …/pings/` lists them, in the crate's terms.
-fn api_pings(worker: &Worker, project: &Project, uuid: &str) -> Vec<Value> {
-    worker.pings(project, uuid)
 }
 
 fn as_json(pings: &[Ping]) -> Vec<Value> {
@@ -153,7 +148,7 @@ fn the_healthchecks_crate_works_against_edgebeat_as_against_healthchecks() {
 
     // The crate's POST …/pings is redirected to GET …/pings/: the same pings as the API lists.
     let logged = client.list_logged_pings(&uuid).unwrap_or_else(|e| panic!("list_logged_pings: {e}"));
-    let listed = api_pings(&worker, &project, &uuid);
+    let listed = worker.pings(&project, &uuid); // the API's own GET …/pings/
     assert_eq!(as_json(&logged), crate_fields(&listed));
     let kinds: Vec<&str> = logged.iter().map(|p| p.type_field.as_str()).collect();
     assert_eq!(kinds, ["fail", "success", "fail", "start", "success", "start"], "newest first");
