@@ -75,6 +75,8 @@ pub struct Incoming {
     pub method_name: String,
     pub path: String,
     pub query: Vec<(String, String)>,
+    /// The query string as sent (without `?`), for redirects that keep it.
+    pub raw_query: String,
     /// `https://host` of the request.
     pub origin: String,
     pub scheme: String,
@@ -83,13 +85,14 @@ pub struct Incoming {
 
 impl Incoming {
     pub fn read(req: &Request) -> Incoming {
-        let (origin, scheme, query) = match req.url() {
+        let (origin, scheme, query, raw_query) = match req.url() {
             Ok(url) => (
                 url.origin().ascii_serialization(),
                 url.scheme().to_owned(),
                 url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect(),
+                url.query().unwrap_or_default().to_owned(),
             ),
-            Err(_) => (String::new(), "https".to_owned(), Vec::new()),
+            Err(_) => (String::new(), "https".to_owned(), Vec::new(), String::new()),
         };
         // The raw method: worker's Method enum reads unknown methods as GET.
         let method_name = req.inner().method();
@@ -98,6 +101,7 @@ impl Incoming {
             method_name,
             path: req.path(),
             query,
+            raw_query,
             origin,
             scheme,
             headers: req.headers().clone(),

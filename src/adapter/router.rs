@@ -5,34 +5,19 @@
 use super::context::RequestContext;
 use super::{alertmanager, api, badges, health, metrics, ping, rescue, snooze};
 use crate::domain::reply::Reply;
-use crate::domain::route::{route, Method, Route};
+use crate::domain::route::{route, slash_redirect, Method, Route};
 use worker::{Env, Headers, Request, Response};
 
 pub async fn handle(mut req: Request, env: Env, worker_ctx: worker::Context) -> Response {
     let ctx = RequestContext::new(&req, &env, &worker_ctx);
-    let method = ctx.incoming.method;
-    let reply = match route(&ctx.incoming.path) {
+    let incoming = &ctx.incoming;
+    let reply = match route(&incoming.path) {
         None => Reply::error(404, "not found"),
-        // The OpenAPI document, to anyone (no key), from the file at the repo root.
-        Some(Route::OpenApi) if method == Method::Get => Reply {
-            status: 200,
-            headers: vec![
-                ("Content-Type", "application/json".to_owned()),
-                ("Access-Control-Allow-Origin", "*".to_owned()),
-            ],
-            body: include_bytes!("../../openapi.json").to_vec(),
+        // A slashless collection path, on a method it does not take: healthchecks' 301.
+        Some(route) => match slash_redirect(&route, incoming.method, &incoming.path, &incoming.raw_query) {
+            Some(location) => Reply::moved_permanently(location),
+            None => serve(route, &ctx, &mut req).await,
         },
-        Some(route) if route.is_api() => api::handle(&route, &ctx, &mut req).await,
-        Some(route) if method == Method::Options => preflight(&route),
-        Some(route) if !route.methods().contains(&method) => method_not_allowed(&route),
-        Some(Route::Health) => health::handle(&ctx).await,
-        Some(Route::Ping(rest)) => ping::handle(&rest, &ctx, &mut req).await,
-        Some(Route::PingSnooze(target)) => snooze::handle_ping(&target, &ctx).await,
-        Some(Route::Badge(rest)) => badges::tag_badge(&rest, &ctx).await,
-        Some(Route::CheckBadge(rest)) => badges::check_badge(&rest, &ctx).await,
-        Some(Route::Metrics { project, key }) => metrics::handle(&project, key.as_deref(), &ctx).await,
-        Some(Route::Alertmanager(ping_key)) => alertmanager::handle(&ping_key, &ctx, &mut req).await,
-        Some(_) => Reply::error(404, "not found"),
     };
     // A stalled cron trigger must not delay alerts while traffic flows.
     rescue::after_request(&ctx);
@@ -41,6 +26,33 @@ pub async fn handle(mut req: Request, env: Env, worker_ctx: worker::Context) -> 
         None => reply,
     };
     into_response(reply)
+}
+
+/// Hands a routed request to the handler of its kind.
+async fn serve(route: Route, ctx: &RequestContext<'_>, req: &mut Request) -> Reply {
+    let method = ctx.incoming.method;
+    match route {
+        // The OpenAPI document, to anyone (no key), from the file at the repo root.
+        Route::OpenApi if method == Method::Get => Reply {
+            status: 200,
+            headers: vec![
+                ("Content-Type", "application/json".to_owned()),
+                ("Access-Control-Allow-Origin", "*".to_owned()),
+            ],
+            body: include_bytes!("../../openapi.json").to_vec(),
+        },
+        route if route.is_api() => api::handle(&route, ctx, req).await,
+        route if method == Method::Options => preflight(&route),
+        route if !route.methods().contains(&method) => method_not_allowed(&route),
+        Route::Health => health::handle(ctx).await,
+        Route::Ping(rest) => ping::handle(&rest, ctx, req).await,
+        Route::PingSnooze(target) => snooze::handle_ping(&target, ctx).await,
+        Route::Badge(rest) => badges::tag_badge(&rest, ctx).await,
+        Route::CheckBadge(rest) => badges::check_badge(&rest, ctx).await,
+        Route::Metrics { project, key } => metrics::handle(&project, key.as_deref(), ctx).await,
+        Route::Alertmanager(ping_key) => alertmanager::handle(&ping_key, ctx, req).await,
+        _ => Reply::error(404, "not found"),
+    }
 }
 
 /// 405 with the `Allow` header RFC 9110 asks for.
