@@ -1,28 +1,32 @@
 # The two commands a newcomer needs: `make dev` and `make test`.
-# Both run the idempotent setup first, which installs only what is missing.
+# Each runs its idempotent setup first, which installs only what is missing:
+# `setup` what building and running needs, `setup-test` the test tools too.
 SHELL := bash
 
-.PHONY: dev test setup build bench bench-shards check
+.PHONY: dev test setup setup-test build bench bench-shards check
 
 dev: setup
 	scripts/dev.sh
 
-test: setup
+test: setup-test
 	scripts/test.sh
 
 setup:
 	@scripts/setup.sh
+
+setup-test:
+	@scripts/setup.sh --test
 
 build: setup
 	scripts/build.sh --force
 
 # Benchmarks (not tests): ping path vs its floor, the sweep at scale, wasm size.
 # Prints each figure next to its target; see BENCHMARKS.md.
-bench: setup
+bench: setup-test
 	scripts/bench.sh
 
 # The scale-out simulation of docs/scaling.md: one D1 database vs two.
-bench-shards: setup
+bench-shards: setup-test
 	scripts/bench.sh shards
 
 # The fast loop (well under a minute when warm): formatting, clippy with
