@@ -3,13 +3,18 @@
 # `setup` what building and running needs, `setup-test` the test tools too.
 SHELL := bash
 
-.PHONY: dev test setup setup-test build bench bench-shards check
+.PHONY: dev test deploy setup setup-test build bench bench-shards check
 
+# PORT=8788 make dev serves on another port (8787 by default).
 dev: setup
 	scripts/dev.sh
 
 test: setup-test
 	scripts/test.sh
+
+# Deploys to your Cloudflare account (docs/deploy.md); DRY_RUN=1 shows what it would do.
+deploy: setup
+	scripts/deploy.sh $(if $(DRY_RUN),--dry-run)
 
 setup:
 	@scripts/setup.sh
@@ -21,7 +26,7 @@ build: setup
 	scripts/build.sh --force
 
 # Benchmarks (not tests): ping path vs its floor, the sweep at scale, wasm size.
-# Prints each figure next to its target; see BENCHMARKS.md.
+# Prints each figure next to its target; see docs/benchmarks.md.
 bench: setup-test
 	scripts/bench.sh
 

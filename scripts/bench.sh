@@ -6,6 +6,7 @@
 # Everything it starts runs on free ports with throw-away state and is
 # stopped on exit. See BENCHMARKS.md.
 set -euo pipefail
+# shellcheck source=scripts/env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$EDGEBEAT_ROOT"
 
