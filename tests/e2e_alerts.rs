@@ -312,7 +312,7 @@ fn webhook_signatures_verify_with_the_documented_recipe() {
     assert_eq!(request.header("X-Edgebeat-Event"), Some("down"));
     let timestamp = request.header("X-Edgebeat-Timestamp").expect("timestamp header");
     let signature = request.header("X-Edgebeat-Signature").expect("signature header");
-    // The recipe from the README: HMAC-SHA256(secret, "<timestamp>.<body>"), hex, prefixed "sha256=".
+    // The recipe from docs/alerts.md: HMAC-SHA256(secret, "<timestamp>.<body>"), hex, prefixed "sha256=".
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(format!("{timestamp}.").as_bytes());
     mac.update(&request.body);

@@ -3,9 +3,10 @@
 //! wrangler dev. Every state the browser shows is set up through the real ping
 //! and management APIs, and every action taken in the browser is confirmed
 //! through the API. axe-core (from node_modules) checks accessibility, and
-//! screenshots are taken: into target/screenshots/, or with
-//! `UPDATE_SCREENSHOTS=1` into the README's docs/screenshots/ (so a test run
-//! leaves the working tree as it found it).
+//! the documentation's screenshots are taken of a project of realistic checks
+//! (not the XSS test's payloads): into target/screenshots/, or with
+//! `UPDATE_SCREENSHOTS=1` into docs/screenshots/ (so a test run leaves the
+//! working tree as it found it).
 //!
 //! The browser may only talk to 127.0.0.1: a dead proxy and a host resolver
 //! that resolves nothing else.
@@ -436,7 +437,6 @@ fn sign_in_list_statuses_read_only_view_and_screenshots() {
         assert!(!js(&client, "return matchMedia('(prefers-color-scheme: dark)').matches").await.as_bool().unwrap_or(true));
         assert_accessible(&client, "the checks list (light)").await;
         assert_fits_a_phone(&client, "the checks list").await;
-        screenshot(&client, "list-light.png").await;
         assert_no_csp_violations(&client).await;
 
         // The keyboard reaches the checks: Tab from the filter lands on controls, Enter opens a check.
@@ -486,7 +486,6 @@ fn sign_in_list_statuses_read_only_view_and_screenshots() {
         let background = js(&dark, "return getComputedStyle(document.body).backgroundColor").await;
         assert_eq!(background, json!("rgb(13, 17, 23)"), "the dark palette is in use");
         assert_accessible(&dark, "the checks list (dark)").await;
-        screenshot(&dark, "list-dark.png").await;
         click(&dark, "#check-rows .check-row .name a").await;
         loaded(&dark, "check").await;
         assert_accessible(&dark, "a check page (dark)").await;
@@ -623,8 +622,6 @@ fn a_check_page_shows_pings_bodies_flips_and_notifications_as_text() {
 
         assert_accessible(&client, "a check page").await;
         assert_fits_a_phone(&client, "a check page").await;
-        client.set_window_size(1280, 1500).await.expect("a taller window");
-        screenshot(&client, "check.png").await;
         assert_no_csp_violations(&client).await;
 
         // The project's notifications, with their state.
@@ -1021,6 +1018,126 @@ fn alert_policy_snooze_channel_events_and_maintenance_through_the_browser() {
         let none = "return document.querySelectorAll('#snooze-3600, #snooze-14400, #snooze-86400, #unsnooze, #edit, \
                     [data-nav=maintenance]:not([hidden])').length";
         assert_eq!(js(&client, none).await, json!(0));
+        client.close().await.expect("close the browser");
+    });
+}
+
+/// A project as a reader of the README would have it: everyday jobs in every
+/// state, one with a history of runs, a failed last run and its alert.
+fn realistic_project(worker: &Worker, receiver: &Receiver) -> (Project, Value) {
+    let project = worker.create_project("infra");
+    let hook = worker.api(
+        &project.api_key,
+        "POST",
+        "/api/v3/channels/",
+        Some(&json!({"kind": "webhook", "name": "ops-alerts", "url": receiver.url("/hook")})),
+    );
+    assert_eq!(hook.status, 201, "{}", hook.text());
+    let backup = worker.create_check(
+        &project,
+        json!({"name": "nightly-backup", "slug": "nightly-backup", "tags": "prod db", "desc": "pg_dump of the main database to S3",
+               "schedule": "15 2 * * *", "tz": "Europe/Riga", "grace": 3600, "channels": "*"}),
+    );
+    let report = worker.create_check(
+        &project,
+        json!({"name": "weekday-report", "tags": "reports", "schedule": "30 6 * * 1-5", "tz": "Europe/Riga", "grace": 1800}),
+    );
+    let invoices = worker
+        .create_check(&project, json!({"name": "invoice-export", "tags": "billing", "timeout": 3600, "grace": 900}));
+    let certs = worker
+        .create_check(&project, json!({"name": "cert-renewal", "tags": "prod tls", "timeout": 86400, "grace": 7200}));
+    let queue =
+        worker.create_check(&project, json!({"name": "queue-worker", "tags": "prod", "timeout": 300, "grace": 120}));
+    let rotation =
+        worker.create_check(&project, json!({"name": "log-rotation", "tags": "ops", "timeout": 86400, "grace": 3600}));
+    let vacuum =
+        worker.create_check(&project, json!({"name": "db-vacuum", "tags": "db", "timeout": 604800, "grace": 86400}));
+    worker.create_check(&project, json!({"name": "search-reindex", "tags": "search", "timeout": 86400, "grace": 3600}));
+
+    // The backup's recent runs, of different lengths, each with its output; the last one fails.
+    for (ms, size) in [(1400, "1.21"), (2300, "1.23"), (1100, "1.22"), (1900, "1.24"), (1600, "1.24")] {
+        ping(worker, &backup, "/start", b"");
+        std::thread::sleep(Duration::from_millis(ms));
+        ping(
+            worker,
+            &backup,
+            "/0",
+            format!("backup finished with 0: {size} GB written to s3://backups/db.sql.gz").as_bytes(),
+        );
+    }
+    ping(worker, &backup, "/start", b"");
+    std::thread::sleep(Duration::from_millis(1200));
+    ping(
+        worker,
+        &backup,
+        "/1",
+        b"backup finished with 1: pg_dump: error: connection to server at \"db-primary\" (10.0.4.12), port 5432 failed: timeout expired",
+    );
+    receiver.wait_for(1, WAIT);
+    for check in [&report, &invoices, &certs, &queue, &rotation, &vacuum] {
+        ping(worker, check, "", b"");
+    }
+    ping(worker, &rotation, "/start", b"");
+    let paused = worker.api(&project.api_key, "POST", &format!("/api/v3/checks/{}/pause", uuid_of(&vacuum)), None);
+    assert_eq!(paused.status, 200, "{}", paused.text());
+    // Past its period, within its grace: late.
+    age_last_ping(worker, &uuid_of(&invoices), 3600 + 300);
+    // A sweep has run, as the cron trigger's would have (no "no sweep yet" banner).
+    worker.run_sweep(now_ms());
+    (project, backup)
+}
+
+#[test]
+fn screenshots_of_a_project_of_realistic_checks() {
+    let receiver = Receiver::start();
+    let worker = Worker::start();
+    let (project, backup) = realistic_project(&worker, &receiver);
+    let rt = runtime();
+    let driver = Driver::start();
+    rt.block_on(async {
+        for dark in [false, true] {
+            let client = browser(&driver, dark).await;
+            sign_in(&client, &worker, &project.api_key).await;
+            loaded(&client, "list").await;
+            let rows = list_rows(&client).await;
+            let mut statuses: Vec<(String, String)> = rows.iter().map(|r| (r.0.clone(), r.1.clone())).collect();
+            assert_eq!(statuses.first().map(|r| r.1.as_str()), Some("down"), "down first: {rows:?}");
+            assert_eq!(statuses.last().map(|r| r.1.as_str()), Some("paused"), "paused last: {rows:?}");
+            statuses.sort();
+            let expected = [
+                ("cert-renewal", "up"),
+                ("db-vacuum", "paused"),
+                ("invoice-export", "late"),
+                ("log-rotation", "started"),
+                ("nightly-backup", "down"),
+                ("queue-worker", "up"),
+                ("search-reindex", "new"),
+                ("weekday-report", "up"),
+            ]
+            .map(|(name, status)| (name.to_owned(), status.to_owned()));
+            assert_eq!(statuses, expected, "every state in the pictures");
+            let names = js(&client, "return document.getElementById('main').innerText").await;
+            assert!(!names.as_str().unwrap_or_default().contains('<'), "no markup in the pictures: {names}");
+            client.set_window_size(1280, 1000).await.expect("a window that shows every row");
+            screenshot(&client, if dark { "list-dark.png" } else { "list-light.png" }).await;
+            assert_no_csp_violations(&client).await;
+            client.close().await.expect("close the browser");
+        }
+
+        let client = browser(&driver, false).await;
+        sign_in_at(&client, &worker, &format!("/app/#/checks/{}", uuid_of(&backup)), &project.api_key).await;
+        loaded(&client, "check").await;
+        assert_eq!(text_of(&client, "#check-name").await, "nightly-backup");
+        let why = text_of(&client, "#check-why").await;
+        assert!(why.contains("exited with status 1"), "{why}");
+        let output = wait_js(&client, "the last output", "return document.querySelector('#last-output pre')?.textContent").await;
+        assert!(output.as_str().unwrap_or_default().contains("timeout expired"), "{output}");
+        let bars = js(&client, "return [...document.querySelectorAll('svg.runs rect')].map(r => r.getAttribute('class'))").await;
+        assert_eq!(bars, json!(["ok", "ok", "ok", "ok", "ok", "bad"]), "six runs, the last failed");
+        wait_js(&client, "the delivered alert", "return [...document.querySelectorAll('#check-notifications tbody tr')].some(r => r.textContent.includes('delivered'))").await;
+        client.set_window_size(1280, 1500).await.expect("a taller window");
+        screenshot(&client, "check.png").await;
+        assert_no_csp_violations(&client).await;
         client.close().await.expect("close the browser");
     });
 }

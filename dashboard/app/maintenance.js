@@ -110,7 +110,7 @@ export function maintenancePage(ctx) {
     h(
       "p",
       { class: "muted" },
-      "Recurring windows (a cron schedule) are set through the API; see the README's alert policy section."
+      "Recurring windows (a cron schedule) are set through the API; see docs/alert-policy.md."
     ),
     errorBox,
     list,
