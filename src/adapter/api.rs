@@ -5,6 +5,7 @@ use super::deliver::send;
 use super::router::method_not_allowed;
 use super::store::{Expected, NewProject, Saved, Store};
 use crate::domain::alert::Alert;
+use crate::domain::api::schedule;
 use crate::domain::api::spec::{apply, matches_unique, parse_snooze, parse_spec, validate, CheckSpec, SpecError};
 use crate::domain::api::view::{check_json, Urls};
 use crate::domain::api::{list_filter, parse_project_name, presented_key, Access, AuthError};
@@ -295,6 +296,8 @@ async fn dispatch(route: &Route, ctx: &RequestContext<'_>, req: &mut Request) ->
             tags.dedup();
             Ok(Reply::json(200, &badge_urls(&view.urls.base, badges.badge_secret.as_bytes(), &badges.badge_key, &tags)))
         }
+        (Route::SchedulePreview, _) => Ok(Reply::json(200, &schedule::preview(&incoming.query, view.now)?)),
+        (Route::TimeZones, _) => Ok(Reply::json(200, &schedule::zones())),
         (Route::OpenApi, _) => Err(ApiError::NotFound),
         _ => Err(ApiError::NotFound),
     }
