@@ -370,6 +370,7 @@ pub fn describe(calendar: &Calendar) -> String {
         _ => None,
     };
     let days = days_words(calendar, months.is_none());
+    let single_date_shown = single_date.is_some();
     match (single_date, days, weekdays) {
         (Some(date), _, _) => text.push_str(&format!(" on {date}")),
         (None, Some(days), Some(weekdays)) => {
@@ -399,7 +400,15 @@ pub fn describe(calendar: &Calendar) -> String {
         },
     }
     if let Some(years) = years_words(calendar) {
-        text.push_str(&format!(" in {years}"));
+        // "on January 1, 2030", "in January 2030", "on Monday in 2030".
+        let single_year = calendar.years.as_ref().is_some_and(|y| y.len() == 1);
+        if single_date_shown && single_year {
+            text.push_str(&format!(", {years}"));
+        } else if single_year && MONTHS.iter().any(|month| text.ends_with(month)) {
+            text.push_str(&format!(" {years}"));
+        } else {
+            text.push_str(&format!(" in {years}"));
+        }
     }
     if let Some(zone) = &calendar.zone {
         text.push_str(&format!(" ({zone} time)"));
@@ -501,7 +510,9 @@ mod explain_tests {
             ("*-*~01 03:00", "At 03:00 on the last day of every month"),
             ("quarterly", "At 00:00 on the first day of every third month"),
             ("Sat,Sun 10:30 Europe/Riga", "At 10:30 on Saturday and Sunday (Europe/Riga time)"),
-            ("2030-01-01 00:00", "At 00:00 on January 1 in 2030"),
+            ("2030-01-01 00:00", "At 00:00 on January 1, 2030"),
+            ("2030-01-01..05 12:00", "At 12:00 on every day of month from 1 through 5 in January 2030"),
+            ("Mon 2030-*-* 09:00", "At 09:00 on Monday in 2030"),
             (
                 "Mon..Fri 02:00\n*-*-01 12:00",
                 "At 02:00 on Monday through Friday; and at 12:00 on the first day of every month",
