@@ -64,7 +64,7 @@ pub fn zones() -> Value {
 }
 
 fn invalid(message: &str) -> SpecError {
-    SpecError::Invalid(message.to_owned())
+    SpecError::Query(message.to_owned())
 }
 
 #[cfg(test)]
@@ -108,7 +108,7 @@ mod tests {
     #[test]
     fn bad_input_is_named() {
         let error = |pairs: &[(&str, &str)]| preview(&query(pairs), NOW).unwrap_err().to_string();
-        assert!(error(&[]).contains("schedule is missing"));
+        assert_eq!(error(&[]), "schedule is missing");
         assert!(
             error(&[("schedule", "61 * * * *")]).contains("minute value 61 is out of range"),
             "{}",
