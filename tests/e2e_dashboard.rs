@@ -786,7 +786,7 @@ fn create_edit_pause_resume_delete_and_channels_through_the_browser() {
         let runs = js(&client, "return [...document.querySelectorAll('#schedule-preview .next-runs time')].map(t => [t.dateTime, t.textContent])").await;
         let preview = worker.api(&project.api_key, "GET", "/api/v3/schedule/preview?schedule=2030-01-01..05%2012:00&tz=Europe/Riga", None);
         assert_eq!(preview.status, 200, "{}", preview.text());
-        let api_runs: Vec<Value> = preview.json()["next"].as_array().expect("runs").iter().cloned().collect();
+        let api_runs: Vec<Value> = preview.json()["next"].as_array().expect("runs").to_vec();
         assert_eq!(api_runs.len(), 5);
         assert_eq!(api_runs[0], json!("2030-01-01T12:00:00+02:00"));
         let shown_runs: Vec<Value> = runs.as_array().expect("runs").iter().map(|r| r[0].clone()).collect();
