@@ -4,7 +4,8 @@ use super::context::{read_body, Body, Failure, RequestContext};
 use super::deliver::send;
 use super::router::method_not_allowed;
 use super::store::{Expected, NewProject, Saved, Store};
-use crate::domain::alert::{Alert, AlertCheck, AlertEvent};
+use crate::domain::alert::Alert;
+use crate::domain::api::schedule;
 use crate::domain::api::spec::{apply, matches_unique, parse_snooze, parse_spec, validate, CheckSpec, SpecError};
 use crate::domain::api::view::{check_json, Urls};
 use crate::domain::api::{list_filter, parse_project_name, presented_key, Access, AuthError};
@@ -295,6 +296,8 @@ async fn dispatch(route: &Route, ctx: &RequestContext<'_>, req: &mut Request) ->
             tags.dedup();
             Ok(Reply::json(200, &badge_urls(&view.urls.base, badges.badge_secret.as_bytes(), &badges.badge_key, &tags)))
         }
+        (Route::SchedulePreview, _) => Ok(Reply::json(200, &schedule::preview(&incoming.query, view.now)?)),
+        (Route::TimeZones, _) => Ok(Reply::json(200, &schedule::zones())),
         (Route::OpenApi, _) => Err(ApiError::NotFound),
         _ => Err(ApiError::NotFound),
     }
@@ -329,27 +332,9 @@ impl Api<'_> {
 
     /// Sends a test alert through a channel right away and reports the result.
     async fn test_channel(&self, channel: &Channel, view: &View) -> Result<Value, ApiError> {
-        let check = AlertCheck {
-            uuid: Uuid::parse("00000000-0000-4000-8000-000000000000").ok_or(ApiError::NotFound)?,
-            name: format!(
-                "channel test: {}",
-                if channel.name.is_empty() { channel.config.kind() } else { &channel.name }
-            ),
-            slug: String::new(),
-            tags: String::new(),
-            schedule: "every 1 day".into(),
-            tz: None,
-            grace_secs: 3600,
-            url: view.urls.base.clone(),
-        };
-        let alert = Alert {
-            incident_key: format!("edgebeat/test/{}", channel.id),
-            check,
-            event: AlertEvent::Test,
-            at: view.now,
-            last_ping: None,
-            flip_id: "test".into(),
-        };
+        let label = if channel.name.is_empty() { channel.config.kind() } else { &channel.name };
+        let page = format!("{}/app/#/channels", view.urls.base);
+        let alert = Alert::channel_test(label, &channel.id, page, view.now);
         // A destination the policy forbids is never contacted, not even to test.
         if let Some(problem) = channel.config.refusal(self.ctx.settings.allow_private_destinations) {
             return Ok(json!({"delivered": false, "status": null, "error": problem}));

@@ -20,5 +20,6 @@ pub mod ping;
 pub mod ping_cache;
 pub mod reply;
 pub mod route;
+pub mod schedule_words;
 pub mod settings;
 pub mod time;

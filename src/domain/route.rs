@@ -133,6 +133,10 @@ pub enum Route {
     },
     /// `/api/v3/openapi.json`
     OpenApi,
+    /// `/api/v3/schedule/preview`: a schedule in words with its next runs (an edgebeat extension).
+    SchedulePreview,
+    /// `/api/v3/schedule/zones`: the time zones a check accepts.
+    TimeZones,
     /// `/alertmanager/<ping_key>`: Alertmanager's webhook, the watchdog receiver.
     Alertmanager(String),
 }
@@ -177,6 +181,8 @@ pub const ROUTES: &[(&str, &[Method])] = &[
     ("/api/v3/notifications/", &[Get]),
     ("/api/v3/badges/", &[Get]),
     ("/api/v3/openapi.json", &[Get]),
+    ("/api/v3/schedule/preview", &[Get]),
+    ("/api/v3/schedule/zones", &[Get]),
     ("/badge/{badge_key}/{signature}.{format}", &[Get, Head]),
     ("/badge/{badge_key}/{signature}/{tag}.{format}", &[Get, Head]),
     ("/b/{states}/{check_badge_key}.{format}", &[Get, Head]),
@@ -201,7 +207,7 @@ impl Route {
             Route::Channel(_) | Route::MaintenanceWindow(_) => &[Get, Post, Delete],
             Route::MaintenanceWindows => &[Get, Post],
             Route::ChannelTest(_) => &[Post],
-            Route::Notifications | Route::Badges | Route::OpenApi => &[Get],
+            Route::Notifications | Route::Badges | Route::OpenApi | Route::SchedulePreview | Route::TimeZones => &[Get],
             Route::Badge(_) | Route::CheckBadge(_) | Route::Metrics { .. } => &[Get, Head],
             Route::Alertmanager(_) => &[Post],
         }
@@ -360,6 +366,8 @@ pub fn route(path: &str) -> Option<Route> {
         }
         ["badges"] => Some(Route::Badges),
         ["openapi.json"] if version == 3 => Some(Route::OpenApi),
+        ["schedule", "preview"] if version == 3 => Some(Route::SchedulePreview),
+        ["schedule", "zones"] if version == 3 => Some(Route::TimeZones),
         ["checks"] => Some(Route::Checks { version }),
         ["checks", id] => Some(Route::Check { version, check: check_ref(id)? }),
         ["checks", id, "flips"] => Some(Route::CheckFlips { version, check: check_ref(id)? }),
@@ -449,6 +457,9 @@ mod tests {
         assert_eq!(route("/api/v3/channels/whatever"), None);
         assert_eq!(route("/api/v3/notifications/"), Some(Route::Notifications));
         assert_eq!(route("/api/v3/badges/"), Some(Route::Badges));
+        assert_eq!(route("/api/v3/schedule/preview"), Some(Route::SchedulePreview));
+        assert_eq!(route("/api/v3/schedule/zones/"), Some(Route::TimeZones));
+        assert_eq!(route("/api/v1/schedule/preview"), None);
         assert_eq!(route("/badge/k/s/db%2540dc1.svg"), Some(Route::Badge("k/s/db%2540dc1.svg".into())));
         assert_eq!(route("/b/2/abc.svg"), Some(Route::CheckBadge("2/abc.svg".into())));
         assert_eq!(
