@@ -1,28 +1,37 @@
 # The two commands a newcomer needs: `make dev` and `make test`.
-# Both run the idempotent setup first, which installs only what is missing.
+# Each runs its idempotent setup first, which installs only what is missing:
+# `setup` what building and running needs, `setup-test` the test tools too.
 SHELL := bash
 
-.PHONY: dev test setup build bench bench-shards check
+.PHONY: dev test deploy setup setup-test build bench bench-shards check
 
+# PORT=8788 make dev serves on another port (8787 by default).
 dev: setup
 	scripts/dev.sh
 
-test: setup
+test: setup-test
 	scripts/test.sh
+
+# Deploys to your Cloudflare account (docs/deploy.md); DRY_RUN=1 shows what it would do.
+deploy: setup
+	scripts/deploy.sh $(if $(DRY_RUN),--dry-run)
 
 setup:
 	@scripts/setup.sh
+
+setup-test:
+	@scripts/setup.sh --test
 
 build: setup
 	scripts/build.sh --force
 
 # Benchmarks (not tests): ping path vs its floor, the sweep at scale, wasm size.
-# Prints each figure next to its target; see BENCHMARKS.md.
-bench: setup
+# Prints each figure next to its target; see docs/benchmarks.md.
+bench: setup-test
 	scripts/bench.sh
 
 # The scale-out simulation of docs/scaling.md: one D1 database vs two.
-bench-shards: setup
+bench-shards: setup-test
 	scripts/bench.sh shards
 
 # The fast loop (well under a minute when warm): formatting, clippy with

@@ -4,8 +4,9 @@
 # missing, then runs bench/bench.py, which prints every figure next to its
 # target. Benchmarks, not tests: a slow machine prints misses, not failures.
 # Everything it starts runs on free ports with throw-away state and is
-# stopped on exit. See BENCHMARKS.md.
+# stopped on exit. See docs/benchmarks.md.
 set -euo pipefail
+# shellcheck source=scripts/env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$EDGEBEAT_ROOT"
 

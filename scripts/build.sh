@@ -4,6 +4,7 @@
 # wrangler runs this before every `wrangler dev` and `wrangler deploy`.
 # openapi.json is embedded in the wasm, so it counts as a source.
 set -euo pipefail
+# shellcheck source=scripts/env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$EDGEBEAT_ROOT"
 

@@ -1,20 +1,35 @@
 #!/usr/bin/env bash
 # Runs edgebeat locally: local D1 with migrations applied, `wrangler dev` on
-# http://127.0.0.1:8787, and a ticker that fires the minute sweep the way the
-# cron trigger does in production. Ctrl-C stops everything it started.
+# http://127.0.0.1:$PORT (8787 by default), and a ticker that fires the minute
+# sweep the way the cron trigger does in production. Ctrl-C stops everything it
+# started.
+#
+#   PORT                 the port to serve on (default 8787)
+#   PUBLIC_URL           the origin in every URL edgebeat hands out: ping URLs,
+#                        badges, alert links (default http://127.0.0.1:$PORT;
+#                        set it to a tunnel's https origin to click alert links
+#                        from elsewhere)
+#   EDGEBEAT_DEV_VARS    the local secrets file (default .dev.vars, created from
+#                        .dev.vars.example when missing)
+#   EDGEBEAT_DEV_STATE   where the local D1 lives (default wrangler's .wrangler/state)
 set -euo pipefail
+# shellcheck source=scripts/env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$EDGEBEAT_ROOT"
 
 port="${PORT:-8787}"
 base="http://127.0.0.1:$port"
+public_url="${PUBLIC_URL:-$base}"
+dev_vars="${EDGEBEAT_DEV_VARS:-.dev.vars}"
+state=()
+[ -z "${EDGEBEAT_DEV_STATE:-}" ] || state=(--persist-to "$EDGEBEAT_DEV_STATE")
 
-if [ ! -f .dev.vars ]; then
-  cp .dev.vars.example .dev.vars
-  echo "dev: created .dev.vars from .dev.vars.example"
+if [ ! -f "$dev_vars" ]; then
+  cp .dev.vars.example "$dev_vars"
+  echo "dev: created $dev_vars from .dev.vars.example"
 fi
 scripts/build.sh
-wrangler d1 migrations apply DB --local
+wrangler d1 migrations apply DB --local "${state[@]}"
 
 pids=()
 cleanup() {
@@ -27,14 +42,18 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-wrangler dev --ip 127.0.0.1 --port "$port" --show-interactive-dev-session=false &
+# PUBLIC_URL as a --var wins over any PUBLIC_URL in the secrets file (an older
+# .dev.vars said http://127.0.0.1:8787), so URLs name the port actually served.
+wrangler dev --ip 127.0.0.1 --port "$port" --env-file "$dev_vars" "${state[@]}" \
+  --var "PUBLIC_URL:$public_url" --show-interactive-dev-session=false &
 pids+=($!)
 
 # The ticker: at every minute boundary, run the scheduled handler for that minute.
 (
   while true; do
     sleep $((60 - $(date +%s) % 60))
-    minute_ms=$(( $(date +%s) / 60 * 60000 ))
+    minute=$(( $(date +%s) / 60 ))
+    minute_ms=$(( minute * 60000 ))
     curl -fsS -o /dev/null "$base/cdn-cgi/handler/scheduled?cron=*+*+*+*+*&time=$minute_ms" \
       || echo "ticker: the sweep for $minute_ms failed" >&2
   done
@@ -47,13 +66,15 @@ for _ in $(seq 1 600); do
   sleep 0.2
 done
 # The first sweep now, rather than at the next minute boundary.
-curl -fsS -o /dev/null "$base/cdn-cgi/handler/scheduled?cron=*+*+*+*+*&time=$(( $(date +%s) / 60 * 60000 ))" \
+minute=$(( $(date +%s) / 60 ))
+curl -fsS -o /dev/null "$base/cdn-cgi/handler/scheduled?cron=*+*+*+*+*&time=$(( minute * 60000 ))" \
   || echo "dev: the first sweep failed" >&2
 
-admin_token="$(grep -E '^ADMIN_TOKEN=' .dev.vars | cut -d= -f2-)"
+admin_token="$(grep -E '^ADMIN_TOKEN=' "$dev_vars" | cut -d= -f2-)"
 cat <<TXT
 
 edgebeat is running on $base (the sweep runs every minute; Ctrl-C stops it all).
+URLs it hands out start with $public_url.
 
 Next steps:
   # 1. create a project; keep the keys it prints, they are shown only once

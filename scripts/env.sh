@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the other scripts: puts the project's own tools first on PATH and
 # points worker-build at local binaries so a build never downloads anything.
 EDGEBEAT_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

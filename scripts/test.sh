@@ -3,6 +3,7 @@
 # end-to-end suite in tests/, which drives the built Worker under wrangler dev over
 # HTTP, and the edgebeat CLI's (cli/: unit tests, and its binary against the Worker).
 set -euo pipefail
+# shellcheck source=scripts/env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$EDGEBEAT_ROOT"
 

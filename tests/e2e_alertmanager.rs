@@ -96,7 +96,7 @@ fn scratch(purpose: &str) -> PathBuf {
     dir
 }
 
-/// Alertmanager with one route for the Watchdog: the README's configuration
+/// Alertmanager with one route for the Watchdog: docs/alertmanager.md's configuration
 /// with intervals of seconds instead of minutes. Clustering (gossip on
 /// 0.0.0.0:9094 by default) is off; nothing listens beyond 127.0.0.1.
 fn alertmanager(webhook_url: &str, send_resolved: bool) -> (Daemon, u16) {
@@ -284,7 +284,7 @@ fn assert_one_down_alert(stack: &Stack, check: &Value) {
 }
 
 /// Prometheus stops; Alertmanager (webhook `send_resolved: true`, the
-/// default and the README's configuration) sees the Watchdog's `endsAt` pass
+/// default and docs/alertmanager.md's configuration) sees the Watchdog's `endsAt` pass
 /// without a renewal (Prometheus set it 4 × resend-delay = 4 s after its
 /// last send) and sends the resolved notification at its next group flush,
 /// within seconds. edgebeat reads the resolved alert as a failure ping, so

@@ -71,6 +71,9 @@ fn a_late_check_alerts_slack_and_pagerduty_once_then_recovers() {
     assert_eq!(blocks[0]["text"]["text"], "nightly-backup is DOWN: no ping on time");
     let fields = blocks[2]["fields"].to_string();
     assert!(fields.contains("(success)") && fields.contains("every 1 minute, grace 1 minute"), "{fields}");
+    // Times in Slack's date formatting (each reader's own zone), never raw ISO 8601.
+    assert!(fields.contains("<!date^") && fields.contains(" UTC>"), "{fields}");
+    assert!(!slack_message.to_string().contains("+00:00"), "{slack_message}");
     assert!(fields.contains("prod db"), "{fields}");
     assert!(blocks[3]["text"]["text"].as_str().unwrap().contains("msg=backup completed"));
     let link = blocks[4]["elements"][0]["url"].as_str().unwrap();
@@ -85,7 +88,7 @@ fn a_late_check_alerts_slack_and_pagerduty_once_then_recovers() {
     assert_eq!(trigger["payload"]["severity"], "error");
     assert_eq!(trigger["payload"]["summary"], "nightly-backup is DOWN: no ping on time");
     assert_eq!(trigger["payload"]["source"], "edgebeat check nightly-backup");
-    assert_eq!(trigger["payload"]["class"], "late");
+    assert_eq!(trigger["payload"]["class"], "missed_ping", "the class says what happened");
     assert_eq!(trigger["payload"]["custom_details"]["check_uuid"], uuid.as_str());
     let dedup_key = trigger["dedup_key"].as_str().unwrap().to_owned();
     assert!(dedup_key.contains(&uuid));
@@ -312,7 +315,7 @@ fn webhook_signatures_verify_with_the_documented_recipe() {
     assert_eq!(request.header("X-Edgebeat-Event"), Some("down"));
     let timestamp = request.header("X-Edgebeat-Timestamp").expect("timestamp header");
     let signature = request.header("X-Edgebeat-Signature").expect("signature header");
-    // The recipe from the README: HMAC-SHA256(secret, "<timestamp>.<body>"), hex, prefixed "sha256=".
+    // The recipe from docs/alerts.md: HMAC-SHA256(secret, "<timestamp>.<body>"), hex, prefixed "sha256=".
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(format!("{timestamp}.").as_bytes());
     mac.update(&request.body);
@@ -407,7 +410,11 @@ fn the_channel_api() {
     assert_eq!(tested.status, 200);
     assert_eq!(tested.json()["delivered"], true);
     let test_message = receiver.wait_for(1, WAIT)[0].json();
-    assert!(test_message["text"].as_str().unwrap().contains("Test notification"));
+    let text = test_message["text"].as_str().unwrap();
+    assert!(text.contains("Test notification") && text.contains("This is a test"), "{text}");
+    // About no check: no invented schedule, no last ping, no raw ISO times.
+    let all = test_message.to_string();
+    assert!(!all.contains("every 1 day") && !all.contains("Last ping") && !all.contains("+00:00"), "{all}");
 
     // Bad input, wrong keys, other projects.
     let bad =

@@ -80,7 +80,7 @@ fn the_healthchecks_io_python_client_works_against_edgebeat() {
     ] {
         assert!(report["called"].get(method).is_some(), "{method} was not called: {report}");
     }
-    // The one method that fails against healthchecks.io too (README: "What differs").
+    // The one method that fails against healthchecks.io too (docs/healthchecks.md: "What differs").
     let bugs: Vec<&str> =
         report["client_bugs"].as_array().unwrap().iter().filter_map(|b| b["method"].as_str()).collect();
     assert_eq!(bugs, ["get_check_flips", "AsyncClient.get_check_flips"]);

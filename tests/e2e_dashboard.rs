@@ -3,9 +3,10 @@
 //! wrangler dev. Every state the browser shows is set up through the real ping
 //! and management APIs, and every action taken in the browser is confirmed
 //! through the API. axe-core (from node_modules) checks accessibility, and
-//! screenshots are taken: into target/screenshots/, or with
-//! `UPDATE_SCREENSHOTS=1` into the README's docs/screenshots/ (so a test run
-//! leaves the working tree as it found it).
+//! the documentation's screenshots are taken of a project of realistic checks
+//! (not the XSS test's payloads): into target/screenshots/, or with
+//! `UPDATE_SCREENSHOTS=1` into docs/screenshots/ (so a test run leaves the
+//! working tree as it found it).
 //!
 //! The browser may only talk to 127.0.0.1: a dead proxy and a host resolver
 //! that resolves nothing else.
@@ -207,6 +208,39 @@ async fn assert_fits_a_phone(client: &Client, page: &str) {
     assert!(overflow[0].as_i64() <= overflow[1].as_i64(), "{page} scrolls sideways on a phone: {overflow}");
     assert_eq!(main_overflow, json!([]), "{page}: elements wider than a phone");
     client.set_window_size(1280, 900).await.expect("back to a desktop window");
+}
+
+/// At a phone's size (390 x 844): the header's height, and for each table, whether its
+/// content is wider than the box it is shown in (its own and its scrolling container's).
+async fn phone_layout(client: &Client, tables: &[&str]) -> (f64, Vec<(String, bool)>) {
+    client.set_window_size(390, 844).await.expect("a phone-sized window");
+    wait_js(client, "the phone layout", "return innerWidth <= 420").await;
+    let selectors = serde_json::to_string(tables).expect("selectors");
+    let facts = js(
+        client,
+        &format!(
+            "const header = document.querySelector('header.top').getBoundingClientRect().height; \
+             const tables = {selectors}.map(css => {{ const t = document.querySelector(css); \
+               if (!t) return [css, null]; const box = t.closest('.scroll') || t.parentElement; \
+               return [css, t.scrollWidth > t.clientWidth || box.scrollWidth > box.clientWidth || t.getBoundingClientRect().width > innerWidth]; }}); \
+             return [header, tables];"
+        ),
+    )
+    .await;
+    client.set_window_size(1280, 900).await.expect("back to a desktop window");
+    let header = facts[0].as_f64().expect("the header's height");
+    let tables = facts[1]
+        .as_array()
+        .expect("tables")
+        .iter()
+        .map(|t| {
+            (
+                t[0].as_str().unwrap_or_default().to_owned(),
+                t[1].as_bool().unwrap_or_else(|| panic!("no table {}", t[0])),
+            )
+        })
+        .collect();
+    (header, tables)
 }
 
 async fn sign_out(client: &Client) {
@@ -436,7 +470,6 @@ fn sign_in_list_statuses_read_only_view_and_screenshots() {
         assert!(!js(&client, "return matchMedia('(prefers-color-scheme: dark)').matches").await.as_bool().unwrap_or(true));
         assert_accessible(&client, "the checks list (light)").await;
         assert_fits_a_phone(&client, "the checks list").await;
-        screenshot(&client, "list-light.png").await;
         assert_no_csp_violations(&client).await;
 
         // The keyboard reaches the checks: Tab from the filter lands on controls, Enter opens a check.
@@ -486,7 +519,6 @@ fn sign_in_list_statuses_read_only_view_and_screenshots() {
         let background = js(&dark, "return getComputedStyle(document.body).backgroundColor").await;
         assert_eq!(background, json!("rgb(13, 17, 23)"), "the dark palette is in use");
         assert_accessible(&dark, "the checks list (dark)").await;
-        screenshot(&dark, "list-dark.png").await;
         click(&dark, "#check-rows .check-row .name a").await;
         loaded(&dark, "check").await;
         assert_accessible(&dark, "a check page (dark)").await;
@@ -623,8 +655,11 @@ fn a_check_page_shows_pings_bodies_flips_and_notifications_as_text() {
 
         assert_accessible(&client, "a check page").await;
         assert_fits_a_phone(&client, "a check page").await;
+        // On a phone the header stays compact and the ping log and notifications read without scrolling sideways.
+        let (header, wide) = phone_layout(&client, &["#ping-log", "#check-notifications"]).await;
+        assert!(header <= 110.0, "the header takes {header} px of a 844 px phone screen");
+        assert_eq!(wide, [("#ping-log".to_owned(), false), ("#check-notifications".to_owned(), false)], "tables wider than a phone");
         client.set_window_size(1280, 1500).await.expect("a taller window");
-        screenshot(&client, "check.png").await;
         assert_no_csp_violations(&client).await;
 
         // The project's notifications, with their state.
@@ -639,6 +674,8 @@ fn a_check_page_shows_pings_bodies_flips_and_notifications_as_text() {
         assert_eq!(rows.len(), 1, "{rows:?}");
         assert_eq!(rows[0][1], json!(name), "the check's name, as text");
         assert_eq!((&rows[0][2], &rows[0][4], &rows[0][5]), (&json!("down"), &json!("ops-hook"), &json!("delivered")));
+        let (_, wide) = phone_layout(&client, &["#notification-list table"]).await;
+        assert_eq!(wide, [("#notification-list table".to_owned(), false)], "the notifications page on a phone");
         find(&client, "#n-state").await.select_by_value("failed").await.expect("only failed ones");
         wait_js(&client, "no failed notification", "return document.querySelector('#notification-list p')?.textContent === 'No notifications.'").await;
         client.close().await.expect("close the browser");
@@ -697,6 +734,11 @@ fn create_edit_pause_resume_delete_and_channels_through_the_browser() {
         click(&client, "#new-check").await;
         loaded(&client, "form").await;
         assert_accessible(&client, "the check form").await;
+        // As the API (no `channels`: none), a new check alerts through no channel until one is ticked.
+        let ticked = js(&client, "return [...document.querySelectorAll('#check-form input[id^=\"f-ch-\"]')].map(b => b.checked)").await;
+        assert_eq!(ticked, json!([false]), "no channel is ticked in a new check's form");
+        let channel_id = channels["channels"][0]["id"].as_str().expect("channel id");
+        click(&client, &format!("#f-ch-{channel_id}")).await;
         type_into(&client, "#f-name", "nightly-backup").await;
         type_into(&client, "#f-slug", "nightly-backup").await;
         type_into(&client, "#f-tags", "prod db").await;
@@ -713,30 +755,59 @@ fn create_edit_pause_resume_delete_and_channels_through_the_browser() {
             (&created["name"], &created["slug"], &created["tags"], &created["timeout"], &created["grace"]),
             (&json!("nightly-backup"), &json!("nightly-backup"), &json!("prod db"), &json!(86400), &json!(7200))
         );
-        let channel_id = channels["channels"][0]["id"].as_str().expect("channel id");
         assert_eq!(created["channels"], json!(channel_id), "new checks alert through the ticked channels");
         let uuid = uuid_of(&created);
         assert!(client.current_url().await.expect("url").as_str().ends_with(&format!("#/checks/{uuid}")));
 
-        // Edit to a cron schedule with an invalid zone: the API's own message.
+        // One finished run: said in the singular.
+        ping(&worker, &created, "", b"");
+        client.refresh().await.expect("reload");
+        loaded(&client, "check").await;
+        let caption = wait_js(&client, "the runs caption", "return document.querySelector('.runs-figure figcaption')?.textContent").await;
+        assert!(caption.as_str().unwrap_or_default().starts_with("The last run succeeded;"), "{caption}");
+
+        // Edit to a cron schedule: labelled fields, a zone picked from the API's own list,
+        // and the schedule in words with its next runs as edgebeat computes them.
         click(&client, "#edit").await;
         loaded(&client, "form").await;
         click(&client, "#f-kind-cron").await;
-        type_into(&client, "#f-schedule", "30 6 * * 1-5").await;
-        type_into(&client, "#f-tz", "Mars/Olympus_Mons").await;
+        let labels = js(&client, "return ['f-schedule', 'f-tz'].map(id => document.querySelector(`label[for=${id}]`)?.textContent)").await;
+        assert_eq!(labels, json!(["Cron or OnCalendar expression (cron: minute hour day month weekday)", "Time zone"]));
+        let zones = worker.api(&project.api_key, "GET", "/api/v3/schedule/zones", None).json();
+        let offered = js(&client, "const s = document.getElementById('f-tz'); return [s.tagName, [...s.options].map(o => o.value)]").await;
+        assert_eq!(offered, json!(["SELECT", zones["zones"]]), "a picker of exactly the zones the API accepts");
+        find(&client, "#f-tz").await.select_by_value("Europe/Riga").await.expect("Europe/Riga");
+        // A schedule whose next runs are fixed (January 2030), to compare with the API's answer.
+        type_into(&client, "#f-schedule", "2030-01-01..05 12:00").await;
+        let words = wait_js(&client, "the schedule in words", "return document.querySelector('#schedule-preview .schedule-words')?.textContent").await;
+        assert_eq!(words, json!("At 12:00 on every day of month from 1 through 5 in January 2030"));
+        let runs = js(&client, "return [...document.querySelectorAll('#schedule-preview .next-runs time')].map(t => [t.dateTime, t.textContent])").await;
+        let preview = worker.api(&project.api_key, "GET", "/api/v3/schedule/preview?schedule=2030-01-01..05%2012:00&tz=Europe/Riga", None);
+        assert_eq!(preview.status, 200, "{}", preview.text());
+        let api_runs: Vec<Value> = preview.json()["next"].as_array().expect("runs").to_vec();
+        assert_eq!(api_runs.len(), 5);
+        assert_eq!(api_runs[0], json!("2030-01-01T12:00:00+02:00"));
+        let shown_runs: Vec<Value> = runs.as_array().expect("runs").iter().map(|r| r[0].clone()).collect();
+        assert_eq!(shown_runs, api_runs, "the runs shown are the API's");
+        assert_eq!(runs[0][1], json!("Tue 2030-01-01 12:00 Europe/Riga"));
+        // A bad expression: the preview and the save both say why.
+        type_into(&client, "#f-schedule", "61 6 * * 1-5").await;
+        let bad = wait_js(&client, "the preview's complaint", "return document.querySelector('#schedule-preview .invalid')?.textContent").await;
+        assert!(bad.as_str().unwrap_or_default().contains("minute value 61 is out of range"), "{bad}");
         click(&client, "#save").await;
         let shown = wait_js(&client, "the API's message", "return document.getElementById('form-error').textContent").await;
         let api_says = worker.api(
             &project.api_key,
             "POST",
             &format!("/api/v3/checks/{uuid}"),
-            Some(&json!({"schedule": "30 6 * * 1-5", "tz": "Mars/Olympus_Mons"})),
+            Some(&json!({"schedule": "61 6 * * 1-5", "tz": "Europe/Riga"})),
         );
         assert_eq!(api_says.status, 400);
         let message = api_says.json()["error"].as_str().expect("an error message").to_owned();
         assert_eq!(shown, json!(format!("Not saved: {message}")));
         assert!(worker.check(&project, &uuid).get("schedule").is_none(), "nothing was saved");
-        type_into(&client, "#f-tz", "Europe/Riga").await;
+        type_into(&client, "#f-schedule", "30 6 * * 1-5").await;
+        wait_js(&client, "the cron schedule in words", "return document.querySelector('#schedule-preview .schedule-words')?.textContent === 'At 06:30 on Monday through Friday'").await;
         type_into(&client, "#f-name", "nightly backup (cron)").await;
         click(&client, "#save").await;
         loaded(&client, "check").await;
@@ -744,6 +815,34 @@ fn create_edit_pause_resume_delete_and_channels_through_the_browser() {
         assert_eq!((&edited["schedule"], &edited["tz"]), (&json!("30 6 * * 1-5"), &json!("Europe/Riga")));
         assert_eq!(edited["name"], "nightly backup (cron)");
         assert_eq!(edited["grace"], 7200);
+        // The check's page: the schedule in words and its next five runs.
+        let words = wait_js(&client, "the check's schedule in words", "return document.querySelector('#check-schedule .schedule-words')?.textContent").await;
+        assert_eq!(words, json!("At 06:30 on Monday through Friday"));
+        let count = js(&client, "return document.querySelectorAll('#check-schedule .next-runs li').length").await;
+        assert_eq!(count, json!(5));
+
+        // The Kubernetes snippet: the check's own name, schedule and zone, and a container that
+        // exits with the job's status after reporting it (run here, against this worker).
+        let snippet = js(&client, "return [...document.querySelectorAll('details')].find(d => d.querySelector('summary').textContent === 'Kubernetes CronJob').querySelector('pre').textContent").await;
+        let snippet = snippet.as_str().expect("the Kubernetes snippet").to_owned();
+        for part in ["name: nightly-backup\n", "schedule: \"30 6 * * 1-5\"\n", "timeZone: \"Europe/Riga\"\n"] {
+            assert!(snippet.contains(part), "{part:?} in\n{snippet}");
+        }
+        assert!(!snippet.contains("15 2 * * *") && !snippet.contains("/$?"), "{snippet}");
+        let script: String = snippet
+            .split("- |\n")
+            .nth(1)
+            .expect("the container's script")
+            .lines()
+            .map(|line| format!("{}\n", line.trim_start()))
+            .collect();
+        let script = script.replace("/usr/local/bin/nightly-backup.sh", "sh -c 'exit 3'");
+        let pings_before = worker.pings(&project, &uuid).len();
+        let ran = Command::new("sh").args(["-c", &script]).output().expect("run the container's script");
+        assert_eq!(ran.status.code(), Some(3), "the container fails as the job did: {}", String::from_utf8_lossy(&ran.stderr));
+        let pings = worker.pings(&project, &uuid);
+        assert_eq!(pings.len(), pings_before + 2, "a start and the job's status");
+        assert_eq!((pings[0]["type"].as_str(), pings[0]["exitstatus"].as_i64()), (Some("fail"), Some(3)));
 
         // Pause and resume.
         click(&client, "#pause").await;
@@ -765,6 +864,32 @@ fn create_edit_pause_resume_delete_and_channels_through_the_browser() {
         assert!(notice.contains("Deleted"), "{notice}");
         assert_eq!(worker.api(&project.api_key, "GET", &format!("/api/v3/checks/{uuid}"), None).status, 404);
         assert_eq!(list_rows(&client).await.len(), 0);
+
+        // Checks kept by `edgebeat sync` and `edgebeat k8s-sync` (their marker tags): who manages them, in words.
+        worker.create_check(&project, json!({"name": "synced", "tags": "prod edgebeat:sync"}));
+        worker.create_check(&project, json!({"name": "cronjob", "tags": "k8s default edgebeat:k8s"}));
+        worker.create_check(&project, json!({"name": "team set", "tags": "edgebeat:team-a"}));
+        client.refresh().await.expect("reload");
+        loaded(&client, "list").await;
+        let chips = wait_js(&client, "three rows", "const rows = [...document.querySelectorAll('#check-rows .check-row')]; \
+            return rows.length === 3 && rows.map(r => [r.querySelector('.name a').textContent, [...r.querySelectorAll('.tag')].map(t => t.textContent)])").await;
+        assert_eq!(
+            chips,
+            json!([
+                ["cronjob", ["k8s", "default", "managed by k8s-sync"]],
+                ["synced", ["prod", "managed by sync"]],
+                ["team set", ["managed by sync (team-a)"]]
+            ])
+        );
+        let options = js(&client, "return [...document.querySelectorAll('#filter-tag option')].map(o => [o.value, o.textContent])").await;
+        let options = options.as_array().expect("options").clone();
+        assert!(options.contains(&json!(["edgebeat:sync", "managed by sync"])), "{options:?}");
+        assert!(options.contains(&json!(["edgebeat:k8s", "managed by k8s-sync"])), "{options:?}");
+        assert!(options.iter().all(|o| !o[1].as_str().unwrap_or_default().starts_with("edgebeat:")), "{options:?}");
+        find(&client, "#filter-tag").await.select_by_value("edgebeat:sync").await.expect("the sync filter");
+        let shown: Vec<String> = list_rows(&client).await.into_iter().filter(|r| r.2).map(|r| r.0).collect();
+        assert_eq!(shown, ["synced"]);
+        find(&client, "#filter-tag").await.select_by_value("").await.expect("all tags");
 
         // Slack and PagerDuty channels through the form; a PagerDuty test; a channel deleted.
         click(&client, "[data-nav=channels]").await;
@@ -792,9 +917,10 @@ fn create_edit_pause_resume_delete_and_channels_through_the_browser() {
         let pagerduty_row = format!("#channel-list tr[data-id='{}']", pagerduty["id"].as_str().expect("an id"));
         click(&client, &format!("{pagerduty_row} .send-test")).await;
         wait_js(&client, "the PagerDuty test", &format!("return document.querySelector(\"{pagerduty_row} .test-result\").textContent.startsWith('Delivered')")).await;
-        let sent = receiver.wait_for(2, WAIT);
-        assert_eq!(sent[1].path, "/pagerduty");
-        assert_eq!(sent[1].json()["routing_key"], "R0UTINGKEY0123456789");
+        // (The webhook also got the down alert of the failed run above.)
+        let sent = receiver.requests();
+        let test = sent.iter().find(|r| r.path == "/pagerduty").expect("the PagerDuty test was received");
+        assert_eq!(test.json()["routing_key"], "R0UTINGKEY0123456789");
         let slack_row = format!("#channel-list tr[data-id='{}']", by_name("team chat")["id"].as_str().expect("an id"));
         click(&client, &format!("{slack_row} .delete-channel")).await;
         click(&client, &format!("{slack_row} .confirm-delete-channel")).await;
@@ -1021,6 +1147,126 @@ fn alert_policy_snooze_channel_events_and_maintenance_through_the_browser() {
         let none = "return document.querySelectorAll('#snooze-3600, #snooze-14400, #snooze-86400, #unsnooze, #edit, \
                     [data-nav=maintenance]:not([hidden])').length";
         assert_eq!(js(&client, none).await, json!(0));
+        client.close().await.expect("close the browser");
+    });
+}
+
+/// A project as a reader of the README would have it: everyday jobs in every
+/// state, one with a history of runs, a failed last run and its alert.
+fn realistic_project(worker: &Worker, receiver: &Receiver) -> (Project, Value) {
+    let project = worker.create_project("infra");
+    let hook = worker.api(
+        &project.api_key,
+        "POST",
+        "/api/v3/channels/",
+        Some(&json!({"kind": "webhook", "name": "ops-alerts", "url": receiver.url("/hook")})),
+    );
+    assert_eq!(hook.status, 201, "{}", hook.text());
+    let backup = worker.create_check(
+        &project,
+        json!({"name": "nightly-backup", "slug": "nightly-backup", "tags": "prod db", "desc": "pg_dump of the main database to S3",
+               "schedule": "15 2 * * *", "tz": "Europe/Riga", "grace": 3600, "channels": "*"}),
+    );
+    let report = worker.create_check(
+        &project,
+        json!({"name": "weekday-report", "tags": "reports", "schedule": "30 6 * * 1-5", "tz": "Europe/Riga", "grace": 1800}),
+    );
+    let invoices = worker
+        .create_check(&project, json!({"name": "invoice-export", "tags": "billing", "timeout": 3600, "grace": 900}));
+    let certs = worker
+        .create_check(&project, json!({"name": "cert-renewal", "tags": "prod tls", "timeout": 86400, "grace": 7200}));
+    let queue =
+        worker.create_check(&project, json!({"name": "queue-worker", "tags": "prod", "timeout": 300, "grace": 120}));
+    let rotation =
+        worker.create_check(&project, json!({"name": "log-rotation", "tags": "ops", "timeout": 86400, "grace": 3600}));
+    let vacuum =
+        worker.create_check(&project, json!({"name": "db-vacuum", "tags": "db", "timeout": 604800, "grace": 86400}));
+    worker.create_check(&project, json!({"name": "search-reindex", "tags": "search", "timeout": 86400, "grace": 3600}));
+
+    // The backup's recent runs, of different lengths, each with its output; the last one fails.
+    for (ms, size) in [(1400, "1.21"), (2300, "1.23"), (1100, "1.22"), (1900, "1.24"), (1600, "1.24")] {
+        ping(worker, &backup, "/start", b"");
+        std::thread::sleep(Duration::from_millis(ms));
+        ping(
+            worker,
+            &backup,
+            "/0",
+            format!("backup finished with 0: {size} GB written to s3://backups/db.sql.gz").as_bytes(),
+        );
+    }
+    ping(worker, &backup, "/start", b"");
+    std::thread::sleep(Duration::from_millis(1200));
+    ping(
+        worker,
+        &backup,
+        "/1",
+        b"backup finished with 1: pg_dump: error: connection to server at \"db-primary\" (10.0.4.12), port 5432 failed: timeout expired",
+    );
+    receiver.wait_for(1, WAIT);
+    for check in [&report, &invoices, &certs, &queue, &rotation, &vacuum] {
+        ping(worker, check, "", b"");
+    }
+    ping(worker, &rotation, "/start", b"");
+    let paused = worker.api(&project.api_key, "POST", &format!("/api/v3/checks/{}/pause", uuid_of(&vacuum)), None);
+    assert_eq!(paused.status, 200, "{}", paused.text());
+    // Past its period, within its grace: late.
+    age_last_ping(worker, &uuid_of(&invoices), 3600 + 300);
+    // A sweep has run, as the cron trigger's would have (no "no sweep yet" banner).
+    worker.run_sweep(now_ms());
+    (project, backup)
+}
+
+#[test]
+fn screenshots_of_a_project_of_realistic_checks() {
+    let receiver = Receiver::start();
+    let worker = Worker::start();
+    let (project, backup) = realistic_project(&worker, &receiver);
+    let rt = runtime();
+    let driver = Driver::start();
+    rt.block_on(async {
+        for dark in [false, true] {
+            let client = browser(&driver, dark).await;
+            sign_in(&client, &worker, &project.api_key).await;
+            loaded(&client, "list").await;
+            let rows = list_rows(&client).await;
+            let mut statuses: Vec<(String, String)> = rows.iter().map(|r| (r.0.clone(), r.1.clone())).collect();
+            assert_eq!(statuses.first().map(|r| r.1.as_str()), Some("down"), "down first: {rows:?}");
+            assert_eq!(statuses.last().map(|r| r.1.as_str()), Some("paused"), "paused last: {rows:?}");
+            statuses.sort();
+            let expected = [
+                ("cert-renewal", "up"),
+                ("db-vacuum", "paused"),
+                ("invoice-export", "late"),
+                ("log-rotation", "started"),
+                ("nightly-backup", "down"),
+                ("queue-worker", "up"),
+                ("search-reindex", "new"),
+                ("weekday-report", "up"),
+            ]
+            .map(|(name, status)| (name.to_owned(), status.to_owned()));
+            assert_eq!(statuses, expected, "every state in the pictures");
+            let names = js(&client, "return document.getElementById('main').innerText").await;
+            assert!(!names.as_str().unwrap_or_default().contains('<'), "no markup in the pictures: {names}");
+            client.set_window_size(1280, 1000).await.expect("a window that shows every row");
+            screenshot(&client, if dark { "list-dark.png" } else { "list-light.png" }).await;
+            assert_no_csp_violations(&client).await;
+            client.close().await.expect("close the browser");
+        }
+
+        let client = browser(&driver, false).await;
+        sign_in_at(&client, &worker, &format!("/app/#/checks/{}", uuid_of(&backup)), &project.api_key).await;
+        loaded(&client, "check").await;
+        assert_eq!(text_of(&client, "#check-name").await, "nightly-backup");
+        let why = text_of(&client, "#check-why").await;
+        assert!(why.contains("exited with status 1"), "{why}");
+        let output = wait_js(&client, "the last output", "return document.querySelector('#last-output pre')?.textContent").await;
+        assert!(output.as_str().unwrap_or_default().contains("timeout expired"), "{output}");
+        let bars = js(&client, "return [...document.querySelectorAll('svg.runs rect')].map(r => r.getAttribute('class'))").await;
+        assert_eq!(bars, json!(["ok", "ok", "ok", "ok", "ok", "bad"]), "six runs, the last failed");
+        wait_js(&client, "the delivered alert", "return [...document.querySelectorAll('#check-notifications tbody tr')].some(r => r.textContent.includes('delivered'))").await;
+        client.set_window_size(1280, 1500).await.expect("a taller window");
+        screenshot(&client, "check.png").await;
+        assert_no_csp_violations(&client).await;
         client.close().await.expect("close the browser");
     });
 }

@@ -223,8 +223,12 @@ fn every_documented_operation_is_a_live_route_with_a_documented_answer() {
         let body = if *method == "post" { body_for(operation_id, &fixture) } else { Vec::new() };
         for concrete in concrete_paths(&fixture, path) {
             // A job's snooze says for how long in the query.
-            let concrete =
-                if operation_id.starts_with("snoozeBy") { format!("{concrete}?seconds=60") } else { concrete };
+            // A schedule preview needs the schedule to preview.
+            let concrete = match operation_id {
+                id if id.starts_with("snoozeBy") => format!("{concrete}?seconds=60"),
+                "previewSchedule" => format!("{concrete}?schedule=30%206%20*%20*%201-5&tz=Europe/Riga"),
+                _ => concrete,
+            };
             let verb = method.to_ascii_uppercase();
             let response = fixture.worker.request(&verb, &concrete, &headers, &body);
             requests += 1;

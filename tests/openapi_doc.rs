@@ -3,7 +3,7 @@
 //! route is documented with each of its methods, nothing else is, and every
 //! error response has the shared `Error` shape. Native: no worker needed.
 
-use edgebeat::domain::route::ROUTES;
+use edgebeat::domain::route::{route, slash_redirect, Method, ROUTES};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -225,4 +225,64 @@ fn references_resolve_and_operation_ids_are_unique() {
             }
         }
     }
+}
+
+/// A concrete path for a documented collection path (the placeholders those have).
+fn concrete(path: &str) -> String {
+    let uuid = "0f2ea3c4-5b6d-4e7f-8a9b-0c1d2e3f4a5b";
+    path.replace("{uuid}", uuid).replace("{check}", uuid).replace("{project_id}", "p")
+}
+
+/// The document lists each collection path with its trailing slash, which
+/// never redirects, so no operation has a 301. The slashless spelling of such
+/// a path is routed too and answers a method it refuses with healthchecks'
+/// 301 to the slashed path: the slashed path's description says so, and no
+/// other path's does.
+#[test]
+fn slashless_collection_paths_and_their_301_are_described_on_the_slashed_paths() {
+    let doc = doc();
+    let mut described = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in METHODS {
+            if let Some(operation) = item.get(method) {
+                assert!(operation["responses"].get("301").is_none(), "{method} {path}: a listed path never redirects");
+            }
+        }
+        let description = item.get("description").and_then(Value::as_str).unwrap_or_default();
+        let slashed = concrete(path);
+        let alias = slashed.strip_suffix('/').filter(|_| path.ends_with('/'));
+        let aliased = alias.and_then(|alias| route(alias).filter(|r| route(&slashed).as_ref() == Some(r)));
+        let (Some(alias), Some(found)) = (alias, aliased) else {
+            assert!(!description.contains("301"), "{path} has no slashless alias, yet mentions a 301");
+            continue;
+        };
+        for method in
+            [Method::Get, Method::Head, Method::Post, Method::Put, Method::Patch, Method::Delete, Method::Other]
+        {
+            let expected = (!found.methods().contains(&method)).then(|| slashed.clone());
+            assert_eq!(slash_redirect(&found, method, alias, ""), expected, "{} {alias}", method.as_str());
+        }
+        assert_eq!(slash_redirect(&found, Method::Options, alias, ""), None, "OPTIONS {alias}: a preflight");
+        let slashless = &path[..path.len() - 1];
+        assert!(
+            description.contains(&format!("`{slashless}`")) && description.contains("301 Moved Permanently"),
+            "{path}: its description must name `{slashless}` and the 301 it answers: {description:?}"
+        );
+        described.push(path.as_str());
+    }
+    assert_eq!(
+        described,
+        [
+            "/api/v3/badges/",
+            "/api/v3/channels/",
+            "/api/v3/checks/",
+            "/api/v3/checks/{check}/flips/",
+            "/api/v3/checks/{uuid}/pings/",
+            "/api/v3/maintenance/",
+            "/api/v3/notifications/",
+            "/api/v3/projects/",
+            "/projects/{project_id}/metrics/",
+        ],
+        "the paths in the document's order"
+    );
 }

@@ -99,7 +99,10 @@ impl Api {
                 .and_then(Value::as_str)
                 .map_or_else(|| text.chars().take(200).collect::<String>(), str::to_owned);
             let hint = match status {
-                401 => " (check EDGEBEAT_API_KEY: a project's read-write key, hcw_...)",
+                401 => {
+                    " (check EDGEBEAT_API_KEY: sync and k8s-sync need the project's read-write key, hcw_...; \
+                     status also takes its read-only key, hcr_...)"
+                }
                 _ => "",
             };
             return Err(ApiError(format!("{method} {url}: {status} {message}{hint}")));

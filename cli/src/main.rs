@@ -25,6 +25,10 @@ use std::io::{IsTerminal, Read};
 use std::process::ExitCode;
 use std::time::Duration;
 
+/// The key sync and k8s-sync need, and the one enough for status.
+const READ_WRITE_KEY: &str = "the project's read-write key (hcw_...)";
+const ANY_KEY: &str = "the project's read-only key (hcr_...) or its read-write key (hcw_...)";
+
 /// Exit status for usage and configuration errors, as clap uses.
 const USAGE: u8 = 2;
 /// Exit status when a sync or status request failed.
@@ -37,7 +41,8 @@ const FAILED: u8 = 1;
     about = "Heartbeat monitoring from the command line: run jobs under edgebeat, keep checks as code, sync Kubernetes CronJobs",
     after_help = "Configuration (flags or environment):
   EDGEBEAT_URL       where edgebeat runs, e.g. https://edgebeat.example.workers.dev
-  EDGEBEAT_API_KEY   a project's read-write API key (hcw_...): sync, k8s-sync, status
+  EDGEBEAT_API_KEY   a project's read-write API key (hcw_...): sync, k8s-sync;
+                     status takes the read-only key (hcr_...) too
   EDGEBEAT_PING_KEY  the project's ping key: run with a slug instead of a uuid
 
 Examples:
@@ -47,22 +52,31 @@ Examples:
   edgebeat status || echo 'something is down'"
 )]
 struct Cli {
-    #[command(flatten)]
-    config: Config,
     #[command(subcommand)]
     command: Commands,
 }
 
+/// Where edgebeat is: every command.
 #[derive(Args)]
-struct Config {
+struct UrlArg {
     /// edgebeat's base URL, e.g. https://edgebeat.example.workers.dev
-    #[arg(long, global = true, env = "EDGEBEAT_URL")]
+    #[arg(long, env = "EDGEBEAT_URL")]
     url: Option<String>,
-    /// A project's read-write API key (hcw_...)
-    #[arg(long, global = true, env = "EDGEBEAT_API_KEY", hide_env_values = true)]
+}
+
+/// The management API's key: only the commands that use the API take it
+/// (`run` pings, and a ping needs no API key).
+#[derive(Args)]
+struct ApiKeyArg {
+    /// A project's API key: the read-write key (hcw_...); for status the read-only key (hcr_...) is enough
+    #[arg(long, env = "EDGEBEAT_API_KEY", hide_env_values = true)]
     api_key: Option<String>,
-    /// The project's ping key, to ping checks by slug
-    #[arg(long, global = true, env = "EDGEBEAT_PING_KEY", hide_env_values = true)]
+}
+
+/// The configuration a command was given.
+struct Config {
+    url: Option<String>,
+    api_key: Option<String>,
     ping_key: Option<String>,
 }
 
@@ -136,7 +150,9 @@ Examples:
   edgebeat k8s-sync cronjobs.json --set k8s-prod --default-tz Europe/Berlin --default-channels ops")]
     K8sSync(K8sArgs),
     /// Show the project's checks; exit status 1 when any is down
-    #[command(after_help = "Exit status: 0 when no check is down, 1 when at least one is, 2 on errors.
+    #[command(after_help = "Statuses read as on the dashboard (down, late, started, new, up, paused), down first.
+Exit status: 0 when no check is down, 1 when at least one is, 2 on errors (and when no check
+has the --tag asked for).
 Colour only when stdout is a terminal (and NO_COLOR is not set).
 
 Examples:
@@ -148,6 +164,11 @@ Examples:
 
 #[derive(Args)]
 struct RunArgs {
+    #[command(flatten)]
+    url: UrlArg,
+    /// The project's ping key, to ping checks by slug
+    #[arg(long, env = "EDGEBEAT_PING_KEY", hide_env_values = true)]
+    ping_key: Option<String>,
     /// The check: its uuid, or its slug (with the ping key)
     check: String,
     /// With a slug: create the check if it does not exist
@@ -169,6 +190,10 @@ struct RunArgs {
 
 #[derive(Args)]
 struct SyncArgs {
+    #[command(flatten)]
+    url: UrlArg,
+    #[command(flatten)]
+    api_key: ApiKeyArg,
     /// The YAML or JSON file (.json is read as JSON, anything else as YAML); - for stdin
     file: String,
     /// Print what would change, change nothing
@@ -184,6 +209,10 @@ struct SyncArgs {
 
 #[derive(Args)]
 struct K8sArgs {
+    #[command(flatten)]
+    url: UrlArg,
+    #[command(flatten)]
+    api_key: ApiKeyArg,
     /// The JSON of `kubectl get cronjobs -A -o json`; stdin when absent or -
     file: Option<String>,
     /// Time zone for CronJobs without spec.timeZone
@@ -208,6 +237,10 @@ struct K8sArgs {
 
 #[derive(Args)]
 struct StatusArgs {
+    #[command(flatten)]
+    url: UrlArg,
+    #[command(flatten)]
+    api_key: ApiKeyArg,
     /// Only checks with this tag (repeat for several: all must match)
     #[arg(long)]
     tag: Vec<String>,
@@ -234,15 +267,17 @@ impl Config {
         }
     }
 
-    fn api(&self) -> Result<client::Api, Failure> {
+    /// The management API; `which_key` says which key the command needs, for the message when none is given.
+    fn api(&self, which_key: &str) -> Result<client::Api, Failure> {
         let url = self.url()?;
         match self.api_key.as_deref().map(str::trim) {
             Some(key) if !key.is_empty() => Ok(client::Api::new(&url, key)),
-            _ => Err(Failure(
-                USAGE,
-                "no API key: pass --api-key or set EDGEBEAT_API_KEY to the project's read-write key (hcw_...)".into(),
-            )),
+            _ => Err(Failure(USAGE, format!("no API key: pass --api-key or set EDGEBEAT_API_KEY to {which_key}"))),
         }
+    }
+
+    fn for_api(url: UrlArg, api_key: ApiKeyArg) -> Config {
+        Config { url: url.url, api_key: api_key.api_key, ping_key: None }
     }
 
     /// The ping URL of a check given as a uuid or a slug.
@@ -280,7 +315,8 @@ fn read_input(file: Option<&str>) -> Result<String, Failure> {
     }
 }
 
-fn run_command(config: &Config, args: RunArgs) -> u8 {
+fn run_command(args: RunArgs) -> u8 {
+    let config = Config { url: args.url.url, api_key: None, ping_key: args.ping_key };
     let ping_url = match config.ping_url(&args.check) {
         Ok(url) => Some(url),
         Err(Failure(_, message)) => {
@@ -301,8 +337,8 @@ fn run_command(config: &Config, args: RunArgs) -> u8 {
     u8::try_from(code).unwrap_or(1)
 }
 
-fn sync_command(config: &Config, args: SyncArgs) -> Result<u8, Failure> {
-    let api = config.api()?;
+fn sync_command(args: SyncArgs) -> Result<u8, Failure> {
+    let api = Config::for_api(args.url, args.api_key).api(READ_WRITE_KEY)?;
     let text = read_input(Some(&args.file))?;
     let declared = spec::parse_file(&text, spec::Format::for_path(&args.file))
         .map_err(|e| Failure(FAILED, format!("{}: {e}", args.file)))?;
@@ -320,8 +356,8 @@ fn sync_command(config: &Config, args: SyncArgs) -> Result<u8, Failure> {
     Ok(0)
 }
 
-fn k8s_command(config: &Config, args: K8sArgs) -> Result<u8, Failure> {
-    let api = config.api()?;
+fn k8s_command(args: K8sArgs) -> Result<u8, Failure> {
+    let api = Config::for_api(args.url, args.api_key).api(READ_WRITE_KEY)?;
     let marker = spec::marker(&args.set).map_err(|e| Failure(USAGE, e))?;
     let channels = match args.default_channels.as_deref().map(str::trim) {
         Some("*") => spec::Channels::All,
@@ -345,11 +381,16 @@ fn k8s_command(config: &Config, args: K8sArgs) -> Result<u8, Failure> {
     Ok(if converted.problems.is_empty() { 0 } else { FAILED })
 }
 
-fn status_command(config: &Config, args: StatusArgs) -> Result<u8, Failure> {
-    let api = config.api()?;
+fn status_command(args: StatusArgs) -> Result<u8, Failure> {
+    let api = Config::for_api(args.url, args.api_key).api(ANY_KEY)?;
     let query: Vec<String> = args.tag.iter().map(|t| format!("tag={}", percent_encode(t))).collect();
     let path = if query.is_empty() { "checks/".to_owned() } else { format!("checks/?{}", query.join("&")) };
     let checks: Vec<plan::Existing> = api.list(&path, "checks").map_err(|e| Failure(USAGE, e.to_string()))?;
+    if checks.is_empty() && !args.tag.is_empty() {
+        // An empty table would read as "all fine": say which tag matched nothing.
+        let all: Vec<plan::Existing> = api.list("checks/", "checks").map_err(|e| Failure(USAGE, e.to_string()))?;
+        status::explain_no_match(&args.tag, 0, &all).map_err(|message| Failure(USAGE, message))?;
+    }
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
@@ -371,10 +412,10 @@ fn percent_encode(text: &str) -> String {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Commands::Run(args) => Ok(run_command(&cli.config, args)),
-        Commands::Sync(args) => sync_command(&cli.config, args),
-        Commands::K8sSync(args) => k8s_command(&cli.config, args),
-        Commands::Status(args) => status_command(&cli.config, args),
+        Commands::Run(args) => Ok(run_command(args)),
+        Commands::Sync(args) => sync_command(args),
+        Commands::K8sSync(args) => k8s_command(args),
+        Commands::Status(args) => status_command(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -413,9 +454,29 @@ mod tests {
             .ping_url("backup")
             .is_err_and(|Failure(code, m)| code == USAGE && m.contains("EDGEBEAT_PING_KEY")));
         let no_url = Config { url: None, api_key: None, ping_key: None };
-        assert!(no_url.api().is_err_and(|Failure(_, m)| m.contains("EDGEBEAT_URL")));
+        assert!(no_url.api(ANY_KEY).is_err_and(|Failure(_, m)| m.contains("EDGEBEAT_URL")));
         let no_api_key = Config { url: Some("http://x".into()), api_key: Some(" ".into()), ping_key: None };
-        assert!(no_api_key.api().is_err_and(|Failure(_, m)| m.contains("EDGEBEAT_API_KEY")));
+        assert!(no_api_key
+            .api(ANY_KEY)
+            .is_err_and(|Failure(_, m)| m.contains("EDGEBEAT_API_KEY") && m.contains("hcr_")));
+    }
+
+    #[test]
+    fn each_command_offers_only_the_keys_it_uses() {
+        let mut cli = Cli::command();
+        cli.build();
+        let options = |name: &str| -> Vec<String> {
+            let command = cli.find_subcommand(name).expect("the subcommand");
+            command.get_arguments().filter_map(|a| a.get_long().map(str::to_owned)).collect()
+        };
+        let run = options("run");
+        assert!(run.contains(&"ping-key".to_owned()) && run.contains(&"url".to_owned()), "{run:?}");
+        assert!(!run.contains(&"api-key".to_owned()), "run pings; it uses no API key: {run:?}");
+        for name in ["sync", "k8s-sync", "status"] {
+            let options = options(name);
+            assert!(options.contains(&"api-key".to_owned()), "{name}: {options:?}");
+            assert!(!options.contains(&"ping-key".to_owned()), "{name}: {options:?}");
+        }
     }
 
     #[test]

@@ -24,6 +24,8 @@ pub struct Existing {
     /// Channel ids, comma-separated.
     pub channels: String,
     pub status: String,
+    /// A run is in progress (a start signal, no finish yet).
+    pub started: bool,
     pub manual_resume: bool,
     pub methods: String,
     pub start_kw: String,

@@ -14,6 +14,7 @@ use crate::client::{agent, ping_once, PingAnswer};
 use crate::retry::{attempt_timeout, classify, next_delay, RetryPolicy, Verdict};
 use crate::tail::{ping_body, Tail, DEFAULT_BODY_LIMIT};
 use std::io::{Read, Write};
+use std::os::fd::AsRawFd;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicI32, Ordering};
@@ -67,14 +68,19 @@ impl Pinger {
                     } else {
                         ""
                     };
-                    eprintln!("edgebeat: the {signal} ping for {} was refused: {problem}{hint}", self.check);
+                    eprintln!(
+                        "edgebeat: could not report {} for {}: the server answered {problem}{hint}",
+                        what_is_reported(signal),
+                        self.check
+                    );
                     return outcome.ok();
                 }
                 Verdict::Retry => match next_delay(&self.policy, attempts, started.elapsed()) {
                     Some(delay) => thread::sleep(delay),
                     None => {
                         eprintln!(
-                            "edgebeat: could not send the {signal} ping for {} ({attempts} attempts in {:.1}s): {problem}",
+                            "edgebeat: could not report {} for {} ({attempts} attempts in {:.1}s): {problem}",
+                            what_is_reported(signal),
                             self.check,
                             started.elapsed().as_secs_f64()
                         );
@@ -83,6 +89,17 @@ impl Pinger {
                 },
             }
         }
+    }
+}
+
+/// What a ping signal reports, in words: "the start of the run",
+/// "exit status 0", "the failure of the run".
+pub fn what_is_reported(signal: &str) -> String {
+    match signal {
+        "start" => "the start of the run".to_owned(),
+        "fail" => "the failure of the run".to_owned(),
+        code if !code.is_empty() && code.bytes().all(|b| b.is_ascii_digit()) => format!("exit status {code}"),
+        other => format!("the {other} signal"),
     }
 }
 
@@ -162,33 +179,135 @@ pub fn ending(
     Ending { code: code.clamp(0, 255), signal, footer }
 }
 
-fn copy_output(mut from: impl Read, to_stdout: bool, tail: Arc<Mutex<Tail>>, done: mpsc::Sender<()>) {
+/// How the command's stdout and stderr are read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Capture {
+    /// One pipe for both streams: the ping body keeps the exact order the
+    /// command wrote its lines in, and everything goes on to our stdout.
+    /// Only when our own stdout and stderr are the same file (a terminal,
+    /// `>log 2>&1`, cron's mail, journald), so passing it all through
+    /// stdout changes nothing for whoever reads it.
+    Combined,
+    /// A pipe per stream, each passed on to its own destination, read by
+    /// one thread in the order the data arrives. Lines written to the two
+    /// pipes at the same moment cannot be ordered by anyone reading pipes;
+    /// lines written apart come in order.
+    Separate,
+}
+
+/// The device and inode of a file, to tell whether two descriptors write to the same place.
+pub type FileId = (u64, u64);
+
+/// Decides how to capture from what our stdout and stderr are. Pure.
+pub fn capture_for(stdout: Option<FileId>, stderr: Option<FileId>) -> Capture {
+    match (stdout, stderr) {
+        (Some(out), Some(err)) if out == err => Capture::Combined,
+        _ => Capture::Separate,
+    }
+}
+
+fn file_id(fd: i32) -> Option<FileId> {
+    let mut stat = std::mem::MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: fstat(2) writes a `struct stat` into memory we own; we read it only when it succeeded.
+    let stat = unsafe {
+        if libc::fstat(fd, stat.as_mut_ptr()) != 0 {
+            return None;
+        }
+        stat.assume_init()
+    };
+    Some((stat.st_dev as u64, stat.st_ino as u64))
+}
+
+/// A pipe the command writes to, and whether what comes out of it goes to our stdout.
+struct Source {
+    file: std::fs::File,
+    to_stdout: bool,
+}
+
+/// Copies every source to its destination and into the tail, in the order
+/// the data arrives (one thread, poll(2)), until all of them are closed.
+fn copy_outputs(mut sources: Vec<Source>, tail: Arc<Mutex<Tail>>, done: mpsc::Sender<()>) {
     let mut buffer = [0u8; 16 * 1024];
     let mut pass_through = true;
-    loop {
-        let n = match from.read(&mut buffer) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(_) => break,
-        };
-        let chunk = &buffer[..n];
-        if pass_through {
-            // If our own output is gone (closed pipe), keep collecting the tail.
-            let written = if to_stdout {
-                let mut out = std::io::stdout().lock();
-                out.write_all(chunk).and_then(|()| out.flush())
-            } else {
-                let mut err = std::io::stderr().lock();
-                err.write_all(chunk).and_then(|()| err.flush())
-            };
-            pass_through = written.is_ok();
+    while !sources.is_empty() {
+        let mut polled: Vec<libc::pollfd> =
+            sources.iter().map(|s| libc::pollfd { fd: s.file.as_raw_fd(), events: libc::POLLIN, revents: 0 }).collect();
+        // SAFETY: poll(2) reads and writes only the array we pass, with its true length.
+        let ready = unsafe { libc::poll(polled.as_mut_ptr(), polled.len() as libc::nfds_t, -1) };
+        if ready < 0 {
+            if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            break;
         }
-        if let Ok(mut tail) = tail.lock() {
-            tail.push(chunk);
+        let mut closed = Vec::new();
+        for (index, entry) in polled.iter().enumerate() {
+            if entry.revents == 0 {
+                continue;
+            }
+            let source = &mut sources[index];
+            let n = match source.file.read(&mut buffer) {
+                Ok(0) => {
+                    closed.push(index);
+                    continue;
+                }
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(_) => {
+                    closed.push(index);
+                    continue;
+                }
+            };
+            let chunk = &buffer[..n];
+            if pass_through {
+                // If our own output is gone (closed pipe), keep collecting the tail.
+                let written = if source.to_stdout {
+                    let mut out = std::io::stdout().lock();
+                    out.write_all(chunk).and_then(|()| out.flush())
+                } else {
+                    let mut err = std::io::stderr().lock();
+                    err.write_all(chunk).and_then(|()| err.flush())
+                };
+                pass_through = written.is_ok();
+            }
+            if let Ok(mut tail) = tail.lock() {
+                tail.push(chunk);
+            }
+        }
+        for index in closed.into_iter().rev() {
+            sources.remove(index);
         }
     }
     let _ = done.send(());
+}
+
+/// Starts the command with its output captured as `capture` says; the
+/// sources to read come back with the child.
+fn spawn(program: &str, args: &[String], capture: Capture) -> std::io::Result<(std::process::Child, Vec<Source>)> {
+    let mut command = Command::new(program);
+    command.args(args).stdin(Stdio::inherit()).process_group(0);
+    let combined = match capture {
+        Capture::Combined => {
+            std::io::pipe().and_then(|(reader, writer)| Ok((reader, writer.try_clone()?, writer))).ok()
+        }
+        Capture::Separate => None,
+    };
+    let Some((reader, out, err)) = combined else {
+        let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
+        let mut sources = Vec::new();
+        if let Some(stdout) = child.stdout.take() {
+            sources.push(Source { file: std::fs::File::from(std::os::fd::OwnedFd::from(stdout)), to_stdout: true });
+        }
+        if let Some(stderr) = child.stderr.take() {
+            sources.push(Source { file: std::fs::File::from(std::os::fd::OwnedFd::from(stderr)), to_stdout: false });
+        }
+        return Ok((child, sources));
+    };
+    let child = command.stdout(out).stderr(err).spawn();
+    // Our copies of the write end must close, or the pipe never ends.
+    drop(command);
+    let source = Source { file: std::fs::File::from(std::os::fd::OwnedFd::from(reader)), to_stdout: true };
+    Ok((child?, vec![source]))
 }
 
 fn kill_group(group: i32, signal: i32) {
@@ -254,15 +373,10 @@ pub fn run(options: RunOptions) -> i32 {
         return end.code;
     }
     let started = Instant::now();
-    let spawned = Command::new(program)
-        .args(args)
-        .stdin(Stdio::inherit())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .spawn();
-    let mut child = match spawned {
-        Ok(child) => child,
+    let capture = capture_for(file_id(libc::STDOUT_FILENO), file_id(libc::STDERR_FILENO));
+    let spawned = spawn(program, args, capture);
+    let (mut child, sources) = match spawned {
+        Ok(spawned) => spawned,
         Err(e) => {
             let code = if e.kind() == std::io::ErrorKind::NotFound { 127 } else { 126 };
             let message = format!("edgebeat: cannot run {program:?}: {e}");
@@ -282,18 +396,10 @@ pub fn run(options: RunOptions) -> i32 {
     }
 
     let (done_tx, done_rx) = mpsc::channel();
-    let mut readers = 0;
-    if let Some(stdout) = child.stdout.take() {
-        let (tail, done) = (Arc::clone(&tail), done_tx.clone());
-        thread::spawn(move || copy_output(stdout, true, tail, done));
-        readers += 1;
+    {
+        let tail = Arc::clone(&tail);
+        thread::spawn(move || copy_outputs(sources, tail, done_tx));
     }
-    if let Some(stderr) = child.stderr.take() {
-        let (tail, done) = (Arc::clone(&tail), done_tx.clone());
-        thread::spawn(move || copy_output(stderr, false, tail, done));
-        readers += 1;
-    }
-    drop(done_tx);
 
     // A timeout too large for the clock is no timeout.
     let deadline = options.timeout.and_then(|t| started.checked_add(t));
@@ -345,11 +451,7 @@ pub fn run(options: RunOptions) -> i32 {
     }
     // Output still in the pipes; a background process that kept them open must not hold us up.
     let wait_until = Instant::now() + Duration::from_secs(2);
-    for _ in 0..readers {
-        if done_rx.recv_timeout(wait_until.saturating_duration_since(Instant::now())).is_err() {
-            break;
-        }
-    }
+    let _ = done_rx.recv_timeout(wait_until.saturating_duration_since(Instant::now()));
     let exit = match status {
         Some(status) => match (status.code(), status.signal()) {
             (Some(code), _) => Ok(code),
@@ -402,6 +504,22 @@ mod tests {
         // A command that handles the signal and exits 0 still failed its run.
         let clean = ending(Ok(0), None, Some(libc::SIGINT), Duration::ZERO);
         assert_eq!((clean.code, clean.signal.as_str()), (0, "fail"));
+    }
+
+    #[test]
+    fn one_pipe_only_when_our_stdout_and_stderr_are_the_same_file() {
+        assert_eq!(capture_for(Some((1, 7)), Some((1, 7))), Capture::Combined);
+        assert_eq!(capture_for(Some((1, 7)), Some((1, 8))), Capture::Separate);
+        assert_eq!(capture_for(None, Some((1, 8))), Capture::Separate);
+        assert_eq!(capture_for(None, None), Capture::Separate, "unknown: keep the streams apart");
+    }
+
+    #[test]
+    fn pings_are_named_by_what_they_report() {
+        assert_eq!(what_is_reported("start"), "the start of the run");
+        assert_eq!(what_is_reported("0"), "exit status 0");
+        assert_eq!(what_is_reported("143"), "exit status 143");
+        assert_eq!(what_is_reported("fail"), "the failure of the run");
     }
 
     #[test]

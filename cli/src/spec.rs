@@ -739,11 +739,11 @@ checks:
     }
 
     #[test]
-    fn the_readme_example_is_a_valid_file() {
-        let readme = include_str!("../../README.md");
-        let start = readme.find("```yaml\nset: team-a").expect("the example in the README") + "```yaml\n".len();
-        let end = start + readme[start..].find("```").expect("its end");
-        let declared = parse_file(&readme[start..end], Format::Yaml).unwrap();
+    fn the_documented_sync_file_is_valid() {
+        let page = include_str!("../../docs/cli.md");
+        let start = page.find("```yaml\nset: team-a").expect("the example in docs/cli.md") + "```yaml\n".len();
+        let end = start + page[start..].find("```").expect("its end");
+        let declared = parse_file(&page[start..end], Format::Yaml).unwrap();
         assert_eq!(declared.channels.len(), 2);
         assert_eq!(declared.checks.len(), 2);
         assert_eq!(declared.checks[1].schedule, Schedule::Period(300));

@@ -30,11 +30,96 @@ fn schedule(check: &Existing) -> String {
     }
 }
 
-/// The ANSI colour of a status: red down, yellow grace, green up, cyan started, dim the rest.
+/// The word the dashboard shows for a check's status: `down`, `late`,
+/// `started`, `paused`, `new` or `up` (the API's `grace` is `late`, and a
+/// running check that is not down or paused is `started`).
+pub fn shown_status(check: &Existing) -> &'static str {
+    match check.status.as_str() {
+        "paused" => "paused",
+        "down" => "down",
+        _ if check.started => "started",
+        "grace" => "late",
+        "new" => "new",
+        _ => "up",
+    }
+}
+
+/// The dashboard's order: down first, then late, running, new, up, paused.
+const ORDER: [&str; 6] = ["down", "late", "started", "new", "up", "paused"];
+
+fn rank(status: &str) -> usize {
+    ORDER.iter().position(|s| *s == status).unwrap_or(ORDER.len())
+}
+
+/// Name order as the dashboard's collator has it: case-insensitive, with
+/// numbers by value (`job-2` before `job-10`).
+pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    let (mut a, mut b) = (a.chars().peekable(), b.chars().peekable());
+    loop {
+        match (a.peek().copied(), b.peek().copied()) {
+            (None, None) => return std::cmp::Ordering::Equal,
+            (None, Some(_)) => return std::cmp::Ordering::Less,
+            (Some(_), None) => return std::cmp::Ordering::Greater,
+            (Some(x), Some(y)) if x.is_ascii_digit() && y.is_ascii_digit() => {
+                let number = |chars: &mut std::iter::Peekable<std::str::Chars>| {
+                    let mut digits = String::new();
+                    while let Some(c) = chars.next_if(char::is_ascii_digit) {
+                        digits.push(c);
+                    }
+                    let trimmed = digits.trim_start_matches('0').to_owned();
+                    (trimmed.len(), trimmed)
+                };
+                let order = number(&mut a).cmp(&number(&mut b));
+                if order.is_ne() {
+                    return order;
+                }
+            }
+            (Some(x), Some(y)) => {
+                let order = x.to_lowercase().cmp(y.to_lowercase());
+                if order.is_ne() {
+                    return order;
+                }
+                a.next();
+                b.next();
+            }
+        }
+    }
+}
+
+/// The checks in the dashboard's order: by status (down first), then by name.
+pub fn sorted(checks: &[Existing]) -> Vec<&Existing> {
+    let mut sorted: Vec<&Existing> = checks.iter().collect();
+    let name = |c: &Existing| if c.name.is_empty() { c.slug.clone() } else { c.name.clone() };
+    sorted.sort_by(|a, b| {
+        rank(shown_status(a)).cmp(&rank(shown_status(b))).then_with(|| natural_cmp(&name(a), &name(b)))
+    });
+    sorted
+}
+
+/// Why `--tag` found no check: the tags no check has, or that none has them
+/// all. `Ok` when some check matched (or no tag was asked for).
+pub fn explain_no_match(requested: &[String], matched: usize, all: &[Existing]) -> Result<(), String> {
+    if requested.is_empty() || matched > 0 {
+        return Ok(());
+    }
+    let known: std::collections::BTreeSet<&str> = all.iter().flat_map(|c| c.tags.split_whitespace()).collect();
+    let unknown: Vec<&str> = requested.iter().map(String::as_str).filter(|t| !known.contains(t)).collect();
+    let quoted = |tags: &[&str]| tags.iter().map(|t| format!("{t:?}")).collect::<Vec<_>>().join(", ");
+    Err(match unknown[..] {
+        [] => format!(
+            "no check has all of the tags {}",
+            quoted(&requested.iter().map(String::as_str).collect::<Vec<_>>())
+        ),
+        [tag] => format!("no check has the tag {tag:?}"),
+        _ => format!("no check has the tags {}", quoted(&unknown)),
+    })
+}
+
+/// The ANSI colour of a status: red down, yellow late, green up, cyan started, dim the rest.
 fn colour(status: &str) -> &'static str {
     match status {
         "down" => "\x1b[1;31m",
-        "grace" => "\x1b[33m",
+        "late" => "\x1b[33m",
         "up" => "\x1b[32m",
         "started" => "\x1b[36m",
         _ => "\x1b[2m",
@@ -44,11 +129,11 @@ fn colour(status: &str) -> &'static str {
 /// The table; `colour` only for a terminal.
 pub fn render(checks: &[Existing], now: i64, use_colour: bool) -> String {
     let header = ["STATUS", "NAME", "SLUG", "LAST PING", "SCHEDULE", "GRACE"].map(str::to_owned);
-    let rows: Vec<[String; 6]> = checks
-        .iter()
+    let rows: Vec<[String; 6]> = sorted(checks)
+        .into_iter()
         .map(|c| {
             [
-                c.status.clone(),
+                shown_status(c).to_owned(),
                 c.name.clone(),
                 c.slug.clone(),
                 ago(c.last_ping.as_deref(), now),
@@ -130,8 +215,8 @@ mod tests {
         let table = render(&[check("backup", "up", Some("2025-12-02T18:21:40+00:00")), cron], NOW, false);
         let expected = "\
 STATUS  NAME    SLUG    LAST PING  SCHEDULE                    GRACE
-up      backup  backup  5m ago     every 1d                    1h
 down    report  report  2h ago     30 6 * * 1-5 (Europe/Riga)  1h
+up      backup  backup  5m ago     every 1d                    1h
 2 checks, 1 down
 ";
         assert_eq!(table, expected);
@@ -144,6 +229,75 @@ down    report  report  2h ago     30 6 * * 1-5 (Europe/Riga)  1h
         assert!(lines[1].starts_with("\x1b[1;31mdown\x1b[0m    a"), "{:?}", lines[1]);
         assert!(lines[2].starts_with("\x1b[32mup\x1b[0m      b"), "{:?}", lines[2]);
         assert!(!lines[0].contains('\x1b'));
+    }
+
+    #[test]
+    fn statuses_read_as_on_the_dashboard_and_sort_down_first() {
+        let mut running = check("sync-2", "up", None);
+        running.started = true;
+        let checks = [
+            check("web", "up", None),
+            check("cache", "grace", None),
+            check("legacy", "paused", None),
+            check("Backup", "down", None),
+            check("sync-10", "new", None),
+            running,
+            check("api", "down", None),
+        ];
+        let table = render(&checks, NOW, false);
+        let statuses: Vec<(&str, &str)> = table
+            .lines()
+            .skip(1)
+            .take(checks.len())
+            .map(|l| {
+                let mut words = l.split_whitespace();
+                (words.next().unwrap_or_default(), words.next().unwrap_or_default())
+            })
+            .collect();
+        assert_eq!(
+            statuses,
+            [
+                ("down", "api"),
+                ("down", "Backup"),
+                ("late", "cache"),
+                ("started", "sync-2"),
+                ("new", "sync-10"),
+                ("up", "web"),
+                ("paused", "legacy")
+            ]
+        );
+        assert!(!table.contains("grace "), "{table}");
+    }
+
+    #[test]
+    fn names_sort_case_insensitively_with_numbers_by_value() {
+        use std::cmp::Ordering::*;
+        assert_eq!(natural_cmp("job-2", "job-10"), Less);
+        assert_eq!(natural_cmp("Alpha", "beta"), Less);
+        assert_eq!(natural_cmp("b", "B"), Equal);
+        assert_eq!(natural_cmp("a", "a1"), Less);
+        assert_eq!(natural_cmp("x007", "x7"), Equal);
+    }
+
+    #[test]
+    fn an_unknown_tag_is_named() {
+        let mut a = check("a", "up", None);
+        a.tags = "prod db".into();
+        let mut b = check("b", "up", None);
+        b.tags = "staging".into();
+        let all = [a, b];
+        let tags = |t: &[&str]| t.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(explain_no_match(&tags(&["prod"]), 1, &all), Ok(()));
+        assert_eq!(explain_no_match(&[], 0, &[]), Ok(()));
+        assert_eq!(explain_no_match(&tags(&["prdo"]), 0, &all), Err("no check has the tag \"prdo\"".into()));
+        assert_eq!(
+            explain_no_match(&tags(&["prdo", "x", "db"]), 0, &all),
+            Err("no check has the tags \"prdo\", \"x\"".into())
+        );
+        assert_eq!(
+            explain_no_match(&tags(&["prod", "staging"]), 0, &all),
+            Err("no check has all of the tags \"prod\", \"staging\"".into())
+        );
     }
 
     #[test]

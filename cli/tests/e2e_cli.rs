@@ -177,7 +177,53 @@ fn run_reports_start_status_and_output_tail() {
     // Without --create an unknown slug is refused, reported, and the command's status kept.
     let out = output(edgebeat(&env, &["run", "no-such-check", "--", "sh", "-c", "exit 4"]));
     assert_eq!(out.status.code(), Some(4));
-    assert!(text(&out.stderr).contains("refused: 404"), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("could not report exit status 4 for no-such-check: the server answered 404"),
+        "says what happened in plain words: {stderr}"
+    );
+    assert!(!stderr.contains("the 4 ping"), "{stderr}");
+}
+
+#[test]
+fn run_keeps_the_order_in_which_lines_were_written() {
+    let worker = Worker::start();
+    let project = worker.create_project("order");
+    let env = config(&worker, &project);
+    let env = env_refs(&env);
+    let check = worker.create_check(&project, json!({"name": "interleaved", "timeout": 3600, "grace": 60}));
+    let uuid = check["uuid"].as_str().unwrap().to_owned();
+    // Lines alternate between stdout and stderr; sh's echo writes (flushes) each line at once.
+    let script = "for i in $(seq 1 100); do echo out$i; echo err$i >&2; done";
+    let expected: String = (1..=100).map(|i| format!("out{i}\nerr{i}\n")).collect();
+
+    // Our stdout and stderr are one log (as `>log 2>&1`, a terminal, cron's mail): the log and the body keep the order.
+    let (mut log, writer) = std::io::pipe().expect("a pipe");
+    let mut command = edgebeat(&env, &["run", &uuid, "--", "sh", "-c", script]);
+    command.stdout(writer.try_clone().expect("clone the pipe")).stderr(writer);
+    let mut child = command.spawn().expect("spawn edgebeat");
+    drop(command);
+    let mut shown = String::new();
+    std::io::Read::read_to_string(&mut log, &mut shown).expect("read the log");
+    assert_eq!(child.wait().expect("wait").code(), Some(0));
+    assert_eq!(shown, expected, "the log keeps the order");
+    let (_, finish) = last_run(&worker, &project, &uuid);
+    let body = ping_body(&worker, &project, &finish);
+    assert!(body.starts_with(&expected), "the ping body keeps the order:\n{body}");
+    assert!(body.ends_with("]"), "{body}");
+
+    // Apart, each stream still goes on to its own destination unchanged, and the body holds every line.
+    let out = output(edgebeat(&env, &["run", &uuid, "--", "sh", "-c", script]));
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(text(&out.stdout), (1..=100).map(|i| format!("out{i}\n")).collect::<String>());
+    assert_eq!(text(&out.stderr), (1..=100).map(|i| format!("err{i}\n")).collect::<String>());
+    let (_, finish) = last_run(&worker, &project, &uuid);
+    let body = ping_body(&worker, &project, &finish);
+    let mut lines: Vec<&str> = body.lines().filter(|l| !l.starts_with('[')).collect();
+    lines.sort_unstable();
+    let mut all: Vec<String> = (1..=100).flat_map(|i| [format!("out{i}"), format!("err{i}")]).collect();
+    all.sort_unstable();
+    assert_eq!(lines, all);
 }
 
 #[test]
@@ -273,8 +319,8 @@ fn run_without_a_reachable_edgebeat_still_runs_the_command() {
     assert_eq!(out.status.code(), Some(5));
     assert_eq!(text(&out.stdout), "ran\n");
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("could not send the start ping"), "{stderr}");
-    assert!(stderr.contains("could not send the 5 ping"), "{stderr}");
+    assert!(stderr.contains("could not report the start of the run for"), "{stderr}");
+    assert!(stderr.contains("could not report exit status 5 for"), "{stderr}");
     // Two pings of at most 2 s each, retries included.
     assert!(took < Duration::from_secs(8), "{took:?}");
     assert!(took >= Duration::from_secs(2), "it did retry: {took:?}");
@@ -659,6 +705,28 @@ fn k8s_sync_follows_cronjobs_and_status_reports_down_checks() {
     let out = output(edgebeat(&env, &["status", "--tag", "k8s"]));
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
     assert!(text(&out.stdout).ends_with("2 checks, 0 down\n"));
+    // A tag no check has is said, not shown as an empty table that reads as "all fine".
+    let out = output(edgebeat(&env, &["status", "--tag", "k8z"]));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+    assert_eq!(text(&out.stdout), "");
+    assert!(text(&out.stderr).contains("no check has the tag \"k8z\""), "{}", text(&out.stderr));
+    let out = output(edgebeat(&env, &["status", "--tag", "k8s", "--tag", "by-hand-only"]));
+    assert_eq!(out.status.code(), Some(2));
+    // The dashboard's words and order: down first, a check in its grace period is late.
+    let late =
+        worker.create_check(&project, json!({"name": "overdue", "slug": "overdue", "timeout": 60, "grace": 3600}));
+    assert_eq!(worker.get(&format!("/ping/{}", late["uuid"].as_str().unwrap())).status, 200);
+    let late_uuid = late["uuid"].as_str().unwrap();
+    worker.execute_sql(&format!(
+        "UPDATE checks SET last_ping = {}, status = 'up' WHERE uuid = '{late_uuid}';",
+        support::now_ms() - 120_000
+    ));
+    assert_eq!(worker.check(&project, late_uuid)["status"], "grace", "the API's word");
+    let out = output(edgebeat(&env, &["status"]));
+    let table = text(&out.stdout);
+    let statuses: Vec<&str> = table.lines().skip(1).filter_map(|l| l.split_whitespace().next()).collect();
+    assert_eq!(&statuses[..2], ["down", "late"], "{table}");
+    assert!(!table.contains("grace "), "{table}");
     // A read-only key is enough for status; a wrong key is an error, exit 2.
     let ro = [("EDGEBEAT_URL", env[0].1), ("EDGEBEAT_API_KEY", project.api_key_readonly.as_str())];
     assert_eq!(output(edgebeat(&ro, &["status"])).status.code(), Some(1));
@@ -677,4 +745,10 @@ fn every_command_has_help_with_examples() {
         assert_eq!(out.status.code(), Some(0), "{command:?}");
         assert!(text(&out.stdout).contains("Examples:"), "{command:?}: {}", text(&out.stdout));
     }
+    // Each command lists the options it uses: run pings, with no API key.
+    let run = text(&output(edgebeat(&[], &["run", "--help"])).stdout);
+    assert!(!run.contains("--api-key") && run.contains("--ping-key"), "{run}");
+    let status = text(&output(edgebeat(&[], &["status", "--help"])).stdout);
+    assert!(status.contains("--api-key") && !status.contains("--ping-key"), "{status}");
+    assert!(status.contains("read-only key (hcr_...) is enough"), "{status}");
 }

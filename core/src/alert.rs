@@ -12,8 +12,9 @@ pub struct AlertCheck {
     pub name: String,
     pub slug: String,
     pub tags: String,
-    /// `every 1 day` or the cron expression.
-    pub schedule: String,
+    /// `every 1 day` or the cron expression; none for a channel test,
+    /// which is about no check.
+    pub schedule: Option<String>,
     /// The time zone of a cron schedule.
     pub tz: Option<String>,
     pub grace_secs: i64,
@@ -33,7 +34,7 @@ impl AlertCheck {
             name: config.name.clone(),
             slug: config.slug.clone(),
             tags: config.tags.as_str().to_owned(),
-            schedule,
+            schedule: Some(schedule),
             tz,
             grace_secs: monitoring.grace,
             url,
@@ -51,12 +52,14 @@ impl AlertCheck {
         }
     }
 
-    pub fn schedule_text(&self) -> String {
+    /// The schedule and grace in words; none for a channel test.
+    pub fn schedule_text(&self) -> Option<String> {
+        let schedule = self.schedule.as_ref()?;
         let grace = format_duration(self.grace_secs);
-        match &self.tz {
-            Some(tz) => format!("`{}` ({tz}), grace {grace}", self.schedule),
-            None => format!("{}, grace {grace}", self.schedule),
-        }
+        Some(match &self.tz {
+            Some(tz) => format!("`{schedule}` ({tz}), grace {grace}"),
+            None => format!("{schedule}, grace {grace}"),
+        })
     }
 }
 
@@ -215,7 +218,7 @@ impl Alert {
             AlertEvent::Down(FlipReason::TooFast) => format!("{name} is DOWN: a run finished too fast"),
             AlertEvent::Down(_) => format!("{name} is DOWN"),
             AlertEvent::Up { .. } => format!("{name} is UP again"),
-            AlertEvent::Test => format!("Test notification from edgebeat for {name}"),
+            AlertEvent::Test => format!("Test notification from edgebeat to {name}"),
             AlertEvent::Late => format!("{name} is LATE: no ping yet, within its grace period"),
             AlertEvent::Reminder { down_for_secs: Some(secs) } => {
                 format!("{name} is still DOWN, for {}", format_duration(*secs))
@@ -230,49 +233,100 @@ impl Alert {
         }
     }
 
-    /// A sentence with the details behind the summary.
+    /// A sentence with the details behind the summary, times as ISO 8601.
     pub fn details(&self) -> String {
+        self.details_with(&Style::PLAIN)
+    }
+
+    /// The details sentence with times and embedded text written in `style`
+    /// (Slack shows times in each reader's own zone).
+    pub fn details_with(&self, style: &Style) -> String {
+        let time = |at: Timestamp| (style.time)(at);
+        let schedule = || (style.text)(&self.check.schedule_text().unwrap_or_default());
         let since = |ping: &Option<LastPing>| match ping {
-            Some(ping) => format!("the last ping was at {}", ping.at),
+            Some(ping) => format!("the last ping was at {}", time(ping.at)),
             None => "it has never been pinged".to_owned(),
         };
         match &self.event {
-            AlertEvent::Down(FlipReason::Timeout) => format!(
-                "No ping arrived within the schedule ({}); {}.",
-                self.check.schedule_text(),
-                since(&self.last_ping)
-            ),
+            AlertEvent::Down(FlipReason::Timeout) => {
+                format!("No ping arrived within the schedule ({}); {}.", schedule(), since(&self.last_ping))
+            }
             AlertEvent::Down(FlipReason::RanTooLong) => format!(
                 "A run started and did not finish within the grace period of {}.",
                 format_duration(self.check.grace_secs)
             ),
             AlertEvent::Down(FlipReason::ExitStatus(code)) | AlertEvent::Fail(FlipReason::ExitStatus(code)) => {
-                format!("The job exited with status {code} at {}.", self.at)
+                format!("The job exited with status {code} at {}.", time(self.at))
             }
             AlertEvent::Down(FlipReason::TooFast) | AlertEvent::Fail(FlipReason::TooFast) => {
-                format!("A run finished at {} faster than its minimum runtime: was its input empty?", self.at)
+                format!("A run finished at {} faster than its minimum runtime: was its input empty?", time(self.at))
             }
             AlertEvent::Fail(FlipReason::RanTooLong) => {
-                format!("A run started and did not finish within its time limit, by {}.", self.at)
+                format!("A run started and did not finish within its time limit, by {}.", time(self.at))
             }
-            AlertEvent::Down(_) | AlertEvent::Fail(_) => format!("The job signalled a failure at {}.", self.at),
+            AlertEvent::Down(_) | AlertEvent::Fail(_) => format!("The job signalled a failure at {}.", time(self.at)),
             AlertEvent::Late => format!(
                 "The next ping was due at {} ({}); it goes down when the grace period ends.",
-                self.at,
-                self.check.schedule_text()
+                time(self.at),
+                schedule()
             ),
             AlertEvent::Reminder { down_for_secs } | AlertEvent::StillDown { down_for_secs } => {
                 let down_for = down_for_secs.map(|s| format!(" for {}", format_duration(s))).unwrap_or_default();
                 format!("It has been down{down_for}; {}.", since(&self.last_ping))
             }
-            AlertEvent::Success => format!("The job reported success at {}.", self.at),
+            AlertEvent::Success => format!("The job reported success at {}.", time(self.at)),
             AlertEvent::Up { down_for_secs: Some(secs) } => {
-                format!("It recovered at {} after being down for {}.", self.at, format_duration(*secs))
+                format!("It recovered at {} after being down for {}.", time(self.at), format_duration(*secs))
             }
-            AlertEvent::Up { down_for_secs: None } => format!("It recovered at {}.", self.at),
-            AlertEvent::Test => "If you can read this, the channel works.".to_owned(),
+            AlertEvent::Up { down_for_secs: None } => format!("It recovered at {}.", time(self.at)),
+            AlertEvent::Test => format!(
+                "This is a test, sent at {} to show that this channel works. No check is involved and nothing is down.",
+                time(self.at)
+            ),
         }
     }
+
+    /// The alert a channel test sends: it says it is a test, names the
+    /// channel, and is about no check (no schedule, no last ping).
+    pub fn channel_test(channel_label: &str, channel_id: &str, dashboard_url: String, at: Timestamp) -> Alert {
+        let check = AlertCheck {
+            uuid: Uuid::PLACEHOLDER,
+            name: channel_label.to_owned(),
+            slug: String::new(),
+            tags: String::new(),
+            schedule: None,
+            tz: None,
+            grace_secs: 0,
+            url: dashboard_url,
+        };
+        Alert {
+            incident_key: format!("edgebeat/test/{channel_id}"),
+            check,
+            event: AlertEvent::Test,
+            at,
+            last_ping: None,
+            flip_id: "test".into(),
+        }
+    }
+}
+
+/// How the details sentence writes what it embeds.
+pub struct Style<'a> {
+    /// An instant.
+    pub time: &'a dyn Fn(Timestamp) -> String,
+    /// Text taken from the check (its schedule), for escaping.
+    pub text: &'a dyn Fn(&str) -> String,
+}
+
+impl Style<'static> {
+    /// ISO 8601 times, text as it is.
+    pub const PLAIN: Style<'static> = Style { time: &Timestamp::iso8601, text: &str::to_owned };
+}
+
+/// A time people read at a glance, in UTC: `2023-11-14 22:13 UTC`.
+pub fn readable_time(at: Timestamp) -> String {
+    chrono::DateTime::from_timestamp_millis(at.millis())
+        .map_or_else(|| at.iso8601(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string())
 }
 
 /// `1 day 2 hours`, `45 minutes`, `30 seconds`: the two largest units.
@@ -318,7 +372,7 @@ pub(crate) mod tests {
                 name: "nightly-backup".into(),
                 slug: "nightly-backup".into(),
                 tags: "prod db".into(),
-                schedule: "every 1 day".into(),
+                schedule: Some("every 1 day".into()),
                 tz: None,
                 grace_secs: 3600,
                 url: "https://eb.example/api/v3/checks/0f2ea3c4-5b6d-4e7f-8a9b-0c1d2e3f4a5b".into(),
@@ -417,13 +471,13 @@ pub(crate) mod tests {
         let mut simple = CheckConfig::default();
         simple.monitoring.schedule = Schedule::Simple { timeout: 3600 };
         let simple = AlertCheck::from_config(uuid, &simple, "u".into());
-        assert_eq!(simple.schedule_text(), "every 1 hour, grace 1 hour");
+        assert_eq!(simple.schedule_text().as_deref(), Some("every 1 hour, grace 1 hour"));
         let mut cron = CheckConfig::default();
         cron.monitoring.schedule = Schedule::Cron(crate::cron::CronExpr::parse("0 3 * * *").unwrap());
         cron.monitoring.zone = chrono_tz::Europe::Riga;
         assert_eq!(
-            AlertCheck::from_config(uuid, &cron, "u".into()).schedule_text(),
-            "`0 3 * * *` (Europe/Riga), grace 1 hour"
+            AlertCheck::from_config(uuid, &cron, "u".into()).schedule_text().as_deref(),
+            Some("`0 3 * * *` (Europe/Riga), grace 1 hour")
         );
     }
 
@@ -450,6 +504,25 @@ pub(crate) mod tests {
         assert_eq!(sample(AlertEvent::Up { down_for_secs: Some(7200) }).summary(), "nightly-backup is UP again");
         assert!(sample(AlertEvent::Up { down_for_secs: Some(7200) }).details().contains("down for 2 hours"));
         assert!(sample(AlertEvent::Down(FlipReason::Timeout)).details().contains("every 1 day, grace 1 hour"));
+    }
+
+    #[test]
+    fn a_channel_test_says_so_and_names_no_schedule() {
+        let at = Timestamp::from_secs(1_700_000_000);
+        let test = Alert::channel_test("ops hook", "c1", "https://eb.example/app/#/channels".into(), at);
+        assert_eq!(test.summary(), "Test notification from edgebeat to ops hook");
+        assert_eq!(
+            test.details(),
+            "This is a test, sent at 2023-11-14T22:13:20+00:00 to show that this channel works. \
+             No check is involved and nothing is down."
+        );
+        assert_eq!(test.check.schedule_text(), None);
+        assert_eq!(test.incident_key, "edgebeat/test/c1");
+    }
+
+    #[test]
+    fn readable_times_are_utc_minutes() {
+        assert_eq!(readable_time(Timestamp::from_secs(1_700_000_000)), "2023-11-14 22:13 UTC");
     }
 
     #[test]

@@ -25,7 +25,7 @@ use std::collections::BTreeMap;
 /// The payload version this receiver understands (Alertmanager 0.x sends "4").
 pub const PAYLOAD_VERSION: &str = "4";
 /// The period of a check created on first sight, when `?timeout=` is not
-/// given: ten minutes, comfortably above the one to five minutes the README
+/// given: ten minutes, comfortably above the one to five minutes docs/alertmanager.md
 /// recommends as the watchdog route's `repeat_interval`.
 pub const DEFAULT_TIMEOUT: i64 = 600;
 /// The grace of a check created on first sight, when `?grace=` is not given.

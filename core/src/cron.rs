@@ -318,6 +318,35 @@ impl CronExpr {
         &self.source
     }
 
+    /// What the expression fires on, for putting it in words.
+    pub fn calendar(&self) -> crate::schedule_words::Calendar {
+        let values = |bits: u64| (0..64).filter(|&v| has(bits, v)).collect::<Vec<u32>>();
+        let f = &self.fields;
+        let mut days: Vec<i32> = values(f.days.values).into_iter().map(|d| d as i32).collect();
+        if f.days.last_day {
+            days.push(-1);
+        }
+        crate::schedule_words::Calendar {
+            seconds: Vec::new(),
+            minutes: values(f.minutes),
+            hours: values(f.hours),
+            days,
+            last_workday: f.days.last_workday,
+            weekdays: values(f.weekdays.values),
+            last_weekdays: values(f.weekdays.last_weekdays),
+            nth_weekdays: values(f.weekdays.nth_weekdays).into_iter().map(|bit| (bit / 8, bit % 8)).collect(),
+            months: values(f.months),
+            years: None,
+            days_and: f.days_and,
+            zone: None,
+        }
+    }
+
+    /// The expression in words: "At 02:15 every day".
+    pub fn describe(&self) -> String {
+        crate::schedule_words::describe(&self.calendar())
+    }
+
     /// The first instant strictly after `after` at which the schedule fires in
     /// `zone`, as cronsim computes it from there (see the module notes for
     /// the one case where edgebeat takes cronsim's following answer), or None

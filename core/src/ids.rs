@@ -23,6 +23,10 @@ fn random_bytes<const N: usize>() -> Result<[u8; N], IdError> {
 pub struct Uuid([u8; 16]);
 
 impl Uuid {
+    /// `00000000-0000-4000-8000-000000000000`: stands for no check (a channel
+    /// test's alert is about none).
+    pub const PLACEHOLDER: Uuid = Uuid([0, 0, 0, 0, 0, 0, 0x40, 0, 0x80, 0, 0, 0, 0, 0, 0, 0]);
+
     /// A random (version 4) UUID.
     pub fn random() -> Result<Uuid, IdError> {
         let mut bytes = random_bytes::<16>()?;

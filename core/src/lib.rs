@@ -23,6 +23,7 @@ pub mod plan;
 pub mod reply;
 pub mod route;
 pub mod routing;
+pub mod schedule_words;
 pub mod settings;
 pub mod shard;
 pub mod time;

@@ -316,6 +316,25 @@ impl Expr {
         Ok(Expr { zone, weekdays, years, months, days, hours, minutes, seconds })
     }
 
+    /// What the line fires on, for putting it in words (weekdays from Monday = 0 to Sunday = 0).
+    fn calendar(&self) -> crate::schedule_words::Calendar {
+        let unsigned = |set: &Set| set.iter().map(|v| *v as u32).collect::<Vec<u32>>();
+        let (low, high) = Field::Year.bounds();
+        let every_year = self.years.len() as i32 == high - low + 1;
+        crate::schedule_words::Calendar {
+            seconds: unsigned(&self.seconds),
+            minutes: unsigned(&self.minutes),
+            hours: unsigned(&self.hours),
+            days: self.days.iter().copied().collect(),
+            weekdays: self.weekdays.iter().map(|d| (*d as u32 + 1) % 7).collect(),
+            months: unsigned(&self.months),
+            years: (!every_year).then(|| self.years.iter().copied().collect()),
+            days_and: true,
+            zone: self.zone.map(|z| z.name().to_owned()),
+            ..Default::default()
+        }
+    }
+
     fn matches_day(&self, date: NaiveDate) -> bool {
         let weekday = date.weekday().num_days_from_monday() as i32;
         let day = date.day() as i32;
@@ -461,6 +480,23 @@ impl OnCalendar {
     /// The schedule exactly as given.
     pub fn source(&self) -> &str {
         &self.source
+    }
+
+    /// The schedule in words, one sentence per expression: "At 02:00 on Monday through Friday".
+    pub fn describe(&self) -> String {
+        let mut text = String::new();
+        for (i, expr) in self.exprs.iter().enumerate() {
+            let line = crate::schedule_words::describe(&expr.calendar());
+            if i == 0 {
+                text = line;
+            } else {
+                // "...; and at 12:00 on ..."
+                let mut chars = line.chars();
+                let first = chars.next().map(|c| c.to_lowercase().collect::<String>()).unwrap_or_default();
+                text.push_str(&format!("; and {first}{}", chars.as_str()));
+            }
+        }
+        text
     }
 
     /// The next firing after `after`, as the library's first `next()` from

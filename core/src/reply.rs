@@ -36,6 +36,12 @@ impl Reply {
         Reply { status, headers: Vec::new(), body: Vec::new() }
     }
 
+    /// `301` to `location`, with no body: Django's permanent redirect, which
+    /// clients (curl -L, ureq, requests) follow, a POST as a GET.
+    pub fn moved_permanently(location: impl Into<String>) -> Self {
+        Reply::empty(301).with_header("Location", location)
+    }
+
     pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
         self.headers.retain(|(existing, _)| !existing.eq_ignore_ascii_case(name));
         self.headers.push((name, value.into()));
@@ -50,6 +56,13 @@ impl Reply {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_permanent_redirect_names_its_location_and_has_no_body() {
+        let reply = Reply::moved_permanently("/api/v3/checks/");
+        assert_eq!((reply.status, reply.header("location")), (301, Some("/api/v3/checks/")));
+        assert!(reply.body.is_empty());
+    }
 
     #[test]
     fn errors_are_json_objects_with_an_error_key() {

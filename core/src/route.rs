@@ -133,6 +133,10 @@ pub enum Route {
     },
     /// `/api/v3/openapi.json`
     OpenApi,
+    /// `/api/v3/schedule/preview`: a schedule in words with its next runs (an edgebeat extension).
+    SchedulePreview,
+    /// `/api/v3/schedule/zones`: the time zones a check accepts.
+    TimeZones,
     /// `/alertmanager/<ping_key>`: Alertmanager's webhook, the watchdog receiver.
     Alertmanager(String),
 }
@@ -177,6 +181,8 @@ pub const ROUTES: &[(&str, &[Method])] = &[
     ("/api/v3/notifications/", &[Get]),
     ("/api/v3/badges/", &[Get]),
     ("/api/v3/openapi.json", &[Get]),
+    ("/api/v3/schedule/preview", &[Get]),
+    ("/api/v3/schedule/zones", &[Get]),
     ("/badge/{badge_key}/{signature}.{format}", &[Get, Head]),
     ("/badge/{badge_key}/{signature}/{tag}.{format}", &[Get, Head]),
     ("/b/{states}/{check_badge_key}.{format}", &[Get, Head]),
@@ -201,10 +207,28 @@ impl Route {
             Route::Channel(_) | Route::MaintenanceWindow(_) => &[Get, Post, Delete],
             Route::MaintenanceWindows => &[Get, Post],
             Route::ChannelTest(_) => &[Post],
-            Route::Notifications | Route::Badges | Route::OpenApi => &[Get],
+            Route::Notifications | Route::Badges | Route::OpenApi | Route::SchedulePreview | Route::TimeZones => &[Get],
             Route::Badge(_) | Route::CheckBadge(_) | Route::Metrics { .. } => &[Get, Head],
             Route::Alertmanager(_) => &[Post],
         }
+    }
+
+    /// Whether the route's own spelling ends in a slash, as healthchecks
+    /// spells its collections (`checks/`, `pings/`, `flips/`...). edgebeat
+    /// routes these paths without the slash too.
+    pub fn ends_with_slash(&self) -> bool {
+        matches!(
+            self,
+            Route::Projects
+                | Route::Checks { .. }
+                | Route::CheckPings { .. }
+                | Route::CheckFlips { .. }
+                | Route::Channels
+                | Route::MaintenanceWindows
+                | Route::Notifications
+                | Route::Badges
+                | Route::Metrics { key: None, .. }
+        )
     }
 
     /// Whether this is part of the management API (CORS, JSON errors).
@@ -285,6 +309,29 @@ impl Route {
     }
 }
 
+/// Where a request that `route` would refuse with 405 goes instead: the
+/// slashed path, when `path` is the route's slashed spelling without its
+/// slash (query string kept, as Django's `APPEND_SLASH` redirect keeps it).
+///
+/// healthchecks has no route for `/api/v3/checks/<uuid>/pings`, so Django
+/// answers any method there with `301` to `…/pings/` (a POST only raises
+/// in DEBUG), and clients follow it as a GET: the `healthchecks` crate's
+/// `list_logged_pings` sends exactly that POST. edgebeat keeps serving the
+/// methods such a path takes (a GET list, a POST create) and redirects
+/// only what it would refuse. An OPTIONS preflight is answered, never
+/// redirected (browsers do not follow a redirected preflight), and paths
+/// spelled without a slash (`/pause`, `/ping/<uuid>`) never redirect.
+pub fn slash_redirect(route: &Route, method: Method, path: &str, query: &str) -> Option<String> {
+    let refused = method != Method::Options && !route.methods().contains(&method);
+    if !refused || !route.ends_with_slash() || path.ends_with('/') {
+        return None;
+    }
+    Some(match query {
+        "" => format!("{path}/"),
+        query => format!("{path}/?{query}"),
+    })
+}
+
 /// Pings at the root, as on hc-ping.com (`https://hc-ping.com/<uuid>`), so a
 /// script moves over by changing only the host: a UUID first segment, or a
 /// `<ping_key>/<slug>` pair whose key is no path edgebeat uses itself.
@@ -300,10 +347,12 @@ fn root_ping(path: &str) -> Option<Route> {
 }
 
 /// healthchecks' Prometheus paths: the key in the path, or (no key) as a
-/// bearer token; `checks/metrics` is the older spelling.
+/// bearer token; `checks/metrics` is the older spelling. The bearer form is
+/// spelled `metrics/`; `metrics` routes to it too, as the API's collections.
 fn metrics_route(rest: &str) -> Option<Route> {
     let segments: Vec<&str> = rest.split('/').collect();
     let (project, key) = match segments[..] {
+        [project, "metrics"] => (project, ""),
         [project, "metrics", key] | [project, "checks", "metrics", key] => (project, key),
         _ => return None,
     };
@@ -380,6 +429,8 @@ pub fn route(path: &str) -> Option<Route> {
         }
         ["badges"] => Some(Route::Badges),
         ["openapi.json"] if version == 3 => Some(Route::OpenApi),
+        ["schedule", "preview"] if version == 3 => Some(Route::SchedulePreview),
+        ["schedule", "zones"] if version == 3 => Some(Route::TimeZones),
         ["checks"] => Some(Route::Checks { version }),
         ["checks", id] => Some(Route::Check { version, check: check_ref(id)? }),
         ["checks", id, "flips"] => Some(Route::CheckFlips { version, check: check_ref(id)? }),
@@ -424,7 +475,7 @@ mod tests {
         let key = "abcdefghij0123456789ab";
         assert_eq!(route(&format!("/{key}/backup/start")), Some(Route::Ping(format!("{key}/backup/start"))));
         assert_eq!(route("/short/backup"), None);
-        assert_eq!(route("/projects/x/metrics"), None);
+        assert!(!matches!(route("/projects/x/metrics"), Some(Route::Ping(_))));
         assert_eq!(route(&format!("/{key}")), None);
     }
 
@@ -469,6 +520,9 @@ mod tests {
         assert_eq!(route("/api/v3/channels/whatever"), None);
         assert_eq!(route("/api/v3/notifications/"), Some(Route::Notifications));
         assert_eq!(route("/api/v3/badges/"), Some(Route::Badges));
+        assert_eq!(route("/api/v3/schedule/preview"), Some(Route::SchedulePreview));
+        assert_eq!(route("/api/v3/schedule/zones/"), Some(Route::TimeZones));
+        assert_eq!(route("/api/v1/schedule/preview"), None);
         assert_eq!(route("/badge/k/s/db%2540dc1.svg"), Some(Route::Badge("k/s/db%2540dc1.svg".into())));
         assert_eq!(route("/b/2/abc.svg"), Some(Route::CheckBadge("2/abc.svg".into())));
         assert_eq!(
@@ -476,6 +530,8 @@ mod tests {
             Some(Route::Metrics { project: "p".into(), key: Some("key".into()) })
         );
         assert_eq!(route("/projects/p/metrics/"), Some(Route::Metrics { project: "p".into(), key: None }));
+        assert_eq!(route("/projects/p/metrics"), Some(Route::Metrics { project: "p".into(), key: None }));
+        assert_eq!(route("/projects/p/checks/metrics"), None, "healthchecks has no keyless checks/metrics");
         assert_eq!(
             route("/projects/p/checks/metrics/k"),
             Some(Route::Metrics { project: "p".into(), key: Some("k".into()) })
@@ -520,6 +576,83 @@ mod tests {
             assert!(!path.contains('{'), "no sample value for a placeholder of {pattern}");
             let found = route(&path).unwrap_or_else(|| panic!("{pattern} ({path}) is not routed"));
             assert_eq!(found.methods(), *methods, "methods of {pattern}");
+        }
+    }
+
+    const ALL_METHODS: [Method; 8] = [Get, Head, Post, Put, Patch, Delete, Method::Options, Method::Other];
+
+    /// The slashed spellings of `ROUTES` are exactly the routes that say so.
+    #[test]
+    fn a_route_ends_with_a_slash_as_its_listed_pattern_does() {
+        for (pattern, _) in ROUTES {
+            let found = route(&sample(pattern)).unwrap();
+            assert_eq!(found.ends_with_slash(), pattern.ends_with('/'), "{pattern}");
+        }
+    }
+
+    /// The paths the OpenAPI document lists (the patterns) never redirect,
+    /// whatever the method: only their slashless aliases do.
+    #[test]
+    fn listed_paths_never_redirect() {
+        for (pattern, _) in ROUTES {
+            let path = sample(pattern);
+            let found = route(&path).unwrap();
+            for method in ALL_METHODS {
+                assert_eq!(slash_redirect(&found, method, &path, "a=1"), None, "{} {path}", method.as_str());
+            }
+        }
+    }
+
+    #[test]
+    fn a_refused_method_on_a_slashless_collection_goes_to_the_slashed_path() {
+        let pings = format!("/api/v3/checks/{UUID}/pings");
+        let found = route(&pings).unwrap();
+        assert_eq!(slash_redirect(&found, Post, &pings, ""), Some(format!("{pings}/")));
+        assert_eq!(slash_redirect(&found, Delete, &pings, ""), Some(format!("{pings}/")));
+        assert_eq!(slash_redirect(&found, Head, &pings, ""), Some(format!("{pings}/")));
+        assert_eq!(slash_redirect(&found, Method::Other, &pings, ""), Some(format!("{pings}/")));
+        // What edgebeat serves without the slash is served, not redirected.
+        assert_eq!(slash_redirect(&found, Get, &pings, ""), None);
+        assert_eq!(slash_redirect(&found, Method::Options, &pings, ""), None, "a preflight is answered");
+        let flips = format!("/api/v1/checks/{}/flips", "c".repeat(40));
+        let found = route(&flips).unwrap();
+        assert_eq!(
+            slash_redirect(&found, Post, &flips, "seconds=60&a=%20"),
+            Some(format!("{flips}/?seconds=60&a=%20"))
+        );
+        for version in 1..=3 {
+            for collection in ["checks", "channels", "badges", "notifications"] {
+                let path = format!("/api/v{version}/{collection}");
+                let found = route(&path).unwrap();
+                assert_eq!(slash_redirect(&found, Get, &path, ""), None, "{path}");
+                assert_eq!(slash_redirect(&found, Put, &path, ""), Some(format!("{path}/")), "{path}");
+            }
+        }
+        let checks = route("/api/v2/checks").unwrap();
+        assert_eq!(slash_redirect(&checks, Post, "/api/v2/checks", ""), None, "a POST creates, as today");
+        for path in ["/api/v3/projects", "/api/v3/maintenance", "/projects/p/metrics"] {
+            assert_eq!(slash_redirect(&route(path).unwrap(), Delete, path, ""), Some(format!("{path}/")));
+        }
+        let metrics = route("/projects/p/metrics").unwrap();
+        assert_eq!(slash_redirect(&metrics, Get, "/projects/p/metrics", ""), None, "a scrape is served");
+    }
+
+    #[test]
+    fn paths_spelled_without_a_slash_never_redirect() {
+        for path in [
+            format!("/api/v3/checks/{UUID}"),
+            format!("/api/v3/checks/{UUID}/pause"),
+            format!("/api/v3/checks/{UUID}/pings/2/body"),
+            format!("/ping/{UUID}"),
+            format!("/ping/{UUID}/fail"),
+            "/ping/abcdefghij0123456789ab/backup".to_owned(),
+            "/health".to_owned(),
+            "/alertmanager/abcdefghij".to_owned(),
+        ] {
+            let found = route(&path).unwrap();
+            for method in ALL_METHODS {
+                assert_eq!(slash_redirect(&found, method, &path, ""), None, "{} {path}", method.as_str());
+            }
         }
     }
 

@@ -1,7 +1,7 @@
 // Channels (list with secrets masked by the API, add, test, delete) and the
 // project's recent notifications. Both need the read-write key.
 
-import { h, api, session, exact, timeEl, checkId, EVENTS, DEFAULT_EVENTS } from "./lib.js";
+import { h, api, session, exact, timeEl, checkId, labelCells, EVENTS, DEFAULT_EVENTS } from "./lib.js";
 import { reasonText, stateClass } from "./check.js";
 
 function needsWrite(main, what) {
@@ -189,12 +189,12 @@ export function channelsPage(ctx) {
       h(
         "div",
         { class: "scroll" },
-        h(
+        labelCells(h(
           "table",
           { "aria-label": "Channels" },
           h("thead", {}, h("tr", {}, ["Name", "Kind", "Settings (secrets masked)", "Events", "Actions"].map((t) => h("th", { scope: "col", text: t })))),
           h("tbody", {}, rows)
-        )
+        ))
       )
     );
   }
@@ -240,7 +240,7 @@ export function notificationsPage(ctx) {
           h(
             "div",
             { class: "scroll" },
-            h(
+            labelCells(h(
               "table",
               { "aria-label": "Notifications" },
               h("thead", {}, h("tr", {}, ["Created", "Check", "Event", "Reason", "Channel", "State", "Attempts", "Last answer"].map((t) => h("th", { scope: "col", text: t })))),
@@ -262,7 +262,7 @@ export function notificationsPage(ctx) {
                   )
                 )
               )
-            )
+            ))
           )
         );
       }

@@ -16,6 +16,10 @@ import {
   statusBadge,
   copyButton,
   policyLines,
+  tagChip,
+  labelCells,
+  schedulePreview,
+  previewNodes,
 } from "./lib.js";
 
 /** The snooze presets offered on a check's page: [label, seconds]. */
@@ -80,12 +84,52 @@ function statusLine(check, pings, notifications, flips) {
   }
 }
 
-/** Ready-to-paste snippets for the ping URL. */
-function snippets(url) {
+/**
+ * A Kubernetes name for the check (lowercase letters, digits and dashes, at
+ * most 52 characters as a CronJob's name allows): its slug, else its name.
+ */
+export function kubernetesName(check) {
+  const base = (check.slug || check.name || "").toLowerCase();
+  const name = base.replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 52).replace(/-+$/, "");
+  return name || "job";
+}
+
+/**
+ * A cron schedule to run the job on, from the check: its own cron
+ * expression, or for a simple period one that runs as often (a period cron
+ * cannot express gets a placeholder). `note` says what to adjust, if anything.
+ */
+export function cronForJob(check) {
+  if (check.schedule !== undefined) {
+    if (check.schedule.trim().split(/\s+/).length === 5 && !check.schedule.includes("\n")) {
+      return { schedule: check.schedule.trim(), note: "" };
+    }
+    return { schedule: "<cron schedule>", note: "this check uses an OnCalendar schedule: write the cron schedule that matches it" };
+  }
+  const minutes = check.timeout / 60;
+  const every = `runs every ${duration(check.timeout)}, as the check expects: pick the minute and hour`;
+  if (Number.isInteger(minutes) && minutes < 60 && 60 % minutes === 0) {
+    return { schedule: minutes === 1 ? "* * * * *" : `*/${minutes} * * * *`, note: "" };
+  }
+  const hours = minutes / 60;
+  if (Number.isInteger(hours) && hours < 24 && 24 % hours === 0) return { schedule: hours === 1 ? "0 * * * *" : `0 */${hours} * * *`, note: every };
+  if (hours === 24) return { schedule: "0 0 * * *", note: every };
+  if (hours === 168) return { schedule: "0 0 * * 0", note: every };
+  return { schedule: "<cron schedule>", note: `no cron schedule runs every ${duration(check.timeout)}: write the one your job runs on` };
+}
+
+/** Ready-to-paste snippets for the check's ping URL, with its own name and schedule. */
+export function snippets(check) {
+  const url = check.ping_url;
+  const name = kubernetesName(check);
+  const { schedule, note } = cronForJob(check);
+  const zone = check.schedule !== undefined ? check.tz || "UTC" : "";
+  const crontabZone = zone && zone !== "UTC" ? `# ${schedule} in ${zone} time: run cron in that zone (cronie: CRON_TZ=${zone})\n` : "";
+  const crontabNote = note ? `# ${note}\n` : "";
   return [
     [
       "crontab",
-      `15 2 * * * /usr/local/bin/backup.sh && curl -fsS --retry 3 -o /dev/null ${url} || curl -fsS --retry 3 -o /dev/null ${url}/fail`,
+      `${crontabNote}${crontabZone}${schedule} /usr/local/bin/${name}.sh && curl -fsS --retry 3 -o /dev/null ${url} || curl -fsS --retry 3 -o /dev/null ${url}/fail`,
     ],
     [
       "set -e shell script",
@@ -95,7 +139,7 @@ URL="${url}"
 RID=$(cat /proc/sys/kernel/random/uuid)
 curl -fsS --retry 3 -o /dev/null "$URL/start?rid=$RID"
 set +e
-OUTPUT=$(/usr/local/bin/backup.sh 2>&1)
+OUTPUT=$(/usr/local/bin/${name}.sh 2>&1)
 STATUS=$?
 set -e
 curl -fsS --retry 3 -o /dev/null --data-urlencode "msg=$OUTPUT" "$URL/$STATUS?rid=$RID"
@@ -106,30 +150,32 @@ exit $STATUS`,
       `apiVersion: batch/v1
 kind: CronJob
 metadata:
-  name: backup
+  name: ${name}
 spec:
-  schedule: "15 2 * * *"
+  schedule: "${schedule}"${note ? `  # ${note}` : ""}${zone ? `\n  timeZone: "${zone}"` : ""}
   jobTemplate:
     spec:
       template:
         spec:
           restartPolicy: Never
           containers:
-            - name: backup
-              image: your/backup-image
+            - name: ${name}
+              image: your/${name}-image
               command: ["/bin/sh", "-c"]
               args:
                 - |
                   curl -fsS --retry 3 -o /dev/null ${url}/start
-                  /usr/local/bin/backup.sh
-                  curl -fsS --retry 3 -o /dev/null ${url}/$?`,
+                  /usr/local/bin/${name}.sh
+                  status=$?
+                  curl -fsS --retry 3 -o /dev/null ${url}/$status
+                  exit $status`,
     ],
     [
       "systemd service",
       `[Service]
 Type=oneshot
 ExecStartPre=-/usr/bin/curl -fsS --retry 3 -o /dev/null ${url}/start
-ExecStart=/usr/local/bin/backup.sh
+ExecStart=/usr/local/bin/${name}.sh
 ExecStopPost=/bin/sh -c '/usr/bin/curl -fsS --retry 3 -o /dev/null ${url}/$EXIT_STATUS'`,
     ],
   ];
@@ -145,9 +191,19 @@ function runsPicture(pings) {
   const longest = Math.max(...runs.map((r) => r.duration || 0), 0.001);
   const failed = runs.filter((r) => r.type === "fail").length;
   const timed = runs.filter((r) => r.duration !== undefined);
+  const outcome =
+    runs.length === 1
+      ? `The last run ${failed ? "failed" : "succeeded"}`
+      : `The last ${runs.length} runs: ${runs.length - failed} succeeded, ${failed} failed`;
   const label =
-    `Last ${runs.length} runs: ${runs.length - failed} succeeded, ${failed} failed` +
-    (timed.length ? `; longest ${runTime(longest)}` : "; no durations (no start signals)");
+    outcome +
+    (runs.length === 1
+      ? timed.length
+        ? `; it ran ${runTime(longest)}`
+        : "; no duration (no start signal)"
+      : timed.length
+        ? `; longest ${runTime(longest)}`
+        : "; no durations (no start signals)");
   const bars = runs.map((run, i) => {
     const barHeight = run.duration !== undefined ? Math.max(4, ((height - 10) * run.duration) / longest) : height / 3;
     return svg(
@@ -246,7 +302,7 @@ function pingLog(uuid, pings) {
   return h(
     "div",
     { class: "scroll" },
-    h(
+    labelCells(h(
       "table",
       { class: "log", id: "ping-log", "aria-label": "Ping log" },
       h(
@@ -261,7 +317,7 @@ function pingLog(uuid, pings) {
         )
       ),
       h("tbody", {}, rows)
-    )
+    ))
   );
 }
 
@@ -288,7 +344,7 @@ function notificationsTable(notifications, channelNames) {
   return h(
     "div",
     { class: "scroll" },
-    h(
+    labelCells(h(
       "table",
       { id: "check-notifications", "aria-label": "Notifications" },
       h(
@@ -313,7 +369,7 @@ function notificationsTable(notifications, channelNames) {
           )
         )
       )
-    )
+    ))
   );
 }
 
@@ -351,9 +407,13 @@ export function checkPage(id, ctx) {
         ctx.loadChannels()
       );
     }
-    const [flips, pings, notifications, channels] = await Promise.all(requests);
+    // Cron and OnCalendar schedules in words, with the next runs (edgebeat computes them).
+    const preview =
+      check.schedule !== undefined ? schedulePreview(check.schedule, check.tz).catch(() => null) : Promise.resolve(null);
+    const [[flips, pings, notifications, channels], schedule] = await Promise.all([Promise.all(requests), preview]);
     return {
       check,
+      schedule,
       flips: flips.flips,
       pings: pings ? pings.pings : null,
       notifications: notifications ? notifications.notifications : null,
@@ -405,7 +465,7 @@ export function checkPage(id, ctx) {
         { class: "check-head" },
         h("h1", { id: "check-name", text: name }),
         h("span", { id: "check-status" }, statusBadge(shown)),
-        h("span", { class: "tags", id: "check-tags" }, tags.map((t) => h("span", { class: "tag", text: t })))
+        h("span", { class: "tags", id: "check-tags" }, tags.map((t) => tagChip(t, tags)))
       ),
       h("p", { class: "why", id: "check-why", text: statusLine(check, data.pings, data.notifications, data.flips) }),
       check.snoozed_until
@@ -431,6 +491,14 @@ export function checkPage(id, ctx) {
         { class: "panel", "aria-label": "Details" },
         h("dl", { class: "facts" }, facts.map(([k, v]) => h("div", {}, h("dt", { text: k }), h("dd", {}, v))))
       ),
+      data.schedule
+        ? h(
+            "section",
+            { class: "panel schedule", id: "check-schedule", "aria-labelledby": "schedule-title" },
+            h("h2", { id: "schedule-title", class: "flush", text: `When it runs (${check.tz || "UTC"})` }),
+            ...previewNodes(data.schedule, check.tz || "UTC")
+          )
+        : null,
       ].filter(Boolean)
     );
   }
@@ -516,7 +584,7 @@ export function checkPage(id, ctx) {
       sections.push(
         h("h2", { text: "Ping URL" }),
         h("div", { class: "copyline" }, h("code", { id: "ping-url", text: check.ping_url }), copyButton(check.ping_url, "Copy URL")),
-        ...snippets(check.ping_url).map(([title, text]) =>
+        ...snippets(check).map(([title, text]) =>
           h("details", {}, h("summary", { text: title }), h("pre", { text }), copyButton(text, `Copy ${title}`))
         )
       );

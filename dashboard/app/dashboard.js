@@ -18,6 +18,8 @@ import {
   checkId,
   byName,
   exact,
+  tagLabel,
+  tagChip,
 } from "./lib.js";
 import { checkPage } from "./check.js";
 import { checkForm } from "./form.js";
@@ -297,9 +299,10 @@ function listView() {
       row.snoozed.hidden = !snoozed;
       row.snoozed.title = snoozed ? `Snoozed until ${exact(snoozed)}: no notifications` : "";
       row.link.textContent = check.name || check.slug || "(unnamed)";
-      row.tags.replaceChildren(...check.tags.split(/\s+/).filter(Boolean).map((t) => h("span", { class: "tag", text: t })));
+      const tags = check.tags.split(/\s+/).filter(Boolean);
+      row.tags.replaceChildren(...tags.map((t) => tagChip(t, tags)));
       row.sched.textContent = schedule;
-      row.search = [check.name, check.slug, check.tags, check.desc].join(" ").toLowerCase();
+      row.search = [check.name, check.slug, check.desc, ...tags, ...tags.map((t) => tagLabel(t, tags))].join(" ").toLowerCase();
     }
     setTime(row.last, check.last_ping, check.last_ping ? ago(check.last_ping, now) : "never");
     const [nextAt, nextText] = nextExpected(check, now);
@@ -368,11 +371,21 @@ function listView() {
         rows.delete(id);
       }
     }
-    const tags = [...new Set(checks.flatMap((c) => c.tags.split(/\s+/).filter(Boolean)))].sort();
-    if (tags.join(" ") !== knownTags) {
-      knownTags = tags.join(" ");
+    // Each tag once, named as its chips are (a sync marker by who manages the check).
+    const labels = new Map();
+    for (const check of checks) {
+      const own = check.tags.split(/\s+/).filter(Boolean);
+      for (const t of own) if (!labels.has(t) || labels.get(t) === t) labels.set(t, tagLabel(t, own));
+    }
+    const tags = [...labels.keys()].sort((a, b) => byName(labels.get(a), labels.get(b)));
+    const signature = tags.map((t) => `${t}=${labels.get(t)}`).join(" ");
+    if (signature !== knownTags) {
+      knownTags = signature;
       const chosen = tagSelect.value || listPrefs.tag;
-      tagSelect.replaceChildren(h("option", { value: "", text: "All tags" }), ...tags.map((t) => h("option", { value: t, text: t })));
+      tagSelect.replaceChildren(
+        h("option", { value: "", text: "All tags" }),
+        ...tags.map((t) => h("option", { value: t, text: labels.get(t) }))
+      );
       tagSelect.value = tags.includes(chosen) ? chosen : "";
     }
     apply();

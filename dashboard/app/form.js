@@ -1,7 +1,7 @@
 // Creating and editing a check (read-write key). The API validates; its
 // message is shown as it is.
 
-import { h, api, session } from "./lib.js";
+import { h, api, session, schedulePreview, timeZones, previewNodes } from "./lib.js";
 
 const UNITS = [
   ["seconds", 1],
@@ -103,22 +103,24 @@ export function checkForm(id, ctx) {
   let stopped = false;
   (async () => {
     try {
-      const [check, channels] = await Promise.all([
+      const [check, channels, zones] = await Promise.all([
         id ? api("GET", `/api/v3/checks/${encodeURIComponent(id)}`) : null,
         ctx.loadChannels(),
+        timeZones(),
       ]);
-      if (!stopped) render(check, channels);
+      if (!stopped) render(check, channels, zones);
     } catch (error) {
       main.replaceChildren(h("div", { class: "error", role: "alert", text: error.message }));
     }
   })();
 
-  function render(check, allChannels) {
+  function render(check, allChannels, zoneNames) {
     // Channels set by a secret alert for every check: not a per-check choice.
     const channels = allChannels.filter((ch) => !ch.managed_by_secret);
     const always = allChannels.filter((ch) => ch.managed_by_secret);
     const editing = Boolean(check);
-    const c = check || { name: "", slug: "", tags: "", desc: "", timeout: 86400, grace: 3600, channels: "*" };
+    // A new check alerts through no channel unless ticked, as the API's default (`channels` left out) is none.
+    const c = check || { name: "", slug: "", tags: "", desc: "", timeout: 86400, grace: 3600, channels: "" };
     const name = textInput("f-name", "Name", c.name, { maxlength: "100" });
     const slug = textInput("f-slug", h("span", {}, "Slug ", h("span", { class: "hint", text: "(for /ping/<ping key>/<slug> URLs)" })), c.slug, { pattern: "[a-z0-9_-]*" });
     const tags = textInput("f-tags", h("span", {}, "Tags ", h("span", { class: "hint", text: "(separated by spaces)" })), c.tags);
@@ -129,19 +131,47 @@ export function checkForm(id, ctx) {
     const cronRadio = h("input", { type: "radio", name: "kind", id: "f-kind-cron", value: "cron", checked: isCron });
     const timeout = periodInput("f-timeout", "Period (expected every)", c.timeout || 86400);
     const grace = periodInput("f-grace", "Grace period", c.grace || 3600);
-    const schedule = textInput("f-schedule", h("span", {}, "Cron expression ", h("span", { class: "hint", text: "(minute hour day month weekday)" })), c.schedule || "0 3 * * *");
-    const tz = textInput("f-tz", h("span", {}, "Time zone ", h("span", { class: "hint", text: "(IANA, e.g. Europe/Riga)" })), c.tz || "UTC", { list: "zones" });
-    const zones = h("datalist", { id: "zones" });
-    try {
-      for (const zone of Intl.supportedValuesOf("timeZone")) zones.append(h("option", { value: zone }));
-    } catch {
-      // Older browsers: the field still takes any name, and the API checks it.
-    }
+    const schedule = textInput(
+      "f-schedule",
+      h("span", {}, "Cron or OnCalendar expression ", h("span", { class: "hint", text: "(cron: minute hour day month weekday)" })),
+      c.schedule || "0 3 * * *",
+      { "aria-describedby": "schedule-preview", spellcheck: "false", autocomplete: "off" }
+    );
+    // The zones the API accepts, from the API: a choice, never a guess.
+    const tzSelect = h("select", { id: "f-tz", name: "tz", "aria-describedby": "schedule-preview" });
+    const zones = zoneNames.includes(c.tz || "UTC") ? zoneNames : [c.tz, ...zoneNames];
+    tzSelect.replaceChildren(...zones.map((zone) => h("option", { value: zone, text: zone.replaceAll("_", " ") })));
+    tzSelect.value = c.tz || "UTC";
+    const tz = { input: tzSelect, element: h("div", {}, h("label", { for: "f-tz", text: "Time zone" }), tzSelect) };
+    // The schedule in words and its next runs, computed by edgebeat's own cron and OnCalendar code.
+    const preview = h("div", { id: "schedule-preview", class: "preview", role: "status", "aria-live": "polite" });
+    let previewTimer = 0;
+    let previewAsked = 0;
+    const showPreview = () => {
+      clearTimeout(previewTimer);
+      previewTimer = setTimeout(async () => {
+        const asked = ++previewAsked;
+        const text = schedule.input.value;
+        if (!text.trim()) {
+          preview.replaceChildren();
+          return;
+        }
+        try {
+          const answer = await schedulePreview(text, tzSelect.value);
+          if (asked === previewAsked) preview.replaceChildren(...previewNodes(answer, tzSelect.value));
+        } catch (error) {
+          if (asked === previewAsked) preview.replaceChildren(h("p", { class: "hint invalid", text: error.message }));
+        }
+      }, 250);
+    };
+    schedule.input.addEventListener("input", showPreview);
+    tzSelect.addEventListener("change", showPreview);
     const simpleBox = h("div", { id: "simple-fields" }, timeout.element);
-    const cronBox = h("div", { id: "cron-fields" }, schedule.element, tz.element, zones);
+    const cronBox = h("div", { id: "cron-fields" }, h("div", { class: "grid2" }, schedule.element, tz.element), preview);
     const syncKind = () => {
       simpleBox.hidden = !simpleRadio.checked;
       cronBox.hidden = !cronRadio.checked;
+      if (cronRadio.checked) showPreview();
     };
     simpleRadio.addEventListener("change", syncKind);
     cronRadio.addEventListener("change", syncKind);
@@ -170,7 +200,7 @@ export function checkForm(id, ctx) {
         {},
         h("legend", { text: "Schedule" }),
         h("label", { class: "radio" }, simpleRadio, "Simple period"),
-        h("label", { class: "radio" }, cronRadio, "Cron expression"),
+        h("label", { class: "radio" }, cronRadio, "Cron or OnCalendar schedule"),
         simpleBox,
         cronBox,
         grace.element

@@ -134,6 +134,52 @@ export function scheduleText(check) {
   return `every ${duration(check.timeout)}, ${grace}`;
 }
 
+/**
+ * A schedule in words with its next five runs, as edgebeat computes them
+ * (GET /api/v3/schedule/preview): `{description, next: [RFC 3339 in the zone]}`.
+ */
+export function schedulePreview(schedule, tz) {
+  const query = new URLSearchParams({ schedule, tz: tz || "UTC" });
+  return api("GET", `/api/v3/schedule/preview?${query}`);
+}
+
+let zoneList = null;
+/** The time zone names the API accepts (GET /api/v3/schedule/zones), fetched once. */
+export function timeZones() {
+  zoneList ??= api("GET", "/api/v3/schedule/zones").then(
+    (data) => data.zones,
+    (error) => {
+      zoneList = null;
+      throw error;
+    }
+  );
+  return zoneList;
+}
+
+const WEEKDAY_NAMES = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+
+/** A run time as the server gives it (RFC 3339 with the zone's offset), as the wall clock in that zone: "Tue 2025-12-02 02:15". */
+export function wallClock(rfc3339) {
+  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})/.exec(rfc3339 || "");
+  if (!match) return rfc3339 || "";
+  const [, y, m, d, hh, mm, ss] = match;
+  const weekday = WEEKDAY_NAMES[new Date(Date.UTC(+y, +m - 1, +d)).getUTCDay()];
+  return `${weekday} ${y}-${m}-${d} ${hh}:${mm}${ss === "00" ? "" : `:${ss}`}`;
+}
+
+/** A schedule preview shown: its words, then the next runs in the zone's wall-clock time, each with how soon. */
+export function previewNodes(preview, tz) {
+  const runs = preview.next.map((at) =>
+    h("li", {}, h("time", { datetime: at, title: exact(at), text: `${wallClock(at)} ${tz}` }), h("span", { class: "muted", text: ` (${ago(at)})` }))
+  );
+  return [
+    h("p", { class: "schedule-words", text: preview.description }),
+    runs.length
+      ? h("ol", { class: "next-runs", "aria-label": `Next ${runs.length === 1 ? "run" : `${runs.length} runs`}` }, runs)
+      : h("p", { class: "muted", text: "It does not run again." }),
+  ];
+}
+
 const relative = new Intl.RelativeTimeFormat("en", { numeric: "always" });
 
 /** "5 minutes ago", "in 2 hours", "just now". */
@@ -200,9 +246,51 @@ export function statusBadge(status) {
   return h("span", { class: `status s-${status}`, title: STATUS_TITLES[status] || status, text: status });
 }
 
+/** The tag `edgebeat sync` and `edgebeat k8s-sync` mark the checks they manage with: `edgebeat:<set>`. */
+const MANAGED_PREFIX = "edgebeat:";
+
+/** The words for a check's tags: a sync set's marker reads "managed by sync" or "managed by k8s-sync". */
+export function tagLabel(tag, checkTags) {
+  if (!tag.startsWith(MANAGED_PREFIX) || tag.length === MANAGED_PREFIX.length) return tag;
+  const set = tag.slice(MANAGED_PREFIX.length);
+  // k8s-sync's default set is "k8s", and it tags every check it makes "k8s" too.
+  const k8s = set === "k8s" || checkTags.includes("k8s");
+  const tool = k8s ? "k8s-sync" : "sync";
+  return set === (k8s ? "k8s" : "sync") ? `managed by ${tool}` : `managed by ${tool} (${set})`;
+}
+
+/** A tag as a chip; a sync marker says who manages the check, with the raw tag on hover. */
+export function tagChip(tag, checkTags) {
+  const label = tagLabel(tag, checkTags);
+  if (label === tag) return h("span", { class: "tag", text: tag });
+  const tool = label.includes("k8s-sync") ? "edgebeat k8s-sync" : "edgebeat sync";
+  return h("span", {
+    class: "tag managed",
+    title: `Tag ${tag}: ${tool} keeps this check as its file says; change it there, as its next run undoes edits made here.`,
+    text: label,
+  });
+}
+
 /** The id the API knows a check by: its uuid (read-write key) or unique_key (read-only). */
 export function checkId(check) {
   return check.uuid || check.unique_key;
+}
+
+/**
+ * Gives each cell of a table the name of its column (`data-label`), so that
+ * on a phone, where the stylesheet stacks a row's cells, each says what it is.
+ * Returns the table. Rows with one cell across the table are left alone.
+ */
+export function labelCells(table) {
+  const names = [...table.tHead.rows[0].cells].map((th) => th.textContent);
+  for (const body of table.tBodies) {
+    for (const row of body.rows) {
+      if (row.cells.length !== names.length) continue;
+      [...row.cells].forEach((cell, i) => (cell.dataset.label = names[i]));
+    }
+  }
+  table.classList.add("stack");
+  return table;
 }
 
 /** Copies text to the clipboard and says so on the button. */

@@ -2,7 +2,7 @@
 // when, delete, and a form for a one-off window. The API validates; its
 // message is shown as it is.
 
-import { h, api, session, duration, exact, timeEl } from "./lib.js";
+import { h, api, session, duration, exact, timeEl, labelCells } from "./lib.js";
 
 /** When a window is: "0 5 * * 0 in Europe/Riga, for 2 hours" or "from … to …". */
 function whenText(win) {
@@ -110,7 +110,7 @@ export function maintenancePage(ctx) {
     h(
       "p",
       { class: "muted" },
-      "Recurring windows (a cron schedule) are set through the API; see the README's alert policy section."
+      "Recurring windows (a cron schedule) are set through the API; see docs/alert-policy.md."
     ),
     errorBox,
     list,
@@ -168,12 +168,12 @@ export function maintenancePage(ctx) {
       h(
         "div",
         { class: "scroll" },
-        h(
+        labelCells(h(
           "table",
           { "aria-label": "Maintenance windows" },
           h("thead", {}, h("tr", {}, ["Name", "When", "Mutes", "State", "Actions"].map((t) => h("th", { scope: "col", text: t })))),
           h("tbody", {}, rows)
-        )
+        ))
       )
     );
   }

@@ -10,13 +10,14 @@ use worker::{Headers, Response};
 
 /// The request as the application sees it, with its body read.
 pub async fn read(req: &mut worker::Request, limits: BodyLimits) -> Request {
-    let (origin, scheme, query) = match req.url() {
+    let (origin, scheme, query, raw_query) = match req.url() {
         Ok(url) => (
             url.origin().ascii_serialization(),
             url.scheme().to_owned(),
             url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect(),
+            url.query().unwrap_or_default().to_owned(),
         ),
-        Err(_) => (String::new(), "https".to_owned(), Vec::new()),
+        Err(_) => (String::new(), "https".to_owned(), Vec::new(), String::new()),
     };
     // The raw method: worker's Method enum reads unknown methods as GET.
     let method_name = req.inner().method();

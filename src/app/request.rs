@@ -28,6 +28,8 @@ pub struct Request {
     pub method_name: String,
     pub path: String,
     pub query: Vec<(String, String)>,
+    /// The query string as sent (without `?`), for redirects that keep it.
+    pub raw_query: String,
     /// `https://host` of the request.
     pub origin: String,
     pub scheme: String,
@@ -44,14 +46,16 @@ impl Request {
 
     /// A request with no headers and no body (tests, and internal calls).
     pub fn new(method: &str, path_and_query: &str) -> Request {
-        let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
-        let query =
-            url::form_urlencoded::parse(query.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+        let (path, query_text) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
+        let query = url::form_urlencoded::parse(query_text.as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
         Request {
             method: Method::parse(method),
             method_name: method.to_owned(),
             path: path.to_owned(),
             query,
+            raw_query: query_text.to_owned(),
             origin: "http://127.0.0.1".to_owned(),
             scheme: "http".to_owned(),
             headers: Vec::new(),

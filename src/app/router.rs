@@ -5,17 +5,39 @@
 use super::{alertmanager, api, badges, health, metrics, ping, rescue, snooze};
 use super::{After, App, Handled, Platform, Request};
 use crate::domain::reply::Reply;
-use crate::domain::route::{route, Method, Route};
+use crate::domain::route::{route, slash_redirect, Method, Route};
 use crate::store::Store;
 
 /// The OpenAPI document, served to anyone (no key).
 const OPENAPI: &[u8] = include_bytes!("../../openapi.json");
 
 pub async fn handle<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Request) -> Handled {
-    let method = req.method;
     let mut handled: Handled = match route(&req.path) {
         None => Reply::error(404, "not found").into(),
-        Some(Route::OpenApi) if method == Method::Get => Reply {
+        // A slashless collection path, on a method it does not take: healthchecks' 301.
+        Some(route) => match slash_redirect(&route, req.method, &req.path, &req.raw_query) {
+            Some(location) => Reply::moved_permanently(location).into(),
+            None => serve(app, route, req).await,
+        },
+    };
+    // A stalled cron trigger must not delay alerts while traffic flows.
+    if rescue::due_to_look(app.platform.now()) {
+        handled.after.push(After::LookForStall);
+    }
+    if app.settings.d1_usage_header {
+        let usage = app.shards.usage();
+        handled.reply = handled
+            .reply
+            .with_header("X-D1-Rows", format!("read={}, written={}", usage.rows_read, usage.rows_written));
+    }
+    handled
+}
+
+/// Hands a routed request to the handler of its kind.
+async fn serve<S: Store, P: Platform>(app: &App<'_, S, P>, route: Route, req: &Request) -> Handled {
+    let method = req.method;
+    match route {
+        Route::OpenApi if method == Method::Get => Reply {
             status: 200,
             headers: vec![
                 ("Content-Type", "application/json".to_owned()),
@@ -24,28 +46,18 @@ pub async fn handle<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Request) -
             body: OPENAPI.to_vec(),
         }
         .into(),
-        Some(route) if route.is_api() => api::handle(app, &route, req).await,
-        Some(route) if method == Method::Options => route.preflight().into(),
-        Some(route) if !route.methods().contains(&method) => route.method_not_allowed().into(),
-        Some(Route::Health) => health::handle(app, req).await.into(),
-        Some(Route::Ping(rest)) => ping::handle(app, &rest, req).await,
-        Some(Route::PingSnooze(target)) => snooze::handle_ping(app, &target, req).await.into(),
-        Some(Route::Badge(rest)) => badges::tag_badge(app, &rest).await.into(),
-        Some(Route::CheckBadge(rest)) => badges::check_badge(app, &rest).await.into(),
-        Some(Route::Metrics { project, key }) => metrics::handle(app, &project, key.as_deref(), req).await.into(),
-        Some(Route::Alertmanager(ping_key)) => alertmanager::handle(app, &ping_key, req).await,
-        Some(_) => Reply::error(404, "not found").into(),
-    };
-    // A stalled cron trigger must not delay alerts while traffic flows.
-    if rescue::due_to_look(app.platform.now()) {
-        handled.after.push(After::LookForStall);
+        route if route.is_api() => api::handle(app, &route, req).await,
+        route if method == Method::Options => route.preflight().into(),
+        route if !route.methods().contains(&method) => route.method_not_allowed().into(),
+        Route::Health => health::handle(app, req).await.into(),
+        Route::Ping(rest) => ping::handle(app, &rest, req).await,
+        Route::PingSnooze(target) => snooze::handle_ping(app, &target, req).await.into(),
+        Route::Badge(rest) => badges::tag_badge(app, &rest).await.into(),
+        Route::CheckBadge(rest) => badges::check_badge(app, &rest).await.into(),
+        Route::Metrics { project, key } => metrics::handle(app, &project, key.as_deref(), req).await.into(),
+        Route::Alertmanager(ping_key) => alertmanager::handle(app, &ping_key, req).await,
+        _ => Reply::error(404, "not found").into(),
     }
-    if app.settings.d1_usage_header {
-        let usage = app.shards.usage();
-        handled.reply =
-            handled.reply.with_header("X-D1-Rows", format!("read={}, written={}", usage.rows_read, usage.rows_written));
-    }
-    handled
 }
 
 /// Carries out what a request left to do after its answer.

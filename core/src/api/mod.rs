@@ -1,5 +1,6 @@
 //! The management API's rules: request specs, response views, and who may do what.
 
+pub mod schedule;
 pub mod spec;
 pub mod view;
 

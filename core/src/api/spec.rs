@@ -26,6 +26,9 @@ pub enum SpecError {
     NotAnObject,
     #[error("json validation error: {0}")]
     Invalid(String),
+    /// A query parameter that is wrong (no JSON involved).
+    #[error("{0}")]
+    Query(String),
     #[error("empty channel identifier")]
     EmptyChannel,
     #[error("invalid channel identifier: {0}")]

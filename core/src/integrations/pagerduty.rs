@@ -4,6 +4,10 @@
 //! (PagerDuty deduplicates them into the open incident). A channel only gets
 //! `late`, `fail` or `success` events when it asks for them; they are
 //! triggers of their own (`warning` for late, `info` for success).
+//!
+//! `class` is what PagerDuty calls "the class/type of the event" (its
+//! examples: "ping failure", "cpu load"): it names what went wrong, such as
+//! `missed_ping` for a check that got no ping on time.
 
 use crate::alert::{excerpt, Alert, AlertEvent};
 use crate::check::FlipReason;
@@ -19,12 +23,12 @@ pub fn event(alert: &Alert, routing_key: &str, severity: &str) -> Value {
         });
     }
     let (class, severity) = match alert.event {
-        AlertEvent::Down(FlipReason::Timeout) => ("late", severity),
+        AlertEvent::Down(FlipReason::Timeout) => ("missed_ping", severity),
         AlertEvent::Down(FlipReason::RanTooLong) => ("ran_too_long", severity),
         AlertEvent::Down(FlipReason::TooFast) => ("too_fast", severity),
         AlertEvent::Down(_) | AlertEvent::Fail(_) => ("failed", severity),
         AlertEvent::Reminder { .. } | AlertEvent::StillDown { .. } => ("still_down", severity),
-        AlertEvent::Late => ("late_within_grace", "warning"),
+        AlertEvent::Late => ("ping_overdue", "warning"),
         AlertEvent::Success => ("success", "info"),
         AlertEvent::Test | AlertEvent::Up { .. } => ("test", "info"),
     };
@@ -47,7 +51,11 @@ pub fn event(alert: &Alert, routing_key: &str, severity: &str) -> Value {
         "dedup_key": dedup_key,
         "payload": {
             "summary": excerpt(&alert.summary(), 1000),
-            "source": format!("edgebeat check {}", check.label()),
+            "source": if alert.event == AlertEvent::Test {
+                format!("edgebeat channel {}", check.label())
+            } else {
+                format!("edgebeat check {}", check.label())
+            },
             "severity": severity,
             "timestamp": alert.at.iso8601(),
             "component": if check.slug.is_empty() { check.uuid.to_string() } else { check.slug.clone() },
@@ -79,7 +87,7 @@ mod tests {
         assert_eq!(down["payload"]["severity"], "critical");
         assert_eq!(down["payload"]["summary"], "nightly-backup is DOWN: no ping on time");
         assert_eq!(down["payload"]["source"], "edgebeat check nightly-backup");
-        assert_eq!(down["payload"]["class"], "late");
+        assert_eq!(down["payload"]["class"], "missed_ping", "what happened, not a status name");
         assert_eq!(down["payload"]["custom_details"]["last_ping"]["kind"], "success");
         let up = event(&sample(AlertEvent::Up { down_for_secs: Some(60) }), "RK", "critical");
         assert_eq!(up["event_action"], "resolve");
@@ -99,6 +107,7 @@ mod tests {
             (late["event_action"].as_str(), late["payload"]["severity"].as_str()),
             (Some("trigger"), Some("warning"))
         );
+        assert_eq!(late["payload"]["class"], "ping_overdue");
         let success = event(&sample(AlertEvent::Success), "RK", "critical");
         assert_eq!(success["payload"]["severity"], "info");
         let fail = event(&sample(AlertEvent::Fail(FlipReason::Fail)), "RK", "critical");
@@ -110,5 +119,20 @@ mod tests {
         let test = event(&sample(AlertEvent::Test), "RK", "critical");
         assert_eq!(test["payload"]["severity"], "info");
         assert!(test["dedup_key"].as_str().unwrap().ends_with("/test"));
+    }
+
+    #[test]
+    fn a_channel_test_says_it_is_a_test_and_invents_no_schedule() {
+        let at = crate::time::Timestamp::from_secs(1_700_000_000);
+        let alert = Alert::channel_test("on call", "c1", "https://eb.example/app/#/channels".into(), at);
+        let test = event(&alert, "RK", "critical");
+        let payload = &test["payload"];
+        assert_eq!(payload["class"], "test");
+        assert_eq!(payload["source"], "edgebeat channel on call");
+        assert_eq!(payload["summary"], "Test notification from edgebeat to on call");
+        assert!(payload["custom_details"]["details"].as_str().unwrap().starts_with("This is a test"));
+        assert_eq!(payload["custom_details"]["schedule"], Value::Null);
+        assert_eq!(payload["custom_details"]["last_ping"], Value::Null);
+        assert!(!test.to_string().contains("every"), "{test}");
     }
 }

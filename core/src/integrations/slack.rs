@@ -1,6 +1,7 @@
 //! Slack incoming webhooks: a Block Kit message with a plain `text` fallback.
 
-use crate::alert::{excerpt, Alert, AlertEvent};
+use crate::alert::{excerpt, readable_time, Alert, AlertEvent, Style};
+use crate::time::Timestamp;
 use serde_json::{json, Value};
 
 /// Slack's mrkdwn needs &, < and > escaped.
@@ -19,36 +20,50 @@ fn icon(alert: &Alert) -> &'static str {
     }
 }
 
+/// An instant in Slack's date formatting: each reader sees it in their own
+/// zone and locale ("Yesterday at 10:13 PM"); clients that cannot format it
+/// show the readable UTC fallback after the `|`.
+pub fn slack_date(at: Timestamp) -> String {
+    format!("<!date^{}^{{date_short_pretty}} at {{time}}|{}>", at.secs(), readable_time(at))
+}
+
 pub fn message(alert: &Alert) -> Value {
     let check = &alert.check;
-    let last_ping = match &alert.last_ping {
-        Some(ping) => {
-            let exit = ping.exit_status.map(|c| format!(", exit status {c}")).unwrap_or_default();
-            format!("{} ({}{exit})", ping.at, ping.kind.as_str())
-        }
-        None => "never".to_owned(),
-    };
-    let mut fields = vec![
-        json!({"type": "mrkdwn", "text": format!("*Last ping:*\n{}", escape(&last_ping))}),
-        json!({"type": "mrkdwn", "text": format!("*Schedule:*\n{}", escape(&check.schedule_text()))}),
-    ];
-    if !check.tags.is_empty() {
-        fields.push(json!({"type": "mrkdwn", "text": format!("*Tags:*\n{}", escape(&check.tags))}));
-    }
+    let style = Style { time: &slack_date, text: &escape };
     let mut blocks = vec![
         json!({"type": "header", "text": {"type": "plain_text", "text": excerpt(&alert.summary(), 150)}}),
-        json!({"type": "section", "text": {"type": "mrkdwn", "text": format!("{} {}", icon(alert), escape(&alert.details()))}}),
-        json!({"type": "section", "fields": fields}),
+        json!({"type": "section", "text": {"type": "mrkdwn", "text": format!("{} {}", icon(alert), alert.details_with(&style))}}),
     ];
+    // A channel test is about no check: no last ping, schedule or tags to show.
+    if let Some(schedule) = check.schedule_text() {
+        let last_ping = match &alert.last_ping {
+            Some(ping) => {
+                let exit = ping.exit_status.map(|c| format!(", exit status {c}")).unwrap_or_default();
+                format!("{} ({}{exit})", slack_date(ping.at), ping.kind.as_str())
+            }
+            None => "never".to_owned(),
+        };
+        let mut fields = vec![
+            json!({"type": "mrkdwn", "text": format!("*Last ping:*\n{last_ping}")}),
+            json!({"type": "mrkdwn", "text": format!("*Schedule:*\n{}", escape(&schedule))}),
+        ];
+        if !check.tags.is_empty() {
+            fields.push(json!({"type": "mrkdwn", "text": format!("*Tags:*\n{}", escape(&check.tags))}));
+        }
+        blocks.push(json!({"type": "section", "fields": fields}));
+    }
     if let Some(body) = alert.last_ping.as_ref().map(|p| p.body_excerpt.trim()).filter(|b| !b.is_empty()) {
         blocks.push(json!({"type": "section", "text": {"type": "mrkdwn",
             "text": format!("*Last ping body:*\n```{}```", escape(&excerpt(body, 500)))}}));
     }
+    let button = if alert.event == AlertEvent::Test { "Open edgebeat" } else { "View check" };
     blocks.push(json!({"type": "actions", "elements": [
-        {"type": "button", "text": {"type": "plain_text", "text": "View check"}, "url": check.url}
+        {"type": "button", "text": {"type": "plain_text", "text": button}, "url": check.url}
     ]}));
+    // The notification text (phones, the sidebar) is plain: times readable in UTC.
+    let plain = Style { time: &readable_time, text: &str::to_owned };
     json!({
-        "text": format!("{} {} — {}", icon(alert), alert.summary(), alert.details()),
+        "text": format!("{} {} — {}", icon(alert), alert.summary(), alert.details_with(&plain)),
         "blocks": blocks,
     })
 }
@@ -68,11 +83,51 @@ mod tests {
         assert_eq!(blocks[0]["type"], "header");
         assert_eq!(blocks[0]["text"]["text"], "nightly-backup is DOWN: exit status 2");
         let fields = blocks[2]["fields"].to_string();
-        assert!(fields.contains("2023-11-14T19:26:40+00:00 (success)"), "{fields}");
+        assert!(
+            fields.contains("<!date^1699990000^{date_short_pretty} at {time}|2023-11-14 19:26 UTC> (success)"),
+            "{fields}"
+        );
         assert!(fields.contains("every 1 day, grace 1 hour"), "{fields}");
         assert!(fields.contains("prod db"));
         assert!(blocks[3]["text"]["text"].as_str().unwrap().contains("msg=backup completed"));
         assert_eq!(blocks[4]["elements"][0]["url"], sample(AlertEvent::Test).check.url);
+    }
+
+    #[test]
+    fn times_use_slack_date_formatting_with_a_readable_fallback() {
+        let message = message(&sample(AlertEvent::Down(FlipReason::ExitStatus(2))));
+        let details = message["blocks"][1]["text"]["text"].as_str().unwrap();
+        assert!(
+            details.ends_with("at <!date^1700000000^{date_short_pretty} at {time}|2023-11-14 22:13 UTC>."),
+            "{details}"
+        );
+        let text = message["text"].as_str().unwrap();
+        assert!(text.ends_with("The job exited with status 2 at 2023-11-14 22:13 UTC."), "{text}");
+        // No raw ISO 8601 instant anywhere a person reads.
+        let all = message.to_string();
+        assert!(!all.contains("T22:13:20") && !all.contains("T19:26:40"), "{all}");
+        let timeout = message_for_timeout();
+        assert!(timeout.contains("the last ping was at <!date^1699990000^"), "{timeout}");
+    }
+
+    fn message_for_timeout() -> String {
+        message(&sample(AlertEvent::Down(FlipReason::Timeout)))["blocks"][1]["text"]["text"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    #[test]
+    fn a_channel_test_says_it_is_a_test_and_shows_no_check_fields() {
+        let at = Timestamp::from_secs(1_700_000_000);
+        let alert = Alert::channel_test("team chat", "c1", "https://eb.example/app/#/channels".into(), at);
+        let message = message(&alert);
+        let blocks = message["blocks"].as_array().unwrap();
+        assert_eq!(blocks[0]["text"]["text"], "Test notification from edgebeat to team chat");
+        assert!(blocks[1]["text"]["text"].as_str().unwrap().contains("This is a test"));
+        assert_eq!(blocks.len(), 3, "header, details and the link: {blocks:?}");
+        assert_eq!(blocks[2]["elements"][0]["url"], "https://eb.example/app/#/channels");
+        assert!(!message.to_string().contains("every 1 day") && !message.to_string().contains("Schedule"));
     }
 
     #[test]

@@ -134,6 +134,17 @@ mod tests {
     }
 
     #[test]
+    fn a_channel_test_is_an_event_about_no_check() {
+        let at = Timestamp::from_secs(1_700_000_000);
+        let alert = Alert::channel_test("ops hook", "c1", "https://eb.example/app/#/channels".into(), at);
+        let body = body(&alert, "test");
+        assert_eq!((body["event"].as_str(), body["flip"]["status"].as_str()), (Some("test"), Some("test")));
+        assert_eq!(body["check"]["schedule"], Value::Null, "no invented schedule");
+        assert_eq!(body["check"]["tz"], Value::Null);
+        assert!(body["details"].as_str().unwrap().starts_with("This is a test"), "{body}");
+    }
+
+    #[test]
     fn signatures_follow_the_documented_recipe() {
         // RFC 4231 test case 2 shape: HMAC-SHA256("Jefe", "what do ya want for nothing?").
         let sig = {

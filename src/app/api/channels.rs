@@ -5,7 +5,7 @@
 
 use super::{Api, ApiError};
 use crate::app::{Handled, Platform};
-use crate::domain::alert::{Alert, AlertCheck, AlertEvent};
+use crate::domain::alert::Alert;
 use crate::domain::channel::{channel_json, parse_channel_spec, Channel};
 use crate::domain::decide::channel_plan;
 use crate::domain::ids::Uuid;
@@ -117,27 +117,9 @@ impl<S: Store, P: Platform> Api<'_, S, P> {
 
     /// Sends a test alert through a channel right away and reports the result.
     async fn test_channel(&self, channel: &Channel) -> Result<Value, ApiError> {
-        let check = AlertCheck {
-            uuid: Uuid::parse("00000000-0000-4000-8000-000000000000").ok_or(ApiError::NotFound)?,
-            name: format!(
-                "channel test: {}",
-                if channel.name.is_empty() { channel.config.kind() } else { &channel.name }
-            ),
-            slug: String::new(),
-            tags: String::new(),
-            schedule: "every 1 day".into(),
-            tz: None,
-            grace_secs: 3600,
-            url: self.view.urls.base.clone(),
-        };
-        let alert = Alert {
-            incident_key: format!("edgebeat/test/{}", channel.id),
-            check,
-            event: AlertEvent::Test,
-            at: self.view.now,
-            last_ping: None,
-            flip_id: "test".into(),
-        };
+        let label = if channel.name.is_empty() { channel.config.kind() } else { &channel.name };
+        let page = format!("{}/app/#/channels", self.view.urls.base);
+        let alert = Alert::channel_test(label, &channel.id, page, self.view.now);
         // A destination the policy forbids is never contacted, not even to test.
         if let Some(problem) = channel.config.refusal(self.app.settings.allow_private_destinations) {
             return Ok(json!({"delivered": false, "status": null, "error": problem}));

@@ -10,6 +10,7 @@ mod projects;
 mod windows;
 
 use super::{App, Body, Failure, Handled, Platform, Request};
+use crate::domain::api::schedule;
 use crate::domain::api::spec::{parse_spec, CheckSpec, SpecError};
 use crate::domain::api::view::{check_json, Urls};
 use crate::domain::api::{presented_key, Access, AuthError};
@@ -196,6 +197,8 @@ async fn dispatch<S: Store, P: Platform>(
         Route::MaintenanceWindows | Route::MaintenanceWindow(_) => Ok(windows::handle(&api, route, body).await?.into()),
         Route::Notifications => Ok(notifications::handle(&api).await?.into()),
         Route::Badges => Ok(api.badges().await?.into()),
+        Route::SchedulePreview => Ok(Reply::json(200, &schedule::preview(&req.query, api.view.now)?).into()),
+        Route::TimeZones => Ok(Reply::json(200, &schedule::zones()).into()),
         _ => Err(ApiError::NotFound),
     }
 }
