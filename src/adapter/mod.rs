@@ -8,31 +8,34 @@
 //! statement, by table. Decisions live in `crate::domain`; this layer moves
 //! data.
 
-mod alertmanager;
-mod api;
-mod badges;
-mod context;
-mod deliver;
-mod health;
-mod metrics;
-mod ping;
-mod ping_cache;
-mod rescue;
-mod router;
-mod snooze;
-mod store;
-mod sweep;
+// The handlers below are being moved into `crate::app` over the storage
+// traits (issue 18); they were written against the old `store` module, which
+// `d1` replaces, and are left out of the build until they are ported.
+// mod alertmanager;
+// mod api;
+// mod badges;
+// mod context;
+// mod deliver;
+// mod health;
+// mod metrics;
+// mod ping;
+// mod ping_cache;
+// mod rescue;
+// mod router;
+// mod snooze;
+// mod sweep;
+pub mod d1;
 
-use worker::{event, Context, Env, Request, Response, ScheduleContext, ScheduledEvent};
-
-#[event(fetch)]
-async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
-    Ok(router::handle(req, env, ctx).await)
-}
-
-/// The minute sweep. Workers drops an `Err` from here without a trace, so the
-/// sweep logs and records its own failures instead of returning them.
-#[event(scheduled)]
-async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
-    sweep::run(event.schedule(), &env).await;
-}
+// use worker::{event, Context, Env, Request, Response, ScheduleContext, ScheduledEvent};
+//
+// #[event(fetch)]
+// async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+//     Ok(router::handle(req, env, ctx).await)
+// }
+//
+// /// The minute sweep. Workers drops an `Err` from here without a trace, so the
+// /// sweep logs and records its own failures instead of returning them.
+// #[event(scheduled)]
+// async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+//     sweep::run(event.schedule(), &env).await;
+// }

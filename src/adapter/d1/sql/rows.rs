@@ -234,5 +234,9 @@ pub fn expected_condition(expected: &Expected) -> String {
 
 /// The SQL condition that a check row's deadlines are still `deadlines`.
 pub fn deadlines_condition(deadlines: &Deadlines) -> String {
-    format!("alert_after IS {} AND next_event_at IS {}", is_time(deadlines.alert_after), is_time(deadlines.next_event_at))
+    format!(
+        "alert_after IS {} AND next_event_at IS {}",
+        is_time(deadlines.alert_after),
+        is_time(deadlines.next_event_at)
+    )
 }
