@@ -7,9 +7,9 @@
 //! Every statement before the check's own UPDATE reads the check row as it
 //! was before the plan (nothing else in the batch changes it), so each
 //! carries the same condition; the UPDATE, which changes what the condition
-//! reads, comes last. Notifications are gated on their flip or event row,
-//! whose id is fresh: it exists only if this batch wrote it. Recipients come
-//! from the plan, as a JSON array (`json_each`).
+//! reads, comes last. Notifications are gated on their flip or event row
+//! and the same condition. Recipients come from the plan, as a JSON array
+//! (`json_each`), never looked up in SQL.
 //!
 //! A plan guarded by the project's routing version `v` first claims it: it
 //! sets it to `-1 - v` (a value no stored version has outside a batch) if
@@ -130,17 +130,26 @@ fn insert_check(new: &NewCheck, claim: Option<&str>) -> Statement {
 }
 
 /// The outbox rows of a flip or event: one per recipient, only if its row
-/// was written by this batch. A coalescing event's rows carry its kind, and
-/// the unique index on pending rows with a key ignores one that would wait
-/// beside another of the same kind for the same check and channel.
-fn notifications(id: &str, recipients: &[String], coalesce_key: Option<&str>, at: Timestamp) -> Statement {
+/// exists and the plan's conditions hold (so a flip row written before, by
+/// the same plan applied once already, queues nothing again). A coalescing
+/// event's rows carry its kind, and the unique index on pending rows with a
+/// key ignores one that would wait beside another of the same kind for the
+/// same check and channel.
+fn notifications(
+    id: &str,
+    recipients: &[String],
+    coalesce_key: Option<&str>,
+    at: Timestamp,
+    condition: &str,
+) -> Statement {
     let or_ignore = if coalesce_key.is_some() { " OR IGNORE" } else { "" };
     Statement::new(
         format!(
             "INSERT{or_ignore} INTO notifications \
              (flip_id, channel_id, check_id, project_id, created_at, next_attempt_at, coalesce_key) \
              SELECT f.id, r.value, f.check_id, c.project_id, ?2, ?2, ?3 \
-             FROM flips f JOIN checks c ON c.id = f.check_id, json_each(?4) r WHERE f.id = ?1"
+             FROM flips f JOIN checks c ON c.id = f.check_id, json_each(?4) r \
+             WHERE f.id = ?1 AND EXISTS (SELECT 1 FROM checks WHERE {condition})"
         ),
         vec![
             Arg::text(id),
@@ -281,7 +290,7 @@ pub fn check_batch(plan: &CheckPlan) -> CheckBatch {
             ),
         );
         if !flip.recipients.is_empty() {
-            statements.push(notifications(&flip.id, &flip.recipients, None, plan.at));
+            statements.push(notifications(&flip.id, &flip.recipients, None, plan.at, &condition));
         }
     }
     for event in &plan.events {
@@ -304,7 +313,7 @@ pub fn check_batch(plan: &CheckPlan) -> CheckBatch {
         );
         if !event.recipients.is_empty() {
             let key = event.coalesce.then(|| event.event.kind.as_str());
-            statements.push(notifications(&event.id, &event.recipients, key, plan.at));
+            statements.push(notifications(&event.id, &event.recipients, key, plan.at, &condition));
         }
     }
     if let Some(update) = row_update(plan, &condition) {
