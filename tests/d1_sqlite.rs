@@ -10,7 +10,9 @@ use edgebeat::d1_sql::rows::{check_of, CHECK_COLUMNS};
 use edgebeat::d1_sql::{Arg, Statement};
 use edgebeat::domain::channel::{Channel, ChannelConfig, EventSet};
 use edgebeat::domain::check::{Check, CheckConfig, Event, EventKind, FlipReason, PingKind, Status};
-use edgebeat::domain::decide::{create_plan, ping_plan, reschedule_plan, sweep_plan, Audience, NewKeys, Subject};
+use edgebeat::domain::decide::{
+    create_plan, edit_plan, ping_plan, reschedule_plan, sweep_plan, Audience, NewKeys, Subject,
+};
 use edgebeat::domain::ids::Uuid;
 use edgebeat::domain::plan::{
     ChannelChange, ChannelPlan, CheckPlan, Deadlines, EventWrite, Expect, Expected, NewPing, Owner, Reroute,
@@ -120,7 +122,7 @@ fn apply(db: &Connection, plan: &CheckPlan) -> Option<i64> {
     let ran = batch(db, &planned.statements);
     let applied = match planned.witness {
         Witness::Changed(i) => ran[i].changes > 0,
-        Witness::Read(i) => !ran[i].rows.is_empty(),
+        Witness::Returned(i) => !ran[i].rows.is_empty(),
     };
     if !applied {
         return None;
@@ -664,4 +666,34 @@ fn a_channel_plan_saves_within_the_limit_and_reroutes_only_with_the_routing_as_r
     assert_eq!(count(&db, "SELECT count(*) AS n FROM channels"), 0);
     assert!(read_check(&db, check.id).routes.is_empty());
     assert_eq!(one(&db, "SELECT routing_version AS v FROM projects")["v"], 3);
+}
+
+#[test]
+fn an_edit_with_new_routes_applies_only_with_the_routing_and_the_row_as_read() {
+    let db = database(None);
+    add_project(&db, "p");
+    let check = create(&db, "p", "job", &Routes::default(), 10).expect("created");
+    let routes = Routes::to_channels(&[channel("a", &[EventKind::Down])]);
+    let mut config = check.config.clone();
+    config.name = "renamed".into();
+    let edit = |check: &Check, version: i64| {
+        let guard = RoutingGuard { project_id: "p".into(), version };
+        edit_plan(check, config.clone(), Some((routes.clone(), guard)), at(3))
+    };
+    // Another change of the project's routing since it was read: nothing.
+    assert_eq!(apply(&db, &edit(&check, 4)), None);
+    assert_eq!(read_check(&db, check.id).config.name, "job");
+    assert_eq!(one(&db, "SELECT routing_version AS v FROM projects")["v"], 0, "the claim was never taken");
+    // Another change of the check since it was read (with the routing as read): nothing either.
+    let stale = Check { config_version: check.config_version + 1, ..check.clone() };
+    assert_eq!(apply(&db, &edit(&stale, 0)), None);
+    assert_eq!(one(&db, "SELECT routing_version AS v FROM projects")["v"], 0);
+    assert_eq!(apply(&db, &edit(&check, 0)), Some(check.id));
+    let after = read_check(&db, check.id);
+    assert_eq!((after.config.name.as_str(), &after.routes, after.config_version), ("renamed", &routes, 1));
+    assert_eq!(one(&db, "SELECT routing_version AS v FROM projects")["v"], 1);
+    // The row as read, the routing one change behind: nothing, and the version stays.
+    assert_eq!(apply(&db, &edit(&after, 0)), None);
+    assert_eq!(read_check(&db, check.id).config_version, 1);
+    assert_eq!(one(&db, "SELECT routing_version AS v FROM projects")["v"], 1);
 }

@@ -108,7 +108,7 @@ impl CheckStore for D1Store {
         let results = self.batch(&batch.statements).await?;
         let applied = match batch.witness {
             Witness::Changed(i) => changes(results.get(i)) > 0,
-            Witness::Read(i) => match results.get(i) {
+            Witness::Returned(i) => match results.get(i) {
                 Some(result) => !typed::<Value>(result)?.is_empty(),
                 None => false,
             },

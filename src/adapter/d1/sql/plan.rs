@@ -30,8 +30,9 @@ use crate::domain::time::Timestamp;
 pub enum Witness {
     /// This statement changed a row.
     Changed(usize),
-    /// This statement (a plain SELECT, for a plan that writes nothing) read one.
-    Read(usize),
+    /// This statement returned a row: the INSERT of a new check (`RETURNING
+    /// id`), or a plain SELECT for a plan that writes nothing.
+    Returned(usize),
 }
 
 /// The statements of a check plan.
@@ -259,7 +260,7 @@ pub fn check_batch(plan: &CheckPlan) -> CheckBatch {
     let mut insert = None;
     if let Target::New(new) = &plan.target {
         insert = Some(statements.len());
-        witness = witness.or(Some(Witness::Changed(statements.len())));
+        witness = witness.or(Some(Witness::Returned(statements.len())));
         statements.push(insert_check(new, claim.as_deref()));
     }
     let mut changed = |statements: &mut Vec<Statement>, statement: Statement| {
@@ -325,7 +326,7 @@ pub fn check_batch(plan: &CheckPlan) -> CheckBatch {
     let witness = witness.unwrap_or_else(|| {
         // Nothing to write: only whether the conditions hold.
         statements.push(Statement::new(format!("SELECT id FROM checks WHERE {condition}"), Vec::new()));
-        Witness::Read(statements.len() - 1)
+        Witness::Returned(statements.len() - 1)
     });
     CheckBatch { statements, witness, insert }
 }
