@@ -11,4 +11,9 @@ pub mod app;
 pub mod store;
 
 #[cfg(target_arch = "wasm32")]
-mod adapter;
+pub mod adapter;
+
+/// The D1 store's SQL as text and arguments (`adapter::d1` runs it): built
+/// natively too, so that the tests run the very same statements on SQLite.
+#[path = "adapter/d1/sql/mod.rs"]
+pub mod d1_sql;

@@ -133,13 +133,13 @@ mod tests {
         let a = channel("a", &[EventKind::Down, EventKind::Up]);
         let b = channel("b", &[EventKind::Fail]);
         let routes = Routes::to_channels([&b, &a]);
-        let default = channel("default-slack", &[EventKind::Down, EventKind::Up, EventKind::Reminder]);
-        assert_eq!(recipients(&routes, &[default.clone()], EventKind::Down, false), ["a", "default-slack"]);
-        assert_eq!(recipients(&routes, &[default.clone()], EventKind::Fail, false), ["b"]);
-        assert_eq!(recipients(&routes, &[default.clone()], EventKind::Success, false), Vec::<String>::new());
-        assert!(recipients(&routes, &[default.clone()], EventKind::Down, true).is_empty());
+        let default = [channel("default-slack", &[EventKind::Down, EventKind::Up, EventKind::Reminder])];
+        assert_eq!(recipients(&routes, &default, EventKind::Down, false), ["a", "default-slack"]);
+        assert_eq!(recipients(&routes, &default, EventKind::Fail, false), ["b"]);
+        assert_eq!(recipients(&routes, &default, EventKind::Success, false), Vec::<String>::new());
+        assert!(recipients(&routes, &default, EventKind::Down, true).is_empty());
         assert!(anyone_listens(&routes, &[], EventKind::Fail));
-        assert!(!anyone_listens(&routes, &[default], EventKind::Late));
+        assert!(!anyone_listens(&routes, &default, EventKind::Late));
     }
 
     #[test]

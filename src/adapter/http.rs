@@ -23,7 +23,17 @@ pub async fn read(req: &mut worker::Request, limits: BodyLimits) -> Request {
     let method_name = req.inner().method();
     let headers: Vec<(String, String)> = req.headers().entries().map(|(n, v)| (n.to_ascii_lowercase(), v)).collect();
     let body = read_body(req, limits).await;
-    Request { method: Method::parse(&method_name), method_name, path: req.path(), query, origin, scheme, headers, body }
+    Request {
+        method: Method::parse(&method_name),
+        method_name,
+        path: req.path(),
+        query,
+        raw_query,
+        origin,
+        scheme,
+        headers,
+        body,
+    }
 }
 
 /// A request body, read up to `limits.keep` bytes; the rest is read and

@@ -43,7 +43,7 @@ fn settings(env: &Env) -> Settings {
 
 /// The deployment's databases: `DB`, then `DB_1`, `DB_2`, … for as long as
 /// they are bound.
-fn shards(env: &Env) -> Result<Shards<D1Store>, String> {
+fn databases(env: &Env) -> Result<Shards<D1Store>, String> {
     let first = env.d1("DB").map_err(|e| format!("the D1 binding DB is not configured: {e}"))?;
     let mut more = Vec::new();
     for n in 1..crate::domain::shard::MAX_SHARDS {
@@ -58,7 +58,7 @@ fn shards(env: &Env) -> Result<Shards<D1Store>, String> {
 #[event(fetch)]
 async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
     let settings = settings(&env);
-    let shards = match shards(&env) {
+    let shards = match databases(&env) {
         Ok(shards) => shards,
         Err(problem) => {
             console_error!("{problem}");
@@ -76,7 +76,7 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
         let env = env.clone();
         ctx.wait_until(async move {
             let settings = self::settings(&env);
-            let Ok(shards) = shards(&env) else { return };
+            let Ok(shards) = databases(&env) else { return };
             let platform = WorkersPlatform::new(&settings);
             router::after(&App::new(&shards, &settings, &platform), &work).await;
         });
@@ -90,7 +90,7 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
 async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     let now = Timestamp::from_millis(event.schedule() as i64);
     let settings = settings(&env);
-    let shards = match shards(&env) {
+    let shards = match databases(&env) {
         Ok(shards) => shards,
         Err(problem) => {
             console_error!("sweep at {now}: {problem}");

@@ -47,9 +47,8 @@ impl Request {
     /// A request with no headers and no body (tests, and internal calls).
     pub fn new(method: &str, path_and_query: &str) -> Request {
         let (path, query_text) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
-        let query = url::form_urlencoded::parse(query_text.as_bytes())
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
+        let query =
+            url::form_urlencoded::parse(query_text.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
         Request {
             method: Method::parse(method),
             method_name: method.to_owned(),

@@ -26,9 +26,8 @@ pub async fn handle<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Request) -
     }
     if app.settings.d1_usage_header {
         let usage = app.shards.usage();
-        handled.reply = handled
-            .reply
-            .with_header("X-D1-Rows", format!("read={}, written={}", usage.rows_read, usage.rows_written));
+        handled.reply =
+            handled.reply.with_header("X-D1-Rows", format!("read={}, written={}", usage.rows_read, usage.rows_written));
     }
     handled
 }

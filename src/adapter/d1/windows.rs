@@ -1,0 +1,78 @@
+//! Maintenance windows (`maintenance_windows`).
+
+use super::{changes, D1Store};
+use crate::d1_sql::Arg;
+use crate::domain::maintenance::{StoredWindow, When, Window};
+use crate::domain::time::Timestamp;
+use crate::store::{StoreError, WindowStore};
+
+const COLUMNS: &str = "id, name, schedule, tz, duration, start_at, end_at, tags, checks";
+
+impl WindowStore for D1Store {
+    async fn windows(&self, project_id: &str) -> Result<Vec<Window>, StoreError> {
+        let rows: Vec<StoredWindow> = self
+            .rows(
+                &format!("SELECT {COLUMNS} FROM maintenance_windows WHERE project_id = ?1 ORDER BY created_at, id"),
+                vec![Arg::text(project_id)],
+            )
+            .await?;
+        rows.into_iter()
+            .map(|stored| {
+                let id = stored.id.clone();
+                stored.into_window().ok_or_else(|| StoreError::Corrupt(format!("maintenance window {id}")))
+            })
+            .collect()
+    }
+
+    /// One statement decides, so concurrent creations cannot pass the limit.
+    async fn save_window(
+        &self,
+        project_id: &str,
+        window: &Window,
+        max: i64,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let (schedule, tz, duration, start, end) = match &window.when {
+            When::Recurring { schedule, zone, duration } => {
+                (Some(schedule.source().to_owned()), zone.name(), Arg::Int(*duration), Arg::Null, Arg::Null)
+            }
+            When::OneOff { start, end } => (None, "UTC", Arg::Null, Arg::time(*start), Arg::time(*end)),
+        };
+        let result = self
+            .run(
+                "INSERT INTO maintenance_windows \
+                 (id, project_id, name, schedule, tz, duration, start_at, end_at, tags, checks, created_at) \
+                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11 \
+                 WHERE EXISTS (SELECT 1 FROM maintenance_windows WHERE id = ?1) \
+                 OR (SELECT count(*) FROM maintenance_windows WHERE project_id = ?2) < ?12 \
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, schedule = excluded.schedule, tz = excluded.tz, \
+                 duration = excluded.duration, start_at = excluded.start_at, end_at = excluded.end_at, \
+                 tags = excluded.tags, checks = excluded.checks WHERE project_id = ?2",
+                vec![
+                    Arg::text(&window.id),
+                    Arg::text(project_id),
+                    Arg::text(&window.name),
+                    Arg::opt_text(schedule.as_deref()),
+                    Arg::text(tz),
+                    duration,
+                    start,
+                    end,
+                    Arg::text(window.tags.as_str()),
+                    Arg::Text(window.stored_checks()),
+                    Arg::time(now),
+                    Arg::Int(max),
+                ],
+            )
+            .await?;
+        Ok(changes(Some(&result)) > 0)
+    }
+
+    async fn delete_window(&self, project_id: &str, id: &str) -> Result<(), StoreError> {
+        self.run(
+            "DELETE FROM maintenance_windows WHERE id = ?1 AND project_id = ?2",
+            vec![Arg::text(id), Arg::text(project_id)],
+        )
+        .await
+        .map(drop)
+    }
+}
