@@ -373,22 +373,12 @@ fn sync_command(args: SyncArgs) -> Result<u8, Failure> {
     let text = read_input(Some(&args.file))?;
     let prefix = format!("{}: ", args.file);
     // Every problem of the file, before anything changes.
-    let declared = spec::parse_file(&text, spec::Format::for_path(&args.file), &args.set).map_err(|problems| {
+    let lookup = |name: &str| std::env::var(name).ok();
+    let format = spec::Format::for_path(&args.file);
+    let (declared, channels) = spec::read_file(&text, format, &args.set, &lookup).map_err(|problems| {
         report(&problems, &prefix);
         problems_failure(problems.len(), &prefix, true)
     })?;
-    let lookup = |name: &str| std::env::var(name).ok();
-    let (channels, problems): (Vec<_>, Vec<_>) = declared
-        .channels
-        .iter()
-        .map(|c| spec::expand_channel(c, &lookup).map(|body| (c.name.clone(), body)))
-        .partition(Result::is_ok);
-    let problems: Vec<String> = problems.into_iter().filter_map(Result::err).collect();
-    if !problems.is_empty() {
-        report(&problems, &prefix);
-        return Err(problems_failure(problems.len(), &prefix, true));
-    }
-    let channels: Vec<(String, serde_json::Value)> = channels.into_iter().filter_map(Result::ok).collect();
     let options = sync::SyncOptions {
         marker: &declared.marker,
         gone: if args.prune { plan::Gone::Prune } else { plan::Gone::Keep },

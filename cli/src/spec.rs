@@ -440,6 +440,43 @@ pub fn set_tags(draft: &mut Draft, name: &str, mut tags: Vec<String>, marker: &s
 /// Parses and validates a sync file (its set, else `default_set`): every
 /// problem, each naming the check or channel it is about.
 pub fn parse_file(text: &str, format: Format, default_set: &str) -> Result<Declared, Vec<String>> {
+    match parse_all(text, format, default_set)? {
+        (declared, problems) if problems.is_empty() => Ok(declared),
+        (_, problems) => Err(problems),
+    }
+}
+
+/// A declared channel's name and the body of its create request.
+pub type ChannelBody = (String, Value);
+
+/// Reads a sync file as `sync` uses it: parsed and validated, with its
+/// channels' `${VAR}`s expanded from `lookup` and each channel validated as
+/// the server validates it. Every problem of the file, or the checks and
+/// the channels' request bodies.
+pub fn read_file(
+    text: &str,
+    format: Format,
+    default_set: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<(Declared, Vec<ChannelBody>), Vec<String>> {
+    let (declared, mut problems) = parse_all(text, format, default_set)?;
+    let mut channels = Vec::new();
+    for channel in &declared.channels {
+        match expand_channel(channel, lookup) {
+            Ok(body) => channels.push((channel.name.clone(), body)),
+            Err(problem) => problems.push(problem),
+        }
+    }
+    if problems.is_empty() {
+        Ok((declared, channels))
+    } else {
+        Err(problems)
+    }
+}
+
+/// The file's valid checks and channels, and the problems of the others;
+/// `Err` when the file cannot be read at all.
+fn parse_all(text: &str, format: Format, default_set: &str) -> Result<(Declared, Vec<String>), Vec<String>> {
     let file: SyncFile = match format {
         Format::Json => serde_json::from_str(text).map_err(|e| vec![e.to_string()])?,
         Format::Yaml => serde_saphyr::from_str(text).map_err(|e| vec![e.to_string()])?,
@@ -478,11 +515,7 @@ pub fn parse_file(text: &str, format: Format, default_set: &str) -> Result<Decla
         }
         channels.push(DeclaredChannel { name, body: serde_json::Value::Object(body) });
     }
-    if problems.is_empty() {
-        Ok(Declared { marker, channels, checks })
-    } else {
-        Err(problems)
-    }
+    Ok((Declared { marker, channels, checks }, problems))
 }
 
 fn desired_from(entry: CheckEntry, marker: &str) -> Result<Desired, Vec<String>> {
@@ -639,6 +672,16 @@ mod tests {
         let found = problems("channels: [{kind: slack}, {name: a, kind: slack}, {name: a, kind: slack}]");
         assert_eq!(found.len(), 2, "{found:?}");
         assert!(found[0].contains("needs a name") && found[1].contains("twice"), "{found:?}");
+        // As sync reads it: the problems of checks and of channels, all of them.
+        let text = "channels: [{name: a, kind: slack, url: '${HOOK}'}, {name: b, kind: slack, url: '${NOPE}'}]\n\
+                    checks: [{slug: x, grace: 1}, {slug: y, period: 5}]";
+        let lookup = |name: &str| (name == "HOOK").then(|| "https://hooks.example.com/a".to_owned());
+        let found = read_file(text, Format::Yaml, "sync", &lookup).unwrap_err();
+        assert_eq!(found.len(), 3, "{found:?}");
+        assert!(found[2].contains("NOPE is not set"), "{found:?}");
+        let text = "channels: [{name: a, kind: slack, url: '${HOOK}'}]\nchecks: [{slug: x}]";
+        let (declared, channels) = read_file(text, Format::Yaml, "sync", &lookup).unwrap();
+        assert_eq!((declared.checks.len(), channels[0].1["url"].as_str()), (1, Some("https://hooks.example.com/a")));
     }
 
     #[test]
