@@ -438,7 +438,9 @@ pub fn set_tags(draft: &mut Draft, name: &str, mut tags: Vec<String>, marker: &s
 }
 
 /// Parses and validates a sync file (its set, else `default_set`): every
-/// problem, each naming the check or channel it is about.
+/// problem, each naming the check or channel it is about. (`sync` itself
+/// uses `read_file`, which also expands and validates the channels.)
+#[cfg(test)]
 pub fn parse_file(text: &str, format: Format, default_set: &str) -> Result<Declared, Vec<String>> {
     match parse_all(text, format, default_set)? {
         (declared, problems) if problems.is_empty() => Ok(declared),
