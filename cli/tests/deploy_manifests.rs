@@ -34,8 +34,7 @@ fn validate(files: &[PathBuf]) -> Vec<(String, Output)> {
     VERSIONS
         .iter()
         .map(|version| {
-            let output =
-                run(Command::new(tool("kubernetes-validate")).args(["--strict", "-k", version]).args(files));
+            let output = run(Command::new(tool("kubernetes-validate")).args(["--strict", "-k", version]).args(files));
             ((*version).to_owned(), output)
         })
         .collect()
@@ -110,10 +109,8 @@ fn the_kustomization_applies_every_manifest_and_sets_the_image() {
         .map(|r| r.as_str().unwrap_or_default().to_owned())
         .collect();
     resources.sort();
-    let files: Vec<String> = resource_files()
-        .iter()
-        .map(|f| f.file_name().unwrap_or_default().to_string_lossy().into_owned())
-        .collect();
+    let files: Vec<String> =
+        resource_files().iter().map(|f| f.file_name().unwrap_or_default().to_string_lossy().into_owned()).collect();
     assert_eq!(resources, files);
     // The CronJob's image is the one the kustomization renames to the built image.
     assert_eq!(kustomization["images"][0]["name"], "edgebeat");
