@@ -106,9 +106,12 @@ impl Inventory {
     pub fn summary(&self) -> String {
         let count = self.cronjobs.len();
         let plural = if count == 1 { "" } else { "s" };
-        let mut line = match self.scope {
-            Scope::List => format!("input: a List of {count} CronJob{plural}"),
-            Scope::Single => "input: a single CronJob object (not an inventory: nothing is pruned)".to_owned(),
+        let mut line = match (self.scope, self.others.keys().next()) {
+            (Scope::List, _) => format!("input: a List of {count} CronJob{plural}"),
+            (Scope::Single, Some(kind)) if count == 0 => {
+                return format!("input: a single {kind} object, no CronJob: nothing to sync, nothing is pruned")
+            }
+            (Scope::Single, _) => "input: a single CronJob object (not an inventory: nothing is pruned)".to_owned(),
         };
         for (kind, count) in &self.others {
             line.push_str(&format!("; {count} {kind} item{} left alone", if *count == 1 { "" } else { "s" }));
@@ -480,6 +483,11 @@ mod tests {
         let single = parse_input(&fixture("single-cronjob.json")).unwrap();
         assert_eq!((single.scope, single.cronjobs.len()), (Scope::Single, 1));
         assert!(single.summary().contains("nothing is pruned"), "{}", single.summary());
+        let job = fixture("jobs-only.json");
+        let one_job = serde_json::from_str::<Value>(&job).unwrap()["items"][0].to_string();
+        let one_job = parse_input(&one_job).unwrap();
+        assert_eq!((one_job.scope, one_job.cronjobs.len()), (Scope::Single, 0));
+        assert_eq!(one_job.summary(), "input: a single Job object, no CronJob: nothing to sync, nothing is pruned");
         let empty = parse_input(&fixture("empty-list.json")).unwrap();
         assert_eq!((empty.scope, empty.cronjobs.len()), (Scope::List, 0));
         let jobs = parse_input(&fixture("jobs-only.json")).unwrap();

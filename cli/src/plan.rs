@@ -153,7 +153,7 @@ pub fn describe(action: &Action, dry_run: bool) -> String {
         }
         Action::Unchanged { slug } => format!("{:<16} {slug}", "unchanged"),
         Action::Prune { slug, .. } => format!("{:<16} {slug}", verb("pruned", "prune")),
-        Action::Undeclared { slug } => format!("{:<16} {slug} (no longer declared; --prune deletes it)", "kept"),
+        Action::Undeclared { slug } => format!("{:<16} {slug} (no longer declared; pruning is off)", "kept"),
     }
 }
 
