@@ -189,3 +189,31 @@ fn create_1_stops_at_the_check_limit() {
     assert_eq!(world.ping(&format!("{key}/Upper?create=1")).status(), 400);
     assert_eq!(world.ping("unknownunknownunknownunk/a?create=1").status(), 404);
 }
+
+#[test]
+fn create_1_links_every_channel_of_the_project_even_when_one_is_added_meanwhile() {
+    let world = World::new();
+    let project = world.project("autocreate");
+    let first = world.channel(&project, "first", &["down", "up"]);
+    let w = later(&world);
+    let racing = project.clone();
+    // A channel is added between the create's reading of the channels and its write.
+    world.store().before_next_apply(move |_, _| {
+        up(&w).channel(&racing, "second", &["down"]);
+    });
+    let answer = world.ping(&format!("{}/linked?create=1", project.ping_key));
+    assert_eq!((answer.status(), answer.text().as_str()), (201, "Created"));
+    let checks = world.api("GET", "/api/v3/checks/", &project.api_key, None).json();
+    let check = &checks["checks"][0];
+    let second = world.api("GET", "/api/v3/channels/", &project.api_key, None).json()["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "second")
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .expect("the second channel");
+    let mut expected = [first, second];
+    expected.sort();
+    assert_eq!(check["channels"], expected.join(","));
+    assert_eq!(check["n_pings"], 1);
+}
