@@ -74,7 +74,8 @@ pub async fn handle<S: Store, P: Platform>(app: &App<'_, S, P>, rest: &str, req:
         Err(err) => return rejected_reply(&err).into(),
     };
     let body = match &req.body {
-        Body::Read { kept, .. } => kept.clone(),
+        // Kept up to PING_BODY_LIMIT, whatever the reader kept.
+        Body::Read { kept, .. } => kept[..kept.len().min(app.settings.ping_body_limit)].to_vec(),
         Body::TooLarge => return rejected_reply(&PingError::TooLarge(MAX_PING_REQUEST_BYTES)).into(),
         Body::Truncated => return Reply::text(400, "incomplete request body").into(),
     };

@@ -2,7 +2,7 @@
 //! a flip, snoozes, slugs and bodies.
 
 use super::*;
-use crate::app::After;
+use crate::app::{After, Body};
 use crate::domain::check::{PingKind, Status};
 
 /// A project with one check (timeout and grace a minute each), pinged
@@ -190,4 +190,24 @@ fn malformed_and_unknown_pings_are_refused_without_a_write() {
     assert_eq!(world.ping("0f2ea3c4-5b6d-4e7f-8a9b-0c1d2e3f4a5b").status(), 404);
     assert_eq!(world.store().operations(), ["check_by_uuid"], "only the unknown uuid was looked up");
     assert_eq!(world.row(&uuid).check.n_pings, 1);
+}
+
+#[test]
+fn a_ping_body_is_kept_up_to_the_limit() {
+    let world = World::with(1, |s| s.ping_body_limit = 10);
+    let (_, uuid) = up_check(&world, json!({"name": "bodies"}));
+    let answer = world.send(Request::new("POST", &format!("/ping/{uuid}")).with_body(b"0123456789 and the rest"));
+    assert_eq!(answer.status(), 200);
+    assert_eq!(answer.header("Ping-Body-Limit"), Some("10"));
+    let row = world.row(&uuid);
+    let ring = world.store().ping_ring(row.check.id);
+    assert_eq!(ring.last().and_then(|p| p.body.clone()), Some(b"0123456789".to_vec()));
+
+    let mut too_large = Request::new("POST", &format!("/ping/{uuid}"));
+    too_large.body = Body::TooLarge;
+    assert_eq!(world.send(too_large).status(), 413);
+    let mut truncated = Request::new("POST", &format!("/ping/{uuid}"));
+    truncated.body = Body::Truncated;
+    assert_eq!(world.send(truncated).status(), 400);
+    assert_eq!(world.row(&uuid).check.n_pings, 2, "neither was recorded");
 }
