@@ -6,6 +6,7 @@
 
 mod api_channels;
 mod api_checks;
+mod holds;
 mod outbox;
 mod ping_races;
 mod pings;

@@ -211,3 +211,69 @@ fn a_ping_body_is_kept_up_to_the_limit() {
     assert_eq!(world.send(truncated).status(), 400);
     assert_eq!(world.row(&uuid).check.n_pings, 2, "neither was recorded");
 }
+
+#[test]
+fn a_ping_that_flips_during_an_open_window_is_held_and_the_end_of_the_window_tells() {
+    let world = World::new();
+    let project = world.project("windows");
+    let pager = world.channel(&project, "pager", &["down", "up"]);
+    let spec = json!({"name": "maintained", "timeout": 3600, "channels": pager});
+    let uuid = uuid_of(&world.check(&project, spec));
+    assert_eq!(world.ping(&uuid).status(), 200);
+    let window = json!({"start": T0.iso8601(), "end": T0.plus_secs(600).iso8601(), "checks": [uuid]});
+    assert_eq!(world.api("POST", "/api/v3/maintenance/", &project.api_key, Some(window)).status(), 201);
+
+    let failed = world.ping(&format!("{uuid}/fail"));
+    assert!(failed.0.after.is_empty());
+    let row = world.row(&uuid);
+    assert_eq!((row.check.state.status, row.check.state.muted_until), (Status::Down, Some(T0.plus_secs(600))));
+    assert!(world.notifications().is_empty());
+
+    world.platform.set_now(T0.plus_secs(660));
+    world.sweep();
+    assert_eq!(world.platform.bodies_to(&format!("{SINK}/pager")).len(), 1, "still down when the window closed");
+    world.platform.set_now(T0.plus_secs(720));
+    world.sweep();
+    assert_eq!(world.notifications().len(), 1);
+}
+
+#[test]
+fn the_one_round_trip_path_notices_a_listener_added_since_it_cached_the_check() {
+    let world = World::new();
+    let project = world.project("cache");
+    let uuid = uuid_of(&world.check(&project, json!({"name": "cached"})));
+    assert_eq!(world.ping(&uuid).status(), 200);
+    // Every success is now news to a new channel of every check.
+    let spec = json!({"kind": "slack", "name": "all", "url": format!("{SINK}/all"), "events": ["success"], "assign_to_all_checks": true});
+    assert_eq!(world.api("POST", "/api/v3/channels/", &project.api_key, Some(spec)).status(), 201);
+    world.store().clear_operations();
+    let answer = world.ping(&uuid);
+    let ops = world.store().operations();
+    assert_eq!(
+        ops,
+        ["apply", "check_by_uuid", "windows", "apply"],
+        "the cached write did not hold; windows matter now"
+    );
+    assert_eq!(answer.0.after, [After::Deliver { shard: 0 }]);
+    assert_eq!(world.notifications().len(), 1, "the new listener hears of it");
+}
+
+#[test]
+fn a_paused_check_with_manual_resume_records_pings_as_ignored() {
+    let world = World::new();
+    let project = world.project("manual");
+    let uuid = uuid_of(&world.check(&project, json!({"name": "manual", "manual_resume": true})));
+    assert_eq!(world.api("POST", &format!("/api/v3/checks/{uuid}/pause"), &project.api_key, None).status(), 200);
+    assert_eq!(world.ping(&uuid).status(), 200);
+    assert_eq!(world.ping(&format!("{uuid}/fail")).status(), 200);
+    let row = world.row(&uuid);
+    assert_eq!(row.check.state.status, Status::Paused);
+    let kinds: Vec<PingKind> = world.store().ping_ring(row.check.id).iter().map(|p| p.kind).collect();
+    assert_eq!(kinds, [PingKind::Ignored, PingKind::Ignored]);
+    // Without manual_resume a ping wakes it.
+    let edited =
+        world.api("POST", &format!("/api/v3/checks/{uuid}"), &project.api_key, Some(json!({"manual_resume": false})));
+    assert_eq!(edited.status(), 200);
+    assert_eq!(world.ping(&uuid).status(), 200);
+    assert_eq!(world.row(&uuid).check.state.status, Status::Up);
+}

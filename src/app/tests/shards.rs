@@ -127,3 +127,32 @@ fn a_failing_database_does_not_stop_the_sweep_of_the_others() {
     let health = world.send(Request::new("GET", "/health"));
     assert_eq!(health.json()["databases"].as_array().map(Vec::len), Some(2));
 }
+
+#[test]
+fn badges_metrics_and_alerts_of_a_project_on_the_second_database_come_from_it() {
+    let (world, zero, one) = two_databases();
+    let pager = world.channel(&one, "pager", &["down"]);
+    let check = world.check(&one, json!({"name": "far", "tags": "web", "channels": pager}));
+    let uuid = uuid_of(&check);
+    let badge = check["badge_url"].as_str().unwrap().trim_start_matches("http://127.0.0.1").to_owned();
+
+    world.db(0).clear_operations();
+    let failed = world.ping(&format!("{uuid}/fail"));
+    assert_eq!(failed.0.after, [crate::app::After::Deliver { shard: 1 }], "delivered from its database");
+    world.finish(&failed);
+    assert_eq!(world.platform.bodies_to(&format!("{SINK}/pager")).len(), 1);
+
+    let shown = world.send(Request::new("GET", &badge));
+    assert_eq!(shown.status(), 200, "{badge}: {shown:?}");
+    assert!(shown.text().contains("down"), "{}", shown.text());
+    let metrics = world.send(Request::new("GET", &format!("/projects/{}/metrics/{}", one.id, one.read_key)));
+    assert_eq!(metrics.status(), 200, "{metrics:?}");
+    assert!(metrics.text().contains("far"));
+    let tags = world.api("GET", "/api/v3/badges/", &one.api_key, None).json();
+    assert!(tags["badges"]["web"].is_object(), "{tags}");
+    assert!(world.db(0).operations().is_empty(), "database 0 was never asked: {:?}", world.db(0).operations());
+
+    // Another project's key never reads them.
+    let wrong = world.send(Request::new("GET", &format!("/projects/{}/metrics/{}", one.id, zero.read_key)));
+    assert_eq!(wrong.status(), 403);
+}

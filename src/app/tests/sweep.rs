@@ -233,3 +233,72 @@ fn a_sweep_that_cannot_read_the_due_checks_is_recorded_as_failed_and_sends_no_se
     assert_eq!(world.row(&uuid).check.state.status, Status::Down, "the next minute catches up");
     assert_eq!(world.platform.bodies_to(&format!("{SINK}/self")).len(), 1);
 }
+
+#[test]
+fn a_ping_or_an_edit_landing_between_the_sweeps_read_and_write_wins() {
+    let world = World::new();
+    let (project, uuid, _) = watched(&world, &["down", "up"], json!({}));
+    let w = later(&world);
+    let pinged = uuid.clone();
+    // The job pings just as the sweep decided it was down.
+    world.store().before_next_apply(move |_, _| assert_eq!(up(&w).ping(&pinged).status(), 200));
+    sweep_at(&world, 185);
+    let row = world.row(&uuid);
+    assert_eq!(row.check.state.status, Status::Up, "the sweep's decision did not hold");
+    assert_eq!(row.alert_after, Some(T0.plus_secs(185 + 120)));
+    assert!(world.notifications().is_empty());
+    assert!(world.store().flips().iter().all(|f| f.new_status != Status::Down));
+
+    let w = later(&world);
+    let (edited, key) = (uuid.clone(), project.api_key.clone());
+    world.store().before_next_apply(move |_, _| {
+        let answer = up(&w).api("POST", &format!("/api/v3/checks/{edited}"), &key, Some(json!({"timeout": 3600})));
+        assert_eq!(answer.status(), 200);
+    });
+    sweep_at(&world, 185 + 185);
+    assert_eq!(world.row(&uuid).check.state.status, Status::Up, "the new timeout came first");
+    assert_eq!(world.row(&uuid).alert_after, Some(T0.plus_secs(185 + 3600 + 60)));
+    assert!(world.notifications().is_empty());
+}
+
+#[test]
+fn windows_that_cannot_be_read_hold_nothing_back() {
+    let world = World::new();
+    let (project, uuid, _) = watched(&world, &["down"], json!({}));
+    let window = json!({"start": T0.iso8601(), "end": T0.plus_secs(1800).iso8601()});
+    assert_eq!(world.api("POST", "/api/v3/maintenance/", &project.api_key, Some(window)).status(), 201);
+    world.store().fail_next_op("windows", 1);
+    sweep_at(&world, 185);
+    assert_eq!(world.row(&uuid).check.state.status, Status::Down);
+    assert_eq!(sent_to_pager(&world).len(), 1, "better an alert in a window than none outside one");
+    assert!(world.platform.logs.borrow().iter().any(|(_, m)| m.contains("windows")));
+}
+
+#[test]
+fn a_request_after_the_cron_stalled_runs_one_rescue_sweep() {
+    let world = World::with(1, |s| s.self_ping_url = Some(format!("{SINK}/self")));
+    let (_, uuid, _) = watched(&world, &["down"], json!({}));
+    sweep_at(&world, 60);
+    assert_eq!(world.platform.bodies_to(&format!("{SINK}/self")).len(), 1);
+
+    // No sweep for four minutes: the next request looks, and sweeps.
+    world.platform.set_now(T0.plus_secs(300));
+    let answer = world.send(Request::new("GET", "/health"));
+    assert!(answer.0.after.contains(&crate::app::After::LookForStall));
+    let w = later(&world);
+    // Another request's rescue tries to start while this one sweeps, and
+    // stands aside: this one holds the claim.
+    world.store().before_next("due_checks", move |_| {
+        let world = up(&w);
+        block_on(crate::app::rescue::rescue(&world.app(), world.now())).unwrap();
+    });
+    world.store().clear_operations();
+    block_on(router::after(&world.app(), &crate::app::After::LookForStall));
+    assert_eq!(world.row(&uuid).check.state.status, Status::Down);
+    let ops = world.store().operations();
+    let count = |name: &str| ops.iter().filter(|op| **op == name).count();
+    assert_eq!((count("claim_rescue"), count("due_checks")), (2, 1), "two tried, one swept: {ops:?}");
+    assert_eq!(sent_to_pager(&world).len(), 1);
+    assert_eq!(world.platform.bodies_to(&format!("{SINK}/self")).len(), 1, "a rescue sends no self-ping");
+    assert_eq!(block_on(world.store().last_rescue()).unwrap(), Some(T0.plus_secs(300)));
+}
