@@ -229,7 +229,7 @@ impl<S: Store, P: Platform> Recorder<'_, S, P> {
         if ping_announces(&effect, &audience) {
             return Ok(None);
         }
-        let expect = Expect::Row(Expected::idle_up(template.config_version));
+        let expect = Expect::Row(Expected::idle_up(template.uuid, template.config_version));
         let (plan, effect) = ping_plan(subject, record, expect, &audience, &random_token(24)?);
         let applied = self.store.apply(&plan).await?;
         if !applied.applied {

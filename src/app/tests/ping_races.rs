@@ -217,3 +217,41 @@ fn create_1_links_every_channel_of_the_project_even_when_one_is_added_meanwhile(
     assert_eq!(check["channels"], expected.join(","));
     assert_eq!(check["n_pings"], 1);
 }
+
+#[test]
+fn a_deleted_checks_cached_uuid_never_pings_the_check_that_took_its_row_id() {
+    let world = World::new();
+    let project = world.project("reuse");
+    let old = simple_check(&world, &project, "old");
+    let old_id = world.row(&old).check.id;
+    assert_eq!(world.ping(&old).status(), 200, "cached: up and idle");
+    assert_eq!(world.api("DELETE", &format!("/api/v3/checks/{old}"), &project.api_key, None).status(), 200);
+    // As in SQLite, the newest row's id is given again.
+    let new = simple_check(&world, &project, "new");
+    assert_eq!(world.row(&new).check.id, old_id);
+    assert_eq!(world.ping(&new).status(), 200);
+
+    let answer = world.ping(&old);
+    assert_eq!((answer.status(), answer.text().as_str()), (404, "not found"));
+    assert_eq!(world.row(&new).check.n_pings, 1, "nothing recorded on the other check");
+}
+
+#[test]
+fn a_ping_whose_check_is_replaced_between_read_and_write_is_404() {
+    let world = World::new();
+    let project = world.project("reuse");
+    let old = simple_check(&world, &project, "old");
+    let w = later(&world);
+    let (doomed, racing) = (old.clone(), project.clone());
+    // Deleted, and a new check takes its row id, before the ping writes.
+    world.store().before_next_apply(move |_, _| {
+        let world = up(&w);
+        assert_eq!(world.api("DELETE", &format!("/api/v3/checks/{doomed}"), &racing.api_key, None).status(), 200);
+        simple_check(&world, &racing, "new");
+    });
+    let answer = world.ping(&old);
+    assert_eq!((answer.status(), answer.text().as_str()), (404, "not found"));
+    let checks = world.api("GET", "/api/v3/checks/", &project.api_key, None).json();
+    assert_eq!(checks["checks"][0]["name"], "new");
+    assert_eq!(checks["checks"][0]["n_pings"], 0, "nothing recorded on the other check");
+}
