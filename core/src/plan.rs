@@ -308,6 +308,9 @@ pub enum ChannelChange {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reroute {
     pub check_id: i64,
+    /// Only the check read has them: a deleted check's row id is given to
+    /// the next check created.
+    pub uuid: Uuid,
     pub routes: Routes,
 }
 

@@ -186,3 +186,26 @@ fn another_projects_channel_is_not_found_and_a_channel_change_failing_writes_not
         world.api("POST", "/api/v3/channels/", &owner.api_key, Some(json!({"kind": "slack", "url": "ftp://x"})));
     assert_eq!(refused.status(), 400);
 }
+
+#[test]
+fn a_channel_change_never_reroutes_the_check_that_took_a_deleted_checks_row_id() {
+    let world = World::new();
+    let project = world.project("channels");
+    let private = world.channel(&project, "private", &["down"]);
+    let old = uuid_of(&world.check(&project, json!({"name": "old", "channels": private})));
+    let old_id = world.row(&old).check.id;
+    let w = later(&world);
+    let (doomed, racing) = (old.clone(), project.clone());
+    // Between the channel change's reading of the checks and its write, the
+    // check is deleted and a new one (with no channels) takes its row id.
+    world.store().before_next("apply_channel", move |_| {
+        let world = up(&w);
+        assert_eq!(world.api("DELETE", &format!("/api/v3/checks/{doomed}"), &racing.api_key, None).status(), 200);
+        world.check(&racing, json!({"name": "new"}));
+    });
+    let spec = json!({"kind": "slack", "name": "everyone", "url": format!("{SINK}/everyone"), "assign_to_all_checks": true});
+    assert_eq!(world.api("POST", "/api/v3/channels/", &project.api_key, Some(spec)).status(), 201);
+    let new = world.api("GET", "/api/v3/checks/", &project.api_key, None).json()["checks"][0].clone();
+    assert_eq!(world.row(&uuid_of(&new)).check.id, old_id, "the new check took the row id");
+    assert!(!new["channels"].as_str().unwrap().contains(&private), "never linked to the old check's channel: {new}");
+}
