@@ -10,6 +10,7 @@ mod holds;
 mod outbox;
 mod ping_races;
 mod pings;
+mod receivers;
 mod shards;
 mod sweep;
 
