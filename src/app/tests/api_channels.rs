@@ -203,7 +203,8 @@ fn a_channel_change_never_reroutes_the_check_that_took_a_deleted_checks_row_id()
         assert_eq!(world.api("DELETE", &format!("/api/v3/checks/{doomed}"), &racing.api_key, None).status(), 200);
         world.check(&racing, json!({"name": "new"}));
     });
-    let spec = json!({"kind": "slack", "name": "everyone", "url": format!("{SINK}/everyone"), "assign_to_all_checks": true});
+    let spec =
+        json!({"kind": "slack", "name": "everyone", "url": format!("{SINK}/everyone"), "assign_to_all_checks": true});
     assert_eq!(world.api("POST", "/api/v3/channels/", &project.api_key, Some(spec)).status(), 201);
     let new = world.api("GET", "/api/v3/checks/", &project.api_key, None).json()["checks"][0].clone();
     assert_eq!(world.row(&uuid_of(&new)).check.id, old_id, "the new check took the row id");

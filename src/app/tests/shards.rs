@@ -156,3 +156,22 @@ fn badges_metrics_and_alerts_of_a_project_on_the_second_database_come_from_it() 
     let wrong = world.send(Request::new("GET", &format!("/projects/{}/metrics/{}", one.id, zero.read_key)));
     assert_eq!(wrong.status(), 403);
 }
+
+#[test]
+fn a_delivery_budget_smaller_than_the_number_of_databases_still_reaches_each_in_turn() {
+    let world = World::with(2, |s| s.subrequest_budget = 1);
+    let zero = world.project("on zero");
+    let one = world.project("on one");
+    for (n, project) in [&zero, &one].into_iter().enumerate() {
+        let channel = world.channel(project, &format!("pager{n}"), &["down"]);
+        let uuid = uuid_of(&world.check(project, json!({"name": "failing", "channels": channel})));
+        assert_eq!(world.ping(&format!("{uuid}/fail")).status(), 200, "queued, not delivered");
+    }
+    let sent = |n: usize| world.platform.bodies_to(&format!("{SINK}/pager{n}")).len();
+    world.platform.set_now(T0.plus_secs(60));
+    world.sweep();
+    assert_eq!(sent(0) + sent(1), 1, "one outgoing request in all, as the budget says");
+    world.platform.set_now(T0.plus_secs(120));
+    world.sweep();
+    assert_eq!((sent(0), sent(1)), (1, 1), "the other database's turn");
+}
