@@ -213,3 +213,25 @@ fn a_notification_whose_check_cannot_be_read_fails_instead_of_retrying_blindly()
     assert_eq!(of_broken.state, FAILED);
     assert!(of_broken.last_error.is_some_and(|e| e.contains("bad schedule")));
 }
+
+#[test]
+fn the_outbox_is_listed_per_project_and_narrowed_by_check_and_state() {
+    let world = World::new();
+    let project = world.project("listed");
+    let stranger = world.project("stranger");
+    let uuids = failed_checks(&world, &project, "pager", 2);
+    let theirs = failed_checks(&world, &stranger, "theirs", 1);
+    world.platform.answer([AttemptResult::Status(410)]);
+    deliver(&world);
+    let list = |query: &str| world.api("GET", &format!("/api/v3/notifications/{query}"), &project.api_key, None);
+    let all = list("").json();
+    assert_eq!(all["notifications"].as_array().map(Vec::len), Some(2), "only the project's own");
+    let failed = list("?state=failed").json();
+    assert_eq!(failed["notifications"].as_array().map(Vec::len), Some(1));
+    assert_eq!(failed["notifications"][0]["last_status"], 410);
+    assert_eq!(failed["notifications"][0]["next_attempt"], Value::Null, "finished");
+    let of_second = list(&format!("?check={}", uuids[1])).json();
+    assert_eq!(of_second["notifications"][0]["check"], uuids[1].as_str());
+    assert_eq!(list(&format!("?check={}", theirs[0])).status(), 404);
+    assert_eq!(list("?state=lost").status(), 400);
+}

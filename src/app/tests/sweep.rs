@@ -199,7 +199,7 @@ fn due_checks_are_read_and_written_500_at_a_time() {
     let world = World::new();
     let project = world.project("many");
     let mut uuids = Vec::new();
-    for n in 0..1001 {
+    for n in 0..501 {
         let uuid = uuid_of(&world.check(&project, json!({"name": format!("c{n}"), "timeout": 60, "grace": 60})));
         assert_eq!(world.ping(&uuid).status(), 200);
         uuids.push(uuid);
@@ -208,11 +208,11 @@ fn due_checks_are_read_and_written_500_at_a_time() {
     sweep_at(&world, 185);
     let ops = world.store().operations();
     let count = |name: &str| ops.iter().filter(|op| **op == name).count();
-    assert_eq!(count("due_checks"), 3, "500, 500 and 1");
-    assert_eq!(count("apply"), 1001, "each check's plan, in three batches");
+    assert_eq!(count("due_checks"), 2, "500, then 1");
+    assert_eq!(count("apply"), 501, "each check's plan, in two batches");
     let record = block_on(world.store().sweep_record()).unwrap();
-    assert_eq!(record.last_stats.map(|s| (s.due_checks, s.flips)), Some((1001, 1001)));
-    for uuid in [&uuids[0], &uuids[500], &uuids[1000]] {
+    assert_eq!(record.last_stats.map(|s| (s.due_checks, s.flips)), Some((501, 501)));
+    for uuid in [&uuids[0], &uuids[499], &uuids[500]] {
         assert_eq!(world.row(uuid).check.state.status, Status::Down);
     }
 }
@@ -301,4 +301,21 @@ fn a_request_after_the_cron_stalled_runs_one_rescue_sweep() {
     assert_eq!(sent_to_pager(&world).len(), 1);
     assert_eq!(world.platform.bodies_to(&format!("{SINK}/self")).len(), 1, "a rescue sends no self-ping");
     assert_eq!(block_on(world.store().last_rescue()).unwrap(), Some(T0.plus_secs(300)));
+}
+
+#[test]
+fn the_hourly_sweep_prunes_finished_notifications_and_flips_older_than_93_days() {
+    let world = World::new();
+    let (_, uuid, _) = watched(&world, &["down", "up"], json!({}));
+    sweep_at(&world, 185);
+    assert_eq!((world.notifications().len(), world.store().flips().len()), (1, 2), "up, then down");
+    // A sweep in the first minute of an hour, 94 days on.
+    let hour = 3600;
+    let later = (94 * 86_400 / hour + 1) * hour - 800;
+    sweep_at(&world, later - 60 * 10);
+    assert_eq!(world.notifications().len(), 1, "only in the first minute of an hour");
+    sweep_at(&world, later);
+    assert!(world.notifications().is_empty());
+    assert!(world.store().flips().is_empty());
+    assert_eq!(world.row(&uuid).check.state.status, Status::Down, "the check itself stays as it is");
 }
