@@ -210,3 +210,20 @@ fn a_channel_change_never_reroutes_the_check_that_took_a_deleted_checks_row_id()
     assert_eq!(world.row(&uuid_of(&new)).check.id, old_id, "the new check took the row id");
     assert!(!new["channels"].as_str().unwrap().contains(&private), "never linked to the old check's channel: {new}");
 }
+
+#[test]
+fn the_channel_limit_holds_when_two_creates_interleave() {
+    let world = World::with(1, |s| s.max_channels_per_project = 2);
+    let project = world.project("limited");
+    world.channel(&project, "a", &["down"]);
+    let w = later(&world);
+    let racing = project.clone();
+    world.store().before_next("apply_channel", move |_| {
+        up(&w).channel(&racing, "b", &["down"]);
+    });
+    let spec = json!({"kind": "slack", "name": "c", "url": format!("{SINK}/c")});
+    let refused = world.api("POST", "/api/v3/channels/", &project.api_key, Some(spec));
+    assert_eq!((refused.status(), refused.error().as_str()), (403, "channel limit reached (2 channels per project)"));
+    let names: Vec<String> = world.store().channel_rows().into_iter().map(|c| c.name).collect();
+    assert_eq!(names, ["a", "b"]);
+}

@@ -24,7 +24,7 @@ use crate::store::CheckStore;
 use serde_json::{json, Value};
 use std::rc::{Rc, Weak};
 
-/// When every test starts (a whole minute, 800 s past an hour).
+/// When every test starts (800 s past an hour).
 const T0: Timestamp = Timestamp::from_secs(1_700_000_000);
 const ADMIN_TOKEN: &str = "admin-token-for-the-app-tests";
 /// Where test channels point: nothing is sent anywhere (the platform
