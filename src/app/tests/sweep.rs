@@ -319,3 +319,20 @@ fn the_hourly_sweep_prunes_finished_notifications_and_flips_older_than_93_days()
     assert!(world.store().flips().is_empty());
     assert_eq!(world.row(&uuid).check.state.status, Status::Down, "the check itself stays as it is");
 }
+
+#[test]
+fn a_sweep_whose_write_reply_was_lost_fails_and_the_next_one_alerts_once() {
+    let world = World::new();
+    let (_, uuid, _) = watched(&world, &["down"], json!({}));
+    world.store().lose_reply_when(|op| op == "apply");
+    sweep_at(&world, 185);
+    world.store().clear_faults();
+    let record = block_on(world.store().sweep_record()).unwrap();
+    assert!(record.last_error.is_some(), "the sweep saw its write fail");
+    assert_eq!(world.row(&uuid).check.state.status, Status::Down, "the write itself landed");
+    assert!(sent_to_pager(&world).is_empty());
+
+    sweep_at(&world, 245);
+    assert_eq!(world.notifications().len(), 1, "queued once");
+    assert_eq!(sent_to_pager(&world).len(), 1, "and sent once, by the next sweep");
+}
