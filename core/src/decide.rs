@@ -289,7 +289,7 @@ pub fn channel_plan(
                 ChannelChange::Delete => check.routes.without(&channel.id),
                 ChannelChange::Save { .. } => check.routes.with_channel(&channel, assign_to_all),
             };
-            (routes != check.routes).then_some(Reroute { check_id: check.id, routes })
+            (routes != check.routes).then_some(Reroute { check_id: check.id, uuid: check.uuid, routes })
         })
         .collect();
     ChannelPlan { channel, change, reroutes, routing }

@@ -111,6 +111,9 @@ pub enum Expect {
 /// only if the row still holds it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Expected {
+    /// Which check it read: a deleted check's row id is given to the next
+    /// check created, and a decision about one must never land on another.
+    pub uuid: Uuid,
     pub config_version: i64,
     pub status: Status,
     pub last_start: Option<Timestamp>,
@@ -128,6 +131,7 @@ impl Expected {
     pub fn of(check: &Check, with_last_ping: bool) -> Expected {
         let state = &check.state;
         Expected {
+            uuid: check.uuid,
             config_version: check.config_version,
             status: state.status,
             last_start: state.last_start,
@@ -139,10 +143,12 @@ impl Expected {
         }
     }
 
-    /// An up check not running a job, with no failure counted and no hold,
-    /// at this configuration: what the one-round-trip ping path assumes.
-    pub fn idle_up(config_version: i64) -> Expected {
+    /// Check `uuid` up and not running a job, with no failure counted and
+    /// no hold, at this configuration: what the one-round-trip ping path
+    /// assumes.
+    pub fn idle_up(uuid: Uuid, config_version: i64) -> Expected {
         Expected {
+            uuid,
             config_version,
             status: Status::Up,
             last_start: None,
@@ -157,7 +163,8 @@ impl Expected {
     /// Whether a check is as expected.
     pub fn holds_for(&self, check: &Check) -> bool {
         let state = &check.state;
-        self.config_version == check.config_version
+        self.uuid == check.uuid
+            && self.config_version == check.config_version
             && self.status == state.status
             && self.last_start == state.last_start
             && self.last_start_rid == state.last_start_rid
@@ -301,6 +308,9 @@ pub enum ChannelChange {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reroute {
     pub check_id: i64,
+    /// Only the check read has them: a deleted check's row id is given to
+    /// the next check created.
+    pub uuid: Uuid,
     pub routes: Routes,
 }
 

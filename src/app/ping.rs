@@ -37,6 +37,9 @@ const MAX_UA: usize = 200;
 /// The largest ping request read (its body beyond `PING_BODY_LIMIT` is read
 /// and dropped); larger ones get 413.
 pub const MAX_PING_REQUEST_BYTES: usize = 20_000_000;
+/// A `?create=1` that found the project's channels changed under it tries
+/// again this many times.
+const CREATE_ATTEMPTS: usize = 5;
 
 /// Why a ping could not be recorded although nothing was wrong with it.
 #[derive(Debug, thiserror::Error)]
@@ -71,7 +74,8 @@ pub async fn handle<S: Store, P: Platform>(app: &App<'_, S, P>, rest: &str, req:
         Err(err) => return rejected_reply(&err).into(),
     };
     let body = match &req.body {
-        Body::Read { kept, .. } => kept.clone(),
+        // Kept up to PING_BODY_LIMIT, whatever the reader kept.
+        Body::Read { kept, .. } => kept[..kept.len().min(app.settings.ping_body_limit)].to_vec(),
         Body::TooLarge => return rejected_reply(&PingError::TooLarge(MAX_PING_REQUEST_BYTES)).into(),
         Body::Truncated => return Reply::text(400, "incomplete request body").into(),
     };
@@ -225,7 +229,7 @@ impl<S: Store, P: Platform> Recorder<'_, S, P> {
         if ping_announces(&effect, &audience) {
             return Ok(None);
         }
-        let expect = Expect::Row(Expected::idle_up(template.config_version));
+        let expect = Expect::Row(Expected::idle_up(template.uuid, template.config_version));
         let (plan, effect) = ping_plan(subject, record, expect, &audience, &random_token(24)?);
         let applied = self.store.apply(&plan).await?;
         if !applied.applied {
@@ -277,17 +281,39 @@ impl<S: Store, P: Platform> Recorder<'_, S, P> {
     /// record, linked to every channel of the project; `None` when no check
     /// was created (a concurrent create won, or the project is at its limit).
     async fn create(&self, ping_key: &str, hash: &str, config: &CheckConfig) -> Result<Option<Recorded>, Unrecorded> {
+        let Some(project_id) = self.store.project_of_ping_key(hash).await? else {
+            return Ok(None);
+        };
+        for _ in 0..CREATE_ATTEMPTS {
+            let version = self.store.routing_version(&project_id).await?;
+            if let Some(recorded) = self.create_once(ping_key, hash, config, &project_id, version).await? {
+                return Ok(Some(recorded));
+            }
+            // Not created: a concurrent create won, or the project is at its
+            // limit; unless its channels changed meanwhile: then decide again.
+            if self.store.routing_version(&project_id).await? == version {
+                return Ok(None);
+            }
+        }
+        Err(Unrecorded::Contended)
+    }
+
+    /// One attempt of `create`, with the project's routing at `version`.
+    async fn create_once(
+        &self,
+        ping_key: &str,
+        hash: &str,
+        config: &CheckConfig,
+        project_id: &str,
+        version: i64,
+    ) -> Result<Option<Recorded>, Unrecorded> {
         let app = self.app;
         let at = app.platform.now();
         let shard = shard_of_key(ping_key);
         let uuid = uuid_on(shard)?;
         let keys = NewKeys { uuid, badge_key: mark_key(random_token(32)?, shard) };
         // The project's channels: a check made by a ping notifies all of them.
-        let Some(project_id) = self.store.project_of_ping_key(hash).await? else {
-            return Ok(None);
-        };
-        let version = self.store.routing_version(&project_id).await?;
-        let routes = Routes::to_channels(&self.store.channels(&project_id).await?);
+        let routes = Routes::to_channels(&self.store.channels(project_id).await?);
         let mut plan = create_plan(
             keys,
             Owner::PingKey(hash.to_owned()),
@@ -298,14 +324,14 @@ impl<S: Store, P: Platform> Recorder<'_, S, P> {
             true,
         );
         let defaults = app.default_channels();
-        let windows = self.store.windows(&project_id).await?;
+        let windows = self.store.windows(project_id).await?;
         let new_state = CheckState::new_check();
         let subject = Subject { id: 0, monitoring: &config.monitoring, state: &new_state };
         let record = self.ping.record(&config.ping_rules, at, app.settings.ping_history);
         let probe = Check {
             id: 0,
             uuid,
-            project_id: project_id.clone(),
+            project_id: project_id.to_owned(),
             config: config.clone(),
             state: new_state.clone(),
             n_pings: 0,
@@ -319,7 +345,7 @@ impl<S: Store, P: Platform> Recorder<'_, S, P> {
         plan.state = ping_part.state.or(plan.state);
         plan.flip = ping_part.flip;
         plan.events = ping_part.events;
-        plan.routing = Some(RoutingGuard { project_id, version });
+        plan.routing = Some(RoutingGuard { project_id: project_id.to_owned(), version });
         let applied = self.store.apply(&plan).await?;
         if !applied.applied {
             return Ok(None);

@@ -28,10 +28,15 @@ const UNREADABLE_RETRY_SECS: i64 = 3600;
 /// monitor should still see the stall).
 pub async fn run<S: Store, P: Platform>(app: &App<'_, S, P>, now: Timestamp, rescue: bool) {
     let mut all_completed = true;
-    // Each database's share of the invocation's outgoing requests.
     let shares = app.shards.len().max(1);
-    let budget = app.settings.delivery_budget() / shares;
+    let total = app.settings.delivery_budget();
     for (n, store) in app.shards.all() {
+        // Each database's share of the invocation's outgoing requests; what
+        // does not divide evenly goes to each database in turn, minute by
+        // minute, so that a budget smaller than the number of databases
+        // still reaches every one of them.
+        let minute = now.millis().div_euclid(60_000).rem_euclid(shares as i64) as usize;
+        let budget = total / shares + usize::from((n + minute) % shares < total % shares);
         all_completed &= run_one(app, store, n, now, rescue, budget).await;
     }
     if all_completed && !rescue {

@@ -71,6 +71,8 @@ where
         // Jittered, so that writers that collided do not collide again.
         platform.sleep((pause * (0.5 + platform.jitter())) as u64).await;
         pause = (pause * 2.0).min(MAX_PAUSE_MS);
-        check = store.check_by_id(check.id).await?.ok_or(WriteError::Gone)?;
+        // Its row id, once it is deleted, is given to the next check created.
+        let uuid = check.uuid;
+        check = store.check_by_id(check.id).await?.filter(|c| c.uuid == uuid).ok_or(WriteError::Gone)?;
     }
 }

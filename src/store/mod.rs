@@ -70,7 +70,8 @@ pub trait CheckStore {
     /// Conditions (all must hold):
     /// - `routing: Some(g)`: project `g.project_id`'s routing version is `g.version`;
     /// - `Target::Existing(id)`: the row exists, and per `expect`:
-    ///   `Row(e)`: `e.holds_for(row)`; `RowAndDeadlines(e, d)`: that, and the
+    ///   `Row(e)`: `e.holds_for(row)` (its uuid too: row ids are given
+    ///   again); `RowAndDeadlines(e, d)`: that, and the
     ///   row's `alert_after` and `next_event_at` equal `d`'s; `Deadlines(d)`:
     ///   only the deadlines; `Nothing`: no condition;
     /// - `Target::New(n)`: the owner exists (`Owner::Project` by id,
@@ -214,11 +215,12 @@ pub trait ChannelStore {
     /// configuration, events) or creates it while the project has fewer
     /// than `max_channels` (else `AtLimit`, nothing written); `Delete`
     /// removes it (a channel already gone: nothing to remove). Then each
-    /// reroute sets that check's routes (only a check of this project) and
-    /// bumps its configuration version, and the project's routing version
-    /// goes up by one. The routing version of a project that does not exist
-    /// is 0, and a plan for one (or whose guard names another project) is
-    /// `Stale`; saving a channel id another project owns is `AtLimit`.
+    /// reroute sets that check's routes (only a check of this project, and
+    /// only while the row holds the check with the reroute's uuid) and bumps
+    /// its configuration version, and the project's routing version goes up
+    /// by one. The routing version of a project that does not exist is 0,
+    /// and a plan for one (or whose guard names another project) is `Stale`;
+    /// saving a channel id another project owns is `AtLimit`.
     async fn apply_channel(&self, project_id: &str, plan: &ChannelPlan) -> Result<ChannelApplied, StoreError>;
 }
 

@@ -1,7 +1,7 @@
 //! `ChannelStore` and `WindowStore`: a project's channels, the routing
 //! version that guards who hears what, and its maintenance windows.
 
-use super::tables::{StoredChannel, StoredWindow, Tables};
+use super::tables::{StoredChannel, StoredCheck, StoredWindow, Tables};
 use super::MemoryStore;
 use crate::domain::channel::{Channel, ChannelConfig};
 use crate::domain::maintenance::Window;
@@ -55,7 +55,8 @@ impl Tables {
             ChannelChange::Delete => self.channels.retain(|c| !(c.id == channel.id && c.project_id == project_id)),
         }
         for reroute in &plan.reroutes {
-            if let Some(row) = self.checks.get_mut(&reroute.check_id).filter(|r| r.check.project_id == project_id) {
+            let named = |r: &&mut StoredCheck| r.check.project_id == project_id && r.check.uuid == reroute.uuid;
+            if let Some(row) = self.checks.get_mut(&reroute.check_id).filter(named) {
                 row.check.routes = reroute.routes.clone();
                 row.check.config_version += 1;
             }

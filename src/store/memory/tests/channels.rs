@@ -30,8 +30,8 @@ fn a_channel_plan_applies_at_the_routing_version_it_read_rerouting_and_bumping_v
     let routes = Routes::to_channels([&a]);
     let mut plan = channel_plan(&store, &project, &a, save(5, 10));
     plan.reroutes = vec![
-        Reroute { check_id: mine.id, routes: routes.clone() },
-        Reroute { check_id: theirs.id, routes: routes.clone() },
+        Reroute { check_id: mine.id, uuid: mine.uuid, routes: routes.clone() },
+        Reroute { check_id: theirs.id, uuid: theirs.uuid, routes: routes.clone() },
     ];
     let stale = ChannelPlan { routing: RoutingGuard { version: 7, ..plan.routing.clone() }, ..plan.clone() };
     assert_eq!(block_on(store.apply_channel(&project, &stale)).unwrap(), ChannelApplied::Stale);
