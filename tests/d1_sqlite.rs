@@ -424,7 +424,7 @@ fn a_success_ping_to_an_up_idle_check_is_two_statements_on_the_ring() {
     let check = read_check(&db, check.id);
     assert_eq!((check.state.status, check.n_pings), (Status::Up, 1));
 
-    let expect = Expect::Row(Expected::idle_up(check.config_version));
+    let expect = Expect::Row(Expected::idle_up(check.uuid, check.config_version));
     let (plan, _) =
         ping_plan(Subject::of(&check), ping(PingKind::Success, at(20)), expect.clone(), &audience, "seed-2");
     let planned = check_batch(&plan);
@@ -447,7 +447,7 @@ fn a_success_ping_to_an_up_idle_check_is_two_statements_on_the_ring() {
     // The ring: ping n takes slot n % history, replacing the ping before it.
     let mut check = after;
     for n in 3..=HISTORY + 3 {
-        let expect = Expect::Row(Expected::idle_up(check.config_version));
+        let expect = Expect::Row(Expected::idle_up(check.uuid, check.config_version));
         let (plan, _) = ping_plan(Subject::of(&check), ping(PingKind::Success, at(n)), expect, &audience, "seed");
         assert!(apply(&db, &plan).is_some());
         check.n_pings = n;
@@ -456,7 +456,7 @@ fn a_success_ping_to_an_up_idle_check_is_two_statements_on_the_ring() {
     assert_eq!(one(&db, "SELECT min(n) AS n FROM pings")["n"], HISTORY + 4 - HISTORY);
 
     // A plan decided from a state the row no longer holds writes nothing.
-    let stale = Expected { failures: 1, ..Expected::idle_up(check.config_version) };
+    let stale = Expected { failures: 1, ..Expected::idle_up(check.uuid, check.config_version) };
     let (plan, _) =
         ping_plan(Subject::of(&check), ping(PingKind::Success, at(500)), Expect::Row(stale), &audience, "x");
     assert_eq!(apply(&db, &plan), None);
@@ -628,7 +628,11 @@ fn a_channel_plan_saves_within_the_limit_and_reroutes_only_with_the_routing_as_r
     let plan = |id: &str, version: i64, max: i64| {
         let new = channel(id, &[EventKind::Down]);
         ChannelPlan {
-            reroutes: vec![Reroute { check_id: check.id, routes: check.routes.with_channel(&new, true) }],
+            reroutes: vec![Reroute {
+                check_id: check.id,
+                uuid: check.uuid,
+                routes: check.routes.with_channel(&new, true),
+            }],
             channel: new,
             change: ChannelChange::Save { max_channels: max, at: at(1) },
             routing: RoutingGuard { project_id: "p".into(), version },
@@ -659,7 +663,7 @@ fn a_channel_plan_saves_within_the_limit_and_reroutes_only_with_the_routing_as_r
     let delete = ChannelPlan {
         channel: channel("c1", &[]),
         change: ChannelChange::Delete,
-        reroutes: vec![Reroute { check_id: check.id, routes: Routes::default() }],
+        reroutes: vec![Reroute { check_id: check.id, uuid: check.uuid, routes: Routes::default() }],
         routing: RoutingGuard { project_id: "p".into(), version: 2 },
     };
     assert_eq!(outcome(&delete), "applied");

@@ -392,8 +392,9 @@ pub fn channel_batch(project_id: &str, plan: &ChannelPlan) -> ChannelBatch {
         statements.push(Statement::new(
             format!(
                 "UPDATE checks SET routes = ?1, config_version = config_version + 1 \
-                 WHERE id = {} AND project_id = ?2 AND {claim}",
-                reroute.check_id
+                 WHERE id = {} AND uuid = {} AND project_id = ?2 AND {claim}",
+                reroute.check_id,
+                literal(&reroute.uuid.to_string())
             ),
             vec![Arg::Text(reroute.routes.to_stored()), Arg::text(project_id)],
         ));
