@@ -10,7 +10,7 @@ cd "$EDGEBEAT_ROOT"
 
 stamp=build/worker/shim.mjs
 if [ "${1:-}" != "--force" ] && [ -f "$stamp" ] \
-  && [ -z "$(find src Cargo.toml Cargo.lock openapi.json -newer "$stamp" -print -quit)" ]; then
+  && [ -z "$(find src core Cargo.toml Cargo.lock openapi.json -newer "$stamp" -print -quit)" ]; then
   exit 0
 fi
 worker-build --release

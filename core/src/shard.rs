@@ -72,10 +72,12 @@ pub fn key_on(kind: KeyKind, shard: usize) -> Result<String, IdError> {
     Ok(mark_key(kind.generate()?, shard))
 }
 
-/// Where a new project goes: the database with the fewest projects (the
-/// lowest number among equals), so projects spread evenly as they come.
+/// Where a new project goes: the database with the fewest projects, and
+/// among equals the newest (the highest number), so that a database added
+/// to a deployment takes the new projects until it has caught up, and
+/// projects then spread evenly as they come.
 pub fn place(projects_per_shard: &[i64]) -> usize {
-    projects_per_shard.iter().enumerate().min_by_key(|(i, n)| (**n, *i)).map_or(0, |(i, _)| i)
+    projects_per_shard.iter().enumerate().min_by_key(|(i, n)| (**n, std::cmp::Reverse(*i))).map_or(0, |(i, _)| i)
 }
 
 #[cfg(test)]
@@ -116,9 +118,11 @@ mod tests {
     fn projects_go_to_the_database_with_the_fewest() {
         assert_eq!(place(&[]), 0);
         assert_eq!(place(&[3]), 0);
-        assert_eq!(place(&[3, 2, 2]), 1);
-        assert_eq!(place(&[0, 0]), 0);
+        assert_eq!(place(&[3, 2, 2]), 2);
+        assert_eq!(place(&[2, 2, 3]), 1);
+        assert_eq!(place(&[0, 0]), 1);
         assert_eq!(place(&[1, 0]), 1);
+        assert_eq!(place(&[0, 1]), 0);
     }
 
     proptest! {

@@ -18,10 +18,28 @@ pub const ADMIN_TOKEN: &str = "test-admin-token";
 
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// How many D1 databases a test worker binds unless a test asks otherwise:
+/// two (`DB` and `DB_1`), so that the whole suite runs sharded, with
+/// projects placed on both (edgebeat fills the newest of equally loaded
+/// databases first, so a test's first project lands on `DB_1`).
+pub const DATABASES: usize = 2;
+
 pub struct Worker {
     pub port: u16,
     child: Child,
     dir: PathBuf,
+    databases: usize,
+    /// Keep the database files when dropped (a restart continues on them).
+    keep_state: bool,
+}
+
+/// The D1 binding of database `n`.
+pub fn binding(n: usize) -> String {
+    if n == 0 {
+        "DB".to_owned()
+    } else {
+        format!("DB_{n}")
+    }
 }
 
 /// The repository root: this crate's directory, or its parent for the
@@ -63,17 +81,87 @@ fn scratch_dir(purpose: &str) -> PathBuf {
     dir
 }
 
-/// A local D1 with all migrations applied, made once per test binary and
-/// copied for each worker, so no test sees another's data.
-fn migrated_template() -> &'static Path {
-    static TEMPLATE: OnceLock<PathBuf> = OnceLock::new();
-    TEMPLATE.get_or_init(|| {
-        // Build once up front (a no-op when fresh); wrangler's own build step is then a no-op too.
-        run_checked("scripts/build.sh");
-        let dir = scratch_dir("template");
-        run_checked(&format!("wrangler d1 migrations apply DB --local --persist-to '{}'", dir.display()));
-        dir
-    })
+/// The project's wrangler.toml with every path made absolute, no build
+/// step (the harness builds once up front) and `databases` D1 databases
+/// bound: `DB` as configured, then `DB_1`, `DB_2`, … like it. Derived from
+/// the real file, so a binding or flag added there reaches the tests.
+fn wrangler_config(databases: usize) -> &'static Path {
+    static CONFIGS: OnceLock<std::sync::Mutex<Vec<(usize, &'static Path)>>> = OnceLock::new();
+    let configs = CONFIGS.get_or_init(|| std::sync::Mutex::new(Vec::new()));
+    let mut configs = configs.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, path)) = configs.iter().find(|(n, _)| *n == databases) {
+        return path;
+    }
+    let original = fs::read_to_string(root().join("wrangler.toml")).expect("read wrangler.toml");
+    let absolute = |value: &str| format!("\"{}\"", root().join(value.trim_matches('"')).display());
+    let mut text = String::new();
+    let mut skipping_build = false;
+    let mut database_block = Vec::new();
+    let mut in_database = false;
+    for line in original.lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with('[') {
+            skipping_build = trimmed == "[build]";
+            in_database = trimmed == "[[d1_databases]]";
+        }
+        if skipping_build {
+            continue;
+        }
+        let line = match trimmed.split_once(" = ") {
+            Some((key @ ("main" | "directory" | "migrations_dir"), value)) => format!("{key} = {}", absolute(value)),
+            _ => line.to_owned(),
+        };
+        if in_database && !trimmed.starts_with('#') && !trimmed.is_empty() {
+            database_block.push(line.clone());
+        }
+        text.push_str(&line);
+        text.push('\n');
+    }
+    assert!(!database_block.is_empty(), "wrangler.toml binds no D1 database");
+    for n in 1..databases {
+        text.push('\n');
+        for line in &database_block {
+            let line = match line.trim().split_once(" = ") {
+                Some(("binding", _)) => format!("binding = \"{}\"", binding(n)),
+                Some(("database_name", _)) => format!("database_name = \"edgebeat-{n}\""),
+                Some(("database_id", _)) => format!("database_id = \"00000000-0000-0000-0000-00000000000{n}\""),
+                _ => line.clone(),
+            };
+            text.push_str(&line);
+            text.push('\n');
+        }
+    }
+    let dir = scratch_dir(&format!("config-{databases}"));
+    let path: &'static Path = Box::leak(dir.join("wrangler.toml").into_boxed_path());
+    fs::write(path, text).expect("write the test wrangler config");
+    configs.push((databases, path));
+    path
+}
+
+/// Local D1 databases with all migrations applied, made once per test
+/// binary and database count, and copied for each worker, so no test sees
+/// another's data.
+fn migrated_template(databases: usize) -> PathBuf {
+    static TEMPLATES: OnceLock<std::sync::Mutex<Vec<(usize, PathBuf)>>> = OnceLock::new();
+    let templates = TEMPLATES.get_or_init(|| std::sync::Mutex::new(Vec::new()));
+    let mut templates = templates.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, dir)) = templates.iter().find(|(n, _)| *n == databases) {
+        return dir.clone();
+    }
+    // Build once up front (a no-op when fresh); wrangler's own build step is then a no-op too.
+    run_checked("scripts/build.sh");
+    let dir = scratch_dir("template");
+    let config = wrangler_config(databases);
+    for n in 0..databases {
+        run_checked(&format!(
+            "wrangler d1 migrations apply {} --local --persist-to '{}' -c '{}'",
+            binding(n),
+            dir.display(),
+            config.display()
+        ));
+    }
+    templates.push((databases, dir.clone()));
+    dir
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -104,12 +192,43 @@ impl Worker {
     }
 
     /// Starts a worker whose secrets and vars are exactly `ADMIN_TOKEN` plus
-    /// `vars` (a developer's .dev.vars is never read).
+    /// `vars` (a developer's .dev.vars is never read), with `DATABASES` databases.
     pub fn start_with(vars: &[(&str, &str)]) -> Worker {
+        Worker::start_databases(DATABASES, vars)
+    }
+
+    /// As `start_with`, binding `databases` D1 databases.
+    pub fn start_databases(databases: usize, vars: &[(&str, &str)]) -> Worker {
+        let dir = scratch_dir("worker");
+        copy_dir(&migrated_template(databases), &dir.join("state"));
+        Worker::start_in(dir, databases, vars)
+    }
+
+    /// Stops this worker and starts another on the same databases, now
+    /// `databases` of them (a database added to a deployment starts out
+    /// migrated and empty), as an operator's redeploy would.
+    pub fn restart_with_databases(mut self, databases: usize, vars: &[(&str, &str)]) -> Worker {
+        self.keep_state = true;
+        let dir = self.dir.clone();
+        let old = self.databases;
+        drop(self);
+        let config = wrangler_config(databases);
+        for n in old..databases {
+            run_checked(&format!(
+                "wrangler d1 migrations apply {} --local --persist-to '{}' -c '{}'",
+                binding(n),
+                dir.join("state").display(),
+                config.display()
+            ));
+        }
+        Worker::start_in(dir, databases, vars)
+    }
+
+    fn start_in(dir: PathBuf, databases: usize, vars: &[(&str, &str)]) -> Worker {
         // A free port can be taken by another test between choosing it and
         // wrangler binding it; then start again on fresh ports.
         for _ in 0..3 {
-            match Worker::try_start(vars) {
+            match Worker::try_start(&dir, databases, vars) {
                 Ok(worker) => return worker,
                 Err(log) if log.contains("Address already in use") => continue,
                 Err(log) => panic!("{log}"),
@@ -118,11 +237,9 @@ impl Worker {
         panic!("wrangler dev found its ports taken three times in a row")
     }
 
-    fn try_start(vars: &[(&str, &str)]) -> Result<Worker, String> {
-        let template = migrated_template();
-        let dir = scratch_dir("worker");
+    fn try_start(dir: &Path, databases: usize, vars: &[(&str, &str)]) -> Result<Worker, String> {
+        let dir = dir.to_path_buf();
         let state = dir.join("state");
-        copy_dir(template, &state);
         let port = free_port();
         // Tests send only to local receivers, which production refuses as
         // channel destinations; a test that checks the refusal overrides it.
@@ -139,9 +256,10 @@ impl Worker {
         let inspector = free_port();
         let script = format!(
             "exec wrangler dev --ip 127.0.0.1 --port {port} --inspector-port {inspector} \
-             --persist-to '{}' --env-file '{}' --show-interactive-dev-session=false",
+             --persist-to '{}' --env-file '{}' -c '{}' --show-interactive-dev-session=false",
             state.display(),
-            dir.join("test.env").display()
+            dir.join("test.env").display(),
+            wrangler_config(databases).display()
         );
         let mut command = project_command(&script);
         command.stdin(Stdio::null()).stdout(log.try_clone().expect("clone the log")).stderr(log).process_group(0);
@@ -153,8 +271,9 @@ impl Worker {
             });
         }
         let child = command.spawn().expect("spawn wrangler dev");
-        let mut worker = Worker { port, child, dir };
+        let mut worker = Worker { port, child, dir, databases, keep_state: true };
         worker.wait_until_ready()?;
+        worker.keep_state = false;
         Ok(worker)
     }
 
@@ -182,15 +301,30 @@ impl Worker {
         }
     }
 
-    /// Runs SQL against this worker's local D1 from outside, as an operator
-    /// (or a broken migration) would: for injecting real storage faults.
+    /// Runs SQL against every one of this worker's local D1 databases from
+    /// outside, as an operator (or a broken migration) would: for injecting
+    /// real storage faults wherever a test's project lives.
     pub fn execute_sql(&self, sql: &str) {
+        for n in 0..self.databases {
+            self.execute_sql_on(n, sql);
+        }
+    }
+
+    /// Runs SQL against database `n` (0: `DB`) only.
+    pub fn execute_sql_on(&self, n: usize, sql: &str) {
         let state = self.dir.join("state");
         run_checked(&format!(
-            "wrangler d1 execute DB --local --persist-to '{}' --command \"{}\"",
+            "wrangler d1 execute {} --local --persist-to '{}' -c '{}' --command \"{}\"",
+            binding(n),
             state.display(),
+            wrangler_config(self.databases).display(),
             sql.replace('"', "\\\"")
         ));
+    }
+
+    /// How many databases this worker binds.
+    pub fn databases(&self) -> usize {
+        self.databases
     }
 
     pub fn log(&self) -> String {
@@ -230,7 +364,9 @@ impl Drop for Worker {
             }
         }
         stop_group(&mut self.child, Duration::from_secs(5));
-        let _ = fs::remove_dir_all(&self.dir);
+        if !self.keep_state {
+            let _ = fs::remove_dir_all(&self.dir);
+        }
     }
 }
 
