@@ -45,11 +45,14 @@ fn the_auth_matrix() {
     let uuid = check["uuid"].as_str().unwrap();
     let check_path = format!("/api/v3/checks/{uuid}");
 
-    // No key, an empty key, a key of the wrong length (missing, as healthchecks says), a wrong key.
+    // No key and an empty key are missing; a key of the wrong length
+    // (healthchecks says missing) and an unknown key are wrong.
     for (headers, expected) in [
         (vec![], "missing api key"),
         (vec![("X-Api-Key", "")], "missing api key"),
-        (vec![("X-Api-Key", "hcw_wrongwrongwrongwrongwrongwron")], "missing api key"),
+        (vec![("Authorization", "Bearer ")], "missing api key"),
+        (vec![("X-Api-Key", "hcw_wrongwrongwrongwrongwrongwron")], "wrong api key"),
+        (vec![("Authorization", "Bearer hcw_truncated")], "wrong api key"),
         (vec![("X-Api-Key", "hcw_wrongwrongwrongwrongwrongwro")], "wrong api key"),
     ] {
         let response = worker.request("GET", "/api/v3/checks/", &headers, b"");

@@ -37,7 +37,8 @@ const FAILED: u8 = 1;
     about = "Heartbeat monitoring from the command line: run jobs under edgebeat, keep checks as code, sync Kubernetes CronJobs",
     after_help = "Configuration (flags or environment):
   EDGEBEAT_URL       where edgebeat runs, e.g. https://edgebeat.example.workers.dev
-  EDGEBEAT_API_KEY   a project's read-write API key (hcw_...): sync, k8s-sync, status
+  EDGEBEAT_API_KEY   a project's API key: the read-write one (hcw_...) for sync and k8s-sync;
+                     status also takes the read-only one (hcr_...)
   EDGEBEAT_PING_KEY  the project's ping key: run with a slug instead of a uuid
 
 Examples:
@@ -58,7 +59,7 @@ struct Config {
     /// edgebeat's base URL, e.g. https://edgebeat.example.workers.dev
     #[arg(long, global = true, env = "EDGEBEAT_URL")]
     url: Option<String>,
-    /// A project's read-write API key (hcw_...)
+    /// A project's API key: read-write (hcw_...) for sync and k8s-sync; status also takes the read-only one (hcr_...)
     #[arg(long, global = true, env = "EDGEBEAT_API_KEY", hide_env_values = true)]
     api_key: Option<String>,
     /// The project's ping key, to ping checks by slug
@@ -234,14 +235,13 @@ impl Config {
         }
     }
 
-    fn api(&self) -> Result<client::Api, Failure> {
+    fn api(&self, needs: client::KeyNeed) -> Result<client::Api, Failure> {
         let url = self.url()?;
         match self.api_key.as_deref().map(str::trim) {
-            Some(key) if !key.is_empty() => Ok(client::Api::new(&url, key)),
-            _ => Err(Failure(
-                USAGE,
-                "no API key: pass --api-key or set EDGEBEAT_API_KEY to the project's read-write key (hcw_...)".into(),
-            )),
+            Some(key) if !key.is_empty() => Ok(client::Api::new(&url, key, needs)),
+            _ => {
+                Err(Failure(USAGE, format!("no API key: pass --api-key or set EDGEBEAT_API_KEY to {}", needs.advice())))
+            }
         }
     }
 
@@ -302,7 +302,7 @@ fn run_command(config: &Config, args: RunArgs) -> u8 {
 }
 
 fn sync_command(config: &Config, args: SyncArgs) -> Result<u8, Failure> {
-    let api = config.api()?;
+    let api = config.api(client::KeyNeed::ReadWrite)?;
     let text = read_input(Some(&args.file))?;
     let declared = spec::parse_file(&text, spec::Format::for_path(&args.file))
         .map_err(|e| Failure(FAILED, format!("{}: {e}", args.file)))?;
@@ -321,7 +321,7 @@ fn sync_command(config: &Config, args: SyncArgs) -> Result<u8, Failure> {
 }
 
 fn k8s_command(config: &Config, args: K8sArgs) -> Result<u8, Failure> {
-    let api = config.api()?;
+    let api = config.api(client::KeyNeed::ReadWrite)?;
     let marker = spec::marker(&args.set).map_err(|e| Failure(USAGE, e))?;
     let channels = match args.default_channels.as_deref().map(str::trim) {
         Some("*") => spec::Channels::All,
@@ -346,7 +346,7 @@ fn k8s_command(config: &Config, args: K8sArgs) -> Result<u8, Failure> {
 }
 
 fn status_command(config: &Config, args: StatusArgs) -> Result<u8, Failure> {
-    let api = config.api()?;
+    let api = config.api(client::KeyNeed::ReadOnly)?;
     let query: Vec<String> = args.tag.iter().map(|t| format!("tag={}", percent_encode(t))).collect();
     let path = if query.is_empty() { "checks/".to_owned() } else { format!("checks/?{}", query.join("&")) };
     let checks: Vec<plan::Existing> = api.list(&path, "checks").map_err(|e| Failure(USAGE, e.to_string()))?;
@@ -413,9 +413,15 @@ mod tests {
             .ping_url("backup")
             .is_err_and(|Failure(code, m)| code == USAGE && m.contains("EDGEBEAT_PING_KEY")));
         let no_url = Config { url: None, api_key: None, ping_key: None };
-        assert!(no_url.api().is_err_and(|Failure(_, m)| m.contains("EDGEBEAT_URL")));
+        assert!(no_url.api(client::KeyNeed::ReadWrite).is_err_and(|Failure(_, m)| m.contains("EDGEBEAT_URL")));
         let no_api_key = Config { url: Some("http://x".into()), api_key: Some(" ".into()), ping_key: None };
-        assert!(no_api_key.api().is_err_and(|Failure(_, m)| m.contains("EDGEBEAT_API_KEY")));
+        assert!(no_api_key
+            .api(client::KeyNeed::ReadWrite)
+            .is_err_and(|Failure(_, m)| m.contains("EDGEBEAT_API_KEY") && m.contains("read-write key")));
+        // status reads: the read-only key is enough, and the advice says so.
+        assert!(no_api_key
+            .api(client::KeyNeed::ReadOnly)
+            .is_err_and(|Failure(_, m)| m.contains("read-only key (hcr_")));
     }
 
     #[test]
