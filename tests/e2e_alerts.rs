@@ -471,7 +471,7 @@ fn the_sweep_reads_only_the_checks_that_are_due() {
     );
     let at = now_ms() / 60_000 * 60_000;
     worker.run_sweep(at);
-    let stats = worker.get("/health").json()["last_sweep_stats"].clone();
+    let stats = worker.health_details()["last_sweep_stats"].clone();
     assert_eq!(stats["due_checks"], 0);
     assert!(stats["rows_read"].as_i64().is_some_and(|r| r <= 5), "none due, yet read {stats}");
 
@@ -480,7 +480,7 @@ fn the_sweep_reads_only_the_checks_that_are_due() {
         "UPDATE checks SET alert_after = 1 WHERE id IN (SELECT id FROM checks WHERE project_id = 'seeded' LIMIT 10);",
     );
     worker.run_sweep(at + 60_000);
-    let stats = worker.get("/health").json()["last_sweep_stats"].clone();
+    let stats = worker.health_details()["last_sweep_stats"].clone();
     assert_eq!((stats["due_checks"].as_i64(), stats["flips"].as_i64()), (Some(10), Some(10)), "{stats}");
     assert!(stats["rows_read"].as_i64().is_some_and(|r| r <= 40), "ten due, yet read {stats}");
 }
