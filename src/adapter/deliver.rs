@@ -2,7 +2,7 @@
 //! what came back. Called by the sweep and, right after a ping that flipped
 //! a check, through `wait_until`.
 
-use super::context::{now as clock, Failure};
+use super::context::{jitter, now as clock, Failure};
 use super::store::{DeliveryRow, DeliveryWrite, Store};
 use crate::domain::alert::{alert_for, Alert, AlertCheck, FlipFacts, LastPing};
 use crate::domain::api::view::Urls;
@@ -17,15 +17,6 @@ use futures_util::future::{join_all, select, Either};
 use std::time::Duration;
 use worker::js_sys::Uint8Array;
 use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestInit};
-
-/// A random number in [0, 1) for retry jitter.
-fn jitter() -> f64 {
-    let mut bytes = [0u8; 4];
-    match getrandom::getrandom(&mut bytes) {
-        Ok(()) => f64::from(u32::from_le_bytes(bytes)) / (f64::from(u32::MAX) + 1.0),
-        Err(_) => 0.5,
-    }
-}
 
 /// Makes one HTTP request, giving up after the attempt timeout.
 pub async fn send(outgoing: &Outgoing) -> AttemptResult {

@@ -7,6 +7,7 @@ pub mod api;
 pub mod badge;
 pub mod channel;
 pub mod check;
+pub mod contention;
 pub mod cron;
 pub mod health;
 pub mod history;
