@@ -254,13 +254,35 @@ fn health_reports_pings_that_cannot_be_stored_without_showing_internals() {
     assert!(detailed["storage_error"].as_str().unwrap().contains("pings"), "{detailed}");
 }
 
-/// Finding 10: channels may not target internal networks by default.
+/// Finding 10, and issue 17 bug 5: channels may not target internal
+/// networks by default, also through IPv6 forms that embed an IPv4 address,
+/// wildcard-DNS names, names spelling an address, or cluster names. Only
+/// refusals are tested: no channel here is ever sent through.
 #[test]
 fn internal_destinations_are_refused_at_creation() {
     // Production's default: no ALLOW_PRIVATE_DESTINATIONS.
     let worker = Worker::start_with(&[("ALLOW_PRIVATE_DESTINATIONS", "0")]);
     let project = worker.create_project("ssrf");
-    for url in ["http://127.0.0.1:9/x", "http://localhost:9/x", "http://[::1]:9/x", "http://2130706433:9/x"] {
+    for url in [
+        "http://127.0.0.1:9/x",
+        "http://localhost:9/x",
+        "http://[::1]:9/x",
+        "http://2130706433:9/x",
+        "http://[::127.0.0.1]:9/x",
+        "http://[::ffff:0:127.0.0.1]:9/x",
+        "http://[64:ff9b::127.0.0.1]:9/x",
+        "http://[2002:7f00:1::1]:9/x",
+        "http://[2001:0:4136:e378:8000:63bf:80ff:fffe]:9/x",
+        "http://127.0.0.1.nip.io:9/x",
+        "http://127-0-0-1.sslip.io:9/x",
+        "http://localtest.me:9/x",
+        "http://app.lvh.me:9/x",
+        "http://10.0.0.1.wildcard.example:9/x",
+        "http://kubernetes.default.svc:9/x",
+        "http://redis.prod.svc.cluster.local:9/x",
+        "http://vault.service.consul:9/x",
+        "http://metadata.google.internal:9/x",
+    ] {
         for spec in [json!({"kind": "webhook", "url": url}), json!({"kind": "slack", "url": url})] {
             let response = worker.api(&project.api_key, "POST", "/api/v3/channels/", Some(&spec));
             assert_eq!(response.status, 400, "{spec}: {}", response.text());

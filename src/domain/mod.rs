@@ -9,6 +9,7 @@ pub mod channel;
 pub mod check;
 pub mod contention;
 pub mod cron;
+pub mod destination;
 pub mod health;
 pub mod history;
 pub mod ids;
