@@ -55,6 +55,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 FLOOR = ROOT / "bench" / "floor"
 ADMIN_TOKEN = "bench-admin-token"
+# /health shows the sweep's statistics only to the admin token.
+ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 DURATION = int(os.environ.get("BENCH_DURATION", "15"))
 WARMUP = int(os.environ.get("BENCH_WARMUP", "3"))
@@ -425,7 +427,7 @@ def sweep(worker, label, at_ms):
     cpu = worker.cpu()["worker"] - cpu_before
     if status != 200:
         raise BenchError(f"sweep {label}: {status} {body[:300]!r}\n{worker.tail()}")
-    status, body = http_request(worker.port, "GET", "/health")
+    status, body = http_request(worker.port, "GET", "/health", ADMIN_HEADERS)
     health = json.loads(body)
     expected = datetime.datetime.fromtimestamp(at_ms / 1000, datetime.timezone.utc).isoformat()
     if health.get("last_sweep") != expected:
@@ -679,7 +681,7 @@ def sweep_usage(worker, at_ms):
     status, body = http_request(worker.port, "GET", f"/cdn-cgi/handler/scheduled?cron=*+*+*+*+*&time={at_ms}")
     if status != 200:
         raise BenchError(f"sweep: {status}")
-    stats = json.loads(http_request(worker.port, "GET", "/health")[1])["last_sweep_stats"]
+    stats = json.loads(http_request(worker.port, "GET", "/health", ADMIN_HEADERS)[1])["last_sweep_stats"]
     return stats["total_rows_read"], stats["rows_written"], stats
 
 

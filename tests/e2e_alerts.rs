@@ -231,6 +231,59 @@ fn a_failing_receiver_gets_the_alert_once_after_backoff() {
     assert_eq!(bodies.len(), 1, "every attempt carried the same alert");
 }
 
+/// Issue 17, bug 5: deliveries never follow redirects. A 3xx is a failed
+/// delivery with its `Location` in the attempt log, and the channel's
+/// secret header and signature never reach the origin it redirects to.
+#[test]
+fn deliveries_never_follow_redirects_and_secrets_stay_with_the_channel() {
+    let elsewhere = Receiver::start();
+    let redirecting = Receiver::start();
+    redirecting.answer_with(&[
+        Answer::Redirect { status: 302, to_port: elsewhere.port },
+        Answer::Redirect { status: 307, to_port: elsewhere.port },
+    ]);
+    let worker = Worker::start();
+    let project = worker.create_project("redirects");
+    let id = channel(
+        &worker,
+        &project,
+        json!({"kind": "webhook", "name": "hook", "url": redirecting.url("/hook"),
+               "headers": {"X-Secret-Token": "SECRET-HEADER-VALUE"}, "secret": "0123456789abcdef0123"}),
+    );
+    let location = format!("http://127.0.0.1:{}/redirected", elsewhere.port);
+
+    // The channel test reports the redirect and does not follow it.
+    let tested = worker.api(&project.api_key, "POST", &format!("/api/v3/channels/{id}/test"), None).json();
+    assert_eq!((tested["delivered"].as_bool(), tested["status"].as_i64()), (Some(false), Some(302)), "{tested}");
+    assert!(tested["error"].as_str().unwrap().contains(&format!("redirect to {location}, not followed")), "{tested}");
+
+    // A real alert: one attempt, failed, the Location in its log.
+    let check = worker.create_check(&project, json!({"name": "redirected", "channels": "*"}));
+    assert_eq!(worker.get(&format!("{}/fail", path_of(&check["ping_url"]))).status, 200);
+    let mut finished = Vec::new();
+    for _ in 0..100 {
+        finished = notifications(&worker, &project, "?state=failed");
+        if !finished.is_empty() {
+            break;
+        }
+        thread::sleep(Duration::from_millis(200));
+    }
+    let failed = finished
+        .first()
+        .unwrap_or_else(|| panic!("no failed notification: {:?}", notifications(&worker, &project, "")));
+    assert_eq!(failed["attempts"], 1);
+    let attempt = &failed["attempt_log"][0];
+    assert_eq!(attempt["status"], 307, "{failed}");
+    assert!(attempt["error"].as_str().unwrap().contains(&format!("redirect to {location}")), "{failed}");
+
+    // Both requests reached the channel's own URL, with its secrets...
+    let sent = redirecting.requests();
+    assert_eq!(sent.len(), 2);
+    assert!(sent.iter().all(|r| r.header("X-Secret-Token") == Some("SECRET-HEADER-VALUE")));
+    // ...and nothing reached the origin they were redirected to.
+    assert_eq!(elsewhere.requests().len(), 0, "a redirect was followed: {:?}", elsewhere.requests());
+}
+
 #[test]
 fn a_hanging_receiver_times_out_and_is_retried() {
     let receiver = Receiver::start();
@@ -478,7 +531,7 @@ fn the_sweep_reads_only_the_checks_that_are_due() {
     );
     let at = now_ms() / 60_000 * 60_000;
     worker.run_sweep(at);
-    let stats = worker.get("/health").json()["last_sweep_stats"].clone();
+    let stats = worker.health_details()["last_sweep_stats"].clone();
     assert_eq!(stats["due_checks"], 0);
     assert!(stats["rows_read"].as_i64().is_some_and(|r| r <= 5), "none due, yet read {stats}");
 
@@ -487,7 +540,7 @@ fn the_sweep_reads_only_the_checks_that_are_due() {
         "UPDATE checks SET alert_after = 1 WHERE id IN (SELECT id FROM checks WHERE project_id = 'seeded' LIMIT 10);",
     );
     worker.run_sweep(at + 60_000);
-    let stats = worker.get("/health").json()["last_sweep_stats"].clone();
+    let stats = worker.health_details()["last_sweep_stats"].clone();
     assert_eq!((stats["due_checks"].as_i64(), stats["flips"].as_i64()), (Some(10), Some(10)), "{stats}");
     assert!(stats["rows_read"].as_i64().is_some_and(|r| r <= 40), "ten due, yet read {stats}");
 }

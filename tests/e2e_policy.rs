@@ -461,7 +461,7 @@ fn requests_rescue_a_stalled_cron_and_alert_exactly_once() {
     let pinged = now_ms();
     // The cron trigger runs once, then stalls: no scheduled event from here on.
     worker.run_sweep(pinged);
-    assert_eq!(worker.get("/health").json()["rescue_sweep_started"], Value::Null);
+    assert_eq!(worker.health_details()["rescue_sweep_started"], Value::Null);
     thread::sleep(Duration::from_millis((pinged + 125_000 - now_ms()).max(0) as u64));
 
     // Only pings, several at once: the overdue check's alert comes, once.
@@ -477,7 +477,7 @@ fn requests_rescue_a_stalled_cron_and_alert_exactly_once() {
     let alerts = exactly(&receiver, "/hook", 1);
     assert_eq!(events_of(&alerts), vec![("down".into(), "timeout".into())]);
     assert_eq!(alerts[0]["check"]["name"], "nightly");
-    let health = worker.get("/health").json();
+    let health = worker.health_details();
     let rescued = millis_of(&health["rescue_sweep_started"]);
     assert!(rescued >= pinged + 120_000, "{health}");
     for _ in 0..3 {

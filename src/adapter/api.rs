@@ -6,7 +6,9 @@ use super::router::method_not_allowed;
 use super::store::{Expected, NewProject, Saved, Store};
 use crate::domain::alert::Alert;
 use crate::domain::api::schedule;
-use crate::domain::api::spec::{apply, matches_unique, parse_snooze, parse_spec, validate, CheckSpec, SpecError};
+use crate::domain::api::spec::{
+    apply, matches_unique, parse_snooze, parse_spec, unique_values, validate, CheckSpec, SpecError,
+};
 use crate::domain::api::view::{check_json, Urls};
 use crate::domain::api::{list_filter, parse_project_name, presented_key, Access, AuthError};
 use crate::domain::badge::badge_urls;
@@ -452,25 +454,44 @@ impl Api<'_> {
         }
     }
 
+    /// Creates a check, or (a `unique` upsert) updates the one that matches.
+    /// The store creates only within the check limit and while no check
+    /// matches, in one statement: then a create that did not happen was
+    /// beaten by a matching check (updated instead) or by the limit.
     async fn create_check(&self, project: &str, spec: &CheckSpec, view: &View) -> Result<Reply, ApiError> {
         let channels = self.resolve_channels(project, spec).await?;
-        if !spec.unique.is_empty() {
-            let (checks, _) = self.store.list_checks(project).await?;
-            if let Some(existing) = checks.into_iter().find(|c| matches_unique(spec, &c.config)) {
-                return self.save_check(existing, spec, channels, view).await;
-            }
-        }
-        let limit = self.ctx.settings.max_checks_per_project;
-        if self.store.count_checks(project).await? >= limit {
-            return Err(ApiError::CheckLimit(limit));
+        if let Some(existing) = self.matching_check(project, spec).await? {
+            return self.save_check(existing, spec, channels, view).await;
         }
         let mut config = CheckConfig::default();
         apply(spec, &mut config, view.urls.api_version);
         validate(&config)?;
-        let uuid = Uuid::random()?;
-        self.store.insert_check(&uuid, project, &config, channels.as_deref().unwrap_or_default(), view.now).await?;
-        let check = self.store.check_by_uuid(&uuid).await?.ok_or(ApiError::NotFound)?;
-        Ok(Reply::json(201, &self.shown(&check, view).await?))
+        let unique = unique_values(spec);
+        let limit = self.ctx.settings.max_checks_per_project;
+        for _ in 0..ATTEMPTS {
+            let uuid = Uuid::random()?;
+            let links = channels.as_deref().unwrap_or_default();
+            if self.store.insert_check(&uuid, project, &config, links, unique.as_deref(), limit, view.now).await? {
+                let check = self.store.check_by_uuid(&uuid).await?.ok_or(ApiError::NotFound)?;
+                return Ok(Reply::json(201, &self.shown(&check, view).await?));
+            }
+            if let Some(existing) = self.matching_check(project, spec).await? {
+                return self.save_check(existing, spec, channels, view).await;
+            }
+            if self.store.count_checks(project).await? >= limit {
+                return Err(ApiError::CheckLimit(limit));
+            }
+        }
+        Err(ApiError::Contended)
+    }
+
+    /// The check a `unique` upsert updates, if any.
+    async fn matching_check(&self, project: &str, spec: &CheckSpec) -> Result<Option<Check>, ApiError> {
+        if unique_values(spec).is_none() {
+            return Ok(None);
+        }
+        let (checks, _) = self.store.list_checks(project).await?;
+        Ok(checks.into_iter().find(|c| matches_unique(spec, &c.config)))
     }
 
     async fn update_check(

@@ -17,6 +17,15 @@ pub fn now() -> Timestamp {
     Timestamp::from_millis(Date::now().as_millis() as i64)
 }
 
+/// A random number in [0, 1) for retry jitter.
+pub fn jitter() -> f64 {
+    let mut bytes = [0u8; 4];
+    match getrandom::getrandom(&mut bytes) {
+        Ok(()) => f64::from(u32::from_le_bytes(bytes)) / (f64::from(u32::MAX) + 1.0),
+        Err(_) => 0.5,
+    }
+}
+
 thread_local! {
     /// The settings as this isolate first read them. Vars and secrets are
     /// fixed for a Worker version, and an isolate runs one version, so
@@ -52,18 +61,30 @@ pub enum Failure {
     Randomness(#[from] IdError),
     #[error("reading the request body: {0}")]
     Body(String),
+    /// Contention, not a fault: the check kept changing under this write
+    /// for the whole retry budget (a burst of pings to one check).
+    #[error("the check kept changing; gave up after {0} lost writes")]
+    Busy(u32),
 }
 
 impl Failure {
     /// Logs the failure and answers 503, as JSON or (for pings) plain text.
     pub fn reply(&self, handler: &str, plain_text: bool) -> Reply {
-        console_error!("{handler}: {self}");
         let message = match self {
             Failure::Storage(_) => "storage unavailable",
             Failure::Randomness(_) | Failure::Body(_) => "temporarily unavailable",
+            Failure::Busy(_) => "busy, try again",
         };
-        let reply =
-            if plain_text { Reply::text(503, message) } else { Reply::error(503, format!("{message}, try again")) };
+        if let Failure::Busy(_) = self {
+            console_warn!("{handler}: {self}");
+        } else {
+            console_error!("{handler}: {self}");
+        }
+        let reply = match self {
+            _ if plain_text => Reply::text(503, message),
+            Failure::Busy(_) => Reply::error(503, message),
+            _ => Reply::error(503, format!("{message}, try again")),
+        };
         reply.with_header("Retry-After", "1")
     }
 }

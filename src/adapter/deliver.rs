@@ -2,7 +2,7 @@
 //! what came back. Called by the sweep and, right after a ping that flipped
 //! a check, through `wait_until`.
 
-use super::context::{now as clock, Failure};
+use super::context::{jitter, now as clock, Failure};
 use super::store::{DeliveryRow, DeliveryWrite, Store};
 use crate::domain::alert::{alert_for, Alert, AlertCheck, FlipFacts, LastPing};
 use crate::domain::api::view::Urls;
@@ -16,18 +16,12 @@ use crate::domain::time::Timestamp;
 use futures_util::future::{join_all, select, Either};
 use std::time::Duration;
 use worker::js_sys::Uint8Array;
-use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestInit};
+use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestInit, RequestRedirect};
 
-/// A random number in [0, 1) for retry jitter.
-fn jitter() -> f64 {
-    let mut bytes = [0u8; 4];
-    match getrandom::getrandom(&mut bytes) {
-        Ok(()) => f64::from(u32::from_le_bytes(bytes)) / (f64::from(u32::MAX) + 1.0),
-        Err(_) => 0.5,
-    }
-}
-
-/// Makes one HTTP request, giving up after the attempt timeout.
+/// Makes one HTTP request, giving up after the attempt timeout. Redirects
+/// are never followed (the request carries the channel's secret headers and
+/// signature, and the new destination was never checked): a 3xx comes back
+/// as a failed attempt with its `Location`.
 pub async fn send(outgoing: &Outgoing) -> AttemptResult {
     let headers = Headers::new();
     for (name, value) in &outgoing.headers {
@@ -36,7 +30,9 @@ pub async fn send(outgoing: &Outgoing) -> AttemptResult {
         }
     }
     let mut init = RequestInit::new();
-    init.with_method(Method::from(outgoing.method.clone())).with_headers(headers);
+    init.with_method(Method::from(outgoing.method.clone()))
+        .with_headers(headers)
+        .with_redirect(RequestRedirect::Manual);
     if !outgoing.body.is_empty() {
         init.with_body(Some(Uint8Array::from(outgoing.body.as_slice()).into()));
     }
@@ -54,7 +50,9 @@ pub async fn send(outgoing: &Outgoing) -> AttemptResult {
     // `signal`, are dropped before them.
     #[allow(clippy::let_and_return)]
     let result = match finished {
-        Either::Left((Ok(response), _)) => AttemptResult::Status(response.status_code()),
+        Either::Left((Ok(response), _)) => {
+            AttemptResult::of_response(response.status_code(), response.headers().get("Location").ok().flatten())
+        }
         Either::Left((Err(err), _)) => AttemptResult::NetworkError(err.to_string()),
         Either::Right(_) => {
             controller.abort();

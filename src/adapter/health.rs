@@ -1,8 +1,9 @@
-//! `GET /health`: whether edgebeat is sweeping and can store pings. Error
-//! texts only for the holder of the admin token.
+//! `GET /health`: whether edgebeat is sweeping and can store pings. The
+//! shared sweep's statistics and error texts only for the holder of the
+//! admin token.
 
 use super::context::RequestContext;
-use crate::domain::health::{report, with_rescue, Storage, SweepRecord};
+use crate::domain::health::{report, Details, Storage, SweepRecord};
 use crate::domain::ids::secret_matches;
 use crate::domain::reply::Reply;
 
@@ -19,7 +20,9 @@ pub async fn handle(ctx: &RequestContext<'_>) -> Reply {
         Ok(store) => match store.sweep_record().await {
             Err(err) => (SweepRecord::default(), Storage::Unavailable(err.to_string())),
             Ok(record) => {
-                last_rescue = store.last_rescue().await.ok().flatten();
+                if details {
+                    last_rescue = store.last_rescue().await.ok().flatten();
+                }
                 match store.probe_ping_write().await {
                     Ok(()) => (record, Storage::Ok),
                     Err(err) => (record, Storage::PingsFailing(err.to_string())),
@@ -30,7 +33,7 @@ pub async fn handle(ctx: &RequestContext<'_>) -> Reply {
     if let Storage::Unavailable(error) | Storage::PingsFailing(error) = &storage {
         worker::console_error!("health: {error}");
     }
-    let (status, body) = report(&record, &storage, ctx.now, details);
-    let body = with_rescue(body, last_rescue);
+    let shown = details.then_some(Details { sweeps: &record, storage: &storage, last_rescue });
+    let (status, body) = report(&record, &storage, ctx.now, shown.as_ref());
     Reply::json(status, &body).with_header("Cache-Control", "no-store")
 }

@@ -4,19 +4,22 @@
 //! cache) and last saw it up and idle: one batch, conditional on exactly
 //! that, writes the ping into its ring slot and the state. Otherwise 2: read
 //! the check, then one batch conditional on the state it read. A batch whose
-//! condition failed (the check changed in between) is followed by a fresh
-//! read and another write (a few times at most; concurrent success pings to
-//! an idle check never conflict). Nothing is read back after a write that
+//! condition failed (the check changed in between) is followed, after a
+//! short jittered wait, by a fresh read and another write, within a time
+//! budget (`domain::contention`; concurrent success pings to an idle check
+//! never conflict); past it the answer is 503 "busy, try again" with
+//! `Retry-After`. Nothing is read back after a write that
 //! applied: the state written is known. A `?create=1` ping that creates its
 //! check does so in the batch that records the ping. A ping that flips the
 //! check delivers its alerts after answering (`wait_until`). The number
 //! never depends on how many checks or pings exist.
 
-use super::context::{now, read_body, Body, Failure, RequestContext};
+use super::context::{jitter, now, read_body, Body, Failure, RequestContext};
 use super::deliver::deliver_due;
 use super::ping_cache;
 use super::store::{CheckKey, Expected, PingRow, PingWrite, RecordedPing, Store};
 use crate::domain::check::{is_valid_slug, Check, CheckConfig, CheckState, Monitoring, PingKind};
+use crate::domain::contention::Retries;
 use crate::domain::ids::{key_hash, random_token, Uuid};
 use crate::domain::ping::{
     accepted_reply, classify, exit_status, parse_ping_path, parse_ping_query, rejected_reply, PingError, PingRules,
@@ -24,17 +27,14 @@ use crate::domain::ping::{
 };
 use crate::domain::ping_cache::PingTemplate;
 use crate::domain::reply::Reply;
-use worker::{console_error, Request};
+use std::time::Duration;
+use worker::{console_error, Delay, Request};
 
 /// User agents are kept to 200 characters, as healthchecks does.
 const MAX_UA: usize = 200;
 /// The largest ping request read (its body beyond `PING_BODY_LIMIT` is read
 /// and dropped); larger ones get 413.
 pub const MAX_PING_REQUEST_BYTES: usize = 20_000_000;
-/// Writes retried after finding the check changed under them. Only a burst
-/// of starts and finishes to one check conflicts (success pings to an idle
-/// check never do); each retry is one round trip that reads the new state.
-const ATTEMPTS: usize = 20;
 
 fn failed(err: impl Into<Failure>) -> Reply {
     err.into().reply("ping", true)
@@ -194,10 +194,12 @@ impl Recorder<'_> {
         Ok(recorded.applied)
     }
 
-    /// Reads, decides, writes conditionally; recomputes when the check
-    /// changed in between.
+    /// Reads, decides, writes conditionally; when the check changed in
+    /// between, waits a little (with jitter), reads again and recomputes,
+    /// within the contention budget; past it, answers busy.
     async fn record(&self, mut check: Check) -> Result<Result<(), PingError>, Failure> {
-        for _ in 0..ATTEMPTS {
+        let mut retries = Retries::new(now());
+        loop {
             let at = now();
             let monitoring = &check.config.monitoring;
             let kind = self.ping.kind(&check.config.ping_rules);
@@ -211,6 +213,10 @@ impl Recorder<'_> {
                 self.deliver_after(&recorded);
                 return Ok(Ok(()));
             }
+            match retries.after_lost_write(now(), jitter()) {
+                Some(wait) => Delay::from(Duration::from_millis(wait)).await,
+                None => return Err(Failure::Busy(retries.lost())),
+            }
             match self.store.check_by_uuid(&check.uuid).await? {
                 Some(current) => check = current,
                 // Deleted between the read and the write: nothing was stored.
@@ -220,7 +226,6 @@ impl Recorder<'_> {
                 }
             }
         }
-        Err(Failure::Storage(super::store::StoreError::Query("the check kept changing; try again".into())))
     }
 
     /// Creates the check a ping names (`config`) together with the ping's

@@ -4,6 +4,7 @@
 
 use super::flips::Heard;
 use super::{changes, flag, int, opt_text, opt_time, text, time, typed, Store, StoreError};
+use crate::domain::api::spec::UniqueValue;
 use crate::domain::channel::EventSet;
 use crate::domain::check::{
     AlertPolicy, Check, CheckConfig, CheckState, EventKind, Monitoring, Status, SweepStep, Tags, Transition,
@@ -490,17 +491,46 @@ impl Store {
         self.statement(&sql, &args)
     }
 
+    /// Creates a check with its channel links if the project has fewer than
+    /// `max_checks` checks and (for a `unique` upsert) none that holds
+    /// `unique`: both are conditions of the INSERT itself, so concurrent
+    /// creates cannot pass them together. Returns whether it created.
+    #[allow(clippy::too_many_arguments)]
     pub async fn insert_check(
         &self,
         uuid: &Uuid,
         project_id: &str,
         config: &CheckConfig,
         channels: &[String],
+        unique: Option<&[UniqueValue<'_>]>,
+        max_checks: i64,
         now: Timestamp,
-    ) -> Result<(), StoreError> {
-        let mut statements = vec![self.insert_check_statement(uuid, config, "p.id = ?1", &[text(project_id)], now)?];
+    ) -> Result<bool, StoreError> {
+        let mut condition = "p.id = ?1 AND (SELECT count(*) FROM checks WHERE project_id = p.id) < ?2".to_owned();
+        let mut args = vec![text(project_id), int(max_checks)];
+        if let Some(values) = unique {
+            let mut matching = Vec::with_capacity(values.len());
+            for value in values {
+                let n = args.len() + 1;
+                let (sql, arg) = match *value {
+                    UniqueValue::Name(name) => (format!("name = ?{n}"), text(name)),
+                    UniqueValue::Slug(slug) => (format!("slug = ?{n}"), text(slug)),
+                    UniqueValue::Tags(tags) => (format!("tags = ?{n}"), text(tags)),
+                    UniqueValue::Timeout(timeout) => (format!("kind = 'simple' AND timeout = ?{n}"), int(timeout)),
+                    UniqueValue::Grace(grace) => (format!("grace = ?{n}"), int(grace)),
+                };
+                matching.push(sql);
+                args.push(arg);
+            }
+            condition.push_str(&format!(
+                " AND NOT EXISTS (SELECT 1 FROM checks WHERE project_id = p.id AND {})",
+                matching.join(" AND ")
+            ));
+        }
+        let mut statements = vec![self.insert_check_statement(uuid, config, &condition, &args, now)?];
         statements.extend(self.link_statements(uuid, channels)?);
-        self.batch(statements).await.map(drop)
+        let results = self.batch(statements).await?;
+        Ok(changes(results.first()) > 0)
     }
 
     /// Stores an edited configuration and the deadline it implies, if the
