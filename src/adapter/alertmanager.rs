@@ -39,9 +39,9 @@ pub async fn handle(ping_key: &str, ctx: &RequestContext<'_>, req: &mut Request)
         Err(err) => return failed(err),
     };
     let body = match read_body(req, MAX_PAYLOAD_BYTES, MAX_PAYLOAD_BYTES).await {
-        Ok(Body::Read { kept, .. }) => kept,
-        Ok(Body::TooLarge) => return Reply::error(413, PingError::TooLarge(MAX_PAYLOAD_BYTES).to_string()),
-        Err(err) => return failed(err),
+        Body::Read { kept, .. } => kept,
+        Body::TooLarge => return Reply::error(413, PingError::TooLarge(MAX_PAYLOAD_BYTES).to_string()),
+        Body::Incomplete => return Reply::error(400, PingError::IncompleteBody.to_string()),
     };
     let beats = match heartbeats(&body, &query) {
         Ok(beats) => beats,

@@ -9,7 +9,10 @@ use crate::domain::reply::Reply;
 use crate::domain::route::Method;
 use crate::domain::settings::Settings;
 use crate::domain::time::Timestamp;
-use futures_util::StreamExt;
+use worker::js_sys::{Reflect, Uint8Array};
+use worker::wasm_bindgen::{JsCast, JsValue};
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::web_sys::ReadableStreamDefaultReader;
 use worker::{console_error, console_warn, Date, Env, Fetch, Headers, Request};
 
 /// The one clock.
@@ -50,8 +53,6 @@ pub enum Failure {
     Storage(#[from] StoreError),
     #[error("no random numbers: {0}")]
     Randomness(#[from] IdError),
-    #[error("reading the request body: {0}")]
-    Body(String),
 }
 
 impl Failure {
@@ -60,7 +61,7 @@ impl Failure {
         console_error!("{handler}: {self}");
         let message = match self {
             Failure::Storage(_) => "storage unavailable",
-            Failure::Randomness(_) | Failure::Body(_) => "temporarily unavailable",
+            Failure::Randomness(_) => "temporarily unavailable",
         };
         let reply =
             if plain_text { Reply::text(503, message) } else { Reply::error(503, format!("{message}, try again")) };
@@ -161,43 +162,82 @@ impl<'a> RequestContext<'a> {
     }
 }
 
+/// An over-limit body is still read to its end, up to this many bytes in
+/// all, before the 413 goes out: the runtime (workerd's HTTP server, and the
+/// proxy `wrangler dev` puts in front of it) gives up on a body the Worker
+/// left unread and closes the connection, which resets it under a client
+/// still sending, and the client loses the answer (docs/http.md). 100 MB is
+/// what Cloudflare's edge lets through on the Free and Pro plans; beyond
+/// this the answer goes out at once.
+pub const MAX_DRAINED_BYTES: usize = 100_000_000;
+
 /// A request body, read up to `keep` bytes; the rest is read and dropped up
 /// to `accept` bytes in all, so the client always gets the answer (a server
 /// that stops reading makes the connection reset, and `curl --retry` sends
-/// the request again). Beyond `accept`, `Err(TooLarge)`.
-pub async fn read_body(req: &mut Request, keep: usize, accept: usize) -> Result<Body, Failure> {
+/// the request again). Beyond `accept`, `TooLarge`, after reading the body
+/// to its end (up to `MAX_DRAINED_BYTES`) for the same reason. Only the
+/// kept bytes are copied into the Worker's memory.
+pub async fn read_body(req: &mut Request, keep: usize, accept: usize) -> Body {
     let length = req.headers().get("Content-Length").ok().flatten().and_then(|l| l.parse::<usize>().ok());
     match length {
-        Some(length) if length > accept => return Ok(Body::TooLarge),
+        Some(length) if length > MAX_DRAINED_BYTES => return Body::TooLarge,
         // A body known to fit (most pings: a log tail of a few KB) is read in
         // one call; streaming it chunk by chunk costs more CPU than the read.
         Some(length) if length <= keep => {
-            let kept = req.bytes().await.map_err(|e| Failure::Body(e.to_string()))?;
-            return Ok(Body::Read { cut: false, kept });
+            return match req.bytes().await {
+                Ok(kept) => Body::Read { cut: false, kept },
+                Err(_) => Body::Incomplete,
+            };
         }
         _ => {}
     }
-    let mut stream = match req.stream() {
-        Ok(stream) => stream,
-        // A request without a body (GET, HEAD) has nothing to read.
-        Err(_) => return Ok(Body::Read { kept: Vec::new(), cut: false }),
-    };
+    // A request without a body (GET, HEAD) has nothing to read.
+    let Some(stream) = req.inner().body() else { return Body::Read { kept: Vec::new(), cut: false } };
+    let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
     let mut kept = Vec::new();
     let mut total = 0usize;
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| Failure::Body(e.to_string()))?;
-        total += chunk.len();
-        if total > accept {
-            return Ok(Body::TooLarge);
+    loop {
+        let Some(chunk) = next_chunk(&reader).await else { return Body::Incomplete };
+        let Some(chunk) = chunk else { break };
+        let room = keep.saturating_sub(kept.len()).min(chunk.length() as usize);
+        if room > 0 {
+            let start = kept.len();
+            kept.resize(start + room, 0);
+            chunk.subarray(0, room as u32).copy_to(&mut kept[start..]);
         }
-        let room = keep.saturating_sub(kept.len());
-        kept.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        total += chunk.length() as usize;
+        if total > MAX_DRAINED_BYTES {
+            // Past what any client should send: answer now, whatever follows.
+            let _ = reader.cancel();
+            return Body::TooLarge;
+        }
     }
-    Ok(Body::Read { cut: total > kept.len(), kept })
+    if total > accept {
+        return Body::TooLarge;
+    }
+    Body::Read { cut: total > kept.len(), kept }
+}
+
+/// The next chunk of a body: `Some(None)` at its end, `None` when it broke
+/// off (the client went away, or sent less than its `Content-Length`).
+async fn next_chunk(reader: &ReadableStreamDefaultReader) -> Option<Option<Uint8Array>> {
+    let result = JsFuture::from(reader.read()).await.ok()?;
+    let done = Reflect::get(&result, &JsValue::from_str("done")).ok()?;
+    if done.is_truthy() {
+        return Some(None);
+    }
+    let value = Reflect::get(&result, &JsValue::from_str("value")).ok()?;
+    value.dyn_into::<Uint8Array>().ok().map(Some)
 }
 
 /// A request body as read.
 pub enum Body {
-    Read { kept: Vec<u8>, cut: bool },
+    Read {
+        kept: Vec<u8>,
+        cut: bool,
+    },
     TooLarge,
+    /// The body broke off before its end: the client went away, or sent
+    /// less than its `Content-Length`. Answered 400 (if anyone listens).
+    Incomplete,
 }

@@ -54,9 +54,9 @@ pub async fn handle(rest: &str, ctx: &RequestContext<'_>, req: &mut Request) -> 
         Err(err) => return failed(err),
     };
     let body = match read_body(req, ctx.settings.ping_body_limit, MAX_PING_REQUEST_BYTES).await {
-        Ok(Body::Read { kept, .. }) => kept,
-        Ok(Body::TooLarge) => return rejected_reply(&PingError::TooLarge(MAX_PING_REQUEST_BYTES)),
-        Err(err) => return failed(err),
+        Body::Read { kept, .. } => kept,
+        Body::TooLarge => return rejected_reply(&PingError::TooLarge(MAX_PING_REQUEST_BYTES)),
+        Body::Incomplete => return rejected_reply(&PingError::IncompleteBody),
     };
     let incoming = &ctx.incoming;
     let ua: String = incoming.header("User-Agent").unwrap_or_default().chars().take(MAX_UA).collect();
