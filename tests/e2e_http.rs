@@ -49,3 +49,93 @@ fn every_over_limit_body_gets_its_413() {
     let listed = worker.api(&project.api_key, "GET", "/api/v3/checks/", None).json();
     assert_eq!(listed["checks"].as_array().map(Vec::len), Some(1), "no alertmanager post created a check");
 }
+
+/// Sends `head` and the start of a body, then closes the sending side, as a
+/// client that dies mid-upload does; reads whatever answer comes.
+fn send_cut_short(port: u16, request: &str) -> std::io::Result<support::http::HttpResponse> {
+    use std::io::{BufReader, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(60)))?;
+    stream.write_all(request.as_bytes())?;
+    stream.shutdown(std::net::Shutdown::Write)?;
+    let mut reader = BufReader::new(stream);
+    let (status_line, headers) = support::http::read_head(&mut reader)?;
+    let status = status_line.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or_default();
+    let body = support::http::read_body(&mut reader, &headers, true)?;
+    Ok(support::http::HttpResponse { status, headers, body })
+}
+
+/// A body shorter than its `Content-Length`, or a chunked one that stops
+/// before its last chunk, is the client's doing: 400 `incomplete request
+/// body` (plain text on pings, JSON elsewhere), never a 5xx that invites a
+/// retry, and nothing is recorded. Sent to the Worker's own runtime: under
+/// `wrangler dev` the proxy in front answers such a request itself (a 500
+/// with its stack trace, docs/http.md), and production has no such proxy.
+#[test]
+fn a_body_cut_short_gets_400_and_records_nothing() {
+    let worker = Worker::start();
+    let project = worker.create_project("cut");
+    let check = worker.create_check(&project, json!({"name": "cut", "slug": "cut"}));
+    let ping = path_of(&check["ping_url"]);
+    let port = worker.runtime_port();
+    let head = |method: &str, path: &str, framing: &str| {
+        format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Api-Key: {}\r\n{framing}\r\n", project.api_key)
+    };
+    let slug_ping = format!("/ping/{}/cut/fail", project.ping_key);
+    let alertmanager = format!("/alertmanager/{}", project.ping_key);
+    let cases = [
+        // Declared, short of it: read in one call (within PING_BODY_LIMIT)...
+        (format!("{}partial log", head("POST", &ping, "Content-Length: 1000\r\n")), true),
+        // ...and streamed (over PING_BODY_LIMIT, so only the limit is kept).
+        (format!("{}partial log", head("PUT", &slug_ping, "Content-Length: 500000\r\n")), true),
+        (format!("{}5\r\nhello\r\n", head("POST", &ping, "Transfer-Encoding: chunked\r\n")), true),
+        (format!("{}{{\"alerts\": [", head("POST", &alertmanager, "Content-Length: 800\r\n")), false),
+        (format!("{}{{\"name\": ", head("POST", "/api/v3/checks/", "Content-Length: 300\r\n")), false),
+    ];
+    for (request, plain_text) in cases {
+        let what = request.lines().next().unwrap_or_default().to_owned();
+        let response = send_cut_short(port, &request).unwrap_or_else(|e| panic!("{what}: no answer ({e})"));
+        assert_eq!(response.status, 400, "{what}: {}", response.text());
+        if plain_text {
+            assert_eq!(response.text(), "incomplete request body", "{what}");
+        } else {
+            assert_eq!(response.json(), json!({"error": "incomplete request body"}), "{what}");
+        }
+    }
+    let shown = worker.check(&project, check["uuid"].as_str().unwrap());
+    assert_eq!((shown["n_pings"].clone(), shown["status"].clone()), (json!(0), json!("new")));
+    let listed = worker.api(&project.api_key, "GET", "/api/v3/checks/", None).json();
+    assert_eq!(listed["checks"].as_array().map(Vec::len), Some(1), "nothing was created");
+}
+
+/// Methods the runtime hands to the Worker but no route takes (TRACE, and
+/// the WebDAV and other registered methods workerd knows) get 405 with
+/// `Allow` and a JSON error on every kind of route. CONNECT and unknown
+/// methods never reach the Worker (docs/http.md).
+#[test]
+fn methods_no_route_takes_get_405_with_allow() {
+    let worker = Worker::start();
+    let project = worker.create_project("methods");
+    let check = worker.create_check(&project, json!({"name": "m"}));
+    let ping = path_of(&check["ping_url"]);
+    let badge = path_of(&check["badge_url"]);
+    let routes = [
+        ("/health", "GET, HEAD"),
+        (ping.as_str(), "GET, HEAD, POST, PUT, PATCH, DELETE"),
+        (&format!("{ping}/snooze"), "POST"),
+        (&badge, "GET, HEAD"),
+        (&format!("/projects/{}/metrics/", project.id), "GET, HEAD"),
+        (&format!("/alertmanager/{}", project.ping_key), "POST"),
+        ("/api/v3/checks/", "GET, POST"),
+        ("/api/v3/openapi.json", "GET"),
+    ];
+    for (path, allow) in routes {
+        for method in ["TRACE", "PROPFIND", "QUERY", "PURGE"] {
+            let response = worker.request(method, path, &[], b"");
+            assert_eq!(response.status, 405, "{method} {path}: {}", response.text());
+            assert_eq!(response.header("Allow"), Some(allow), "{method} {path}");
+            assert_eq!(response.json(), json!({"error": "method not allowed"}), "{method} {path}");
+        }
+    }
+    assert_eq!(worker.check(&project, check["uuid"].as_str().unwrap())["n_pings"], 0);
+}
