@@ -139,3 +139,56 @@ fn methods_no_route_takes_get_405_with_allow() {
     }
     assert_eq!(worker.check(&project, check["uuid"].as_str().unwrap())["n_pings"], 0);
 }
+
+/// The Worker's own log lines (console output under `wrangler dev`), not
+/// wrangler's request log (`[wrangler:info] GET /ping/...`), which shows
+/// every path as sent (docs/http.md).
+fn worker_lines(log: &str) -> Vec<String> {
+    log.lines().filter(|line| !line.contains("[wrangler:")).map(str::to_owned).collect()
+}
+
+/// Keys travel in URL paths (`/ping/<uuid>`, `/ping/<ping_key>/<slug>`,
+/// `/alertmanager/<ping_key>`, `/projects/<id>/metrics/<read-only key>`),
+/// and SELF_PING_URL is itself a ping URL: requests that make the Worker
+/// log an error must not put any of them in its log.
+#[test]
+fn the_workers_own_log_never_shows_a_key_or_a_ping_url() {
+    let self_ping_secret = "0b7e6a1c-3d2f-4e5a-9b8c-7d6e5f4a3b2c";
+    let closed = support::worker::free_port();
+    let self_ping = format!("http://127.0.0.1:{closed}/ping/{self_ping_secret}");
+    let worker = Worker::start_with(&[("SELF_PING_URL", &self_ping)]);
+    let project = worker.create_project("logs");
+    let check = worker.create_check(&project, json!({"name": "logged", "slug": "logged"}));
+    let uuid = check["uuid"].as_str().unwrap().to_owned();
+    // A sweep that completes pings SELF_PING_URL, which refuses the connection.
+    worker.run_sweep(support::now_ms());
+    // Storage that fails under every request that carries a key.
+    worker.execute_sql("ALTER TABLE checks RENAME TO checks_gone;");
+    let firing = json!({"version": "4", "alerts": [{"status": "firing", "labels": {"alertname": "Watchdog"}}]});
+    let requests = [
+        ("GET", format!("/ping/{uuid}"), Vec::new()),
+        ("POST", format!("/ping/{}/logged/fail", project.ping_key), b"output".to_vec()),
+        ("POST", format!("/alertmanager/{}", project.ping_key), firing.to_string().into_bytes()),
+        ("GET", format!("/projects/{}/metrics/{}", project.id, project.api_key_readonly), Vec::new()),
+    ];
+    for (method, path, body) in &requests {
+        let response = worker.request(method, path, &[], body);
+        assert_eq!(response.status, 503, "{method} {path}: {}", response.text());
+    }
+    let lines = worker_lines(&worker.log());
+    let logged = lines.join("\n");
+    for needle in ["ping:", "alertmanager:", "metrics:", "self-ping"] {
+        assert!(logged.contains(needle), "the Worker logged nothing with {needle:?}:\n{logged}");
+    }
+    let secrets = [
+        ("check UUID", uuid.as_str()),
+        ("ping key", project.ping_key.as_str()),
+        ("read-only key", project.api_key_readonly.as_str()),
+        ("API key", project.api_key.as_str()),
+        ("SELF_PING_URL", self_ping_secret),
+    ];
+    for (what, secret) in secrets {
+        let shown: Vec<&String> = lines.iter().filter(|line| line.contains(secret)).collect();
+        assert!(shown.is_empty(), "the Worker's log shows the {what}:\n{shown:?}");
+    }
+}
