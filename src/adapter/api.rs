@@ -9,6 +9,7 @@ use crate::domain::api::spec::{apply, matches_unique, parse_snooze, parse_spec, 
 use crate::domain::api::view::{check_json, Urls};
 use crate::domain::api::{list_filter, parse_project_name, presented_key, Access, AuthError};
 use crate::domain::badge::badge_urls;
+use crate::domain::body::BodyLimits;
 use crate::domain::channel::{channel_json, parse_channel_spec, Channel};
 use crate::domain::check::{Check, CheckConfig, NotPaused, Tags};
 use crate::domain::history::{flips_json, pings_json, FlipFilter};
@@ -126,7 +127,7 @@ struct Api<'a> {
 
 async fn dispatch(route: &Route, ctx: &RequestContext<'_>, req: &mut Request) -> Result<Reply, ApiError> {
     let incoming = &ctx.incoming;
-    let body = match read_body(req, API_BODY_LIMIT, API_BODY_LIMIT).await {
+    let body = match read_body(req, BodyLimits { keep: API_BODY_LIMIT, accept: API_BODY_LIMIT }).await {
         Body::Read { kept, cut: false } => kept,
         Body::Read { cut: true, .. } | Body::TooLarge => return Err(ApiError::TooLarge),
         Body::Incomplete => return Err(ApiError::IncompleteBody),

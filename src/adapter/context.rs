@@ -4,6 +4,7 @@
 //! fault but the platform's.
 
 use super::store::{Store, StoreError};
+use crate::domain::body::{BodyEnd, BodyLimits, BodyStart, BodyTally};
 use crate::domain::ids::IdError;
 use crate::domain::reply::Reply;
 use crate::domain::route::Method;
@@ -162,60 +163,44 @@ impl<'a> RequestContext<'a> {
     }
 }
 
-/// An over-limit body is still read to its end, up to this many bytes in
-/// all, before the 413 goes out: the runtime (workerd's HTTP server, and the
-/// proxy `wrangler dev` puts in front of it) gives up on a body the Worker
-/// left unread and closes the connection, which resets it under a client
-/// still sending, and the client loses the answer (docs/http.md). 100 MB is
-/// what Cloudflare's edge lets through on the Free and Pro plans; beyond
-/// this the answer goes out at once.
-pub const MAX_DRAINED_BYTES: usize = 100_000_000;
-
-/// A request body, read up to `keep` bytes; the rest is read and dropped up
-/// to `accept` bytes in all, so the client always gets the answer (a server
-/// that stops reading makes the connection reset, and `curl --retry` sends
-/// the request again). Beyond `accept`, `TooLarge`, after reading the body
-/// to its end (up to `MAX_DRAINED_BYTES`) for the same reason. Only the
-/// kept bytes are copied into the Worker's memory.
-pub async fn read_body(req: &mut Request, keep: usize, accept: usize) -> Body {
-    let length = req.headers().get("Content-Length").ok().flatten().and_then(|l| l.parse::<usize>().ok());
-    match length {
-        Some(length) if length > MAX_DRAINED_BYTES => return Body::TooLarge,
-        // A body known to fit (most pings: a log tail of a few KB) is read in
-        // one call; streaming it chunk by chunk costs more CPU than the read.
-        Some(length) if length <= keep => {
+/// A request body, read to its end so that the client always gets the
+/// answer (see `crate::domain::body`): its first `limits.keep` bytes kept,
+/// `TooLarge` past `limits.accept`. Only the kept bytes are copied into the
+/// Worker's memory; the rest is counted and dropped.
+pub async fn read_body(req: &mut Request, limits: BodyLimits) -> Body {
+    let declared = req.headers().get("Content-Length").ok().flatten().and_then(|l| l.parse::<usize>().ok());
+    match limits.start(declared) {
+        BodyStart::TooLarge => return Body::TooLarge,
+        BodyStart::Whole => {
             return match req.bytes().await {
                 Ok(kept) => Body::Read { cut: false, kept },
                 Err(_) => Body::Incomplete,
             };
         }
-        _ => {}
+        BodyStart::Chunks => {}
     }
     // A request without a body (GET, HEAD) has nothing to read.
     let Some(stream) = req.inner().body() else { return Body::Read { kept: Vec::new(), cut: false } };
     let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    let mut tally = BodyTally::new(limits);
     let mut kept = Vec::new();
-    let mut total = 0usize;
     loop {
         let Some(chunk) = next_chunk(&reader).await else { return Body::Incomplete };
         let Some(chunk) = chunk else { break };
-        let room = keep.saturating_sub(kept.len()).min(chunk.length() as usize);
+        let Some(room) = tally.take(chunk.length() as usize) else {
+            let _ = reader.cancel();
+            return Body::TooLarge;
+        };
         if room > 0 {
             let start = kept.len();
             kept.resize(start + room, 0);
             chunk.subarray(0, room as u32).copy_to(&mut kept[start..]);
         }
-        total += chunk.length() as usize;
-        if total > MAX_DRAINED_BYTES {
-            // Past what any client should send: answer now, whatever follows.
-            let _ = reader.cancel();
-            return Body::TooLarge;
-        }
     }
-    if total > accept {
-        return Body::TooLarge;
+    match tally.end() {
+        BodyEnd::Accepted { cut } => Body::Read { kept, cut },
+        BodyEnd::TooLarge => Body::TooLarge,
     }
-    Body::Read { cut: total > kept.len(), kept }
 }
 
 /// The next chunk of a body: `Some(None)` at its end, `None` when it broke
