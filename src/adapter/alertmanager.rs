@@ -8,6 +8,7 @@ use super::context::{read_body, Body, Failure, RequestContext};
 use super::ping::{Ping, Recorder};
 use super::store::PingRow;
 use crate::domain::alertmanager::{heartbeats, parse_query, AlertmanagerError};
+use crate::domain::body::BodyLimits;
 use crate::domain::ping::PingError;
 use crate::domain::reply::Reply;
 use serde_json::json;
@@ -38,10 +39,10 @@ pub async fn handle(ping_key: &str, ctx: &RequestContext<'_>, req: &mut Request)
         Ok(store) => store,
         Err(err) => return failed(err),
     };
-    let body = match read_body(req, MAX_PAYLOAD_BYTES, MAX_PAYLOAD_BYTES).await {
-        Ok(Body::Read { kept, .. }) => kept,
-        Ok(Body::TooLarge) => return Reply::error(413, PingError::TooLarge(MAX_PAYLOAD_BYTES).to_string()),
-        Err(err) => return failed(err),
+    let body = match read_body(req, BodyLimits { keep: MAX_PAYLOAD_BYTES, accept: MAX_PAYLOAD_BYTES }).await {
+        Body::Read { kept, .. } => kept,
+        Body::TooLarge => return Reply::error(413, PingError::TooLarge(MAX_PAYLOAD_BYTES).to_string()),
+        Body::Incomplete => return Reply::error(400, PingError::IncompleteBody.to_string()),
     };
     let beats = match heartbeats(&body, &query) {
         Ok(beats) => beats,

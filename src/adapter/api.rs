@@ -12,6 +12,7 @@ use crate::domain::api::spec::{
 use crate::domain::api::view::{check_json, Urls};
 use crate::domain::api::{list_filter, parse_project_name, presented_key, Access, AuthError};
 use crate::domain::badge::badge_urls;
+use crate::domain::body::BodyLimits;
 use crate::domain::channel::{channel_json, parse_channel_spec, Channel};
 use crate::domain::check::{Check, CheckConfig, NotPaused, Tags};
 use crate::domain::history::{flips_json, pings_json, FlipFilter};
@@ -44,6 +45,8 @@ enum ApiError {
     NotFound,
     #[error("request body too large (limit {API_BODY_LIMIT} bytes)")]
     TooLarge,
+    #[error("incomplete request body")]
+    IncompleteBody,
     #[error("check limit reached ({0} checks per project)")]
     CheckLimit(i64),
     #[error("channel limit reached ({0} channels per project)")]
@@ -81,7 +84,7 @@ impl From<NotPaused> for ApiError {
 impl ApiError {
     fn reply(&self) -> Reply {
         let status = match self {
-            ApiError::Spec(_) => 400,
+            ApiError::Spec(_) | ApiError::IncompleteBody => 400,
             ApiError::Auth(_) | ApiError::Admin(_) => 401,
             ApiError::CheckLimit(_) | ApiError::ChannelLimit(_) => 403,
             ApiError::NotFound => 404,
@@ -127,9 +130,10 @@ struct Api<'a> {
 
 async fn dispatch(route: &Route, ctx: &RequestContext<'_>, req: &mut Request) -> Result<Reply, ApiError> {
     let incoming = &ctx.incoming;
-    let body = match read_body(req, API_BODY_LIMIT, API_BODY_LIMIT).await? {
+    let body = match read_body(req, BodyLimits { keep: API_BODY_LIMIT, accept: API_BODY_LIMIT }).await {
         Body::Read { kept, cut: false } => kept,
         Body::Read { cut: true, .. } | Body::TooLarge => return Err(ApiError::TooLarge),
+        Body::Incomplete => return Err(ApiError::IncompleteBody),
     };
     let api = Api { store: ctx.store()?, ctx };
     if let Route::Projects = route {

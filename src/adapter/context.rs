@@ -4,12 +4,16 @@
 //! fault but the platform's.
 
 use super::store::{Store, StoreError};
+use crate::domain::body::{BodyEnd, BodyLimits, BodyStart, BodyTally};
 use crate::domain::ids::IdError;
 use crate::domain::reply::Reply;
 use crate::domain::route::Method;
 use crate::domain::settings::Settings;
 use crate::domain::time::Timestamp;
-use futures_util::StreamExt;
+use worker::js_sys::{Reflect, Uint8Array};
+use worker::wasm_bindgen::{JsCast, JsValue};
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::web_sys::ReadableStreamDefaultReader;
 use worker::{console_error, console_warn, Date, Env, Fetch, Headers, Request};
 
 /// The one clock.
@@ -59,8 +63,6 @@ pub enum Failure {
     Storage(#[from] StoreError),
     #[error("no random numbers: {0}")]
     Randomness(#[from] IdError),
-    #[error("reading the request body: {0}")]
-    Body(String),
     /// Contention, not a fault: the check kept changing under this write
     /// for the whole retry budget (a burst of pings to one check).
     #[error("the check kept changing; gave up after {0} lost writes")]
@@ -72,7 +74,7 @@ impl Failure {
     pub fn reply(&self, handler: &str, plain_text: bool) -> Reply {
         let message = match self {
             Failure::Storage(_) => "storage unavailable",
-            Failure::Randomness(_) | Failure::Body(_) => "temporarily unavailable",
+            Failure::Randomness(_) => "temporarily unavailable",
             Failure::Busy(_) => "busy, try again",
         };
         if let Failure::Busy(_) = self {
@@ -186,43 +188,66 @@ impl<'a> RequestContext<'a> {
     }
 }
 
-/// A request body, read up to `keep` bytes; the rest is read and dropped up
-/// to `accept` bytes in all, so the client always gets the answer (a server
-/// that stops reading makes the connection reset, and `curl --retry` sends
-/// the request again). Beyond `accept`, `Err(TooLarge)`.
-pub async fn read_body(req: &mut Request, keep: usize, accept: usize) -> Result<Body, Failure> {
-    let length = req.headers().get("Content-Length").ok().flatten().and_then(|l| l.parse::<usize>().ok());
-    match length {
-        Some(length) if length > accept => return Ok(Body::TooLarge),
-        // A body known to fit (most pings: a log tail of a few KB) is read in
-        // one call; streaming it chunk by chunk costs more CPU than the read.
-        Some(length) if length <= keep => {
-            let kept = req.bytes().await.map_err(|e| Failure::Body(e.to_string()))?;
-            return Ok(Body::Read { cut: false, kept });
+/// A request body, read to its end so that the client always gets the
+/// answer (see `crate::domain::body`): its first `limits.keep` bytes kept,
+/// `TooLarge` past `limits.accept`. Only the kept bytes are copied into the
+/// Worker's memory; the rest is counted and dropped.
+pub async fn read_body(req: &mut Request, limits: BodyLimits) -> Body {
+    let declared = req.headers().get("Content-Length").ok().flatten().and_then(|l| l.parse::<usize>().ok());
+    match limits.start(declared) {
+        BodyStart::TooLarge => return Body::TooLarge,
+        BodyStart::Whole => {
+            return match req.bytes().await {
+                Ok(kept) => Body::Read { cut: false, kept },
+                Err(_) => Body::Incomplete,
+            };
         }
-        _ => {}
+        BodyStart::Chunks => {}
     }
-    let mut stream = match req.stream() {
-        Ok(stream) => stream,
-        // A request without a body (GET, HEAD) has nothing to read.
-        Err(_) => return Ok(Body::Read { kept: Vec::new(), cut: false }),
-    };
+    // A request without a body (GET, HEAD) has nothing to read.
+    let Some(stream) = req.inner().body() else { return Body::Read { kept: Vec::new(), cut: false } };
+    let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    let mut tally = BodyTally::new(limits);
     let mut kept = Vec::new();
-    let mut total = 0usize;
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| Failure::Body(e.to_string()))?;
-        total += chunk.len();
-        if total > accept {
-            return Ok(Body::TooLarge);
+    loop {
+        let Some(chunk) = next_chunk(&reader).await else { return Body::Incomplete };
+        let Some(chunk) = chunk else { break };
+        let Some(room) = tally.take(chunk.length() as usize) else {
+            let _ = reader.cancel();
+            return Body::TooLarge;
+        };
+        if room > 0 {
+            let start = kept.len();
+            kept.resize(start + room, 0);
+            chunk.subarray(0, room as u32).copy_to(&mut kept[start..]);
         }
-        let room = keep.saturating_sub(kept.len());
-        kept.extend_from_slice(&chunk[..chunk.len().min(room)]);
     }
-    Ok(Body::Read { cut: total > kept.len(), kept })
+    match tally.end() {
+        BodyEnd::Accepted { cut } => Body::Read { kept, cut },
+        BodyEnd::TooLarge => Body::TooLarge,
+    }
+}
+
+/// The next chunk of a body: `Some(None)` at its end, `None` when it broke
+/// off (the client went away, or sent less than its `Content-Length`).
+async fn next_chunk(reader: &ReadableStreamDefaultReader) -> Option<Option<Uint8Array>> {
+    let result = JsFuture::from(reader.read()).await.ok()?;
+    let done = Reflect::get(&result, &JsValue::from_str("done")).ok()?;
+    if done.is_truthy() {
+        return Some(None);
+    }
+    let value = Reflect::get(&result, &JsValue::from_str("value")).ok()?;
+    value.dyn_into::<Uint8Array>().ok().map(Some)
 }
 
 /// A request body as read.
 pub enum Body {
-    Read { kept: Vec<u8>, cut: bool },
+    Read {
+        kept: Vec<u8>,
+        cut: bool,
+    },
     TooLarge,
+    /// The body broke off before its end: the client went away, or sent
+    /// less than its `Content-Length`. Answered 400 (if anyone listens).
+    Incomplete,
 }

@@ -18,6 +18,7 @@ use super::context::{jitter, now, read_body, Body, Failure, RequestContext};
 use super::deliver::deliver_due;
 use super::ping_cache;
 use super::store::{CheckKey, Expected, PingRow, PingWrite, RecordedPing, Store};
+use crate::domain::body::BodyLimits;
 use crate::domain::check::{is_valid_slug, Check, CheckConfig, CheckState, Monitoring, PingKind};
 use crate::domain::contention::Retries;
 use crate::domain::ids::{key_hash, random_token, Uuid};
@@ -53,11 +54,12 @@ pub async fn handle(rest: &str, ctx: &RequestContext<'_>, req: &mut Request) -> 
         Ok(store) => store,
         Err(err) => return failed(err),
     };
-    let body = match read_body(req, ctx.settings.ping_body_limit, MAX_PING_REQUEST_BYTES).await {
-        Ok(Body::Read { kept, .. }) => kept,
-        Ok(Body::TooLarge) => return rejected_reply(&PingError::TooLarge(MAX_PING_REQUEST_BYTES)),
-        Err(err) => return failed(err),
-    };
+    let body =
+        match read_body(req, BodyLimits { keep: ctx.settings.ping_body_limit, accept: MAX_PING_REQUEST_BYTES }).await {
+            Body::Read { kept, .. } => kept,
+            Body::TooLarge => return rejected_reply(&PingError::TooLarge(MAX_PING_REQUEST_BYTES)),
+            Body::Incomplete => return rejected_reply(&PingError::IncompleteBody),
+        };
     let incoming = &ctx.incoming;
     let ua: String = incoming.header("User-Agent").unwrap_or_default().chars().take(MAX_UA).collect();
     let remote_addr = incoming.header("CF-Connecting-IP");

@@ -5,6 +5,7 @@ pub mod alert;
 pub mod alertmanager;
 pub mod api;
 pub mod badge;
+pub mod body;
 pub mod channel;
 pub mod check;
 pub mod contention;
