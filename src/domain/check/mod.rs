@@ -14,7 +14,7 @@ pub use config::{
     is_valid_slug, AlertPolicy, CheckConfig, ConfigError, Monitoring, Schedule, DEFAULT_GRACE, DEFAULT_TIMEOUT,
     MAX_NAME, MAX_PERIOD, MAX_SLUG, MAX_THRESHOLD, MIN_PERIOD, MIN_REMINDER_INTERVAL,
 };
-pub use machine::{Flip, NotPaused, PingEffect, SweepStep, SweepVerdict, Transition};
+pub use machine::{Flip, HeldStep, NotPaused, PingEffect, SweepStep, SweepVerdict, Transition};
 pub use slug::slugify;
 pub use state::{CheckState, Event, EventKind, EventSet, FlipReason, PingKind, ShownStatus, Status};
 pub use tags::Tags;
