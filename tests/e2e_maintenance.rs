@@ -1,8 +1,8 @@
 //! Maintenance windows end to end (issue 17), against wrangler dev and a real
 //! local receiver: a window silences every event inside it from its first
 //! second (pings, sweeps), recurring windows open at local times across DST,
-//! one tenant's windows never delay another's alerts, and a broken window
-//! row never stops the sweep.
+//! one tenant's windows never delay another's alerts, a broken window row
+//! never stops the sweep, and a read-only key sees no check UUID anywhere.
 
 mod support;
 
@@ -284,5 +284,89 @@ fn a_hundred_windows_in_one_project_do_not_delay_another_projects_alert() {
     assert_eq!(notifications(&worker, &quiet, &quiet_check), vec![("down".into(), "timeout".into())]);
     for check in &checks[..3] {
         assert_eq!(notifications(&worker, &noisy, check), vec![], "held by the windows");
+    }
+}
+
+/// Bug 3: the read-only key listed the check UUIDs of each window, and a
+/// UUID is a ping credential (it can fail or snooze the check). It sees
+/// unique keys instead, here and in every other answer it gets.
+#[test]
+fn a_read_only_key_sees_no_check_uuid_anywhere() {
+    let worker = Worker::start();
+    let project = worker.create_project("read-only");
+    let named = worker.create_check(&project, json!({"name": "db-backup", "tags": "db", "timeout": 60}));
+    let unnamed = worker.create_check(&project, json!({"tags": "db", "timeout": 60}));
+    let uuids = [uuid(&named), uuid(&unnamed)];
+    for check in [&named, &unnamed] {
+        ping(&worker, check, "");
+        ping(&worker, check, "/fail");
+    }
+    let created = window(
+        &worker,
+        &project,
+        json!({"name": "by uuid", "start": "2027-01-01T00:00:00Z", "end": "2027-01-02T00:00:00Z", "checks": uuids}),
+    );
+    assert_eq!(created["checks"], json!(uuids), "the read-write key sees the uuids it gave");
+    let id = created["id"].as_str().unwrap().to_owned();
+    let ro = project.api_key_readonly.as_str();
+
+    let listed = worker.api(ro, "GET", "/api/v3/checks/", None).json();
+    let keys: Vec<String> =
+        listed["checks"].as_array().unwrap().iter().map(|c| c["unique_key"].as_str().unwrap().to_owned()).collect();
+    let windows = worker.api(ro, "GET", "/api/v3/maintenance/", None);
+    assert_eq!(windows.status, 200);
+    assert_eq!(windows.json()["windows"][0]["checks"], json!(keys), "{}", windows.text());
+    let one = worker.api(ro, "GET", &format!("/api/v3/maintenance/{id}"), None);
+    assert_eq!(one.json()["checks"], json!(keys));
+
+    // Everything a read-only key can ask, and what it is refused.
+    let mut answers = vec![windows, one];
+    for version in 1..=3 {
+        answers.push(worker.api(ro, "GET", &format!("/api/v{version}/checks/"), None));
+    }
+    for key in &keys {
+        answers.push(worker.api(ro, "GET", &format!("/api/v3/checks/{key}"), None));
+        answers.push(worker.api(ro, "GET", &format!("/api/v3/checks/{key}/flips/"), None));
+    }
+    let badges = worker.api(ro, "GET", "/api/v3/badges/", None);
+    let mut badge_urls: Vec<String> = Vec::new();
+    if let Some(tags) = badges.json()["badges"].as_object() {
+        for formats in tags.values() {
+            badge_urls.extend(formats.as_object().unwrap().values().map(|u| u.as_str().unwrap().to_owned()));
+        }
+    }
+    answers.push(badges);
+    for check in listed["checks"].as_array().unwrap() {
+        let url = check["badge_url"].as_str().unwrap();
+        badge_urls.extend([url.to_owned(), url.replace(".svg", ".shields"), url.replace(".svg", ".json")]);
+    }
+    assert!(badge_urls.len() >= 4, "{badge_urls:?}");
+    for url in &badge_urls {
+        let answer = worker.get(&path_of(&json!(url)));
+        assert_eq!(answer.status, 200, "{url}");
+        answers.push(answer);
+    }
+    answers.push(worker.get(&format!("/projects/{}/metrics/{ro}", project.id)));
+    answers.push(worker.get(&format!("/projects/{}/metrics/", project.id)));
+    for (method, path) in [
+        ("GET", format!("/api/v3/checks/{}/pings/", uuids[0])),
+        ("POST", format!("/api/v3/checks/{}/pause", uuids[0])),
+        ("POST", "/api/v3/maintenance/".to_owned()),
+        ("DELETE", format!("/api/v3/maintenance/{id}")),
+        ("GET", "/api/v3/notifications/".to_owned()),
+        ("GET", "/api/v3/checks/0000000000000000000000000000000000000000".to_owned()),
+    ] {
+        let answer = worker.api(ro, method, &path, Some(&json!({})));
+        assert!(answer.status >= 400, "{method} {path}: {}", answer.text());
+        answers.push(answer);
+    }
+    for answer in &answers {
+        let text = answer.text().to_lowercase();
+        for uuid in &uuids {
+            assert!(!text.contains(uuid) && !text.contains(&uuid.replace('-', "")), "{uuid} in {text}");
+        }
+        for (name, value) in &answer.headers {
+            assert!(uuids.iter().all(|u| !value.to_lowercase().contains(u)), "{name}: {value}");
+        }
     }
 }

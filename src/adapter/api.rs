@@ -255,10 +255,10 @@ async fn dispatch(route: &Route, ctx: &RequestContext<'_>, req: &mut Request) ->
         }
         (Route::Notifications, _) => api.notifications(&project).await,
         (Route::MaintenanceWindows, method) => {
-            maintenance::respond(api.store, &project, None, method, &body, view.now).await
+            maintenance::respond(api.store, &project, None, method, &body, view.now, view.read_only).await
         }
         (Route::MaintenanceWindow(id), method) => {
-            maintenance::respond(api.store, &project, Some(id), method, &body, view.now).await
+            maintenance::respond(api.store, &project, Some(id), method, &body, view.now, view.read_only).await
         }
         (Route::Badges, _) => {
             let badges = api.store.project_badges(&project).await?.ok_or(ApiError::NotFound)?;

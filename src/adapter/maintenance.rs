@@ -42,7 +42,8 @@ pub async fn windows_shown(
     Ok(OpenWindows::at(readable_windows(store, project).await?, now))
 }
 
-/// The maintenance routes; `id` names one window.
+/// The maintenance routes; `id` names one window. A read-only key sees the
+/// windows' checks by their unique keys.
 pub async fn respond(
     store: &Store,
     project: &str,
@@ -50,8 +51,9 @@ pub async fn respond(
     method: Method,
     body: &[u8],
     now: Timestamp,
+    read_only: bool,
 ) -> Result<Reply, ApiError> {
-    let shown = |window: &Window| window_json(window, now);
+    let shown = |window: &Window| window_json(window, now, read_only);
     let Some(id) = id else {
         if method == Method::Get {
             let windows: Vec<Value> = readable_windows(store, project).await?.iter().map(shown).collect();

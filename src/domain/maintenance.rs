@@ -13,7 +13,7 @@
 use crate::domain::api::spec::SpecError;
 use crate::domain::check::{Check, Tags};
 use crate::domain::cron::{parse_zone, CronExpr};
-use crate::domain::ids::Uuid;
+use crate::domain::ids::{unique_key, Uuid};
 use crate::domain::time::Timestamp;
 use chrono_tz::Tz;
 use serde_json::{json, Map, Value};
@@ -286,8 +286,10 @@ pub fn parse_window(body: &[u8], id: String) -> Result<Window, SpecError> {
     Ok(Window { id, name, when, tags, checks })
 }
 
-/// The API's view of a window at `now`.
-pub fn window_json(window: &Window, now: Timestamp) -> Value {
+/// The API's view of a window at `now`. A read-only key sees the checks it
+/// names by their unique keys: a UUID is a ping credential (it can fail or
+/// snooze the check), which that key must never see.
+pub fn window_json(window: &Window, now: Timestamp, read_only: bool) -> Value {
     let (schedule, tz, duration, start, end) = match &window.when {
         When::Recurring { schedule, zone, duration } => {
             (json!(schedule.source()), json!(zone.name()), json!(duration), Value::Null, Value::Null)
@@ -296,7 +298,8 @@ pub fn window_json(window: &Window, now: Timestamp) -> Value {
             (Value::Null, Value::Null, Value::Null, json!(start.iso8601()), json!(end.iso8601()))
         }
     };
-    let checks: Vec<String> = window.checks.iter().map(Uuid::to_string).collect();
+    let checks: Vec<String> =
+        window.checks.iter().map(|uuid| if read_only { unique_key(uuid) } else { uuid.to_string() }).collect();
     json!({
         "id": window.id,
         "name": window.name,
@@ -457,6 +460,20 @@ mod tests {
         snoozed.state.muted_until = Some(at("2027-01-01T03:00:00Z"));
         assert_eq!(open.held_until(&snoozed, now), Some(at("2027-01-01T03:00:00Z")));
         assert_eq!(OpenWindows::default().held_until(&check(A, "db"), now), None);
+    }
+
+    #[test]
+    fn a_read_only_key_sees_the_checks_of_a_window_by_their_unique_keys() {
+        let w = window(&format!(
+            r#"{{"start": "2027-01-01T00:00:00Z", "end": "2027-01-02T00:00:00Z", "checks": ["{A}", "{B}"]}}"#
+        ));
+        let now = at("2027-01-01T00:00:00Z");
+        assert_eq!(window_json(&w, now, false)["checks"], json!([A, B]));
+        let shown = window_json(&w, now, true);
+        assert_eq!(shown["checks"], json!([unique_key(&uuid(A)), unique_key(&uuid(B))]));
+        let text = shown.to_string();
+        assert!(!text.contains(A) && !text.contains(B), "{text}");
+        assert!(!text.contains(&uuid(A).hex()) && !text.contains(&uuid(B).hex()), "{text}");
     }
 
     mod openings {
