@@ -139,6 +139,9 @@ async fn find_down_checks(
 ) -> Result<(), Failure> {
     let defaults: Vec<String> = settings.default_channels().into_iter().map(|c| c.id).collect();
     let default_events = if defaults.is_empty() { EventSet::of(&[]) } else { EventSet::default() };
+    // What the sweep records is never dated after the clock (its `now` can
+    // be set ahead of it through the local scheduled endpoint).
+    let clock = self::now().min(now);
     let mut windows = SweepWindows { now, by_project: BTreeMap::new() };
     for _ in 0..MAX_CHUNKS {
         let before = store.usage().rows_read;
@@ -164,7 +167,8 @@ async fn find_down_checks(
         for (check, deadlines, step) in stepped {
             let open = windows.of(&check.project_id);
             let window_hold = |at| open.and_then(|open| open.hold(&check.uuid, &check.config.tags, at));
-            let held = check.monitoring().hold_step(step, now, window_hold);
+            let mut held = check.monitoring().hold_step(step, now, window_hold);
+            held.step = held.step.dated_by(clock);
             let flip_id = random_token(24)?;
             let event_ids = (0..held.step.events.len()).map(|i| format!("{flip_id}-{i}")).collect();
             writes.push(SweepWrite::Step { check: check.clone(), seen: *deadlines, held, flip_id, event_ids });
@@ -182,7 +186,7 @@ async fn find_down_checks(
                 });
             }
         }
-        outcome.flips += store.apply_sweep(&writes, &defaults, now).await?;
+        outcome.flips += store.apply_sweep(&writes, &defaults, clock).await?;
         if (due.len() as i64) < CHUNK {
             break;
         }

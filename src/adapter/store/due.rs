@@ -83,7 +83,7 @@ impl Store {
     /// Writes the sweep's steps in one batch. Each is conditional on the
     /// deadlines and state the sweep read, so a ping or edit in between
     /// wins, and two overlapping sweeps record each flip and event once.
-    /// Notifications are dated `recorded_at`.
+    /// Notifications are dated `recorded_at` (never after the clock).
     /// Returns the number of flips made.
     pub async fn apply_sweep(
         &self,

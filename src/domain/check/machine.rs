@@ -131,6 +131,21 @@ impl SweepStep {
     pub fn would_notify(&self, listeners: &EventSet) -> bool {
         self.flip.is_some_and(|flip| flip.notifies()) || self.events.iter().any(|e| listeners.contains(e.kind))
     }
+
+    /// The step as recorded at the real time `clock`. A sweep decides at its
+    /// scheduled instant, which the local scheduled endpoint lets anyone set
+    /// ahead of the clock to move time forward; what it records is never
+    /// dated after the clock, so a later real ping never sees a status
+    /// change from its future (a negative `down_for`).
+    pub fn dated_by(mut self, clock: Timestamp) -> SweepStep {
+        if let Some(flip) = &mut self.flip {
+            flip.at = flip.at.min(clock);
+        }
+        for event in &mut self.events {
+            event.at = event.at.min(clock);
+        }
+        self
+    }
 }
 
 /// A sweep step whose notifications were weighed: a held one is recorded
@@ -951,6 +966,22 @@ mod tests {
         let step = m.hold_step(m.sweep_step(&snoozed, T0.plus_secs(130)), T0.plus_secs(130), |_| None);
         assert!(step.flip_held);
         assert_eq!(step.step.state.muted_until, Some(T0.plus_secs(600)));
+    }
+
+    #[test]
+    fn a_sweep_ahead_of_the_clock_dates_nothing_after_it() {
+        let m = with_policy(60, 60, AlertPolicy { max_runtime: Some(600), ..AlertPolicy::default() });
+        let started = m.ping(&up_at(T0), PingKind::Start, None, None, T0).state;
+        // The sweep is told it is T0+900; the clock says T0+5.
+        let step = m.sweep_step(&started, T0.plus_secs(900));
+        assert_eq!(step.flip.map(|f| f.at), Some(T0.plus_secs(600)), "decided at the deadline");
+        assert_eq!(step.events.iter().map(|e| e.at).collect::<Vec<_>>(), vec![T0.plus_secs(600)]);
+        let recorded = step.clone().dated_by(T0.plus_secs(5));
+        assert_eq!(recorded.flip.map(|f| f.at), Some(T0.plus_secs(5)));
+        assert_eq!(recorded.events.iter().map(|e| e.at).collect::<Vec<_>>(), vec![T0.plus_secs(5)]);
+        assert_eq!((&recorded.state, recorded.alert_after), (&step.state, step.alert_after), "only dates change");
+        // A sweep behind the clock (every real one) records what it decided.
+        assert_eq!(step.clone().dated_by(T0.plus_secs(901)), step);
     }
 
     mod holds {
