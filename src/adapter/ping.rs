@@ -322,7 +322,9 @@ impl Recorder<'_> {
         for problem in problems {
             console_warn!("ping: skipping {problem}");
         }
-        let windows = OpenWindows::at(windows.into_iter().map(|(_, window)| window), at);
+        // Only the windows that select this check are evaluated.
+        let selecting = windows.into_iter().map(|(_, w)| w).filter(|w| w.selects(subject.uuid, subject.tags));
+        let windows = OpenWindows::at(selecting, at);
         Ok(monitoring.hold_ping(effect, windows.hold(subject.uuid, subject.tags, at), at))
     }
 
