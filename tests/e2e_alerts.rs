@@ -118,12 +118,41 @@ fn a_late_check_alerts_slack_and_pagerduty_once_then_recovers() {
 
     let flips = worker.api(&project.api_key, "GET", &format!("/api/v3/checks/{uuid}/flips/"), None).json();
     let flips = flips["flips"].as_array().unwrap().clone();
-    // The test's sweep ran two minutes ahead of the wall clock, so the down
-    // flip (dated at the deadline) sorts after the real-time recovery.
+    // The test's sweeps ran ahead of the wall clock; what they recorded is
+    // dated no later than the clock, so the down flip sorts before the recovery.
     let ups: Vec<i64> = flips.iter().map(|f| f["up"].as_i64().unwrap()).collect();
-    assert_eq!(ups, vec![0, 1, 1], "newest first: down, recovery, first up");
-    let down_at = millis_of(&flips[0]["timestamp"]);
-    assert!((down_at - (pinged + 120_000)).abs() <= 2_000, "the flip is dated at the deadline, not the sweep");
+    assert_eq!(ups, vec![1, 0, 1], "newest first: recovery, down, first up");
+}
+
+/// A sweep run for an instant ahead of the clock (the local scheduled
+/// endpoint's `time`, as tests use to move time forward) decides at that
+/// instant but dates nothing after the clock: a later real ping no longer
+/// finds a down flip from its future (`down_for: -219`).
+#[test]
+fn a_sweep_ahead_of_the_clock_records_nothing_after_it() {
+    let receiver = Receiver::start();
+    let worker = Worker::start();
+    let project = worker.create_project("future");
+    webhook(&worker, &project, &receiver, "/hook");
+    let check = worker.create_check(&project, json!({"name": "job", "timeout": 60, "grace": 60, "channels": "*"}));
+    let uuid = check["uuid"].as_str().unwrap().to_owned();
+    assert_eq!(worker.get(&path_of(&check["ping_url"])).status, 200);
+    let before = now_ms() / 1000 * 1000;
+    worker.run_sweep(before + 600_000);
+    let after = now_ms();
+    assert_eq!(worker.check(&project, &uuid)["status"], "down", "decided at the sweep's instant");
+    let flips = worker.api(&project.api_key, "GET", &format!("/api/v3/checks/{uuid}/flips/"), None).json();
+    let down_at = millis_of(&flips["flips"][0]["timestamp"]);
+    assert_eq!(flips["flips"][0]["up"], 0);
+    assert!(before <= down_at && down_at <= after, "dated by the clock, not at the deadline: {flips}");
+    let created = millis_of(&notifications(&worker, &project, &format!("?check={uuid}"))[0]["created"]);
+    assert!(created <= after, "the notification too");
+
+    assert_eq!(worker.get(&path_of(&check["ping_url"])).status, 200);
+    let requests = receiver.wait_for(2, WAIT);
+    let up = requests.iter().map(|r| r.json()).find(|b| b["event"] == "up").expect("the recovery");
+    let down_for = up["flip"]["down_for"].as_i64().expect("down_for");
+    assert!(down_for >= 0, "{up}");
 }
 
 #[test]

@@ -2,6 +2,7 @@
 
 use super::context::{read_body, Body, Failure, RequestContext};
 use super::deliver::send;
+use super::maintenance;
 use super::router::method_not_allowed;
 use super::store::{Expected, NewProject, Saved, Store};
 use crate::domain::alert::Alert;
@@ -18,7 +19,7 @@ use crate::domain::check::{Check, CheckConfig, NotPaused, Tags};
 use crate::domain::history::{flips_json, pings_json, FlipFilter};
 use crate::domain::ids::{key_hash, random_token, secret_matches, KeyKind, Uuid};
 use crate::domain::integrations::request_for;
-use crate::domain::maintenance::{parse_window, window_json, MAX_WINDOWS};
+use crate::domain::maintenance::OpenWindows;
 use crate::domain::outbox::AttemptResult;
 use crate::domain::reply::Reply;
 use crate::domain::route::{CheckAction, CheckRef, Method, Route};
@@ -34,7 +35,7 @@ const API_BODY_LIMIT: usize = 64 * 1024;
 
 /// Every failure of an API request, and the answer it gets.
 #[derive(Debug, thiserror::Error)]
-enum ApiError {
+pub(super) enum ApiError {
     #[error(transparent)]
     Spec(#[from] SpecError),
     #[error(transparent)]
@@ -168,7 +169,8 @@ async fn dispatch(route: &Route, ctx: &RequestContext<'_>, req: &mut Request) ->
         _ => 3,
     };
     let urls = Urls { base: ctx.base_url(), api_version: version };
-    let view = View { urls, read_only: access == Access::ReadOnly, now: ctx.now };
+    let windows = maintenance::windows_shown(api.store, &project, route, ctx.now).await?;
+    let view = View { urls, read_only: access == Access::ReadOnly, now: ctx.now, windows };
     match (route, incoming.method) {
         (Route::Checks { .. }, Method::Get) => api.list_checks(&project, &view).await,
         (Route::Checks { .. }, _) => api.create_check(&project, &spec, &view).await,
@@ -259,35 +261,11 @@ async fn dispatch(route: &Route, ctx: &RequestContext<'_>, req: &mut Request) ->
             Ok(Reply::json(200, &api.test_channel(&channel, &view).await?))
         }
         (Route::Notifications, _) => api.notifications(&project).await,
-        (Route::MaintenanceWindows, Method::Get) => {
-            let windows: Vec<Value> =
-                api.store.windows(&project).await?.iter().map(|w| window_json(w, view.now)).collect();
-            Ok(Reply::json(200, &json!({ "windows": windows })))
-        }
-        (Route::MaintenanceWindows, _) => {
-            let window = parse_window(&body, Uuid::random()?.to_string())?;
-            if !api.store.save_window(&project, &window, MAX_WINDOWS, view.now).await? {
-                return Err(
-                    SpecError::Invalid(format!("a project has at most {MAX_WINDOWS} maintenance windows")).into()
-                );
-            }
-            Ok(Reply::json(201, &window_json(&window, view.now)))
+        (Route::MaintenanceWindows, method) => {
+            maintenance::respond(api.store, &project, None, method, &body, view.now, view.read_only).await
         }
         (Route::MaintenanceWindow(id), method) => {
-            let windows = api.store.windows(&project).await?;
-            let window = windows.into_iter().find(|w| &w.id == id).ok_or(ApiError::NotFound)?;
-            match method {
-                Method::Get => Ok(Reply::json(200, &window_json(&window, view.now))),
-                Method::Post => {
-                    let replaced = parse_window(&body, window.id.clone())?;
-                    api.store.save_window(&project, &replaced, MAX_WINDOWS, view.now).await?;
-                    Ok(Reply::json(200, &window_json(&replaced, view.now)))
-                }
-                _ => {
-                    api.store.delete_window(&project, &window.id).await?;
-                    Ok(Reply::json(200, &window_json(&window, view.now)))
-                }
-            }
+            maintenance::respond(api.store, &project, Some(id), method, &body, view.now, view.read_only).await
         }
         (Route::Badges, _) => {
             let badges = api.store.project_badges(&project).await?.ok_or(ApiError::NotFound)?;
@@ -314,11 +292,13 @@ struct View {
     urls: Urls,
     read_only: bool,
     now: Timestamp,
+    /// The project's maintenance windows open now (for answers that show checks).
+    windows: OpenWindows,
 }
 
 impl View {
     fn check(&self, check: &Check, channels: &[String]) -> Value {
-        check_json(check, channels, &self.urls, self.read_only, self.now)
+        check_json(check, channels, &self.urls, self.read_only, self.now, &self.windows)
     }
 }
 

@@ -3,7 +3,8 @@
 //! the request's facts); each handler kind has its own module: `ping` (the
 //! ping endpoint, with `ping_cache` for its one-round-trip path), `alertmanager`
 //! (the watchdog receiver, recording through `ping`), `api` (the
-//! management and admin API), `badges`, `metrics`, `health`; `sweep` is the
+//! management and admin API, with `maintenance` for its windows), `badges`,
+//! `metrics`, `health`; `sweep` is the
 //! scheduled handler and `deliver` sends the outbox; `store` is every SQL
 //! statement, by table. Decisions live in `crate::domain`; this layer moves
 //! data.
@@ -14,6 +15,7 @@ mod badges;
 mod context;
 mod deliver;
 mod health;
+mod maintenance;
 mod metrics;
 mod ping;
 mod ping_cache;

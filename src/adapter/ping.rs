@@ -19,17 +19,21 @@ use super::deliver::deliver_due;
 use super::ping_cache;
 use super::store::{CheckKey, Expected, PingRow, PingWrite, RecordedPing, Store};
 use crate::domain::body::BodyLimits;
-use crate::domain::check::{is_valid_slug, Check, CheckConfig, CheckState, Monitoring, PingKind};
+use crate::domain::check::{
+    is_valid_slug, Check, CheckConfig, CheckState, EventKind, EventSet, Monitoring, PingEffect, PingKind, Tags,
+};
 use crate::domain::contention::Retries;
 use crate::domain::ids::{key_hash, random_token, Uuid};
+use crate::domain::maintenance::OpenWindows;
 use crate::domain::ping::{
     accepted_reply, classify, exit_status, parse_ping_path, parse_ping_query, rejected_reply, PingError, PingRules,
     PingTarget, UrlSignal,
 };
 use crate::domain::ping_cache::PingTemplate;
 use crate::domain::reply::Reply;
+use crate::domain::time::Timestamp;
 use std::time::Duration;
-use worker::{console_error, Delay, Request};
+use worker::{console_error, console_warn, Delay, Request};
 
 /// User agents are kept to 200 characters, as healthchecks does.
 const MAX_UA: usize = 200;
@@ -108,6 +112,23 @@ impl Ping<'_> {
     }
 }
 
+/// Where the maintenance windows that may hold a ping's check are.
+enum WindowsOf<'a> {
+    Project(&'a str),
+    /// The project with this ping key hash (a check the ping creates).
+    PingKey(&'a str),
+}
+
+/// The check a ping is about, as maintenance windows and listeners see it.
+struct Subject<'a> {
+    uuid: &'a Uuid,
+    tags: &'a Tags,
+    /// What its channels listen for; `None` when not known yet (created in
+    /// the same batch): anyone may hear.
+    listeners: Option<&'a EventSet>,
+    windows: WindowsOf<'a>,
+}
+
 /// `Ok(Ok(created))`: recorded; `Ok(Err(_))`: refused; `Err(_)`: could not.
 pub(super) type Outcome = Result<Result<bool, PingError>, Failure>;
 
@@ -184,6 +205,14 @@ impl Recorder<'_> {
         let Some(effect) = template.monitoring.ping_when_idle_up(kind, exit, self.ping.rid, at) else {
             return Ok(false);
         };
+        let tags = Tags::parse(&template.tags);
+        let subject = Subject {
+            uuid: &template.uuid,
+            tags: &tags,
+            listeners: Some(&template.listeners),
+            windows: WindowsOf::Project(&template.project_id),
+        };
+        let effect = self.held(effect, &template.monitoring, &subject, at).await?;
         let expected = Expected::idle_up(template.config_version, &template.listeners);
         let recorded = self.write(CheckKey::Id(template.id), expected, &effect, at).await?;
         if recorded.applied {
@@ -206,6 +235,13 @@ impl Recorder<'_> {
             let monitoring = &check.config.monitoring;
             let kind = self.ping.kind(&check.config.ping_rules);
             let effect = monitoring.ping(&check.state, kind, exit_status(self.ping.signal), self.ping.rid, at);
+            let subject = Subject {
+                uuid: &check.uuid,
+                tags: &check.config.tags,
+                listeners: Some(&check.listeners),
+                windows: WindowsOf::Project(&check.project_id),
+            };
+            let effect = self.held(effect, monitoring, &subject, at).await?;
             // A start's deadline depends on the last ping; nothing else reads it.
             let expected = Expected::of(&check, kind == PingKind::Start);
             self.ctx.race_point("ping-before-write").await;
@@ -236,6 +272,10 @@ impl Recorder<'_> {
         let at = now();
         let uuid = Uuid::random()?;
         let effect = self.effect_on_new(&config.monitoring, &config.ping_rules, at);
+        // Its channels are linked in the same batch: whoever may hear of it.
+        let subject =
+            Subject { uuid: &uuid, tags: &config.tags, listeners: None, windows: WindowsOf::PingKey(ping_key_hash) };
+        let effect = self.held(effect, &config.monitoring, &subject, at).await?;
         let flip_id = random_token(24)?;
         let event_id = format!("{flip_id}-e");
         let defaults = self.default_channel_ids();
@@ -262,14 +302,37 @@ impl Recorder<'_> {
         Ok(Some(recorded))
     }
 
-    fn effect_on_new(
-        &self,
-        monitoring: &Monitoring,
-        rules: &PingRules,
-        at: crate::domain::time::Timestamp,
-    ) -> crate::domain::check::PingEffect {
+    fn effect_on_new(&self, monitoring: &Monitoring, rules: &PingRules, at: Timestamp) -> PingEffect {
         let kind = self.ping.kind(rules);
         monitoring.ping(&CheckState::new_check(), kind, exit_status(self.ping.signal), self.ping.rid, at)
+    }
+
+    /// The effect with its notifications held while a maintenance window
+    /// open now selects the check. The windows are read only when the ping
+    /// would notify someone, so a plain success ping costs nothing more.
+    async fn held(
+        &self,
+        effect: PingEffect,
+        monitoring: &Monitoring,
+        subject: &Subject<'_>,
+        at: Timestamp,
+    ) -> Result<PingEffect, Failure> {
+        let defaults = if self.default_channel_ids().is_empty() { EventSet::of(&[]) } else { EventSet::default() };
+        let listeners = subject.listeners.map_or_else(|| EventSet::of(&EventKind::ALL), |l| l.union(&defaults));
+        if effect.state.muted_at(at) || !effect.would_notify(&listeners) {
+            return Ok(effect);
+        }
+        let (windows, problems) = match subject.windows {
+            WindowsOf::Project(project) => self.store.windows(project).await?,
+            WindowsOf::PingKey(hash) => self.store.windows_by_ping_key(hash).await?,
+        };
+        for problem in problems {
+            console_warn!("ping: skipping {problem}");
+        }
+        // Only the windows that select this check are evaluated.
+        let selecting = windows.into_iter().map(|(_, w)| w).filter(|w| w.selects(subject.uuid, subject.tags));
+        let windows = OpenWindows::at(selecting, at);
+        Ok(monitoring.hold_ping(effect, windows.hold(subject.uuid, subject.tags, at), at))
     }
 
     fn default_channel_ids(&self) -> Vec<String> {
@@ -280,8 +343,8 @@ impl Recorder<'_> {
         &self,
         key: CheckKey,
         expected: Expected,
-        effect: &crate::domain::check::PingEffect,
-        at: crate::domain::time::Timestamp,
+        effect: &PingEffect,
+        at: Timestamp,
     ) -> Result<RecordedPing, Failure> {
         let flip_id = random_token(24)?;
         let event_id = format!("{flip_id}-e");

@@ -1,13 +1,19 @@
 //! The minute sweep, run by the cron trigger with the event's scheduledTime
 //! as "now": finds the checks that are due (only those, through the
 //! `checks_sweep_at` index), records their flips and events, and delivers the outbox.
+//!
+//! Maintenance windows are read only for the projects whose due checks have
+//! something to notify, once per sweep each, and each window's opening is
+//! found once (`OpenWindows`): their cost grows with the windows, never with
+//! windows x checks. A window that cannot be read silences nothing.
 
 use super::context::{now, settings, Failure};
 use super::deliver::{deliver_due, send};
-use super::store::{DueCheck, Store, StoreError, SweepOutcome, SweepWrite};
+use super::store::{DueCheck, Store, SweepOutcome, SweepWrite};
+use crate::domain::check::EventSet;
 use crate::domain::ids::random_token;
 use crate::domain::integrations::Outgoing;
-use crate::domain::maintenance::{muted_until, Window};
+use crate::domain::maintenance::OpenWindows;
 use crate::domain::outbox::AttemptResult;
 use crate::domain::settings::Settings;
 use crate::domain::time::Timestamp;
@@ -61,10 +67,6 @@ async fn run_with(store: &Store, settings: &Settings, now: Timestamp, rescue: bo
 /// One sweep; an error stops it and is returned in the outcome.
 async fn sweep(store: &Store, settings: &Settings, now: Timestamp) -> SweepOutcome {
     let mut outcome = SweepOutcome::default();
-    if let Err(err) = apply_windows(store, now).await {
-        outcome.error = Some(format!("applying maintenance windows: {err}"));
-        return outcome;
-    }
     if let Err(err) = find_down_checks(store, settings, now, &mut outcome).await {
         outcome.error = Some(format!("finding due checks: {err}"));
         return outcome;
@@ -85,30 +87,48 @@ async fn sweep(store: &Store, settings: &Settings, now: Timestamp) -> SweepOutco
     outcome
 }
 
-/// Mutes the checks that open maintenance windows select, until the
-/// windows close (the domain decides which and until when; a check already
-/// muted that long is left alone).
-async fn apply_windows(store: &Store, now: Timestamp) -> Result<(), StoreError> {
-    let mut open: BTreeMap<String, Vec<Window>> = BTreeMap::new();
-    for (project, window) in store.all_windows().await? {
-        if window.open_until(now).is_some() {
-            open.entry(project).or_default().push(window);
+/// The maintenance windows of the projects this sweep met, each project's
+/// read once and taken at the sweep's instant.
+struct SweepWindows {
+    now: Timestamp,
+    by_project: BTreeMap<String, OpenWindows>,
+}
+
+impl SweepWindows {
+    /// Reads the windows of the projects not read yet, in one query. If
+    /// that fails, those projects' events are not held this sweep: an alert
+    /// during maintenance is better than a missed one.
+    async fn read(&mut self, store: &Store, projects: Vec<String>) {
+        let mut missing: Vec<String> = projects.into_iter().filter(|p| !self.by_project.contains_key(p)).collect();
+        missing.sort();
+        missing.dedup();
+        if missing.is_empty() {
+            return;
+        }
+        let rows = match store.windows_of_projects(&missing).await {
+            Ok((rows, problems)) => {
+                for problem in problems {
+                    console_warn!("sweep: skipping {problem}");
+                }
+                rows
+            }
+            Err(err) => {
+                console_error!("sweep: could not read maintenance windows ({err}); their events are not held");
+                Vec::new()
+            }
+        };
+        let mut grouped: BTreeMap<String, Vec<_>> = missing.into_iter().map(|p| (p, Vec::new())).collect();
+        for (project, window) in rows {
+            grouped.entry(project).or_default().push(window);
+        }
+        for (project, windows) in grouped {
+            self.by_project.insert(project, OpenWindows::at(windows, self.now));
         }
     }
-    for (project, windows) in open {
-        let (checks, _) = store.list_check_states(&project).await?;
-        let mutes: Vec<_> = checks
-            .into_iter()
-            .filter_map(|check| {
-                let until = muted_until(&windows, &check, now)?;
-                let state = check.monitoring().mute(&check.state, until, now)?;
-                let alert_after = check.monitoring().going_down_after(&state);
-                Some((check, state, alert_after))
-            })
-            .collect();
-        store.write_mutes(&mutes).await?;
+
+    fn of(&self, project: &str) -> Option<&OpenWindows> {
+        self.by_project.get(project)
     }
-    Ok(())
 }
 
 async fn find_down_checks(
@@ -118,41 +138,55 @@ async fn find_down_checks(
     outcome: &mut SweepOutcome,
 ) -> Result<(), Failure> {
     let defaults: Vec<String> = settings.default_channels().into_iter().map(|c| c.id).collect();
+    let default_events = if defaults.is_empty() { EventSet::of(&[]) } else { EventSet::default() };
+    // What the sweep records is never dated after the clock (its `now` can
+    // be set ahead of it through the local scheduled endpoint).
+    let clock = self::now().min(now);
+    let mut windows = SweepWindows { now, by_project: BTreeMap::new() };
     for _ in 0..MAX_CHUNKS {
         let before = store.usage().rows_read;
         let due = store.due_checks(now, CHUNK).await?;
         outcome.rows_read += store.usage().rows_read - before;
         outcome.due_checks += due.len() as i64;
-        let mut writes = Vec::with_capacity(due.len());
-        for due_check in &due {
-            writes.push(match due_check {
+        let stepped: Vec<_> = due
+            .iter()
+            .filter_map(|due_check| match due_check {
                 DueCheck::Readable { check, deadlines } => {
-                    let step = check.monitoring().sweep_step(&check.state, now);
-                    let flip_id = random_token(24)?;
-                    let event_ids = (0..step.events.len()).map(|i| format!("{flip_id}-{i}")).collect();
-                    SweepWrite::Step {
-                        muted: step.state.muted_at(now),
-                        check: check.clone(),
-                        seen: *deadlines,
-                        step,
-                        flip_id,
-                        event_ids,
-                    }
+                    Some((check, deadlines, check.monitoring().sweep_step(&check.state, now)))
                 }
-                // A row that cannot be read is looked at again later rather
-                // than blocking the sweep for every check and project.
-                DueCheck::Unreadable { id, deadlines, problem } => {
-                    console_warn!("sweep: check row {id} is unreadable: {problem}");
-                    outcome.unreadable += 1;
-                    SweepWrite::Reschedule {
-                        check_id: *id,
-                        seen: *deadlines,
-                        retry_at: now.plus_secs(UNREADABLE_RETRY_SECS),
-                    }
-                }
-            });
+                DueCheck::Unreadable { .. } => None,
+            })
+            .collect();
+        // Windows only for the projects with something to notify.
+        let notifying = stepped
+            .iter()
+            .filter(|(check, _, step)| step.would_notify(&check.listeners.union(&default_events)))
+            .map(|(check, _, _)| check.project_id.clone());
+        windows.read(store, notifying.collect()).await;
+        let mut writes = Vec::with_capacity(due.len());
+        for (check, deadlines, step) in stepped {
+            let open = windows.of(&check.project_id);
+            let window_hold = |at| open.and_then(|open| open.hold(&check.uuid, &check.config.tags, at));
+            let mut held = check.monitoring().hold_step(step, now, window_hold);
+            held.step = held.step.dated_by(clock);
+            let flip_id = random_token(24)?;
+            let event_ids = (0..held.step.events.len()).map(|i| format!("{flip_id}-{i}")).collect();
+            writes.push(SweepWrite::Step { check: check.clone(), seen: *deadlines, held, flip_id, event_ids });
         }
-        outcome.flips += store.apply_sweep(&writes, &defaults, now).await?;
+        // A row that cannot be read is looked at again later rather than
+        // blocking the sweep for every check and project.
+        for due_check in &due {
+            if let DueCheck::Unreadable { id, deadlines, problem } = due_check {
+                console_warn!("sweep: check row {id} is unreadable: {problem}");
+                outcome.unreadable += 1;
+                writes.push(SweepWrite::Reschedule {
+                    check_id: *id,
+                    seen: *deadlines,
+                    retry_at: now.plus_secs(UNREADABLE_RETRY_SECS),
+                });
+            }
+        }
+        outcome.flips += store.apply_sweep(&writes, &defaults, clock).await?;
         if (due.len() as i64) < CHUNK {
             break;
         }

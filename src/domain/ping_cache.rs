@@ -1,6 +1,7 @@
 //! What an isolate remembers of the checks it recently pinged, so that the
 //! next ping to one of them is classified and written in one D1 round trip.
-//! Only what that path needs is kept (no names, descriptions or tags), and
+//! Only what that path needs is kept (no names or descriptions; the project
+//! and the tags only to weigh maintenance windows when a ping notifies), and
 //! the memory it takes is bounded by an estimate of bytes, not by a count:
 //! an isolate has 128 MB, and checks differ a lot in size.
 //!
@@ -22,6 +23,9 @@ pub const DEFAULT_BUDGET_BYTES: usize = 8 * 1024 * 1024;
 pub struct PingTemplate {
     pub id: i64,
     pub uuid: Uuid,
+    /// Its project and tags: which maintenance windows select it.
+    pub project_id: String,
+    pub tags: String,
     pub config_version: i64,
     pub monitoring: Monitoring,
     pub ping_rules: PingRules,
@@ -38,6 +42,8 @@ impl PingTemplate {
         PingTemplate {
             id: check.id,
             uuid: check.uuid,
+            project_id: check.project_id.clone(),
+            tags: check.config.tags.as_str().to_owned(),
             config_version: check.config_version,
             monitoring: check.config.monitoring.clone(),
             ping_rules: check.config.ping_rules.clone(),
@@ -57,6 +63,7 @@ impl PingTemplate {
     pub fn estimated_bytes(&self) -> usize {
         let rules = &self.ping_rules;
         let keywords = rules.start_kw.capacity() + rules.success_kw.capacity() + rules.failure_kw.capacity();
+        let texts = keywords + self.project_id.capacity() + self.tags.capacity();
         // A parsed cron schedule keeps sorted value sets per field and up to
         // two schedules: a few KB at most.
         let schedule = match &self.monitoring.schedule {
@@ -66,7 +73,7 @@ impl PingTemplate {
             Schedule::OnCalendar(expr) => 2048 * (1 + expr.source().matches('\n').count()) + expr.source().len(),
         };
         // The listeners are at most six one-byte kinds on the heap.
-        size_of::<Uuid>() + size_of::<PingTemplate>() + 64 + 16 + keywords + schedule
+        size_of::<Uuid>() + size_of::<PingTemplate>() + 64 + 16 + texts + schedule
     }
 }
 

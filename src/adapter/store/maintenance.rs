@@ -1,15 +1,13 @@
-//! The `maintenance_windows` table, and the mutes the sweep writes from it.
+//! The `maintenance_windows` table. Rows are read one by one, so a row
+//! that cannot be read is left out (and reported) instead of failing the
+//! whole read: it then silences nothing, and never stops the sweep.
 
-use super::checks::{state_assignments, Expected};
 use super::{changes, int, opt_text, text, time, Store, StoreError};
-use crate::domain::check::{Check, CheckState};
 use crate::domain::maintenance::{StoredWindow, When, Window};
 use crate::domain::time::Timestamp;
 use serde::Deserialize;
+use serde_json::Value;
 use worker::wasm_bindgen::JsValue;
-
-/// Mutes written per batch.
-const MUTES_PER_BATCH: usize = 100;
 
 #[derive(Deserialize)]
 struct WindowRow {
@@ -18,35 +16,50 @@ struct WindowRow {
     stored: StoredWindow,
 }
 
-impl WindowRow {
-    fn into_window(self) -> Result<(String, Window), StoreError> {
-        let id = self.stored.id.clone();
-        let window =
-            self.stored.into_window().ok_or_else(|| StoreError::Corrupt(format!("maintenance window {id}")))?;
-        Ok((self.project_id, window))
-    }
+/// A window row as read, or why it cannot be.
+fn window_of(row: Value) -> Result<(String, Window), StoreError> {
+    let id = row.get("id").and_then(Value::as_str).unwrap_or("?").to_owned();
+    let corrupt = |what: String| StoreError::Corrupt(format!("maintenance window {id}: {what}"));
+    let row: WindowRow = serde_json::from_value(row).map_err(|e| corrupt(e.to_string()))?;
+    let window = row.stored.into_window().ok_or_else(|| corrupt("a column does not parse".into()))?;
+    Ok((row.project_id, window))
 }
+
+/// Windows with their projects, and the problems of rows left out.
+pub type WindowRows = (Vec<(String, Window)>, Vec<StoreError>);
 
 const COLUMNS: &str = "id, project_id, name, schedule, tz, duration, start_at, end_at, tags, checks";
 
 impl Store {
-    /// The project's windows, oldest first.
-    pub async fn windows(&self, project_id: &str) -> Result<Vec<Window>, StoreError> {
-        let rows: Vec<WindowRow> = self
-            .rows(
-                &format!("SELECT {COLUMNS} FROM maintenance_windows WHERE project_id = ?1 ORDER BY created_at, id"),
-                &[text(project_id)],
-            )
-            .await?;
-        rows.into_iter().map(|r| r.into_window().map(|(_, w)| w)).collect()
+    async fn window_rows(&self, condition: &str, args: &[JsValue]) -> Result<WindowRows, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM maintenance_windows WHERE {condition} ORDER BY created_at, id");
+        let rows: Vec<Value> = self.rows(&sql, args).await?;
+        let (mut windows, mut problems) = (Vec::with_capacity(rows.len()), Vec::new());
+        for row in rows {
+            match window_of(row) {
+                Ok(window) => windows.push(window),
+                Err(problem) => problems.push(problem),
+            }
+        }
+        Ok((windows, problems))
     }
 
-    /// Every project's windows (a small table), for the sweep; a row that
-    /// cannot be read is left out.
-    pub async fn all_windows(&self) -> Result<Vec<(String, Window)>, StoreError> {
-        let rows: Vec<WindowRow> =
-            self.rows(&format!("SELECT {COLUMNS} FROM maintenance_windows ORDER BY project_id"), &[]).await?;
-        Ok(rows.into_iter().filter_map(|r| r.into_window().ok()).collect())
+    /// The project's windows, oldest first.
+    pub async fn windows(&self, project_id: &str) -> Result<WindowRows, StoreError> {
+        self.window_rows("project_id = ?1", &[text(project_id)]).await
+    }
+
+    /// The windows of the project with this ping key (for a check a ping
+    /// creates).
+    pub async fn windows_by_ping_key(&self, ping_key_hash: &str) -> Result<WindowRows, StoreError> {
+        self.window_rows("project_id = (SELECT id FROM projects WHERE ping_key_hash = ?1)", &[text(ping_key_hash)])
+            .await
+    }
+
+    /// The windows of these projects (one read however many), for the sweep.
+    pub async fn windows_of_projects(&self, project_ids: &[String]) -> Result<WindowRows, StoreError> {
+        let ids = serde_json::to_string(project_ids).map_err(|e| StoreError::Query(e.to_string()))?;
+        self.window_rows("project_id IN (SELECT value FROM json_each(?1))", &[text(&ids)]).await
     }
 
     /// Inserts a window while the project has fewer than `max`, or replaces
@@ -97,20 +110,5 @@ impl Store {
         self.run("DELETE FROM maintenance_windows WHERE id = ?1 AND project_id = ?2", &[text(id), text(project_id)])
             .await
             .map(drop)
-    }
-
-    /// Writes the mutes the domain decided, each only if its check is still
-    /// as read.
-    pub async fn write_mutes(&self, mutes: &[(Check, CheckState, Option<Timestamp>)]) -> Result<(), StoreError> {
-        for chunk in mutes.chunks(MUTES_PER_BATCH) {
-            let mut statements = Vec::with_capacity(chunk.len());
-            for (check, state, alert_after) in chunk {
-                let (assignments, args) = state_assignments(state, *alert_after, None, 1);
-                let condition = format!("id = {} AND {}", check.id, Expected::of(check, true).condition());
-                statements.push(self.statement(&format!("UPDATE checks SET {assignments} WHERE {condition}"), &args)?);
-            }
-            self.batch(statements).await?;
-        }
-        Ok(())
     }
 }

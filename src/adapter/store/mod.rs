@@ -1,6 +1,7 @@
 //! D1 access, split by table or aggregate: `checks` (the check rows and
-//! every write of their state), `pings`, `flips`, `outbox` (notifications),
-//! `channels`, `projects` (and keys, badges) and `sweeps`.
+//! every write of their state), `due` (the sweep's reads and writes of
+//! them), `pings`, `flips`, `outbox` (notifications), `channels`,
+//! `maintenance` (windows), `projects` (and keys, badges) and `sweeps`.
 //!
 //! Concurrency rule: a write whose correctness depends on what it read is
 //! conditional in SQL on what it read (`checks::Expected`), so D1's
@@ -14,6 +15,7 @@
 
 mod channels;
 mod checks;
+mod due;
 mod flips;
 mod maintenance;
 mod outbox;
@@ -22,7 +24,8 @@ mod projects;
 mod sweeps;
 
 pub use channels::Saved;
-pub use checks::{CheckKey, DueCheck, Expected, SweepWrite};
+pub use checks::{CheckKey, Expected};
+pub use due::{DueCheck, SweepWrite};
 pub use outbox::{DeliveryRow, DeliveryWrite};
 pub use pings::{PingRow, PingWrite, RecordedPing};
 pub use projects::NewProject;
