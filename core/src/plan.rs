@@ -5,6 +5,7 @@
 //! the flip, every event with its recipients, the ping's record and the new
 //! check's keys are all in the plan.
 
+use crate::api::spec::UniqueValue;
 use crate::check::{Check, CheckConfig, CheckState, Event, Flip, PingKind, Status};
 use crate::ids::Uuid;
 use crate::routing::Routes;
@@ -92,6 +93,10 @@ pub struct NewCheck {
     /// Created only if none of the project's checks has its slug (a ping
     /// that creates the check it names).
     pub slug_must_be_free: bool,
+    /// Created only if none of the project's checks holds every one of
+    /// these values (a `unique` upsert that found no match: a check that
+    /// matches since then is updated instead). Empty: no such condition.
+    pub unique: Vec<UniqueValue>,
 }
 
 /// The conditions a plan depends on.

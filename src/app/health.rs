@@ -1,10 +1,14 @@
 //! `GET /health`: whether edgebeat is sweeping and can store pings, in
-//! every database. Error texts only for the holder of the admin token.
+//! every database. Anyone sees ok or down, the reason in one word and when
+//! the last sweep ran (`domain::health::report`); the shared sweep's
+//! statistics, error texts, the version and, with several databases, each
+//! database's own answer only with the admin token.
 
 use super::{App, Level, Platform, Request};
-use crate::domain::health::{report, with_rescue, Storage, SweepRecord};
+use crate::domain::health::{report, Details, Storage, SweepRecord};
 use crate::domain::ids::secret_matches;
 use crate::domain::reply::Reply;
+use crate::domain::time::Timestamp;
 use crate::store::Store;
 use serde_json::{json, Value};
 
@@ -25,10 +29,10 @@ pub async fn handle<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Request) -
         }
         databases.push(json!({"database": n, "status": status, "health": body}));
     }
-    let (status, mut body) = worst.unwrap_or((503, json!({"status": "unavailable"})));
-    // One database: the answer as it always was. Several: the worst one's,
-    // and each database's own beside it.
-    if databases.len() > 1 {
+    let (status, mut body) = worst.unwrap_or((503, json!({"status": "down", "reason": "storage"})));
+    // The deployment is as healthy as its least healthy database. With
+    // several, the operator also sees each one's own answer.
+    if details && databases.len() > 1 {
         body["databases"] = Value::Array(databases);
     }
     Reply::json(status, &body).with_header("Cache-Control", "no-store")
@@ -37,14 +41,16 @@ pub async fn handle<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Request) -
 async fn database_health<S: Store, P: Platform>(
     app: &App<'_, S, P>,
     store: &S,
-    now: crate::domain::time::Timestamp,
+    now: Timestamp,
     details: bool,
 ) -> (u16, Value) {
     let mut last_rescue = None;
     let (record, storage) = match store.sweep_record().await {
         Err(err) => (SweepRecord::default(), Storage::Unavailable(err.to_string())),
         Ok(record) => {
-            last_rescue = store.last_rescue().await.ok().flatten();
+            if details {
+                last_rescue = store.last_rescue().await.ok().flatten();
+            }
             match store.probe_ping_write().await {
                 Ok(()) => (record, Storage::Ok),
                 Err(err) => (record, Storage::PingsFailing(err.to_string())),
@@ -54,6 +60,6 @@ async fn database_health<S: Store, P: Platform>(
     if let Storage::Unavailable(error) | Storage::PingsFailing(error) = &storage {
         app.platform.log(Level::Error, &format!("health: {error}"));
     }
-    let (status, body) = report(&record, &storage, now, details);
-    (status, with_rescue(body, last_rescue))
+    let shown = details.then_some(Details { sweeps: &record, storage: &storage, last_rescue });
+    report(&record, &storage, now, shown.as_ref())
 }

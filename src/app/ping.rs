@@ -16,10 +16,13 @@
 use super::ping_cache;
 use super::write::{decide_and_apply, WriteError};
 use super::{After, App, Body, Handled, Platform, Request};
+use crate::domain::check::Tags;
 use crate::domain::check::{is_valid_slug, Check, CheckConfig, CheckState};
-use crate::domain::decide::{create_plan, ping_announces, ping_plan, Audience, NewKeys, Subject};
+use crate::domain::decide::{
+    create_plan, ping_announces, ping_plan, ping_weighs_windows, Audience, Collisions, NewKeys, Subject,
+};
 use crate::domain::ids::{key_hash, random_token, IdError, Uuid};
-use crate::domain::maintenance::muted_until;
+use crate::domain::maintenance::{OpenWindows, Window};
 use crate::domain::ping::{
     accepted_reply, classify, exit_status, parse_ping_path, parse_ping_query, rejected_reply, PingError, PingRules,
     PingTarget, UrlSignal,
@@ -48,7 +51,7 @@ pub enum Unrecorded {
     Storage(#[from] StoreError),
     #[error("no random numbers: {0}")]
     Randomness(#[from] IdError),
-    #[error("the check kept changing")]
+    #[error("the check kept changing; gave up after the retry budget")]
     Contended,
 }
 
@@ -77,7 +80,7 @@ pub async fn handle<S: Store, P: Platform>(app: &App<'_, S, P>, rest: &str, req:
         // Kept up to PING_BODY_LIMIT, whatever the reader kept.
         Body::Read { kept, .. } => kept[..kept.len().min(app.settings.ping_body_limit)].to_vec(),
         Body::TooLarge => return rejected_reply(&PingError::TooLarge(MAX_PING_REQUEST_BYTES)).into(),
-        Body::Truncated => return Reply::text(400, "incomplete request body").into(),
+        Body::Truncated => return rejected_reply(&PingError::IncompleteBody).into(),
     };
     let ping = Ping {
         signal: url.signal,
@@ -110,7 +113,9 @@ pub async fn handle<S: Store, P: Platform>(app: &App<'_, S, P>, rest: &str, req:
         },
         Ok(Err(rejection)) => rejected_reply(&rejection).into(),
         Err(failure) => {
-            app.platform.log(super::Level::Error, &format!("ping: {failure}"));
+            // Contention is not a fault: nothing is broken, a burst is ridden out.
+            let level = if matches!(failure, Unrecorded::Contended) { super::Level::Warn } else { super::Level::Error };
+            app.platform.log(level, &format!("ping: {failure}"));
             failure.reply().into()
         }
     }
@@ -222,9 +227,16 @@ impl<S: Store, P: Platform> Recorder<'_, S, P> {
             return Ok(None);
         }
         let defaults = self.app.default_channels();
-        let audience = Audience { routes: &template.routes, defaults: &defaults, held_until: None };
+        let audience = Audience { routes: &template.routes, defaults: &defaults, windows: None };
         let idle_up = CheckState::idle_up();
-        let subject = Subject { id: template.id, monitoring: &template.monitoring, state: &idle_up };
+        let tags = Tags::parse(&template.tags);
+        let subject = Subject {
+            id: template.id,
+            uuid: &template.uuid,
+            tags: &tags,
+            monitoring: &template.monitoring,
+            state: &idle_up,
+        };
         let effect = template.monitoring.ping(&idle_up, record.kind, record.exit_status, record.rid, at);
         if ping_announces(&effect, &audience) {
             return Ok(None);
@@ -243,23 +255,28 @@ impl<S: Store, P: Platform> Recorder<'_, S, P> {
     }
 
     /// Reads, decides, writes conditionally; decides again when the check
-    /// changed in between.
+    /// changed in between. The project's maintenance windows are read (once)
+    /// only when the ping would announce something, and only those that
+    /// select the check are evaluated, at the ping's own time.
     async fn record(&self, check: Check) -> Outcome {
         let app = self.app;
         let defaults = app.default_channels();
-        let mut windows = None;
+        let mut windows: Option<Vec<Window>> = None;
         let written = decide_and_apply(self.store, app.platform, check, "ping-before-write", async |check: &Check| {
             let at = app.platform.now();
             let record = self.ping.record(&check.config.ping_rules, at, app.settings.ping_history);
             // A start's deadline depends on the last ping; nothing else reads it.
             let expect = Expect::Row(Expected::of(check, record.kind == crate::domain::check::PingKind::Start));
-            let mut audience = Audience { routes: &check.routes, defaults: &defaults, held_until: None };
+            let mut audience = Audience { routes: &check.routes, defaults: &defaults, windows: None };
             let effect = check.monitoring().ping(&check.state, record.kind, record.exit_status, record.rid, at);
-            if ping_announces(&effect, &audience) {
+            let open;
+            if ping_weighs_windows(&effect, &audience, at) {
                 if windows.is_none() {
-                    windows = Some(self.store.windows(&check.project_id).await?);
+                    windows = Some(self.readable_windows(&check.project_id).await?);
                 }
-                audience.held_until = muted_until(windows.as_deref().unwrap_or_default(), check, at);
+                let all = windows.as_deref().unwrap_or_default();
+                open = OpenWindows::at(selecting(all, &check.uuid, &check.config.tags), at);
+                audience.windows = Some(&open);
             }
             let (plan, effect) = ping_plan(Subject::of(check), record, expect, &audience, &random_token(24)?);
             Ok::<_, Unrecorded>((plan, effect))
@@ -321,25 +338,21 @@ impl<S: Store, P: Platform> Recorder<'_, S, P> {
             routes.clone(),
             at,
             app.settings.max_checks_per_project,
-            true,
+            Collisions { slug: true, unique: Vec::new() },
         );
         let defaults = app.default_channels();
-        let windows = self.store.windows(project_id).await?;
         let new_state = CheckState::new_check();
-        let subject = Subject { id: 0, monitoring: &config.monitoring, state: &new_state };
+        let subject =
+            Subject { id: 0, uuid: &uuid, tags: &config.tags, monitoring: &config.monitoring, state: &new_state };
         let record = self.ping.record(&config.ping_rules, at, app.settings.ping_history);
-        let probe = Check {
-            id: 0,
-            uuid,
-            project_id: project_id.to_owned(),
-            config: config.clone(),
-            state: new_state.clone(),
-            n_pings: 0,
-            badge_key: String::new(),
-            config_version: 0,
-            routes: routes.clone(),
-        };
-        let audience = Audience { routes: &routes, defaults: &defaults, held_until: muted_until(&windows, &probe, at) };
+        let mut audience = Audience { routes: &routes, defaults: &defaults, windows: None };
+        let effect = config.monitoring.ping(&new_state, record.kind, record.exit_status, record.rid, at);
+        let open;
+        if ping_weighs_windows(&effect, &audience, at) {
+            let windows = self.readable_windows(project_id).await?;
+            open = OpenWindows::at(selecting(&windows, &uuid, &config.tags), at);
+            audience.windows = Some(&open);
+        }
         let (ping_part, _) = ping_plan(subject, record, Expect::Nothing, &audience, &random_token(24)?);
         plan.ping = ping_part.ping;
         plan.state = ping_part.state.or(plan.state);
@@ -355,4 +368,20 @@ impl<S: Store, P: Platform> Recorder<'_, S, P> {
         }
         Ok(Some(Recorded { created: true, notified: plan.notifies() }))
     }
+
+    /// The project's windows that can be read; a row that cannot is logged
+    /// and left out (it holds nothing).
+    async fn readable_windows(&self, project_id: &str) -> Result<Vec<Window>, StoreError> {
+        let (windows, problems) = self.store.windows(project_id).await?;
+        for problem in problems {
+            self.app.platform.log(super::Level::Warn, &format!("ping: skipping {problem}"));
+        }
+        Ok(windows)
+    }
+}
+
+/// The windows that select the check `uuid` with `tags`: only those are
+/// evaluated for its ping.
+fn selecting<'a>(windows: &'a [Window], uuid: &'a Uuid, tags: &'a Tags) -> impl Iterator<Item = Window> + 'a {
+    windows.iter().filter(move |w| w.selects(uuid, tags)).cloned()
 }

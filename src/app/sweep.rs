@@ -2,17 +2,24 @@
 //! as "now", in every database: finds the checks that are due (only those,
 //! by the sweep deadline's index), writes what the domain decides for each
 //! (`decide::sweep_plan`), and delivers the outbox.
+//!
+//! Maintenance windows are read only for the projects whose due checks
+//! have something to announce, in one read per chunk of due checks, and
+//! each project's only once per sweep; each window's opening is found once
+//! (`OpenWindows`): their cost grows with the windows, never with windows
+//! x checks. A window row that cannot be read holds nothing; if windows
+//! cannot be read at all, due checks still flip and alert, unheld.
 
 use super::deliver::deliver_due;
 use super::{App, Failure, Level, Platform};
 use crate::domain::decide::{reschedule_plan, sweep_plan, Audience};
 use crate::domain::ids::random_token;
 use crate::domain::integrations::Outgoing;
-use crate::domain::maintenance::{muted_until, Window};
+use crate::domain::maintenance::OpenWindows;
 use crate::domain::outbox::AttemptResult;
 use crate::domain::time::Timestamp;
-use crate::store::{DueCheck, Store, StoreError, SweepOutcome};
-use std::collections::HashMap;
+use crate::store::{DueCheck, Store, SweepOutcome};
+use std::collections::BTreeMap;
 
 /// Due checks read and written per round trip.
 const CHUNK: i64 = 500;
@@ -92,16 +99,48 @@ async fn sweep<S: Store, P: Platform>(app: &App<'_, S, P>, store: &S, now: Times
     outcome
 }
 
-/// The windows of the projects this sweep touches, read once per project.
-struct WindowsByProject(HashMap<String, Vec<Window>>);
+/// The maintenance windows of the projects this sweep met, each project's
+/// read once and taken at the sweep's instant.
+struct SweepWindows {
+    now: Timestamp,
+    by_project: BTreeMap<String, OpenWindows>,
+}
 
-impl WindowsByProject {
-    async fn of<S: Store>(&mut self, store: &S, project: &str) -> Result<&[Window], StoreError> {
-        if !self.0.contains_key(project) {
-            let windows = store.windows(project).await?;
-            self.0.insert(project.to_owned(), windows);
+impl SweepWindows {
+    /// Reads the windows of the projects not read yet, in one read. If that
+    /// fails, those projects' events are not held this sweep: an alert
+    /// during maintenance is better than a missed one.
+    async fn read<S: Store, P: Platform>(&mut self, app: &App<'_, S, P>, store: &S, projects: Vec<String>) {
+        let mut missing: Vec<String> = projects.into_iter().filter(|p| !self.by_project.contains_key(p)).collect();
+        missing.sort();
+        missing.dedup();
+        if missing.is_empty() {
+            return;
         }
-        Ok(self.0.get(project).map(Vec::as_slice).unwrap_or_default())
+        let rows = match store.windows_of_projects(&missing).await {
+            Ok((rows, problems)) => {
+                for problem in problems {
+                    app.platform.log(Level::Warn, &format!("sweep: skipping {problem}"));
+                }
+                rows
+            }
+            Err(err) => {
+                let message = format!("sweep: could not read maintenance windows ({err}); their events are not held");
+                app.platform.log(Level::Error, &message);
+                Vec::new()
+            }
+        };
+        let mut grouped: BTreeMap<String, Vec<_>> = missing.into_iter().map(|p| (p, Vec::new())).collect();
+        for (project, window) in rows {
+            grouped.entry(project).or_default().push(window);
+        }
+        for (project, windows) in grouped {
+            self.by_project.insert(project, OpenWindows::at(windows, self.now));
+        }
+    }
+
+    fn of(&self, project: &str) -> Option<&OpenWindows> {
+        self.by_project.get(project)
     }
 }
 
@@ -112,30 +151,29 @@ async fn find_down_checks<S: Store, P: Platform>(
     outcome: &mut SweepOutcome,
 ) -> Result<(), Failure> {
     let defaults = app.default_channels();
-    let mut windows = WindowsByProject(HashMap::new());
+    // What the sweep records is never dated after the clock (its `now` can
+    // be set ahead of it through the local scheduled endpoint).
+    let clock = app.platform.now().min(now);
+    let mut windows = SweepWindows { now, by_project: BTreeMap::new() };
     for _ in 0..MAX_CHUNKS {
         let before = store.usage().rows_read;
         let due = store.due_checks(now, CHUNK).await?;
         outcome.rows_read += store.usage().rows_read - before;
         outcome.due_checks += due.len() as i64;
+        // What each due check would announce with no window weighed: the
+        // windows of the projects with something to announce are read, in
+        // one read for the chunk.
         let mut plans = Vec::with_capacity(due.len());
+        let mut notifying = Vec::new();
         for due_check in &due {
             let plan = match due_check {
                 DueCheck::Readable { check, deadlines } => {
-                    let mut audience = Audience { routes: &check.routes, defaults: &defaults, held_until: None };
-                    let plan = sweep_plan(check, *deadlines, now, &audience, &random_token(24)?);
+                    let audience = Audience { routes: &check.routes, defaults: &defaults, windows: None };
+                    let plan = sweep_plan(check, *deadlines, now, clock, &audience, &random_token(24)?);
                     if plan.notifies() {
-                        // Windows matter only to what would be announced; a
-                        // project's windows that cannot be read hold nothing
-                        // back, so due checks still go down and notify.
-                        match windows.of(store, &check.project_id).await {
-                            Ok(open) => audience.held_until = muted_until(open, check, now),
-                            Err(err) => app.platform.log(Level::Warn, &format!("sweep: windows: {err}")),
-                        }
-                        sweep_plan(check, *deadlines, now, &audience, &random_token(24)?)
-                    } else {
-                        plan
+                        notifying.push(check.project_id.clone());
                     }
+                    plan
                 }
                 // A row that cannot be read is looked at again later rather
                 // than blocking the sweep for every check and project.
@@ -146,6 +184,13 @@ async fn find_down_checks<S: Store, P: Platform>(
                 }
             };
             plans.push(plan);
+        }
+        windows.read(app, store, notifying).await;
+        for (plan, due_check) in plans.iter_mut().zip(&due) {
+            let DueCheck::Readable { check, deadlines } = due_check else { continue };
+            let Some(open) = windows.of(&check.project_id).filter(|_| plan.notifies()) else { continue };
+            let audience = Audience { routes: &check.routes, defaults: &defaults, windows: Some(open) };
+            *plan = sweep_plan(check, *deadlines, now, clock, &audience, &random_token(24)?);
         }
         let applied = store.apply_many(&plans).await?;
         outcome.flips +=

@@ -165,6 +165,37 @@ fn unique_upserts_update_the_check_they_match_instead_of_creating_another() {
 }
 
 #[test]
+fn an_upsert_that_loses_its_create_to_a_matching_check_updates_that_check() {
+    let world = World::new();
+    let project = world.project("upserts");
+    let w = later(&world);
+    let racing = project.clone();
+    // Another upsert of the same name creates it between this one's look
+    // for a match and its create.
+    world.store().before_next_apply(move |_, _| {
+        up(&w).check(&racing, json!({"name": "shared", "grace": 60}));
+    });
+    let spec = json!({"name": "shared", "grace": 120, "unique": ["name"]});
+    let answer = world.api("POST", "/api/v3/checks/", &project.api_key, Some(spec));
+    assert_eq!((answer.status(), answer.json()["grace"].as_i64()), (200, Some(120)), "{answer:?}");
+    let listed = world.api("GET", "/api/v3/checks/", &project.api_key, None).json();
+    assert_eq!(listed["checks"].as_array().map(Vec::len), Some(1), "one check of that name: {listed}");
+}
+
+#[test]
+fn at_the_limit_an_upsert_that_matches_updates_and_one_that_would_create_is_refused() {
+    let world = World::with(1, |s| s.max_checks_per_project = 1);
+    let project = world.project("limited");
+    world.check(&project, json!({"name": "only"}));
+    let key = &project.api_key;
+    let matching =
+        world.api("POST", "/api/v3/checks/", key, Some(json!({"name": "only", "grace": 90, "unique": ["name"]})));
+    assert_eq!((matching.status(), matching.json()["grace"].as_i64()), (200, Some(90)));
+    let refused = world.api("POST", "/api/v3/checks/", key, Some(json!({"name": "more", "unique": ["name"]})));
+    assert_eq!((refused.status(), refused.error().as_str()), (403, "check limit reached (1 checks per project)"));
+}
+
+#[test]
 fn the_check_limit_holds_when_two_creates_interleave() {
     let world = World::with(1, |s| s.max_checks_per_project = 2);
     let project = world.project("limited");
@@ -223,8 +254,12 @@ fn a_missing_key_and_a_wrong_key_are_told_apart() {
     world.project("keys");
     let missing = world.send(Request::new("GET", "/api/v3/checks/"));
     assert_eq!((missing.status(), missing.error().as_str()), (401, "missing api key"));
+    // A key that is there but wrong (of the wrong length too) is wrong,
+    // not missing: only an absent or blank one is missing.
     let short = world.api("GET", "/api/v3/checks/", "too-short", None);
-    assert_eq!(short.error(), "missing api key", "as healthchecks: a key of the wrong length is no key");
+    assert_eq!((short.status(), short.error().as_str()), (401, "wrong api key"));
+    let blank = world.api("GET", "/api/v3/checks/", "", None);
+    assert_eq!(blank.error(), "missing api key");
     let wrong = world.api("GET", "/api/v3/checks/", "hcw_0000000000000000000000000000", None);
     assert_eq!((wrong.status(), wrong.error().as_str()), (401, "wrong api key"));
     let bearer =

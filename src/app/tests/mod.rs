@@ -13,6 +13,7 @@ mod pings;
 mod receivers;
 mod shards;
 mod sweep;
+mod windows;
 
 use super::testing::{block_on, TestPlatform};
 use super::{router, App, Handled, Request, Shards};

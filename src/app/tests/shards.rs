@@ -7,12 +7,13 @@ use crate::domain::check::Status;
 use crate::domain::shard::{shard_of_key, shard_of_uuid};
 use crate::store::SweepStore;
 
-/// Two databases, a project on each (the admin API places them).
+/// Two databases, a project on each (the admin API places them: among
+/// equally loaded databases the newest first).
 fn two_databases() -> (Rc<World>, Project, Project) {
     let world = World::with(2, |_| {});
-    let zero = world.project("on zero");
-    world.platform.advance_secs(1);
     let one = world.project("on one");
+    world.platform.advance_secs(1);
+    let zero = world.project("on zero");
     (world, zero, one)
 }
 
@@ -28,7 +29,7 @@ fn new_projects_go_to_the_database_with_the_fewest_and_their_keys_name_it() {
     assert!(world.db(1).project(&one.id).is_some() && world.db(1).project(&zero.id).is_none());
     world.platform.advance_secs(1);
     let third = world.project("third");
-    assert_eq!(shard_of_key(&third.api_key), 0, "a tie goes to the lowest number");
+    assert_eq!(shard_of_key(&third.api_key), 1, "a tie goes to the newest database");
 
     let listed = world.admin("GET", None).json();
     let listed: Vec<(String, i64)> = listed["projects"]
@@ -37,7 +38,7 @@ fn new_projects_go_to_the_database_with_the_fewest_and_their_keys_name_it() {
         .iter()
         .map(|p| (p["name"].as_str().unwrap().to_owned(), p["database"].as_i64().unwrap()))
         .collect();
-    assert_eq!(listed, [("on zero".to_owned(), 0), ("on one".to_owned(), 1), ("third".to_owned(), 0)]);
+    assert_eq!(listed, [("on one".to_owned(), 1), ("on zero".to_owned(), 0), ("third".to_owned(), 1)]);
 }
 
 #[test]
@@ -124,8 +125,13 @@ fn a_failing_database_does_not_stop_the_sweep_of_the_others() {
     world.sweep();
     assert_eq!(world.row_in(1, &uuid).check.state.status, Status::Down);
     assert!(block_on(world.db(0).sweep_record()).unwrap().last_error.is_some());
-    let health = world.send(Request::new("GET", "/health"));
-    assert_eq!(health.json()["databases"].as_array().map(Vec::len), Some(2));
+    // Each database's own answer is the operator's to see.
+    let admin = Request::new("GET", "/health").with_header("authorization", &format!("Bearer {ADMIN_TOKEN}"));
+    let health = world.send(admin).json();
+    assert_eq!(health["databases"].as_array().map(Vec::len), Some(2), "{health}");
+    assert_eq!(health["databases"][0]["status"], 503, "{health}");
+    let public = world.send(Request::new("GET", "/health")).json();
+    assert!(public.get("databases").is_none(), "{public}");
 }
 
 #[test]
@@ -160,8 +166,8 @@ fn badges_metrics_and_alerts_of_a_project_on_the_second_database_come_from_it() 
 #[test]
 fn a_delivery_budget_smaller_than_the_number_of_databases_still_reaches_each_in_turn() {
     let world = World::with(2, |s| s.subrequest_budget = 1);
-    let zero = world.project("on zero");
     let one = world.project("on one");
+    let zero = world.project("on zero");
     for (n, project) in [&zero, &one].into_iter().enumerate() {
         let channel = world.channel(project, &format!("pager{n}"), &["down"]);
         let uuid = uuid_of(&world.check(project, json!({"name": "failing", "channels": channel})));

@@ -267,7 +267,7 @@ fn windows_that_cannot_be_read_hold_nothing_back() {
     let (project, uuid, _) = watched(&world, &["down"], json!({}));
     let window = json!({"start": T0.iso8601(), "end": T0.plus_secs(1800).iso8601()});
     assert_eq!(world.api("POST", "/api/v3/maintenance/", &project.api_key, Some(window)).status(), 201);
-    world.store().fail_next_op("windows", 1);
+    world.store().fail_next_op("windows_of_projects", 1);
     sweep_at(&world, 185);
     assert_eq!(world.row(&uuid).check.state.status, Status::Down);
     assert_eq!(sent_to_pager(&world).len(), 1, "better an alert in a window than none outside one");
