@@ -59,7 +59,7 @@ pub async fn handle<S: Store, P: Platform>(
                 _ => None,
             };
             match snooze(api.store, api.app.platform, check, until).await? {
-                Some(saved) => Reply::json(200, &api.view.check(&saved)),
+                Some(saved) => Reply::json(200, &api.view.check_at(&saved, api.app.platform.now())),
                 None => return Err(ApiError::NotFound),
             }
         }

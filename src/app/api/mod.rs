@@ -126,8 +126,15 @@ pub struct View {
 
 impl View {
     pub fn check(&self, check: &Check) -> Value {
+        self.check_at(check, self.now)
+    }
+
+    /// The check as it stands at `now`: for an answer to a write decided
+    /// after the request's own instant (a snooze ended at the write's time
+    /// has ended by then).
+    pub fn check_at(&self, check: &Check, now: Timestamp) -> Value {
         let channels = if self.read_only { Vec::new() } else { check.routes.channel_ids() };
-        check_json(check, &channels, &self.urls, self.read_only, self.now, &self.windows)
+        check_json(check, &channels, &self.urls, self.read_only, now, &self.windows)
     }
 }
 

@@ -102,3 +102,20 @@ fn snoozes_by_ping_find_their_check_by_slug_and_refuse_what_they_cannot() {
     assert_eq!(ended.json()["snoozed_until"], Value::Null);
     assert_eq!(world.row(&uuid).check.state.muted_until, Some(T0), "ended now: the sweep says if still down");
 }
+
+#[test]
+fn a_snooze_ended_through_the_api_shows_as_ended_though_the_write_came_after_the_request() {
+    let world = World::new();
+    let project = world.project("snoozes");
+    let uuid = uuid_of(&world.check(&project, json!({"name": "snoozy"})));
+    let path = format!("/api/v3/checks/{uuid}/snooze");
+    assert_eq!(world.api("POST", &path, &project.api_key, Some(json!({"seconds": 600}))).status(), 200);
+    // The request's instant is taken first; the write that ends the snooze
+    // is decided a second later, and ends it then.
+    let w = later(&world);
+    world.store().before_next("check_by_uuid", move |_| up(&w).platform.advance_secs(1));
+    let ended = world.api("DELETE", &path, &project.api_key, None);
+    assert_eq!(ended.status(), 200, "{ended:?}");
+    assert_eq!(world.row(&uuid).check.state.muted_until, Some(T0.plus_secs(1)));
+    assert_eq!(ended.json()["snoozed_until"], Value::Null, "ended by the time of the answer");
+}
