@@ -51,6 +51,42 @@ pub struct SweepRecord {
     pub last_error: Option<(Timestamp, String)>,
 }
 
+impl SweepRecord {
+    /// Several databases' records as the deployment's: it is as far behind
+    /// as its most lagging database (the oldest last completed sweep, none
+    /// while any database has none), its last sweep's statistics are the
+    /// sum of each database's, and its last error the most recent one.
+    pub fn combined<'a>(records: impl IntoIterator<Item = &'a SweepRecord>) -> SweepRecord {
+        let mut combined: Option<SweepRecord> = None;
+        for record in records {
+            let Some(sum) = &mut combined else {
+                combined = Some(record.clone());
+                continue;
+            };
+            sum.last_completed = match (sum.last_completed, record.last_completed) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                _ => None,
+            };
+            sum.last_stats = match (sum.last_stats.take(), &record.last_stats) {
+                (Some(a), Some(b)) => Some(SweepStats {
+                    due_checks: a.due_checks + b.due_checks,
+                    flips: a.flips + b.flips,
+                    sent: a.sent + b.sent,
+                    rows_read: a.rows_read + b.rows_read,
+                    unreadable: a.unreadable + b.unreadable,
+                    total_rows_read: a.total_rows_read + b.total_rows_read,
+                    rows_written: a.rows_written + b.rows_written,
+                }),
+                (a, b) => a.or_else(|| b.clone()),
+            };
+            if record.last_error.as_ref().is_some_and(|(at, _)| sum.last_error.as_ref().is_none_or(|(t, _)| at > t)) {
+                sum.last_error = record.last_error.clone();
+            }
+        }
+        combined.unwrap_or_default()
+    }
+}
+
 /// What `/health` found when it tried the storage itself.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Storage {
@@ -166,6 +202,27 @@ mod tests {
         assert_eq!(body["rescue_sweep_started"], "2023-11-14T22:14:00+00:00");
         let (_, body) = detailed(&SweepRecord::default(), &Storage::Ok, None);
         assert_eq!(body["rescue_sweep_started"], Value::Null);
+    }
+
+    #[test]
+    fn several_databases_are_as_healthy_as_the_least_healthy_and_their_counts_add_up() {
+        let stats = |n: i64| SweepStats { due_checks: n, flips: n, sent: n, rows_read: n, ..SweepStats::default() };
+        let swept = |secs: i64, n: i64| SweepRecord {
+            last_completed: Some(NOW.plus_secs(-secs)),
+            last_stats: Some(stats(n)),
+            last_error: None,
+        };
+        let mut failing = swept(30, 1);
+        failing.last_error = Some((NOW.plus_secs(-10), "broken".into()));
+        let combined = SweepRecord::combined([&swept(20, 2), &failing, &swept(40, 3)]);
+        assert_eq!(combined.last_completed, Some(NOW.plus_secs(-40)), "the most lagging");
+        assert_eq!(combined.last_stats, Some(stats(6)));
+        assert_eq!(combined.last_error, Some((NOW.plus_secs(-10), "broken".to_owned())));
+        let starting = SweepRecord::combined([&swept(20, 2), &SweepRecord::default()]);
+        assert_eq!((starting.last_completed, starting.last_stats.clone()), (None, Some(stats(2))), "one not swept yet");
+        assert_eq!(report(&starting, &Storage::Ok, NOW, None).0, 503);
+        assert_eq!(SweepRecord::combined([&failing]), failing, "one database: its own");
+        assert_eq!(SweepRecord::combined([]), SweepRecord::default());
     }
 
     #[test]

@@ -113,6 +113,15 @@ fn every_database_is_swept_and_delivers_its_own_alerts() {
     }
     assert_eq!(world.db(0).notifications().len(), 1);
     assert_eq!(world.db(1).notifications().len(), 1);
+    // The operator's /health counts the deployment's sweep: both databases'.
+    let admin = Request::new("GET", "/health").with_header("authorization", &format!("Bearer {ADMIN_TOKEN}"));
+    let health = world.send(admin).json();
+    let stats = &health["last_sweep_stats"];
+    assert_eq!(
+        (stats["due_checks"].as_i64(), stats["flips"].as_i64(), stats["sent"].as_i64()),
+        (Some(2), Some(2), Some(2)),
+        "{health}"
+    );
 }
 
 #[test]
@@ -180,4 +189,24 @@ fn a_delivery_budget_smaller_than_the_number_of_databases_still_reaches_each_in_
     world.platform.set_now(T0.plus_secs(120));
     world.sweep();
     assert_eq!((sent(0), sent(1)), (1, 1), "the other database's turn");
+}
+
+#[test]
+fn an_idle_databases_share_of_the_budget_goes_to_one_with_alerts_waiting() {
+    let world = World::with(2, |s| s.subrequest_budget = 4);
+    let (_, busy) = (world.project("idle, on one"), world.project("busy, on zero"));
+    let channel = world.channel(&busy, "pager", &["down"]);
+    for n in 0..6 {
+        let uuid = uuid_of(&world.check(&busy, json!({"name": format!("failing {n}"), "channels": channel})));
+        assert_eq!(world.ping(&format!("{uuid}/fail")).status(), 200, "queued, not delivered");
+    }
+    let sent = || world.platform.bodies_to(&format!("{SINK}/pager")).len();
+    world.platform.set_now(T0.plus_secs(60));
+    world.sweep();
+    assert_eq!(sent(), 4, "its own share and the idle database's");
+    world.platform.set_now(T0.plus_secs(120));
+    world.sweep();
+    assert_eq!(sent(), 6);
+    let record = block_on(world.db(0).sweep_record()).unwrap();
+    assert_eq!(record.last_stats.map(|s| s.sent), Some(2), "each sweep records what it sent");
 }
