@@ -555,8 +555,9 @@ fn the_sweep_reads_only_the_checks_that_are_due() {
     worker.execute_sql(
         "INSERT INTO projects (id, name, ping_key_hash, created_at) VALUES ('seeded', 'seeded', 'seeded-hash', 0); \
          WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000) \
-         INSERT INTO checks (uuid, project_id, name, status, last_ping, alert_after, created_at) \
-         SELECT printf('00000000-0000-4000-8000-%012d', i), 'seeded', 'seeded-' || i, 'up', 0, 9999999999999, 0 FROM n;",
+         INSERT INTO checks (uuid, project_id, name, status, last_ping, alert_after, sweep_at, created_at) \
+         SELECT printf('00000000-0000-4000-8000-%012d', i), 'seeded', 'seeded-' || i, 'up', 0, 9999999999999, \
+         9999999999999, 0 FROM n;",
     );
     let at = now_ms() / 60_000 * 60_000;
     worker.run_sweep(at);
@@ -566,7 +567,8 @@ fn the_sweep_reads_only_the_checks_that_are_due() {
 
     // Ten of them overdue: the sweep reads about ten rows, and flips exactly those.
     worker.execute_sql(
-        "UPDATE checks SET alert_after = 1 WHERE id IN (SELECT id FROM checks WHERE project_id = 'seeded' LIMIT 10);",
+        "UPDATE checks SET alert_after = 1, sweep_at = 1 \
+         WHERE id IN (SELECT id FROM checks WHERE project_id = 'seeded' LIMIT 10);",
     );
     worker.run_sweep(at + 60_000);
     let stats = worker.health_details()["last_sweep_stats"].clone();

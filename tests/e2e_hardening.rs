@@ -37,7 +37,9 @@ fn rows_read(response: &support::http::HttpResponse) -> i64 {
 #[test]
 fn another_projects_alert_goes_out_in_the_same_sweep_whatever_one_tenant_queues() {
     let receiver = Receiver::start();
-    let worker = Worker::start_with(&[("SWEEP_SUBREQUEST_BUDGET", "10"), ("MAX_CHANNELS_PER_PROJECT", "20")]);
+    // One database, so that both tenants' notifications share one queue.
+    let vars = [("SWEEP_SUBREQUEST_BUDGET", "10"), ("MAX_CHANNELS_PER_PROJECT", "20")];
+    let worker = Worker::start_databases(1, &vars);
     let noisy = worker.create_project("noisy");
     let quiet = worker.create_project("quiet");
     for n in 0..20 {

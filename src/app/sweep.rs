@@ -34,34 +34,76 @@ const UNREADABLE_RETRY_SECS: i64 = 3600;
 /// found the cron trigger stalled (it sends no self-ping: the outside
 /// monitor should still see the stall).
 pub async fn run<S: Store, P: Platform>(app: &App<'_, S, P>, now: Timestamp, rescue: bool) {
-    let mut all_completed = true;
     let shares = app.shards.len().max(1);
     let total = app.settings.delivery_budget();
+    // Each database's share of the invocation's outgoing requests; what
+    // does not divide evenly goes to each database in turn, minute by
+    // minute, so that a budget smaller than the number of databases still
+    // reaches every one of them.
+    let minute = now.millis().div_euclid(60_000).rem_euclid(shares as i64) as usize;
+    let mut swept = Vec::with_capacity(shares);
     for (n, store) in app.shards.all() {
-        // Each database's share of the invocation's outgoing requests; what
-        // does not divide evenly goes to each database in turn, minute by
-        // minute, so that a budget smaller than the number of databases
-        // still reaches every one of them.
-        let minute = now.millis().div_euclid(60_000).rem_euclid(shares as i64) as usize;
         let budget = total / shares + usize::from((n + minute) % shares < total % shares);
-        all_completed &= run_one(app, store, n, now, rescue, budget).await;
+        let before = store.usage();
+        let outcome = sweep(app, store, now, budget).await;
+        swept.push(Swept { n, store, before, outcome, budget });
+    }
+    spend_what_is_left(app, &mut swept, now, total, minute).await;
+    let mut all_completed = true;
+    for one in swept {
+        all_completed &= record(app, one, now, rescue).await;
     }
     if all_completed && !rescue {
         self_ping(app).await;
     }
 }
 
-/// One database's sweep; records what it did, returns whether it completed.
-async fn run_one<S: Store, P: Platform>(
-    app: &App<'_, S, P>,
-    store: &S,
+/// One database's sweep, before it is recorded.
+struct Swept<'a, S> {
     n: usize,
-    now: Timestamp,
-    rescue: bool,
+    store: &'a S,
+    /// The store's usage before the sweep.
+    before: crate::store::Usage,
+    outcome: SweepOutcome,
+    /// Its share of the invocation's outgoing requests.
     budget: usize,
-) -> bool {
-    let before = store.usage();
-    let mut outcome = sweep(app, store, now, budget).await;
+}
+
+/// What the databases left of their shares goes, in turn, to those that
+/// used all of theirs (they may have more waiting): an idle database's
+/// share is not wasted while another's alerts wait, and each still had its
+/// own share first.
+async fn spend_what_is_left<S: Store, P: Platform>(
+    app: &App<'_, S, P>,
+    swept: &mut [Swept<'_, S>],
+    now: Timestamp,
+    total: usize,
+    first: usize,
+) {
+    let sent: usize = swept.iter().map(|s| s.outcome.sent as usize).sum();
+    let mut left = total.saturating_sub(sent);
+    let count = swept.len();
+    for i in 0..count {
+        if left == 0 {
+            break;
+        }
+        let one = &mut swept[(first + i) % count];
+        if one.outcome.error.is_some() || (one.outcome.sent as usize) < one.budget {
+            continue;
+        }
+        match deliver_due(app, one.store, now, left).await {
+            Ok(more) => {
+                one.outcome.sent += more as i64;
+                left = left.saturating_sub(more);
+            }
+            Err(err) => one.outcome.error = Some(format!("delivering notifications: {err}")),
+        }
+    }
+}
+
+/// Records what one database's sweep did; returns whether it completed.
+async fn record<S: Store, P: Platform>(app: &App<'_, S, P>, swept: Swept<'_, S>, now: Timestamp, rescue: bool) -> bool {
+    let Swept { n, store, before, mut outcome, .. } = swept;
     let after = store.usage();
     outcome.usage.rows_read = after.rows_read - before.rows_read;
     outcome.usage.rows_written = after.rows_written - before.rows_written;
