@@ -550,7 +550,8 @@ fn flips_can_be_filtered_by_time() {
 
 #[test]
 fn the_sweep_reads_only_the_checks_that_are_due() {
-    let worker = Worker::start();
+    // One database: the figures below are one database's sweep.
+    let worker = Worker::start_databases(1, &[]);
     // Five thousand healthy checks, seeded straight into D1.
     worker.execute_sql(
         "INSERT INTO projects (id, name, ping_key_hash, created_at) VALUES ('seeded', 'seeded', 'seeded-hash', 0); \
