@@ -7,11 +7,13 @@
 use edgebeat::d1_sql::plan::{channel_batch, check_batch, Witness};
 use edgebeat::d1_sql::queries::{due_checks, CLAIM, DUE_NOTIFICATIONS};
 use edgebeat::d1_sql::rows::{check_of, CHECK_COLUMNS};
+use edgebeat::d1_sql::windows::{windows_of, windows_of_project, windows_of_projects};
 use edgebeat::d1_sql::{Arg, Statement};
+use edgebeat::domain::api::spec::UniqueValue;
 use edgebeat::domain::channel::{Channel, ChannelConfig, EventSet};
 use edgebeat::domain::check::{Check, CheckConfig, Event, EventKind, FlipReason, PingKind, Status};
 use edgebeat::domain::decide::{
-    create_plan, edit_plan, ping_plan, reschedule_plan, sweep_plan, Audience, NewKeys, Subject,
+    create_plan, edit_plan, ping_plan, reschedule_plan, sweep_plan, Audience, Collisions, NewKeys, Subject,
 };
 use edgebeat::domain::ids::Uuid;
 use edgebeat::domain::plan::{
@@ -197,7 +199,7 @@ fn create(db: &Connection, project: &str, slug: &str, routes: &Routes, max: i64)
         routes.clone(),
         at(0),
         max,
-        false,
+        Collisions::default(),
     );
     apply(db, &plan).map(|id| read_check(db, id))
 }
@@ -416,7 +418,7 @@ fn a_success_ping_to_an_up_idle_check_is_two_statements_on_the_ring() {
     let db = database(None);
     add_project(&db, "p");
     let check = create(&db, "p", "job", &Routes::default(), 10).expect("created");
-    let audience = Audience { routes: &check.routes, defaults: &[], held_until: None };
+    let audience = Audience { routes: &check.routes, defaults: &[], windows: None };
     // The first ping makes it up.
     let expect = Expect::Row(Expected::of(&check, false));
     let (plan, _) = ping_plan(Subject::of(&check), ping(PingKind::Success, at(10)), expect, &audience, "seed-1");
@@ -424,7 +426,7 @@ fn a_success_ping_to_an_up_idle_check_is_two_statements_on_the_ring() {
     let check = read_check(&db, check.id);
     assert_eq!((check.state.status, check.n_pings), (Status::Up, 1));
 
-    let expect = Expect::Row(Expected::idle_up(check.config_version));
+    let expect = Expect::Row(Expected::idle_up(check.uuid, check.config_version));
     let (plan, _) =
         ping_plan(Subject::of(&check), ping(PingKind::Success, at(20)), expect.clone(), &audience, "seed-2");
     let planned = check_batch(&plan);
@@ -447,7 +449,7 @@ fn a_success_ping_to_an_up_idle_check_is_two_statements_on_the_ring() {
     // The ring: ping n takes slot n % history, replacing the ping before it.
     let mut check = after;
     for n in 3..=HISTORY + 3 {
-        let expect = Expect::Row(Expected::idle_up(check.config_version));
+        let expect = Expect::Row(Expected::idle_up(check.uuid, check.config_version));
         let (plan, _) = ping_plan(Subject::of(&check), ping(PingKind::Success, at(n)), expect, &audience, "seed");
         assert!(apply(&db, &plan).is_some());
         check.n_pings = n;
@@ -456,7 +458,7 @@ fn a_success_ping_to_an_up_idle_check_is_two_statements_on_the_ring() {
     assert_eq!(one(&db, "SELECT min(n) AS n FROM pings")["n"], HISTORY + 4 - HISTORY);
 
     // A plan decided from a state the row no longer holds writes nothing.
-    let stale = Expected { failures: 1, ..Expected::idle_up(check.config_version) };
+    let stale = Expected { failures: 1, ..Expected::idle_up(check.uuid, check.config_version) };
     let (plan, _) =
         ping_plan(Subject::of(&check), ping(PingKind::Success, at(500)), Expect::Row(stale), &audience, "x");
     assert_eq!(apply(&db, &plan), None);
@@ -471,7 +473,7 @@ fn a_flip_queues_one_notification_per_recipient_with_its_project() {
     let routes = Routes::to_channels(&[channel("a", &[EventKind::Up]), channel("b", &[EventKind::Down])]);
     let check = create(&db, "p", "job", &routes, 10).expect("created");
     let defaults = [channel("default-slack", &[EventKind::Up, EventKind::Down])];
-    let audience = Audience { routes: &check.routes, defaults: &defaults, held_until: None };
+    let audience = Audience { routes: &check.routes, defaults: &defaults, windows: None };
     let (plan, _) = ping_plan(
         Subject::of(&check),
         ping(PingKind::Success, at(1)),
@@ -560,7 +562,7 @@ fn a_new_check_is_created_only_within_the_limit_and_with_a_free_slug() {
             Routes::default(),
             at(1),
             10,
-            true,
+            Collisions { slug: true, unique: Vec::new() },
         );
         plan.ping = Some(ping(PingKind::Success, at(1)));
         plan.routing = Some(RoutingGuard { project_id: "p".into(), version });
@@ -576,13 +578,116 @@ fn a_new_check_is_created_only_within_the_limit_and_with_a_free_slug() {
     assert_eq!(count(&db, &format!("SELECT count(*) AS n FROM pings WHERE check_id = {id} AND n = 1 AND slot = 1")), 1);
 }
 
+/// A create of check `slug` that must collide with none holding `unique`.
+fn create_unique(db: &Connection, slug: &str, unique: Vec<UniqueValue>, routing: Option<i64>) -> Option<i64> {
+    let uuid = Uuid::random().expect("random");
+    let mut config = CheckConfig::named_after_slug(slug);
+    config.name = format!("name of {slug}");
+    let mut plan = create_plan(
+        NewKeys { uuid, badge_key: format!("b-{uuid}") },
+        Owner::Project("p".into()),
+        config,
+        Routes::default(),
+        at(0),
+        10,
+        Collisions { slug: false, unique },
+    );
+    plan.routing = routing.map(|version| RoutingGuard { project_id: "p".into(), version });
+    apply(db, &plan)
+}
+
+#[test]
+fn a_unique_create_happens_only_while_no_check_holds_all_its_values() {
+    let db = database(None);
+    add_project(&db, "p");
+    let existing = create(&db, "p", "backup", &Routes::default(), 10).expect("created");
+    let (name, grace) = (existing.config.name.clone(), existing.config.monitoring.grace);
+    let timeout = match existing.config.monitoring.schedule {
+        edgebeat::domain::check::Schedule::Simple { timeout } => timeout,
+        _ => unreachable!("a new check has a simple schedule"),
+    };
+    let checks = |db: &Connection| count(db, "SELECT count(*) AS n FROM checks");
+    for held in [
+        vec![UniqueValue::Name(name.clone())],
+        vec![UniqueValue::Slug("backup".into()), UniqueValue::Grace(grace)],
+        vec![UniqueValue::Timeout(timeout), UniqueValue::Tags(String::new())],
+    ] {
+        assert_eq!(create_unique(&db, "new", held.clone(), None), None, "the existing check holds {held:?}");
+        assert_eq!(create_unique(&db, "new", held.clone(), Some(0)), None, "with a routing guard too: {held:?}");
+    }
+    assert_eq!(checks(&db), 1);
+    assert_eq!(one(&db, "SELECT routing_version AS v FROM projects")["v"], 0, "the claim was never taken");
+    // A value the existing check does not hold, or free text that would
+    // break a statement if it were not bound.
+    let quoted = UniqueValue::Name("it's; DROP TABLE checks; --\u{0}".into());
+    assert!(create_unique(&db, "other", vec![UniqueValue::Name(name), UniqueValue::Grace(grace + 1)], None).is_some());
+    assert!(create_unique(&db, "quoted", vec![quoted.clone()], Some(0)).is_some());
+    assert_eq!(checks(&db), 3);
+    // The timeout of a cron check is no period: it matches nothing.
+    db.execute("UPDATE checks SET kind = 'cron', schedule = '0 * * * *' WHERE slug = 'backup'", []).expect("to cron");
+    db.execute("UPDATE checks SET timeout = 1 WHERE slug <> 'backup'", []).expect("other periods");
+    assert!(create_unique(&db, "cron", vec![UniqueValue::Timeout(timeout)], None).is_some());
+    assert_eq!(checks(&db), 4);
+}
+
+// ---------------------------------------------------------------- windows
+
+fn add_window(db: &Connection, id: &str, project: &str, created_at: i64, tz: &str) {
+    db.execute(
+        "INSERT INTO maintenance_windows (id, project_id, name, schedule, tz, duration, start_at, end_at, tags, checks, created_at) \
+         VALUES (?1, ?2, ?1, '0 3 * * *', ?3, 3600, NULL, NULL, 'db', '', ?4)",
+        rusqlite::params![id, project, tz, created_at],
+    )
+    .expect("insert a window");
+}
+
+fn window_ids(rows: Vec<Value>) -> (Vec<(String, String)>, Vec<String>) {
+    let (windows, problems) = windows_of(rows);
+    (windows.into_iter().map(|(p, w)| (p, w.id)).collect(), problems.iter().map(ToString::to_string).collect())
+}
+
+fn query_with(db: &Connection, sql: &str, arg: &str) -> Vec<Value> {
+    run(db, &Statement::new(sql, vec![Arg::text(arg)])).rows
+}
+
+#[test]
+fn windows_are_read_one_project_or_many_at_once_and_an_unreadable_row_is_left_out() {
+    let db = database(None);
+    for project in ["a", "b", "c"] {
+        add_project(&db, project);
+    }
+    add_window(&db, "a2", "a", 20, "UTC");
+    add_window(&db, "a1", "a", 10, "Europe/Riga");
+    add_window(&db, "a-bad", "a", 15, "Mars/Olympus");
+    add_window(&db, "b1", "b", 5, "UTC");
+    add_window(&db, "c1", "c", 1, "UTC");
+
+    let (windows, problems) = window_ids(query_with(&db, &windows_of_project(), "a"));
+    assert_eq!(windows, [("a".into(), "a1".into()), ("a".into(), "a2".into())], "oldest first");
+    assert_eq!(problems.len(), 1);
+    assert!(problems[0].contains("maintenance window a-bad"), "{problems:?}");
+
+    let (windows, problems) = window_ids(query_with(&db, &windows_of_projects(), r#"["b","a","nope"]"#));
+    let expected = [("a", "a1"), ("a", "a2"), ("b", "b1")].map(|(p, w)| (p.to_owned(), w.to_owned()));
+    assert_eq!(windows, expected, "by project, then oldest first; c was not asked for");
+    assert_eq!(problems.len(), 1);
+    assert!(window_ids(query_with(&db, &windows_of_projects(), "[]")).0.is_empty());
+
+    // Both read ranges of the project index, never the whole table.
+    for sql in [windows_of_project(), windows_of_projects()] {
+        let plan = query_plan(&db, &sql);
+        assert!(plan.contains("maintenance_by_project"), "{sql}: {plan}");
+        assert!(!plan.contains("SCAN maintenance_windows"), "{sql}: {plan}");
+    }
+}
+
 #[test]
 fn the_sweep_writes_only_against_the_deadlines_it_read_and_reschedules_unreadable_rows() {
     let db = database(None);
     add_project(&db, "p");
     let check =
         create(&db, "p", "job", &Routes::to_channels(&[channel("a", &[EventKind::Down])]), 10).expect("created");
-    let audience = Audience { routes: &check.routes, defaults: &[], held_until: None };
+    let audience = Audience { routes: &check.routes, defaults: &[], windows: None };
     let (plan, _) = ping_plan(
         Subject::of(&check),
         ping(PingKind::Success, at(0)),
@@ -599,8 +704,8 @@ fn the_sweep_writes_only_against_the_deadlines_it_read_and_reschedules_unreadabl
     };
     let late = seen.alert_after.expect("a deadline").plus_millis(1);
     let stale = Deadlines { alert_after: seen.alert_after.map(|t| t.plus_millis(-1)), ..seen };
-    assert_eq!(apply(&db, &sweep_plan(&check, stale, late, &audience, "s0")), None);
-    let plan = sweep_plan(&check, seen, late, &audience, "s1");
+    assert_eq!(apply(&db, &sweep_plan(&check, stale, late, late, &audience, "s0")), None);
+    let plan = sweep_plan(&check, seen, late, late, &audience, "s1");
     assert!(plan.flip.is_some(), "it goes down");
     assert!(apply(&db, &plan).is_some());
     assert_eq!(read_check(&db, check.id).state.status, Status::Down);
@@ -628,7 +733,11 @@ fn a_channel_plan_saves_within_the_limit_and_reroutes_only_with_the_routing_as_r
     let plan = |id: &str, version: i64, max: i64| {
         let new = channel(id, &[EventKind::Down]);
         ChannelPlan {
-            reroutes: vec![Reroute { check_id: check.id, routes: check.routes.with_channel(&new, true) }],
+            reroutes: vec![Reroute {
+                check_id: check.id,
+                uuid: check.uuid,
+                routes: check.routes.with_channel(&new, true),
+            }],
             channel: new,
             change: ChannelChange::Save { max_channels: max, at: at(1) },
             routing: RoutingGuard { project_id: "p".into(), version },
@@ -659,7 +768,7 @@ fn a_channel_plan_saves_within_the_limit_and_reroutes_only_with_the_routing_as_r
     let delete = ChannelPlan {
         channel: channel("c1", &[]),
         change: ChannelChange::Delete,
-        reroutes: vec![Reroute { check_id: check.id, routes: Routes::default() }],
+        reroutes: vec![Reroute { check_id: check.id, uuid: check.uuid, routes: Routes::default() }],
         routing: RoutingGuard { project_id: "p".into(), version: 2 },
     };
     assert_eq!(outcome(&delete), "applied");

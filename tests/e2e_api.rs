@@ -4,6 +4,9 @@
 mod support;
 
 use serde_json::{json, Value};
+use std::sync::{Arc, Barrier};
+use std::thread;
+use support::http::request;
 use support::{path_of, Worker, ADMIN_TOKEN};
 
 #[test]
@@ -45,11 +48,14 @@ fn the_auth_matrix() {
     let uuid = check["uuid"].as_str().unwrap();
     let check_path = format!("/api/v3/checks/{uuid}");
 
-    // No key, an empty key, a key of the wrong length (missing, as healthchecks says), a wrong key.
+    // No key and an empty key are missing; a key of the wrong length
+    // (healthchecks says missing) and an unknown key are wrong.
     for (headers, expected) in [
         (vec![], "missing api key"),
         (vec![("X-Api-Key", "")], "missing api key"),
-        (vec![("X-Api-Key", "hcw_wrongwrongwrongwrongwrongwron")], "missing api key"),
+        (vec![("Authorization", "Bearer ")], "missing api key"),
+        (vec![("X-Api-Key", "hcw_wrongwrongwrongwrongwrongwron")], "wrong api key"),
+        (vec![("Authorization", "Bearer hcw_truncated")], "wrong api key"),
         (vec![("X-Api-Key", "hcw_wrongwrongwrongwrongwrongwro")], "wrong api key"),
     ] {
         let response = worker.request("GET", "/api/v3/checks/", &headers, b"");
@@ -296,4 +302,92 @@ fn oncalendar_schedules_are_checks_like_cron_ones() {
     assert_eq!(worker.get(&format!("/ping/{uuid}")).status, 200);
     let next = worker.check(&project, uuid)["next_ping"].as_str().unwrap().to_owned();
     assert!(next.ends_with("T00:00:00+00:00") || next.ends_with("T01:30:00+00:00"), "{next}");
+}
+
+/// Sends every request at once (threads released together) and returns
+/// each answer's status and JSON body, in order.
+fn all_at_once(worker: &Worker, key: &str, bodies: Vec<Value>) -> Vec<(u16, Value)> {
+    let barrier = Arc::new(Barrier::new(bodies.len()));
+    let handles: Vec<_> = bodies
+        .into_iter()
+        .map(|body| {
+            let (port, key, barrier) = (worker.port, key.to_owned(), Arc::clone(&barrier));
+            thread::spawn(move || {
+                let headers = [("X-Api-Key", key.as_str()), ("Content-Type", "application/json")];
+                barrier.wait();
+                let response = request(port, "POST", "/api/v3/checks/", &headers, body.to_string().as_bytes())
+                    .expect("a create request");
+                (response.status, response.json())
+            })
+        })
+        .collect();
+    handles.into_iter().map(|h| h.join().expect("a create thread")).collect()
+}
+
+fn names(worker: &Worker, key: &str) -> Vec<String> {
+    let listed = worker.api(key, "GET", "/api/v3/checks/", None).json();
+    listed["checks"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap().to_owned()).collect()
+}
+
+/// Issue 17, bug 4: concurrent creates (plain, and `unique` upserts that
+/// create) hold `MAX_CHECKS_PER_PROJECT` exactly, and concurrent upserts
+/// of one check make one check.
+#[test]
+fn concurrent_creates_hold_the_check_limit_exactly() {
+    let worker = Worker::start_with(&[("MAX_CHECKS_PER_PROJECT", "50")]);
+    let limit_error = json!({"error": "check limit reached (50 checks per project)"});
+
+    // 40 creates at once on top of 45 checks: exactly 5 are made.
+    let plain = worker.create_project("plain");
+    for n in 0..45 {
+        worker.create_check(&plain, json!({"name": format!("existing-{n}")}));
+    }
+    let answers = all_at_once(&worker, &plain.api_key, (0..40).map(|n| json!({"name": format!("new-{n}")})).collect());
+    let created = answers.iter().filter(|(status, _)| *status == 201).count();
+    for (status, body) in &answers {
+        assert!(*status == 201 || (*status == 403 && *body == limit_error), "{status} {body}");
+    }
+    let statuses: Vec<u16> = answers.iter().map(|(status, _)| *status).collect();
+    assert_eq!(created, 5, "{statuses:?}");
+    assert_eq!(names(&worker, &plain.api_key).len(), 50);
+
+    // Upserts at once, five of one check (few enough that each of their
+    // updates lands within its retries) and the rest of distinct ones: one
+    // "shared" check, and the limit again.
+    let upserts = worker.create_project("upserts");
+    for n in 0..45 {
+        worker.create_check(&upserts, json!({"name": format!("existing-{n}")}));
+    }
+    let bodies = (0..40)
+        .map(|n| {
+            let name = if n % 8 == 0 { "shared".to_owned() } else { format!("distinct-{n}") };
+            json!({"name": name, "grace": 60 + n, "unique": ["name"]})
+        })
+        .collect();
+    let answers = all_at_once(&worker, &upserts.api_key, bodies);
+    for (status, body) in &answers {
+        assert!([200, 201].contains(status) || (*status == 403 && *body == limit_error), "{status} {body}");
+    }
+    let listed = names(&worker, &upserts.api_key);
+    assert_eq!(listed.len(), 50, "{listed:?}");
+    assert!(listed.iter().filter(|name| *name == "shared").count() <= 1, "one check per unique name: {listed:?}");
+    let created = answers.iter().filter(|(status, _)| *status == 201).count();
+    let statuses: Vec<u16> = answers.iter().map(|(status, _)| *status).collect();
+    assert_eq!(created, 5, "{statuses:?}");
+    // Every 200 updated the one shared check.
+    for (_, body) in answers.iter().filter(|(status, _)| *status == 200) {
+        assert_eq!(body["name"], "shared", "{body}");
+    }
+
+    // At the limit an upsert that matches still updates; one that would create is refused.
+    let updated = worker.api(
+        &upserts.api_key,
+        "POST",
+        "/api/v3/checks/",
+        Some(&json!({"name": "existing-0", "grace": 120, "unique": ["name"]})),
+    );
+    assert_eq!((updated.status, updated.json()["grace"].as_i64()), (200, Some(120)), "{}", updated.text());
+    let refused =
+        worker.api(&upserts.api_key, "POST", "/api/v3/checks/", Some(&json!({"name": "one-more", "unique": ["name"]})));
+    assert_eq!((refused.status, refused.json()), (403, limit_error));
 }

@@ -45,6 +45,27 @@ pub struct Api {
     agent: ureq::Agent,
     base: String,
     key: String,
+    /// Which of the project's keys the command needs, for the advice on a 401.
+    needs: KeyNeed,
+}
+
+/// The key a command needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyNeed {
+    /// Writes (sync, k8s-sync): the read-write key.
+    ReadWrite,
+    /// Reads (status): either key.
+    ReadOnly,
+}
+
+impl KeyNeed {
+    /// What to set EDGEBEAT_API_KEY to.
+    pub fn advice(self) -> &'static str {
+        match self {
+            KeyNeed::ReadWrite => "the project's read-write key (hcw_...)",
+            KeyNeed::ReadOnly => "the project's read-only key (hcr_...) or its read-write key (hcw_...)",
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -57,8 +78,8 @@ impl std::fmt::Display for ApiError {
 }
 
 impl Api {
-    pub fn new(base: &str, key: &str) -> Api {
-        Api { agent: agent(), base: base.trim_end_matches('/').to_owned(), key: key.to_owned() }
+    pub fn new(base: &str, key: &str, needs: KeyNeed) -> Api {
+        Api { agent: agent(), base: base.trim_end_matches('/').to_owned(), key: key.to_owned(), needs }
     }
 
     /// A request to `/api/v3/<path>`; a non-2xx answer is an error that
@@ -99,11 +120,8 @@ impl Api {
                 .and_then(Value::as_str)
                 .map_or_else(|| text.chars().take(200).collect::<String>(), str::to_owned);
             let hint = match status {
-                401 => {
-                    " (check EDGEBEAT_API_KEY: sync and k8s-sync need the project's read-write key, hcw_...; \
-                     status also takes its read-only key, hcr_...)"
-                }
-                _ => "",
+                401 => format!(" (check EDGEBEAT_API_KEY: this command takes {})", self.needs.advice()),
+                _ => String::new(),
             };
             return Err(ApiError(format!("{method} {url}: {status} {message}{hint}")));
         }

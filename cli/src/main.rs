@@ -27,10 +27,6 @@ use std::io::{IsTerminal, Read};
 use std::process::ExitCode;
 use std::time::Duration;
 
-/// The key sync and k8s-sync need, and the one enough for status.
-const READ_WRITE_KEY: &str = "the project's read-write key (hcw_...)";
-const ANY_KEY: &str = "the project's read-only key (hcr_...) or its read-write key (hcw_...)";
-
 /// Exit status for usage and configuration errors, as clap uses.
 const USAGE: u8 = 2;
 /// Exit status when a sync or status request failed.
@@ -43,8 +39,8 @@ const FAILED: u8 = 1;
     about = "Heartbeat monitoring from the command line: run jobs under edgebeat, keep checks as code, sync Kubernetes CronJobs",
     after_help = "Configuration (flags or environment):
   EDGEBEAT_URL       where edgebeat runs, e.g. https://edgebeat.example.workers.dev
-  EDGEBEAT_API_KEY   a project's read-write API key (hcw_...): sync, k8s-sync;
-                     status takes the read-only key (hcr_...) too
+  EDGEBEAT_API_KEY   a project's API key: the read-write one (hcw_...) for sync and k8s-sync;
+                     status also takes the read-only one (hcr_...)
   EDGEBEAT_PING_KEY  the project's ping key: run with a slug instead of a uuid
 
 Examples:
@@ -285,12 +281,13 @@ impl Config {
         }
     }
 
-    /// The management API; `which_key` says which key the command needs, for the message when none is given.
-    fn api(&self, which_key: &str) -> Result<client::Api, Failure> {
+    fn api(&self, needs: client::KeyNeed) -> Result<client::Api, Failure> {
         let url = self.url()?;
         match self.api_key.as_deref().map(str::trim) {
-            Some(key) if !key.is_empty() => Ok(client::Api::new(&url, key)),
-            _ => Err(Failure(USAGE, format!("no API key: pass --api-key or set EDGEBEAT_API_KEY to {which_key}"))),
+            Some(key) if !key.is_empty() => Ok(client::Api::new(&url, key, needs)),
+            _ => {
+                Err(Failure(USAGE, format!("no API key: pass --api-key or set EDGEBEAT_API_KEY to {}", needs.advice())))
+            }
         }
     }
 
@@ -369,7 +366,7 @@ fn problems_failure(count: usize, what: &str, changed_nothing: bool) -> Failure 
 }
 
 fn sync_command(args: SyncArgs) -> Result<u8, Failure> {
-    let api = Config::for_api(args.url, args.api_key).api(READ_WRITE_KEY)?;
+    let api = Config::for_api(args.url, args.api_key).api(client::KeyNeed::ReadWrite)?;
     let text = read_input(Some(&args.file))?;
     let prefix = format!("{}: ", args.file);
     // Every problem of the file, before anything changes.
@@ -397,7 +394,7 @@ fn sync_command(args: SyncArgs) -> Result<u8, Failure> {
 }
 
 fn k8s_command(args: K8sArgs) -> Result<u8, Failure> {
-    let api = Config::for_api(args.url, args.api_key).api(READ_WRITE_KEY)?;
+    let api = Config::for_api(args.url, args.api_key).api(client::KeyNeed::ReadWrite)?;
     let marker = spec::marker(&args.set).map_err(|e| Failure(USAGE, e))?;
     let channels = spec::channel_selector(args.default_channels.as_deref().map(spec::words_of).unwrap_or_default());
     let seconds = i64::try_from(args.default_grace.as_secs()).unwrap_or(i64::MAX);
@@ -441,7 +438,7 @@ fn k8s_command(args: K8sArgs) -> Result<u8, Failure> {
 }
 
 fn status_command(args: StatusArgs) -> Result<u8, Failure> {
-    let api = Config::for_api(args.url, args.api_key).api(ANY_KEY)?;
+    let api = Config::for_api(args.url, args.api_key).api(client::KeyNeed::ReadOnly)?;
     let query: Vec<String> = args.tag.iter().map(|t| format!("tag={}", percent_encode(t))).collect();
     let path = if query.is_empty() { "checks/".to_owned() } else { format!("checks/?{}", query.join("&")) };
     let checks: Vec<plan::Existing> = api.list(&path, "checks").map_err(|e| Failure(USAGE, e.to_string()))?;
@@ -513,11 +510,15 @@ mod tests {
             .ping_url("backup")
             .is_err_and(|Failure(code, m)| code == USAGE && m.contains("EDGEBEAT_PING_KEY")));
         let no_url = Config { url: None, api_key: None, ping_key: None };
-        assert!(no_url.api(ANY_KEY).is_err_and(|Failure(_, m)| m.contains("EDGEBEAT_URL")));
+        assert!(no_url.api(client::KeyNeed::ReadWrite).is_err_and(|Failure(_, m)| m.contains("EDGEBEAT_URL")));
         let no_api_key = Config { url: Some("http://x".into()), api_key: Some(" ".into()), ping_key: None };
         assert!(no_api_key
-            .api(ANY_KEY)
-            .is_err_and(|Failure(_, m)| m.contains("EDGEBEAT_API_KEY") && m.contains("hcr_")));
+            .api(client::KeyNeed::ReadWrite)
+            .is_err_and(|Failure(_, m)| m.contains("EDGEBEAT_API_KEY") && m.contains("read-write key")));
+        // status reads: the read-only key is enough, and the advice says so.
+        assert!(no_api_key
+            .api(client::KeyNeed::ReadOnly)
+            .is_err_and(|Failure(_, m)| m.contains("read-only key (hcr_")));
     }
 
     #[test]

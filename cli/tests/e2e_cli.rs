@@ -733,7 +733,13 @@ fn k8s_sync_follows_cronjobs_and_status_reports_down_checks() {
     let wrong = [("EDGEBEAT_URL", env[0].1), ("EDGEBEAT_API_KEY", "hcw_wrongwrongwrongwrongwrongwron")];
     let out = output(edgebeat(&wrong, &["status"]));
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("401"), "{}", text(&out.stderr));
+    let said = text(&out.stderr);
+    assert!(said.contains("401 wrong api key"), "a wrong key is not a missing one: {said}");
+    assert!(said.contains("read-only key (hcr_...)"), "status takes the read-only key, and says so: {said}");
+    // k8s-sync writes, and asks for the read-write key.
+    let cronjobs = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cronjobs-before.json");
+    let out = output(edgebeat(&wrong, &["k8s-sync", &cronjobs.display().to_string()]));
+    assert!(text(&out.stderr).contains("takes the project's read-write key (hcw_...)"), "{}", text(&out.stderr));
 }
 
 /// A file with two invalid checks and an invalid channel among good ones:

@@ -4,10 +4,10 @@
 use crate::api::spec::SpecError;
 use crate::check::EventKind;
 pub use crate::check::EventSet;
+pub use crate::destination::destination_problem;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
-use std::net::{Ipv4Addr, Ipv6Addr};
-use url::{Host, Url};
+use url::Url;
 
 pub const DEFAULT_PAGERDUTY_URL: &str = "https://events.pagerduty.com/v2/enqueue";
 /// Ids of the channels kept from the SLACK_WEBHOOK_URL and
@@ -116,61 +116,6 @@ fn mask_url(url: &str) -> String {
         }
         Err(_) => "…".to_owned(),
     }
-}
-
-/// Whether a channel may send to a destination. Outgoing requests run inside
-/// the deployment's network position, so a URL naming loopback, private,
-/// link-local or cloud-metadata addresses (or a name that only resolves
-/// inside a network) would let a tenant probe what edgebeat can reach. They
-/// are refused unless the operator allows them (local development, tests).
-pub fn destination_problem(url: &Url, allow_private: bool) -> Option<String> {
-    if allow_private {
-        return None;
-    }
-    let refused = |what: &str| Some(format!("{what} are not allowed as channel destinations"));
-    match url.host() {
-        None => Some("the URL has no host".into()),
-        Some(Host::Ipv4(ip)) if !is_public_v4(ip) => refused("private, loopback and link-local addresses"),
-        Some(Host::Ipv6(ip)) if !is_public_v6(ip) => refused("private, loopback and link-local addresses"),
-        Some(Host::Domain(name)) => {
-            let name = name.trim_end_matches('.').to_ascii_lowercase();
-            let internal_suffix = [".localhost", ".local", ".internal", ".localdomain", ".home.arpa", ".lan"]
-                .iter()
-                .any(|suffix| name.ends_with(suffix));
-            if name == "localhost" || internal_suffix || !name.contains('.') {
-                refused("local and internal host names")
-            } else {
-                None
-            }
-        }
-        Some(_) => None,
-    }
-}
-
-fn is_public_v4(ip: Ipv4Addr) -> bool {
-    let [a, b, ..] = ip.octets();
-    let shared = a == 100 && (64..128).contains(&b); // 100.64.0.0/10, carrier-grade NAT
-    let this_network = a == 0;
-    !(ip.is_loopback()
-        || ip.is_private()
-        || ip.is_link_local()
-        || ip.is_broadcast()
-        || ip.is_multicast()
-        || ip.is_unspecified()
-        || ip.is_documentation()
-        || shared
-        || this_network
-        || a >= 240)
-}
-
-fn is_public_v6(ip: Ipv6Addr) -> bool {
-    if let Some(v4) = ip.to_ipv4_mapped() {
-        return is_public_v4(v4);
-    }
-    let first = ip.segments()[0];
-    let unique_local = first & 0xfe00 == 0xfc00;
-    let link_local = first & 0xffc0 == 0xfe80;
-    !(ip.is_loopback() || ip.is_unspecified() || ip.is_multicast() || unique_local || link_local)
 }
 
 /// The API's view of a channel: healthchecks' `id`, `name`, `kind`, plus

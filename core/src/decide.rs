@@ -2,11 +2,16 @@
 //! Each function here takes the check as read, the time, who listens, and
 //! the ids to give what it records, and returns everything to write; the
 //! state machine (`check::Monitoring`) says what happens, `routing` who is
-//! told. Nothing here reads or writes anything.
+//! told, `maintenance` what a window holds. Nothing here reads or writes
+//! anything.
 
+use crate::api::spec::UniqueValue;
 use crate::channel::Channel;
-use crate::check::{Check, CheckConfig, CheckState, Event, EventKind, Monitoring, PingEffect, Transition};
+use crate::check::{
+    Check, CheckConfig, CheckState, Event, EventKind, HeldStep, Monitoring, PingEffect, Tags, Transition,
+};
 use crate::ids::{unique_key, Uuid};
+use crate::maintenance::OpenWindows;
 use crate::plan::{
     ChannelChange, ChannelPlan, CheckPlan, ConfigWrite, Deadlines, EventWrite, Expect, Expected, FlipWrite, NewCheck,
     NewPing, Owner, Reroute, RoutingGuard, StateWrite, Target,
@@ -21,23 +26,37 @@ pub struct Audience<'a> {
     pub routes: &'a Routes,
     /// The deployment's default channels.
     pub defaults: &'a [Channel],
-    /// Until when open maintenance windows hold the check's notifications,
-    /// if one selecting it is open at the time of the decision.
-    pub held_until: Option<Timestamp>,
+    /// The maintenance windows of the check's project open at the time of
+    /// the decision (those that select the check are enough), when they
+    /// were read. A window holds the notifications of every event that
+    /// happened inside it (`OpenWindows::hold`, at the event's own time).
+    /// `None`: not read, and nothing is held by a window: the decision
+    /// announces nothing, or they could not be read (an alert during
+    /// maintenance is better than a missed one).
+    pub windows: Option<&'a OpenWindows>,
 }
 
-/// The check a decision is about: its row id, how it is monitored, and its
-/// state as read (or, for the one-round-trip ping path, as assumed).
+/// The check a decision is about: its row id, what maintenance windows
+/// select it by (uuid and tags), how it is monitored, and its state as read
+/// (or, for the one-round-trip ping path, as assumed).
 #[derive(Clone, Copy, Debug)]
 pub struct Subject<'a> {
     pub id: i64,
+    pub uuid: &'a Uuid,
+    pub tags: &'a Tags,
     pub monitoring: &'a Monitoring,
     pub state: &'a CheckState,
 }
 
 impl<'a> Subject<'a> {
     pub fn of(check: &'a Check) -> Subject<'a> {
-        Subject { id: check.id, monitoring: &check.config.monitoring, state: &check.state }
+        Subject {
+            id: check.id,
+            uuid: &check.uuid,
+            tags: &check.config.tags,
+            monitoring: &check.config.monitoring,
+            state: &check.state,
+        }
     }
 }
 
@@ -47,16 +66,6 @@ fn event_id(seed: &str, index: Option<usize>) -> String {
     match index {
         None => format!("{seed}-e"),
         Some(n) => format!("{seed}-{n}"),
-    }
-}
-
-/// Holds the check's notifications until the windows close, when anything
-/// is to be announced while a window holds it: a check still down then
-/// notifies once when the hold ends.
-fn held(monitoring: &Monitoring, state: CheckState, held_until: Option<Timestamp>, now: Timestamp) -> CheckState {
-    match held_until.and_then(|until| monitoring.mute(&state, until, now)) {
-        Some(muted) => muted,
-        None => state,
     }
 }
 
@@ -88,16 +97,24 @@ fn event_write(event: Event, id: String, audience: &Audience<'_>, muted: bool, w
     })
 }
 
+/// Whether an event of this kind would be sent to anyone, before any hold.
+fn heard(audience: &Audience<'_>, kind: EventKind) -> bool {
+    !recipients(audience.routes, audience.defaults, kind, false).is_empty()
+}
+
 /// Whether a ping's effect would announce anything to anyone (before any
 /// hold): only then do maintenance windows matter to it.
 pub fn ping_announces(effect: &PingEffect, audience: &Audience<'_>) -> bool {
-    let flip_heard = effect
-        .flip
-        .and_then(|f| f.event_kind())
-        .is_some_and(|kind| !recipients(audience.routes, audience.defaults, kind, false).is_empty());
-    let signal_heard =
-        effect.signal.is_some_and(|e| !recipients(audience.routes, audience.defaults, e.kind, false).is_empty());
+    let flip_heard = effect.flip.and_then(|f| f.event_kind()).is_some_and(|kind| heard(audience, kind));
+    let signal_heard = effect.signal.is_some_and(|e| heard(audience, e.kind));
     flip_heard || signal_heard
+}
+
+/// Whether a ping with this effect at `at` needs the project's maintenance
+/// windows to be decided: it would announce something, and the check's own
+/// snooze does not already hold it. Every other ping reads no window.
+pub fn ping_weighs_windows(effect: &PingEffect, audience: &Audience<'_>, at: Timestamp) -> bool {
+    ping_announces(effect, audience) && !effect.state.muted_at(at)
 }
 
 /// Everything a ping writes: its record, the check's new state, the flip
@@ -115,7 +132,10 @@ pub fn ping_plan(
     let exit_status = ping.exit_status;
     let mut effect = monitoring.ping(subject.state, ping.kind, exit_status, ping.rid, at);
     if ping_announces(&effect, audience) {
-        effect.state = held(monitoring, effect.state.clone(), audience.held_until, at);
+        // Held while a window that selects the check is open at the ping:
+        // the check stays muted until the window closes.
+        let window_hold = audience.windows.and_then(|open| open.hold(subject.uuid, subject.tags, at));
+        effect = monitoring.hold_ping(effect, window_hold, at);
         effect.alert_after = monitoring.going_down_after(&effect.state);
     }
     let muted = effect.state.muted_at(at);
@@ -142,25 +162,39 @@ pub fn ping_plan(
 }
 
 /// Everything the sweep writes for a check it found due at `now`, which it
-/// selected by the deadlines `seen`.
-pub fn sweep_plan(check: &Check, seen: Deadlines, now: Timestamp, audience: &Audience<'_>, seed: &str) -> CheckPlan {
+/// selected by the deadlines `seen`. Each notification is weighed at its
+/// own event's time (`Monitoring::hold_step`): held by the check's own
+/// snooze, or by a window open at the event and still open now; a held
+/// flip or event is recorded but sent to nobody. What it records is dated
+/// no later than `clock` (the real time, which a sweep run ahead of it
+/// through the local scheduled endpoint must not outrun), and its
+/// notifications are queued at `clock`.
+pub fn sweep_plan(
+    check: &Check,
+    seen: Deadlines,
+    now: Timestamp,
+    clock: Timestamp,
+    audience: &Audience<'_>,
+    seed: &str,
+) -> CheckPlan {
     let monitoring = check.monitoring();
-    let mut step = monitoring.sweep_step(&check.state, now);
-    let announces = step.flip.and_then(|f| f.event_kind()).into_iter().chain(step.events.iter().map(|e| e.kind));
-    let announces =
-        announces.into_iter().any(|kind| !recipients(audience.routes, audience.defaults, kind, false).is_empty());
-    if announces {
-        step.state = held(monitoring, step.state.clone(), audience.held_until, now);
-        step.alert_after = monitoring.going_down_after(&step.state);
-    }
-    let muted = step.state.muted_at(now);
-    let mut plan = CheckPlan::for_check(check, Expect::RowAndDeadlines(Expected::of(check, false), seen), now);
-    plan.flip = step.flip.map(|flip| flip_write(flip, seed, audience, muted, false));
+    let step = monitoring.sweep_step(&check.state, now);
+    // Windows matter only to what would be announced: a step nobody hears
+    // of leaves the check unmuted.
+    let announces = step.flip.and_then(|f| f.event_kind()).is_some_and(|kind| heard(audience, kind))
+        || step.events.iter().any(|e| heard(audience, e.kind));
+    let windows = audience.windows.filter(|_| announces);
+    let window_hold = |at| windows.and_then(|open| open.hold(&check.uuid, &check.config.tags, at));
+    let HeldStep { step, flip_held, events_held } = monitoring.hold_step(step, now, window_hold);
+    let step = step.dated_by(clock);
+    let mut plan = CheckPlan::for_check(check, Expect::RowAndDeadlines(Expected::of(check, false), seen), clock);
+    plan.flip = step.flip.map(|flip| flip_write(flip, seed, audience, flip_held, false));
     plan.events = step
         .events
         .iter()
+        .zip(events_held)
         .enumerate()
-        .filter_map(|(i, event)| event_write(*event, event_id(seed, Some(i)), audience, muted, false))
+        .filter_map(|(i, (event, held))| event_write(*event, event_id(seed, Some(i)), audience, held, false))
         .collect();
     plan.state =
         Some(StateWrite { state: step.state, alert_after: step.alert_after, changed_at: step.flip.map(|f| f.at) });
@@ -185,7 +219,7 @@ pub fn reschedule_plan(id: i64, seen: Deadlines, now: Timestamp, retry_at: Times
 
 /// A change of state made through the API (pause, resume), with its flip.
 pub fn transition_plan(check: &Check, transition: Transition, seed: &str, now: Timestamp) -> CheckPlan {
-    let audience = Audience { routes: &check.routes, defaults: &[], held_until: None };
+    let audience = Audience { routes: &check.routes, defaults: &[], windows: None };
     let mut plan = CheckPlan::for_check(check, Expect::Row(Expected::of(check, true)), now);
     plan.flip = transition.flip.map(|flip| flip_write(flip, seed, &audience, true, false));
     plan.state = Some(StateWrite {
@@ -235,8 +269,19 @@ pub struct NewKeys {
     pub badge_key: String,
 }
 
+/// What a new check must not collide with.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Collisions {
+    /// None of the project's checks may have its slug (a ping that creates
+    /// the check it names).
+    pub slug: bool,
+    /// None of the project's checks may hold all of these values (a
+    /// `unique` upsert that found no match, `api::spec::unique_values`).
+    pub unique: Vec<UniqueValue>,
+}
+
 /// Creates a check with this configuration and these routes, within the
-/// project's limit.
+/// project's limit, if it collides with no check of the project.
 pub fn create_plan(
     keys: NewKeys,
     owner: Owner,
@@ -244,7 +289,7 @@ pub fn create_plan(
     routes: Routes,
     now: Timestamp,
     max_checks: i64,
-    slug_must_be_free: bool,
+    collisions: Collisions,
 ) -> CheckPlan {
     let state = CheckState::new_check();
     let alert_after = config.monitoring.going_down_after(&state);
@@ -259,7 +304,8 @@ pub fn create_plan(
             badge_key: keys.badge_key,
             created_at: now,
             max_checks,
-            slug_must_be_free,
+            slug_must_be_free: collisions.slug,
+            unique: collisions.unique,
         })),
         expect: Expect::Nothing,
         ping: None,
@@ -289,8 +335,138 @@ pub fn channel_plan(
                 ChannelChange::Delete => check.routes.without(&channel.id),
                 ChannelChange::Save { .. } => check.routes.with_channel(&channel, assign_to_all),
             };
-            (routes != check.routes).then_some(Reroute { check_id: check.id, routes })
+            (routes != check.routes).then_some(Reroute { check_id: check.id, uuid: check.uuid, routes })
         })
         .collect();
     ChannelPlan { channel, change, reroutes, routing }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::channel::{ChannelConfig, EventSet};
+    use crate::check::{PingKind, Schedule, Status};
+    use crate::maintenance::{When, Window};
+
+    const T0: Timestamp = Timestamp::from_secs(1_700_000_000);
+
+    fn pager() -> Channel {
+        Channel {
+            id: "pager".into(),
+            name: "pager".into(),
+            config: ChannelConfig::Webhook {
+                url: "http://127.0.0.1:9/".into(),
+                method: "POST".into(),
+                headers: Vec::new(),
+                secret: None,
+            },
+            events: EventSet::of(&[EventKind::Down, EventKind::Up]),
+        }
+    }
+
+    /// A check tagged `db`, timeout and grace a minute each, pinged at T0
+    /// (it goes down at T0 + 120 s), linked to `pager`.
+    fn check() -> Check {
+        let mut config = CheckConfig { tags: Tags::parse("db"), ..CheckConfig::default() };
+        config.monitoring.schedule = Schedule::Simple { timeout: 60 };
+        config.monitoring.grace = 60;
+        let state = config.monitoring.ping(&CheckState::new_check(), PingKind::Success, None, None, T0).state;
+        Check {
+            id: 7,
+            uuid: Uuid::parse("0f2ea3c4-5b6d-4e7f-8a9b-0c1d2e3f4a5b").unwrap(),
+            project_id: "p".into(),
+            config,
+            state,
+            n_pings: 1,
+            badge_key: String::new(),
+            config_version: 0,
+            routes: Routes::to_channels(&[pager()]),
+        }
+    }
+
+    /// The windows open at `now` of one one-off window over `tags`.
+    fn one_off(tags: &str, from: i64, until: i64, now: Timestamp) -> OpenWindows {
+        let window = Window {
+            id: "w".into(),
+            name: String::new(),
+            when: When::OneOff { start: T0.plus_secs(from), end: T0.plus_secs(until) },
+            tags: Tags::parse(tags),
+            checks: Vec::new(),
+        };
+        OpenWindows::at([window], now)
+    }
+
+    fn deadlines(check: &Check) -> Deadlines {
+        Deadlines {
+            alert_after: check.monitoring().going_down_after(&check.state),
+            next_event_at: check.state.next_event_at,
+        }
+    }
+
+    fn fail_ping(at: Timestamp) -> NewPing {
+        NewPing {
+            kind: PingKind::Fail,
+            at,
+            scheme: "https".into(),
+            method: "GET".into(),
+            ua: String::new(),
+            remote_addr: None,
+            exit_status: None,
+            rid: None,
+            body: Vec::new(),
+            history: 100,
+        }
+    }
+
+    #[test]
+    fn a_ping_inside_a_window_that_selects_its_check_is_recorded_and_told_to_nobody() {
+        let check = check();
+        let at = T0.plus_secs(30);
+        let expect = Expect::Row(Expected::of(&check, false));
+        let decide = |windows: Option<&OpenWindows>| {
+            let audience = Audience { routes: &check.routes, defaults: &[], windows };
+            ping_plan(Subject::of(&check), fail_ping(at), expect.clone(), &audience, "f").0
+        };
+        let held = decide(Some(&one_off("db", 0, 600, at)));
+        assert_eq!(held.flip.as_ref().map(|f| (f.flip.to, f.recipients.len())), Some((Status::Down, 0)));
+        assert_eq!(held.state.as_ref().and_then(|s| s.state.muted_until), Some(T0.plus_secs(600)));
+        assert!(!held.notifies());
+        for (what, windows) in [("no window read", None), ("another tag", Some(&one_off("web", 0, 600, at)))] {
+            let told = decide(windows);
+            assert_eq!(told.flip.map(|f| f.recipients), Some(vec!["pager".to_owned()]), "{what}");
+            assert_eq!(told.state.and_then(|s| s.state.muted_until), None, "{what}");
+        }
+    }
+
+    #[test]
+    fn the_sweep_weighs_each_event_at_its_own_time() {
+        let check = check();
+        let now = T0.plus_secs(185);
+        let plan = |windows: &OpenWindows| {
+            let audience = Audience { routes: &check.routes, defaults: &[], windows: Some(windows) };
+            sweep_plan(&check, deadlines(&check), now, now, &audience, "s")
+        };
+        // Down at its deadline, T0 + 120 s: inside a window open since T0 + 100 s.
+        let held = plan(&one_off("db", 100, 1000, now));
+        let flip = held.flip.clone().expect("it goes down");
+        assert_eq!((flip.flip.at, flip.recipients.len()), (T0.plus_secs(120), 0));
+        assert_eq!(held.state.and_then(|s| s.state.muted_until), Some(T0.plus_secs(1000)));
+        // A window that opened after the deadline holds nothing of it.
+        let told = plan(&one_off("db", 150, 1000, now));
+        assert_eq!(told.flip.map(|f| f.recipients), Some(vec!["pager".to_owned()]));
+        assert_eq!(told.state.and_then(|s| s.state.muted_until), None);
+    }
+
+    #[test]
+    fn a_sweep_ahead_of_the_clock_dates_nothing_after_it_and_queues_at_the_clock() {
+        let check = check();
+        let (now, clock) = (T0.plus_secs(10_000), T0.plus_secs(60));
+        let audience = Audience { routes: &check.routes, defaults: &[], windows: None };
+        let plan = sweep_plan(&check, deadlines(&check), now, clock, &audience, "s");
+        assert_eq!(plan.flip.map(|f| f.flip.at), Some(clock), "its deadline, T0 + 120 s, is after the clock");
+        assert_eq!(plan.state.and_then(|s| s.changed_at), Some(clock));
+        assert_eq!(plan.at, clock, "notifications are queued at the clock");
+        let on_time = sweep_plan(&check, deadlines(&check), T0.plus_secs(185), T0.plus_secs(185), &audience, "s");
+        assert_eq!(on_time.flip.map(|f| f.flip.at), Some(T0.plus_secs(120)), "dated at its deadline");
+    }
 }

@@ -1,15 +1,19 @@
 //! Maintenance windows: recurring (a cron schedule in a zone, open for a
 //! duration from each firing) or one-off (a start and an end), selecting a
 //! project's checks by tags (any listed tag), by uuids, or all of them.
-//! While a window is open, the checks it selects are muted: pings, flips and
-//! events are recorded, nobody is notified; when it closes, a check that is
-//! still down notifies once. Pure: the time is passed in, and recurring
+//!
+//! A window holds the notifications of every event inside it: whoever
+//! records an event that would notify (a ping, a sweep step) weighs it
+//! against the windows open at the event's own time (`OpenWindows::hold`),
+//! and a held event is recorded but sent to nobody, the check staying muted
+//! until the window closes; a check still down then notifies once (as after
+//! a snooze, `Monitoring::mute`). Pure: the time is passed in, and recurring
 //! windows open at local times in their zone, DST-correct (`CronExpr`).
 
 use crate::api::spec::SpecError;
 use crate::check::{Check, Tags};
 use crate::cron::{parse_zone, CronExpr};
-use crate::ids::Uuid;
+use crate::ids::{unique_key, Uuid};
 use crate::time::Timestamp;
 use chrono_tz::Tz;
 use serde_json::{json, Map, Value};
@@ -22,8 +26,15 @@ pub const MAX_ONE_OFF: i64 = 90 * 86_400;
 pub const MAX_WINDOWS: i64 = 100;
 /// The most checks a window names.
 pub const MAX_CHECKS: usize = 1000;
-/// Bounds the merging of overlapping occurrences (a week of minutes).
-const MAX_STEPS: usize = 10_080;
+/// How many occurrences of a recurring window are chained into one opening
+/// looking back, and again looking ahead, from the instant asked about
+/// (occurrences that overlap or touch are one opening). It bounds the cron
+/// steps of one evaluation to about 200, however the schedule and duration
+/// combine. A window whose occurrences chain further (a schedule that fires
+/// more often than the window lasts) is taken to close at the end of the
+/// last occurrence looked at, where a held check is weighed again and stays
+/// held; and to have opened at the first, so an older event notifies.
+pub const MAX_CHAINED: usize = 100;
 
 /// When a window is open.
 #[derive(Clone, Debug, PartialEq)]
@@ -43,21 +54,32 @@ pub struct Window {
     pub checks: Vec<Uuid>,
 }
 
+/// One stretch of time a window is open: from `start` until `end` (excluded).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Opening {
+    pub start: Timestamp,
+    pub end: Timestamp,
+}
+
 impl Window {
     /// Neither tags nor checks: every check of the project.
     pub fn covers_all(&self) -> bool {
         self.tags.iter().next().is_none() && self.checks.is_empty()
     }
 
-    pub fn selects(&self, check: &Check) -> bool {
-        self.covers_all() || self.checks.contains(&check.uuid) || check.config.tags.contains_any(self.tags.iter())
+    /// Whether the window selects the check `uuid` with `tags`.
+    pub fn selects(&self, uuid: &Uuid, tags: &Tags) -> bool {
+        self.covers_all() || self.checks.contains(uuid) || tags.contains_any(self.tags.iter())
     }
 
-    /// If the window is open at `now`, when it closes. Occurrences of a
-    /// recurring window that overlap or touch are one opening.
-    pub fn open_until(&self, now: Timestamp) -> Option<Timestamp> {
+    /// The opening that contains `now`, if the window is open then.
+    /// Occurrences of a recurring window that overlap or touch are one
+    /// opening, chained at most `MAX_CHAINED` occurrences each way.
+    pub fn opening_at(&self, now: Timestamp) -> Option<Opening> {
         match &self.when {
-            When::OneOff { start, end } => (*start <= now && now < *end).then_some(*end),
+            When::OneOff { start, end } => {
+                (*start <= now && now < *end).then_some(Opening { start: *start, end: *end })
+            }
             When::Recurring { schedule, zone, duration } => {
                 // The first firing strictly after `now - duration` opened an
                 // occurrence still open at `now`, if it fired by then.
@@ -65,16 +87,31 @@ impl Window {
                 if first > now {
                     return None;
                 }
+                // Back: the earliest firing at most a duration before the
+                // opening's start began an occurrence that reaches it.
+                let mut start = first;
+                for _ in 0..MAX_CHAINED {
+                    match schedule.next_after(start.plus_secs(-duration).plus_millis(-1), *zone) {
+                        Some(earlier) if earlier < start => start = earlier,
+                        _ => break,
+                    }
+                }
+                // Ahead: each firing before the end extends it.
                 let (mut at, mut end) = (first, first.plus_secs(*duration));
-                for _ in 0..MAX_STEPS {
+                for _ in 0..MAX_CHAINED {
                     match schedule.next_after(at, *zone) {
                         Some(next) if next <= end => (at, end) = (next, next.plus_secs(*duration)),
                         _ => break,
                     }
                 }
-                Some(end)
+                Some(Opening { start, end })
             }
         }
+    }
+
+    /// If the window is open at `now`, when it closes.
+    pub fn open_until(&self, now: Timestamp) -> Option<Timestamp> {
+        self.opening_at(now).map(|opening| opening.end)
     }
 
     /// When it next opens after `now`.
@@ -91,9 +128,45 @@ impl Window {
     }
 }
 
-/// Until when the windows open at `now` mute `check`, if any does.
-pub fn muted_until(windows: &[Window], check: &Check, now: Timestamp) -> Option<Timestamp> {
-    windows.iter().filter(|w| w.selects(check)).filter_map(|w| w.open_until(now)).max()
+/// A project's windows as they stand at one instant: the opening of each
+/// window open then, found once, so that deciding any number of checks and
+/// events against them takes no more cron steps (a sweep takes them once
+/// per project, a ping once).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct OpenWindows {
+    open: Vec<(Window, Opening)>,
+}
+
+impl OpenWindows {
+    /// The windows open at `now`.
+    pub fn at(windows: impl IntoIterator<Item = Window>, now: Timestamp) -> OpenWindows {
+        let open = windows.into_iter().filter_map(|w| w.opening_at(now).map(|opening| (w, opening))).collect();
+        OpenWindows { open }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.open.is_empty()
+    }
+
+    /// Until when the windows hold the notifications of an event at `at`
+    /// (at or before the instant they were taken at) about the check `uuid`
+    /// with `tags`: the latest end among the windows that select it and
+    /// whose opening had begun by `at`. An event from before a window
+    /// opened is not inside it, even if it is announced later.
+    pub fn hold(&self, uuid: &Uuid, tags: &Tags, at: Timestamp) -> Option<Timestamp> {
+        self.open
+            .iter()
+            .filter(|(window, opening)| opening.start <= at && at < opening.end && window.selects(uuid, tags))
+            .map(|(_, opening)| opening.end)
+            .max()
+    }
+
+    /// Until when the check's notifications are held at `now`: its own
+    /// snooze, or the windows open now that select it, whichever ends later.
+    pub fn held_until(&self, check: &Check, now: Timestamp) -> Option<Timestamp> {
+        let snoozed = check.state.muted_until.filter(|until| *until > now);
+        snoozed.max(self.hold(&check.uuid, &check.config.tags, now))
+    }
 }
 
 /// A window's stored columns.
@@ -213,8 +286,10 @@ pub fn parse_window(body: &[u8], id: String) -> Result<Window, SpecError> {
     Ok(Window { id, name, when, tags, checks })
 }
 
-/// The API's view of a window at `now`.
-pub fn window_json(window: &Window, now: Timestamp) -> Value {
+/// The API's view of a window at `now`. A read-only key sees the checks it
+/// names by their unique keys: a UUID is a ping credential (it can fail or
+/// snooze the check), which that key must never see.
+pub fn window_json(window: &Window, now: Timestamp, read_only: bool) -> Value {
     let (schedule, tz, duration, start, end) = match &window.when {
         When::Recurring { schedule, zone, duration } => {
             (json!(schedule.source()), json!(zone.name()), json!(duration), Value::Null, Value::Null)
@@ -223,7 +298,8 @@ pub fn window_json(window: &Window, now: Timestamp) -> Value {
             (Value::Null, Value::Null, Value::Null, json!(start.iso8601()), json!(end.iso8601()))
         }
     };
-    let checks: Vec<String> = window.checks.iter().map(Uuid::to_string).collect();
+    let checks: Vec<String> =
+        window.checks.iter().map(|uuid| if read_only { unique_key(uuid) } else { uuid.to_string() }).collect();
     json!({
         "id": window.id,
         "name": window.name,
@@ -295,14 +371,33 @@ mod tests {
     }
 
     #[test]
-    fn overlapping_occurrences_are_one_opening() {
+    fn overlapping_occurrences_are_one_opening_looked_at_a_bounded_way_each_side() {
+        // Every 10 minutes for 15: never closes. Chained 100 occurrences back
+        // and 100 ahead of the first one still open at 00:05.
         let w = window(r#"{"schedule": "*/10 * * * *", "duration": 900}"#);
-        // Every 10 minutes for 15: never closes.
-        let until = w.open_until(at("2027-01-01T00:05:00Z")).unwrap();
-        assert!(until > at("2027-01-08T00:00:00Z"), "{until:?}");
+        let opening = w.opening_at(at("2027-01-01T00:05:00Z")).unwrap();
+        assert_eq!(opening.start, at("2027-01-01T00:00:00Z").plus_secs(-100 * 600));
+        assert_eq!(opening.end, at("2027-01-01T00:00:00Z").plus_secs(100 * 600 + 900));
+        // At that end it is weighed again, and still open.
+        assert!(w.opening_at(opening.end).is_some_and(|again| again.end > opening.end));
+        // Touching hours merge.
         let w = window(r#"{"schedule": "0 * * * *", "duration": 3600}"#);
-        assert!(w.open_until(at("2027-01-01T00:05:00Z")).unwrap() > at("2027-01-08T00:00:00Z"), "touching hours merge");
+        let opening = w.opening_at(at("2027-01-01T00:05:00Z")).unwrap();
+        assert_eq!(opening.end, at("2027-01-01T00:00:00Z").plus_secs(101 * 3600));
+        assert_eq!(opening.start, at("2027-01-01T00:00:00Z").plus_secs(-100 * 3600));
+        // A gap ends an opening: two hours from 02:00, then two from 03:00, daily.
+        let w = window(r#"{"schedule": "0 2,3 * * *", "duration": 7200}"#);
+        let opening = w.opening_at(at("2027-01-01T04:30:00Z")).unwrap();
+        assert_eq!((opening.start, opening.end), (at("2027-01-01T02:00:00Z"), at("2027-01-01T05:00:00Z")));
+        assert_eq!(w.opening_at(at("2027-01-01T05:00:00Z")), None);
     }
+
+    fn uuid(text: &str) -> Uuid {
+        Uuid::parse(text).unwrap()
+    }
+
+    const A: &str = "0f2ea3c4-5b6d-4e7f-8a9b-0c1d2e3f4a5b";
+    const B: &str = "1f2ea3c4-5b6d-4e7f-8a9b-0c1d2e3f4a5b";
 
     #[test]
     fn one_off_windows_and_selection() {
@@ -310,21 +405,13 @@ mod tests {
         assert_eq!(w.open_until(at("2027-01-01T00:30:00Z")), Some(at("2027-01-01T01:00:00Z")));
         assert_eq!(w.open_until(at("2027-01-01T01:00:00Z")), None);
         assert!(w.covers_all());
-        let a = "0f2ea3c4-5b6d-4e7f-8a9b-0c1d2e3f4a5b";
-        let b = "1f2ea3c4-5b6d-4e7f-8a9b-0c1d2e3f4a5b";
-        assert!(w.selects(&check(a, "")));
+        assert!(w.selects(&uuid(A), &Tags::parse("")));
         let by_tag = window(r#"{"start": "2027-01-01T00:00:00Z", "end": "2027-01-02T00:00:00Z", "tags": "db web"}"#);
-        assert!(by_tag.selects(&check(a, "prod db")) && !by_tag.selects(&check(a, "prod")));
+        assert!(by_tag.selects(&uuid(A), &Tags::parse("prod db")) && !by_tag.selects(&uuid(A), &Tags::parse("prod")));
         let by_uuid = window(&format!(
-            r#"{{"start": "2027-01-01T00:00:00Z", "end": "2027-01-02T00:00:00Z", "checks": ["{a}"]}}"#
+            r#"{{"start": "2027-01-01T00:00:00Z", "end": "2027-01-02T00:00:00Z", "checks": ["{A}"]}}"#
         ));
-        assert!(by_uuid.selects(&check(a, "")) && !by_uuid.selects(&check(b, "db")));
-        let windows = [w, by_tag];
-        assert_eq!(
-            muted_until(&windows, &check(a, "db"), at("2027-01-01T00:30:00Z")),
-            Some(at("2027-01-02T00:00:00Z"))
-        );
-        assert_eq!(muted_until(&windows, &check(a, ""), at("2027-01-01T01:30:00Z")), None);
+        assert!(by_uuid.selects(&uuid(A), &Tags::parse("")) && !by_uuid.selects(&uuid(B), &Tags::parse("db")));
         // Stored and read back.
         let stored = StoredWindow {
             id: "w".into(),
@@ -332,7 +419,7 @@ mod tests {
             tz: "Europe/Riga".into(),
             duration: Some(7200),
             tags: "db".into(),
-            checks: a.into(),
+            checks: A.into(),
             ..StoredWindow::default()
         };
         assert_eq!(
@@ -346,6 +433,131 @@ mod tests {
             ..StoredWindow::default()
         };
         assert_eq!(broken.into_window(), None);
+    }
+
+    #[test]
+    fn an_event_is_held_by_the_windows_open_at_its_own_time_that_select_its_check() {
+        let all = window(r#"{"start": "2027-01-01T00:00:00Z", "end": "2027-01-01T01:00:00Z"}"#);
+        let db = window(r#"{"start": "2027-01-01T00:30:00Z", "end": "2027-01-02T00:00:00Z", "tags": "db"}"#);
+        let later = window(r#"{"start": "2027-01-03T00:00:00Z", "end": "2027-01-04T00:00:00Z"}"#);
+        let now = at("2027-01-01T00:45:00Z");
+        let open = OpenWindows::at([all, db, later], now);
+        let (a, db_tags, none) = (uuid(A), Tags::parse("prod db"), Tags::parse("prod"));
+        assert_eq!(open.hold(&a, &db_tags, now), Some(at("2027-01-02T00:00:00Z")), "the later end");
+        assert_eq!(open.hold(&a, &none, now), Some(at("2027-01-01T01:00:00Z")));
+        // An event from before the db window opened is held by the other only.
+        assert_eq!(open.hold(&a, &db_tags, at("2027-01-01T00:29:59Z")), Some(at("2027-01-01T01:00:00Z")));
+        assert_eq!(open.hold(&a, &db_tags, at("2026-12-31T23:59:59Z")), None, "before both");
+        // Nothing open: nothing held.
+        let closed =
+            OpenWindows::at([window(r#"{"start": "2027-01-03T00:00:00Z", "end": "2027-01-04T00:00:00Z"}"#)], now);
+        assert!(closed.is_empty());
+        assert_eq!(closed.hold(&a, &none, now), None);
+        // A check's own snooze and the windows: the later end holds it.
+        let mut snoozed = check(A, "prod");
+        snoozed.state.muted_until = Some(at("2027-01-01T00:50:00Z"));
+        assert_eq!(open.held_until(&snoozed, now), Some(at("2027-01-01T01:00:00Z")));
+        snoozed.state.muted_until = Some(at("2027-01-01T03:00:00Z"));
+        assert_eq!(open.held_until(&snoozed, now), Some(at("2027-01-01T03:00:00Z")));
+        assert_eq!(OpenWindows::default().held_until(&check(A, "db"), now), None);
+    }
+
+    #[test]
+    fn a_read_only_key_sees_the_checks_of_a_window_by_their_unique_keys() {
+        let w = window(&format!(
+            r#"{{"start": "2027-01-01T00:00:00Z", "end": "2027-01-02T00:00:00Z", "checks": ["{A}", "{B}"]}}"#
+        ));
+        let now = at("2027-01-01T00:00:00Z");
+        assert_eq!(window_json(&w, now, false)["checks"], json!([A, B]));
+        let shown = window_json(&w, now, true);
+        assert_eq!(shown["checks"], json!([unique_key(&uuid(A)), unique_key(&uuid(B))]));
+        let text = shown.to_string();
+        assert!(!text.contains(A) && !text.contains(B), "{text}");
+        assert!(!text.contains(&uuid(A).hex()) && !text.contains(&uuid(B).hex()), "{text}");
+    }
+
+    mod openings {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Every occurrence of `w` starting within `range` of `now`, merged
+        /// into openings by brute force: the oracle for `opening_at`.
+        fn merged(w: &Window, now: Timestamp, range_secs: i64) -> Vec<(Timestamp, Timestamp, usize)> {
+            let When::Recurring { schedule, zone, duration } = &w.when else { unreachable!() };
+            let mut merged: Vec<(Timestamp, Timestamp, usize)> = Vec::new();
+            let mut at = now.plus_secs(-range_secs);
+            while let Some(next) = schedule.next_after(at, *zone).filter(|t| *t <= now.plus_secs(range_secs)) {
+                let end = next.plus_secs(*duration);
+                match merged.last_mut() {
+                    Some(last) if next <= last.1 => *last = (last.0, last.1.max(end), last.2 + 1),
+                    _ => merged.push((next, end, 1)),
+                }
+                at = next;
+            }
+            merged
+        }
+
+        fn schedules() -> impl Strategy<Value = &'static str> {
+            prop_oneof![
+                Just("0 * * * *"),
+                Just("*/15 * * * *"),
+                Just("30 2 * * *"),
+                Just("0 5 * * 0"),
+                Just("0 9-17 * * 1-5"),
+                Just("*/7 3 * * *"),
+                Just("0 2,3 * * *"),
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() })]
+
+            /// The opening found contains `now` exactly when an occurrence
+            /// covers it; it is the brute-force merged opening whenever that
+            /// chains at most `MAX_CHAINED` occurrences, and inside it always.
+            #[test]
+            fn opening_at_agrees_with_merging_every_occurrence(
+                schedule in schedules(),
+                zone in prop_oneof![Just("UTC"), Just("Europe/Riga"), Just("America/New_York")],
+                duration in prop_oneof![60i64..3_600, 3_600i64..259_200],
+                now in 1_798_761_600i64..1_830_297_600,
+            ) {
+                let w = window(&format!(r#"{{"schedule": "{schedule}", "tz": "{zone}", "duration": {duration}}}"#));
+                let now = Timestamp::from_secs(now);
+                let range = 10 * 86_400;
+                let oracle = merged(&w, now, range).into_iter().find(|(start, end, _)| *start <= now && now < *end);
+                let found = w.opening_at(now);
+                prop_assert_eq!(found.is_some(), oracle.is_some(), "{:?} vs {:?}", found, oracle);
+                if let (Some(found), Some((start, end, occurrences))) = (found, oracle) {
+                    prop_assert!(found.start <= now && now < found.end);
+                    // Nothing outside the enumerated stretch can chain into it.
+                    let inside_range = start > now.plus_secs(duration - range) && end < now.plus_secs(range);
+                    if inside_range {
+                        prop_assert!(found.start >= start && found.end <= end, "{:?} outside {:?}", found, (start, end));
+                        if occurrences <= MAX_CHAINED {
+                            prop_assert_eq!((found.start, found.end), (start, end));
+                        }
+                    }
+                }
+            }
+
+            /// A one-off window holds an event at `t` (at or before `now`)
+            /// exactly when it was open from `t` through `now`.
+            #[test]
+            fn a_one_off_window_holds_what_happened_inside_it(
+                start in 0i64..10_000, length in 1i64..10_000, t in 0i64..20_000, later in 0i64..10_000,
+            ) {
+                let base = at("2027-01-01T00:00:00Z");
+                let (start, end) = (base.plus_secs(start), base.plus_secs(start + length));
+                let w = Window {
+                    id: "w".into(), name: String::new(), when: When::OneOff { start, end },
+                    tags: Tags::parse(""), checks: Vec::new(),
+                };
+                let (t, now) = (base.plus_secs(t), base.plus_secs(t + later));
+                let held = OpenWindows::at([w], now).hold(&uuid(A), &Tags::parse("db"), t);
+                prop_assert_eq!(held, (start <= t && now < end).then_some(end));
+            }
+        }
     }
 
     #[test]

@@ -10,6 +10,8 @@ const MAX_RETRY_SECS: i64 = 3600;
 pub const GIVE_UP_AFTER_SECS: i64 = 24 * 3600;
 /// How long one attempt may take before it counts as failed.
 pub const ATTEMPT_TIMEOUT_MS: i64 = 10_000;
+/// A redirect's `Location` is kept to this many characters in the attempt log.
+const MAX_LOCATION: usize = 500;
 /// How long a claimed notification stays reserved for its claimer; longer
 /// than an attempt, so a crashed sender's claim expires and others retry.
 pub const CLAIM_MS: i64 = 60_000;
@@ -19,6 +21,10 @@ pub const CLAIM_MS: i64 = 60_000;
 pub enum AttemptResult {
     /// The receiver answered with this HTTP status.
     Status(u16),
+    /// The receiver answered a redirect (3xx), which deliveries never
+    /// follow: the request carries the channel's secrets, and the new
+    /// destination was never checked. A failed delivery.
+    Redirected { status: u16, location: Option<String> },
     /// No answer within the attempt timeout.
     Timeout,
     /// The request could not be made or the connection failed.
@@ -30,8 +36,18 @@ pub enum AttemptResult {
 impl AttemptResult {
     pub fn status(&self) -> Option<u16> {
         match self {
-            AttemptResult::Status(status) => Some(*status),
+            AttemptResult::Status(status) | AttemptResult::Redirected { status, .. } => Some(*status),
             _ => None,
+        }
+    }
+
+    /// What came back with `status`: a redirect keeps its `Location`.
+    pub fn of_response(status: u16, location: Option<String>) -> AttemptResult {
+        if (300..400).contains(&status) {
+            let location = location.map(|l| l.chars().take(MAX_LOCATION).collect());
+            AttemptResult::Redirected { status, location }
+        } else {
+            AttemptResult::Status(status)
         }
     }
 
@@ -39,6 +55,10 @@ impl AttemptResult {
         match self {
             AttemptResult::Status(status) if (200..300).contains(status) => None,
             AttemptResult::Status(status) => Some(format!("HTTP {status}")),
+            AttemptResult::Redirected { status, location } => Some(format!(
+                "HTTP {status} redirect to {}, not followed (redirects are refused: point the channel at the final URL)",
+                location.as_deref().unwrap_or("(no Location)")
+            )),
             AttemptResult::Timeout => Some(format!("no answer within {} s", ATTEMPT_TIMEOUT_MS / 1000)),
             AttemptResult::NetworkError(message) | AttemptResult::Undeliverable(message) => Some(message.clone()),
         }
@@ -49,7 +69,7 @@ impl AttemptResult {
         match self {
             AttemptResult::Status(status) => *status == 429 || *status >= 500,
             AttemptResult::Timeout | AttemptResult::NetworkError(_) => true,
-            AttemptResult::Undeliverable(_) => false,
+            AttemptResult::Redirected { .. } | AttemptResult::Undeliverable(_) => false,
         }
     }
 }
@@ -100,6 +120,22 @@ mod tests {
     use super::*;
 
     const T0: Timestamp = Timestamp::from_secs(1_700_000_000);
+
+    #[test]
+    fn a_redirect_is_a_failed_delivery_that_names_its_location() {
+        let redirect = AttemptResult::of_response(302, Some("http://127.0.0.1:9/elsewhere".into()));
+        assert_eq!(redirect.status(), Some(302));
+        assert_eq!(
+            redirect.error().as_deref(),
+            Some("HTTP 302 redirect to http://127.0.0.1:9/elsewhere, not followed (redirects are refused: point the channel at the final URL)")
+        );
+        assert_eq!(after_attempt(&redirect, 1, T0, T0, 0.0), Outcome::Failed, "retrying cannot help");
+        let long = AttemptResult::of_response(307, Some("x".repeat(10_000)));
+        assert!(long.error().unwrap().len() < 700);
+        assert!(AttemptResult::of_response(308, None).error().unwrap().contains("(no Location)"));
+        assert_eq!(AttemptResult::of_response(204, Some("ignored".into())), AttemptResult::Status(204));
+        assert_eq!(AttemptResult::of_response(404, None), AttemptResult::Status(404));
+    }
 
     #[test]
     fn any_2xx_is_delivered() {

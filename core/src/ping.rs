@@ -73,13 +73,20 @@ pub enum PingError {
     CheckLimit(i64),
     #[error("request too large (at most {0} bytes)")]
     TooLarge(usize),
+    /// The body broke off: shorter than its `Content-Length`, or the client
+    /// went away while sending it. Nothing is recorded from half a request.
+    #[error("incomplete request body")]
+    IncompleteBody,
 }
 
 impl PingError {
     pub fn status(&self) -> u16 {
         match self {
             PingError::NotFound => 404,
-            PingError::InvalidUrlFormat | PingError::InvalidUuidFormat | PingError::InvalidSlug => 400,
+            PingError::InvalidUrlFormat
+            | PingError::InvalidUuidFormat
+            | PingError::InvalidSlug
+            | PingError::IncompleteBody => 400,
             PingError::CheckLimit(_) => 403,
             PingError::AmbiguousSlug => 409,
             PingError::TooLarge(_) => 413,
@@ -326,5 +333,8 @@ mod tests {
         assert_eq!((missing.status, missing.body.as_slice()), (404, b"not found".as_slice()));
         assert_eq!(rejected_reply(&PingError::AmbiguousSlug).status, 409);
         assert_eq!(rejected_reply(&PingError::InvalidUuidFormat).body, b"invalid uuid format");
+        // A body cut short is the client's doing: 400, not a retry-me 503.
+        let cut = rejected_reply(&PingError::IncompleteBody);
+        assert_eq!((cut.status, cut.body.as_slice()), (400, b"incomplete request body".as_slice()));
     }
 }

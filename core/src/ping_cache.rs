@@ -1,6 +1,7 @@
 //! What an isolate remembers of the checks it recently pinged, so that the
 //! next ping to one of them is classified and written in one D1 round trip.
-//! Only what that path needs is kept (no names, descriptions or tags), and
+//! Only what that path needs is kept (no names or descriptions; the project
+//! and the tags only to weigh maintenance windows when a ping notifies), and
 //! the memory it takes is bounded by an estimate of bytes, not by a count:
 //! an isolate has 128 MB, and checks differ a lot in size.
 //!
@@ -23,11 +24,12 @@ pub const DEFAULT_BUDGET_BYTES: usize = 8 * 1024 * 1024;
 pub struct PingTemplate {
     pub id: i64,
     pub uuid: Uuid,
+    /// Its project and tags: which maintenance windows select it.
+    pub project_id: String,
+    pub tags: String,
     pub config_version: i64,
     pub monitoring: Monitoring,
     pub ping_rules: PingRules,
-    /// The project it belongs to (maintenance windows are the project's).
-    pub project_id: String,
     /// Its channels and what each listens for: who hears of a ping's own event.
     pub routes: Routes,
     /// Whether the check was up and idle when this isolate last read or
@@ -41,10 +43,11 @@ impl PingTemplate {
         PingTemplate {
             id: check.id,
             uuid: check.uuid,
+            project_id: check.project_id.clone(),
+            tags: check.config.tags.as_str().to_owned(),
             config_version: check.config_version,
             monitoring: check.config.monitoring.clone(),
             ping_rules: check.config.ping_rules.clone(),
-            project_id: check.project_id.clone(),
             routes: check.routes.clone(),
             idle_up: check.state.is_idle_up(),
         }
@@ -61,6 +64,7 @@ impl PingTemplate {
     pub fn estimated_bytes(&self) -> usize {
         let rules = &self.ping_rules;
         let keywords = rules.start_kw.capacity() + rules.success_kw.capacity() + rules.failure_kw.capacity();
+        let texts = keywords + self.project_id.capacity() + self.tags.capacity();
         // A parsed cron schedule keeps sorted value sets per field and up to
         // two schedules: a few KB at most.
         let schedule = match &self.monitoring.schedule {
@@ -72,7 +76,7 @@ impl PingTemplate {
         // Each route: a channel id and at most six one-byte kinds.
         let routes: usize =
             self.routes.links().iter().map(|l| size_of::<crate::routing::Link>() + l.channel.capacity() + 16).sum();
-        size_of::<Uuid>() + size_of::<PingTemplate>() + 64 + self.project_id.capacity() + routes + keywords + schedule
+        size_of::<Uuid>() + size_of::<PingTemplate>() + 64 + routes + texts + schedule
     }
 }
 

@@ -5,6 +5,7 @@
 //! the flip, every event with its recipients, the ping's record and the new
 //! check's keys are all in the plan.
 
+use crate::api::spec::UniqueValue;
 use crate::check::{Check, CheckConfig, CheckState, Event, Flip, PingKind, Status};
 use crate::ids::Uuid;
 use crate::routing::Routes;
@@ -92,6 +93,10 @@ pub struct NewCheck {
     /// Created only if none of the project's checks has its slug (a ping
     /// that creates the check it names).
     pub slug_must_be_free: bool,
+    /// Created only if none of the project's checks holds every one of
+    /// these values (a `unique` upsert that found no match: a check that
+    /// matches since then is updated instead). Empty: no such condition.
+    pub unique: Vec<UniqueValue>,
 }
 
 /// The conditions a plan depends on.
@@ -111,6 +116,9 @@ pub enum Expect {
 /// only if the row still holds it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Expected {
+    /// Which check it read: a deleted check's row id is given to the next
+    /// check created, and a decision about one must never land on another.
+    pub uuid: Uuid,
     pub config_version: i64,
     pub status: Status,
     pub last_start: Option<Timestamp>,
@@ -128,6 +136,7 @@ impl Expected {
     pub fn of(check: &Check, with_last_ping: bool) -> Expected {
         let state = &check.state;
         Expected {
+            uuid: check.uuid,
             config_version: check.config_version,
             status: state.status,
             last_start: state.last_start,
@@ -139,10 +148,12 @@ impl Expected {
         }
     }
 
-    /// An up check not running a job, with no failure counted and no hold,
-    /// at this configuration: what the one-round-trip ping path assumes.
-    pub fn idle_up(config_version: i64) -> Expected {
+    /// Check `uuid` up and not running a job, with no failure counted and
+    /// no hold, at this configuration: what the one-round-trip ping path
+    /// assumes.
+    pub fn idle_up(uuid: Uuid, config_version: i64) -> Expected {
         Expected {
+            uuid,
             config_version,
             status: Status::Up,
             last_start: None,
@@ -157,7 +168,8 @@ impl Expected {
     /// Whether a check is as expected.
     pub fn holds_for(&self, check: &Check) -> bool {
         let state = &check.state;
-        self.config_version == check.config_version
+        self.uuid == check.uuid
+            && self.config_version == check.config_version
             && self.status == state.status
             && self.last_start == state.last_start
             && self.last_start_rid == state.last_start_rid
@@ -301,6 +313,9 @@ pub enum ChannelChange {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reroute {
     pub check_id: i64,
+    /// Only the check read has them: a deleted check's row id is given to
+    /// the next check created.
+    pub uuid: Uuid,
     pub routes: Routes,
 }
 

@@ -3,6 +3,7 @@
 //! itself. Every route the router knows is listed in `ROUTES` (documented in
 //! the OpenAPI file and checked against it by the tests).
 
+use crate::body::BodyLimits;
 use crate::ids::Uuid;
 
 /// The HTTP methods edgebeat distinguishes.
@@ -246,14 +247,6 @@ impl Route {
     }
 }
 
-/// How much of a request body a route reads: `keep` bytes are kept, and a
-/// body longer than `accept` is refused (413) without being read further.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct BodyLimits {
-    pub keep: usize,
-    pub accept: usize,
-}
-
 /// The largest ping request read (its body beyond `PING_BODY_LIMIT` is read
 /// and dropped); larger ones get 413.
 pub const MAX_PING_REQUEST_BYTES: usize = 20_000_000;
@@ -263,8 +256,9 @@ pub const MAX_ALERTMANAGER_BYTES: usize = 1_000_000;
 pub const API_BODY_LIMIT: usize = 64 * 1024;
 
 impl Route {
-    /// What this route reads of a request body (`ping_body_limit`: the
-    /// bytes of a ping body kept).
+    /// What this route keeps and accepts of a request body
+    /// (`ping_body_limit`: the bytes of a ping body kept); how a body is
+    /// read within them is `crate::body`'s.
     pub fn body_limits(&self, ping_body_limit: usize) -> BodyLimits {
         match self {
             Route::Ping(_) => BodyLimits { keep: ping_body_limit, accept: MAX_PING_REQUEST_BYTES },

@@ -171,15 +171,20 @@ async function refreshHealth() {
   } else {
     sweep.textContent = "No sweep yet";
   }
+  // The public answer: status ok or down, and the reason in one word.
+  const warnings = {
+    starting:
+      "edgebeat has not completed a sweep yet: late checks are not detected and no alerts are sent until it does.",
+    stalled:
+      `Sweeps are late: the last completed sweep was ${duration(body.behind_seconds)} ago. ` +
+      "Late checks are not detected and alerts are not sent until sweeps run again.",
+    storage: "edgebeat cannot store pings right now: pings are answered 503 and should be retried.",
+  };
   if (body.status === "ok") {
     warning.hidden = true;
   } else {
     warning.hidden = false;
-    warning.textContent =
-      body.status === "waiting for the first sweep"
-        ? "edgebeat has not completed a sweep yet: late checks are not detected and no alerts are sent until it does."
-        : `Sweeps are late: the last completed sweep was ${duration(body.behind_seconds)} ago. ` +
-          "Late checks are not detected and alerts are not sent until sweeps run again.";
+    warning.textContent = warnings[body.reason] || "edgebeat reports a problem with itself (/health).";
   }
 }
 

@@ -3,9 +3,13 @@
 //! the application's `Reply` turned into a response.
 
 use crate::app::{Body, Request};
+use crate::domain::body::{BodyEnd, BodyLimits, BodyStart, BodyTally};
 use crate::domain::reply::Reply;
-use crate::domain::route::{BodyLimits, Method};
-use futures_util::StreamExt;
+use crate::domain::route::Method;
+use worker::js_sys::{Reflect, Uint8Array};
+use worker::wasm_bindgen::{JsCast, JsValue};
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::web_sys::ReadableStreamDefaultReader;
 use worker::{Headers, Response};
 
 /// The request as the application sees it, with its body read.
@@ -36,46 +40,62 @@ pub async fn read(req: &mut worker::Request, limits: BodyLimits) -> Request {
     }
 }
 
-/// A request body, read up to `limits.keep` bytes; the rest is read and
-/// dropped up to `limits.accept` bytes in all, so the client always gets
-/// the answer (a server that stops reading makes the connection reset, and
-/// `curl --retry` sends the request again).
+/// A request body, read to its end so that the client always gets the
+/// answer (how much to read, keep and accept is `domain::body`'s): its
+/// first `limits.keep` bytes kept, `TooLarge` past `limits.accept`, and
+/// `Truncated` when it broke off (the client went away, or sent less than
+/// its `Content-Length`). Only the kept bytes are copied into the Worker's
+/// memory; the rest is counted and dropped.
 async fn read_body(req: &mut worker::Request, limits: BodyLimits) -> Body {
-    let BodyLimits { keep, accept } = limits;
-    let length = req.headers().get("Content-Length").ok().flatten().and_then(|l| l.parse::<usize>().ok());
-    match length {
-        Some(length) if length > accept => return Body::TooLarge,
+    let declared = req.headers().get("Content-Length").ok().flatten().and_then(|l| l.parse::<usize>().ok());
+    match limits.start(declared) {
+        BodyStart::TooLarge => return Body::TooLarge,
         // A body known to fit (most pings: a log tail of a few KB) is read in
         // one call; streaming it chunk by chunk costs more CPU than the read.
-        Some(length) if length <= keep => {
+        BodyStart::Whole => {
             return match req.bytes().await {
-                Ok(kept) if kept.len() < length => Body::Truncated,
+                Ok(kept) if declared.is_some_and(|length| kept.len() < length) => Body::Truncated,
                 Ok(kept) => Body::Read { cut: false, kept },
                 Err(_) => Body::Truncated,
             };
         }
-        _ => {}
+        BodyStart::Chunks => {}
     }
-    let mut stream = match req.stream() {
-        Ok(stream) => stream,
-        // A request without a body (GET, HEAD) has nothing to read.
-        Err(_) => return Body::empty(),
-    };
+    // A request without a body (GET, HEAD) has nothing to read.
+    let Some(stream) = req.inner().body() else { return Body::empty() };
+    let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    let mut tally = BodyTally::new(limits);
     let mut kept = Vec::new();
-    let mut total = 0usize;
-    while let Some(chunk) = stream.next().await {
-        let Ok(chunk) = chunk else { return Body::Truncated };
-        total += chunk.len();
-        if total > accept {
+    loop {
+        let Some(chunk) = next_chunk(&reader).await else { return Body::Truncated };
+        let Some(chunk) = chunk else { break };
+        let Some(room) = tally.take(chunk.length() as usize) else {
+            // Past what is drained before answering: answer now.
+            let _ = reader.cancel();
             return Body::TooLarge;
+        };
+        if room > 0 {
+            let start = kept.len();
+            kept.resize(start + room, 0);
+            chunk.subarray(0, room as u32).copy_to(&mut kept[start..]);
         }
-        let room = keep.saturating_sub(kept.len());
-        kept.extend_from_slice(&chunk[..chunk.len().min(room)]);
     }
-    if length.is_some_and(|length| total < length) {
-        return Body::Truncated;
+    match tally.end() {
+        BodyEnd::Accepted { cut } => Body::Read { kept, cut },
+        BodyEnd::TooLarge => Body::TooLarge,
     }
-    Body::Read { cut: total > kept.len(), kept }
+}
+
+/// The next chunk of a body: `Some(None)` at its end, `None` when it broke
+/// off (the client went away, or sent less than its `Content-Length`).
+async fn next_chunk(reader: &ReadableStreamDefaultReader) -> Option<Option<Uint8Array>> {
+    let result = JsFuture::from(reader.read()).await.ok()?;
+    let done = Reflect::get(&result, &JsValue::from_str("done")).ok()?;
+    if done.is_truthy() {
+        return Some(None);
+    }
+    let value = Reflect::get(&result, &JsValue::from_str("value")).ok()?;
+    value.dyn_into::<Uint8Array>().ok().map(Some)
 }
 
 pub fn respond(reply: Reply) -> Response {

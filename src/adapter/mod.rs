@@ -9,8 +9,9 @@ mod http;
 mod platform;
 
 use crate::app::{router, sweep, App, Shards};
+use crate::domain::body::BodyLimits;
 use crate::domain::reply::Reply;
-use crate::domain::route::{route, BodyLimits, API_BODY_LIMIT};
+use crate::domain::route::{route, API_BODY_LIMIT};
 use crate::domain::settings::Settings;
 use crate::domain::time::Timestamp;
 use d1::D1Store;

@@ -9,7 +9,10 @@ use crate::domain::time::Timestamp;
 use futures_util::future::{select, Either};
 use std::time::Duration;
 use worker::js_sys::Uint8Array;
-use worker::{console_error, console_warn, AbortController, Date, Delay, Fetch, Headers, Method, Request, RequestInit};
+use worker::{
+    console_error, console_warn, AbortController, Date, Delay, Fetch, Headers, Method, Request, RequestInit,
+    RequestRedirect,
+};
 
 pub struct WorkersPlatform {
     race_hook_url: Option<String>,
@@ -66,7 +69,10 @@ impl Platform for WorkersPlatform {
     }
 }
 
-/// Makes one HTTP request, giving up after the attempt timeout.
+/// Makes one HTTP request, giving up after the attempt timeout. Redirects
+/// are never followed (the request carries the channel's secret headers and
+/// signature, and the new destination was never checked): a 3xx comes back
+/// as a failed attempt with its `Location`.
 async fn send(outgoing: &Outgoing) -> AttemptResult {
     let headers = Headers::new();
     for (name, value) in &outgoing.headers {
@@ -75,7 +81,9 @@ async fn send(outgoing: &Outgoing) -> AttemptResult {
         }
     }
     let mut init = RequestInit::new();
-    init.with_method(Method::from(outgoing.method.clone())).with_headers(headers);
+    init.with_method(Method::from(outgoing.method.clone()))
+        .with_headers(headers)
+        .with_redirect(RequestRedirect::Manual);
     if !outgoing.body.is_empty() {
         init.with_body(Some(Uint8Array::from(outgoing.body.as_slice()).into()));
     }
@@ -93,7 +101,9 @@ async fn send(outgoing: &Outgoing) -> AttemptResult {
     // `signal`, are dropped before them.
     #[allow(clippy::let_and_return)]
     let result = match finished {
-        Either::Left((Ok(response), _)) => AttemptResult::Status(response.status_code()),
+        Either::Left((Ok(response), _)) => {
+            AttemptResult::of_response(response.status_code(), response.headers().get("Location").ok().flatten())
+        }
         Either::Left((Err(err), _)) => AttemptResult::NetworkError(err.to_string()),
         Either::Right(_) => {
             controller.abort();

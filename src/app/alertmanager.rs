@@ -34,7 +34,7 @@ pub async fn handle<S: Store, P: Platform>(app: &App<'_, S, P>, ping_key: &str, 
         Body::Read { cut: true, .. } | Body::TooLarge => {
             return Reply::error(413, PingError::TooLarge(MAX_PAYLOAD_BYTES).to_string()).into()
         }
-        Body::Truncated => return Reply::error(400, "incomplete request body").into(),
+        Body::Truncated => return Reply::error(400, PingError::IncompleteBody.to_string()).into(),
     };
     let beats = match heartbeats(body, &query) {
         Ok(beats) => beats,

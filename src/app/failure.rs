@@ -13,14 +13,18 @@ pub enum Failure {
     Storage(#[from] StoreError),
     #[error("no random numbers: {0}")]
     Randomness(#[from] IdError),
-    #[error("the check kept changing while this request was saving it")]
+    /// Contention, not a fault: the check kept changing under this write
+    /// for the whole retry budget.
+    #[error("the check kept changing while this request was saving it; gave up after the retry budget")]
     Contended,
 }
 
 impl Failure {
-    /// Logs the failure and answers 503, as JSON or (for pings) plain text.
+    /// Logs the failure (contention as a warning: nothing is broken) and
+    /// answers 503, as JSON or (for pings) plain text.
     pub fn reply(&self, handler: &str, plain_text: bool, platform: &impl Platform) -> Reply {
-        platform.log(Level::Error, &format!("{handler}: {self}"));
+        let level = if matches!(self, Failure::Contended) { Level::Warn } else { Level::Error };
+        platform.log(level, &format!("{handler}: {self}"));
         let message = match self {
             Failure::Storage(_) => "storage unavailable",
             Failure::Randomness(_) => "temporarily unavailable",

@@ -16,10 +16,13 @@
 use super::ping_cache;
 use super::write::{decide_and_apply, WriteError};
 use super::{After, App, Body, Handled, Platform, Request};
+use crate::domain::check::Tags;
 use crate::domain::check::{is_valid_slug, Check, CheckConfig, CheckState};
-use crate::domain::decide::{create_plan, ping_announces, ping_plan, Audience, NewKeys, Subject};
+use crate::domain::decide::{
+    create_plan, ping_announces, ping_plan, ping_weighs_windows, Audience, Collisions, NewKeys, Subject,
+};
 use crate::domain::ids::{key_hash, random_token, IdError, Uuid};
-use crate::domain::maintenance::muted_until;
+use crate::domain::maintenance::{OpenWindows, Window};
 use crate::domain::ping::{
     accepted_reply, classify, exit_status, parse_ping_path, parse_ping_query, rejected_reply, PingError, PingRules,
     PingTarget, UrlSignal,
@@ -37,6 +40,9 @@ const MAX_UA: usize = 200;
 /// The largest ping request read (its body beyond `PING_BODY_LIMIT` is read
 /// and dropped); larger ones get 413.
 pub const MAX_PING_REQUEST_BYTES: usize = 20_000_000;
+/// A `?create=1` that found the project's channels changed under it tries
+/// again this many times.
+const CREATE_ATTEMPTS: usize = 5;
 
 /// Why a ping could not be recorded although nothing was wrong with it.
 #[derive(Debug, thiserror::Error)]
@@ -45,7 +51,7 @@ pub enum Unrecorded {
     Storage(#[from] StoreError),
     #[error("no random numbers: {0}")]
     Randomness(#[from] IdError),
-    #[error("the check kept changing")]
+    #[error("the check kept changing; gave up after the retry budget")]
     Contended,
 }
 
@@ -71,9 +77,10 @@ pub async fn handle<S: Store, P: Platform>(app: &App<'_, S, P>, rest: &str, req:
         Err(err) => return rejected_reply(&err).into(),
     };
     let body = match &req.body {
-        Body::Read { kept, .. } => kept.clone(),
+        // Kept up to PING_BODY_LIMIT, whatever the reader kept.
+        Body::Read { kept, .. } => kept[..kept.len().min(app.settings.ping_body_limit)].to_vec(),
         Body::TooLarge => return rejected_reply(&PingError::TooLarge(MAX_PING_REQUEST_BYTES)).into(),
-        Body::Truncated => return Reply::text(400, "incomplete request body").into(),
+        Body::Truncated => return rejected_reply(&PingError::IncompleteBody).into(),
     };
     let ping = Ping {
         signal: url.signal,
@@ -106,7 +113,9 @@ pub async fn handle<S: Store, P: Platform>(app: &App<'_, S, P>, rest: &str, req:
         },
         Ok(Err(rejection)) => rejected_reply(&rejection).into(),
         Err(failure) => {
-            app.platform.log(super::Level::Error, &format!("ping: {failure}"));
+            // Contention is not a fault: nothing is broken, a burst is ridden out.
+            let level = if matches!(failure, Unrecorded::Contended) { super::Level::Warn } else { super::Level::Error };
+            app.platform.log(level, &format!("ping: {failure}"));
             failure.reply().into()
         }
     }
@@ -218,14 +227,21 @@ impl<S: Store, P: Platform> Recorder<'_, S, P> {
             return Ok(None);
         }
         let defaults = self.app.default_channels();
-        let audience = Audience { routes: &template.routes, defaults: &defaults, held_until: None };
+        let audience = Audience { routes: &template.routes, defaults: &defaults, windows: None };
         let idle_up = CheckState::idle_up();
-        let subject = Subject { id: template.id, monitoring: &template.monitoring, state: &idle_up };
+        let tags = Tags::parse(&template.tags);
+        let subject = Subject {
+            id: template.id,
+            uuid: &template.uuid,
+            tags: &tags,
+            monitoring: &template.monitoring,
+            state: &idle_up,
+        };
         let effect = template.monitoring.ping(&idle_up, record.kind, record.exit_status, record.rid, at);
         if ping_announces(&effect, &audience) {
             return Ok(None);
         }
-        let expect = Expect::Row(Expected::idle_up(template.config_version));
+        let expect = Expect::Row(Expected::idle_up(template.uuid, template.config_version));
         let (plan, effect) = ping_plan(subject, record, expect, &audience, &random_token(24)?);
         let applied = self.store.apply(&plan).await?;
         if !applied.applied {
@@ -239,23 +255,28 @@ impl<S: Store, P: Platform> Recorder<'_, S, P> {
     }
 
     /// Reads, decides, writes conditionally; decides again when the check
-    /// changed in between.
+    /// changed in between. The project's maintenance windows are read (once)
+    /// only when the ping would announce something, and only those that
+    /// select the check are evaluated, at the ping's own time.
     async fn record(&self, check: Check) -> Outcome {
         let app = self.app;
         let defaults = app.default_channels();
-        let mut windows = None;
+        let mut windows: Option<Vec<Window>> = None;
         let written = decide_and_apply(self.store, app.platform, check, "ping-before-write", async |check: &Check| {
             let at = app.platform.now();
             let record = self.ping.record(&check.config.ping_rules, at, app.settings.ping_history);
             // A start's deadline depends on the last ping; nothing else reads it.
             let expect = Expect::Row(Expected::of(check, record.kind == crate::domain::check::PingKind::Start));
-            let mut audience = Audience { routes: &check.routes, defaults: &defaults, held_until: None };
+            let mut audience = Audience { routes: &check.routes, defaults: &defaults, windows: None };
             let effect = check.monitoring().ping(&check.state, record.kind, record.exit_status, record.rid, at);
-            if ping_announces(&effect, &audience) {
+            let open;
+            if ping_weighs_windows(&effect, &audience, at) {
                 if windows.is_none() {
-                    windows = Some(self.store.windows(&check.project_id).await?);
+                    windows = Some(self.readable_windows(&check.project_id).await?);
                 }
-                audience.held_until = muted_until(windows.as_deref().unwrap_or_default(), check, at);
+                let all = windows.as_deref().unwrap_or_default();
+                open = OpenWindows::at(selecting(all, &check.uuid, &check.config.tags), at);
+                audience.windows = Some(&open);
             }
             let (plan, effect) = ping_plan(Subject::of(check), record, expect, &audience, &random_token(24)?);
             Ok::<_, Unrecorded>((plan, effect))
@@ -277,17 +298,39 @@ impl<S: Store, P: Platform> Recorder<'_, S, P> {
     /// record, linked to every channel of the project; `None` when no check
     /// was created (a concurrent create won, or the project is at its limit).
     async fn create(&self, ping_key: &str, hash: &str, config: &CheckConfig) -> Result<Option<Recorded>, Unrecorded> {
+        let Some(project_id) = self.store.project_of_ping_key(hash).await? else {
+            return Ok(None);
+        };
+        for _ in 0..CREATE_ATTEMPTS {
+            let version = self.store.routing_version(&project_id).await?;
+            if let Some(recorded) = self.create_once(ping_key, hash, config, &project_id, version).await? {
+                return Ok(Some(recorded));
+            }
+            // Not created: a concurrent create won, or the project is at its
+            // limit; unless its channels changed meanwhile: then decide again.
+            if self.store.routing_version(&project_id).await? == version {
+                return Ok(None);
+            }
+        }
+        Err(Unrecorded::Contended)
+    }
+
+    /// One attempt of `create`, with the project's routing at `version`.
+    async fn create_once(
+        &self,
+        ping_key: &str,
+        hash: &str,
+        config: &CheckConfig,
+        project_id: &str,
+        version: i64,
+    ) -> Result<Option<Recorded>, Unrecorded> {
         let app = self.app;
         let at = app.platform.now();
         let shard = shard_of_key(ping_key);
         let uuid = uuid_on(shard)?;
         let keys = NewKeys { uuid, badge_key: mark_key(random_token(32)?, shard) };
         // The project's channels: a check made by a ping notifies all of them.
-        let Some(project_id) = self.store.project_of_ping_key(hash).await? else {
-            return Ok(None);
-        };
-        let version = self.store.routing_version(&project_id).await?;
-        let routes = Routes::to_channels(&self.store.channels(&project_id).await?);
+        let routes = Routes::to_channels(&self.store.channels(project_id).await?);
         let mut plan = create_plan(
             keys,
             Owner::PingKey(hash.to_owned()),
@@ -295,31 +338,27 @@ impl<S: Store, P: Platform> Recorder<'_, S, P> {
             routes.clone(),
             at,
             app.settings.max_checks_per_project,
-            true,
+            Collisions { slug: true, unique: Vec::new() },
         );
         let defaults = app.default_channels();
-        let windows = self.store.windows(&project_id).await?;
         let new_state = CheckState::new_check();
-        let subject = Subject { id: 0, monitoring: &config.monitoring, state: &new_state };
+        let subject =
+            Subject { id: 0, uuid: &uuid, tags: &config.tags, monitoring: &config.monitoring, state: &new_state };
         let record = self.ping.record(&config.ping_rules, at, app.settings.ping_history);
-        let probe = Check {
-            id: 0,
-            uuid,
-            project_id: project_id.clone(),
-            config: config.clone(),
-            state: new_state.clone(),
-            n_pings: 0,
-            badge_key: String::new(),
-            config_version: 0,
-            routes: routes.clone(),
-        };
-        let audience = Audience { routes: &routes, defaults: &defaults, held_until: muted_until(&windows, &probe, at) };
+        let mut audience = Audience { routes: &routes, defaults: &defaults, windows: None };
+        let effect = config.monitoring.ping(&new_state, record.kind, record.exit_status, record.rid, at);
+        let open;
+        if ping_weighs_windows(&effect, &audience, at) {
+            let windows = self.readable_windows(project_id).await?;
+            open = OpenWindows::at(selecting(&windows, &uuid, &config.tags), at);
+            audience.windows = Some(&open);
+        }
         let (ping_part, _) = ping_plan(subject, record, Expect::Nothing, &audience, &random_token(24)?);
         plan.ping = ping_part.ping;
         plan.state = ping_part.state.or(plan.state);
         plan.flip = ping_part.flip;
         plan.events = ping_part.events;
-        plan.routing = Some(RoutingGuard { project_id, version });
+        plan.routing = Some(RoutingGuard { project_id: project_id.to_owned(), version });
         let applied = self.store.apply(&plan).await?;
         if !applied.applied {
             return Ok(None);
@@ -329,4 +368,20 @@ impl<S: Store, P: Platform> Recorder<'_, S, P> {
         }
         Ok(Some(Recorded { created: true, notified: plan.notifies() }))
     }
+
+    /// The project's windows that can be read; a row that cannot is logged
+    /// and left out (it holds nothing).
+    async fn readable_windows(&self, project_id: &str) -> Result<Vec<Window>, StoreError> {
+        let (windows, problems) = self.store.windows(project_id).await?;
+        for problem in problems {
+            self.app.platform.log(super::Level::Warn, &format!("ping: skipping {problem}"));
+        }
+        Ok(windows)
+    }
+}
+
+/// The windows that select the check `uuid` with `tags`: only those are
+/// evaluated for its ping.
+fn selecting<'a>(windows: &'a [Window], uuid: &'a Uuid, tags: &'a Tags) -> impl Iterator<Item = Window> + 'a {
+    windows.iter().filter(move |w| w.selects(uuid, tags)).cloned()
 }

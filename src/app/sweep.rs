@@ -2,17 +2,24 @@
 //! as "now", in every database: finds the checks that are due (only those,
 //! by the sweep deadline's index), writes what the domain decides for each
 //! (`decide::sweep_plan`), and delivers the outbox.
+//!
+//! Maintenance windows are read only for the projects whose due checks
+//! have something to announce, in one read per chunk of due checks, and
+//! each project's only once per sweep; each window's opening is found once
+//! (`OpenWindows`): their cost grows with the windows, never with windows
+//! x checks. A window row that cannot be read holds nothing; if windows
+//! cannot be read at all, due checks still flip and alert, unheld.
 
 use super::deliver::deliver_due;
 use super::{App, Failure, Level, Platform};
 use crate::domain::decide::{reschedule_plan, sweep_plan, Audience};
 use crate::domain::ids::random_token;
 use crate::domain::integrations::Outgoing;
-use crate::domain::maintenance::{muted_until, Window};
+use crate::domain::maintenance::OpenWindows;
 use crate::domain::outbox::AttemptResult;
 use crate::domain::time::Timestamp;
-use crate::store::{DueCheck, Store, StoreError, SweepOutcome};
-use std::collections::HashMap;
+use crate::store::{DueCheck, Store, SweepOutcome};
+use std::collections::BTreeMap;
 
 /// Due checks read and written per round trip.
 const CHUNK: i64 = 500;
@@ -27,29 +34,76 @@ const UNREADABLE_RETRY_SECS: i64 = 3600;
 /// found the cron trigger stalled (it sends no self-ping: the outside
 /// monitor should still see the stall).
 pub async fn run<S: Store, P: Platform>(app: &App<'_, S, P>, now: Timestamp, rescue: bool) {
-    let mut all_completed = true;
-    // Each database's share of the invocation's outgoing requests.
     let shares = app.shards.len().max(1);
-    let budget = app.settings.delivery_budget() / shares;
+    let total = app.settings.delivery_budget();
+    // Each database's share of the invocation's outgoing requests; what
+    // does not divide evenly goes to each database in turn, minute by
+    // minute, so that a budget smaller than the number of databases still
+    // reaches every one of them.
+    let minute = now.millis().div_euclid(60_000).rem_euclid(shares as i64) as usize;
+    let mut swept = Vec::with_capacity(shares);
     for (n, store) in app.shards.all() {
-        all_completed &= run_one(app, store, n, now, rescue, budget).await;
+        let budget = total / shares + usize::from((n + minute) % shares < total % shares);
+        let before = store.usage();
+        let outcome = sweep(app, store, now, budget).await;
+        swept.push(Swept { n, store, before, outcome, budget });
+    }
+    spend_what_is_left(app, &mut swept, now, total, minute).await;
+    let mut all_completed = true;
+    for one in swept {
+        all_completed &= record(app, one, now, rescue).await;
     }
     if all_completed && !rescue {
         self_ping(app).await;
     }
 }
 
-/// One database's sweep; records what it did, returns whether it completed.
-async fn run_one<S: Store, P: Platform>(
-    app: &App<'_, S, P>,
-    store: &S,
+/// One database's sweep, before it is recorded.
+struct Swept<'a, S> {
     n: usize,
-    now: Timestamp,
-    rescue: bool,
+    store: &'a S,
+    /// The store's usage before the sweep.
+    before: crate::store::Usage,
+    outcome: SweepOutcome,
+    /// Its share of the invocation's outgoing requests.
     budget: usize,
-) -> bool {
-    let before = store.usage();
-    let mut outcome = sweep(app, store, now, budget).await;
+}
+
+/// What the databases left of their shares goes, in turn, to those that
+/// used all of theirs (they may have more waiting): an idle database's
+/// share is not wasted while another's alerts wait, and each still had its
+/// own share first.
+async fn spend_what_is_left<S: Store, P: Platform>(
+    app: &App<'_, S, P>,
+    swept: &mut [Swept<'_, S>],
+    now: Timestamp,
+    total: usize,
+    first: usize,
+) {
+    let sent: usize = swept.iter().map(|s| s.outcome.sent as usize).sum();
+    let mut left = total.saturating_sub(sent);
+    let count = swept.len();
+    for i in 0..count {
+        if left == 0 {
+            break;
+        }
+        let one = &mut swept[(first + i) % count];
+        if one.outcome.error.is_some() || (one.outcome.sent as usize) < one.budget {
+            continue;
+        }
+        match deliver_due(app, one.store, now, left).await {
+            Ok(more) => {
+                one.outcome.sent += more as i64;
+                left = left.saturating_sub(more);
+            }
+            Err(err) => one.outcome.error = Some(format!("delivering notifications: {err}")),
+        }
+    }
+}
+
+/// Records what one database's sweep did; returns whether it completed.
+async fn record<S: Store, P: Platform>(app: &App<'_, S, P>, swept: Swept<'_, S>, now: Timestamp, rescue: bool) -> bool {
+    let Swept { n, store, before, mut outcome, .. } = swept;
     let after = store.usage();
     outcome.usage.rows_read = after.rows_read - before.rows_read;
     outcome.usage.rows_written = after.rows_written - before.rows_written;
@@ -87,16 +141,48 @@ async fn sweep<S: Store, P: Platform>(app: &App<'_, S, P>, store: &S, now: Times
     outcome
 }
 
-/// The windows of the projects this sweep touches, read once per project.
-struct WindowsByProject(HashMap<String, Vec<Window>>);
+/// The maintenance windows of the projects this sweep met, each project's
+/// read once and taken at the sweep's instant.
+struct SweepWindows {
+    now: Timestamp,
+    by_project: BTreeMap<String, OpenWindows>,
+}
 
-impl WindowsByProject {
-    async fn of<S: Store>(&mut self, store: &S, project: &str) -> Result<&[Window], StoreError> {
-        if !self.0.contains_key(project) {
-            let windows = store.windows(project).await?;
-            self.0.insert(project.to_owned(), windows);
+impl SweepWindows {
+    /// Reads the windows of the projects not read yet, in one read. If that
+    /// fails, those projects' events are not held this sweep: an alert
+    /// during maintenance is better than a missed one.
+    async fn read<S: Store, P: Platform>(&mut self, app: &App<'_, S, P>, store: &S, projects: Vec<String>) {
+        let mut missing: Vec<String> = projects.into_iter().filter(|p| !self.by_project.contains_key(p)).collect();
+        missing.sort();
+        missing.dedup();
+        if missing.is_empty() {
+            return;
         }
-        Ok(self.0.get(project).map(Vec::as_slice).unwrap_or_default())
+        let rows = match store.windows_of_projects(&missing).await {
+            Ok((rows, problems)) => {
+                for problem in problems {
+                    app.platform.log(Level::Warn, &format!("sweep: skipping {problem}"));
+                }
+                rows
+            }
+            Err(err) => {
+                let message = format!("sweep: could not read maintenance windows ({err}); their events are not held");
+                app.platform.log(Level::Error, &message);
+                Vec::new()
+            }
+        };
+        let mut grouped: BTreeMap<String, Vec<_>> = missing.into_iter().map(|p| (p, Vec::new())).collect();
+        for (project, window) in rows {
+            grouped.entry(project).or_default().push(window);
+        }
+        for (project, windows) in grouped {
+            self.by_project.insert(project, OpenWindows::at(windows, self.now));
+        }
+    }
+
+    fn of(&self, project: &str) -> Option<&OpenWindows> {
+        self.by_project.get(project)
     }
 }
 
@@ -107,30 +193,29 @@ async fn find_down_checks<S: Store, P: Platform>(
     outcome: &mut SweepOutcome,
 ) -> Result<(), Failure> {
     let defaults = app.default_channels();
-    let mut windows = WindowsByProject(HashMap::new());
+    // What the sweep records is never dated after the clock (its `now` can
+    // be set ahead of it through the local scheduled endpoint).
+    let clock = app.platform.now().min(now);
+    let mut windows = SweepWindows { now, by_project: BTreeMap::new() };
     for _ in 0..MAX_CHUNKS {
         let before = store.usage().rows_read;
         let due = store.due_checks(now, CHUNK).await?;
         outcome.rows_read += store.usage().rows_read - before;
         outcome.due_checks += due.len() as i64;
+        // What each due check would announce with no window weighed: the
+        // windows of the projects with something to announce are read, in
+        // one read for the chunk.
         let mut plans = Vec::with_capacity(due.len());
+        let mut notifying = Vec::new();
         for due_check in &due {
             let plan = match due_check {
                 DueCheck::Readable { check, deadlines } => {
-                    let mut audience = Audience { routes: &check.routes, defaults: &defaults, held_until: None };
-                    let plan = sweep_plan(check, *deadlines, now, &audience, &random_token(24)?);
+                    let audience = Audience { routes: &check.routes, defaults: &defaults, windows: None };
+                    let plan = sweep_plan(check, *deadlines, now, clock, &audience, &random_token(24)?);
                     if plan.notifies() {
-                        // Windows matter only to what would be announced; a
-                        // project's windows that cannot be read hold nothing
-                        // back, so due checks still go down and notify.
-                        match windows.of(store, &check.project_id).await {
-                            Ok(open) => audience.held_until = muted_until(open, check, now),
-                            Err(err) => app.platform.log(Level::Warn, &format!("sweep: windows: {err}")),
-                        }
-                        sweep_plan(check, *deadlines, now, &audience, &random_token(24)?)
-                    } else {
-                        plan
+                        notifying.push(check.project_id.clone());
                     }
+                    plan
                 }
                 // A row that cannot be read is looked at again later rather
                 // than blocking the sweep for every check and project.
@@ -141,6 +226,13 @@ async fn find_down_checks<S: Store, P: Platform>(
                 }
             };
             plans.push(plan);
+        }
+        windows.read(app, store, notifying).await;
+        for (plan, due_check) in plans.iter_mut().zip(&due) {
+            let DueCheck::Readable { check, deadlines } = due_check else { continue };
+            let Some(open) = windows.of(&check.project_id).filter(|_| plan.notifies()) else { continue };
+            let audience = Audience { routes: &check.routes, defaults: &defaults, windows: Some(open) };
+            *plan = sweep_plan(check, *deadlines, now, clock, &audience, &random_token(24)?);
         }
         let applied = store.apply_many(&plans).await?;
         outcome.flips +=

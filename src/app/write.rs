@@ -1,18 +1,14 @@
 //! The one loop every conditional write of a check goes through: decide
 //! from the check as read, hand the plan to storage, and when the check
 //! changed in between (the plan's conditions no longer held), read it again
-//! and decide again, with growing, jittered pauses, within a time budget.
+//! and decide again, after growing, jittered pauses, within a time budget
+//! (`domain::contention`: how long, and how long each pause).
 
 use super::Platform;
 use crate::domain::check::Check;
+use crate::domain::contention::Retries;
 use crate::domain::plan::{Applied, CheckPlan};
 use crate::store::{CheckStore, StoreError};
-
-/// How long a write keeps trying while the check keeps changing under it.
-pub const CONTENTION_BUDGET_MS: i64 = 5_000;
-/// The first pause between attempts; it doubles up to `MAX_PAUSE_MS`.
-const FIRST_PAUSE_MS: f64 = 5.0;
-const MAX_PAUSE_MS: f64 = 200.0;
 
 /// How a conditional write ended, when it did not land.
 #[derive(Debug)]
@@ -21,7 +17,8 @@ pub enum WriteError<E> {
     Refused(E),
     /// The check was deleted in between.
     Gone,
-    /// The check kept changing for the whole budget.
+    /// The check kept changing for the whole budget (contention, not a
+    /// fault: answered "busy, try again").
     Contended,
     Store(StoreError),
 }
@@ -56,8 +53,7 @@ where
     S: CheckStore,
     P: Platform,
 {
-    let started = platform.now();
-    let mut pause = FIRST_PAUSE_MS;
+    let mut retries = Retries::new(platform.now());
     loop {
         let (plan, decided) = decide(&check).await.map_err(WriteError::Refused)?;
         platform.race_point(race_point).await;
@@ -65,12 +61,13 @@ where
         if applied.applied {
             return Ok(Written { read: check, plan, decided, applied });
         }
-        if platform.now().millis() - started.millis() >= CONTENTION_BUDGET_MS {
-            return Err(WriteError::Contended);
-        }
         // Jittered, so that writers that collided do not collide again.
-        platform.sleep((pause * (0.5 + platform.jitter())) as u64).await;
-        pause = (pause * 2.0).min(MAX_PAUSE_MS);
-        check = store.check_by_id(check.id).await?.ok_or(WriteError::Gone)?;
+        match retries.after_lost_write(platform.now(), platform.jitter()) {
+            Some(wait) => platform.sleep(wait).await,
+            None => return Err(WriteError::Contended),
+        }
+        // Its row id, once it is deleted, is given to the next check created.
+        let uuid = check.uuid;
+        check = store.check_by_id(check.id).await?.filter(|c| c.uuid == uuid).ok_or(WriteError::Gone)?;
     }
 }

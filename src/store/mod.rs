@@ -70,13 +70,17 @@ pub trait CheckStore {
     /// Conditions (all must hold):
     /// - `routing: Some(g)`: project `g.project_id`'s routing version is `g.version`;
     /// - `Target::Existing(id)`: the row exists, and per `expect`:
-    ///   `Row(e)`: `e.holds_for(row)`; `RowAndDeadlines(e, d)`: that, and the
+    ///   `Row(e)`: `e.holds_for(row)` (its uuid too: row ids are given
+    ///   again); `RowAndDeadlines(e, d)`: that, and the
     ///   row's `alert_after` and `next_event_at` equal `d`'s; `Deadlines(d)`:
     ///   only the deadlines; `Nothing`: no condition;
     /// - `Target::New(n)`: the owner exists (`Owner::Project` by id,
     ///   `Owner::PingKey` by ping key hash), it has fewer than `n.max_checks`
-    ///   checks, and with `n.slug_must_be_free` none of its checks has the
-    ///   slug `n.config.slug`.
+    ///   checks, with `n.slug_must_be_free` none of its checks has the
+    ///   slug `n.config.slug`, and with `n.unique` not empty none of its
+    ///   checks holds every value of `n.unique` (`UniqueValue::matches`: the
+    ///   name, slug or tags text equal, a simple schedule with that period,
+    ///   that grace).
     ///
     /// Writes, in this order:
     /// 1. `Target::New(n)`: the check row, with `n`'s configuration, routes,
@@ -214,18 +218,37 @@ pub trait ChannelStore {
     /// configuration, events) or creates it while the project has fewer
     /// than `max_channels` (else `AtLimit`, nothing written); `Delete`
     /// removes it (a channel already gone: nothing to remove). Then each
-    /// reroute sets that check's routes (only a check of this project) and
-    /// bumps its configuration version, and the project's routing version
-    /// goes up by one. The routing version of a project that does not exist
-    /// is 0, and a plan for one (or whose guard names another project) is
-    /// `Stale`; saving a channel id another project owns is `AtLimit`.
+    /// reroute sets that check's routes (only a check of this project, and
+    /// only while the row holds the check with the reroute's uuid) and bumps
+    /// its configuration version, and the project's routing version goes up
+    /// by one. The routing version of a project that does not exist is 0,
+    /// and a plan for one (or whose guard names another project) is `Stale`;
+    /// saving a channel id another project owns is `AtLimit`.
     async fn apply_channel(&self, project_id: &str, plan: &ChannelPlan) -> Result<ChannelApplied, StoreError>;
 }
 
+/// A project's windows as read: those that can be read, and the problem of
+/// each row that cannot.
+pub type Windows = (Vec<Window>, Vec<StoreError>);
+
+/// Several projects' windows as read, each with its project.
+pub type ProjectWindows = (Vec<(String, Window)>, Vec<StoreError>);
+
 /// Maintenance windows.
 pub trait WindowStore {
-    /// The project's windows, oldest first.
-    async fn windows(&self, project_id: &str) -> Result<Vec<Window>, StoreError>;
+    /// The project's windows, oldest first (by creation, then id). A row
+    /// that cannot be read back (a column that does not parse) is left out
+    /// and returned as a `StoreError::Corrupt` problem naming the window,
+    /// never failing the whole read: it then holds nothing and is not
+    /// shown, and the rest still act.
+    async fn windows(&self, project_id: &str) -> Result<Windows, StoreError>;
+
+    /// The windows of every project in `project_ids`, in one read however
+    /// many there are (the sweep reads its chunk's projects at once), each
+    /// with its project: by project id, then as `windows` orders them.
+    /// Unreadable rows are problems, as in `windows`; projects that have
+    /// none, or do not exist, contribute nothing.
+    async fn windows_of_projects(&self, project_ids: &[String]) -> Result<ProjectWindows, StoreError>;
 
     /// Inserts a window while the project has fewer than `max`, or replaces
     /// one of its own. Returns whether it was saved.

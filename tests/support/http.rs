@@ -35,8 +35,20 @@ pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str
 
 /// One request on a fresh connection (`Connection: close`).
 pub fn request(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> io::Result<HttpResponse> {
+    request_within(Duration::from_secs(60), port, method, path, headers, body)
+}
+
+/// `request`, giving up on an answer after `timeout`.
+pub fn request_within(
+    timeout: Duration,
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> io::Result<HttpResponse> {
     let mut stream = TcpStream::connect(("127.0.0.1", port))?;
-    stream.set_read_timeout(Some(Duration::from_secs(60)))?;
+    stream.set_read_timeout(Some(timeout))?;
     let mut head = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n");
     for (name, value) in headers {
         head.push_str(&format!("{name}: {value}\r\n"));
@@ -122,4 +134,71 @@ pub fn read_body(reader: &mut impl BufRead, headers: &[(String, String)], is_res
         reader.read_to_end(&mut body)?;
     }
     Ok(body)
+}
+
+/// How a streamed request body is framed.
+#[derive(Clone, Copy, Debug)]
+pub enum Framing {
+    /// `Transfer-Encoding: chunked`: the server learns the size only by reading.
+    Chunked,
+    /// `Content-Length` declared up front.
+    Length,
+}
+
+/// Sends `length` bytes of body (64 KB chunks of `x`) from another thread
+/// while this one reads the answer, as a client uploading a large file does:
+/// the server may answer before the body is all sent. A connection reset
+/// or closed before an answer is an error.
+pub fn send_streamed(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    length: usize,
+    framing: Framing,
+) -> io::Result<HttpResponse> {
+    let stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(120)))?;
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    match framing {
+        Framing::Chunked => head.push_str("Transfer-Encoding: chunked\r\n\r\n"),
+        Framing::Length => head.push_str(&format!("Content-Length: {length}\r\n\r\n")),
+    }
+    let mut writer = stream.try_clone()?;
+    let sender = std::thread::spawn(move || -> io::Result<()> {
+        writer.write_all(head.as_bytes())?;
+        let chunk = vec![b'x'; 64 * 1024];
+        let mut sent = 0;
+        while sent < length {
+            let n = chunk.len().min(length - sent);
+            match framing {
+                Framing::Chunked => {
+                    writer.write_all(format!("{n:x}\r\n").as_bytes())?;
+                    writer.write_all(&chunk[..n])?;
+                    writer.write_all(b"\r\n")?;
+                }
+                Framing::Length => writer.write_all(&chunk[..n])?,
+            }
+            sent += n;
+        }
+        if let Framing::Chunked = framing {
+            writer.write_all(b"0\r\n\r\n")?;
+        }
+        writer.flush()
+    });
+    let mut reader = BufReader::new(stream);
+    let answer = read_head(&mut reader).and_then(|(status_line, headers)| {
+        let status =
+            status_line.split_whitespace().nth(1).and_then(|s| s.parse().ok()).ok_or_else(|| {
+                io::Error::new(io::ErrorKind::InvalidData, format!("bad status line {status_line:?}"))
+            })?;
+        let body = read_body(&mut reader, &headers, true)?;
+        Ok(HttpResponse { status, headers, body })
+    });
+    // The server may stop reading once it has answered: a failed send is no failure.
+    let _ = sender.join();
+    answer
 }

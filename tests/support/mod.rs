@@ -61,6 +61,13 @@ impl Worker {
         response.json()
     }
 
+    /// `/health` as the operator sees it (with the admin token): the sweep's
+    /// statistics, error texts, the version.
+    pub fn health_details(&self) -> Value {
+        let auth = format!("Bearer {ADMIN_TOKEN}");
+        self.request("GET", "/health", &[("Authorization", &auth)], b"").json()
+    }
+
     pub fn pings(&self, project: &Project, uuid: &str) -> Vec<Value> {
         let response = self.api(&project.api_key, "GET", &format!("/api/v3/checks/{uuid}/pings/"), None);
         assert_eq!(response.status, 200, "list pings: {}", response.text());

@@ -38,6 +38,12 @@ pub enum Answer {
     Hang,
     /// Accept the request and answer 200 once `release()` is called.
     Hold,
+    /// Answer with this redirect status and `Location:` the receiver on
+    /// this port (path `/redirected`).
+    Redirect {
+        status: u16,
+        to_port: u16,
+    },
 }
 
 #[derive(Default)]
@@ -148,6 +154,12 @@ fn serve(stream: TcpStream, shared: &Shared) {
                 stream,
                 "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
                 body.len()
+            );
+        }
+        Answer::Redirect { status, to_port } => {
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} Moved\r\nLocation: http://127.0.0.1:{to_port}/redirected\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
             );
         }
         Answer::Hang => {

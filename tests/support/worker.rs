@@ -2,7 +2,7 @@
 //! D1) on a free port with a throw-away database, and stops it again, also
 //! when the test fails.
 
-use super::http::{request, HttpResponse};
+use super::http::{request, request_within, HttpResponse};
 use std::fs;
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
@@ -325,6 +325,54 @@ impl Worker {
     /// How many databases this worker binds.
     pub fn databases(&self) -> usize {
         self.databases
+    }
+
+    /// The port of the Worker's own runtime. `wrangler dev` runs two workerd
+    /// processes: one serves `self.port` with wrangler's ProxyWorker, which
+    /// forwards every request with `fetch()` to the other, where the Worker
+    /// runs. Where that proxy answers in the Worker's stead (a body cut
+    /// short), a test talks to the Worker's runtime directly, as Cloudflare's
+    /// edge does in production. Found among the listening sockets of the
+    /// workerd processes this worker started: the one whose `/health` is
+    /// edgebeat's, other than `self.port`.
+    pub fn runtime_port(&self) -> u16 {
+        let group = self.child.id() as i32;
+        let mut inodes = std::collections::HashSet::new();
+        for entry in fs::read_dir("/proc").expect("read /proc").flatten() {
+            let pid = entry.file_name().to_string_lossy().into_owned();
+            if !pid.bytes().all(|b| b.is_ascii_digit()) {
+                continue;
+            }
+            let Ok(stat) = fs::read_to_string(entry.path().join("stat")) else { continue };
+            // `pid (comm) state ppid pgrp ...`: comm may hold spaces, so split after ')'.
+            let Some((head, rest)) = stat.rsplit_once(')') else { continue };
+            let pgrp = rest.split_whitespace().nth(2).and_then(|p| p.parse::<i32>().ok());
+            if pgrp != Some(group) || !head.ends_with("(workerd") {
+                continue;
+            }
+            let Ok(fds) = fs::read_dir(entry.path().join("fd")) else { continue };
+            for fd in fds.flatten() {
+                let Ok(target) = fs::read_link(fd.path()) else { continue };
+                let target = target.to_string_lossy().into_owned();
+                if let Some(inode) = target.strip_prefix("socket:[").and_then(|t| t.strip_suffix(']')) {
+                    inodes.insert(inode.to_owned());
+                }
+            }
+        }
+        let table = fs::read_to_string("/proc/net/tcp").expect("read /proc/net/tcp");
+        let listening = table.lines().skip(1).filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let (local, state, inode) = (fields.get(1)?, fields.get(3)?, fields.get(9)?);
+            let port = u16::from_str_radix(local.split_once(':')?.1, 16).ok()?;
+            (*state == "0A" && inodes.contains(*inode) && port != self.port).then_some(port)
+        });
+        for port in listening.collect::<Vec<_>>() {
+            let probe = request_within(Duration::from_secs(5), port, "GET", "/health", &[], b"");
+            if probe.is_ok_and(|r| is_edgebeat_health(&r)) {
+                return port;
+            }
+        }
+        panic!("no workerd of this worker serves edgebeat besides port {}\n{}", self.port, self.log())
     }
 
     pub fn log(&self) -> String {

@@ -26,20 +26,26 @@ const API_KEY_LEN: usize = 32;
 
 /// The key a request presents: `X-Api-Key`, else `Authorization: Bearer`,
 /// else (for writes) the `api_key` field of the body, as healthchecks reads it.
-/// As there, a key that is not 32 characters long is a missing key.
+/// No key (or a blank one) is a missing key; a key that cannot be one
+/// (not 32 characters long) is a wrong key, so that a mistyped or truncated
+/// key is not reported as absent (healthchecks calls it missing too).
 pub fn presented_key<'a>(
     x_api_key: Option<&'a str>,
     authorization: Option<&'a str>,
     body_key: Option<&'a str>,
 ) -> Result<&'a str, AuthError> {
     let bearer = authorization.and_then(|h| h.strip_prefix("Bearer "));
-    [x_api_key, bearer, body_key]
+    let key = [x_api_key, bearer, body_key]
         .into_iter()
         .flatten()
         .map(str::trim)
         .find(|k| !k.is_empty())
-        .filter(|k| k.chars().count() == API_KEY_LEN)
-        .ok_or(AuthError::MissingKey)
+        .ok_or(AuthError::MissingKey)?;
+    if key.chars().count() == API_KEY_LEN {
+        Ok(key)
+    } else {
+        Err(AuthError::WrongKey)
+    }
 }
 
 /// Parses the admin API's `POST /api/v3/projects/` body: `{"name": "..."}`.
@@ -108,9 +114,12 @@ mod tests {
     }
 
     #[test]
-    fn a_key_of_another_length_is_missing_as_in_healthchecks() {
-        assert_eq!(presented_key(Some("hcw_short"), None, None), Err(AuthError::MissingKey));
-        assert_eq!(presented_key(Some(&"k".repeat(33)), None, None), Err(AuthError::MissingKey));
+    fn a_key_of_another_length_is_wrong_not_missing() {
+        assert_eq!(presented_key(None, None, None), Err(AuthError::MissingKey));
+        assert_eq!(presented_key(Some(""), Some("Bearer  "), Some("")), Err(AuthError::MissingKey));
+        assert_eq!(presented_key(Some("hcw_short"), None, None), Err(AuthError::WrongKey));
+        assert_eq!(presented_key(Some(&"k".repeat(33)), None, None), Err(AuthError::WrongKey));
+        assert_eq!(presented_key(None, Some("Bearer hcw_short"), None), Err(AuthError::WrongKey));
         assert_eq!(presented_key(Some(&format!(" {} ", "k".repeat(32))), None, None), Ok(&*"k".repeat(32)));
     }
 }

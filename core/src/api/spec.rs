@@ -164,15 +164,54 @@ pub fn spec_body(config: &CheckConfig) -> Value {
 /// Whether a check's configuration equals the spec on every field named in
 /// `unique` (the upsert test of `POST /api/v3/checks/`).
 pub fn matches_unique(spec: &CheckSpec, config: &CheckConfig) -> bool {
-    spec.unique.iter().all(|field| match field {
-        UniqueField::Name => spec.name.as_deref() == Some(config.name.as_str()),
-        UniqueField::Slug => spec.slug.as_deref() == Some(config.slug.as_str()),
-        UniqueField::Tags => spec.tags.as_ref().map(Tags::as_str) == Some(config.tags.as_str()),
-        UniqueField::Timeout => {
-            matches!(config.monitoring.schedule, Schedule::Simple { timeout } if spec.timeout == Some(timeout))
+    unique_values(spec).is_some_and(|values| values.iter().all(|value| value.matches(config)))
+}
+
+/// What a check must hold, field by field, to be the one a `unique` upsert
+/// updates. `None` when no check can be that one: `unique` is empty, or
+/// names a field the spec gives no value (then the request always creates).
+/// The store's create is conditional on no check holding these, so two
+/// concurrent upserts create one check.
+pub fn unique_values(spec: &CheckSpec) -> Option<Vec<UniqueValue>> {
+    if spec.unique.is_empty() {
+        return None;
+    }
+    spec.unique
+        .iter()
+        .map(|field| match field {
+            UniqueField::Name => spec.name.clone().map(UniqueValue::Name),
+            UniqueField::Slug => spec.slug.clone().map(UniqueValue::Slug),
+            UniqueField::Tags => spec.tags.as_ref().map(|tags| UniqueValue::Tags(tags.as_str().to_owned())),
+            UniqueField::Timeout => spec.timeout.map(UniqueValue::Timeout),
+            UniqueField::Grace => spec.grace.map(UniqueValue::Grace),
+        })
+        .collect()
+}
+
+/// One field's value a `unique` upsert matches.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UniqueValue {
+    Name(String),
+    Slug(String),
+    /// The tags as stored (normalized, space-separated).
+    Tags(String),
+    /// A simple schedule with this period (a cron check has none).
+    Timeout(i64),
+    Grace(i64),
+}
+
+impl UniqueValue {
+    pub fn matches(&self, config: &CheckConfig) -> bool {
+        match self {
+            UniqueValue::Name(name) => config.name == *name,
+            UniqueValue::Slug(slug) => config.slug == *slug,
+            UniqueValue::Tags(tags) => config.tags.as_str() == tags,
+            UniqueValue::Timeout(timeout) => {
+                matches!(config.monitoring.schedule, Schedule::Simple { timeout: t } if t == *timeout)
+            }
+            UniqueValue::Grace(grace) => config.monitoring.grace == *grace,
         }
-        UniqueField::Grace => spec.grace == Some(config.monitoring.grace),
-    })
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -739,6 +778,22 @@ pub(crate) mod tests {
         assert!(matches_unique(&spec, &config));
         let spec = parse_spec(br#"{"name": "a", "tags": "x", "unique": ["name", "tags"]}"#).unwrap();
         assert!(!matches_unique(&spec, &config));
+        // A listed field the spec leaves out matches nothing: such a request always creates.
+        let spec = parse_spec(br#"{"name": "a", "unique": ["name", "tags"]}"#).unwrap();
+        assert_eq!(unique_values(&spec), None);
+        assert!(!matches_unique(&spec, &config));
+        assert_eq!(unique_values(&parse_spec(br#"{"name": "a"}"#).unwrap()), None, "no unique, no match");
+    }
+
+    #[test]
+    fn unique_timeout_matches_only_a_simple_schedule() {
+        let spec = parse_spec(br#"{"timeout": 3600, "grace": 60, "unique": ["timeout", "grace"]}"#).unwrap();
+        assert_eq!(unique_values(&spec), Some(vec![UniqueValue::Timeout(3600), UniqueValue::Grace(60)]));
+        let mut config = CheckConfig::default();
+        apply(&spec, &mut config, 3);
+        assert!(matches_unique(&spec, &config));
+        apply(&parse_spec(br#"{"schedule": "0 * * * *"}"#).unwrap(), &mut config, 3);
+        assert!(!matches_unique(&spec, &config), "a cron check has no period");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 use crate::check::{Check, Schedule};
 use crate::ids::{unique_key, Uuid};
+use crate::maintenance::OpenWindows;
 use crate::time::Timestamp;
 use serde_json::{json, Map, Value};
 
@@ -33,8 +34,17 @@ impl Urls {
 
 /// The check object. A read-only key sees `unique_key` instead of the UUID
 /// and none of the URLs that would let it ping or change the check;
-/// `channels` are the ids of the channels it notifies, sorted.
-pub fn check_json(check: &Check, channels: &[String], urls: &Urls, read_only: bool, now: Timestamp) -> Value {
+/// `channels` are the ids of the channels it notifies, sorted;
+/// `snoozed_until` is until when its notifications are held, by its own
+/// snooze or by the project's maintenance `windows` open at `now`.
+pub fn check_json(
+    check: &Check,
+    channels: &[String],
+    urls: &Urls,
+    read_only: bool,
+    now: Timestamp,
+    windows: &OpenWindows,
+) -> Value {
     let config = &check.config;
     let monitoring = &config.monitoring;
     let rules = &config.ping_rules;
@@ -77,7 +87,7 @@ pub fn check_json(check: &Check, channels: &[String], urls: &Urls, read_only: bo
     put("max_runtime", json!(policy.max_runtime));
     put("min_runtime", json!(policy.min_runtime));
     put("reminder_interval", json!(policy.reminder_interval));
-    put("snoozed_until", json!(state.muted_until.filter(|until| *until > now).map(Timestamp::iso8601)));
+    put("snoozed_until", json!(windows.held_until(check, now).map(Timestamp::iso8601)));
     // Whole seconds of any measured run, so 0 for one under a second; like
     // healthchecks (`if self.last_duration:`), a duration of exactly zero is left out.
     if let Some(ms) = state.last_duration.filter(|ms| *ms > 0) {
@@ -183,7 +193,7 @@ mod tests {
     #[test]
     fn a_read_write_view_has_the_urls() {
         let check = record(CheckConfig::default(), CheckState::new_check());
-        let body = check_json(&check, &["a".into(), "b".into()], &urls(), false, T0);
+        let body = check_json(&check, &["a".into(), "b".into()], &urls(), false, T0, &OpenWindows::default());
         assert_eq!(body["uuid"], "0f2ea3c4-5b6d-4e7f-8a9b-0c1d2e3f4a5b");
         assert_eq!(body["ping_url"], "https://eb.example/ping/0f2ea3c4-5b6d-4e7f-8a9b-0c1d2e3f4a5b");
         assert_eq!(body["update_url"], "https://eb.example/api/v3/checks/0f2ea3c4-5b6d-4e7f-8a9b-0c1d2e3f4a5b");
@@ -199,7 +209,7 @@ mod tests {
     #[test]
     fn a_read_only_view_hides_what_grants_access() {
         let check = record(CheckConfig::default(), CheckState::new_check());
-        let body = check_json(&check, &["a".into()], &urls(), true, T0);
+        let body = check_json(&check, &["a".into()], &urls(), true, T0, &OpenWindows::default());
         for hidden in ["uuid", "ping_url", "update_url", "pause_url", "resume_url", "channels"] {
             assert!(body.get(hidden).is_none(), "{hidden} must not be shown to a read-only key");
         }
@@ -214,7 +224,7 @@ mod tests {
         let state = m.ping(&CheckState::new_check(), PingKind::Start, None, None, T0).state;
         let state = m.ping(&state, PingKind::Success, None, None, T0.plus_millis(61_500)).state;
         assert_eq!(state.status, Status::Up);
-        let body = check_json(&record(config, state), &[], &urls(), false, T0.plus_secs(62));
+        let body = check_json(&record(config, state), &[], &urls(), false, T0.plus_secs(62), &OpenWindows::default());
         assert_eq!(body["schedule"], "0 * * * *");
         assert_eq!(body["tz"], "Europe/Riga");
         assert_eq!(body["last_duration"], 61);
@@ -229,14 +239,17 @@ mod tests {
         let m = config.monitoring.clone();
         let state = m.ping(&CheckState::new_check(), PingKind::Start, None, None, T0).state;
         let quick = m.ping(&state, PingKind::Success, None, None, T0.plus_millis(250)).state;
-        let body = check_json(&record(config.clone(), quick), &[], &urls(), false, T0.plus_secs(1));
+        let body =
+            check_json(&record(config.clone(), quick), &[], &urls(), false, T0.plus_secs(1), &OpenWindows::default());
         assert_eq!(body["last_duration"], 0);
         let instant = m.ping(&state, PingKind::Success, None, None, T0).state;
         assert_eq!(instant.last_duration, Some(0));
-        let body = check_json(&record(config.clone(), instant), &[], &urls(), false, T0.plus_secs(1));
+        let body =
+            check_json(&record(config.clone(), instant), &[], &urls(), false, T0.plus_secs(1), &OpenWindows::default());
         assert!(body.get("last_duration").is_none(), "exactly zero is falsy in healthchecks");
         let unmeasured = m.ping(&CheckState::new_check(), PingKind::Success, None, None, T0).state;
-        let body = check_json(&record(config, unmeasured), &[], &urls(), false, T0.plus_secs(1));
+        let body =
+            check_json(&record(config, unmeasured), &[], &urls(), false, T0.plus_secs(1), &OpenWindows::default());
         assert!(body.get("last_duration").is_none());
     }
 
@@ -247,7 +260,7 @@ mod tests {
         let check = record(config, state);
         for version in [1, 2, 3] {
             let urls = Urls { base: "https://eb.example".into(), api_version: version };
-            let body = check_json(&check, &[], &urls, false, T0.plus_secs(5));
+            let body = check_json(&check, &[], &urls, false, T0.plus_secs(5), &OpenWindows::default());
             let expected = if version == 1 { "started" } else { "new" };
             assert_eq!(
                 (body["status"].as_str(), body["started"].as_bool()),
@@ -256,7 +269,14 @@ mod tests {
             );
             assert!(body["update_url"].as_str().is_some_and(|u| u.contains(&format!("/api/v{version}/"))));
         }
-        let late = check_json(&check, &[], &Urls { base: "x".into(), api_version: 1 }, false, T0.plus_secs(3600));
+        let late = check_json(
+            &check,
+            &[],
+            &Urls { base: "x".into(), api_version: 1 },
+            false,
+            T0.plus_secs(3600),
+            &OpenWindows::default(),
+        );
         assert_eq!(late["status"], "down", "a run that outlived its grace is down in v1 too");
     }
 
@@ -273,7 +293,7 @@ mod tests {
         let everything = crate::api::spec::tests::everything_set();
         for config in [CheckConfig::default(), cron, everything] {
             for read_only in [false, true] {
-                let shown = check_json(&record(config.clone(), CheckState::new_check()), &[], &urls(), read_only, T0);
+                let shown = check_json(&record(config.clone(), CheckState::new_check()), &[], &urls(), read_only, T0, &Default::default());
                 assert_eq!(config_of(&shown), Ok(config.clone()), "{shown}");
             }
         }

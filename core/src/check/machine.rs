@@ -79,6 +79,13 @@ impl PingEffect {
     pub fn signal_heard_by(&self, listeners: &EventSet) -> Option<Event> {
         self.signal.filter(|event| listeners.contains(event.kind))
     }
+
+    /// Whether recording the ping would notify anyone, before any hold: a
+    /// status change that notifies, or its own event with a listener. Only
+    /// then does it matter whether a maintenance window holds it.
+    pub fn would_notify(&self, listeners: &EventSet) -> bool {
+        self.flip.is_some_and(|flip| flip.notifies()) || self.signal_heard_by(listeners).is_some()
+    }
 }
 
 /// A change of state made through the API (pause, resume).
@@ -116,6 +123,40 @@ pub struct SweepStep {
     pub flip: Option<Flip>,
     pub events: Vec<Event>,
     pub alert_after: Option<Timestamp>,
+}
+
+impl SweepStep {
+    /// Whether the step would notify anyone, before any hold: a status
+    /// change that notifies, or an event some listener hears of.
+    pub fn would_notify(&self, listeners: &EventSet) -> bool {
+        self.flip.is_some_and(|flip| flip.notifies()) || self.events.iter().any(|e| listeners.contains(e.kind))
+    }
+
+    /// The step as recorded at the real time `clock`. A sweep decides at its
+    /// scheduled instant, which the local scheduled endpoint lets anyone set
+    /// ahead of the clock to move time forward; what it records is never
+    /// dated after the clock, so a later real ping never sees a status
+    /// change from its future (a negative `down_for`).
+    pub fn dated_by(mut self, clock: Timestamp) -> SweepStep {
+        if let Some(flip) = &mut self.flip {
+            flip.at = flip.at.min(clock);
+        }
+        for event in &mut self.events {
+            event.at = event.at.min(clock);
+        }
+        self
+    }
+}
+
+/// A sweep step whose notifications were weighed: a held one is recorded
+/// but sent to nobody.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HeldStep {
+    pub step: SweepStep,
+    /// The status change's notifications are held.
+    pub flip_held: bool,
+    /// Each event's notifications are held, in `step.events`' order.
+    pub events_held: Vec<bool>,
 }
 
 impl Monitoring {
@@ -455,6 +496,48 @@ impl Monitoring {
             return None;
         }
         Some(self.snooze(state, Some(until), now))
+    }
+
+    /// Holds a ping's notifications at `now` while a maintenance window
+    /// holds the check until `window_hold`: the check stays muted until
+    /// then (nothing of the ping is notified, as during a snooze), and if it
+    /// is still down at that end it notifies once.
+    pub fn hold_ping(&self, mut effect: PingEffect, window_hold: Option<Timestamp>, now: Timestamp) -> PingEffect {
+        if let Some(state) =
+            window_hold.filter(|until| *until > now).and_then(|until| self.mute(&effect.state, until, now))
+        {
+            effect.state = state;
+        }
+        effect
+    }
+
+    /// Weighs each notification of a sweep step at its own event's time:
+    /// it is held while the check's own mute runs at `now`, or when a
+    /// maintenance window was open at the event and still is
+    /// (`window_hold(at)`: until when the windows that select the check and
+    /// were open at `at` hold it). The check stays muted until the last hold
+    /// ends, so a check still down then notifies once.
+    pub fn hold_step(
+        &self,
+        step: SweepStep,
+        now: Timestamp,
+        window_hold: impl Fn(Timestamp) -> Option<Timestamp>,
+    ) -> HeldStep {
+        let snoozed = step.state.muted_until.filter(|until| *until > now);
+        let hold = |at: Timestamp| snoozed.max(window_hold(at).filter(|until| *until > now));
+        let flip_hold = step.flip.and_then(|flip| hold(flip.at));
+        let event_holds: Vec<Option<Timestamp>> = step.events.iter().map(|event| hold(event.at)).collect();
+        let mut step = step;
+        if let Some(until) = flip_hold.into_iter().chain(event_holds.iter().flatten().copied()).max() {
+            if let Some(state) = self.mute(&step.state, until, now) {
+                step.state = state;
+            }
+        }
+        HeldStep {
+            step,
+            flip_held: flip_hold.is_some(),
+            events_held: event_holds.iter().map(Option::is_some).collect(),
+        }
     }
 }
 
@@ -822,6 +905,132 @@ mod tests {
         let step = m.sweep_step(&up.state, T0.plus_secs(605));
         assert!(step.events.is_empty());
         assert_eq!(step.state.muted_until, None);
+    }
+
+    #[test]
+    fn a_window_holds_a_pings_notifications_and_a_check_still_down_notifies_once_at_its_end() {
+        let m = simple(3600, 60);
+        let failed = m.ping(&up_at(T0), PingKind::Fail, None, None, T0.plus_secs(10));
+        assert!(failed.would_notify(&EventSet::default()));
+        assert!(!m.ping(&up_at(T0), PingKind::Success, None, None, T0).would_notify(&EventSet::default()));
+        assert!(m
+            .ping(&up_at(T0), PingKind::Success, None, None, T0)
+            .would_notify(&EventSet::of(&[EventKind::Success])));
+        // No window, or one already over: nothing changes.
+        assert_eq!(m.hold_ping(failed.clone(), None, T0.plus_secs(10)), failed);
+        assert_eq!(m.hold_ping(failed.clone(), Some(T0.plus_secs(10)), T0.plus_secs(10)), failed);
+        let held = m.hold_ping(failed.clone(), Some(T0.plus_secs(600)), T0.plus_secs(10));
+        assert!(held.state.muted_at(T0.plus_secs(10)), "the store sends nothing for a muted check");
+        assert_eq!((held.flip, held.alert_after), (failed.flip, failed.alert_after), "still recorded as it was");
+        assert_eq!(held.state.next_event_at, Some(T0.plus_secs(600)), "the sweep looks again at the end");
+        let end = m.sweep_step(&held.state, T0.plus_secs(605));
+        assert_eq!(
+            end.events,
+            vec![Event { kind: EventKind::Down, reason: FlipReason::StillDown, at: T0.plus_secs(600) }]
+        );
+        assert!(m.sweep_step(&end.state, T0.plus_secs(700)).events.is_empty(), "once");
+    }
+
+    #[test]
+    fn a_sweep_step_is_held_by_the_windows_open_at_each_events_own_time() {
+        let m = with_policy(60, 60, AlertPolicy { reminder_interval: 300, ..AlertPolicy::default() });
+        // A window from T0+1000 until T0+5000.
+        let window = |at: Timestamp| (at >= T0.plus_secs(1000)).then_some(T0.plus_secs(5000));
+        // Down at its deadline T0+120, noticed at T0+1100: before the window, so it notifies.
+        let late_notice = m.hold_step(m.sweep_step(&up_at(T0), T0.plus_secs(1100)), T0.plus_secs(1100), window);
+        assert_eq!(late_notice.step.flip.map(|f| f.at), Some(T0.plus_secs(120)));
+        assert!(!late_notice.flip_held);
+        assert_eq!(late_notice.step.state.muted_until, None);
+        // Its reminder at T0+1400 falls inside: recorded, held, and muted until the end.
+        let reminder =
+            m.hold_step(m.sweep_step(&late_notice.step.state, T0.plus_secs(1400)), T0.plus_secs(1400), window);
+        assert_eq!(reminder.step.events.iter().map(|e| e.kind).collect::<Vec<_>>(), vec![EventKind::Reminder]);
+        assert_eq!(reminder.events_held, vec![true]);
+        assert_eq!(reminder.step.state.muted_until, Some(T0.plus_secs(5000)));
+        assert_eq!(reminder.step.state.next_event_at, Some(T0.plus_secs(1620)), "reminders keep their schedule");
+        // Later reminders inside are held too; at the end, one notice.
+        let mut state = reminder.step.state;
+        let mut sent = Vec::new();
+        for at in (1500..=5100).step_by(100).map(|secs| T0.plus_secs(secs)) {
+            let held = m.hold_step(m.sweep_step(&state, at), at, window);
+            for (event, held) in held.step.events.iter().zip(&held.events_held) {
+                if !held {
+                    sent.push((event.kind, event.reason, event.at));
+                }
+            }
+            state = held.step.state;
+        }
+        assert_eq!(sent, vec![(EventKind::Down, FlipReason::StillDown, T0.plus_secs(5000))]);
+        // A check's own snooze holds as before, whatever the windows.
+        let snoozed = m.snooze(&up_at(T0), Some(T0.plus_secs(600)), T0);
+        let step = m.hold_step(m.sweep_step(&snoozed, T0.plus_secs(130)), T0.plus_secs(130), |_| None);
+        assert!(step.flip_held);
+        assert_eq!(step.step.state.muted_until, Some(T0.plus_secs(600)));
+    }
+
+    #[test]
+    fn a_sweep_ahead_of_the_clock_dates_nothing_after_it() {
+        let m = with_policy(60, 60, AlertPolicy { max_runtime: Some(600), ..AlertPolicy::default() });
+        let started = m.ping(&up_at(T0), PingKind::Start, None, None, T0).state;
+        // The sweep is told it is T0+900; the clock says T0+5.
+        let step = m.sweep_step(&started, T0.plus_secs(900));
+        assert_eq!(step.flip.map(|f| f.at), Some(T0.plus_secs(600)), "decided at the deadline");
+        assert_eq!(step.events.iter().map(|e| e.at).collect::<Vec<_>>(), vec![T0.plus_secs(600)]);
+        let recorded = step.clone().dated_by(T0.plus_secs(5));
+        assert_eq!(recorded.flip.map(|f| f.at), Some(T0.plus_secs(5)));
+        assert_eq!(recorded.events.iter().map(|e| e.at).collect::<Vec<_>>(), vec![T0.plus_secs(5)]);
+        assert_eq!((&recorded.state, recorded.alert_after), (&step.state, step.alert_after), "only dates change");
+        // A sweep behind the clock (every real one) records what it decided.
+        assert_eq!(step.clone().dated_by(T0.plus_secs(901)), step);
+    }
+
+    mod holds {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// Whatever the windows, a notification is held exactly when the
+            /// check's mute or a window holds it past `now`; the check then
+            /// stays muted at least until the last hold ends, and the sweep
+            /// looks at it again by then. Nothing held: nothing changes.
+            #[test]
+            fn held_notifications_keep_the_check_muted_until_the_last_hold_ends(
+                reminder in prop_oneof![Just(0i64), 300i64..3_000],
+                down_before in any::<bool>(),
+                snooze in proptest::option::of(0i64..10_000),
+                window in proptest::option::of((0i64..10_000, 1i64..10_000)),
+                now in 0i64..10_000,
+            ) {
+                let m = with_policy(60, 60, AlertPolicy { reminder_interval: reminder, ..AlertPolicy::default() });
+                let mut state = if down_before { m.sweep_step(&up_at(T0), T0.plus_secs(130)).state } else { up_at(T0) };
+                if let Some(until) = snooze {
+                    state = m.snooze(&state, Some(T0.plus_secs(until)), T0.plus_secs(125));
+                }
+                let now = T0.plus_secs(130 + now);
+                let window_hold = |at: Timestamp| {
+                    window.and_then(|(start, length)| {
+                        let (start, end) = (T0.plus_secs(start), T0.plus_secs(start + length));
+                        (start <= at && now < end).then_some(end)
+                    })
+                };
+                let step = m.sweep_step(&state, now);
+                let held = m.hold_step(step.clone(), now, window_hold);
+                let snoozed = step.state.muted_until.filter(|until| *until > now);
+                let expect = |at: Timestamp| snoozed.max(window_hold(at));
+                prop_assert_eq!(held.flip_held, step.flip.is_some_and(|f| expect(f.at).is_some()));
+                let expected: Vec<bool> = step.events.iter().map(|e| expect(e.at).is_some()).collect();
+                prop_assert_eq!(&held.events_held, &expected);
+                let longest = step.flip.map(|f| f.at).into_iter().chain(step.events.iter().map(|e| e.at)).filter_map(expect).max();
+                match longest {
+                    Some(until) => {
+                        prop_assert!(held.step.state.muted_until.is_some_and(|u| u >= until));
+                        prop_assert!(held.step.state.next_event_at.is_some_and(|t| t <= until));
+                    }
+                    None => prop_assert_eq!(&held.step, &step),
+                }
+                prop_assert_eq!((held.step.flip, &held.step.events, held.step.alert_after), (step.flip, &step.events, step.alert_after));
+            }
+        }
     }
 
     mod policy {

@@ -14,7 +14,7 @@ pub use config::{
     is_valid_slug, AlertPolicy, CheckConfig, ConfigError, Monitoring, Schedule, DEFAULT_GRACE, DEFAULT_TIMEOUT,
     MAX_NAME, MAX_PERIOD, MAX_SLUG, MAX_THRESHOLD, MIN_MAX_RUNTIME, MIN_MIN_RUNTIME, MIN_PERIOD, MIN_REMINDER_INTERVAL,
 };
-pub use machine::{Flip, NotPaused, PingEffect, SweepStep, SweepVerdict, Transition};
+pub use machine::{Flip, HeldStep, NotPaused, PingEffect, SweepStep, SweepVerdict, Transition};
 pub use slug::slugify;
 pub use state::{CheckState, Event, EventKind, EventSet, FlipReason, PingKind, ShownStatus, Status};
 pub use tags::Tags;
@@ -52,12 +52,38 @@ impl Check {
         self.config.monitoring.status_at(&self.state, now)
     }
 
-    /// The name people know the check by.
+    /// The name people know the check by, as its public badge shows it:
+    /// its name, else its slug, never its UUID (a ping credential).
     pub fn label(&self) -> String {
-        if self.config.name.is_empty() {
-            self.uuid.to_string()
-        } else {
-            self.config.name.clone()
+        match (self.config.name.as_str(), self.config.slug.as_str()) {
+            ("", "") => "unnamed check".to_owned(),
+            ("", slug) => slug.to_owned(),
+            (name, _) => name.to_owned(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_check_is_labelled_by_name_or_slug_never_by_its_uuid() {
+        let mut check = Check {
+            id: 1,
+            uuid: Uuid::parse("0f2ea3c4-5b6d-4e7f-8a9b-0c1d2e3f4a5b").unwrap(),
+            project_id: "p".into(),
+            config: CheckConfig::default(),
+            state: CheckState::new_check(),
+            n_pings: 0,
+            badge_key: String::new(),
+            config_version: 0,
+            routes: Routes::default(),
+        };
+        assert_eq!(check.label(), "unnamed check");
+        check.config.slug = "nightly".into();
+        assert_eq!(check.label(), "nightly");
+        check.config.name = "Nightly backup".into();
+        assert_eq!(check.label(), "Nightly backup");
     }
 }

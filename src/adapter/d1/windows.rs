@@ -1,27 +1,28 @@
-//! Maintenance windows (`maintenance_windows`).
+//! Maintenance windows (`maintenance_windows`). The reads' text and the
+//! reading back of a row are `crate::d1_sql::windows`.
 
 use super::{changes, D1Store};
+use crate::d1_sql::windows::{windows_of, windows_of_project, windows_of_projects};
 use crate::d1_sql::Arg;
-use crate::domain::maintenance::{StoredWindow, When, Window};
+use crate::domain::maintenance::{When, Window};
 use crate::domain::time::Timestamp;
-use crate::store::{StoreError, WindowStore};
-
-const COLUMNS: &str = "id, name, schedule, tz, duration, start_at, end_at, tags, checks";
+use crate::store::{ProjectWindows, StoreError, WindowStore, Windows};
+use serde_json::Value;
 
 impl WindowStore for D1Store {
-    async fn windows(&self, project_id: &str) -> Result<Vec<Window>, StoreError> {
-        let rows: Vec<StoredWindow> = self
-            .rows(
-                &format!("SELECT {COLUMNS} FROM maintenance_windows WHERE project_id = ?1 ORDER BY created_at, id"),
-                vec![Arg::text(project_id)],
-            )
-            .await?;
-        rows.into_iter()
-            .map(|stored| {
-                let id = stored.id.clone();
-                stored.into_window().ok_or_else(|| StoreError::Corrupt(format!("maintenance window {id}")))
-            })
-            .collect()
+    async fn windows(&self, project_id: &str) -> Result<Windows, StoreError> {
+        let rows: Vec<Value> = self.rows(&windows_of_project(), vec![Arg::text(project_id)]).await?;
+        let (windows, problems) = windows_of(rows);
+        Ok((windows.into_iter().map(|(_, window)| window).collect(), problems))
+    }
+
+    async fn windows_of_projects(&self, project_ids: &[String]) -> Result<ProjectWindows, StoreError> {
+        if project_ids.is_empty() {
+            return Ok((Vec::new(), Vec::new()));
+        }
+        let ids = serde_json::to_string(project_ids).map_err(|e| StoreError::Query(e.to_string()))?;
+        let rows: Vec<Value> = self.rows(&windows_of_projects(), vec![Arg::Text(ids)]).await?;
+        Ok(windows_of(rows))
     }
 
     /// One statement decides, so concurrent creations cannot pass the limit.

@@ -8,9 +8,9 @@ use crate::app::snooze::snooze;
 use crate::app::write::{decide_and_apply, WriteError};
 use crate::app::{Handled, Platform};
 use crate::domain::api::list_filter;
-use crate::domain::api::spec::{apply, matches_unique, parse_snooze, validate, CheckSpec, SpecError};
+use crate::domain::api::spec::{apply, matches_unique, parse_snooze, unique_values, validate, CheckSpec, SpecError};
 use crate::domain::check::{Check, CheckConfig};
-use crate::domain::decide::{create_plan, edit_plan, transition_plan, NewKeys};
+use crate::domain::decide::{create_plan, edit_plan, transition_plan, Collisions, NewKeys};
 use crate::domain::history::{flips_json, pings_json, FlipFilter};
 use crate::domain::ids::random_token;
 use crate::domain::plan::{Owner, RoutingGuard};
@@ -59,7 +59,7 @@ pub async fn handle<S: Store, P: Platform>(
                 _ => None,
             };
             match snooze(api.store, api.app.platform, check, until).await? {
-                Some(saved) => Reply::json(200, &api.view.check(&saved)),
+                Some(saved) => Reply::json(200, &api.view.check_at(&saved, api.app.platform.now())),
                 None => return Err(ApiError::NotFound),
             }
         }
@@ -115,49 +115,65 @@ impl<S: Store, P: Platform> Api<'_, S, P> {
         Ok(Some((routes, RoutingGuard { project_id: self.project.clone(), version })))
     }
 
+    /// Creates a check, or (a `unique` upsert) updates the one that matches.
+    /// Storage creates only within the check limit and, for an upsert, while
+    /// no check matches, in one atomic step (`NewCheck::unique`): so a
+    /// create that did not happen lost to a matching check (updated
+    /// instead), to the limit (403), or to a change of the project's
+    /// channels (decided again).
     async fn create_check(&self, spec: &CheckSpec) -> Result<Reply, ApiError> {
         // Unknown channels are refused before anything else, as before.
         self.routes_for(spec).await?;
-        if !spec.unique.is_empty() {
-            let (checks, _) = self.store.list_checks(&self.project).await?;
-            if let Some(existing) = checks.into_iter().find(|c| matches_unique(spec, &c.config)) {
-                return self.save_check(existing, spec).await;
-            }
+        if let Some(existing) = self.matching_check(spec).await? {
+            return self.save_check(existing, spec).await;
         }
         let mut config = CheckConfig::default();
         apply(spec, &mut config, self.view.urls.api_version);
         validate(&config)?;
         let limit = self.app.settings.max_checks_per_project;
+        let unique = unique_values(spec).unwrap_or_default();
         for _ in 0..CREATE_ATTEMPTS {
             let routing = self.routes_for(spec).await?;
             let uuid = uuid_on(self.shard)?;
             let keys = NewKeys { uuid, badge_key: mark_key(random_token(32)?, self.shard) };
             let routes = routing.as_ref().map(|(routes, _)| routes.clone()).unwrap_or_default();
-            let mut plan = create_plan(
-                keys,
-                Owner::Project(self.project.clone()),
-                config.clone(),
-                routes,
-                self.view.now,
-                limit,
-                false,
-            );
+            let collisions = Collisions { slug: false, unique: unique.clone() };
+            let owner = Owner::Project(self.project.clone());
+            let mut plan = create_plan(keys, owner, config.clone(), routes, self.view.now, limit, collisions);
             plan.routing = routing.as_ref().map(|(_, guard)| guard.clone());
             if self.store.apply(&plan).await?.applied {
                 let check = self.store.check_by_uuid(&uuid).await?.ok_or(ApiError::NotFound)?;
                 return Ok(Reply::json(201, &self.view.check(&check)));
             }
-            // Not created: the project's channels changed under it (decide
-            // again), or it is at its limit.
+            if let Some(existing) = self.matching_check(spec).await? {
+                return self.save_check(existing, spec).await;
+            }
             let routing_moved = match &routing {
                 Some((_, guard)) => self.store.routing_version(&self.project).await? != guard.version,
                 None => false,
             };
-            if !routing_moved {
+            // Not the channels and no match (or a match that was deleted
+            // since: try again): the limit.
+            if !routing_moved && (unique.is_empty() || self.count_checks().await? >= limit) {
                 return Err(ApiError::CheckLimit(limit));
             }
         }
         Err(ApiError::Contended)
+    }
+
+    /// The check a `unique` upsert updates, if any.
+    async fn matching_check(&self, spec: &CheckSpec) -> Result<Option<Check>, ApiError> {
+        if unique_values(spec).is_none() {
+            return Ok(None);
+        }
+        let (checks, _) = self.store.list_checks(&self.project).await?;
+        Ok(checks.into_iter().find(|c| matches_unique(spec, &c.config)))
+    }
+
+    /// How many checks the project has, readable or not.
+    async fn count_checks(&self) -> Result<i64, ApiError> {
+        let (checks, unreadable) = self.store.list_check_states(&self.project).await?;
+        Ok((checks.len() + unreadable.len()) as i64)
     }
 
     /// Applies a spec to a stored check and recomputes its deadlines,

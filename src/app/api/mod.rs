@@ -17,6 +17,7 @@ use crate::domain::api::{presented_key, Access, AuthError};
 use crate::domain::badge::badge_urls;
 use crate::domain::check::{Check, NotPaused, Tags};
 use crate::domain::ids::{key_hash, IdError, Uuid};
+use crate::domain::maintenance::OpenWindows;
 use crate::domain::reply::Reply;
 use crate::domain::route::{CheckRef, Method, Route, API_BODY_LIMIT};
 use crate::domain::time::Timestamp;
@@ -117,12 +118,23 @@ pub struct View {
     pub urls: Urls,
     pub read_only: bool,
     pub now: Timestamp,
+    /// The project's maintenance windows open now, for answers that show
+    /// checks (`snoozed_until` is the later of a check's own snooze and
+    /// the windows that select it); empty for other routes.
+    pub windows: OpenWindows,
 }
 
 impl View {
     pub fn check(&self, check: &Check) -> Value {
+        self.check_at(check, self.now)
+    }
+
+    /// The check as it stands at `now`: for an answer to a write decided
+    /// after the request's own instant (a snooze ended at the write's time
+    /// has ended by then).
+    pub fn check_at(&self, check: &Check, now: Timestamp) -> Value {
         let channels = if self.read_only { Vec::new() } else { check.routes.channel_ids() };
-        check_json(check, &channels, &self.urls, self.read_only, self.now)
+        check_json(check, &channels, &self.urls, self.read_only, now, &self.windows)
     }
 }
 
@@ -179,10 +191,12 @@ async fn dispatch<S: Store, P: Platform>(
         _ => 3,
     };
     let base = app.settings.public_url.clone().unwrap_or_else(|| req.origin.clone());
+    let now = app.platform.now();
     let view = View {
         urls: Urls { base, api_version: version },
         read_only: access == Access::ReadOnly,
-        now: app.platform.now(),
+        now,
+        windows: windows::shown(store, app.platform, &project, route, now).await?,
     };
     let api = Api { app, store, shard, project, req, view };
     match route {

@@ -1,13 +1,13 @@
 //! `ChannelStore` and `WindowStore`: a project's channels, the routing
 //! version that guards who hears what, and its maintenance windows.
 
-use super::tables::{StoredChannel, StoredWindow, Tables};
+use super::tables::{StoredChannel, StoredCheck, StoredWindow, Tables};
 use super::MemoryStore;
 use crate::domain::channel::{Channel, ChannelConfig};
 use crate::domain::maintenance::Window;
 use crate::domain::plan::{ChannelApplied, ChannelChange, ChannelPlan};
 use crate::domain::time::Timestamp;
-use crate::store::{ChannelStore, StoreError, WindowStore};
+use crate::store::{ChannelStore, ProjectWindows, StoreError, WindowStore, Windows};
 
 impl Tables {
     fn channels(&self, project_id: &str) -> Result<Vec<Channel>, StoreError> {
@@ -55,7 +55,8 @@ impl Tables {
             ChannelChange::Delete => self.channels.retain(|c| !(c.id == channel.id && c.project_id == project_id)),
         }
         for reroute in &plan.reroutes {
-            if let Some(row) = self.checks.get_mut(&reroute.check_id).filter(|r| r.check.project_id == project_id) {
+            let named = |r: &&mut StoredCheck| r.check.project_id == project_id && r.check.uuid == reroute.uuid;
+            if let Some(row) = self.checks.get_mut(&reroute.check_id).filter(named) {
                 row.check.routes = reroute.routes.clone();
                 row.check.config_version += 1;
             }
@@ -66,10 +67,23 @@ impl Tables {
         ChannelApplied::Applied
     }
 
-    fn windows(&self, project_id: &str) -> Vec<Window> {
-        let mut rows: Vec<&StoredWindow> = self.windows.iter().filter(|w| w.project_id == project_id).collect();
-        rows.sort_by(|a, b| (a.created_at, &a.window.id).cmp(&(b.created_at, &b.window.id)));
-        rows.into_iter().map(|w| w.window.clone()).collect()
+    /// The windows of the projects `of` selects, by project, then oldest
+    /// first; unreadable rows as problems.
+    fn windows_where(&self, of: impl Fn(&str) -> bool) -> ProjectWindows {
+        let mut rows: Vec<&StoredWindow> = self.windows.iter().filter(|w| of(&w.project_id)).collect();
+        rows.sort_by(|a, b| {
+            (&a.project_id, a.created_at, &a.window.id).cmp(&(&b.project_id, b.created_at, &b.window.id))
+        });
+        let (mut windows, mut problems) = (Vec::new(), Vec::new());
+        for row in rows {
+            match &row.unreadable {
+                None => windows.push((row.project_id.clone(), row.window.clone())),
+                Some(problem) => {
+                    problems.push(StoreError::Corrupt(format!("maintenance window {}: {problem}", row.window.id)))
+                }
+            }
+        }
+        (windows, problems)
     }
 
     fn save_window(&mut self, project_id: &str, window: &Window, max: i64, now: Timestamp) -> bool {
@@ -77,11 +91,17 @@ impl Tables {
         match self.windows.iter_mut().find(|w| w.window.id == window.id) {
             Some(row) if row.project_id == project_id => {
                 row.window = window.clone();
+                row.unreadable = None;
                 true
             }
             Some(_) => false,
             None if count < max => {
-                let row = StoredWindow { project_id: project_id.to_owned(), window: window.clone(), created_at: now };
+                let row = StoredWindow {
+                    project_id: project_id.to_owned(),
+                    window: window.clone(),
+                    created_at: now,
+                    unreadable: None,
+                };
                 self.windows.push(row);
                 true
             }
@@ -105,8 +125,15 @@ impl ChannelStore for MemoryStore {
 }
 
 impl WindowStore for MemoryStore {
-    async fn windows(&self, project_id: &str) -> Result<Vec<Window>, StoreError> {
-        self.read("windows", |t| Ok(t.windows(project_id)))
+    async fn windows(&self, project_id: &str) -> Result<Windows, StoreError> {
+        self.read("windows", |t| {
+            let (windows, problems) = t.windows_where(|p| p == project_id);
+            Ok((windows.into_iter().map(|(_, window)| window).collect(), problems))
+        })
+    }
+
+    async fn windows_of_projects(&self, project_ids: &[String]) -> Result<ProjectWindows, StoreError> {
+        self.read("windows_of_projects", |t| Ok(t.windows_where(|p| project_ids.iter().any(|id| id == p))))
     }
 
     async fn save_window(

@@ -12,7 +12,8 @@
 //!   `before_next` before any named operation; the callback gets the store
 //!   and may write through it (the trait methods, with `block_on`, or
 //!   `edit_check`), as another request would in between;
-//! - rows that cannot be read: `corrupt_check`, `corrupt_channel`;
+//! - rows that cannot be read: `corrupt_check`, `corrupt_channel`,
+//!   `corrupt_window`;
 //! - inspection: `notifications`, `flips`, `ping_ring`, `stored_check`,
 //!   `project`, `channel_rows`, and `operations`, the log of every
 //!   operation called (round trips, in D1 terms).
@@ -234,6 +235,21 @@ impl MemoryStore {
         match tables.channels.iter_mut().find(|c| c.id == id) {
             Some(channel) => {
                 channel.config = text.to_owned();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Makes maintenance window `id`'s row unreadable, as a D1 row with a
+    /// column that does not parse: reads of windows leave it out and
+    /// return `problem` for it. Saving the window again repairs it. `false`
+    /// if no such row.
+    pub fn corrupt_window(&self, id: &str, problem: &str) -> bool {
+        let mut tables = self.tables.borrow_mut();
+        match tables.windows.iter_mut().find(|w| w.window.id == id) {
+            Some(row) => {
+                row.unreadable = Some(problem.to_owned());
                 true
             }
             None => false,

@@ -59,7 +59,12 @@ impl Tables {
                 };
                 let count = self.checks_of(&project_id).count() as i64;
                 let slug_taken = || self.checks_of(&project_id).any(|c| c.check.config.slug == new.config.slug);
-                count < new.max_checks && !(new.slug_must_be_free && slug_taken())
+                let matched = || {
+                    self.checks_of(&project_id).any(|c| new.unique.iter().all(|value| value.matches(&c.check.config)))
+                };
+                count < new.max_checks
+                    && !(new.slug_must_be_free && slug_taken())
+                    && (new.unique.is_empty() || !matched())
             }
         }
     }

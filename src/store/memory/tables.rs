@@ -131,6 +131,9 @@ pub(super) struct StoredWindow {
     pub project_id: String,
     pub window: Window,
     pub created_at: Timestamp,
+    /// Why the row cannot be read back, if it cannot
+    /// (`MemoryStore::corrupt_window`).
+    pub unreadable: Option<String>,
 }
 
 /// A `projects` row, with its routing version.

@@ -7,11 +7,14 @@
 //! - `plan`: a check plan or a channel plan as one batch of conditional
 //!   statements;
 //! - `queries`: the texts of the reads whose cost matters (the sweep's due
-//!   checks, the outbox's due notifications and its claim).
+//!   checks, the outbox's due notifications and its claim);
+//! - `windows`: reading maintenance windows, one project's or several at
+//!   once, and reading a row back.
 
 pub mod plan;
 pub mod queries;
 pub mod rows;
+pub mod windows;
 
 use crate::domain::time::Timestamp;
 

@@ -20,6 +20,7 @@
 
 use super::rows::{assignments, config_values, deadlines_condition, expected_condition, state_values};
 use super::{literal, Arg, Statement};
+use crate::domain::api::spec::UniqueValue;
 use crate::domain::plan::{
     ChannelChange, ChannelPlan, CheckPlan, Expect, NewCheck, Owner, RoutingGuard, StateWrite, Target,
 };
@@ -50,7 +51,7 @@ fn claim_held(guard: &RoutingGuard) -> String {
     format!("(SELECT routing_version FROM projects WHERE id = {}) = {}", literal(&guard.project_id), -1 - guard.version)
 }
 
-fn claim_statement(guard: &RoutingGuard, condition: &str) -> Statement {
+fn claim_statement(guard: &RoutingGuard, condition: &str, args: Vec<Arg>) -> Statement {
     Statement::new(
         format!(
             "UPDATE projects SET routing_version = {} WHERE id = {} AND routing_version = {} AND {condition}",
@@ -58,7 +59,7 @@ fn claim_statement(guard: &RoutingGuard, condition: &str) -> Statement {
             literal(&guard.project_id),
             guard.version
         ),
-        Vec::new(),
+        args,
     )
 }
 
@@ -74,8 +75,11 @@ fn release_statement(guard: &RoutingGuard) -> Statement {
     )
 }
 
-/// The conditions on the owner of a new check (on `projects p`).
-fn owner_condition(new: &NewCheck) -> String {
+/// The conditions on the owner of a new check (on `projects p`), with the
+/// arguments they bind, numbered from `?first` on: the owner, the check
+/// limit, a free slug, and no check holding the `unique` values (bound, as
+/// names and tags are free text).
+fn owner_condition(new: &NewCheck, first: usize) -> (String, Vec<Arg>) {
     let owner = match &new.owner {
         Owner::Project(id) => format!("p.id = {}", literal(id)),
         Owner::PingKey(hash) => format!("p.ping_key_hash = {}", literal(hash)),
@@ -87,7 +91,27 @@ fn owner_condition(new: &NewCheck) -> String {
             literal(&new.config.slug)
         ));
     }
-    sql
+    let mut args = Vec::new();
+    if !new.unique.is_empty() {
+        let mut matching = Vec::with_capacity(new.unique.len());
+        for value in &new.unique {
+            let n = first + args.len();
+            let (column, arg) = match value {
+                UniqueValue::Name(name) => (format!("name = ?{n}"), Arg::text(name)),
+                UniqueValue::Slug(slug) => (format!("slug = ?{n}"), Arg::text(slug)),
+                UniqueValue::Tags(tags) => (format!("tags = ?{n}"), Arg::text(tags)),
+                UniqueValue::Timeout(timeout) => (format!("kind = 'simple' AND timeout = ?{n}"), Arg::Int(*timeout)),
+                UniqueValue::Grace(grace) => (format!("grace = ?{n}"), Arg::Int(*grace)),
+            };
+            matching.push(column);
+            args.push(arg);
+        }
+        sql.push_str(&format!(
+            " AND NOT EXISTS (SELECT 1 FROM checks WHERE project_id = p.id AND {})",
+            matching.join(" AND ")
+        ));
+    }
+    (sql, args)
 }
 
 /// The condition on the check row: it is the plan's check and holds what
@@ -112,12 +136,12 @@ fn insert_check(new: &NewCheck, claim: Option<&str>) -> Statement {
     let columns: Vec<&str> = values.iter().map(|(column, _)| *column).collect();
     let placeholders: Vec<String> = (1..=values.len() + 5).map(|i| format!("?{i}")).collect();
     let claim = claim.map(|c| format!(" AND {c}")).unwrap_or_default();
+    let (owner, owner_args) = owner_condition(new, values.len() + 6);
     let sql = format!(
         "INSERT INTO checks (uuid, unique_key, badge_key, routes, created_at, {}, project_id) \
-         SELECT {}, p.id FROM projects p WHERE {}{claim} RETURNING id",
+         SELECT {}, p.id FROM projects p WHERE {owner}{claim} RETURNING id",
         columns.join(", "),
         placeholders.join(", "),
-        owner_condition(new),
     );
     let mut args = vec![
         Arg::Text(new.uuid.to_string()),
@@ -127,6 +151,7 @@ fn insert_check(new: &NewCheck, claim: Option<&str>) -> Statement {
         Arg::time(new.created_at),
     ];
     args.extend(values.into_iter().map(|(_, value)| value));
+    args.extend(owner_args);
     Statement::new(sql, args)
 }
 
@@ -250,12 +275,15 @@ pub fn check_batch(plan: &CheckPlan) -> CheckBatch {
         condition = format!("{condition} AND {claim}");
     }
     if let Some(guard) = guard {
-        let source = match &plan.target {
-            Target::New(new) => format!("projects p WHERE {}", owner_condition(new)),
-            Target::Existing(_) => format!("checks WHERE {}", row_condition(plan)),
+        let (source, args) = match &plan.target {
+            Target::New(new) => {
+                let (owner, args) = owner_condition(new, 1);
+                (format!("projects p WHERE {owner}"), args)
+            }
+            Target::Existing(_) => (format!("checks WHERE {}", row_condition(plan)), Vec::new()),
         };
         witness = Some(Witness::Changed(0));
-        statements.push(claim_statement(guard, &format!("EXISTS (SELECT 1 FROM {source})")));
+        statements.push(claim_statement(guard, &format!("EXISTS (SELECT 1 FROM {source})"), args));
     }
     let mut insert = None;
     if let Target::New(new) = &plan.target {
@@ -360,6 +388,7 @@ pub fn channel_batch(project_id: &str, plan: &ChannelPlan) -> ChannelBatch {
                     "(EXISTS (SELECT 1 FROM channels WHERE id = {channel_id} AND project_id = {project}) \
                      OR (SELECT count(*) FROM channels WHERE project_id = {project}) < {max_channels})"
                 ),
+                Vec::new(),
             ));
             let channel = &plan.channel;
             statements.push(Statement::new(
@@ -381,7 +410,7 @@ pub fn channel_batch(project_id: &str, plan: &ChannelPlan) -> ChannelBatch {
             ));
         }
         ChannelChange::Delete => {
-            statements.push(claim_statement(&guard, "1"));
+            statements.push(claim_statement(&guard, "1", Vec::new()));
             statements.push(Statement::new(
                 format!("DELETE FROM channels WHERE id = ?1 AND project_id = ?2 AND {claim}"),
                 vec![Arg::text(&plan.channel.id), Arg::text(project_id)],
@@ -392,8 +421,9 @@ pub fn channel_batch(project_id: &str, plan: &ChannelPlan) -> ChannelBatch {
         statements.push(Statement::new(
             format!(
                 "UPDATE checks SET routes = ?1, config_version = config_version + 1 \
-                 WHERE id = {} AND project_id = ?2 AND {claim}",
-                reroute.check_id
+                 WHERE id = {} AND uuid = {} AND project_id = ?2 AND {claim}",
+                reroute.check_id,
+                literal(&reroute.uuid.to_string())
             ),
             vec![Arg::Text(reroute.routes.to_stored()), Arg::text(project_id)],
         ));

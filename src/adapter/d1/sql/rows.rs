@@ -215,9 +215,11 @@ pub fn assignments(values: &[(&'static str, Arg)], first: usize) -> Vec<String> 
 /// The SQL condition that a check row still holds what a decision read
 /// (numbers, enum words and UUIDs the store wrote, quoted).
 pub fn expected_condition(expected: &Expected) -> String {
+    // The uuid too: SQLite gives a deleted check's row id to the next check.
     let mut sql = format!(
-        "config_version = {} AND status = {} AND last_start IS {} AND last_start_rid IS {} \
+        "uuid = {} AND config_version = {} AND status = {} AND last_start IS {} AND last_start_rid IS {} \
          AND failures = {} AND successes = {} AND muted_until IS {}",
+        literal(&expected.uuid.to_string()),
         expected.config_version,
         literal(expected.status.as_str()),
         is_time(expected.last_start),

@@ -1,7 +1,8 @@
 //! `CheckStore::apply`: conditions, all-or-nothing, and the eight writes.
 
 use super::*;
-use crate::domain::check::CheckState;
+use crate::domain::api::spec::UniqueValue;
+use crate::domain::check::{CheckState, Schedule};
 use crate::domain::plan::{ConfigWrite, Deadlines, StateWrite, Target};
 use crate::domain::routing::Link;
 use crate::store::{OutboxStore, StoreError};
@@ -148,6 +149,27 @@ fn new_checks_need_their_owner_room_under_the_limit_and_a_free_slug_when_asked()
     let created = read(&store, applied.check_id.unwrap());
     assert_eq!(created.project_id, project);
     assert_eq!(block_on(store.checks_by_slug(&ping_hash(1), "check-1")).unwrap().len(), 2);
+}
+
+#[test]
+fn a_new_check_with_unique_values_is_created_only_while_no_check_holds_them_all() {
+    let (store, project) = store();
+    let existing = add_check(&store, &project, 1);
+    let (name, grace) = (existing.config.name.clone(), existing.config.monitoring.grace);
+    let Schedule::Simple { timeout } = existing.config.monitoring.schedule else { unreachable!("a simple check") };
+    let create = |n: u8, unique: Vec<UniqueValue>| {
+        let mut plan = new_check_plan(&project, n, &format!("new-{n}"), Routes::default());
+        let Target::New(new) = &mut plan.target else { unreachable!() };
+        new.unique = unique;
+        block_on(store.apply(&plan)).unwrap().applied
+    };
+    assert!(!create(2, vec![UniqueValue::Name(name.clone())]), "check 1 has the name");
+    assert!(!create(2, vec![UniqueValue::Slug("check-1".into()), UniqueValue::Grace(grace)]), "and both of these");
+    assert!(!create(2, vec![UniqueValue::Timeout(timeout), UniqueValue::Tags(String::new())]));
+    assert_eq!(block_on(store.list_checks(&project)).unwrap().0.len(), 1, "nothing written");
+    assert!(create(3, vec![UniqueValue::Name(name), UniqueValue::Grace(grace + 1)]), "not all of them");
+    assert!(create(4, Vec::new()), "no values: no such condition");
+    assert_eq!(block_on(store.list_checks(&project)).unwrap().0.len(), 3);
 }
 
 #[test]

@@ -4,7 +4,7 @@ use super::*;
 use crate::domain::check::Tags;
 use crate::domain::maintenance::{When, Window};
 use crate::domain::plan::{ChannelApplied, Reroute};
-use crate::store::WindowStore;
+use crate::store::{StoreError, WindowStore, Windows};
 
 fn channel_plan(store: &MemoryStore, project: &str, channel: &Channel, change: ChannelChange) -> ChannelPlan {
     let version = block_on(store.routing_version(project)).unwrap();
@@ -30,8 +30,8 @@ fn a_channel_plan_applies_at_the_routing_version_it_read_rerouting_and_bumping_v
     let routes = Routes::to_channels([&a]);
     let mut plan = channel_plan(&store, &project, &a, save(5, 10));
     plan.reroutes = vec![
-        Reroute { check_id: mine.id, routes: routes.clone() },
-        Reroute { check_id: theirs.id, routes: routes.clone() },
+        Reroute { check_id: mine.id, uuid: mine.uuid, routes: routes.clone() },
+        Reroute { check_id: theirs.id, uuid: theirs.uuid, routes: routes.clone() },
     ];
     let stale = ChannelPlan { routing: RoutingGuard { version: 7, ..plan.routing.clone() }, ..plan.clone() };
     assert_eq!(block_on(store.apply_channel(&project, &stale)).unwrap(), ChannelApplied::Stale);
@@ -117,12 +117,53 @@ fn windows_are_saved_under_the_limit_replaced_by_their_project_and_listed_oldest
     let replaced = window("w2", 99);
     assert!(block_on(store.save_window(&project, &replaced, 2, t(40))).unwrap(), "replacing is not adding");
     assert!(!block_on(store.save_window(&other, &window("w1", 5), 2, t(50))).unwrap(), "not theirs");
-    let windows = block_on(store.windows(&project)).unwrap();
-    assert_eq!(windows, [window("w1", 0), replaced]);
-    assert!(block_on(store.windows(&other)).unwrap().is_empty());
+    let (windows, problems) = block_on(store.windows(&project)).unwrap();
+    assert_eq!((windows, problems), (vec![window("w1", 0), replaced], vec![]));
+    assert!(block_on(store.windows(&other)).unwrap().0.is_empty());
 
     block_on(store.delete_window(&other, "w1")).unwrap();
-    assert_eq!(block_on(store.windows(&project)).unwrap().len(), 2, "only the project's own are deleted");
+    assert_eq!(block_on(store.windows(&project)).unwrap().0.len(), 2, "only the project's own are deleted");
     block_on(store.delete_window(&project, "w1")).unwrap();
-    assert_eq!(block_on(store.windows(&project)).unwrap().iter().map(|w| w.id.as_str()).collect::<Vec<_>>(), ["w2"]);
+    let ids = |(windows, _): Windows| windows.into_iter().map(|w| w.id).collect::<Vec<_>>();
+    assert_eq!(ids(block_on(store.windows(&project)).unwrap()), ["w2"]);
+}
+
+#[test]
+fn an_unreadable_window_is_left_out_and_reported_and_the_rest_still_read() {
+    let (store, project) = store();
+    for (id, created) in [("w1", 10), ("w2", 20), ("w3", 30)] {
+        assert!(block_on(store.save_window(&project, &window(id, 0), 100, t(created))).unwrap());
+    }
+    assert!(store.corrupt_window("w2", "tz does not parse"));
+    let (windows, problems) = block_on(store.windows(&project)).unwrap();
+    assert_eq!(windows.iter().map(|w| w.id.as_str()).collect::<Vec<_>>(), ["w1", "w3"]);
+    assert_eq!(problems, [StoreError::Corrupt("maintenance window w2: tz does not parse".into())]);
+    let (of_projects, problems) = block_on(store.windows_of_projects(std::slice::from_ref(&project))).unwrap();
+    assert_eq!(of_projects.len(), 2);
+    assert_eq!(problems.len(), 1);
+    // Saving it again repairs it.
+    assert!(block_on(store.save_window(&project, &window("w2", 0), 100, t(40))).unwrap());
+    assert_eq!(block_on(store.windows(&project)).unwrap().0.len(), 3);
+    assert!(!store.corrupt_window("nope", "x"));
+}
+
+#[test]
+fn the_windows_of_several_projects_are_one_read_by_project_then_oldest_first() {
+    let (store, first) = store();
+    let second = add_project(&store, 2);
+    let third = add_project(&store, 3);
+    assert!(block_on(store.save_window(&second, &window("b2", 0), 100, t(20))).unwrap());
+    assert!(block_on(store.save_window(&first, &window("a1", 0), 100, t(30))).unwrap());
+    assert!(block_on(store.save_window(&second, &window("b1", 0), 100, t(10))).unwrap());
+    assert!(block_on(store.save_window(&third, &window("c1", 0), 100, t(10))).unwrap());
+    store.clear_operations();
+    let asked = [second.clone(), first.clone(), "no-such-project".to_owned()];
+    let (windows, problems) = block_on(store.windows_of_projects(&asked)).unwrap();
+    assert_eq!(store.operations(), ["windows_of_projects"], "one read");
+    assert!(problems.is_empty());
+    let mut expected = vec![(first.clone(), "a1"), (second.clone(), "b1"), (second.clone(), "b2")];
+    expected.sort();
+    let got: Vec<(String, &str)> = windows.iter().map(|(p, w)| (p.clone(), w.id.as_str())).collect();
+    assert_eq!(got, expected, "by project, then oldest first; the third project's not asked for");
+    assert_eq!(block_on(store.windows_of_projects(&[])).unwrap().0, vec![]);
 }

@@ -13,7 +13,7 @@ mod projects;
 use super::{block_on, MemoryStore};
 use crate::domain::channel::{Channel, ChannelConfig, EventSet};
 use crate::domain::check::{Check, CheckConfig, Event, EventKind, Flip, FlipReason, PingKind, Status};
-use crate::domain::decide::{create_plan, NewKeys};
+use crate::domain::decide::{create_plan, Collisions, NewKeys};
 use crate::domain::ids::Uuid;
 use crate::domain::plan::{
     ChannelChange, ChannelPlan, CheckPlan, EventWrite, Expect, Expected, FlipWrite, NewPing, Owner, RoutingGuard,
@@ -68,7 +68,7 @@ fn check_uuid(n: u8) -> Uuid {
 fn new_check_plan(project: &str, n: u8, slug: &str, routes: Routes) -> CheckPlan {
     let keys = NewKeys { uuid: check_uuid(n), badge_key: format!("check-badge-{n}") };
     let config = CheckConfig::named_after_slug(slug);
-    create_plan(keys, Owner::Project(project.to_owned()), config, routes, t(1_000), 100, false)
+    create_plan(keys, Owner::Project(project.to_owned()), config, routes, t(1_000), 100, Collisions::default())
 }
 
 /// Creates check `n` of `project` (slug `check-<n>`) linked to `routes`.
