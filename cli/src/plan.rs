@@ -444,7 +444,8 @@ mod tests {
             routes: Routes::default(),
         };
         let urls = Urls { base: "http://eb".into(), api_version: 3 };
-        let mut shown = check_json(&check, &ids, &urls, false, Timestamp::from_secs(1_700_000_000), &Default::default());
+        let mut shown =
+            check_json(&check, &ids, &urls, false, Timestamp::from_secs(1_700_000_000), &Default::default());
         shown["uuid"] = json!(uuid);
         Existing::from_value(shown).unwrap()
     }

@@ -293,7 +293,14 @@ mod tests {
         let everything = crate::api::spec::tests::everything_set();
         for config in [CheckConfig::default(), cron, everything] {
             for read_only in [false, true] {
-                let shown = check_json(&record(config.clone(), CheckState::new_check()), &[], &urls(), read_only, T0, &Default::default());
+                let shown = check_json(
+                    &record(config.clone(), CheckState::new_check()),
+                    &[],
+                    &urls(),
+                    read_only,
+                    T0,
+                    &Default::default(),
+                );
                 assert_eq!(config_of(&shown), Ok(config.clone()), "{shown}");
             }
         }
