@@ -137,6 +137,7 @@ pub fn ping_plan(
         events: events.into_iter().collect(),
         routing: None,
         reschedule: None,
+        audit: None,
     };
     (plan, effect)
 }
@@ -180,6 +181,7 @@ pub fn reschedule_plan(id: i64, seen: Deadlines, now: Timestamp, retry_at: Times
         events: Vec::new(),
         routing: None,
         reschedule: Some(retry_at),
+        audit: None,
     }
 }
 
@@ -269,6 +271,7 @@ pub fn create_plan(
         events: Vec::new(),
         routing: None,
         reschedule: None,
+        audit: None,
     }
 }
 
@@ -292,5 +295,5 @@ pub fn channel_plan(
             (routes != check.routes).then_some(Reroute { check_id: check.id, routes })
         })
         .collect();
-    ChannelPlan { channel, change, reroutes, routing }
+    ChannelPlan { channel, change, reroutes, routing, audit: None }
 }

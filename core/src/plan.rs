@@ -5,6 +5,7 @@
 //! the flip, every event with its recipients, the ping's record and the new
 //! check's keys are all in the plan.
 
+use crate::audit::AuditWrite;
 use crate::check::{Check, CheckConfig, CheckState, Event, Flip, PingKind, Status};
 use crate::ids::Uuid;
 use crate::routing::Routes;
@@ -34,6 +35,9 @@ pub struct CheckPlan {
     /// Moves the check's sweep deadlines (those set) to this instant: for a
     /// row the sweep could not read, which it looks at again then.
     pub reschedule: Option<Timestamp>,
+    /// The log entry of a change a person or a key made: written with the
+    /// plan, only if the plan applies.
+    pub audit: Option<AuditWrite>,
 }
 
 impl CheckPlan {
@@ -50,6 +54,7 @@ impl CheckPlan {
             events: Vec::new(),
             routing: None,
             reschedule: None,
+            audit: None,
         }
     }
 
@@ -284,6 +289,8 @@ pub struct ChannelPlan {
     pub change: ChannelChange,
     pub reroutes: Vec<Reroute>,
     pub routing: RoutingGuard,
+    /// The log entry of the change: written with the plan, only if it applies.
+    pub audit: Option<AuditWrite>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
