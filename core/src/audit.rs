@@ -109,6 +109,19 @@ pub fn fields(value: &Value, names: &[&str]) -> Value {
     Value::Object(picked)
 }
 
+/// The fields a request body set (a created check's), without any key,
+/// each cut short; not JSON: nothing.
+pub fn request_fields(body: &[u8]) -> Value {
+    let Ok(Value::Object(object)) = serde_json::from_slice::<Value>(body) else {
+        return json!({});
+    };
+    let kept = object.iter().filter(|(name, _)| name.as_str() != "api_key").take(40);
+    Value::Object(kept.map(|(name, value)| (name.clone(), short(value))).collect())
+}
+
+/// The fields of a maintenance window the log keeps.
+pub const WINDOW_FIELDS: &[&str] = &["id", "name", "schedule", "tz", "duration", "start", "end", "tags", "checks"];
+
 /// Reads `?limit=` and `?before=` (the id of the last entry of the page
 /// before): `(limit, before)`.
 pub fn page(query: &[(String, String)]) -> Result<(i64, Option<i64>), String> {
@@ -167,6 +180,13 @@ mod tests {
             fields(&json!({"name": "n", "kind": "slack", "url": "secret"}), &["name", "kind"]),
             json!({"name": "n", "kind": "slack"})
         );
+    }
+
+    #[test]
+    fn a_create_logs_what_the_request_set_but_its_key() {
+        let body = br#"{"name": "backup", "api_key": "hcw_secret", "timeout": 60}"#;
+        assert_eq!(request_fields(body), json!({"name": "backup", "timeout": 60}));
+        assert_eq!(request_fields(b"not json"), json!({}));
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! domain, and hands the plan to storage.
 #![allow(async_fn_in_trait)]
 
+pub mod access;
 mod alertmanager;
 pub mod api;
 mod badges;

@@ -89,6 +89,11 @@ impl KeyCache {
         self.fetches.iter().filter(|at| now.millis() - at.millis() < FETCH_WINDOW_SECS * 1000).count() < MAX_FETCHES
     }
 
+    /// Whether keys were ever fetched.
+    pub fn has_keys(&self) -> bool {
+        self.fetched_at.is_some()
+    }
+
     /// What to do about key `kid` at `now`.
     pub fn lookup(&self, kid: &str, now: Timestamp) -> Lookup {
         let found = self.keys.iter().find(|k| k.kid == kid).cloned();

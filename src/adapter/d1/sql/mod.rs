@@ -6,9 +6,11 @@
 //!   configuration and state);
 //! - `plan`: a check plan or a channel plan as one batch of conditional
 //!   statements;
+//! - `people`: members, the log of changes, deleting a project, new keys;
 //! - `queries`: the texts of the reads whose cost matters (the sweep's due
 //!   checks, the outbox's due notifications and its claim).
 
+pub mod people;
 pub mod plan;
 pub mod queries;
 pub mod rows;
