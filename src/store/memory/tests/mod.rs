@@ -7,6 +7,7 @@ mod channels;
 mod checks;
 mod history;
 mod hooks;
+mod members;
 mod outbox;
 mod projects;
 
