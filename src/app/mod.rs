@@ -16,6 +16,8 @@ pub mod deliver;
 mod failure;
 mod health;
 mod metrics;
+#[cfg(test)]
+mod people_tests;
 pub mod ping;
 pub mod ping_cache;
 pub mod platform;
