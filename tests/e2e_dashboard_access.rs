@@ -260,7 +260,7 @@ fn the_dashboard_through_cloudflare_access() {
         wait_js(
             &client,
             "the pause",
-            &format!("return document.querySelector('#check-audit')?.textContent.includes('paused the check')"),
+            "return document.querySelector('#check-audit')?.textContent.includes('paused the check')",
         )
         .await;
         assert_eq!(status(&worker), "paused");
