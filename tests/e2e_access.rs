@@ -150,7 +150,7 @@ fn access_tokens_sign_people_in_and_forgeries_are_refused() {
     let paused = call(&worker, &rotated, None, "POST", &format!("/api/v3/checks/{uuid}/pause"), None);
     assert_eq!(paused.status, 200, "{}", paused.text());
     let log = admin(&worker, "GET", &format!("/api/v3/checks/{uuid}/audit/"), None);
-    assert_eq!(log.status, 404, "the admin token reads project logs, not checks");
+    assert_eq!(log.status, 401, "the admin token reads project logs, not a check's: there it is no key");
     let log = call(&worker, &token("vi@example.com"), None, "GET", &format!("/api/v3/checks/{uuid}/audit/"), None);
     assert_eq!(log.json()["entries"][0]["action"], "check.pause");
     assert_eq!(log.json()["entries"][0]["actor"], "ada@example.com");
