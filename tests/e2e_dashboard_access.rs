@@ -186,10 +186,11 @@ fn token(email: &str) -> String {
 /// Opens the dashboard signed in as `email` (Access's cookie for the Worker's host).
 async fn sign_in(client: &Client, worker: &Worker, email: &str) {
     let base = format!("http://127.0.0.1:{}", worker.port);
-    client.goto(&format!("{base}/app/favicon.svg")).await.expect("open the Worker's origin");
+    client.goto(&format!("{base}/app/")).await.expect("open the Worker's origin");
     client.delete_all_cookies().await.expect("forget cookies");
-    let mut cookie = Cookie::new("CF_Authorization", token(email));
-    cookie.set_path("/");
+    // SameSite=Lax, as Access sets it (fantoccini would send None, which needs Secure).
+    let cookie = Cookie::parse(format!("CF_Authorization={}; Path=/; Domain=127.0.0.1; SameSite=Lax", token(email)))
+        .expect("a cookie");
     client.add_cookie(cookie).await.expect("set the Access cookie");
     client.goto(&format!("{base}/app/")).await.expect("open the dashboard");
     js(client, "sessionStorage.clear(); localStorage.clear(); return 1").await;
