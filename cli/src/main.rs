@@ -8,9 +8,11 @@
 //! The decisions (what a sync plans, how a CronJob becomes a check, how the
 //! output is cut, when a ping is retried) are pure functions in their own
 //! modules with unit tests; this file and `run`, `sync` and `client` do the I/O.
+//! What a check may be (schedules, zones, bounds, the API's spec) is the
+//! server's own code, from `edgebeat-core`: the CLI validates with it, locally,
+//! before it changes anything.
 
 mod client;
-mod duration;
 mod k8s;
 mod plan;
 mod retry;
@@ -98,7 +100,10 @@ Examples:
   15 2 * * * edgebeat run nightly-backup -- /usr/local/bin/backup.sh")]
     Run(RunArgs),
     /// Create, change and prune checks to match a YAML or JSON file (checks as code)
-    #[command(after_help = "Checks are matched by slug. Every check sync creates or adopts gets the tag
+    #[command(after_help = "The whole file is checked first, with the server's own rules: a file with any invalid
+check or channel changes nothing, and every problem is listed (exit status 1).
+
+Checks are matched by slug. Every check sync creates or adopts gets the tag
 edgebeat:<set> (set: the file's `set:`, else --set, else \"sync\"); --prune deletes only
 checks with that tag that the file no longer declares, so hand-made checks and other sets'
 checks are never touched. A second run with the same file changes nothing.
@@ -132,6 +137,15 @@ Examples:
 checks of CronJobs that are gone are deleted (only checks tagged edgebeat:<set>, set \"k8s\"
 unless --set says otherwise; --no-prune keeps them).
 
+Every CronJob is checked first with the server's own rules. A bad one (schedule, zone,
+annotation) is reported and skipped, its check left as it is, and the rest is synced; the exit
+status is then 1. Schedules read as Kubernetes reads them: ?, @hourly-style descriptors,
+@every (a period check), CRON_TZ=/TZ= prefixes.
+
+Pruning is guarded: only a List (kubectl get cronjobs -A -o json, or cronjobs,jobs) prunes; a
+single CronJob object never does; a List with no CronJob at all, or a run that would prune more
+than --prune-max checks (default 5; also a share, e.g. 10%), changes nothing and exits 1.
+
 CronJob annotations:
   edgebeat/grace: \"15m\"            grace time (default --default-grace)
   edgebeat/channels: \"ops,pager\"   channel names, or \"*\" (default --default-channels)
@@ -146,6 +160,7 @@ CronJob annotations:
 
 Examples:
   kubectl get cronjobs -A -o json | edgebeat k8s-sync
+  kubectl get cronjobs,jobs -A -o json | edgebeat k8s-sync --prune-max 10%
   kubectl get cronjobs -A -o json > cronjobs.json && edgebeat k8s-sync cronjobs.json --dry-run
   edgebeat k8s-sync cronjobs.json --set k8s-prod --default-tz Europe/Berlin --default-channels ops")]
     K8sSync(K8sArgs),
@@ -230,6 +245,9 @@ struct K8sArgs {
     /// Keep the checks of CronJobs that are gone
     #[arg(long)]
     no_prune: bool,
+    /// The most checks one run may prune, a number or a share of the set's checks (10%); more changes nothing
+    #[arg(long, default_value = "5", value_parser = k8s::PruneMax::parse)]
+    prune_max: k8s::PruneMax,
     /// Print what would change, change nothing
     #[arg(long)]
     dry_run: bool,
@@ -247,7 +265,7 @@ struct StatusArgs {
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
-    duration::parse_seconds(text).map(|s| Duration::from_secs(s.unsigned_abs()))
+    edgebeat_core::duration::parse_seconds(text).map(|s| Duration::from_secs(s.unsigned_abs()))
 }
 
 /// A failure with the exit status it means.
@@ -286,7 +304,7 @@ impl Config {
         if is_uuid(check) {
             return Ok(format!("{url}/ping/{}", check.to_ascii_lowercase()));
         }
-        if !spec::is_slug(check) {
+        if !edgebeat_core::check::is_valid_slug(check) {
             return Err(Failure(USAGE, format!("{check:?} is neither a check uuid nor a slug (a-z, 0-9, - and _)")));
         }
         match self.ping_key.as_deref().map(str::trim) {
@@ -337,48 +355,89 @@ fn run_command(args: RunArgs) -> u8 {
     u8::try_from(code).unwrap_or(1)
 }
 
+/// Prints the problems of a run, each on its own line.
+fn report(problems: &[String], prefix: &str) {
+    for problem in problems {
+        eprintln!("edgebeat: {prefix}{problem}");
+    }
+}
+
+fn problems_failure(count: usize, what: &str, changed_nothing: bool) -> Failure {
+    let plural = if count == 1 { "" } else { "s" };
+    let outcome = if changed_nothing { "nothing changed" } else { "stopped" };
+    Failure(FAILED, format!("{what}{count} problem{plural}; {outcome}"))
+}
+
 fn sync_command(args: SyncArgs) -> Result<u8, Failure> {
     let api = Config::for_api(args.url, args.api_key).api(READ_WRITE_KEY)?;
     let text = read_input(Some(&args.file))?;
-    let declared = spec::parse_file(&text, spec::Format::for_path(&args.file))
-        .map_err(|e| Failure(FAILED, format!("{}: {e}", args.file)))?;
-    let set = declared.set.clone().unwrap_or(args.set);
-    let marker = spec::marker(&set).map_err(|e| Failure(USAGE, e))?;
+    let prefix = format!("{}: ", args.file);
+    // Every problem of the file, before anything changes.
     let lookup = |name: &str| std::env::var(name).ok();
-    let channels = declared
-        .channels
-        .iter()
-        .map(|c| Ok((c.name.clone(), spec::expand_channel(c, &lookup)?)))
-        .collect::<Result<Vec<_>, String>>()
-        .map_err(|e| Failure(FAILED, format!("{}: {e}", args.file)))?;
-    let options = sync::SyncOptions { marker: &marker, prune: args.prune, dry_run: args.dry_run, keep: &[] };
-    sync::sync(&api, &channels, &declared.checks, &options).map_err(|e| Failure(FAILED, e))?;
-    Ok(0)
+    let format = spec::Format::for_path(&args.file);
+    let (declared, channels) = spec::read_file(&text, format, &args.set, &lookup).map_err(|problems| {
+        report(&problems, &prefix);
+        problems_failure(problems.len(), &prefix, true)
+    })?;
+    let options = sync::SyncOptions {
+        marker: &declared.marker,
+        gone: if args.prune { plan::Gone::Prune } else { plan::Gone::Keep },
+        dry_run: args.dry_run,
+        keep: &[],
+        all_or_nothing: true,
+        prune_guard: None,
+    };
+    match sync::sync(&api, &channels, &declared.checks, &options) {
+        Ok(_) => Ok(0),
+        Err(stopped) => {
+            report(&stopped.problems, &prefix);
+            Err(problems_failure(stopped.problems.len(), &prefix, stopped.changed_nothing))
+        }
+    }
 }
 
 fn k8s_command(args: K8sArgs) -> Result<u8, Failure> {
     let api = Config::for_api(args.url, args.api_key).api(READ_WRITE_KEY)?;
     let marker = spec::marker(&args.set).map_err(|e| Failure(USAGE, e))?;
-    let channels = match args.default_channels.as_deref().map(str::trim) {
-        Some("*") => spec::Channels::All,
-        Some(text) => {
-            spec::Channels::These(text.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect())
-        }
-        None => spec::Channels::These(Vec::new()),
-    };
-    let grace = spec::check_period("--default-grace", i64::try_from(args.default_grace.as_secs()).unwrap_or(i64::MAX))
-        .map_err(|e| Failure(USAGE, e))?;
-    let defaults = k8s::Defaults { tz: args.default_tz, grace, channels };
+    let channels = spec::channel_selector(args.default_channels.as_deref().map(spec::words_of).unwrap_or_default());
+    let seconds = i64::try_from(args.default_grace.as_secs()).unwrap_or(i64::MAX);
+    let grace = spec::check_field("grace", "--default-grace", seconds).map_err(|e| Failure(USAGE, e))?;
+    let zone =
+        edgebeat_core::cron::parse_zone(&args.default_tz).map_err(|e| Failure(USAGE, format!("--default-tz: {e}")))?;
+    let defaults = k8s::Defaults { tz: zone.name().to_owned(), grace, channels };
     let text = read_input(args.file.as_deref())?;
-    let jobs = k8s::parse_list(&text).map_err(|e| Failure(FAILED, e))?;
-    let converted = k8s::convert(&jobs, &defaults);
-    for problem in &converted.problems {
-        eprintln!("edgebeat: {problem}");
+    let inventory = k8s::parse_input(&text).map_err(|e| Failure(FAILED, e))?;
+    println!("{}", inventory.summary());
+    let converted = k8s::convert(&inventory.cronjobs, &defaults, &marker);
+    let gone = match (inventory.scope, args.no_prune) {
+        (k8s::Scope::Single, _) => plan::Gone::Ignore,
+        (k8s::Scope::List, true) => plan::Gone::Keep,
+        (k8s::Scope::List, false) => plan::Gone::Prune,
+    };
+    let guard = |prunes: &[String], synced: usize| k8s::prune_allowed(&inventory, prunes, synced, args.prune_max);
+    let options = sync::SyncOptions {
+        marker: &marker,
+        gone,
+        dry_run: args.dry_run,
+        keep: &converted.keep,
+        all_or_nothing: false,
+        prune_guard: Some(&guard),
+    };
+    report(&converted.problems, "");
+    match sync::sync(&api, &[], &converted.checks, &options) {
+        Ok(outcome) => {
+            report(&outcome.problems, "");
+            let skipped = converted.problems.len() + outcome.problems.len();
+            if skipped > 0 {
+                eprintln!("edgebeat: {skipped} CronJob(s) skipped; the others are synced");
+            }
+            Ok(if skipped == 0 { 0 } else { FAILED })
+        }
+        Err(stopped) => {
+            report(&stopped.problems, "");
+            Err(problems_failure(stopped.problems.len(), "", stopped.changed_nothing))
+        }
     }
-    let options =
-        sync::SyncOptions { marker: &marker, prune: !args.no_prune, dry_run: args.dry_run, keep: &converted.keep };
-    sync::sync(&api, &[], &converted.checks, &options).map_err(|e| Failure(FAILED, e))?;
-    Ok(if converted.problems.is_empty() { 0 } else { FAILED })
 }
 
 fn status_command(args: StatusArgs) -> Result<u8, Failure> {

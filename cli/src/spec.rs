@@ -45,145 +45,50 @@
 //! shows a channel's URL, key or secret back, so sync cannot tell whether one
 //! changed (change or delete them with the channels API).
 //!
-//! The file is the whole truth of the checks it declares: a field it leaves
-//! out takes the API's default for a new check. That holds inside `alerts`
-//! too: a setting left out (or the whole `alerts` left out) is the API's
-//! default, so removing a threshold from the file resets it to 1 and
-//! removing `max_runtime` clears the limit. The settings are checked here
-//! with the API's own bounds (`MAX_THRESHOLD`, `MIN_REMINDER_INTERVAL`, ...
-//! as in the server's `core/src/check/config.rs`), so a bad value is
-//! refused with the check named before anything is changed; unknown keys in
-//! `alerts` are errors like everywhere else in the file.
+//!
+//! Every value is validated here, before anything is changed, by the
+//! server's own code (`edgebeat-core`): each field goes through the API's
+//! spec parser (`parse_spec`), schedules through `Schedule::parse` (cron and
+//! OnCalendar, as the server reads them), zones through `parse_zone`, and the
+//! whole check through `apply` and `validate` (settings that contradict each
+//! other), so the bounds are the server's and no copy of them is kept here.
+//! Every problem of a file is listed, not only the first, with the check
+//! named.
 
-use crate::duration::{format_seconds, parse_seconds};
+use edgebeat_core::api::spec::{apply, parse_spec, spec_body, validate, ChannelSelector, SpecError};
+use edgebeat_core::channel::parse_channel_spec;
+use edgebeat_core::check::{
+    is_valid_slug, CheckConfig, Schedule, MAX_PERIOD, MAX_THRESHOLD, MIN_MAX_RUNTIME, MIN_MIN_RUNTIME, MIN_PERIOD,
+    MIN_REMINDER_INTERVAL,
+};
+use edgebeat_core::cron::parse_zone;
+use edgebeat_core::duration::{format_seconds, parse_seconds};
 use serde::Deserialize;
+use serde_json::{json, Map, Value};
 
-/// Bounds the API puts on periods and grace times.
-pub const MIN_PERIOD: i64 = 60;
-pub const MAX_PERIOD: i64 = 31_536_000;
-pub const DEFAULT_PERIOD: i64 = 86_400;
-pub const DEFAULT_GRACE: i64 = 3_600;
-pub const MAX_SLUG: usize = 100;
-/// Bounds the API puts on the alert-policy settings.
-pub const MAX_THRESHOLD: i64 = 100;
-/// The sweep runs once a minute, so a shorter run limit could not be kept.
-pub const MIN_MAX_RUNTIME: i64 = 60;
-pub const MIN_MIN_RUNTIME: i64 = 1;
-pub const MIN_REMINDER_INTERVAL: i64 = 300;
 /// Every synced check carries the tag `edgebeat:<set>`; prune only ever
 /// deletes checks with its own set's tag.
 pub const MARKER_PREFIX: &str = "edgebeat:";
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Schedule {
-    /// A ping is expected every so many seconds.
-    Period(i64),
-    Cron {
-        expr: String,
-        tz: String,
-    },
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Channels {
-    All,
-    /// Channel names or ids; empty for none.
-    These(Vec<String>),
-}
-
-/// When a check's channels hear of it: the alert-policy fields of API v3.
-/// The default is the API's default for a new check.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct AlertPolicy {
-    /// Consecutive reported failures before the check goes down (1..=100).
-    pub failure_threshold: i64,
-    /// Consecutive successes before a down check goes up (1..=100).
-    pub recovery_threshold: i64,
-    /// Seconds a started run may take; `None`: grace limits it.
-    pub max_runtime: Option<i64>,
-    /// A run closed faster than this many seconds is a failure; `None`: no minimum.
-    pub min_runtime: Option<i64>,
-    /// Seconds between reminders while down; 0 is off.
-    pub reminder_interval: i64,
-}
-
-impl AlertPolicy {
-    /// As the server refuses it: a minimum run time at or over the maximum
-    /// would make every run a failure. `min` and `max` name the two settings
-    /// as the user wrote them.
-    pub fn consistent(self, min: &str, max: &str) -> Result<AlertPolicy, String> {
-        match (self.min_runtime, self.max_runtime) {
-            (Some(low), Some(high)) if low >= high => {
-                Err(format!("{min} ({low}s) must be less than {max} ({high}s), or every run fails"))
-            }
-            _ => Ok(self),
-        }
-    }
-}
-
-impl Default for AlertPolicy {
-    fn default() -> Self {
-        AlertPolicy {
-            failure_threshold: 1,
-            recovery_threshold: 1,
-            max_runtime: None,
-            min_runtime: None,
-            reminder_interval: 0,
-        }
-    }
-}
-
 /// Everything sync manages about one check.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Desired {
-    pub slug: String,
-    pub name: String,
-    /// The user's tags, without the marker.
-    pub tags: Vec<String>,
-    pub desc: String,
-    pub schedule: Schedule,
-    pub grace: i64,
-    pub channels: Channels,
+    /// The configuration, as the server would make it: its tags include the set's marker.
+    pub config: CheckConfig,
+    pub channels: ChannelSelector,
     /// `None` leaves the paused state as it is.
     pub paused: Option<bool>,
-    pub manual_resume: bool,
-    pub methods: String,
-    pub start_kw: String,
-    pub success_kw: String,
-    pub failure_kw: String,
-    pub filter_http_body: bool,
-    pub filter_default_fail: bool,
-    pub alerts: AlertPolicy,
 }
 
 impl Desired {
-    /// A check with the API's defaults.
-    pub fn new(slug: &str) -> Desired {
-        Desired {
-            slug: slug.to_owned(),
-            name: slug.to_owned(),
-            tags: Vec::new(),
-            desc: String::new(),
-            schedule: Schedule::Period(DEFAULT_PERIOD),
-            grace: DEFAULT_GRACE,
-            channels: Channels::These(Vec::new()),
-            paused: None,
-            manual_resume: false,
-            methods: String::new(),
-            start_kw: String::new(),
-            success_kw: String::new(),
-            failure_kw: String::new(),
-            filter_http_body: false,
-            filter_default_fail: false,
-            alerts: AlertPolicy::default(),
-        }
+    pub fn slug(&self) -> &str {
+        &self.config.slug
     }
-}
 
-pub fn is_slug(text: &str) -> bool {
-    !text.is_empty()
-        && text.len() <= MAX_SLUG
-        && text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+    /// The body of the create or update request, without `channels`.
+    pub fn body(&self) -> Value {
+        spec_body(&self.config)
+    }
 }
 
 /// The tag that marks a check as owned by a sync set.
@@ -194,50 +99,171 @@ pub fn marker(set: &str) -> Result<String, String> {
     Ok(format!("{MARKER_PREFIX}{set}"))
 }
 
-pub fn check_period(field: &str, seconds: i64) -> Result<i64, String> {
-    if seconds < MIN_PERIOD {
-        return Err(format!("{field} {seconds}s is too small: at least 60s"));
-    }
-    if seconds > MAX_PERIOD {
-        return Err(format!("{field} {seconds}s is too large: at most 365d"));
-    }
-    Ok(seconds)
+/// The longest period, in days, for messages.
+fn max_period_text() -> String {
+    format!("{}d", MAX_PERIOD / 86_400)
 }
 
-/// A threshold: 1 to `MAX_THRESHOLD`.
-pub fn check_threshold(field: &str, value: i64) -> Result<i64, String> {
-    if !(1..=MAX_THRESHOLD).contains(&value) {
-        return Err(format!("{field} {value} is out of range: 1 to {MAX_THRESHOLD}"));
+/// What the server's bounds are for a field, to follow its verdict.
+fn bounds(field: &str, too_large: bool) -> Option<String> {
+    if too_large {
+        return match field {
+            "failure_threshold" | "recovery_threshold" => Some(format!("1 to {MAX_THRESHOLD}")),
+            "timeout" | "grace" | "max_runtime" | "min_runtime" | "reminder_interval" => {
+                Some(format!("at most {}", max_period_text()))
+            }
+            _ => None,
+        };
     }
-    Ok(value)
+    Some(match field {
+        "timeout" | "grace" => format!("at least {}", format_seconds(MIN_PERIOD)),
+        "failure_threshold" | "recovery_threshold" => format!("1 to {MAX_THRESHOLD}"),
+        "max_runtime" => format!("at least {} (off for no limit)", format_seconds(MIN_MAX_RUNTIME)),
+        "min_runtime" => format!("at least {} (off for no minimum)", format_seconds(MIN_MIN_RUNTIME)),
+        "reminder_interval" => {
+            format!("at least {} (0 or off turns reminders off)", format_seconds(MIN_REMINDER_INTERVAL))
+        }
+        _ => return None,
+    })
 }
 
-/// Seconds of a run limit or reminder interval: `min` to a year.
-fn check_limit(field: &str, seconds: i64, min: i64, off: &str) -> Result<i64, String> {
-    if seconds < min {
-        return Err(format!("{field} {seconds}s is too small: at least {} ({off})", format_seconds(min)));
+/// How one field was written: its name in the file (or annotation) and, for
+/// numbers and durations, the value as people read it.
+#[derive(Clone, Debug)]
+struct Label {
+    field: &'static str,
+    name: String,
+    shown: Option<String>,
+}
+
+impl Label {
+    /// The server's verdict on the field, said in the user's terms:
+    /// `alerts.reminder_interval 1m is too small: at least 5m (0 or off turns reminders off)`.
+    fn explain(&self, error: &SpecError) -> String {
+        let message = match error {
+            SpecError::Invalid(message) => message.clone(),
+            other => other.to_string(),
+        };
+        let verdict = message.strip_prefix(self.field).map_or(message.as_str(), str::trim);
+        let verdict = verdict.split(" (").next().unwrap_or(verdict);
+        let subject = match &self.shown {
+            Some(shown) => format!("{} {shown}", self.name),
+            None => self.name.clone(),
+        };
+        let too_small = verdict == "is too small";
+        match bounds(self.field, verdict == "is too large").filter(|_| too_small || verdict == "is too large") {
+            Some(bounds) => format!("{subject} {verdict}: {bounds}"),
+            None => format!("{subject} {verdict}"),
+        }
     }
-    if seconds > MAX_PERIOD {
-        return Err(format!("{field} {seconds}s is too large: at most 365d"));
+}
+
+/// One check's fields on their way to the server's validation: set field by
+/// field (as API v3 names them) with how each was written, checked all at
+/// once by `finish`, which lists every problem.
+#[derive(Clone, Debug, Default)]
+pub struct Draft {
+    fields: Map<String, Value>,
+    labels: Vec<Label>,
+    problems: Vec<String>,
+}
+
+impl Draft {
+    /// A draft with no field set: what is left out is the API's default.
+    pub fn new() -> Draft {
+        Draft::default()
     }
-    Ok(seconds)
+
+    /// Sets an API field; `name` is how the user wrote it, `shown` the value as read.
+    pub fn set(&mut self, field: &'static str, name: &str, shown: Option<String>, value: Value) {
+        self.fields.insert(field.to_owned(), value);
+        self.labels.retain(|l| l.field != field);
+        self.labels.push(Label { field, name: name.to_owned(), shown });
+    }
+
+    /// A duration field, in seconds, shown as `1h30m`.
+    pub fn set_seconds(&mut self, field: &'static str, name: &str, seconds: i64) {
+        self.set(field, name, Some(format_seconds(seconds)), json!(seconds));
+    }
+
+    /// A duration that can be off: `None` is `null` (or 0 for reminders).
+    pub fn set_limit(&mut self, field: &'static str, name: &str, seconds: Option<i64>) {
+        match seconds {
+            Some(seconds) => self.set_seconds(field, name, seconds),
+            None if field == "reminder_interval" => self.set(field, name, Some("off".into()), json!(0)),
+            None => self.set(field, name, Some("off".into()), Value::Null),
+        }
+    }
+
+    pub fn problem(&mut self, message: String) {
+        self.problems.push(message);
+    }
+
+    fn label(&self, field: &str) -> String {
+        self.labels.iter().find(|l| l.field == field).map_or_else(|| field.to_owned(), |l| l.name.clone())
+    }
+
+    /// The configuration the server would make of these fields on a new
+    /// check, or every problem with them.
+    pub fn finish(mut self) -> Result<CheckConfig, Vec<String>> {
+        for label in &self.labels {
+            let Some(value) = self.fields.get(label.field) else { continue };
+            if let Some(problem) = field_problem(label, value) {
+                self.problems.push(problem);
+            }
+        }
+        if !self.problems.is_empty() {
+            return Err(self.problems);
+        }
+        let body = Value::Object(self.fields.clone()).to_string();
+        let spec = parse_spec(body.as_bytes()).map_err(|e| vec![e.to_string()])?;
+        let mut config = CheckConfig::default();
+        apply(&spec, &mut config, 3);
+        match validate(&config) {
+            Ok(()) => Ok(config),
+            // The one contradiction the server knows: a minimum at or over the maximum.
+            Err(_) => Err(vec![format!(
+                "{} ({}) must be less than {} ({}), or every run fails",
+                self.label("min_runtime"),
+                config.monitoring.policy.min_runtime.map_or_else(String::new, format_seconds),
+                self.label("max_runtime"),
+                config.monitoring.policy.max_runtime.map_or_else(String::new, format_seconds),
+            )]),
+        }
+    }
 }
 
-/// `max_runtime`: at least a minute; `None` for no limit.
-pub fn check_max_runtime(field: &str, seconds: Option<i64>) -> Result<Option<i64>, String> {
-    seconds.map(|s| check_limit(field, s, MIN_MAX_RUNTIME, "off for no limit")).transpose()
+/// What the server says of one field alone, if it refuses it. Schedules and
+/// zones get the reason their parsers give (the API itself only says "not a
+/// valid cron or OnCalendar expression").
+fn field_problem(label: &Label, value: &Value) -> Option<String> {
+    match (label.field, value.as_str()) {
+        ("schedule", Some(text)) => {
+            if let Err(reason) = Schedule::parse(text) {
+                return Some(format!("{} {text:?}: {reason}", label.name));
+            }
+        }
+        ("tz", Some(text)) => {
+            if let Err(reason) = parse_zone(text) {
+                return Some(format!("{}: {reason}", label.name));
+            }
+        }
+        ("slug", Some(text)) if !is_valid_slug(text) => {
+            return Some(format!("{} {text:?}: a slug is 1 to 100 of a-z, 0-9, - and _", label.name));
+        }
+        _ => {}
+    }
+    let body = json!({ label.field: value }).to_string();
+    parse_spec(body.as_bytes()).err().map(|error| label.explain(&error))
 }
 
-/// `min_runtime`: at least a second; `None` for no minimum.
-pub fn check_min_runtime(field: &str, seconds: Option<i64>) -> Result<Option<i64>, String> {
-    seconds.map(|s| check_limit(field, s, MIN_MIN_RUNTIME, "off for no minimum")).transpose()
-}
-
-/// `reminder_interval`: 0 (or `None`) is off, otherwise at least 5 minutes.
-pub fn check_reminder_interval(field: &str, seconds: Option<i64>) -> Result<i64, String> {
-    match seconds {
-        None | Some(0) => Ok(0),
-        Some(s) => check_limit(field, s, MIN_REMINDER_INTERVAL, "0 or off turns reminders off"),
+/// Checks one value alone with the server's rules (for command-line
+/// defaults such as `--default-grace`).
+pub fn check_field(field: &'static str, name: &str, seconds: i64) -> Result<i64, String> {
+    let label = Label { field, name: name.to_owned(), shown: Some(format_seconds(seconds)) };
+    match field_problem(&label, &json!(seconds)) {
+        Some(problem) => Err(problem),
+        None => Ok(seconds),
     }
 }
 
@@ -251,6 +277,15 @@ pub fn parse_limit(field: &str, text: &str) -> Result<Option<i64>, String> {
     parse_seconds(text).map(Some).map_err(|e| format!("{field}: {e}, or off"))
 }
 
+/// Channel names (or ids) as a selector: `*` for all, none for none.
+pub fn channel_selector(names: Vec<String>) -> ChannelSelector {
+    match &names[..] {
+        [] => ChannelSelector::Nothing,
+        [all] if all == "*" => ChannelSelector::All,
+        _ => ChannelSelector::These(names),
+    }
+}
+
 /// A duration written as seconds or as text with units.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(untagged)]
@@ -261,11 +296,10 @@ enum DurationField {
 
 impl DurationField {
     fn seconds(&self, field: &str) -> Result<i64, String> {
-        let seconds = match self {
-            DurationField::Seconds(s) => *s,
-            DurationField::Text(t) => parse_seconds(t).map_err(|e| format!("{field}: {e}"))?,
-        };
-        check_period(field, seconds)
+        match self {
+            DurationField::Seconds(s) => Ok(*s),
+            DurationField::Text(t) => parse_seconds(t).map_err(|e| format!("{field}: {e}")),
+        }
     }
 }
 
@@ -358,7 +392,8 @@ pub struct DeclaredChannel {
 /// A parsed, validated sync file.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Declared {
-    pub set: Option<String>,
+    /// The set's marker tag, `edgebeat:<set>`.
+    pub marker: String,
     pub channels: Vec<DeclaredChannel>,
     pub checks: Vec<Desired>,
 }
@@ -380,116 +415,167 @@ impl Format {
     }
 }
 
+/// Words of a list or of a string separated by commas or spaces.
+pub fn words_of(text: &str) -> Vec<String> {
+    text.split([',', ' ']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+}
+
 fn words(field: Words) -> Vec<String> {
     match field {
         Words::List(items) => items.into_iter().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect(),
-        Words::Text(text) => {
-            text.split([',', ' ']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
-        }
+        Words::Text(text) => words_of(&text),
     }
 }
 
-/// Parses and validates a sync file; errors name the check they are about.
-pub fn parse_file(text: &str, format: Format) -> Result<Declared, String> {
-    let file: SyncFile = match format {
-        Format::Json => serde_json::from_str(text).map_err(|e| e.to_string())?,
-        Format::Yaml => serde_saphyr::from_str(text).map_err(|e| e.to_string())?,
-    };
-    if let Some(set) = &file.set {
-        marker(set)?;
+/// Sets the tags: the user's, then the marker. A user's tag may not look like a marker.
+pub fn set_tags(draft: &mut Draft, name: &str, mut tags: Vec<String>, marker: &str) {
+    if let Some(tag) = tags.iter().find(|t| t.starts_with(MARKER_PREFIX)) {
+        draft.problem(format!("{name}: tag {tag:?}: tags starting with {MARKER_PREFIX:?} are sync's own markers"));
     }
-    let mut checks = Vec::new();
+    tags.dedup();
+    tags.push(marker.to_owned());
+    draft.set("tags", name, None, json!(tags.join(" ")));
+}
+
+/// Parses and validates a sync file (its set, else `default_set`): every
+/// problem, each naming the check or channel it is about. (`sync` itself
+/// uses `read_file`, which also expands and validates the channels.)
+#[cfg(test)]
+pub fn parse_file(text: &str, format: Format, default_set: &str) -> Result<Declared, Vec<String>> {
+    match parse_all(text, format, default_set)? {
+        (declared, problems) if problems.is_empty() => Ok(declared),
+        (_, problems) => Err(problems),
+    }
+}
+
+/// A declared channel's name and the body of its create request.
+pub type ChannelBody = (String, Value);
+
+/// Reads a sync file as `sync` uses it: parsed and validated, with its
+/// channels' `${VAR}`s expanded from `lookup` and each channel validated as
+/// the server validates it. Every problem of the file, or the checks and
+/// the channels' request bodies.
+pub fn read_file(
+    text: &str,
+    format: Format,
+    default_set: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<(Declared, Vec<ChannelBody>), Vec<String>> {
+    let (declared, mut problems) = parse_all(text, format, default_set)?;
+    let mut channels = Vec::new();
+    for channel in &declared.channels {
+        match expand_channel(channel, lookup) {
+            Ok(body) => channels.push((channel.name.clone(), body)),
+            Err(problem) => problems.push(problem),
+        }
+    }
+    if problems.is_empty() {
+        Ok((declared, channels))
+    } else {
+        Err(problems)
+    }
+}
+
+/// The file's valid checks and channels, and the problems of the others;
+/// `Err` when the file cannot be read at all.
+fn parse_all(text: &str, format: Format, default_set: &str) -> Result<(Declared, Vec<String>), Vec<String>> {
+    let file: SyncFile = match format {
+        Format::Json => serde_json::from_str(text).map_err(|e| vec![e.to_string()])?,
+        Format::Yaml => serde_saphyr::from_str(text).map_err(|e| vec![e.to_string()])?,
+    };
+    let mut problems = Vec::new();
+    let marker = match marker(file.set.as_deref().unwrap_or(default_set)) {
+        Ok(marker) => marker,
+        Err(problem) => return Err(vec![problem]),
+    };
+    let mut checks: Vec<Desired> = Vec::new();
+    let mut slugs: Vec<String> = Vec::new();
     for entry in file.checks {
         let slug = entry.slug.clone();
-        let check = desired_from(entry).map_err(|e| format!("check {slug:?}: {e}"))?;
-        if checks.iter().any(|c: &Desired| c.slug == check.slug) {
-            return Err(format!("check {slug:?} is declared twice"));
+        if slugs.contains(&slug) {
+            problems.push(format!("check {slug:?} is declared twice"));
+            continue;
         }
-        checks.push(check);
+        slugs.push(slug.clone());
+        match desired_from(entry, &marker) {
+            Ok(check) => checks.push(check),
+            Err(found) => problems.extend(found.into_iter().map(|p| format!("check {slug:?}: {p}"))),
+        }
     }
     let mut channels: Vec<DeclaredChannel> = Vec::new();
     for body in file.channels {
         let name = match body.get("name").and_then(serde_json::Value::as_str) {
             Some(name) if !name.trim().is_empty() => name.to_owned(),
-            _ => return Err("every channel needs a name (checks refer to channels by name)".into()),
+            _ => {
+                problems.push("every channel needs a name (checks refer to channels by name)".into());
+                continue;
+            }
         };
-        if !body.get("kind").is_some_and(serde_json::Value::is_string) {
-            return Err(format!("channel {name:?}: kind is slack, pagerduty or webhook"));
-        }
         if channels.iter().any(|c| c.name == name) {
-            return Err(format!("channel {name:?} is declared twice"));
+            problems.push(format!("channel {name:?} is declared twice"));
+            continue;
         }
         channels.push(DeclaredChannel { name, body: serde_json::Value::Object(body) });
     }
-    Ok(Declared { set: file.set, channels, checks })
+    Ok((Declared { marker, channels, checks }, problems))
 }
 
-fn desired_from(entry: CheckEntry) -> Result<Desired, String> {
-    if !is_slug(&entry.slug) {
-        return Err("a slug is 1 to 100 of a-z, 0-9, - and _".into());
-    }
-    let mut check = Desired::new(&entry.slug);
-    if let Some(name) = entry.name {
-        check.name = name;
-    }
-    if let Some(tags) = entry.tags {
-        check.tags = words(tags);
-    }
-    if let Some(tag) = check.tags.iter().find(|t| t.starts_with(MARKER_PREFIX)) {
-        return Err(format!("tag {tag:?}: tags starting with {MARKER_PREFIX:?} are sync's own markers"));
-    }
-    check.desc = entry.desc.unwrap_or_default();
-    check.schedule = match (entry.schedule, entry.period, entry.tz) {
-        (Some(_), Some(_), _) => return Err("give either schedule or period, not both".into()),
-        (None, _, Some(_)) => return Err("tz only applies to a schedule (cron or OnCalendar), not to a period".into()),
-        (Some(expr), None, tz) => {
-            Schedule::Cron { expr: expr.trim().to_owned(), tz: tz.unwrap_or_else(|| "UTC".into()) }
+fn desired_from(entry: CheckEntry, marker: &str) -> Result<Desired, Vec<String>> {
+    let mut draft = Draft::new();
+    draft.set("slug", "slug", None, json!(entry.slug));
+    draft.set("name", "name", None, json!(entry.name.as_deref().unwrap_or(&entry.slug)));
+    set_tags(&mut draft, "tags", entry.tags.map(words).unwrap_or_default(), marker);
+    draft.set("desc", "desc", None, json!(entry.desc.unwrap_or_default()));
+    match (entry.schedule, entry.period, entry.tz) {
+        (Some(_), Some(_), _) => draft.problem("give either schedule or period, not both".into()),
+        (None, _, Some(_)) => {
+            draft.problem("tz only applies to a schedule (cron or OnCalendar), not to a period".into())
         }
-        (None, Some(period), None) => Schedule::Period(period.seconds("period")?),
-        (None, None, None) => Schedule::Period(DEFAULT_PERIOD),
-    };
+        (Some(expr), None, tz) => {
+            draft.set("schedule", "schedule", None, json!(expr.trim()));
+            draft.set("tz", "tz", None, json!(tz.as_deref().unwrap_or("UTC")));
+        }
+        (None, Some(period), None) => match period.seconds("period") {
+            Ok(seconds) => draft.set_seconds("timeout", "period", seconds),
+            Err(problem) => draft.problem(problem),
+        },
+        (None, None, None) => {}
+    }
     if let Some(grace) = entry.grace {
-        check.grace = grace.seconds("grace")?;
+        match grace.seconds("grace") {
+            Ok(seconds) => draft.set_seconds("grace", "grace", seconds),
+            Err(problem) => draft.problem(problem),
+        }
     }
-    if let Some(channels) = entry.channels {
-        let names = words(channels);
-        check.channels = if names == ["*"] { Channels::All } else { Channels::These(names) };
+    draft.set("manual_resume", "manual_resume", None, json!(entry.manual_resume.unwrap_or(false)));
+    draft.set("methods", "methods", None, json!(entry.methods.unwrap_or_default()));
+    draft.set("start_kw", "start_kw", None, json!(entry.start_kw.unwrap_or_default()));
+    draft.set("success_kw", "success_kw", None, json!(entry.success_kw.unwrap_or_default()));
+    draft.set("failure_kw", "failure_kw", None, json!(entry.failure_kw.unwrap_or_default()));
+    draft.set("filter_http_body", "filter_http_body", None, json!(entry.filter_http_body.unwrap_or(false)));
+    draft.set("filter_default_fail", "filter_default_fail", None, json!(entry.filter_default_fail.unwrap_or(false)));
+    let alerts = entry.alerts.unwrap_or_default();
+    for (field, name, value) in [
+        ("failure_threshold", "alerts.failure_threshold", alerts.failure_threshold),
+        ("recovery_threshold", "alerts.recovery_threshold", alerts.recovery_threshold),
+    ] {
+        if let Some(value) = value {
+            draft.set(field, name, Some(value.to_string()), json!(value));
+        }
     }
-    check.paused = entry.paused;
-    check.manual_resume = entry.manual_resume.unwrap_or(false);
-    check.methods = entry.methods.unwrap_or_default();
-    if !matches!(check.methods.as_str(), "" | "POST") {
-        return Err(format!("methods {:?}: only \"\" or \"POST\"", check.methods));
+    for (field, name, value) in [
+        ("max_runtime", "alerts.max_runtime", alerts.max_runtime),
+        ("min_runtime", "alerts.min_runtime", alerts.min_runtime),
+        ("reminder_interval", "alerts.reminder_interval", alerts.reminder_interval),
+    ] {
+        match value.map(|v| v.seconds(name)).transpose() {
+            Ok(seconds) => draft.set_limit(field, name, seconds.flatten()),
+            Err(problem) => draft.problem(problem),
+        }
     }
-    check.start_kw = entry.start_kw.unwrap_or_default();
-    check.success_kw = entry.success_kw.unwrap_or_default();
-    check.failure_kw = entry.failure_kw.unwrap_or_default();
-    check.filter_http_body = entry.filter_http_body.unwrap_or(false);
-    check.filter_default_fail = entry.filter_default_fail.unwrap_or(false);
-    if let Some(alerts) = entry.alerts {
-        check.alerts = alert_policy(alerts)?;
-    }
-    Ok(check)
-}
-
-/// The settings of `alerts:`; each one left out is the API's default.
-fn alert_policy(entry: AlertsEntry) -> Result<AlertPolicy, String> {
-    let mut policy = AlertPolicy::default();
-    if let Some(value) = entry.failure_threshold {
-        policy.failure_threshold = check_threshold("alerts.failure_threshold", value)?;
-    }
-    if let Some(value) = entry.recovery_threshold {
-        policy.recovery_threshold = check_threshold("alerts.recovery_threshold", value)?;
-    }
-    let seconds =
-        |field: &str, value: Option<LimitField>| value.map(|v| v.seconds(field)).transpose().map(Option::flatten);
-    policy.max_runtime = check_max_runtime("alerts.max_runtime", seconds("alerts.max_runtime", entry.max_runtime)?)?;
-    policy.min_runtime = check_min_runtime("alerts.min_runtime", seconds("alerts.min_runtime", entry.min_runtime)?)?;
-    policy.reminder_interval = check_reminder_interval(
-        "alerts.reminder_interval",
-        seconds("alerts.reminder_interval", entry.reminder_interval)?,
-    )?;
-    policy.consistent("alerts.min_runtime", "alerts.max_runtime")
+    let config = draft.finish()?;
+    let channels = channel_selector(entry.channels.map(words).unwrap_or_default());
+    Ok(Desired { config, channels, paused: entry.paused })
 }
 
 /// Replaces every `${NAME}` in `text` with `lookup(NAME)`, so that secrets
@@ -512,7 +598,10 @@ pub fn expand_env(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result
     Ok(out)
 }
 
-/// Expands `${NAME}` in every string of a channel body.
+/// A channel's body with `${NAME}` expanded in every string, validated as
+/// the server validates a new channel (its kind, URLs, events, headers). The
+/// server alone decides whether private addresses are allowed, so that is
+/// left to it.
 pub fn expand_channel(
     channel: &DeclaredChannel,
     lookup: &dyn Fn(&str) -> Option<String>,
@@ -533,31 +622,88 @@ pub fn expand_channel(
             other => other.clone(),
         })
     }
-    walk(&channel.body, lookup).map_err(|e| format!("channel {:?}: {e}", channel.name))
+    let body = walk(&channel.body, lookup).map_err(|e| format!("channel {:?}: {e}", channel.name))?;
+    parse_channel_spec(body.to_string().as_bytes(), None, true)
+        .map_err(|e| format!("channel {:?}: {e}", channel.name))?;
+    Ok(body)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use edgebeat_core::check::{AlertPolicy, Tags};
+
+    const MARKER: &str = "edgebeat:sync";
+
+    fn parse(text: &str) -> Result<Declared, Vec<String>> {
+        parse_file(text, Format::Yaml, "sync")
+    }
+
+    fn problems(text: &str) -> Vec<String> {
+        parse(text).expect_err(text)
+    }
+
+    fn one_problem(text: &str) -> String {
+        let found = problems(text);
+        assert_eq!(found.len(), 1, "{text}: {found:?}");
+        found[0].clone()
+    }
+
+    /// What the server makes of a spec body on a new check.
+    fn made(body: Value) -> CheckConfig {
+        let mut config = CheckConfig::default();
+        apply(&parse_spec(body.to_string().as_bytes()).unwrap(), &mut config, 3);
+        config
+    }
 
     #[test]
     fn channels_are_declared_by_name_with_secrets_from_the_environment() {
-        let text = "channels:\n  - name: ops\n    kind: slack\n    url: https://hooks.example/${HOOK}/x\nchecks: []\n";
-        let declared = parse_file(text, Format::Yaml).unwrap();
+        let text =
+            "channels:\n  - name: ops\n    kind: slack\n    url: https://hooks.example.com/${HOOK}/x\nchecks: []\n";
+        let declared = parse(text).unwrap();
         let [ops] = &declared.channels[..] else { panic!("{declared:?}") };
         assert_eq!(ops.name, "ops");
         let lookup = |name: &str| (name == "HOOK").then(|| "T0/B0".to_owned());
         let body = expand_channel(ops, &lookup).unwrap();
-        assert_eq!(body, serde_json::json!({"name": "ops", "kind": "slack", "url": "https://hooks.example/T0/B0/x"}));
+        assert_eq!(
+            body,
+            serde_json::json!({"name": "ops", "kind": "slack", "url": "https://hooks.example.com/T0/B0/x"})
+        );
         let none = |_: &str| None;
         assert!(expand_channel(ops, &none).unwrap_err().contains("HOOK is not set"));
-        for (bad, expected) in [
-            ("channels: [{kind: slack}]", "needs a name"),
-            ("channels: [{name: a}]", "kind"),
-            ("channels: [{name: a, kind: slack}, {name: a, kind: slack}]", "twice"),
+        let found = problems("channels: [{kind: slack}, {name: a, kind: slack}, {name: a, kind: slack}]");
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(found[0].contains("needs a name") && found[1].contains("twice"), "{found:?}");
+        // As sync reads it: the problems of checks and of channels, all of them.
+        let text = "channels: [{name: a, kind: slack, url: '${HOOK}'}, {name: b, kind: slack, url: '${NOPE}'}]\n\
+                    checks: [{slug: x, grace: 1}, {slug: y, period: 5}]";
+        let lookup = |name: &str| (name == "HOOK").then(|| "https://hooks.example.com/a".to_owned());
+        let found = read_file(text, Format::Yaml, "sync", &lookup).unwrap_err();
+        assert_eq!(found.len(), 3, "{found:?}");
+        assert!(found[2].contains("NOPE is not set"), "{found:?}");
+        let text = "channels: [{name: a, kind: slack, url: '${HOOK}'}]\nchecks: [{slug: x}]";
+        let (declared, channels) = read_file(text, Format::Yaml, "sync", &lookup).unwrap();
+        assert_eq!((declared.checks.len(), channels[0].1["url"].as_str()), (1, Some("https://hooks.example.com/a")));
+    }
+
+    #[test]
+    fn channels_are_validated_by_the_servers_rules() {
+        let lookup = |_: &str| Some("x".to_owned());
+        for (body, expected) in [
+            (json!({"name": "a"}), "kind is required"),
+            (json!({"name": "a", "kind": "smoke"}), "kind must be slack, pagerduty or webhook"),
+            (json!({"name": "a", "kind": "slack", "url": "not a url"}), "url is not an http(s) URL"),
+            (json!({"name": "a", "kind": "webhook", "url": "https://h.example.com", "method": "GET"}), "method"),
+            (json!({"name": "a", "kind": "slack", "url": "https://h.example.com", "colour": "red"}), "colour"),
         ] {
-            assert!(parse_file(bad, Format::Yaml).unwrap_err().contains(expected), "{bad}");
+            let channel = DeclaredChannel { name: "a".into(), body };
+            let error = expand_channel(&channel, &lookup).unwrap_err();
+            assert!(error.starts_with("channel \"a\": ") && error.contains(expected), "{error}");
         }
+        // Where a channel may send is the server's setting: a local address is left to it.
+        let local =
+            DeclaredChannel { name: "a".into(), body: json!({"kind": "webhook", "url": "http://127.0.0.1:9/h"}) };
+        assert!(expand_channel(&local, &lookup).is_ok());
     }
 
     #[test]
@@ -597,23 +743,25 @@ checks:
 "#;
 
     #[test]
-    fn reads_a_yaml_file() {
-        let declared = parse_file(YAML, Format::Yaml).unwrap();
-        assert_eq!(declared.set.as_deref(), Some("team-a"));
+    fn reads_a_yaml_file_into_the_servers_configuration() {
+        let declared = parse(YAML).unwrap();
+        assert_eq!(declared.marker, "edgebeat:team-a");
         let [backup, beat, plain] = &declared.checks[..] else { panic!("{declared:?}") };
-        assert_eq!(backup.name, "Nightly backup");
-        assert_eq!(backup.tags, ["prod", "db"]);
-        assert_eq!(backup.schedule, Schedule::Cron { expr: "15 2 * * *".into(), tz: "Europe/Riga".into() });
-        assert_eq!(backup.grace, 5400);
-        assert_eq!(backup.channels, Channels::These(vec!["ops".into(), "on-call".into()]));
+        assert_eq!(backup.config.name, "Nightly backup");
+        assert_eq!(backup.config.tags, Tags::parse("prod db edgebeat:team-a"));
+        let monitoring = &backup.config.monitoring;
+        assert_eq!(monitoring.schedule.expression(), Some("15 2 * * *"));
+        assert_eq!(monitoring.schedule.kind(), "cron");
+        assert_eq!((monitoring.zone.name(), monitoring.grace), ("Europe/Riga", 5400));
+        assert_eq!(backup.channels, ChannelSelector::These(vec!["ops".into(), "on-call".into()]));
         assert_eq!(backup.paused, None);
-        assert_eq!(beat.schedule, Schedule::Period(300));
-        assert_eq!(beat.grace, 120);
-        assert_eq!(beat.channels, Channels::All);
-        assert_eq!(beat.tags, ["web", "edge"]);
+        assert_eq!(beat.config.monitoring.schedule, Schedule::Simple { timeout: 300 });
+        assert_eq!(beat.config.monitoring.grace, 120);
+        assert_eq!(beat.channels, ChannelSelector::All);
+        assert_eq!(beat.config.tags.iter().collect::<Vec<_>>(), ["web", "edge", "edgebeat:team-a"]);
         assert_eq!(beat.paused, Some(true));
         assert_eq!(
-            beat.alerts,
+            beat.config.monitoring.policy,
             AlertPolicy {
                 failure_threshold: 3,
                 recovery_threshold: 2,
@@ -622,25 +770,22 @@ checks:
                 reminder_interval: 14_400,
             }
         );
-        assert_eq!(backup.alerts, AlertPolicy::default(), "no alerts: the API's defaults");
-        assert_eq!(plain, &Desired::new("plain"), "an empty alerts: the API's defaults");
+        assert_eq!(backup.config.monitoring.policy, AlertPolicy::default(), "no alerts: the API's defaults");
+        assert_eq!(plain.config, made(json!({"name": "plain", "slug": "plain", "tags": "edgebeat:team-a"})));
+        assert_eq!(plain.channels, ChannelSelector::Nothing);
+        // The body sent is the server's own rendering of the configuration, and makes exactly it.
+        for check in &declared.checks {
+            assert_eq!(made(check.body()), check.config);
+        }
     }
 
     #[test]
-    fn alert_settings_left_out_take_the_api_defaults() {
-        let declared = parse_file("checks: [{slug: a, alerts: {recovery_threshold: 5}}]", Format::Yaml).unwrap();
-        let expected = AlertPolicy { recovery_threshold: 5, ..AlertPolicy::default() };
-        assert_eq!(declared.checks[0].alerts, expected);
-        assert_eq!(
-            AlertPolicy::default(),
-            AlertPolicy {
-                failure_threshold: 1,
-                recovery_threshold: 1,
-                max_runtime: None,
-                min_runtime: None,
-                reminder_interval: 0
-            }
-        );
+    fn the_set_comes_from_the_file_or_the_command() {
+        assert_eq!(parse_file("checks: []", Format::Yaml, "k8s-prod").unwrap().marker, "edgebeat:k8s-prod");
+        assert_eq!(parse("set: x\nchecks: []").unwrap().marker, "edgebeat:x");
+        assert!(one_problem("set: 'a b'\nchecks: []").contains("invalid set"));
+        assert_eq!(marker("k8s").unwrap(), "edgebeat:k8s");
+        assert!(marker("").is_err());
     }
 
     #[test]
@@ -649,67 +794,107 @@ checks:
             let text = format!(
                 "checks: [{{slug: a, alerts: {{max_runtime: {off}, min_runtime: {off}, reminder_interval: {off}}}}}]"
             );
-            let declared = parse_file(&text, Format::Yaml).unwrap_or_else(|e| panic!("{off}: {e}"));
-            assert_eq!(declared.checks[0].alerts, AlertPolicy::default(), "{off}");
+            let declared = parse(&text).unwrap_or_else(|e| panic!("{off}: {e:?}"));
+            assert_eq!(declared.checks[0].config.monitoring.policy, AlertPolicy::default(), "{off}");
         }
         for zero in ["0", "0s", "'0'"] {
             let text = format!("checks: [{{slug: a, alerts: {{reminder_interval: {zero}}}}}]");
-            assert_eq!(parse_file(&text, Format::Yaml).unwrap().checks[0].alerts.reminder_interval, 0, "{zero}");
+            assert_eq!(parse(&text).unwrap().checks[0].config.monitoring.policy.reminder_interval, 0, "{zero}");
         }
         let json = r#"{"checks": [{"slug": "a", "alerts": {"max_runtime": null, "min_runtime": "2m",
             "reminder_interval": "off", "failure_threshold": 100}}]}"#;
-        let alerts = parse_file(json, Format::Json).unwrap().checks[0].alerts;
-        assert_eq!(alerts, AlertPolicy { min_runtime: Some(120), failure_threshold: 100, ..AlertPolicy::default() });
+        let policy = parse_file(json, Format::Json, "sync").unwrap().checks[0].config.monitoring.policy;
+        assert_eq!(policy, AlertPolicy { min_runtime: Some(120), failure_threshold: 100, ..AlertPolicy::default() });
     }
 
     #[test]
-    fn refuses_alert_settings_out_of_the_api_bounds() {
+    fn refuses_alert_settings_out_of_the_servers_bounds() {
         let cases = [
-            ("failure_threshold: 0", "alerts.failure_threshold 0 is out of range: 1 to 100"),
-            ("failure_threshold: 101", "alerts.failure_threshold 101 is out of range"),
-            ("recovery_threshold: -1", "alerts.recovery_threshold -1 is out of range"),
-            ("recovery_threshold: 2.5", "recovery_threshold"),
+            ("failure_threshold: 0", "alerts.failure_threshold 0 is too small: 1 to 100"),
+            ("failure_threshold: 101", "alerts.failure_threshold 101 is too large: 1 to 100"),
+            ("recovery_threshold: -1", "alerts.recovery_threshold -1 is too small"),
             ("max_runtime: 30s", "alerts.max_runtime 30s is too small: at least 1m (off for no limit)"),
             ("max_runtime: 0", "alerts.max_runtime 0s is too small"),
-            ("max_runtime: 366d", "alerts.max_runtime 31622400s is too large: at most 365d"),
+            ("max_runtime: 366d", "alerts.max_runtime 52w2d is too large: at most 365d"),
             ("max_runtime: true", "alerts.max_runtime: give a duration"),
             ("max_runtime: soon", "alerts.max_runtime: invalid duration \"soon\""),
             ("min_runtime: 0", "alerts.min_runtime 0s is too small: at least 1s (off for no minimum)"),
             ("min_runtime: -5", "alerts.min_runtime -5s is too small"),
-            ("reminder_interval: 299", "alerts.reminder_interval 299s is too small: at least 5m (0 or off turns"),
-            ("reminder_interval: 4m", "alerts.reminder_interval 240s is too small"),
+            ("reminder_interval: 299", "alerts.reminder_interval 4m59s is too small: at least 5m (0 or off turns"),
+            ("reminder_interval: 4m", "alerts.reminder_interval 4m is too small"),
             ("reminder_interval: 400d", "too large"),
-            ("max_alerts: 3", "max_alerts"),
             (
                 "max_runtime: 10m, min_runtime: 10m",
-                "alerts.min_runtime (600s) must be less than alerts.max_runtime (600s), or every run fails",
+                "alerts.min_runtime (10m) must be less than alerts.max_runtime (10m), or every run fails",
             ),
         ];
         for (setting, expected) in cases {
             let text = format!("checks: [{{slug: ok}}, {{slug: nightly, alerts: {{{setting}}}}}]");
-            let error = parse_file(&text, Format::Yaml).unwrap_err();
-            assert!(error.contains(expected), "{setting}: {error}");
-            if !setting.starts_with("max_alerts") && !setting.contains("2.5") {
-                assert!(error.starts_with("check \"nightly\": "), "{setting}: {error}");
-            }
+            let problem = one_problem(&text);
+            assert!(problem.starts_with("check \"nightly\": "), "{setting}: {problem}");
+            assert!(problem.contains(expected), "{setting}: {problem}");
         }
         // The bounds themselves are accepted.
         let edges = "checks: [{slug: a, alerts: {failure_threshold: 100, recovery_threshold: 1, max_runtime: 60, \
                      min_runtime: 1, reminder_interval: 300}}]";
-        let alerts = parse_file(edges, Format::Yaml).unwrap().checks[0].alerts;
-        assert_eq!((alerts.max_runtime, alerts.min_runtime, alerts.reminder_interval), (Some(60), Some(1), 300));
+        let policy = parse(edges).unwrap().checks[0].config.monitoring.policy;
+        assert_eq!((policy.max_runtime, policy.min_runtime, policy.reminder_interval), (Some(60), Some(1), 300));
         assert_eq!(parse_limit("x", " 2h "), Ok(Some(7200)));
         assert_eq!(parse_limit("x", "Off"), Ok(None));
         assert!(parse_limit("x", "2 hours").unwrap_err().starts_with("x: invalid duration"));
+        // Not a setting of the alert policy, or not a whole number: the file cannot be read.
+        assert!(one_problem("checks: [{slug: a, alerts: {max_alerts: 3}}]").contains("max_alerts"));
+        assert!(one_problem("checks: [{slug: a, alerts: {recovery_threshold: 2.5}}]").contains("recovery_threshold"));
+    }
+
+    #[test]
+    fn every_problem_of_a_file_is_listed_with_its_check() {
+        let text = r#"
+checks:
+  - slug: good
+  - slug: bad-schedule
+    schedule: "61 * * * *"
+  - slug: bad-zone
+    schedule: "0 3 * * *"
+    tz: Mars/Olympus
+  - slug: Bad Slug
+  - slug: many
+    grace: 10
+    period: 2y
+    methods: GET
+    tags: [edgebeat:x]
+    name: "#;
+        let text = format!("{text}{}\n  - slug: good\n", "n".repeat(101));
+        let found = problems(&text);
+        let expected = [
+            "check \"bad-schedule\": schedule \"61 * * * *\": minute value 61 is out of range 0-59",
+            "check \"bad-zone\": tz: unknown time zone \"Mars/Olympus\"",
+            "check \"Bad Slug\": slug \"Bad Slug\": a slug is 1 to 100 of a-z, 0-9, - and _",
+            "check \"many\": tags: tag \"edgebeat:x\": tags starting with \"edgebeat:\" are sync's own markers",
+            "check \"many\": period: invalid duration \"2y\": use seconds or units s, m, h, d, w (e.g. 1h30m)",
+            "check \"many\": name is too long",
+            "check \"many\": grace 10s is too small: at least 1m",
+            "check \"many\": methods has unexpected value",
+            "check \"good\" is declared twice",
+        ];
+        assert_eq!(found, expected);
+    }
+
+    #[test]
+    fn oncalendar_schedules_and_zones_are_the_servers() {
+        let declared = parse("checks: [{slug: a, schedule: \"Mon..Fri 02:00\", tz: Europe/Kiev}]").unwrap();
+        let monitoring = &declared.checks[0].config.monitoring;
+        assert_eq!(monitoring.schedule.kind(), "oncalendar");
+        assert_eq!(monitoring.zone.name(), "Europe/Kyiv", "a legacy name, as the server stores it");
+        assert!(one_problem("checks: [{slug: a, schedule: \"Mon..Fry 02:00\"}]").starts_with("check \"a\": schedule"));
     }
 
     #[test]
     fn reads_the_same_as_json() {
         let json = r#"{"checks": [{"slug": "a", "period": "1d", "grace": 3600, "channels": []}]}"#;
         for format in [Format::Json, Format::Yaml] {
-            let declared = parse_file(json, format).unwrap();
-            assert_eq!(declared.set, None);
-            assert_eq!(declared.checks, vec![Desired::new("a")]);
+            let declared = parse_file(json, format, "sync").unwrap();
+            assert_eq!(declared.checks[0].config, made(json!({"name": "a", "slug": "a", "tags": MARKER})));
         }
         assert_eq!(Format::for_path("checks.JSON"), Format::Json);
         assert_eq!(Format::for_path("checks.yml"), Format::Yaml);
@@ -719,23 +904,22 @@ checks:
     fn refuses_mistakes_with_the_check_named() {
         let cases = [
             ("checks: [{slug: a, graze: 60}]", "graze"),
-            ("checks: [{slug: A}]", "check \"A\": a slug"),
-            ("checks: [{slug: a, grace: 10}]", "too small"),
-            ("checks: [{slug: a, period: 2y}]", "invalid duration"),
             ("checks: [{slug: a, schedule: '* * * * *', period: 60}]", "not both"),
             ("checks: [{slug: a, tz: UTC}]", "tz only"),
-            ("checks: [{slug: a}, {slug: a}]", "declared twice"),
-            ("checks: [{slug: a, tags: [edgebeat:x]}]", "markers"),
-            ("checks: [{slug: a, alerts: {max_alerts: 3}}]", "max_alerts"),
-            ("checks: [{slug: a, alerts: {failure_threshold: 0}}]", "check \"a\": alerts.failure_threshold"),
-            ("checks: [{slug: a, methods: GET}]", "methods"),
-            ("set: 'a b'\nchecks: []", "invalid set"),
             ("checks: {", ""),
         ];
         for (text, expected) in cases {
-            let error = parse_file(text, Format::Yaml).unwrap_err();
-            assert!(error.contains(expected), "{text}: {error}");
+            assert!(one_problem(text).contains(expected), "{text}");
         }
+    }
+
+    #[test]
+    fn command_line_durations_are_checked_with_the_servers_bounds() {
+        assert_eq!(check_field("grace", "--default-grace", 600), Ok(600));
+        assert_eq!(
+            check_field("grace", "--default-grace", 30),
+            Err("--default-grace 30s is too small: at least 1m".into())
+        );
     }
 
     #[test]
@@ -743,11 +927,11 @@ checks:
         let page = include_str!("../../docs/cli.md");
         let start = page.find("```yaml\nset: team-a").expect("the example in docs/cli.md") + "```yaml\n".len();
         let end = start + page[start..].find("```").expect("its end");
-        let declared = parse_file(&page[start..end], Format::Yaml).unwrap();
+        let declared = parse(&page[start..end]).unwrap();
         assert_eq!(declared.channels.len(), 2);
         assert_eq!(declared.checks.len(), 2);
-        assert_eq!(declared.checks[1].schedule, Schedule::Period(300));
-        assert_eq!(declared.checks[1].methods, "POST");
+        assert_eq!(declared.checks[1].config.monitoring.schedule, Schedule::Simple { timeout: 300 });
+        assert_eq!(declared.checks[1].config.methods(), "POST");
         assert_eq!(declared.channels[0].body["events"], serde_json::json!(["down", "up", "reminder", "late"]));
         let expected = AlertPolicy {
             failure_threshold: 2,
@@ -756,13 +940,11 @@ checks:
             min_runtime: Some(60),
             reminder_interval: 14_400,
         };
-        assert_eq!(declared.checks[0].alerts, expected);
-        assert_eq!(declared.checks[1].alerts, AlertPolicy::default());
-    }
-
-    #[test]
-    fn markers_name_the_set() {
-        assert_eq!(marker("k8s").unwrap(), "edgebeat:k8s");
-        assert!(marker("").is_err());
+        assert_eq!(declared.checks[0].config.monitoring.policy, expected);
+        assert_eq!(declared.checks[1].config.monitoring.policy, AlertPolicy::default());
+        let lookup = |_: &str| Some("https://hooks.example.com/services/T0".to_owned());
+        for channel in &declared.channels {
+            assert!(expand_channel(channel, &lookup).is_ok(), "{channel:?}");
+        }
     }
 }

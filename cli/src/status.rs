@@ -1,8 +1,8 @@
 //! `edgebeat status`: the project's checks as a table. Pure: rendering and
 //! the exit decision; the command fetches the list.
 
-use crate::duration::format_seconds;
 use crate::plan::Existing;
+use edgebeat_core::duration::format_seconds;
 
 /// Unix seconds of an API date (RFC 3339, as `2025-12-02T18:26:40+00:00`).
 pub fn parse_utc(text: &str) -> Option<i64> {

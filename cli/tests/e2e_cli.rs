@@ -597,7 +597,7 @@ fn sync_keeps_the_alert_policy_as_declared() {
     let out = output(edgebeat(&env, &["sync", &bad]));
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        text(&out.stderr).contains("check \"backup\": alerts.reminder_interval 60s is too small: at least 5m"),
+        text(&out.stderr).contains("check \"backup\": alerts.reminder_interval 1m is too small: at least 5m"),
         "{}",
         text(&out.stderr)
     );
@@ -734,6 +734,147 @@ fn k8s_sync_follows_cronjobs_and_status_reports_down_checks() {
     let out = output(edgebeat(&wrong, &["status"]));
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("401"), "{}", text(&out.stderr));
+}
+
+/// A file with two invalid checks and an invalid channel among good ones:
+/// every problem is listed, and nothing at all changes.
+#[test]
+fn sync_lists_every_problem_of_a_file_and_changes_nothing() {
+    let worker = Worker::start();
+    let project = worker.create_project("sync-problems");
+    let env = config(&worker, &project);
+    let env = env_refs(&env);
+    let dir = scratch("sync-problems");
+    worker.create_check(&project, json!({"name": "by hand", "slug": "by-hand"}));
+    let before = checks_by_slug(&worker, &project);
+    let file = write(
+        &dir,
+        "checks.yaml",
+        r#"
+channels:
+  - {name: hook, kind: webhook, url: "http://127.0.0.1:9/hook"}
+  - {name: broken, kind: webhook, url: "not a url"}
+checks:
+  - slug: first-good
+    schedule: "15 2 * * *"
+    channels: [hook]
+  - slug: weekdays
+    schedule: "0 9 ? * MON-FRI"
+  - slug: second-good
+    period: 1h
+  - slug: nagging
+    schedule: "0 3 * * *"
+    alerts: {reminder_interval: 1m}
+  - slug: third-good
+    period: 1d
+"#,
+    );
+    for dry_run in [true, false] {
+        let mut args = vec!["sync", file.as_str()];
+        if dry_run {
+            args.push("--dry-run");
+        }
+        let out = output(edgebeat(&env, &args));
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+        let stderr = text(&out.stderr);
+        // "?" is Kubernetes' and robfig's, not a server schedule: a person's file gets the server's rules.
+        assert!(stderr.contains("check \"weekdays\": schedule \"0 9 ? * MON-FRI\": "), "{stderr}");
+        assert!(
+            stderr.contains("check \"nagging\": alerts.reminder_interval 1m is too small: at least 5m"),
+            "{stderr}"
+        );
+        assert!(stderr.contains("channel \"broken\": json validation error: url is not an http(s) URL"), "{stderr}");
+        assert!(stderr.trim_end().ends_with("3 problems; nothing changed"), "{stderr}");
+        assert_eq!(text(&out.stdout), "", "no plan is printed for a file with problems");
+        assert_eq!(checks_by_slug(&worker, &project), before, "no check made, changed or deleted");
+        let channels = worker.api(&project.api_key, "GET", "/api/v3/channels/", None).json();
+        assert_eq!(channels["channels"], json!([]), "no channel made either");
+    }
+    // The same file without the mistakes goes through.
+    let fixed = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("  - {name: broken, kind: webhook, url: \"not a url\"}\n", "")
+        .replace("0 9 ? * MON-FRI", "0 9 * * MON-FRI")
+        .replace("reminder_interval: 1m", "reminder_interval: 1h");
+    let fixed = write(&dir, "fixed.yaml", &fixed);
+    let out = output(edgebeat(&env, &["sync", &fixed]));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).ends_with("5 created, 0 changed, 0 unchanged, 0 pruned\n"), "{}", text(&out.stdout));
+}
+
+fn k8s_fixture(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/k8s").join(name).display().to_string()
+}
+
+fn slugs_of(checks: &[(String, Value)]) -> Vec<&str> {
+    checks.iter().map(|(slug, _)| slug.as_str()).collect()
+}
+
+/// A bad schedule among ten CronJobs skips that one only; pruning needs an
+/// inventory with CronJobs in it (a List), and stays under --prune-max or
+/// changes nothing at all.
+#[test]
+fn k8s_sync_skips_bad_cronjobs_and_prunes_only_what_it_may() {
+    let worker = Worker::start();
+    let project = worker.create_project("k8s-guard");
+    let env = config(&worker, &project);
+    let env = env_refs(&env);
+    worker.create_check(&project, json!({"name": "by hand", "slug": "by-hand"}));
+    let fleet: Vec<String> = (0..10).filter(|i| *i != 4).map(|i| format!("fleet-job-{i:02}")).collect();
+
+    // Nine applied, one reported; the exit status says one was skipped.
+    let out = output(edgebeat(&env, &["k8s-sync", &k8s_fixture("ten-cronjobs-one-bad.json")]));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("fleet/job-04: schedule \"0 0 30 2 *\" cannot be monitored"), "{stderr}");
+    assert!(stderr.contains("1 CronJob(s) skipped; the others are synced"), "{stderr}");
+    assert!(text(&out.stdout).ends_with("9 created, 0 changed, 0 unchanged, 0 pruned\n"), "{}", text(&out.stdout));
+    let checks = checks_by_slug(&worker, &project);
+    let mut expected: Vec<&str> = fleet.iter().map(String::as_str).collect();
+    expected.insert(0, "by-hand");
+    assert_eq!(slugs_of(&checks), expected);
+    assert_eq!(find(&checks, "fleet-job-05")["schedule"], "25 5 * * *");
+
+    // A List without CronJobs (the wrong cluster, or only Jobs) prunes nothing and changes nothing.
+    for input in ["empty-list.json", "jobs-only.json"] {
+        let out = output(edgebeat(&env, &["k8s-sync", &k8s_fixture(input)]));
+        assert_eq!(out.status.code(), Some(1), "{input}: {}", text(&out.stdout));
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains("the input holds no CronJob at all, and pruning would delete all 9"), "{stderr}");
+        assert!(stderr.contains("Nothing changed"), "{stderr}");
+        assert_eq!(checks_by_slug(&worker, &project), checks, "{input}");
+    }
+
+    // A single CronJob object is synced and prunes nothing.
+    let out = output(edgebeat(&env, &["k8s-sync", &k8s_fixture("single-cronjob.json")]));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.starts_with("input: a single CronJob object (not an inventory: nothing is pruned)\n"), "{stdout}");
+    assert!(stdout.ends_with("1 created, 0 changed, 0 unchanged, 0 pruned\n"), "{stdout}");
+    let checks = checks_by_slug(&worker, &project);
+    assert_eq!(checks.len(), 11);
+    let backup = find(&checks, "default-backup");
+    assert_eq!((backup["schedule"].as_str(), backup["tz"].as_str()), (Some("15 2 * * *"), Some("America/New_York")));
+
+    // Five CronJobs gone (and default-backup, not in this List): six to prune, over --prune-max 5.
+    // Nothing changes, not even job-00's suspension.
+    let five_gone = k8s_fixture("ten-cronjobs-five-gone.json");
+    let out = output(edgebeat(&env, &["k8s-sync", &five_gone, "--prune-max", "5"]));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("pruning would delete 6 of the set's 10 synced checks (default-backup, fleet-job-05"));
+    assert!(stderr.contains("more than --prune-max allows (5). Nothing changed"), "{stderr}");
+    assert_eq!(checks_by_slug(&worker, &project), checks);
+    assert_eq!(find(&checks, "fleet-job-00")["status"], "new");
+
+    // Allowed: six pruned, job-00 paused; job-04 (still bad) kept and reported.
+    let out = output(edgebeat(&env, &["k8s-sync", &five_gone, "--prune-max", "60%"]));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).starts_with("input: a List of 5 CronJobs; 3 Job items left alone\n"));
+    assert!(text(&out.stdout).ends_with("0 created, 1 changed, 3 unchanged, 6 pruned\n"), "{}", text(&out.stdout));
+    let checks = checks_by_slug(&worker, &project);
+    assert_eq!(slugs_of(&checks), ["by-hand", "fleet-job-00", "fleet-job-01", "fleet-job-02", "fleet-job-03"]);
+    assert_eq!(find(&checks, "fleet-job-00")["status"], "paused");
 }
 
 #[test]

@@ -3,8 +3,8 @@
 //! valid spec changes a check's configuration.
 
 use crate::check::{
-    is_valid_slug, slugify, CheckConfig, Schedule, Tags, MAX_NAME, MAX_PERIOD, MAX_SLUG, MAX_THRESHOLD, MIN_PERIOD,
-    MIN_REMINDER_INTERVAL,
+    is_valid_slug, slugify, CheckConfig, Schedule, Tags, MAX_NAME, MAX_PERIOD, MAX_SLUG, MAX_THRESHOLD,
+    MIN_MAX_RUNTIME, MIN_MIN_RUNTIME, MIN_PERIOD, MIN_REMINDER_INTERVAL,
 };
 use crate::cron::parse_zone;
 use crate::oncalendar::INVALID_MESSAGE;
@@ -121,6 +121,44 @@ pub fn validate(config: &CheckConfig) -> Result<(), SpecError> {
         Some(problem) => Err(invalid(problem.to_owned())),
         None => Ok(()),
     }
+}
+
+/// The request body that gives a new check exactly `config` (through
+/// `parse_spec`, then `apply` in API v3): every field, defaults and nulls
+/// too, so that it also resets whatever an update leaves unsaid. Clients
+/// that keep checks as code (the CLI's `sync`) send this, built from the
+/// same types the server validates.
+pub fn spec_body(config: &CheckConfig) -> Value {
+    let monitoring = &config.monitoring;
+    let rules = &config.ping_rules;
+    let policy = &monitoring.policy;
+    let mut body = serde_json::json!({
+        "name": config.name,
+        "slug": config.slug,
+        "tags": config.tags.as_str(),
+        "desc": config.desc,
+        "grace": monitoring.grace,
+        "tz": monitoring.zone.name(),
+        "manual_resume": monitoring.manual_resume,
+        "methods": config.methods(),
+        "start_kw": rules.start_kw,
+        "success_kw": rules.success_kw,
+        "failure_kw": rules.failure_kw,
+        "filter_subject": config.filter_subject,
+        "filter_body": config.filter_body,
+        "filter_http_body": rules.filter_http_body,
+        "filter_default_fail": rules.filter_default_fail,
+        "failure_threshold": policy.failure_threshold,
+        "recovery_threshold": policy.recovery_threshold,
+        "max_runtime": policy.max_runtime,
+        "min_runtime": policy.min_runtime,
+        "reminder_interval": policy.reminder_interval,
+    });
+    match (&monitoring.schedule, monitoring.schedule.expression()) {
+        (Schedule::Simple { timeout }, _) => body["timeout"] = Value::from(*timeout),
+        (_, expression) => body["schedule"] = Value::from(expression),
+    }
+    body
 }
 
 /// Whether a check's configuration equals the spec on every field named in
@@ -370,9 +408,8 @@ fn spec_from_object(object: &Map<String, Value>) -> Result<CheckSpec, SpecError>
             "failure_kw" => spec.failure_kw = Some(string(field, value, MAX_KEYWORDS)?),
             "failure_threshold" => spec.failure_threshold = Some(bounded(field, value, 1, MAX_THRESHOLD)?),
             "recovery_threshold" => spec.recovery_threshold = Some(bounded(field, value, 1, MAX_THRESHOLD)?),
-            // The sweep runs once a minute: a shorter limit could not be kept.
-            "max_runtime" => spec.max_runtime = Some(optional_seconds(field, value, MIN_PERIOD)?),
-            "min_runtime" => spec.min_runtime = Some(optional_seconds(field, value, 1)?),
+            "max_runtime" => spec.max_runtime = Some(optional_seconds(field, value, MIN_MAX_RUNTIME)?),
+            "min_runtime" => spec.min_runtime = Some(optional_seconds(field, value, MIN_MIN_RUNTIME)?),
             "reminder_interval" => {
                 let interval = bounded(field, value, 0, MAX_PERIOD)?;
                 if interval != 0 && interval < MIN_REMINDER_INTERVAL {
@@ -451,7 +488,7 @@ fn spec_from_object(object: &Map<String, Value>) -> Result<CheckSpec, SpecError>
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use serde_json::json;
 
@@ -542,6 +579,46 @@ mod tests {
             validate(&config).map_err(|e| e.to_string()),
             Err("json validation error: min_runtime must be less than max_runtime".into())
         );
+    }
+
+    /// A configuration with every field away from its default.
+    pub(crate) fn everything_set() -> CheckConfig {
+        let mut config = CheckConfig::default();
+        let body = json!({
+            "name": "Nightly backup", "slug": "nightly", "tags": "prod  db", "desc": "pg_dump",
+            "schedule": "Mon..Fri 02:00", "tz": "Europe/Riga", "grace": 600, "manual_resume": true,
+            "methods": "POST", "start_kw": "go", "success_kw": "ok", "failure_kw": "ERROR",
+            "filter_subject": true, "filter_body": true, "filter_http_body": true, "filter_default_fail": true,
+            "failure_threshold": 3, "recovery_threshold": 2, "max_runtime": 7200, "min_runtime": 30,
+            "reminder_interval": 3600,
+        });
+        apply(&parse_spec(body.to_string().as_bytes()).unwrap(), &mut config, 3);
+        config
+    }
+
+    #[test]
+    fn spec_bodies_make_exactly_their_configuration() {
+        let cron = CheckConfig {
+            monitoring: crate::check::Monitoring {
+                schedule: Schedule::parse("15 2 * * *").unwrap(),
+                ..crate::check::Monitoring::default()
+            },
+            ..CheckConfig::default()
+        };
+        for config in [CheckConfig::default(), everything_set(), cron, CheckConfig::named_after_slug("x")] {
+            let body = spec_body(&config);
+            let mut made = CheckConfig::default();
+            apply(&parse_spec(body.to_string().as_bytes()).unwrap(), &mut made, 3);
+            assert_eq!(made, config, "{body}");
+            assert_eq!(validate(&made), Ok(()));
+            // Over another check too: nothing of it is left.
+            let mut edited = everything_set();
+            apply(&parse_spec(body.to_string().as_bytes()).unwrap(), &mut edited, 3);
+            assert_eq!(edited, config, "{body}");
+        }
+        let body = spec_body(&CheckConfig::default());
+        assert_eq!((&body["timeout"], body.get("schedule")), (&json!(86_400), None));
+        assert_eq!((&body["max_runtime"], &body["reminder_interval"]), (&Value::Null, &json!(0)));
     }
 
     #[test]

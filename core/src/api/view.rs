@@ -104,6 +104,56 @@ pub fn check_json(check: &Check, channels: &[String], urls: &Urls, read_only: bo
     Value::Object(object)
 }
 
+/// The check fields of a check object that say its configuration: what a
+/// client reads back to compare with what it wants (the spec fields, less
+/// `channels`, which are ids here, and the deprecated `subject`s, which
+/// `filter_subject` and the keywords already say).
+const CONFIG_FIELDS: [&str; 22] = [
+    "name",
+    "slug",
+    "tags",
+    "desc",
+    "grace",
+    "timeout",
+    "schedule",
+    "tz",
+    "manual_resume",
+    "methods",
+    "start_kw",
+    "success_kw",
+    "failure_kw",
+    "filter_subject",
+    "filter_body",
+    "filter_http_body",
+    "filter_default_fail",
+    "failure_threshold",
+    "recovery_threshold",
+    "max_runtime",
+    "min_runtime",
+    "reminder_interval",
+];
+
+/// Reads a check's configuration back from its check object (as
+/// `check_json` shows it to a read-write key), with the API's own spec
+/// rules. A period check shows no zone: it reads as UTC. Fields a server
+/// does not show (an older one without the alert policy) read as their
+/// defaults.
+pub fn config_of(object: &Value) -> Result<crate::check::CheckConfig, crate::api::spec::SpecError> {
+    use crate::api::spec::{apply, parse_spec, SpecError};
+    let object = object.as_object().ok_or(SpecError::NotAnObject)?;
+    let mut fields: Map<String, Value> = CONFIG_FIELDS
+        .iter()
+        .filter_map(|field| object.get(*field).map(|value| ((*field).to_owned(), value.clone())))
+        .collect();
+    if fields.contains_key("schedule") {
+        fields.remove("timeout");
+    }
+    let spec = parse_spec(Value::Object(fields).to_string().as_bytes())?;
+    let mut config = crate::check::CheckConfig::default();
+    apply(&spec, &mut config, 3);
+    Ok(config)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,5 +258,28 @@ mod tests {
         }
         let late = check_json(&check, &[], &Urls { base: "x".into(), api_version: 1 }, false, T0.plus_secs(3600));
         assert_eq!(late["status"], "down", "a run that outlived its grace is down in v1 too");
+    }
+
+    #[test]
+    fn a_check_object_reads_back_as_its_configuration() {
+        let cron = CheckConfig {
+            monitoring: crate::check::Monitoring {
+                schedule: Schedule::parse("15 2 * * *").unwrap(),
+                zone: "Europe/Riga".parse().unwrap(),
+                ..crate::check::Monitoring::default()
+            },
+            ..CheckConfig::default()
+        };
+        let everything = crate::api::spec::tests::everything_set();
+        for config in [CheckConfig::default(), cron, everything] {
+            for read_only in [false, true] {
+                let shown = check_json(&record(config.clone(), CheckState::new_check()), &[], &urls(), read_only, T0);
+                assert_eq!(config_of(&shown), Ok(config.clone()), "{shown}");
+            }
+        }
+        // An older server's object without the alert policy: the defaults.
+        let old = json!({"name": "a", "slug": "a", "tags": "", "desc": "", "grace": 3600, "timeout": 86400});
+        assert_eq!(config_of(&old), Ok(CheckConfig { name: "a".into(), slug: "a".into(), ..CheckConfig::default() }));
+        assert!(config_of(&json!({"grace": 1})).is_err());
     }
 }

@@ -21,6 +21,9 @@ pub const DEFAULT_GRACE: i64 = 3_600;
 /// Bounds of the alert policy's settings.
 pub const MAX_THRESHOLD: i64 = 100;
 pub const MIN_REMINDER_INTERVAL: i64 = 300;
+/// The sweep runs once a minute, so a shorter run limit could not be kept.
+pub const MIN_MAX_RUNTIME: i64 = 60;
+pub const MIN_MIN_RUNTIME: i64 = 1;
 
 /// Stored in the `schedule` column of a check that has no cron schedule.
 const UNUSED_CRON: &str = "* * * * *";

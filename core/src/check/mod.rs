@@ -12,7 +12,7 @@ mod tags;
 
 pub use config::{
     is_valid_slug, AlertPolicy, CheckConfig, ConfigError, Monitoring, Schedule, DEFAULT_GRACE, DEFAULT_TIMEOUT,
-    MAX_NAME, MAX_PERIOD, MAX_SLUG, MAX_THRESHOLD, MIN_PERIOD, MIN_REMINDER_INTERVAL,
+    MAX_NAME, MAX_PERIOD, MAX_SLUG, MAX_THRESHOLD, MIN_MAX_RUNTIME, MIN_MIN_RUNTIME, MIN_PERIOD, MIN_REMINDER_INTERVAL,
 };
 pub use machine::{Flip, NotPaused, PingEffect, SweepStep, SweepVerdict, Transition};
 pub use slug::slugify;
