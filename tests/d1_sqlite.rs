@@ -4,12 +4,18 @@
 //! and the very statements `adapter::d1` sends for plans (`edgebeat::d1_sql`),
 //! run as D1 runs a batch: in order, in one transaction.
 
+use edgebeat::d1_sql::people::{
+    audit_entries, audit_insert, delete_check, delete_project, member_batch, replace_api_keys, PRUNE_AUDIT,
+};
 use edgebeat::d1_sql::plan::{channel_batch, check_batch, Witness};
 use edgebeat::d1_sql::queries::{due_checks, CLAIM, DUE_NOTIFICATIONS};
 use edgebeat::d1_sql::rows::{check_of, CHECK_COLUMNS};
 use edgebeat::d1_sql::windows::{windows_of, windows_of_project, windows_of_projects};
 use edgebeat::d1_sql::{Arg, Statement};
+use edgebeat::domain::access::members::{member_plan, why_not_applied, MemberApplied, MemberChange, MemberPlan};
+use edgebeat::domain::access::roles::Role;
 use edgebeat::domain::api::spec::UniqueValue;
+use edgebeat::domain::audit::AuditWrite;
 use edgebeat::domain::channel::{Channel, ChannelConfig, EventSet};
 use edgebeat::domain::check::{Check, CheckConfig, Event, EventKind, FlipReason, PingKind, Status};
 use edgebeat::domain::decide::{
@@ -741,6 +747,7 @@ fn a_channel_plan_saves_within_the_limit_and_reroutes_only_with_the_routing_as_r
             channel: new,
             change: ChannelChange::Save { max_channels: max, at: at(1) },
             routing: RoutingGuard { project_id: "p".into(), version },
+            audit: None,
         }
     };
     let outcome = |plan: &ChannelPlan| {
@@ -770,6 +777,7 @@ fn a_channel_plan_saves_within_the_limit_and_reroutes_only_with_the_routing_as_r
         change: ChannelChange::Delete,
         reroutes: vec![Reroute { check_id: check.id, uuid: check.uuid, routes: Routes::default() }],
         routing: RoutingGuard { project_id: "p".into(), version: 2 },
+        audit: None,
     };
     assert_eq!(outcome(&delete), "applied");
     assert_eq!(count(&db, "SELECT count(*) AS n FROM channels"), 0);
@@ -805,4 +813,184 @@ fn an_edit_with_new_routes_applies_only_with_the_routing_and_the_row_as_read() {
     assert_eq!(apply(&db, &edit(&after, 0)), None);
     assert_eq!(read_check(&db, check.id).config_version, 1);
     assert_eq!(one(&db, "SELECT routing_version AS v FROM projects")["v"], 1);
+}
+
+// ---------------------------------------------------------------- people (migration 0012)
+
+fn entry(project: &str, check: Option<Uuid>, action: &str) -> AuditWrite {
+    AuditWrite::new(project, check, at(1), "ada@example.com", action, serde_json::json!({"what": action}))
+}
+
+fn apply_member(db: &Connection, plan: &MemberPlan) -> MemberApplied {
+    let planned = member_batch(plan);
+    let ran = batch(db, &planned.statements);
+    if ran[planned.write].changes > 0 {
+        return MemberApplied::Applied;
+    }
+    let state = &ran[planned.state].rows[0];
+    let role = state["role"].as_str().and_then(Role::parse);
+    why_not_applied(plan, state["project"].as_i64() == Some(1), role, state["owners"].as_i64().unwrap_or(0))
+}
+
+fn member(db: &Connection, project: &str, email: &str, change: MemberChange) -> MemberApplied {
+    apply_member(db, &member_plan(project, email, change, entry(project, None, "member")))
+}
+
+fn log_actions(db: &Connection, project: &str, check: Option<&Uuid>) -> Vec<String> {
+    let mut statement = Statement::new(
+        audit_entries(check.is_some()),
+        vec![Arg::text(project), Arg::opt_text(check.map(Uuid::to_string).as_deref()), Arg::Null, Arg::Int(100)],
+    );
+    statement.args.truncate(4);
+    run(db, &statement).rows.iter().map(|r| r["action"].as_str().unwrap_or_default().to_owned()).collect()
+}
+
+#[test]
+fn members_keep_an_owner_and_log_only_what_applied() {
+    let db = database(None);
+    add_project(&db, "p1");
+    assert_eq!(member(&db, "p1", "ada@example.com", MemberChange::Save(Role::Owner)), MemberApplied::Applied);
+    assert_eq!(member(&db, "p1", "bo@example.com", MemberChange::Save(Role::Viewer)), MemberApplied::Applied);
+    assert_eq!(member(&db, "p1", "bo@example.com", MemberChange::Save(Role::Member)), MemberApplied::Applied);
+    assert_eq!(member(&db, "p1", "ada@example.com", MemberChange::Remove), MemberApplied::LastOwner);
+    assert_eq!(member(&db, "p1", "ada@example.com", MemberChange::Save(Role::Viewer)), MemberApplied::LastOwner);
+    assert_eq!(member(&db, "p1", "zed@example.com", MemberChange::Remove), MemberApplied::NotAMember);
+    assert_eq!(member(&db, "nope", "x@example.com", MemberChange::Save(Role::Owner)), MemberApplied::NoProject);
+    assert_eq!(member(&db, "p1", "bo@example.com", MemberChange::Save(Role::Owner)), MemberApplied::Applied);
+    assert_eq!(
+        member(&db, "p1", "ada@example.com", MemberChange::Remove),
+        MemberApplied::Applied,
+        "another owner remains"
+    );
+    assert_eq!(count(&db, "SELECT count(*) AS n FROM members WHERE project_id = 'p1'"), 1);
+    assert_eq!(one(&db, "SELECT role FROM members WHERE email = 'bo@example.com'")["role"], "owner");
+    assert_eq!(count(&db, "SELECT count(*) AS n FROM audit"), 5, "one entry per change that applied");
+    let mut full = member_plan("p1", "new@example.com", MemberChange::Save(Role::Viewer), entry("p1", None, "member"));
+    full.max_members = 1;
+    assert_eq!(apply_member(&db, &full), MemberApplied::AtLimit);
+    assert_eq!(count(&db, "SELECT count(*) AS n FROM audit"), 5);
+}
+
+#[test]
+fn a_plans_log_entry_is_written_in_its_batch_only_when_it_applies() {
+    let db = database(None);
+    add_project(&db, "p1");
+    let check = create(&db, "p1", "backup", &Routes::default(), 10).expect("created");
+    let mut stale = CheckPlan::for_check(&check, Expect::Row(Expected::of(&check, false)), at(2));
+    stale.audit = Some(entry("p1", Some(check.uuid), "check.pause"));
+    db.execute("UPDATE checks SET config_version = config_version + 1", []).expect("another write");
+    assert_eq!(apply(&db, &stale), None);
+    assert_eq!(log_actions(&db, "p1", None), Vec::<String>::new());
+    let fresh_check = read_check(&db, check.id);
+    let mut fresh = CheckPlan::for_check(&fresh_check, Expect::Row(Expected::of(&fresh_check, false)), at(3));
+    fresh.audit = Some(entry("p1", Some(check.uuid), "check.pause"));
+    fresh.state = Some(edgebeat::domain::plan::StateWrite {
+        state: fresh_check.state.clone(),
+        alert_after: None,
+        changed_at: None,
+    });
+    assert_eq!(apply(&db, &fresh), Some(check.id));
+
+    let uuid = Uuid::random().expect("random");
+    let mut created = create_plan(
+        NewKeys { uuid, badge_key: format!("badge-{uuid}") },
+        Owner::Project("p1".into()),
+        CheckConfig::named_after_slug("two"),
+        Routes::default(),
+        at(4),
+        10,
+        Collisions { slug: false, unique: Vec::new() },
+    );
+    created.audit = Some(entry("p1", Some(uuid), "check.create"));
+    assert!(apply(&db, &created).is_some());
+    let mut refused = created.clone();
+    refused.target = match created.target.clone() {
+        edgebeat::domain::plan::Target::New(mut new) => {
+            new.uuid = Uuid::random().expect("random");
+            new.badge_key = "another".into();
+            new.max_checks = 1;
+            edgebeat::domain::plan::Target::New(new)
+        }
+        other => other,
+    };
+    assert_eq!(apply(&db, &refused), None, "at the check limit");
+
+    let version = one(&db, "SELECT routing_version AS v FROM projects WHERE id = 'p1'")["v"].as_i64().unwrap();
+    let mut channel_plan = ChannelPlan {
+        channel: channel("c1", &[EventKind::Down]),
+        change: ChannelChange::Save { max_channels: 5, at: at(5) },
+        reroutes: Vec::new(),
+        routing: RoutingGuard { project_id: "p1".into(), version: version + 1 },
+        audit: Some(entry("p1", None, "channel.create")),
+    };
+    batch(&db, &channel_batch("p1", &channel_plan).statements);
+    channel_plan.routing.version = version;
+    batch(&db, &channel_batch("p1", &channel_plan).statements);
+
+    batch(&db, &delete_check(check.id, Some(&entry("p1", Some(check.uuid), "check.delete"))));
+    batch(&db, &delete_check(check.id, Some(&entry("p1", Some(check.uuid), "check.delete"))));
+    assert_eq!(log_actions(&db, "p1", None), ["check.delete", "channel.create", "check.create", "check.pause"]);
+    assert_eq!(log_actions(&db, "p1", Some(&check.uuid)), ["check.delete", "check.pause"]);
+}
+
+#[test]
+fn deleting_a_project_cascades_to_everything_of_it_but_its_log() {
+    let db = database(None);
+    add_project(&db, "p1");
+    add_project(&db, "p2");
+    db.execute_batch(
+        "INSERT INTO api_keys (key_hash, project_id, read_only, created_at) VALUES ('k1', 'p1', 0, 0), ('k2', 'p2', 0, 0);",
+    )
+    .expect("keys");
+    member(&db, "p1", "ada@example.com", MemberChange::Save(Role::Owner));
+    let check = create(&db, "p1", "backup", &Routes::default(), 10).expect("created");
+    let mut pinged = CheckPlan::for_check(&check, Expect::Row(Expected::of(&check, false)), at(2));
+    pinged.ping = Some(ping(PingKind::Success, at(2)));
+    apply(&db, &pinged);
+    create(&db, "p2", "kept", &Routes::default(), 10).expect("created");
+    let ran = batch(&db, &delete_project("p1", &entry("p1", None, "project.delete")));
+    assert_eq!(ran[1].changes, 1);
+    for table in ["projects", "api_keys", "members", "channels", "maintenance_windows"] {
+        assert_eq!(
+            count(
+                &db,
+                &format!("SELECT count(*) AS n FROM {table} WHERE project_id = 'p1'")
+                    .replace("projects WHERE project_id", "projects WHERE id")
+            ),
+            0,
+            "{table}"
+        );
+    }
+    assert_eq!(count(&db, "SELECT count(*) AS n FROM checks WHERE project_id = 'p1'"), 0);
+    assert_eq!(count(&db, "SELECT count(*) AS n FROM pings"), 0);
+    assert_eq!(count(&db, "SELECT count(*) AS n FROM checks WHERE project_id = 'p2'"), 1);
+    assert_eq!(count(&db, "SELECT count(*) AS n FROM api_keys WHERE project_id = 'p2'"), 1);
+    assert_eq!(log_actions(&db, "p1", None).first().map(String::as_str), Some("project.delete"));
+    let again = batch(&db, &delete_project("p1", &entry("p1", None, "project.delete")));
+    assert_eq!(again[1].changes, 0);
+    assert_eq!(count(&db, "SELECT count(*) AS n FROM audit WHERE action = 'project.delete'"), 1);
+}
+
+#[test]
+fn new_keys_replace_the_old_and_the_log_is_pruned() {
+    let db = database(None);
+    add_project(&db, "p1");
+    db.execute_batch("INSERT INTO api_keys (key_hash, project_id, read_only, created_at) VALUES ('old-rw', 'p1', 0, 0), ('old-ro', 'p1', 1, 0);")
+        .expect("keys");
+    let ran = batch(&db, &replace_api_keys("p1", "new-rw", "new-ro", &entry("p1", None, "keys.replace"), at(3)));
+    assert_eq!(ran[2].changes, 2);
+    assert_eq!(count(&db, "SELECT count(*) AS n FROM api_keys WHERE key_hash LIKE 'old-%'"), 0);
+    assert_eq!(one(&db, "SELECT read_only FROM api_keys WHERE key_hash = 'new-ro'")["read_only"], 1);
+    let none = batch(&db, &replace_api_keys("nope", "x", "y", &entry("nope", None, "keys.replace"), at(3)));
+    assert_eq!(none[2].changes, 0);
+    assert_eq!(count(&db, "SELECT count(*) AS n FROM audit"), 1, "nothing logged for no project");
+    for (n, secs) in [1, 2, 900].into_iter().enumerate() {
+        let mut old = entry("p1", None, &format!("x{n}"));
+        old.at = at(secs);
+        batch(&db, &[audit_insert(&old, "1")]);
+    }
+    batch(&db, &[Statement::new(PRUNE_AUDIT, vec![Arg::time(at(100))])]);
+    assert_eq!(log_actions(&db, "p1", None), ["x2"]);
+    let plan = query_plan(&db, &audit_entries(false));
+    assert!(plan.contains("audit_by_project"), "{plan}");
 }

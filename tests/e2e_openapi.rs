@@ -59,6 +59,10 @@ fn the_served_document_is_the_committed_file() {
 struct Fixture {
     worker: Worker,
     project: Project,
+    /// Another project, with a member: the operations that manage a
+    /// project (members, new keys, deletion) act on it, so that the rest
+    /// keep their keys and their project.
+    managed: String,
     uuid: String,
     slug: String,
     receiver: Receiver,
@@ -130,8 +134,18 @@ fn fixture() -> Fixture {
         ("check_badge_key", check_badge_key.to_owned()),
         ("project_id", project.id.clone()),
         ("key", project.api_key_readonly.clone()),
+        ("email", "member%40example.com".to_owned()),
     ]);
-    Fixture { worker, project, uuid, slug, receiver, values }
+    let managed = worker.create_project("managed").id;
+    let auth = format!("Bearer {ADMIN_TOKEN}");
+    let member = worker.request(
+        "POST",
+        &format!("/api/v3/projects/{managed}/members/"),
+        &[("Authorization", &auth)],
+        br#"{"email": "member@example.com", "role": "member"}"#,
+    );
+    assert_eq!(member.status, 201, "{}", member.text());
+    Fixture { worker, project, managed, uuid, slug, receiver, values }
 }
 
 /// The concrete paths that exercise a documented path: every placeholder
@@ -186,6 +200,7 @@ fn body_for(operation_id: &str, fixture: &Fixture) -> Vec<u8> {
             json!({"start": "2027-01-01T00:00:00Z", "end": "2027-01-01T02:00:00Z", "checks": [fixture.uuid]})
         }
         "snoozeCheck" => json!({"seconds": 600}),
+        "saveMember" => json!({"email": "another@example.com", "role": "viewer"}),
         id if id.starts_with("ping") => return b"job output".to_vec(),
         _ => return Vec::new(),
     };
@@ -210,7 +225,9 @@ fn every_documented_operation_is_a_live_route_with_a_documented_answer() {
     // The check itself is deleted last of all (its snooze is ended before).
     operations.sort_by_key(|(path, method, _)| {
         let deletion = *method == "delete" && !path.starts_with("/ping/");
-        (deletion, deletion && path == "/api/v3/checks/{check}", path.clone())
+        // So is the managed project, after its member.
+        let last = path == "/api/v3/checks/{check}" || path == "/api/v3/projects/{project_id}";
+        (deletion, deletion && last, path.clone())
     });
 
     let mut problems = Vec::new();
@@ -227,6 +244,9 @@ fn every_documented_operation_is_a_live_route_with_a_documented_answer() {
             let concrete = match operation_id {
                 id if id.starts_with("snoozeBy") => format!("{concrete}?seconds=60"),
                 "previewSchedule" => format!("{concrete}?schedule=30%206%20*%20*%201-5&tz=Europe/Riga"),
+                "listMembers" | "saveMember" | "removeMember" | "replaceKeys" | "deleteProject" => {
+                    concrete.replace(&fixture.project.id, &fixture.managed)
+                }
                 _ => concrete,
             };
             let verb = method.to_ascii_uppercase();

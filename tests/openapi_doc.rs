@@ -230,7 +230,7 @@ fn references_resolve_and_operation_ids_are_unique() {
 /// A concrete path for a documented collection path (the placeholders those have).
 fn concrete(path: &str) -> String {
     let uuid = "0f2ea3c4-5b6d-4e7f-8a9b-0c1d2e3f4a5b";
-    path.replace("{uuid}", uuid).replace("{check}", uuid).replace("{project_id}", "p")
+    path.replace("{uuid}", uuid).replace("{check}", uuid).replace("{project_id}", uuid)
 }
 
 /// The document lists each collection path with its trailing slash, which
@@ -276,11 +276,15 @@ fn slashless_collection_paths_and_their_301_are_described_on_the_slashed_paths()
             "/api/v3/badges/",
             "/api/v3/channels/",
             "/api/v3/checks/",
+            "/api/v3/checks/{check}/audit/",
             "/api/v3/checks/{check}/flips/",
             "/api/v3/checks/{uuid}/pings/",
             "/api/v3/maintenance/",
             "/api/v3/notifications/",
             "/api/v3/projects/",
+            "/api/v3/projects/{project_id}/audit/",
+            "/api/v3/projects/{project_id}/keys/",
+            "/api/v3/projects/{project_id}/members/",
             "/projects/{project_id}/metrics/",
         ],
         "the paths in the document's order"

@@ -157,6 +157,7 @@ pub fn ping_plan(
         events: events.into_iter().collect(),
         routing: None,
         reschedule: None,
+        audit: None,
     };
     (plan, effect)
 }
@@ -214,6 +215,7 @@ pub fn reschedule_plan(id: i64, seen: Deadlines, now: Timestamp, retry_at: Times
         events: Vec::new(),
         routing: None,
         reschedule: Some(retry_at),
+        audit: None,
     }
 }
 
@@ -315,6 +317,7 @@ pub fn create_plan(
         events: Vec::new(),
         routing: None,
         reschedule: None,
+        audit: None,
     }
 }
 
@@ -338,7 +341,7 @@ pub fn channel_plan(
             (routes != check.routes).then_some(Reroute { check_id: check.id, uuid: check.uuid, routes })
         })
         .collect();
-    ChannelPlan { channel, change, reroutes, routing }
+    ChannelPlan { channel, change, reroutes, routing, audit: None }
 }
 
 #[cfg(test)]

@@ -1,9 +1,11 @@
 //! edgebeat's pure domain core. Nothing in here imports the Workers runtime; every
 //! function that depends on "now" takes it as an argument.
 
+pub mod access;
 pub mod alert;
 pub mod alertmanager;
 pub mod api;
+pub mod audit;
 pub mod badge;
 pub mod body;
 pub mod channel;

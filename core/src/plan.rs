@@ -6,6 +6,7 @@
 //! check's keys are all in the plan.
 
 use crate::api::spec::UniqueValue;
+use crate::audit::AuditWrite;
 use crate::check::{Check, CheckConfig, CheckState, Event, Flip, PingKind, Status};
 use crate::ids::Uuid;
 use crate::routing::Routes;
@@ -35,6 +36,9 @@ pub struct CheckPlan {
     /// Moves the check's sweep deadlines (those set) to this instant: for a
     /// row the sweep could not read, which it looks at again then.
     pub reschedule: Option<Timestamp>,
+    /// The log entry of a change a person or a key made: written with the
+    /// plan, only if the plan applies.
+    pub audit: Option<AuditWrite>,
 }
 
 impl CheckPlan {
@@ -51,6 +55,7 @@ impl CheckPlan {
             events: Vec::new(),
             routing: None,
             reschedule: None,
+            audit: None,
         }
     }
 
@@ -296,6 +301,8 @@ pub struct ChannelPlan {
     pub change: ChannelChange,
     pub reroutes: Vec<Reroute>,
     pub routing: RoutingGuard,
+    /// The log entry of the change: written with the plan, only if it applies.
+    pub audit: Option<AuditWrite>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

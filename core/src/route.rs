@@ -69,6 +69,23 @@ pub enum Route {
     Ping(String),
     /// `/api/v3/projects/`: the admin API.
     Projects,
+    /// `/api/v3/me`: who the request is, and the projects it reaches.
+    Me,
+    /// `/api/v3/projects/<id>`: one project (DELETE: it and all of it).
+    Project(String),
+    /// `/api/v3/projects/<id>/members/`
+    ProjectMembers(String),
+    /// `/api/v3/projects/<id>/members/<email>` (the email percent-decoded).
+    ProjectMember {
+        project: String,
+        email: String,
+    },
+    /// `/api/v3/projects/<id>/keys/`: new API keys in place of the old.
+    ProjectKeys(String),
+    /// `/api/v3/projects/<id>/audit/`: who changed what in the project.
+    ProjectAudit(String),
+    /// `/api/v3/checks/<uuid or unique key>/audit/`: who changed the check.
+    CheckAudit(CheckRef),
     /// `/api/vN/checks/`
     Checks {
         version: u8,
@@ -166,6 +183,13 @@ pub const ROUTES: &[(&str, &[Method])] = &[
     ("/{ping_key}/{slug}", PING_METHODS),
     ("/{ping_key}/{slug}/{signal}", PING_METHODS),
     ("/api/v3/projects/", &[Get, Post]),
+    ("/api/v3/me", &[Get]),
+    ("/api/v3/projects/{project_id}", &[Delete]),
+    ("/api/v3/projects/{project_id}/members/", &[Get, Post]),
+    ("/api/v3/projects/{project_id}/members/{email}", &[Delete]),
+    ("/api/v3/projects/{project_id}/keys/", &[Post]),
+    ("/api/v3/projects/{project_id}/audit/", &[Get]),
+    ("/api/v3/checks/{check}/audit/", &[Get]),
     ("/api/v3/checks/", &[Get, Post]),
     ("/api/v3/checks/{check}", &[Get, Post, Delete]),
     ("/api/v3/checks/{uuid}/pause", &[Post]),
@@ -198,7 +222,10 @@ impl Route {
         match self {
             Route::Health => &[Get, Head],
             Route::Ping(_) => PING_METHODS,
-            Route::Projects | Route::Checks { .. } => &[Get, Post],
+            Route::Projects | Route::Checks { .. } | Route::ProjectMembers(_) => &[Get, Post],
+            Route::Project(_) | Route::ProjectMember { .. } => &[Delete],
+            Route::ProjectKeys(_) => &[Post],
+            Route::Me | Route::ProjectAudit(_) | Route::CheckAudit(_) => &[Get],
             Route::Check { check: CheckRef::Uuid(_), .. } => &[Get, Post, Delete],
             Route::Check { check: CheckRef::UniqueKey(_), .. } => &[Get],
             Route::CheckAction { .. } | Route::PingSnooze(_) => &[Post],
@@ -221,6 +248,10 @@ impl Route {
         matches!(
             self,
             Route::Projects
+                | Route::ProjectMembers(_)
+                | Route::ProjectKeys(_)
+                | Route::ProjectAudit(_)
+                | Route::CheckAudit(_)
                 | Route::Checks { .. }
                 | Route::CheckPings { .. }
                 | Route::CheckFlips { .. }
@@ -297,7 +328,7 @@ impl Route {
     pub fn with_api_cors(&self, reply: crate::reply::Reply) -> crate::reply::Reply {
         reply
             .with_header("Access-Control-Allow-Origin", "*")
-            .with_header("Access-Control-Allow-Headers", "X-Api-Key, Authorization, Content-Type")
+            .with_header("Access-Control-Allow-Headers", "X-Api-Key, Authorization, Content-Type, X-Edgebeat-Project")
             .with_header("Access-Control-Allow-Methods", self.allow(true))
             .with_header("Access-Control-Max-Age", "600")
     }
@@ -380,6 +411,21 @@ fn is_unique_key(text: &str) -> bool {
     text.len() == 40 && text.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
 }
 
+/// The routes under `/api/v3/projects/<id>/`.
+fn project_route(id: &str, rest: &[&str]) -> Option<Route> {
+    let project = id.to_owned();
+    match rest {
+        ["members"] => Some(Route::ProjectMembers(project)),
+        ["members", email] => {
+            let email = percent_encoding::percent_decode_str(email).decode_utf8().ok()?;
+            (!email.is_empty()).then(|| Route::ProjectMember { project, email: email.into_owned() })
+        }
+        ["keys"] => Some(Route::ProjectKeys(project)),
+        ["audit"] => Some(Route::ProjectAudit(project)),
+        _ => None,
+    }
+}
+
 /// Finds the route for a path, or `None` when nothing lives there.
 pub fn route(path: &str) -> Option<Route> {
     if path == "/health" {
@@ -413,6 +459,10 @@ pub fn route(path: &str) -> Option<Route> {
     let version = api_version(segments.first()?)?;
     match segments[1..] {
         ["projects"] if version == 3 => Some(Route::Projects),
+        ["me"] if version == 3 => Some(Route::Me),
+        ["projects", id] if version == 3 && Uuid::parse(id).is_some() => Some(Route::Project((*id).to_owned())),
+        ["projects", id, ref rest @ ..] if version == 3 && Uuid::parse(id).is_some() => project_route(id, rest),
+        ["checks", id, "audit"] if version == 3 => Some(Route::CheckAudit(check_ref(id)?)),
         ["channels"] => Some(Route::Channels),
         ["channels", id] if is_channel_id(id) => Some(Route::Channel(id.to_owned())),
         ["channels", id, "test"] if is_channel_id(id) => Some(Route::ChannelTest(id.to_owned())),
@@ -554,7 +604,8 @@ mod tests {
             ("{tag}", "db"),
             ("{states}", "2"),
             ("{check_badge_key}", "abc"),
-            ("{project_id}", "p"),
+            ("{project_id}", UUID),
+            ("{email}", "ops%40example.com"),
             ("{key}", "k"),
         ];
         values.iter().fold(pattern.to_owned(), |path, (name, value)| path.replace(name, value))
@@ -662,6 +713,30 @@ mod tests {
         assert_eq!(route(&format!("/ping/{UUID}/snooze")).unwrap().methods(), &[Post], "GET is refused");
         assert!(!route("/ping/key/backup/snooze").unwrap().is_api());
         assert_eq!(route("/ping/a/b/c/snooze"), Some(Route::Ping("a/b/c/snooze".into())));
+    }
+
+    #[test]
+    fn people_and_projects() {
+        assert_eq!(route("/api/v3/me"), Some(Route::Me));
+        assert_eq!(route("/api/v1/me"), None);
+        assert_eq!(route(&format!("/api/v3/projects/{UUID}")), Some(Route::Project(UUID.into())));
+        assert_eq!(route("/api/v3/projects/not-a-uuid"), None);
+        assert_eq!(route(&format!("/api/v3/projects/{UUID}/members")), Some(Route::ProjectMembers(UUID.into())));
+        assert_eq!(
+            route(&format!("/api/v3/projects/{UUID}/members/Ada%40Example.com")),
+            Some(Route::ProjectMember { project: UUID.into(), email: "Ada@Example.com".into() })
+        );
+        assert_eq!(
+            route(&format!("/api/v3/projects/{UUID}/members/ada@example.com")),
+            Some(Route::ProjectMember { project: UUID.into(), email: "ada@example.com".into() })
+        );
+        assert_eq!(route(&format!("/api/v3/projects/{UUID}/members/%FF")), None);
+        assert_eq!(route(&format!("/api/v3/projects/{UUID}/audit/")), Some(Route::ProjectAudit(UUID.into())));
+        assert_eq!(route(&format!("/api/v3/projects/{UUID}/keys/")), Some(Route::ProjectKeys(UUID.into())));
+        assert_eq!(route(&format!("/api/v3/projects/{UUID}/other")), None);
+        let uuid = Uuid::parse(UUID).unwrap();
+        assert_eq!(route(&format!("/api/v3/checks/{UUID}/audit/")), Some(Route::CheckAudit(CheckRef::Uuid(uuid))));
+        assert_eq!(route(&format!("/api/v1/checks/{UUID}/audit/")), None);
     }
 
     #[test]

@@ -44,6 +44,9 @@ pub struct Settings {
     /// read, the API and the ping path wait for `GET <url>/<point>`, so that
     /// a test can force another write in between. Unset in production.
     pub race_hook_url: Option<String>,
+    /// Sign-in through Cloudflare Access (`ACCESS_TEAM_DOMAIN`, `ACCESS_AUD`,
+    /// `ACCESS_CERTS_URL`): off unless both of the first two are set.
+    pub access: Option<crate::access::AccessSettings>,
 }
 
 impl Default for Settings {
@@ -63,6 +66,7 @@ impl Default for Settings {
             allow_private_destinations: false,
             d1_usage_header: false,
             race_hook_url: None,
+            access: None,
         }
     }
 }
@@ -123,6 +127,22 @@ impl Settings {
         number("MAX_CHECKS_PER_PROJECT", 1, 1_000_000, &mut settings.max_checks_per_project);
         number("SWEEP_SUBREQUEST_BUDGET", 1, 1000, &mut settings.subrequest_budget);
         number("MAX_CHANNELS_PER_PROJECT", 1, 10_000, &mut settings.max_channels_per_project);
+        let (team, audiences) = (present("ACCESS_TEAM_DOMAIN"), present("ACCESS_AUD"));
+        if team.is_some() || audiences.is_some() {
+            let certs = present("ACCESS_CERTS_URL");
+            match crate::access::AccessSettings::from_values(
+                team.as_deref().unwrap_or_default(),
+                audiences.as_deref().unwrap_or_default(),
+                certs.as_deref(),
+            ) {
+                Ok(access) => settings.access = Some(access),
+                Err(_) => problems.push(SettingError {
+                    name: if team.is_none() { "ACCESS_TEAM_DOMAIN" } else { "ACCESS_AUD" },
+                    value: format!("{} / {}", team.unwrap_or_default(), audiences.unwrap_or_default()),
+                    expected: "Access sign-in needs ACCESS_TEAM_DOMAIN (a host name) and ACCESS_AUD (the audience tag); it stays off",
+                }),
+            }
+        }
         (settings, problems)
     }
 }
@@ -156,6 +176,27 @@ mod tests {
         assert!(!settings.allow_private_destinations, "production refuses private destinations by default");
         let (allowing, _) = Settings::read(|name| (name == "ALLOW_PRIVATE_DESTINATIONS").then(|| "1".into()));
         assert!(allowing.allow_private_destinations);
+    }
+
+    #[test]
+    fn access_sign_in_needs_a_team_and_an_audience() {
+        let read = |team: Option<&str>, aud: Option<&str>| {
+            Settings::read(|name| match name {
+                "ACCESS_TEAM_DOMAIN" => team.map(str::to_owned),
+                "ACCESS_AUD" => aud.map(str::to_owned),
+                _ => None,
+            })
+        };
+        let (on, problems) = read(Some("team.example.com"), Some("tag"));
+        assert!(problems.is_empty());
+        assert_eq!(on.access.unwrap().certs_url, "https://team.example.com/cdn-cgi/access/certs");
+        let (off, problems) = read(Some("team.example.com"), None);
+        assert!(off.access.is_none());
+        assert_eq!(problems[0].name, "ACCESS_AUD");
+        let (off, problems) = read(None, Some("tag"));
+        assert!(off.access.is_none());
+        assert_eq!(problems[0].name, "ACCESS_TEAM_DOMAIN");
+        assert!(read(None, None).0.access.is_none());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 // A check's page: status and why, the ping URL with snippets, recent runs,
 // the ping log with bodies (as text), flips, notifications, and actions.
 
+import { auditTable } from "./people.js";
 import {
   h,
   svg,
@@ -400,6 +401,8 @@ export function checkPage(id, ctx) {
     const check = await api("GET", `/api/v3/checks/${encodeURIComponent(id)}`);
     const uuid = check.uuid;
     const requests = [api("GET", `/api/v3/checks/${encodeURIComponent(id)}/flips/`)];
+    // Who changed it: the newest entries of its log.
+    const log = api("GET", `/api/v3/checks/${encodeURIComponent(id)}/audit/?limit=20`).catch(() => null);
     if (canWrite && uuid) {
       requests.push(
         api("GET", `/api/v3/checks/${uuid}/pings/`),
@@ -410,10 +413,11 @@ export function checkPage(id, ctx) {
     // Cron and OnCalendar schedules in words, with the next runs (edgebeat computes them).
     const preview =
       check.schedule !== undefined ? schedulePreview(check.schedule, check.tz).catch(() => null) : Promise.resolve(null);
-    const [[flips, pings, notifications, channels], schedule] = await Promise.all([Promise.all(requests), preview]);
+    const [[flips, pings, notifications, channels], schedule, changes] = await Promise.all([Promise.all(requests), preview, log]);
     return {
       check,
       schedule,
+      changes: changes ? changes.entries : null,
       flips: flips.flips,
       pings: pings ? pings.pings : null,
       notifications: notifications ? notifications.notifications : null,
@@ -576,7 +580,9 @@ export function checkPage(id, ctx) {
         h(
           "p",
           { class: "notice", id: "read-only-note" },
-          "Signed in with the read-only key: the ping URL, the ping log and bodies, and notifications need the project's read-write key."
+          session.project && !session.key
+            ? `You are a ${session.project.role} of this project: the ping URL, the ping log and bodies, and notifications need a member's role.`
+            : "Signed in with the read-only key: the ping URL, the ping log and bodies, and notifications need the project's read-write key."
         )
       );
     }
@@ -607,6 +613,7 @@ export function checkPage(id, ctx) {
       const names = new Map(data.channels.map((c) => [c.id, c.name || c.kind]));
       sections.push(h("h2", { text: "Notifications" }), notificationsTable(data.notifications, names));
     }
+    if (data.changes) sections.push(h("h2", { text: "Changes" }), auditTable(data.changes, "check-audit"));
     body.replaceChildren(...sections);
   }
 

@@ -25,6 +25,8 @@ import { checkPage } from "./check.js";
 import { checkForm } from "./form.js";
 import { channelsPage, notificationsPage } from "./channels.js";
 import { maintenancePage } from "./maintenance.js";
+import { auditPage, membersPage } from "./people.js";
+import { accessSignIn } from "./lib.js";
 
 /** How often every page refreshes itself. */
 export const REFRESH_MS = 20000;
@@ -51,6 +53,12 @@ export function navigate(hash) {
 
 /** Signs out: forgets the key and shows the sign-in form, with a reason if given. */
 export function signOut(reason) {
+  if (session.person && !session.key) {
+    // Signed in through Cloudflare Access: only Access can sign the browser out.
+    session.clear();
+    location.href = "/cdn-cgi/access/logout";
+    return;
+  }
   session.clear();
   checksCache = null;
   history.replaceState(null, "", "#/");
@@ -59,6 +67,9 @@ export function signOut(reason) {
 
 /** Any view's API failure: a rejected key signs out, the rest is shown where it happened. */
 export function handleError(error, where) {
+  if (error instanceof ApiError && error.status === 401 && where === "auth" && session.project && !session.key) {
+    return h("div", { class: "error", role: "alert", text: `${error.message}. Reload the page to sign in again.` });
+  }
   if (error instanceof ApiError && error.status === 401 && where === "auth") {
     signOut("This key is no longer accepted. Sign in again with a project key.");
     return;
@@ -142,8 +153,19 @@ function showChrome(signedIn) {
   document.getElementById("signout").hidden = !signedIn;
   const access = document.getElementById("access");
   access.hidden = !signedIn;
-  access.textContent = session.canWrite ? "read-write key" : "read-only key";
+  const person = session.key ? null : session.person;
+  const project = person ? session.project : null;
+  access.textContent = project ? `${person.email} · ${project.role}` : session.canWrite ? "read-write key" : "read-only key";
   for (const link of document.querySelectorAll("[data-write]")) link.hidden = !session.canWrite;
+  for (const link of document.querySelectorAll("[data-manage]")) link.hidden = !session.canManage;
+  // Every project of the person, to switch between.
+  const switcher = document.getElementById("project-switch");
+  switcher.hidden = !(signedIn && project);
+  if (signedIn && project) {
+    const select = document.getElementById("project");
+    select.replaceChildren(...person.projects.map((p) => h("option", { value: p.id, text: `${p.name || "(unnamed)"} (${p.role})` })));
+    select.value = project.id;
+  }
   if (!signedIn) {
     document.getElementById("sweep").textContent = "";
     document.getElementById("sweep-warning").hidden = true;
@@ -483,13 +505,36 @@ export async function loadChannels() {
 
 // ---------------------------------------------------------------- routing
 
+/** Whether this page load asked yet who Cloudflare Access signed in. */
+let accessAsked = false;
+
+/** Signs in the person Cloudflare Access signed in, if any; returns why not, when Access refused. */
+async function signInThroughAccess() {
+  accessAsked = true;
+  const me = await accessSignIn();
+  if (me && me.email) {
+    session.person = { email: me.email, projects: me.projects };
+    return null;
+  }
+  session.person = null;
+  const error = me && me.refused && me.refused.error;
+  return error && error !== "missing api key" ? error : null;
+}
+
 async function route(reason) {
   if (cleanup) {
     cleanup();
     cleanup = null;
   }
   delete main.dataset.loaded;
-  if (!session.key) {
+  if (!session.key && !accessAsked) {
+    const refused = await signInThroughAccess();
+    if (refused) reason = `Cloudflare Access sign-in was refused: ${refused}`;
+  }
+  if (!session.key && session.person && !session.project) {
+    reason = `Signed in as ${session.person.email} through Cloudflare Access, but not a member of any project yet: ask a project owner to add you, or sign in with a project key.`;
+  }
+  if (!session.signedIn) {
     showChrome(false);
     signInView(reason);
     return;
@@ -525,6 +570,12 @@ async function route(reason) {
   } else if (parts[0] === "notifications") {
     page = "notifications";
     cleanup = notificationsPage(context);
+  } else if (parts[0] === "members") {
+    page = "members";
+    cleanup = membersPage(context);
+  } else if (parts[0] === "audit") {
+    page = "audit";
+    cleanup = auditPage(context);
   } else {
     main.replaceChildren(h("h1", { text: "Not found" }), h("p", {}, h("a", { href: "#/", text: "Back to the checks" })));
   }
@@ -541,6 +592,11 @@ async function route(reason) {
 }
 
 document.getElementById("signout").addEventListener("click", () => signOut());
+document.getElementById("project").addEventListener("change", (event) => {
+  session.projectId = event.target.value;
+  checksCache = null;
+  navigate("#/");
+});
 window.addEventListener("hashchange", () => {
   route();
   main.focus({ preventScroll: true });

@@ -45,8 +45,49 @@ export class ApiError extends Error {
 
 const KEY_STORE = "edgebeat.key";
 const WRITE_STORE = "edgebeat.write";
+/** Signed in through Cloudflare Access: the person, their projects, the chosen one. */
+const ACCESS_STORE = "edgebeat.access";
+const PROJECT_STORE = "edgebeat.project";
 
 export const session = {
+  /** The person signed in through Cloudflare Access: {email, projects: [{id, name, role}]}, or null. */
+  get person() {
+    try {
+      return JSON.parse(sessionStorage.getItem(ACCESS_STORE) || "null");
+    } catch {
+      return null;
+    }
+  },
+  set person(value) {
+    if (value) sessionStorage.setItem(ACCESS_STORE, JSON.stringify(value));
+    else sessionStorage.removeItem(ACCESS_STORE);
+  },
+  /** The project a person works in now (its id), kept across reloads and visits. */
+  get projectId() {
+    const person = this.person;
+    if (!person) return null;
+    const kept = localStorage.getItem(PROJECT_STORE);
+    const found = person.projects.find((p) => p.id === kept) || person.projects[0];
+    return found ? found.id : null;
+  },
+  set projectId(id) {
+    localStorage.setItem(PROJECT_STORE, id);
+  },
+  /** The chosen project with the person's role there, or null. */
+  get project() {
+    const person = this.person;
+    const id = this.projectId;
+    return person && id ? person.projects.find((p) => p.id === id) || null : null;
+  },
+  /** Whether anyone is signed in: a key, or a person with a project. */
+  get signedIn() {
+    return Boolean(this.key || this.project);
+  },
+  /** Owners manage members and keys (only hides controls: the API decides). */
+  get canManage() {
+    const project = this.project;
+    return Boolean(project && project.role === "owner");
+  },
   get key() {
     return sessionStorage.getItem(KEY_STORE);
   },
@@ -54,8 +95,10 @@ export const session = {
     if (value) sessionStorage.setItem(KEY_STORE, value);
     else sessionStorage.removeItem(KEY_STORE);
   },
-  /** true with the read-write key, false with the read-only one (only hides controls: the API decides). */
+  /** true with the read-write key or as a member or owner (only hides controls: the API decides). */
   get canWrite() {
+    const project = this.project;
+    if (project) return project.role === "owner" || project.role === "member";
     return sessionStorage.getItem(WRITE_STORE) === "1";
   },
   set canWrite(value) {
@@ -63,18 +106,26 @@ export const session = {
   },
   /** Whether the key's access was found out yet (a reload keeps it). */
   get accessKnown() {
-    return sessionStorage.getItem(WRITE_STORE) !== null;
+    return Boolean(this.project) || sessionStorage.getItem(WRITE_STORE) !== null;
   },
-  /** Forgets the key and everything about it. */
+  /** Forgets the key, the person, and everything about them. */
   clear() {
     sessionStorage.removeItem(KEY_STORE);
     sessionStorage.removeItem(WRITE_STORE);
+    sessionStorage.removeItem(ACCESS_STORE);
   },
 };
 
-/** Calls the management API with the session's key (in a header, never in the URL). */
+/**
+ * Calls the management API with the session's key (in a header, never in the
+ * URL), or, signed in through Cloudflare Access, with the browser's Access
+ * cookie and the chosen project named in X-Edgebeat-Project.
+ */
 export async function api(method, path, body, key = session.key) {
-  const headers = { "X-Api-Key": key || "" };
+  const headers = {};
+  const project = key ? null : session.projectId;
+  if (project) headers["X-Edgebeat-Project"] = project;
+  else headers["X-Api-Key"] = key || "";
   if (body !== undefined) headers["Content-Type"] = "application/json";
   let response;
   try {
@@ -83,7 +134,7 @@ export async function api(method, path, body, key = session.key) {
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
       cache: "no-store",
-      credentials: "omit",
+      credentials: project ? "same-origin" : "omit",
     });
   } catch {
     throw new ApiError(0, "edgebeat could not be reached; check your connection");
@@ -95,6 +146,19 @@ export async function api(method, path, body, key = session.key) {
     throw new ApiError(response.status, message);
   }
   return data;
+}
+
+/** Who the browser is signed in as through Cloudflare Access (GET /api/v3/me with its cookie), or null. */
+export async function accessSignIn() {
+  let response;
+  try {
+    response = await fetch("/api/v3/me", { cache: "no-store", credentials: "same-origin" });
+  } catch {
+    return null;
+  }
+  if (!response.ok) return { refused: response.status === 401 ? await response.json().catch(() => null) : null };
+  const me = await response.json().catch(() => null);
+  return me && me.email ? me : null;
 }
 
 const UNITS = [

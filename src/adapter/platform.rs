@@ -2,13 +2,20 @@
 //! redirects), timers, the console, and the test-only race hook.
 
 use crate::app::{Level, Platform};
+use crate::domain::access::keys::{Jwk, KeyCache};
 use crate::domain::integrations::Outgoing;
 use crate::domain::outbox::{AttemptResult, ATTEMPT_TIMEOUT_MS};
 use crate::domain::settings::Settings;
 use crate::domain::time::Timestamp;
 use futures_util::future::{select, Either};
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::time::Duration;
+use web_sys::{CryptoKey, WorkerGlobalScope};
 use worker::js_sys::Uint8Array;
+use worker::js_sys::{self, Array, Object, Reflect, JSON};
+use worker::wasm_bindgen::{JsCast, JsValue};
+use worker::wasm_bindgen_futures::JsFuture;
 use worker::{
     console_error, console_warn, AbortController, Date, Delay, Fetch, Headers, Method, Request, RequestInit,
     RequestRedirect,
@@ -16,11 +23,17 @@ use worker::{
 
 pub struct WorkersPlatform {
     race_hook_url: Option<String>,
+    access_keys: Rc<RefCell<KeyCache>>,
+}
+
+thread_local! {
+    /// The Access team's keys this isolate fetched, kept between requests.
+    static ACCESS_KEYS: Rc<RefCell<KeyCache>> = Rc::new(RefCell::new(KeyCache::default()));
 }
 
 impl WorkersPlatform {
     pub fn new(settings: &Settings) -> Self {
-        WorkersPlatform { race_hook_url: settings.race_hook_url.clone() }
+        WorkersPlatform { race_hook_url: settings.race_hook_url.clone(), access_keys: ACCESS_KEYS.with(Rc::clone) }
     }
 }
 
@@ -57,6 +70,24 @@ impl Platform for WorkersPlatform {
         }
     }
 
+    async fn fetch_document(&self, url: &str, max: usize) -> Result<Vec<u8>, String> {
+        fetch_document(url, max).await
+    }
+
+    async fn verify_rs256(&self, key: &Jwk, message: &[u8], signature: &[u8]) -> bool {
+        match verify_rs256(key, message, signature).await {
+            Ok(valid) => valid,
+            Err(problem) => {
+                console_warn!("access: verifying a token with key {}: {problem}", key.kid);
+                false
+            }
+        }
+    }
+
+    fn access_keys(&self) -> &RefCell<KeyCache> {
+        &self.access_keys
+    }
+
     async fn race_point(&self, point: &str) {
         let Some(hook) = &self.race_hook_url else { return };
         let Ok(url) = worker::Url::parse(&format!("{hook}/{point}")) else {
@@ -67,6 +98,53 @@ impl Platform for WorkersPlatform {
             console_warn!("race hook {point}: {err}");
         }
     }
+}
+
+/// GETs a document, within the attempt timeout and `max` bytes.
+async fn fetch_document(url: &str, max: usize) -> Result<Vec<u8>, String> {
+    let url = worker::Url::parse(url).map_err(|e| format!("{url}: {e}"))?;
+    let controller = AbortController::default();
+    let signal = controller.signal();
+    let fetch = Fetch::Url(url);
+    let sending = Box::pin(fetch.send_with_signal(&signal));
+    let timeout = Box::pin(Delay::from(Duration::from_millis(ATTEMPT_TIMEOUT_MS as u64)));
+    let mut response = match select(sending, timeout).await {
+        Either::Left((Ok(response), _)) => response,
+        Either::Left((Err(err), _)) => return Err(err.to_string()),
+        Either::Right(_) => {
+            controller.abort();
+            return Err("timed out".into());
+        }
+    };
+    if response.status_code() != 200 {
+        return Err(format!("answered {}", response.status_code()));
+    }
+    let body = response.bytes().await.map_err(|e| e.to_string())?;
+    if body.len() > max {
+        return Err(format!("larger than {max} bytes"));
+    }
+    Ok(body)
+}
+
+/// RS256 through WebCrypto: `importKey` of the JWK, then `verify` with
+/// RSASSA-PKCS1-v1_5 and SHA-256.
+async fn verify_rs256(key: &Jwk, message: &[u8], signature: &[u8]) -> Result<bool, String> {
+    let shown = |e: JsValue| format!("{e:?}");
+    let scope: WorkerGlobalScope = js_sys::global().unchecked_into();
+    let subtle = scope.crypto().map_err(shown)?.subtle();
+    let algorithm = Object::new();
+    Reflect::set(&algorithm, &"name".into(), &"RSASSA-PKCS1-v1_5".into()).map_err(shown)?;
+    let hash = Object::new();
+    Reflect::set(&hash, &"name".into(), &"SHA-256".into()).map_err(shown)?;
+    Reflect::set(&algorithm, &"hash".into(), &hash).map_err(shown)?;
+    let jwk: Object = JSON::parse(&key.webcrypto_json()).map_err(shown)?.unchecked_into();
+    let usages = Array::of1(&"verify".into());
+    let importing = subtle.import_key_with_object("jwk", &jwk, &algorithm, false, &usages).map_err(shown)?;
+    let imported: CryptoKey = JsFuture::from(importing).await.map_err(shown)?.unchecked_into();
+    let verifying = subtle
+        .verify_with_object_and_u8_array_and_u8_array(&algorithm, &imported, signature, message)
+        .map_err(shown)?;
+    Ok(JsFuture::from(verifying).await.map_err(shown)?.as_bool() == Some(true))
 }
 
 /// Makes one HTTP request, giving up after the attempt timeout. Redirects

@@ -8,6 +8,7 @@
 //! domain, and hands the plan to storage.
 #![allow(async_fn_in_trait)]
 
+pub mod access;
 mod alertmanager;
 pub mod api;
 mod badges;
@@ -15,6 +16,8 @@ pub mod deliver;
 mod failure;
 mod health;
 mod metrics;
+#[cfg(test)]
+mod people_tests;
 pub mod ping;
 pub mod ping_cache;
 pub mod platform;

@@ -1,6 +1,7 @@
 //! What the application needs of the platform beyond storage: the clock,
 //! outgoing HTTP, randomness for retry jitter, logs, and a test hook.
 
+use crate::domain::access::keys::{Jwk, KeyCache};
 use crate::domain::integrations::Outgoing;
 use crate::domain::outbox::AttemptResult;
 use crate::domain::time::Timestamp;
@@ -31,4 +32,18 @@ pub trait Platform {
     /// depends on it, so that a test can force another write in between
     /// (`RACE_HOOK_URL` on the Worker; a callback in native tests).
     async fn race_point(&self, point: &str);
+
+    /// Fetches a small document with GET (the Access team's keys): its
+    /// body, up to `max` bytes, or why it could not (any status but 200
+    /// included), giving up after the attempt timeout.
+    async fn fetch_document(&self, url: &str, max: usize) -> Result<Vec<u8>, String>;
+
+    /// Whether `signature` is a valid RS256 (RSASSA-PKCS1-v1_5 with
+    /// SHA-256) signature of `message` by `key`: WebCrypto in the Worker,
+    /// no crypto of edgebeat's own.
+    async fn verify_rs256(&self, key: &Jwk, message: &[u8], signature: &[u8]) -> bool;
+
+    /// This isolate's Access keys, kept between requests. Borrowed only
+    /// briefly, never across an await.
+    fn access_keys(&self) -> &std::cell::RefCell<KeyCache>;
 }

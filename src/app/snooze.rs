@@ -6,6 +6,7 @@
 use super::write::{decide_and_apply, WriteError};
 use super::{App, Failure, Platform, Request};
 use crate::domain::api::spec::parse_snooze_seconds;
+use crate::domain::audit::AuditWrite;
 use crate::domain::check::Check;
 use crate::domain::decide::snooze_plan;
 use crate::domain::ids::key_hash;
@@ -16,19 +17,23 @@ use crate::store::Store;
 use std::convert::Infallible;
 
 /// Holds the check's notifications until `until`, or (`None`) ends a hold
-/// early. Returns the check as written, or `None` if it was deleted.
+/// early, logged with `audit`. Returns the check as written, or `None` if
+/// it was deleted.
 pub async fn snooze<S: Store, P: Platform>(
     store: &S,
     platform: &P,
     check: Check,
     until: Option<Timestamp>,
+    audit: Option<AuditWrite>,
 ) -> Result<Option<Check>, Failure> {
     let now = platform.now();
     if until.is_none() && !check.state.muted_at(now) {
         return Ok(Some(check));
     }
     let written = decide_and_apply(store, platform, check, "snooze-before-write", async |check: &Check| {
-        Ok::<_, Infallible>((snooze_plan(check, until, platform.now()), ()))
+        let mut plan = snooze_plan(check, until, platform.now());
+        plan.audit = audit.clone();
+        Ok::<_, Infallible>((plan, ()))
     })
     .await;
     match written {
@@ -69,7 +74,11 @@ pub async fn handle_ping<S: Store, P: Platform>(app: &App<'_, S, P>, target: &st
         0 => return rejected_reply(&PingError::NotFound),
         _ => return rejected_reply(&PingError::AmbiguousSlug),
     };
-    match snooze(store, app.platform, check, Some(until)).await {
+    // A job announcing its own maintenance: logged as done through its ping URL.
+    let detail = serde_json::json!({"until": until.iso8601()});
+    let audit =
+        AuditWrite::new(&check.project_id, Some(check.uuid), app.platform.now(), "ping URL", "check.snooze", detail);
+    match snooze(store, app.platform, check, Some(until), Some(audit)).await {
         Ok(Some(_)) => snooze_reply(200, "OK"),
         Ok(None) => rejected_reply(&PingError::NotFound),
         Err(failure) => failure.reply("snooze", true, app.platform),

@@ -4,6 +4,7 @@
 //! between a read and a write.
 
 use super::{Level, Platform};
+use crate::domain::access::keys::{Jwk, KeyCache};
 use crate::domain::integrations::Outgoing;
 use crate::domain::outbox::AttemptResult;
 use crate::domain::time::Timestamp;
@@ -11,6 +12,9 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 
 type Hook = Box<dyn FnMut(&str)>;
+/// Verifies an RS256 signature natively (the tests give one made with a
+/// RustCrypto crate, a dev-dependency).
+pub type Verifier = Box<dyn Fn(&Jwk, &[u8], &[u8]) -> bool>;
 
 pub struct TestPlatform {
     now: Cell<Timestamp>,
@@ -21,6 +25,13 @@ pub struct TestPlatform {
     pub default_answer: RefCell<AttemptResult>,
     pub logs: RefCell<Vec<(Level, String)>>,
     race_hook: RefCell<Option<Hook>>,
+    /// Documents `fetch_document` answers, by URL (else it fails).
+    pub documents: RefCell<Vec<(String, Vec<u8>)>>,
+    /// Every URL fetched with `fetch_document`, in order.
+    pub fetched: RefCell<Vec<String>>,
+    /// How signatures are verified: none is valid until a test sets one.
+    pub verifier: RefCell<Option<Verifier>>,
+    access_keys: RefCell<KeyCache>,
 }
 
 impl TestPlatform {
@@ -32,6 +43,10 @@ impl TestPlatform {
             default_answer: RefCell::new(AttemptResult::Status(200)),
             logs: RefCell::new(Vec::new()),
             race_hook: RefCell::new(None),
+            documents: RefCell::new(Vec::new()),
+            fetched: RefCell::new(Vec::new()),
+            verifier: RefCell::new(None),
+            access_keys: RefCell::new(KeyCache::default()),
         }
     }
 
@@ -51,6 +66,13 @@ impl TestPlatform {
     /// Runs `hook` at every race point (with the point's name).
     pub fn on_race_point(&self, hook: impl FnMut(&str) + 'static) {
         *self.race_hook.borrow_mut() = Some(Box::new(hook));
+    }
+
+    /// `fetch_document(url)` answers `body` from now on.
+    pub fn serve_document(&self, url: &str, body: &[u8]) {
+        let mut documents = self.documents.borrow_mut();
+        documents.retain(|(u, _)| u != url);
+        documents.push((url.to_owned(), body.to_vec()));
     }
 
     /// The bodies of the requests sent to URLs starting with `prefix`, as text.
@@ -85,6 +107,24 @@ impl Platform for TestPlatform {
 
     fn log(&self, level: Level, message: &str) {
         self.logs.borrow_mut().push((level, message.to_owned()));
+    }
+
+    async fn fetch_document(&self, url: &str, max: usize) -> Result<Vec<u8>, String> {
+        self.fetched.borrow_mut().push(url.to_owned());
+        let documents = self.documents.borrow();
+        match documents.iter().find(|(u, _)| u == url) {
+            Some((_, body)) if body.len() <= max => Ok(body.clone()),
+            Some(_) => Err(format!("{url}: larger than {max} bytes")),
+            None => Err(format!("{url}: connection refused")),
+        }
+    }
+
+    async fn verify_rs256(&self, key: &Jwk, message: &[u8], signature: &[u8]) -> bool {
+        self.verifier.borrow().as_ref().is_some_and(|verify| verify(key, message, signature))
+    }
+
+    fn access_keys(&self) -> &RefCell<KeyCache> {
+        &self.access_keys
     }
 
     async fn race_point(&self, point: &str) {

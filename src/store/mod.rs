@@ -19,6 +19,9 @@ mod types;
 
 pub use types::*;
 
+use crate::domain::access::members::{MemberApplied, MemberPlan};
+use crate::domain::access::roles::Role;
+use crate::domain::audit::{AuditRecord, AuditWrite};
 use crate::domain::channel::Channel;
 use crate::domain::check::Check;
 use crate::domain::health::SweepRecord;
@@ -107,7 +110,8 @@ pub trait CheckStore {
     ///    configuration version plus one;
     /// 7. `reschedule: Some(t)`: each of the two deadlines that is set
     ///    becomes `t`;
-    /// 8. `routing`: the project's routing version plus one.
+    /// 8. `routing`: the project's routing version plus one;
+    /// 9. `audit`: the log entry, as `AuditStore::record_audit` writes it.
     ///
     /// Returns whether it applied, and the check's row id.
     ///
@@ -135,7 +139,9 @@ pub trait CheckStore {
         Ok(applied)
     }
 
-    async fn delete_check(&self, check: &Check) -> Result<(), StoreError>;
+    /// Deletes the check (its pings, flips and notifications with it) and,
+    /// if it was still there, writes `audit` in the same atomic step.
+    async fn delete_check(&self, check: &Check, audit: Option<&AuditWrite>) -> Result<(), StoreError>;
 
     /// Checks whose earlier deadline is at or before `now`, that deadline's
     /// order, at most `limit`. A row that cannot be read comes back as such.
@@ -166,8 +172,8 @@ pub trait HistoryStore {
     /// changes nothing, for `/health`.
     async fn probe_ping_write(&self) -> Result<(), StoreError>;
 
-    /// Drops delivered and failed notifications and flips older than
-    /// `before`, a bounded number at a time.
+    /// Drops delivered and failed notifications, flips and log entries
+    /// (`AuditStore`) older than `before`, a bounded number at a time.
     async fn prune_history(&self, before: Timestamp) -> Result<(), StoreError>;
 }
 
@@ -224,6 +230,7 @@ pub trait ChannelStore {
     /// by one. The routing version of a project that does not exist is 0,
     /// and a plan for one (or whose guard names another project) is `Stale`;
     /// saving a channel id another project owns is `AtLimit`.
+    /// The plan's `audit` entry is written with it, only when it applies.
     async fn apply_channel(&self, project_id: &str, plan: &ChannelPlan) -> Result<ChannelApplied, StoreError>;
 }
 
@@ -265,7 +272,29 @@ pub trait WindowStore {
 
 /// Projects and their keys (stored only as hashes).
 pub trait ProjectStore {
+    /// Creates the project and its keys, with its first owner
+    /// (`project.owner`) and its log entry (`project.audit`) when given,
+    /// all or nothing (a key or id already in use fails it).
     async fn create_project(&self, project: &NewProject, now: Timestamp) -> Result<(), StoreError>;
+
+    /// Deletes the project and everything of it (keys, checks with their
+    /// history and notifications, channels, windows, members) and writes
+    /// `audit`, in one atomic step. Its log stays until pruned, for the
+    /// admin to read. `false` (and nothing written) when there is no such
+    /// project.
+    async fn delete_project(&self, project_id: &str, audit: &AuditWrite) -> Result<bool, StoreError>;
+
+    /// Replaces the project's two API keys (by their hashes) and writes
+    /// `audit`, atomically; the old keys stop working. `false` when there
+    /// is no such project.
+    async fn replace_api_keys(
+        &self,
+        project_id: &str,
+        read_write_hash: &str,
+        read_only_hash: &str,
+        audit: &AuditWrite,
+        now: Timestamp,
+    ) -> Result<bool, StoreError>;
 
     async fn list_projects(&self) -> Result<Vec<ProjectRow>, StoreError>;
 
@@ -281,6 +310,46 @@ pub trait ProjectStore {
     async fn project_badges(&self, project_id: &str) -> Result<Option<BadgeProject>, StoreError>;
 
     async fn project_by_badge_key(&self, badge_key: &str) -> Result<Option<BadgeProject>, StoreError>;
+}
+
+/// A project's members: each email (normalized) has one role.
+pub trait MemberStore {
+    /// The project's members, by email.
+    async fn members(&self, project_id: &str) -> Result<Vec<Member>, StoreError>;
+
+    /// The role of `email` in the project, if a member.
+    async fn role_of(&self, project_id: &str, email: &str) -> Result<Option<Role>, StoreError>;
+
+    /// The projects of this database that `email` is a member of, with
+    /// their names and its role, by name then id.
+    async fn projects_of(&self, email: &str) -> Result<Vec<Membership>, StoreError>;
+
+    /// Carries out a member plan atomically, if its conditions hold: the
+    /// project exists; `Save` of someone not yet a member only while the
+    /// project has fewer than `max_members`; `Remove` only of a member;
+    /// with `keep_an_owner`, when `email` is an owner now, only if another
+    /// owner remains. Then `Save` sets the role (a new member's `created_at`
+    /// is the entry's `at`), `Remove` deletes the member, and the plan's
+    /// `audit` entry is written. What became of it says which condition
+    /// failed (`MemberApplied`), nothing written then.
+    async fn apply_member(&self, plan: &MemberPlan) -> Result<MemberApplied, StoreError>;
+}
+
+/// The log of who changed what.
+pub trait AuditStore {
+    /// Writes one entry, for a change that is not a plan (windows).
+    async fn record_audit(&self, entry: &AuditWrite) -> Result<(), StoreError>;
+
+    /// The project's entries (with `check`, only that check's), newest
+    /// first (by id), those with an id below `before` when given, at most
+    /// `limit`. A deleted project's entries are still there until pruned.
+    async fn audit_entries(
+        &self,
+        project_id: &str,
+        check: Option<&Uuid>,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<AuditRecord>, StoreError>;
 }
 
 /// What the minute sweeps did, and the rescue claim.
@@ -306,7 +375,15 @@ pub trait SweepStore {
 
 /// One database: everything the application stores.
 pub trait Store:
-    CheckStore + HistoryStore + OutboxStore + ChannelStore + WindowStore + ProjectStore + SweepStore
+    CheckStore
+    + HistoryStore
+    + OutboxStore
+    + ChannelStore
+    + WindowStore
+    + ProjectStore
+    + SweepStore
+    + MemberStore
+    + AuditStore
 {
     /// Rows the database read and wrote for this store's statements so far
     /// (D1's own counts; the in-memory twin counts nothing).

@@ -95,6 +95,26 @@ pub struct NewProject {
     pub read_only_hash: String,
     pub badge_key: String,
     pub badge_secret: String,
+    /// Its first owner (a normalized email), made with it.
+    pub owner: Option<String>,
+    /// The log entry of its creation.
+    pub audit: Option<crate::domain::audit::AuditWrite>,
+}
+
+/// A member of a project.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Member {
+    pub email: String,
+    pub role: crate::domain::access::roles::Role,
+    pub created_at: Timestamp,
+}
+
+/// A project someone is a member of.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Membership {
+    pub project_id: String,
+    pub name: String,
+    pub role: crate::domain::access::roles::Role,
 }
 
 /// A project as the admin API lists it.

@@ -2,6 +2,7 @@
 //! over HTTP; nothing of edgebeat's own code is called or mocked.
 #![allow(dead_code, unused_imports)]
 
+pub mod documents;
 pub mod http;
 pub mod receiver;
 pub mod worker;

@@ -6,6 +6,7 @@ use crate::d1_sql::plan::{check_batch, Witness};
 use crate::d1_sql::queries;
 use crate::d1_sql::rows::{check_of, split_readable, CheckRow, CHECK_COLUMNS};
 use crate::d1_sql::{Arg, Statement};
+use crate::domain::audit::AuditWrite;
 use crate::domain::check::Check;
 use crate::domain::ids::{unique_key, Uuid};
 use crate::domain::plan::{Applied, CheckPlan, Deadlines, Target};
@@ -133,8 +134,8 @@ impl CheckStore for D1Store {
         Ok(Applied { applied, check_id })
     }
 
-    async fn delete_check(&self, check: &Check) -> Result<(), StoreError> {
-        self.run("DELETE FROM checks WHERE id = ?1", vec![Arg::Int(check.id)]).await.map(drop)
+    async fn delete_check(&self, check: &Check, audit: Option<&AuditWrite>) -> Result<(), StoreError> {
+        self.batch(&crate::d1_sql::people::delete_check(check.id, audit)).await.map(drop)
     }
 
     /// A row that cannot be read comes back as such, so one bad row never

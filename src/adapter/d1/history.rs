@@ -119,6 +119,7 @@ impl HistoryStore for D1Store {
             ),
             vec![Arg::time(before)],
         );
-        self.batch(&[notifications, flips]).await.map(drop)
+        let audit = Statement::new(crate::d1_sql::people::PRUNE_AUDIT, vec![Arg::time(before)]);
+        self.batch(&[notifications, flips, audit]).await.map(drop)
     }
 }

@@ -1,6 +1,7 @@
 //! The storage traits (`crate::store`) on D1, one file per aggregate:
 //! `checks` (reads, and plans as one batch), `history` (pings and flips),
-//! `outbox`, `channels`, `windows`, `projects`, `sweeps`. The statements
+//! `outbox`, `channels`, `windows`, `projects`, `sweeps`, `members` (and
+//! the log of changes). The statements
 //! themselves are built by `crate::d1_sql`, natively testable on SQLite;
 //! this module binds and runs them.
 //!
@@ -11,6 +12,7 @@
 mod channels;
 mod checks;
 mod history;
+mod members;
 mod outbox;
 mod projects;
 mod sweeps;

@@ -1,7 +1,8 @@
 //! Projects, their API keys (stored only as hashes) and badge secrets.
 
-use super::D1Store;
-use crate::d1_sql::{Arg, Statement};
+use super::{changes, D1Store};
+use crate::d1_sql::{people, Arg, Statement};
+use crate::domain::audit::AuditWrite;
 use crate::domain::ids::constant_time_eq;
 use crate::domain::time::Timestamp;
 use crate::store::{BadgeProject, NewProject, ProjectRow, ProjectStore, StoreError};
@@ -45,7 +46,27 @@ impl ProjectStore for D1Store {
             "INSERT INTO api_keys (key_hash, project_id, read_only, created_at) VALUES (?1, ?2, 0, ?3), (?4, ?2, 1, ?3)",
             vec![Arg::text(&project.read_write_hash), Arg::text(&id), Arg::time(now), Arg::text(&project.read_only_hash)],
         );
-        self.batch(&[insert, keys]).await.map(drop)
+        let mut statements = vec![insert, keys];
+        statements.extend(people::project_extras(&id, project.owner.as_deref(), project.audit.as_ref(), now));
+        self.batch(&statements).await.map(drop)
+    }
+
+    async fn delete_project(&self, project_id: &str, audit: &AuditWrite) -> Result<bool, StoreError> {
+        let results = self.batch(&people::delete_project(project_id, audit)).await?;
+        Ok(changes(results.get(1)) > 0)
+    }
+
+    async fn replace_api_keys(
+        &self,
+        project_id: &str,
+        read_write_hash: &str,
+        read_only_hash: &str,
+        audit: &AuditWrite,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let statements = people::replace_api_keys(project_id, read_write_hash, read_only_hash, audit, now);
+        let results = self.batch(&statements).await?;
+        Ok(changes(results.get(2)) > 0)
     }
 
     async fn list_projects(&self) -> Result<Vec<ProjectRow>, StoreError> {

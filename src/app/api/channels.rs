@@ -41,6 +41,7 @@ pub async fn handle<S: Store, P: Platform>(
                 &channel,
                 ChannelChange::Save { max_channels: 0, at: api.view.now },
                 spec.assign_to_all_checks,
+                "channel.create",
             )
             .await?;
             Reply::json(201, &channel_json(&channel, false))
@@ -56,11 +57,11 @@ pub async fn handle<S: Store, P: Platform>(
                     let spec = parse_channel_spec(body, Some(&channel), allow_private)?;
                     let updated = Channel { id: channel.id, name: spec.name, config: spec.config, events: spec.events };
                     let change = ChannelChange::Save { max_channels: 0, at: api.view.now };
-                    api.change_channel(&updated, change, spec.assign_to_all_checks).await?;
+                    api.change_channel(&updated, change, spec.assign_to_all_checks, "channel.edit").await?;
                     Reply::json(200, &channel_json(&updated, false))
                 }
                 _ => {
-                    api.change_channel(&channel, ChannelChange::Delete, false).await?;
+                    api.change_channel(&channel, ChannelChange::Delete, false, "channel.delete").await?;
                     Reply::json(200, &channel_json(&channel, false))
                 }
             }
@@ -89,13 +90,16 @@ impl<S: Store, P: Platform> Api<'_, S, P> {
     }
 
     /// Saves or deletes a channel and the routes of the checks it touches,
-    /// within the project's channel limit.
+    /// within the project's channel limit, logged as `action` (its name and
+    /// kind: never its settings, which can hold secrets).
     async fn change_channel(
         &self,
         channel: &Channel,
         change: ChannelChange,
         assign_to_all: bool,
+        action: &str,
     ) -> Result<(), ApiError> {
+        let detail = json!({"id": channel.id, "name": channel.name, "kind": channel.config.kind()});
         let limit = self.app.settings.max_channels_per_project;
         let change = match change {
             ChannelChange::Save { at, .. } => ChannelChange::Save { max_channels: limit, at },
@@ -105,7 +109,8 @@ impl<S: Store, P: Platform> Api<'_, S, P> {
             let version = self.store.routing_version(&self.project).await?;
             let (checks, _) = self.store.list_check_states(&self.project).await?;
             let routing = RoutingGuard { project_id: self.project.clone(), version };
-            let plan = channel_plan(channel.clone(), change.clone(), assign_to_all, &checks, routing);
+            let mut plan = channel_plan(channel.clone(), change.clone(), assign_to_all, &checks, routing);
+            plan.audit = Some(self.audit(action, None, detail.clone()));
             match self.store.apply_channel(&self.project, &plan).await? {
                 ChannelApplied::Applied => return Ok(()),
                 ChannelApplied::AtLimit => return Err(ApiError::ChannelLimit(limit)),

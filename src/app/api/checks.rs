@@ -9,6 +9,7 @@ use crate::app::write::{decide_and_apply, WriteError};
 use crate::app::{Handled, Platform};
 use crate::domain::api::list_filter;
 use crate::domain::api::spec::{apply, matches_unique, parse_snooze, unique_values, validate, CheckSpec, SpecError};
+use crate::domain::audit::{changes, request_fields};
 use crate::domain::check::{Check, CheckConfig};
 use crate::domain::decide::{create_plan, edit_plan, transition_plan, Collisions, NewKeys};
 use crate::domain::history::{flips_json, pings_json, FlipFilter};
@@ -34,7 +35,7 @@ pub async fn handle<S: Store, P: Platform>(
     let method = api.req.method;
     let reply = match (route, method) {
         (Route::Checks { .. }, Method::Get) => api.list_checks().await?,
-        (Route::Checks { .. }, _) => api.create_check(spec).await?,
+        (Route::Checks { .. }, _) => api.create_check(spec, request_fields(body)).await?,
         (Route::Check { check, .. }, Method::Get) => {
             let check = api.find_check(check).await?;
             Reply::json(200, &api.view.check(&check))
@@ -45,7 +46,8 @@ pub async fn handle<S: Store, P: Platform>(
         }
         (Route::Check { check, .. }, _) => {
             let check = api.find_check(check).await?;
-            api.store.delete_check(&check).await?;
+            let audit = api.audit("check.delete", Some(check.uuid), json!({"name": check.config.name}));
+            api.store.delete_check(&check, Some(&audit)).await?;
             Reply::json(200, &api.view.check(&check))
         }
         (Route::CheckAction { check, action, .. }, _) => {
@@ -58,7 +60,9 @@ pub async fn handle<S: Store, P: Platform>(
                 Method::Post => Some(parse_snooze(body, api.view.now)?),
                 _ => None,
             };
-            match snooze(api.store, api.app.platform, check, until).await? {
+            let action = if until.is_some() { "check.snooze" } else { "check.unsnooze" };
+            let audit = api.audit(action, Some(check.uuid), json!({"until": until.map(|u| u.iso8601())}));
+            match snooze(api.store, api.app.platform, check, until, Some(audit)).await? {
                 Some(saved) => Reply::json(200, &api.view.check_at(&saved, api.app.platform.now())),
                 None => return Err(ApiError::NotFound),
             }
@@ -121,7 +125,7 @@ impl<S: Store, P: Platform> Api<'_, S, P> {
     /// create that did not happen lost to a matching check (updated
     /// instead), to the limit (403), or to a change of the project's
     /// channels (decided again).
-    async fn create_check(&self, spec: &CheckSpec) -> Result<Reply, ApiError> {
+    async fn create_check(&self, spec: &CheckSpec, detail: Value) -> Result<Reply, ApiError> {
         // Unknown channels are refused before anything else, as before.
         self.routes_for(spec).await?;
         if let Some(existing) = self.matching_check(spec).await? {
@@ -141,6 +145,7 @@ impl<S: Store, P: Platform> Api<'_, S, P> {
             let owner = Owner::Project(self.project.clone());
             let mut plan = create_plan(keys, owner, config.clone(), routes, self.view.now, limit, collisions);
             plan.routing = routing.as_ref().map(|(_, guard)| guard.clone());
+            plan.audit = Some(self.audit("check.create", Some(uuid), detail.clone()));
             if self.store.apply(&plan).await?.applied {
                 let check = self.store.check_by_uuid(&uuid).await?.ok_or(ApiError::NotFound)?;
                 return Ok(Reply::json(201, &self.view.check(&check)));
@@ -186,7 +191,15 @@ impl<S: Store, P: Platform> Api<'_, S, P> {
                 apply(spec, &mut config, self.view.urls.api_version);
                 validate(&config)?;
                 let routes = self.routes_for(spec).await?;
-                Ok::<_, ApiError>((edit_plan(check, config, routes, self.app.platform.now()), ()))
+                let mut after = check.clone();
+                after.config = config.clone();
+                if let Some((routes, _)) = &routes {
+                    after.routes = routes.clone();
+                }
+                let detail = changes(&self.view.check(check), &self.view.check(&after));
+                let mut plan = edit_plan(check, config, routes, self.app.platform.now());
+                plan.audit = Some(self.audit("check.edit", Some(check.uuid), detail));
+                Ok::<_, ApiError>((plan, ()))
             })
             .await;
         let saved = self.written_check(written).await?;
@@ -204,7 +217,13 @@ impl<S: Store, P: Platform> Api<'_, S, P> {
                     CheckAction::Pause => monitoring.pause(&check.state, now),
                     CheckAction::Resume => monitoring.resume(&check.state, now)?,
                 };
-                Ok::<_, ApiError>((transition_plan(check, transition, &random_token(24)?, now), ()))
+                let mut plan = transition_plan(check, transition, &random_token(24)?, now);
+                let action = match action {
+                    CheckAction::Pause => "check.pause",
+                    CheckAction::Resume => "check.resume",
+                };
+                plan.audit = Some(self.audit(action, Some(check.uuid), json!({})));
+                Ok::<_, ApiError>((plan, ()))
             })
             .await;
         let saved = self.written_check(written).await?;

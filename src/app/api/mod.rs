@@ -1,27 +1,35 @@
 //! The management API (healthchecks.io API v1-v3 shapes) and the admin API:
 //! authentication, the answer to every failure, and dispatch by route to
 //! the handlers of each resource (`checks`, `channels`, `windows`,
-//! `notifications`, `projects`).
+//! `notifications`, `projects`, `people`: members, keys, logs). Who a
+//! request is and what it may do is `auth`'s, for every request.
 
+mod auth;
 mod channels;
 mod checks;
 mod notifications;
+mod people;
 mod projects;
 mod windows;
 
 use super::{App, Body, Failure, Handled, Platform, Request};
+use crate::domain::access::csrf::cross_site;
+use crate::domain::access::roles::Actor;
+use crate::domain::access::token::TokenError;
 use crate::domain::api::schedule;
 use crate::domain::api::spec::{parse_spec, CheckSpec, SpecError};
 use crate::domain::api::view::{check_json, Urls};
-use crate::domain::api::{presented_key, Access, AuthError};
+use crate::domain::api::AuthError;
+use crate::domain::audit::AuditWrite;
 use crate::domain::badge::badge_urls;
 use crate::domain::check::{Check, NotPaused, Tags};
-use crate::domain::ids::{key_hash, IdError, Uuid};
+use crate::domain::ids::{IdError, Uuid};
 use crate::domain::maintenance::OpenWindows;
 use crate::domain::reply::Reply;
 use crate::domain::route::{CheckRef, Method, Route, API_BODY_LIMIT};
 use crate::domain::time::Timestamp;
 use crate::store::{Store, StoreError};
+use auth::Scope;
 use serde_json::Value;
 
 /// Every failure of an API request, and the answer it gets.
@@ -52,6 +60,22 @@ pub enum ApiError {
     #[error("this channel is configured by a secret (SLACK_WEBHOOK_URL or PAGERDUTY_ROUTING_KEY); change the secret instead")]
     ManagedChannel,
     #[error(transparent)]
+    Token(#[from] TokenError),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error(
+        "you are not a member of this project (name one of yours with the X-Edgebeat-Project header or ?project=)"
+    )]
+    NotAMember,
+    #[error("you are a member of {0} projects: name one with the X-Edgebeat-Project header or ?project=")]
+    ChooseProject(usize),
+    #[error("cross-site request refused: {0}")]
+    CrossSite(String),
+    #[error("a project keeps at least one owner: make someone else an owner first")]
+    LastOwner,
+    #[error("member limit reached ({0} members per project)")]
+    MemberLimit(i64),
+    #[error(transparent)]
     Unavailable(#[from] Failure),
 }
 
@@ -76,11 +100,15 @@ impl From<NotPaused> for ApiError {
 impl ApiError {
     fn reply(&self, platform: &impl Platform) -> Reply {
         let status = match self {
-            ApiError::Spec(_) | ApiError::Truncated => 400,
-            ApiError::Auth(_) | ApiError::Admin(_) => 401,
-            ApiError::CheckLimit(_) | ApiError::ChannelLimit(_) => 403,
+            ApiError::Spec(_) | ApiError::Truncated | ApiError::ChooseProject(_) => 400,
+            ApiError::Token(TokenError::KeysUnavailable(_)) => {
+                return Reply::error(503, self.to_string()).with_header("Retry-After", "5")
+            }
+            ApiError::Auth(_) | ApiError::Admin(_) | ApiError::Token(_) => 401,
+            ApiError::CheckLimit(_) | ApiError::ChannelLimit(_) | ApiError::MemberLimit(_) => 403,
+            ApiError::Forbidden(_) | ApiError::NotAMember | ApiError::CrossSite(_) => 403,
             ApiError::NotFound => 404,
-            ApiError::NotPaused | ApiError::ManagedChannel | ApiError::Contended => 409,
+            ApiError::NotPaused | ApiError::ManagedChannel | ApiError::Contended | ApiError::LastOwner => 409,
             ApiError::TooLarge => 413,
             ApiError::Unreadable(_) => 503,
             ApiError::Unavailable(failure) => return failure.reply("api", false, platform),
@@ -94,6 +122,8 @@ pub async fn handle<S: Store, P: Platform>(app: &App<'_, S, P>, route: &Route, r
         Reply::empty(204).into()
     } else if !route.methods().contains(&req.method) {
         route.method_not_allowed().into()
+    } else if let Some(why) = cross_site_write(app, req) {
+        ApiError::CrossSite(why).reply(app.platform).into()
     } else {
         match dispatch(app, route, req).await {
             Ok(handled) => handled,
@@ -101,6 +131,16 @@ pub async fn handle<S: Store, P: Platform>(app: &App<'_, S, P>, route: &Route, r
         }
     };
     Handled { reply: route.with_api_cors(handled.reply), after: handled.after }
+}
+
+/// Why a write is refused as sent from another site (`domain::access::csrf`),
+/// whoever sends it: the request's own origin and `PUBLIC_URL` are ours.
+fn cross_site_write<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Request) -> Option<String> {
+    let mut own = vec![req.origin.as_str()];
+    if let Some(public) = &app.settings.public_url {
+        own.push(public.as_str());
+    }
+    cross_site(req.method, req.header("origin"), req.header("sec-fetch-site"), &own)
 }
 
 /// One API request, authenticated, with its project's database.
@@ -111,6 +151,8 @@ pub struct Api<'a, S: Store, P: Platform> {
     pub project: String,
     pub req: &'a Request,
     pub view: View,
+    /// Who makes it, as the log of changes names them.
+    pub actor: Actor,
 }
 
 /// How checks are shown to this request.
@@ -158,28 +200,12 @@ async fn dispatch<S: Store, P: Platform>(
     // As healthchecks does, a POST body is validated before the key is checked.
     let check_body = matches!(route, Route::Checks { .. } | Route::Check { .. } | Route::CheckAction { .. });
     let spec = if req.method == Method::Post && check_body { parse_spec(body)? } else { CheckSpec::default() };
-    let x_api_key = req.header("x-api-key");
-    let key = presented_key(x_api_key, req.header("authorization"), spec.api_key.as_deref())?;
-    let (shard, store) = app.shards.for_key(key).ok_or(AuthError::WrongKey)?;
-    let (project, access) = match store.api_key(&key_hash(key)).await? {
-        Some((project, true)) => (project, Access::ReadOnly),
-        Some((project, false)) => (project, Access::ReadWrite),
-        None => return Err(AuthError::WrongKey.into()),
-    };
-    // Writes, and ping history (bodies can hold secrets), need a read-write key.
-    // Channels hold webhook URLs and routing keys: read-write keys only, as in healthchecks.
-    let needs_write = matches!(req.method, Method::Post | Method::Delete)
-        || matches!(
-            route,
-            Route::CheckPings { .. }
-                | Route::PingBody { .. }
-                | Route::Channels
-                | Route::Channel(_)
-                | Route::Notifications
-        );
-    if needs_write && access == Access::ReadOnly {
-        return Err(AuthError::WrongKey.into());
+    let caller = auth::caller(app, route, req, spec.api_key.as_deref()).await?;
+    if let Route::Me = route {
+        return Ok(people::me(app, &caller).await?.into());
     }
+    let scope = auth::scope(app, route, req, caller).await?;
+    auth::allow(&scope.actor, route, req.method)?;
     let version = match route {
         Route::Checks { version }
         | Route::Check { version, .. }
@@ -194,11 +220,12 @@ async fn dispatch<S: Store, P: Platform>(
     let now = app.platform.now();
     let view = View {
         urls: Urls { base, api_version: version },
-        read_only: access == Access::ReadOnly,
+        read_only: scope.actor.reads_only(),
         now,
-        windows: windows::shown(store, app.platform, &project, route, now).await?,
+        windows: windows::shown(scope.store, app.platform, &scope.project, route, now).await?,
     };
-    let api = Api { app, store, shard, project, req, view };
+    let Scope { store, shard, project, actor } = scope;
+    let api = Api { app, store, shard, project, req, view, actor };
     match route {
         Route::Checks { .. }
         | Route::Check { .. }
@@ -213,11 +240,22 @@ async fn dispatch<S: Store, P: Platform>(
         Route::Badges => Ok(api.badges().await?.into()),
         Route::SchedulePreview => Ok(Reply::json(200, &schedule::preview(&req.query, api.view.now)?).into()),
         Route::TimeZones => Ok(Reply::json(200, &schedule::zones()).into()),
+        Route::Project(_)
+        | Route::ProjectMembers(_)
+        | Route::ProjectMember { .. }
+        | Route::ProjectKeys(_)
+        | Route::ProjectAudit(_)
+        | Route::CheckAudit(_) => Ok(people::handle(&api, route, body).await?.into()),
         _ => Err(ApiError::NotFound),
     }
 }
 
 impl<S: Store, P: Platform> Api<'_, S, P> {
+    /// A log entry of a change this request makes, now.
+    pub fn audit(&self, action: &str, check: Option<Uuid>, detail: Value) -> AuditWrite {
+        AuditWrite::new(&self.project, check, self.view.now, &self.actor.label(), action, detail)
+    }
+
     /// A check of this project; another project's check is "not found", so
     /// nobody learns that it exists.
     pub async fn find_check(&self, check: &CheckRef) -> Result<Check, ApiError> {

@@ -1,10 +1,12 @@
 //! The admin API: only the holder of `ADMIN_TOKEN` creates and lists
-//! projects. A new project goes to the database with the fewest projects
+//! projects (a new one with its first owner, `{"name", "owner": "<email>"}`). A new project goes to the database with the fewest projects
 //! (`shard::place`), and every identifier it gets names that database.
 
 use super::ApiError;
 use crate::app::{App, Platform, Request};
-use crate::domain::api::parse_project_name;
+use crate::domain::access::members::parse_new_project;
+use crate::domain::access::roles::Actor;
+use crate::domain::audit::AuditWrite;
 use crate::domain::ids::{key_hash, random_token, secret_matches, KeyKind};
 use crate::domain::reply::Reply;
 use crate::domain::route::Method;
@@ -36,7 +38,7 @@ pub async fn handle<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Request, b
             .collect();
         return Ok(Reply::json(200, &json!({ "projects": projects })));
     }
-    let name = parse_project_name(body)?;
+    let (name, owner) = parse_new_project(body)?;
     let mut counts = Vec::with_capacity(app.shards.len());
     for (_, store) in app.shards.all() {
         counts.push(store.count_projects().await?);
@@ -47,6 +49,8 @@ pub async fn handle<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Request, b
         (key_on(KeyKind::ReadWrite, shard)?, key_on(KeyKind::ReadOnly, shard)?, key_on(KeyKind::Ping, shard)?);
     let id = uuid_on(shard)?;
     let created = app.platform.now();
+    let detail = json!({"name": name, "owner": owner});
+    let audit = AuditWrite::new(&id.to_string(), None, created, &Actor::Admin.label(), "project.create", detail);
     let project = NewProject {
         id,
         name: name.clone(),
@@ -55,6 +59,8 @@ pub async fn handle<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Request, b
         read_only_hash: key_hash(&api_key_readonly),
         badge_key: mark_key(random_token(24)?, shard),
         badge_secret: random_token(48)?,
+        owner: owner.clone(),
+        audit: Some(audit),
     };
     store.create_project(&project, created).await?;
     let base = app.settings.public_url.clone().unwrap_or_else(|| req.origin.clone());
@@ -67,6 +73,7 @@ pub async fn handle<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Request, b
             "api_key_readonly": api_key_readonly,
             "ping_key": ping_key,
             "slug_ping_url": format!("{base}/ping/{ping_key}/<slug>"),
+            "owner": owner,
             "created": created.iso8601(),
         }),
     ))

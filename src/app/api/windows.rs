@@ -6,6 +6,7 @@
 use super::{Api, ApiError};
 use crate::app::{Level, Platform};
 use crate::domain::api::spec::SpecError;
+use crate::domain::audit::{fields, WINDOW_FIELDS};
 use crate::domain::ids::Uuid;
 use crate::domain::maintenance::{parse_window, window_json, OpenWindows, Window, MAX_WINDOWS};
 use crate::domain::reply::Reply;
@@ -63,6 +64,7 @@ pub async fn handle<S: Store, P: Platform>(api: &Api<'_, S, P>, route: &Route, b
                     SpecError::Invalid(format!("a project has at most {MAX_WINDOWS} maintenance windows")).into()
                 );
             }
+            api.log_window("window.create", &window).await?;
             Ok(Reply::json(201, &shown(&window)))
         }
         (Route::MaintenanceWindow(id), method) => {
@@ -72,14 +74,26 @@ pub async fn handle<S: Store, P: Platform>(api: &Api<'_, S, P>, route: &Route, b
                 Method::Post => {
                     let replaced = parse_window(body, window.id.clone())?;
                     api.store.save_window(project, &replaced, MAX_WINDOWS, now).await?;
+                    api.log_window("window.edit", &replaced).await?;
                     Ok(Reply::json(200, &shown(&replaced)))
                 }
                 _ => {
                     api.store.delete_window(project, &window.id).await?;
+                    api.log_window("window.delete", &window).await?;
                     Ok(Reply::json(200, &shown(&window)))
                 }
             }
         }
         _ => Err(ApiError::NotFound),
+    }
+}
+
+impl<S: Store, P: Platform> Api<'_, S, P> {
+    /// Logs a change of a window, once it is made (a window is no plan:
+    /// its entry is a write of its own).
+    async fn log_window(&self, action: &str, window: &Window) -> Result<(), ApiError> {
+        // Stored with the checks' UUIDs; the log shows a read-only reader their unique keys.
+        let detail = fields(&window_json(window, self.view.now, false), WINDOW_FIELDS);
+        Ok(self.store.record_audit(&self.audit(action, None, detail)).await?)
     }
 }

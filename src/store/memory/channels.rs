@@ -64,6 +64,9 @@ impl Tables {
         if let Some(project) = self.project_mut(project_id) {
             project.routing_version += 1;
         }
+        if let Some(entry) = &plan.audit {
+            self.record_audit(entry);
+        }
         ChannelApplied::Applied
     }
 

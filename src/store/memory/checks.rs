@@ -4,6 +4,7 @@
 
 use super::tables::{sql_limit, StoredCheck, Tables};
 use super::MemoryStore;
+use crate::domain::audit::AuditWrite;
 use crate::domain::check::Check;
 use crate::domain::ids::Uuid;
 use crate::domain::plan::{Applied, CheckPlan};
@@ -118,9 +119,14 @@ impl CheckStore for MemoryStore {
         self.leave("apply", result)
     }
 
-    async fn delete_check(&self, check: &Check) -> Result<(), StoreError> {
+    async fn delete_check(&self, check: &Check, audit: Option<&AuditWrite>) -> Result<(), StoreError> {
         self.write("delete_check", |t| {
-            t.delete_check(check.id);
+            if t.checks.contains_key(&check.id) {
+                t.delete_check(check.id);
+                if let Some(entry) = audit {
+                    t.record_audit(entry);
+                }
+            }
             Ok(())
         })
     }

@@ -57,7 +57,8 @@ impl Tables {
 
     /// The oldest 500 finished notifications created before `before` go;
     /// then of the oldest 500 flips (and events) created before it, those
-    /// no pending notification waits on, with what remains of theirs.
+    /// no pending notification waits on, with what remains of theirs; and
+    /// the oldest 500 log entries written before it.
     fn prune(&mut self, before: Timestamp) {
         let mut finished: Vec<_> =
             self.notifications.values().filter(|n| n.created_at < before && !n.is_pending()).collect();
@@ -74,6 +75,12 @@ impl Tables {
             .map(|f| f.id.clone())
             .collect();
         self.delete_flips(&gone);
+
+        let mut old: Vec<(Timestamp, i64)> =
+            self.audit.iter().filter(|a| a.at < before).map(|a| (a.at, a.id)).collect();
+        old.sort();
+        let gone: Vec<i64> = old.into_iter().take(PRUNE_BATCH).map(|(_, id)| id).collect();
+        self.audit.retain(|a| !gone.contains(&a.id));
     }
 }
 

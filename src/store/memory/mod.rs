@@ -25,6 +25,7 @@
 mod channels;
 mod checks;
 mod history;
+mod members;
 mod outbox;
 mod plans;
 mod projects;
@@ -33,7 +34,7 @@ mod tables;
 #[cfg(test)]
 mod tests;
 
-pub use tables::{StoredChannel, StoredCheck, StoredFlip, StoredNotification, StoredPing, StoredProject};
+pub use tables::{StoredChannel, StoredCheck, StoredFlip, StoredMember, StoredNotification, StoredPing, StoredProject};
 pub use tables::{DELIVERED, FAILED, PENDING};
 
 use super::{Store, StoreError, Usage};
@@ -301,6 +302,16 @@ impl MemoryStore {
 
     pub fn project(&self, id: &str) -> Option<StoredProject> {
         self.tables.borrow().project(id).cloned()
+    }
+
+    /// Every member row, in insertion order.
+    pub fn member_rows(&self) -> Vec<StoredMember> {
+        self.tables.borrow().members.clone()
+    }
+
+    /// The whole log, oldest first.
+    pub fn audit_rows(&self) -> Vec<crate::domain::audit::AuditRecord> {
+        self.tables.borrow().audit.clone()
     }
 
     /// Every channel row, in insertion order.

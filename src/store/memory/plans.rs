@@ -139,6 +139,9 @@ impl Tables {
                 project.routing_version += 1;
             }
         }
+        if let Some(entry) = &plan.audit {
+            self.record_audit(entry);
+        }
         id
     }
 

@@ -1,7 +1,9 @@
 //! `ProjectStore`: projects, their keys (hashes only) and badge secrets.
 
-use super::tables::{StoredProject, Tables};
+use super::tables::{StoredMember, StoredProject, Tables};
 use super::MemoryStore;
+use crate::domain::access::roles::Role;
+use crate::domain::audit::AuditWrite;
 use crate::domain::time::Timestamp;
 use crate::store::{BadgeProject, NewProject, ProjectRow, ProjectStore, StoreError};
 
@@ -43,8 +45,33 @@ impl Tables {
             routing_version: 0,
         });
         self.api_keys.insert(new.read_write_hash.clone(), (id.clone(), false));
-        self.api_keys.insert(new.read_only_hash.clone(), (id, true));
+        self.api_keys.insert(new.read_only_hash.clone(), (id.clone(), true));
+        if let Some(owner) = &new.owner {
+            self.members.push(StoredMember {
+                project_id: id,
+                email: owner.clone(),
+                role: Role::Owner,
+                created_at: now,
+            });
+        }
+        if let Some(entry) = &new.audit {
+            self.record_audit(entry);
+        }
         Ok(())
+    }
+
+    fn replace_api_keys(&mut self, project_id: &str, read_write: &str, read_only: &str) -> Result<bool, StoreError> {
+        if self.project(project_id).is_none() {
+            return Ok(false);
+        }
+        let taken = |hash: &str| self.api_keys.get(hash).is_some_and(|(p, _)| p != project_id);
+        if read_write == read_only || taken(read_write) || taken(read_only) {
+            return Err(StoreError::Query("UNIQUE constraint failed: api_keys.key_hash".into()));
+        }
+        self.api_keys.retain(|_, (p, _)| p != project_id);
+        self.api_keys.insert(read_write.to_owned(), (project_id.to_owned(), false));
+        self.api_keys.insert(read_only.to_owned(), (project_id.to_owned(), true));
+        Ok(true)
     }
 
     fn list_projects(&self) -> Vec<ProjectRow> {
@@ -65,6 +92,33 @@ impl Tables {
 impl ProjectStore for MemoryStore {
     async fn create_project(&self, project: &NewProject, now: Timestamp) -> Result<(), StoreError> {
         self.write("create_project", |t| t.create_project(project, now))
+    }
+
+    async fn delete_project(&self, project_id: &str, audit: &AuditWrite) -> Result<bool, StoreError> {
+        self.write("delete_project", |t| {
+            let deleted = t.delete_project(project_id);
+            if deleted {
+                t.record_audit(audit);
+            }
+            Ok(deleted)
+        })
+    }
+
+    async fn replace_api_keys(
+        &self,
+        project_id: &str,
+        read_write_hash: &str,
+        read_only_hash: &str,
+        audit: &AuditWrite,
+        _now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        self.write("replace_api_keys", |t| {
+            let replaced = t.replace_api_keys(project_id, read_write_hash, read_only_hash)?;
+            if replaced {
+                t.record_audit(audit);
+            }
+            Ok(replaced)
+        })
     }
 
     async fn list_projects(&self) -> Result<Vec<ProjectRow>, StoreError> {

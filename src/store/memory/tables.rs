@@ -3,6 +3,8 @@
 //! `Check` does not carry). The row types are public so that tests can
 //! inspect what was written.
 
+use crate::domain::access::roles::Role;
+use crate::domain::audit::{AuditRecord, AuditWrite};
 use crate::domain::channel::EventSet;
 use crate::domain::check::{Check, EventKind, PingKind, Status};
 use crate::domain::maintenance::Window;
@@ -175,6 +177,15 @@ impl Default for RescueClaim {
     }
 }
 
+/// A `members` row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredMember {
+    pub project_id: String,
+    pub email: String,
+    pub role: Role,
+    pub created_at: Timestamp,
+}
+
 /// Every table of one database.
 #[derive(Clone, Debug, Default)]
 pub(super) struct Tables {
@@ -192,6 +203,10 @@ pub(super) struct Tables {
     pub windows: Vec<StoredWindow>,
     pub sweeps: Vec<StoredSweep>,
     pub rescue: RescueClaim,
+    /// In insertion order.
+    pub members: Vec<StoredMember>,
+    /// The log, in id order.
+    pub audit: Vec<AuditRecord>,
 }
 
 /// SQLite's `LIMIT`: a negative limit means none.
@@ -237,6 +252,38 @@ impl Tables {
         self.pings.retain(|(check_id, _), _| *check_id != id);
         self.flips.retain(|f| f.check_id != id);
         self.notifications.retain(|_, n| n.check_id != id);
+    }
+
+    /// Appends a log entry with the next id.
+    pub fn record_audit(&mut self, entry: &AuditWrite) {
+        let id = next_id(self.audit.iter().map(|a| a.id));
+        self.audit.push(AuditRecord {
+            id,
+            project_id: entry.project_id.clone(),
+            check: entry.check.map(|c| c.to_string()),
+            at: entry.at,
+            actor: entry.actor.clone(),
+            action: entry.action.clone(),
+            detail: entry.detail.clone(),
+        });
+    }
+
+    /// Deletes a project and, as `ON DELETE CASCADE` does, everything of it
+    /// but its log.
+    pub fn delete_project(&mut self, id: &str) -> bool {
+        let Some(index) = self.projects.iter().position(|p| p.id == id) else {
+            return false;
+        };
+        self.projects.remove(index);
+        self.api_keys.retain(|_, (project, _)| project != id);
+        let checks: Vec<i64> = self.checks_of(id).map(|c| c.check.id).collect();
+        for check in checks {
+            self.delete_check(check);
+        }
+        self.channels.retain(|c| c.project_id != id);
+        self.windows.retain(|w| w.project_id != id);
+        self.members.retain(|m| m.project_id != id);
+        true
     }
 
     /// Deletes flips by id and, cascading, their notifications.

@@ -6,11 +6,13 @@
 //!   configuration and state);
 //! - `plan`: a check plan or a channel plan as one batch of conditional
 //!   statements;
+//! - `people`: members, the log of changes, deleting a project, new keys;
 //! - `queries`: the texts of the reads whose cost matters (the sweep's due
 //!   checks, the outbox's due notifications and its claim);
 //! - `windows`: reading maintenance windows, one project's or several at
 //!   once, and reading a row back.
 
+pub mod people;
 pub mod plan;
 pub mod queries;
 pub mod rows;

@@ -345,6 +345,11 @@ pub fn check_batch(plan: &CheckPlan) -> CheckBatch {
             statements.push(notifications(&event.id, &event.recipients, key, plan.at, &condition));
         }
     }
+    // The log entry reads the row as it was, so it goes before the UPDATE.
+    if let Some(entry) = &plan.audit {
+        statements
+            .push(super::people::audit_insert(entry, &format!("EXISTS (SELECT 1 FROM checks WHERE {condition})")));
+    }
     if let Some(update) = row_update(plan, &condition) {
         changed(&mut statements, update);
     }
@@ -427,6 +432,9 @@ pub fn channel_batch(project_id: &str, plan: &ChannelPlan) -> ChannelBatch {
             ),
             vec![Arg::Text(reroute.routes.to_stored()), Arg::text(project_id)],
         ));
+    }
+    if let Some(entry) = &plan.audit {
+        statements.push(super::people::audit_insert(entry, &claim));
     }
     statements.push(release_statement(&guard));
     statements.push(Statement::new(

@@ -13,6 +13,7 @@ fn channel_plan(store: &MemoryStore, project: &str, channel: &Channel, change: C
         change,
         reroutes: Vec::new(),
         routing: RoutingGuard { project_id: project.to_owned(), version },
+        audit: None,
     }
 }
 

@@ -125,7 +125,7 @@ fn deleting_a_check_deletes_its_pings_flips_and_notifications_and_nothing_else()
         plan.state = Some(StateWrite { state: CheckState::idle_up(), alert_after: None, changed_at: Some(t(1_000)) });
         assert!(block_on(store.apply(&plan)).unwrap().applied);
     }
-    block_on(store.delete_check(&doomed)).unwrap();
+    block_on(store.delete_check(&doomed, None)).unwrap();
     assert_eq!(block_on(store.check_by_id(doomed.id)).unwrap(), None);
     assert!(store.ping_ring(doomed.id).is_empty());
     assert!(block_on(store.list_pings(doomed.id, 0, 10)).unwrap().is_empty());

@@ -125,6 +125,7 @@ fn the_operation_log_counts_every_call_in_order() {
 /// never waits.
 struct TestPlatform {
     now: Cell<i64>,
+    keys: std::cell::RefCell<crate::domain::access::keys::KeyCache>,
 }
 
 impl Platform for TestPlatform {
@@ -148,13 +149,25 @@ impl Platform for TestPlatform {
     fn log(&self, _level: Level, _message: &str) {}
 
     async fn race_point(&self, _point: &str) {}
+
+    async fn fetch_document(&self, _url: &str, _max: usize) -> Result<Vec<u8>, String> {
+        Err("tests fetch nothing".into())
+    }
+
+    async fn verify_rs256(&self, _key: &crate::domain::access::keys::Jwk, _message: &[u8], _signature: &[u8]) -> bool {
+        false
+    }
+
+    fn access_keys(&self) -> &std::cell::RefCell<crate::domain::access::keys::KeyCache> {
+        &self.keys
+    }
 }
 
 #[test]
 fn the_applications_write_loop_decides_again_after_a_forced_interleaving() {
     let (store, project) = store();
     let check = add_check(&store, &project, 1);
-    let platform = TestPlatform { now: Cell::new(1_000) };
+    let platform = TestPlatform { now: Cell::new(1_000), keys: Default::default() };
     store.before_next_apply(move |store, _| {
         store.edit_check(check.id, |c| c.config_version += 1);
     });

@@ -7,6 +7,7 @@ mod channels;
 mod checks;
 mod history;
 mod hooks;
+mod members;
 mod outbox;
 mod projects;
 
@@ -44,6 +45,8 @@ fn add_project(store: &MemoryStore, n: u8) -> String {
         read_only_hash: format!("ro-hash-{n}"),
         badge_key: format!("project-badge-{n}"),
         badge_secret: format!("secret-{n}"),
+        owner: None,
+        audit: None,
     };
     block_on(store.create_project(&project, t(i64::from(n)))).expect("project created");
     project_id(n)
@@ -144,6 +147,7 @@ fn save_channel(store: &MemoryStore, project: &str, channel: &Channel, at: i64) 
         change: ChannelChange::Save { max_channels: 10, at: t(at) },
         reroutes: Vec::new(),
         routing: RoutingGuard { project_id: project.to_owned(), version },
+        audit: None,
     };
     let applied = block_on(store.apply_channel(project, &plan)).expect("channel saved");
     assert_eq!(applied, crate::domain::plan::ChannelApplied::Applied);

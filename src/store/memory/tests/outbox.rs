@@ -217,6 +217,7 @@ fn a_deleted_channel_leaves_its_notifications_to_fail_at_delivery() {
         change: ChannelChange::Delete,
         reroutes: Vec::new(),
         routing: RoutingGuard { project_id: project.clone(), version },
+        audit: None,
     };
     block_on(store.apply_channel(&project, &plan)).unwrap();
     assert!(block_on(store.channels(&project)).unwrap().is_empty());

@@ -42,6 +42,8 @@ fn a_project_whose_id_or_key_is_taken_is_refused_whole() {
         read_only_hash: "ro-hash-1".into(),
         badge_key: "fresh-badge".into(),
         badge_secret: "s".into(),
+        owner: None,
+        audit: None,
     };
     assert!(matches!(block_on(store.create_project(&clash, t(5))), Err(StoreError::Query(_))));
     assert_eq!(block_on(store.count_projects()).unwrap(), 1);
