@@ -5,7 +5,7 @@
 //! as long as flips are (the sweep's hourly prune), and read newest first,
 //! a page at a time.
 
-use crate::ids::Uuid;
+use crate::ids::{unique_key, Uuid};
 use crate::time::Timestamp;
 use serde_json::{json, Map, Value};
 
@@ -144,24 +144,45 @@ pub fn page(query: &[(String, String)]) -> Result<(i64, Option<i64>), String> {
 }
 
 /// A page of entries as the API shows it; `next` is where the next page
-/// starts (`?before=`), when the page is full.
-pub fn audit_json(records: &[AuditRecord], limit: i64) -> Value {
+/// starts (`?before=`), when the page is full. A reader who only reads
+/// sees every check UUID (a ping credential) as the check's unique key,
+/// in the entry and in what it changed (a window's checks).
+pub fn audit_json(records: &[AuditRecord], limit: i64, read_only: bool) -> Value {
     let entries: Vec<Value> = records
         .iter()
         .map(|r| {
-            let detail: Value = serde_json::from_str(&r.detail).unwrap_or(Value::Null);
+            let mut detail: Value = serde_json::from_str(&r.detail).unwrap_or(Value::Null);
+            let mut check = json!(r.check);
+            if read_only {
+                hide_uuids(&mut detail);
+                hide_uuids(&mut check);
+            }
             json!({
                 "id": r.id,
                 "at": r.at.iso8601(),
                 "actor": r.actor,
                 "action": r.action,
-                "check": r.check,
+                "check": check,
                 "change": detail,
             })
         })
         .collect();
     let next = (records.len() as i64 >= limit).then(|| records.last().map(|r| r.id)).flatten();
     json!({ "entries": entries, "next": next })
+}
+
+/// Replaces every string that is a check UUID with its unique key.
+fn hide_uuids(value: &mut Value) {
+    match value {
+        Value::String(text) => {
+            if let Some(uuid) = Uuid::parse(text) {
+                *text = unique_key(&uuid);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(hide_uuids),
+        Value::Object(fields) => fields.values_mut().for_each(hide_uuids),
+        _ => {}
+    }
 }
 
 #[cfg(test)]
@@ -206,9 +227,29 @@ mod tests {
             action: "check.pause".into(),
             detail: "{}".into(),
         };
-        let full = audit_json(&[record(9), record(8)], 2);
+        let full = audit_json(&[record(9), record(8)], 2, false);
         assert_eq!(full["next"], 8);
         assert_eq!(full["entries"][0]["action"], "check.pause");
-        assert_eq!(audit_json(&[record(9)], 2)["next"], Value::Null);
+        assert_eq!(audit_json(&[record(9)], 2, false)["next"], Value::Null);
+    }
+
+    #[test]
+    fn a_read_only_reader_sees_unique_keys_for_uuids() {
+        let uuid = Uuid::parse("b9d54e60-a526-8e01-9d13-58c77790f7a4").unwrap();
+        let record = AuditRecord {
+            id: 1,
+            project_id: "p".into(),
+            check: Some(uuid.to_string()),
+            at: Timestamp::from_secs(1),
+            actor: "a@x.io".into(),
+            action: "window.create".into(),
+            detail: json!({"checks": [uuid.to_string()], "name": "not-a-uuid"}).to_string(),
+        };
+        let hidden = audit_json(std::slice::from_ref(&record), 5, true);
+        let entry = &hidden["entries"][0];
+        assert_eq!(entry["check"], unique_key(&uuid));
+        assert_eq!(entry["change"], json!({"checks": [unique_key(&uuid)], "name": "not-a-uuid"}));
+        let shown = audit_json(&[record], 5, false);
+        assert_eq!(shown["entries"][0]["check"], uuid.to_string());
     }
 }

@@ -73,13 +73,13 @@ pub async fn handle<S: Store, P: Platform>(api: &Api<'_, S, P>, route: &Route, b
         (Route::ProjectAudit(_), _) => {
             let (limit, before) = page(&api.req.query).map_err(SpecError::Query)?;
             let entries = api.store.audit_entries(&api.project, None, before, limit).await?;
-            Ok(Reply::json(200, &audit_json(&entries, limit)))
+            Ok(Reply::json(200, &audit_json(&entries, limit, api.view.read_only)))
         }
         (Route::CheckAudit(check), _) => {
             let (limit, before) = page(&api.req.query).map_err(SpecError::Query)?;
             let check = api.find_check(check).await?;
             let entries = api.store.audit_entries(&api.project, Some(&check.uuid), before, limit).await?;
-            Ok(Reply::json(200, &audit_json(&entries, limit)))
+            Ok(Reply::json(200, &audit_json(&entries, limit, api.view.read_only)))
         }
         _ => Err(ApiError::NotFound),
     }

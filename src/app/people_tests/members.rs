@@ -188,3 +188,37 @@ fn cross_site_writes_are_refused_however_the_identity_arrived() {
     );
     assert_eq!(read.status, 200);
 }
+
+#[test]
+fn the_log_shows_a_read_only_reader_no_check_uuid() {
+    // A UUID is a ping credential (issue 17, bug 3): whoever reads only
+    // (a read-only key, a viewer) sees each check by its unique key.
+    let world = World::new();
+    let ops = world.project("ops", "ada@example.com");
+    let id = id_of(&ops);
+    world.add_member(&id, "vic@example.com", "viewer");
+    let writer = key_of(&ops, "api_key");
+    let created = body(&world.request(&writer, "POST", "/api/v3/checks/", Some(&json!({"name": "backup"}))));
+    let uuid = created["uuid"].as_str().unwrap().to_owned();
+    world.request(&writer, "POST", &format!("/api/v3/checks/{uuid}/pause"), None);
+    let window =
+        json!({"name": "db work", "start": "2030-01-01T00:00:00Z", "end": "2030-01-01T01:00:00Z", "checks": [uuid]});
+    assert_eq!(world.request(&writer, "POST", "/api/v3/maintenance/", Some(&window)).status, 201);
+    let unique = body(&world.request(&key_of(&ops, "api_key_readonly"), "GET", "/api/v3/checks/", None))["checks"][0]
+        ["unique_key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let vic = As::Person("vic@example.com".into(), Some(id.clone()));
+    for reader in [key_of(&ops, "api_key_readonly"), vic] {
+        for path in [format!("/api/v3/projects/{id}/audit/"), format!("/api/v3/checks/{unique}/audit/")] {
+            let reply = world.request(&reader, "GET", &path, None);
+            assert_eq!(reply.status, 200, "{path}: {}", text(&reply));
+            assert!(!text(&reply).contains(&uuid), "{path}: {}", text(&reply));
+            assert!(text(&reply).contains(&unique), "{path}: {}", text(&reply));
+        }
+    }
+    // Those who may ping see the UUID, as in every other answer.
+    let full = text(&world.request(&writer, "GET", &format!("/api/v3/projects/{id}/audit/"), None));
+    assert!(full.contains(&uuid), "{full}");
+}
