@@ -1,6 +1,6 @@
 //! The storage traits (`crate::store`) on D1, one file per aggregate:
 //! `checks` (reads, and plans as one batch), `history` (pings and flips),
-//! `outbox`, `channels`, `windows`, `projects`, `sweeps`. The statements
+//! `outbox`, `channels`, `windows`, `projects`, `sweeps`, `status_pages`. The statements
 //! themselves are built by `crate::d1_sql`, natively testable on SQLite;
 //! this module binds and runs them.
 //!
@@ -13,6 +13,7 @@ mod checks;
 mod history;
 mod outbox;
 mod projects;
+mod status_pages;
 mod sweeps;
 mod windows;
 

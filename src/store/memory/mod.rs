@@ -27,6 +27,7 @@ mod history;
 mod outbox;
 mod plans;
 mod projects;
+mod status_pages;
 mod sweeps;
 mod tables;
 #[cfg(test)]

@@ -7,6 +7,7 @@ use crate::domain::channel::EventSet;
 use crate::domain::check::{Check, EventKind, PingKind, Status};
 use crate::domain::maintenance::Window;
 use crate::domain::plan::Deadlines;
+use crate::domain::status_page::StatusPage;
 use crate::domain::time::Timestamp;
 use crate::store::{AttemptRecord, StoreError};
 use std::collections::BTreeMap;
@@ -189,6 +190,8 @@ pub(super) struct Tables {
     pub windows: Vec<StoredWindow>,
     pub sweeps: Vec<StoredSweep>,
     pub rescue: RescueClaim,
+    /// In insertion order.
+    pub status_pages: Vec<StatusPage>,
 }
 
 /// SQLite's `LIMIT`: a negative limit means none.

@@ -12,6 +12,7 @@
 pub mod plan;
 pub mod queries;
 pub mod rows;
+pub mod status_pages;
 
 use crate::domain::time::Timestamp;
 

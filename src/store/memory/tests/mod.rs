@@ -9,6 +9,7 @@ mod history;
 mod hooks;
 mod outbox;
 mod projects;
+mod status_pages;
 
 use super::{block_on, MemoryStore};
 use crate::domain::channel::{Channel, ChannelConfig, EventSet};
