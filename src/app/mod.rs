@@ -11,6 +11,7 @@
 mod alertmanager;
 pub mod api;
 mod badges;
+pub mod cache;
 pub mod deliver;
 mod failure;
 mod health;
@@ -23,13 +24,16 @@ pub mod rescue;
 pub mod router;
 pub mod shards;
 mod snooze;
+pub mod status_pages;
 pub mod sweep;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod testing;
+#[cfg(test)]
+mod tests;
 pub mod write;
 
 pub use failure::Failure;
-pub use platform::{Level, Platform};
+pub use platform::{CacheHit, CachedAnswer, Level, Platform};
 pub use request::{After, Body, Handled, Request};
 pub use shards::Shards;
 

@@ -3,7 +3,8 @@
 //! test says, logs kept, and a race hook the test can use to change things
 //! between a read and a write.
 
-use super::{Level, Platform};
+use super::cache::MemoryCache;
+use super::{CacheHit, CachedAnswer, Level, Platform};
 use crate::domain::integrations::Outgoing;
 use crate::domain::outbox::AttemptResult;
 use crate::domain::time::Timestamp;
@@ -21,6 +22,8 @@ pub struct TestPlatform {
     pub default_answer: RefCell<AttemptResult>,
     pub logs: RefCell<Vec<(Level, String)>>,
     race_hook: RefCell<Option<Hook>>,
+    /// The cache of answers, expiring by this platform's clock.
+    pub cache: MemoryCache,
 }
 
 impl TestPlatform {
@@ -32,6 +35,7 @@ impl TestPlatform {
             default_answer: RefCell::new(AttemptResult::Status(200)),
             logs: RefCell::new(Vec::new()),
             race_hook: RefCell::new(None),
+            cache: MemoryCache::new(100),
         }
     }
 
@@ -85,6 +89,18 @@ impl Platform for TestPlatform {
 
     fn log(&self, level: Level, message: &str) {
         self.logs.borrow_mut().push((level, message.to_owned()));
+    }
+
+    async fn cache_get(&self, key: &str) -> Option<CacheHit> {
+        self.cache.get(key, self.now()).map(|answer| CacheHit { answer, layer: "memory" })
+    }
+
+    async fn cache_put(&self, key: &str, answer: &CachedAnswer, ttl_secs: i64) {
+        self.cache.put(key, answer, ttl_secs);
+    }
+
+    async fn cache_delete(&self, key: &str) {
+        self.cache.delete(key);
     }
 
     async fn race_point(&self, point: &str) {

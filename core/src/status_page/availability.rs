@@ -185,7 +185,7 @@ mod tests {
 
     /// The status at `at` as a plain replay of the changes from the start.
     fn status_at(initial: Status, changes: &[Change], at: i64) -> Status {
-        changes.iter().filter(|c| c.at.millis() <= at).last().map_or(initial, |c| c.new)
+        changes.iter().rfind(|c| c.at.millis() <= at).map_or(initial, |c| c.new)
     }
 
     fn arb_status() -> impl Strategy<Value = Status> {

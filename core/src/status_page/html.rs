@@ -115,6 +115,29 @@ pub fn page_html(page: &PublicPage) -> String {
     markup.into_string()
 }
 
+/// The page for a slug that names no page.
+pub fn not_found_html() -> String {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="color-scheme" content="light dark";
+                title { "Status page not found" }
+                link rel="stylesheet" href="style.css";
+            }
+            body {
+                main {
+                    h1 { "Status page not found" }
+                    p { "There is no status page at this address. Check the link you followed." }
+                }
+            }
+        }
+    }
+    .into_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,6 +16,7 @@ pub mod view;
 use crate::api::spec::SpecError;
 use crate::check::{Check, Tags};
 use crate::ids::Uuid;
+use crate::reply::Reply;
 use crate::time::Timestamp;
 use serde_json::{json, Map, Value};
 
@@ -250,6 +251,55 @@ impl StoredPage {
             updated_at: Timestamp::from_millis(self.updated_at),
         })
     }
+}
+
+/// The Content-Security-Policy of a page: nothing but its own stylesheet
+/// and icon, no script, never framed.
+pub const CSP: &str =
+    "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/// What a public page answers, before the cache's headers: status, content
+/// type and body.
+pub struct Answer {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub body: Vec<u8>,
+}
+
+/// The answer for a slug with no page (cached like a page, so that a flood
+/// of requests for a missing page does not reach the database either).
+pub fn not_found(json: bool) -> Answer {
+    if json {
+        let body = json!({"error": "no such status page"}).to_string().into_bytes();
+        Answer { status: 404, content_type: "application/json", body }
+    } else {
+        Answer { status: 404, content_type: "text/html; charset=utf-8", body: html::not_found_html().into_bytes() }
+    }
+}
+
+/// The public page as HTML or JSON.
+pub fn found(page: &view::PublicPage, json: bool) -> Answer {
+    if json {
+        Answer { status: 200, content_type: "application/json", body: view::public_json(page).to_string().into_bytes() }
+    } else {
+        Answer { status: 200, content_type: "text/html; charset=utf-8", body: html::page_html(page).into_bytes() }
+    }
+}
+
+/// The reply to a visitor: the answer, `age_secs` old, with the cache's
+/// headers (a shared cache may keep it for what is left of its minute;
+/// `cache_status` is RFC 9211's `Cache-Status`), the page's strict policy,
+/// and open CORS (the JSON is public, for widgets elsewhere).
+pub fn public_reply(status: u16, content_type: &str, body: Vec<u8>, age_secs: i64, cache_status: String) -> Reply {
+    let reply = Reply { status, headers: vec![("Content-Type", content_type.to_owned())], body };
+    reply
+        .with_header("Cache-Control", format!("public, max-age={CACHE_TTL_SECS}"))
+        .with_header("Age", age_secs.clamp(0, CACHE_TTL_SECS).to_string())
+        .with_header("Cache-Status", cache_status)
+        .with_header("Content-Security-Policy", CSP)
+        .with_header("X-Content-Type-Options", "nosniff")
+        .with_header("Referrer-Policy", "no-referrer")
+        .with_header("Access-Control-Allow-Origin", "*")
 }
 
 /// Whether an answer kept since `stored_at` may still be served at `now`.

@@ -7,6 +7,7 @@ mod channels;
 mod checks;
 mod notifications;
 mod projects;
+mod status_pages;
 mod windows;
 
 use super::{App, Body, Failure, Handled, Platform, Request};
@@ -42,6 +43,10 @@ pub enum ApiError {
     CheckLimit(i64),
     #[error("channel limit reached ({0} channels per project)")]
     ChannelLimit(i64),
+    #[error("status page limit reached ({0} pages per project)")]
+    PageLimit(i64),
+    #[error("the slug {0:?} is taken: a status page's address is unique across the deployment")]
+    SlugTaken(String),
     #[error("check {0} cannot be read; an operator must repair its stored row")]
     Unreadable(Uuid),
     #[error("the check kept changing while this request was saving it; try again")]
@@ -77,9 +82,9 @@ impl ApiError {
         let status = match self {
             ApiError::Spec(_) | ApiError::Truncated => 400,
             ApiError::Auth(_) | ApiError::Admin(_) => 401,
-            ApiError::CheckLimit(_) | ApiError::ChannelLimit(_) => 403,
+            ApiError::CheckLimit(_) | ApiError::ChannelLimit(_) | ApiError::PageLimit(_) => 403,
             ApiError::NotFound => 404,
-            ApiError::NotPaused | ApiError::ManagedChannel | ApiError::Contended => 409,
+            ApiError::NotPaused | ApiError::ManagedChannel | ApiError::Contended | ApiError::SlugTaken(_) => 409,
             ApiError::TooLarge => 413,
             ApiError::Unreadable(_) => 503,
             ApiError::Unavailable(failure) => return failure.reply("api", false, platform),
@@ -156,6 +161,7 @@ async fn dispatch<S: Store, P: Platform>(
     };
     // Writes, and ping history (bodies can hold secrets), need a read-write key.
     // Channels hold webhook URLs and routing keys: read-write keys only, as in healthchecks.
+    // Status pages publish checks and name them by uuid: read-write keys only too.
     let needs_write = matches!(req.method, Method::Post | Method::Delete)
         || matches!(
             route,
@@ -164,6 +170,8 @@ async fn dispatch<S: Store, P: Platform>(
                 | Route::Channels
                 | Route::Channel(_)
                 | Route::Notifications
+                | Route::StatusPages
+                | Route::StatusPage(_)
         );
     if needs_write && access == Access::ReadOnly {
         return Err(AuthError::WrongKey.into());
@@ -196,6 +204,7 @@ async fn dispatch<S: Store, P: Platform>(
         Route::Channels | Route::Channel(_) | Route::ChannelTest(_) => channels::handle(&api, route, body).await,
         Route::MaintenanceWindows | Route::MaintenanceWindow(_) => Ok(windows::handle(&api, route, body).await?.into()),
         Route::Notifications => Ok(notifications::handle(&api).await?.into()),
+        Route::StatusPages | Route::StatusPage(_) => Ok(status_pages::handle(&api, route, body).await?.into()),
         Route::Badges => Ok(api.badges().await?.into()),
         Route::SchedulePreview => Ok(Reply::json(200, &schedule::preview(&req.query, api.view.now)?).into()),
         Route::TimeZones => Ok(Reply::json(200, &schedule::zones()).into()),
