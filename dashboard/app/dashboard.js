@@ -1,7 +1,8 @@
 // The edgebeat dashboard: a client of the management API (/api/v3/, X-Api-Key)
 // and /health. Every rule and permission is the API's; this page only shows
 // what the API answers. Routing lives in the hash: #/, #/checks/<id>,
-// #/checks/<id>/edit, #/new, #/channels, #/notifications, #/maintenance.
+// #/checks/<id>/edit, #/new, #/channels, #/notifications, #/maintenance,
+// #/status-pages.
 
 import {
   h,
@@ -25,6 +26,7 @@ import { checkPage } from "./check.js";
 import { checkForm } from "./form.js";
 import { channelsPage, notificationsPage } from "./channels.js";
 import { maintenancePage } from "./maintenance.js";
+import { statusPagesPage } from "./status-pages.js";
 
 /** How often every page refreshes itself. */
 export const REFRESH_MS = 20000;
@@ -517,6 +519,9 @@ async function route(reason) {
   } else if (parts[0] === "maintenance") {
     page = "maintenance";
     cleanup = maintenancePage(context);
+  } else if (parts[0] === "status-pages") {
+    page = "status-pages";
+    cleanup = statusPagesPage(context);
   } else if (parts[0] === "notifications") {
     page = "notifications";
     cleanup = notificationsPage(context);
