@@ -71,7 +71,8 @@ pub fn daily(
     if result.is_empty() {
         return result;
     }
-    let mut ordered: Vec<Change> = changes.iter().copied().filter(|c| c.at <= now).collect();
+    // A change stamped after `now` (another clock) counts from when it says.
+    let mut ordered: Vec<Change> = changes.to_vec();
     ordered.sort_by_key(|c| c.at);
     // Walk back from now: each span ends where the previous (later) began.
     let floor = known_since.map_or(first, |k| k.millis().max(first));
@@ -216,6 +217,7 @@ mod tests {
                     status = next;
                 }
             }
+            // Changes after `now` are given too: they count from when they say.
             let result = daily(status_at(initial, &changes, now), &changes, t(now), days, None);
             prop_assert_eq!(result.len(), days);
             for day in &result {
