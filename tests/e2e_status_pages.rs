@@ -314,3 +314,78 @@ async fn screenshot(client: &fantoccini::Client, name: &str) {
     std::fs::create_dir_all(&dir).expect("create the screenshots directory");
     std::fs::write(dir.join(name), png).expect("write the screenshot");
 }
+
+/// docs/status-pages.md's screenshot (with `UPDATE_SCREENSHOTS=1`; else
+/// into target/screenshots/): a page with three months of history. Checks and
+/// pings are real; history older than this test is written into the flips
+/// table, as the sweep and pings would have written it over those months.
+#[test]
+fn a_screenshot_of_a_page_with_three_months_of_history() {
+    const DAY: i64 = 86_400_000;
+    let worker = Worker::start();
+    let project = worker.create_project("Acme");
+    let spec = |name: &str| json!({"name": name, "tags": "public", "timeout": 3600, "grace": 600});
+    let names = ["API", "Nightly backup", "Billing export", "Search index", "Legacy sync"];
+    let checks: Vec<Value> = names.iter().map(|name| worker.create_check(&project, spec(name))).collect();
+    for check in &checks {
+        ping(&worker, check, "", b"");
+    }
+    let now = now_ms();
+    // Each check's first ping months ago, and outages (start days ago, minutes down).
+    let history: [(i64, &[(i64, i64)]); 5] = [
+        (88, &[(40, 25)]),
+        (88, &[(71, 300), (33, 45), (6, 90)]),
+        (60, &[(12, 1440 + 180)]),
+        (30, &[]),
+        (89, &[(50, 20)]),
+    ];
+    let mut sql = String::new();
+    for (n, (check, (since, outages))) in checks.iter().zip(history).enumerate() {
+        let uuid = uuid_of(check);
+        let row = format!("(SELECT id FROM checks WHERE uuid = '{uuid}')");
+        sql.push_str(&format!(
+            "UPDATE flips SET created_at = {} WHERE check_id = {row} AND old_status = 'new';",
+            now - since * DAY
+        ));
+        for (i, (ago, minutes)) in outages.iter().enumerate() {
+            let down = now - ago * DAY;
+            let up = down + minutes * 60_000;
+            for (suffix, at, old, new) in [("d", down, "up", "down"), ("u", up, "down", "up")] {
+                sql.push_str(&format!(
+                    "INSERT INTO flips (id, check_id, created_at, old_status, new_status, reason) \
+                     SELECT 'shot-{n}-{i}-{suffix}', id, {at}, '{old}', '{new}', 'timeout' FROM checks WHERE uuid = '{uuid}';"
+                ));
+            }
+        }
+    }
+    worker.execute_sql(&sql);
+    ping(&worker, &checks[2], "/fail", b"");
+    let paused = worker.api(&project.api_key, "POST", &format!("/api/v3/checks/{}/pause", uuid_of(&checks[4])), None);
+    assert_eq!(paused.status, 200, "{}", paused.text());
+    publish(&worker, &project, json!({"slug": "acme", "title": "Acme services", "tags": "public"}));
+    let page = worker.get("/status/acme.json").json();
+    let backup = page["checks"]
+        .as_array()
+        .and_then(|checks| checks.iter().find(|c| c["name"] == "Nightly backup"))
+        .expect("the backup check");
+    let down_days = backup["days"].as_array().expect("days").iter().filter(|d| d["down_seconds"] != 0).count();
+    assert_eq!(down_days, 3, "its three outages");
+
+    let driver = browser::Driver::start();
+    browser::runtime().block_on(async {
+        let client = browser::browser(&driver).await;
+        client.set_window_size(900, 1000).await.expect("a window");
+        client.goto(&format!("http://127.0.0.1:{}/status/acme", worker.port)).await.expect("open the page");
+        browser::wait_js(&client, "the page", "return document.querySelectorAll('.check').length === 5").await;
+        browser::assert_accessible(&client, "the status page").await;
+        let png = client.screenshot().await.expect("screenshot");
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let dir = match std::env::var("UPDATE_SCREENSHOTS") {
+            Ok(v) if v == "1" => root.join("docs/screenshots"),
+            _ => root.join("target/screenshots"),
+        };
+        std::fs::create_dir_all(&dir).expect("create the screenshots directory");
+        std::fs::write(dir.join("status-page.png"), png).expect("write the screenshot");
+        client.close().await.expect("close the browser");
+    });
+}
