@@ -54,8 +54,8 @@ fn the_served_document_is_the_committed_file() {
 }
 
 /// Everything the walk over the document needs: a project with a check that
-/// has a ping with a body, a channel that delivers to a local receiver, and
-/// the badge URLs.
+/// has a ping with a body, a channel that delivers to a local receiver, a
+/// status page, and the badge URLs.
 struct Fixture {
     worker: Worker,
     project: Project,
@@ -92,6 +92,13 @@ fn fixture() -> Fixture {
     );
     assert_eq!(window.status, 201, "{}", window.text());
     let window = window.json()["id"].as_str().unwrap().to_owned();
+    let page = worker.api(
+        &project.api_key,
+        "POST",
+        "/api/v3/status-pages/",
+        Some(&json!({"slug": "documented", "title": "Documented", "tags": "prod"})),
+    );
+    assert_eq!(page.status, 201, "{}", page.text());
     // /health answers 200 once a sweep has run.
     worker.run_sweep(now_ms() / 60_000 * 60_000);
 
@@ -130,6 +137,7 @@ fn fixture() -> Fixture {
         ("check_badge_key", check_badge_key.to_owned()),
         ("project_id", project.id.clone()),
         ("key", project.api_key_readonly.clone()),
+        ("page_slug", "documented".to_owned()),
     ]);
     Fixture { worker, project, uuid, slug, receiver, values }
 }
@@ -186,6 +194,8 @@ fn body_for(operation_id: &str, fixture: &Fixture) -> Vec<u8> {
             json!({"start": "2027-01-01T00:00:00Z", "end": "2027-01-01T02:00:00Z", "checks": [fixture.uuid]})
         }
         "snoozeCheck" => json!({"seconds": 600}),
+        "createStatusPage" => json!({"slug": "another-page", "title": "Another", "tags": "db"}),
+        "updateStatusPage" => json!({"title": "Renamed", "checks": [fixture.uuid]}),
         id if id.starts_with("ping") => return b"job output".to_vec(),
         _ => return Vec::new(),
     };

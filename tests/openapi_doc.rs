@@ -165,7 +165,7 @@ fn every_error_response_is_the_shared_error_object() {
                     .unwrap_or_else(|| panic!("{method} {path} {status}: an error must have a body"));
                 // A public status page is for people: a missing one is a page saying so.
                 if path == "/status/{page_slug}" && code == 404 {
-                    assert!(content.keys().all(|t| t == "text/html"), "{method} {path} {status}");
+                    assert!(content.keys().all(|t| t == "text/html; charset=utf-8"), "{method} {path} {status}");
                     continue;
                 }
                 for (media_type, body) in content {
