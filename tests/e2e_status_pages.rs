@@ -242,6 +242,31 @@ fn the_page_is_accessible_on_a_phone_and_the_dashboard_publishes_and_deletes_pag
         )
         .await;
         browser::assert_accessible(&client, "the dashboard's status pages").await;
+        // Its link in the header keeps the header small on a phone (the dashboard's rule).
+        client.set_window_size(390, 844).await.expect("a phone-sized window");
+        let header = browser::wait_js(
+            &client,
+            "the phone layout",
+            "return innerWidth <= 420 && document.querySelector('header.top').getBoundingClientRect().height",
+        )
+        .await;
+        // There its links scroll sideways; coming to the page, its link is in view.
+        let loaded = |view: &str| format!("return document.getElementById('main').dataset.loaded === '{view}'");
+        browser::js(&client, "location.hash = '#/maintenance'; return true").await;
+        browser::wait_js(&client, "the maintenance view", &loaded("maintenance")).await;
+        browser::js(&client, "location.hash = '#/status-pages'; return true").await;
+        browser::wait_js(&client, "the status pages view", &loaded("status-pages")).await;
+        let in_view = browser::js(
+            &client,
+            "const nav = document.getElementById('nav').getBoundingClientRect(); \
+             const link = document.querySelector('#nav [aria-current=page]').getBoundingClientRect(); \
+             return link.left >= nav.left - 1 && link.right <= nav.right + 1",
+        )
+        .await;
+        assert_eq!(in_view, json!(true), "the current page's link is in view");
+        screenshot(&client, "status-pages-dashboard-phone.png").await;
+        client.set_window_size(1280, 900).await.expect("back to a desktop window");
+        assert!(header.as_f64().unwrap_or(f64::MAX) <= 110.0, "the header takes {header} px of a 844 px phone screen");
         browser::type_into(&client, "#p-slug", "acme-status").await;
         browser::type_into(&client, "#p-title", "Acme services").await;
         browser::type_into(&client, "#p-tags", "public").await;

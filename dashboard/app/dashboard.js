@@ -532,6 +532,13 @@ async function route(reason) {
     if (link.dataset.nav === page) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
   }
+  // On a phone the links scroll sideways: keep the current one in view.
+  const nav = document.getElementById("nav");
+  const current = nav.querySelector("[aria-current=page]");
+  if (current) {
+    const left = current.offsetLeft - nav.offsetLeft;
+    if (left < nav.scrollLeft || left + current.offsetWidth > nav.scrollLeft + nav.clientWidth) nav.scrollLeft = left;
+  }
   const healthTimer = setInterval(refreshHealth, REFRESH_MS);
   const viewCleanup = cleanup;
   cleanup = () => {
