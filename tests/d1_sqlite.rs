@@ -10,6 +10,7 @@ use edgebeat::d1_sql::people::{
 use edgebeat::d1_sql::plan::{channel_batch, check_batch, Witness};
 use edgebeat::d1_sql::queries::{due_checks, CLAIM, DUE_NOTIFICATIONS};
 use edgebeat::d1_sql::rows::{check_of, CHECK_COLUMNS};
+use edgebeat::d1_sql::status_pages;
 use edgebeat::d1_sql::windows::{windows_of, windows_of_project, windows_of_projects};
 use edgebeat::d1_sql::{Arg, Statement};
 use edgebeat::domain::access::members::{member_plan, why_not_applied, MemberApplied, MemberChange, MemberPlan};
@@ -27,6 +28,7 @@ use edgebeat::domain::plan::{
     RoutingGuard,
 };
 use edgebeat::domain::routing::Routes;
+use edgebeat::domain::status_page::{parse_page, StatusPage, StoredPage};
 use edgebeat::domain::time::Timestamp;
 use rusqlite::types::Value as Sql;
 use rusqlite::{params_from_iter, Connection, StatementStatus};
@@ -993,4 +995,115 @@ fn new_keys_replace_the_old_and_the_log_is_pruned() {
     assert_eq!(log_actions(&db, "p1", None), ["x2"]);
     let plan = query_plan(&db, &audit_entries(false));
     assert!(plan.contains("audit_by_project"), "{plan}");
+}
+
+// ---------------------------------------------------------------- status pages
+
+fn status_page(slug: &str, project: &str, at_s: i64) -> StatusPage {
+    let spec = parse_page(format!(r#"{{"slug": "{slug}", "title": "{slug}", "tags": "public web"}}"#).as_bytes(), None)
+        .expect("a page spec");
+    spec.into_page(project, at(at_s), at(at_s))
+}
+
+fn pages_of(db: &Connection, project: &str) -> Vec<StatusPage> {
+    run(db, &status_pages::of_project(project))
+        .rows
+        .into_iter()
+        .map(|row| serde_json::from_value::<StoredPage>(row).expect("a page row").into_page().expect("readable"))
+        .collect()
+}
+
+/// `D1Store::create_status_page`: the batch, and what its two results say.
+fn create_page(db: &Connection, page: &StatusPage, max: i64) -> &'static str {
+    let ran = batch(db, &status_pages::create(page, max));
+    match (ran[0].changes, ran[1].rows[0]["n"].as_i64()) {
+        (1, _) => "created",
+        (_, Some(n)) if n > 0 => "taken",
+        _ => "at limit",
+    }
+}
+
+#[test]
+fn status_pages_keep_slugs_unique_and_the_limit_per_project_and_read_back() {
+    let db = database(None);
+    assert_eq!(create_page(&db, &status_page("acme", "p1", 1), 2), "created");
+    assert_eq!(create_page(&db, &status_page("acme", "p2", 2), 2), "taken", "another project, same slug");
+    assert_eq!(create_page(&db, &status_page("beta", "p1", 3), 2), "created");
+    assert_eq!(create_page(&db, &status_page("gamma", "p1", 4), 2), "at limit");
+    assert_eq!(count(&db, "SELECT count(*) AS n FROM status_pages"), 2);
+    let pages = pages_of(&db, "p1");
+    assert_eq!(pages.iter().map(|p| p.slug.as_str()).collect::<Vec<_>>(), ["acme", "beta"]);
+    assert_eq!(pages[0], status_page("acme", "p1", 1), "read back as written");
+
+    let mut changed = status_page("acme", "p1", 9);
+    changed.title = "Renamed".into();
+    changed.show_descriptions = true;
+    let other = StatusPage { project_id: "p2".into(), ..changed.clone() };
+    assert_eq!(run(&db, &status_pages::replace(&other)).changes, 0, "only the owner replaces");
+    assert_eq!(run(&db, &status_pages::replace(&changed)).changes, 1);
+    let row = run(&db, &status_pages::by_slug("acme")).rows.remove(0);
+    let stored = serde_json::from_value::<StoredPage>(row).expect("row").into_page().expect("readable");
+    assert_eq!((stored.title.as_str(), stored.show_descriptions), ("Renamed", true));
+    assert_eq!((stored.created_at, stored.updated_at), (at(1), at(9)), "its creation time stays");
+
+    assert_eq!(run(&db, &status_pages::delete("p2", "acme")).changes, 0);
+    assert_eq!(run(&db, &status_pages::delete("p1", "acme")).changes, 1);
+    assert!(run(&db, &status_pages::by_slug("acme")).rows.is_empty());
+    assert_eq!(create_page(&db, &status_page("acme", "p2", 10), 2), "created", "a freed slug can be taken");
+    let plan = query_plan(&db, &status_pages::of_project("p1").sql);
+    assert!(plan.contains("USING INDEX status_pages_by_project"), "{plan}");
+}
+
+#[test]
+fn status_changes_read_each_checks_range_of_the_flip_index_newest_first() {
+    let db = database(None);
+    add_project(&db, "p1");
+    let routes = Routes::default();
+    let (a, b, c) = (
+        create(&db, "p1", "a", &routes, 10).expect("a").id,
+        create(&db, "p1", "b", &routes, 10).expect("b").id,
+        create(&db, "p1", "c", &routes, 10).expect("c").id,
+    );
+    for (i, (check, at_s, old, new, event)) in [
+        (a, 1, "new", "up", None),
+        (b, 2, "new", "up", None),
+        (a, 3, "up", "down", None),
+        (a, 3, "down", "down", Some("fail")),
+        (c, 3, "new", "up", None),
+        (b, 3, "up", "paused", None),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        db.execute(
+            "INSERT INTO flips (id, check_id, created_at, old_status, new_status, reason, event) \
+             VALUES (?1, ?2, ?3, ?4, ?5, '', ?6)",
+            rusqlite::params![format!("f{i}"), check, at(at_s).millis(), old, new, event],
+        )
+        .expect("insert a flip");
+    }
+    let listed = |ids: &[i64], from: i64, limit: i64| -> Vec<(i64, i64, String, String)> {
+        run(&db, &status_pages::status_changes(ids, at(from), limit))
+            .rows
+            .iter()
+            .map(|r| {
+                (
+                    r["check_id"].as_i64().unwrap_or_default(),
+                    (r["created_at"].as_i64().unwrap_or_default() - at(0).millis()) / 1000,
+                    r["old_status"].as_str().unwrap_or_default().to_owned(),
+                    r["new_status"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let s = |text: &str| text.to_owned();
+    assert_eq!(
+        listed(&[a, b], 2, 10),
+        [(b, 3, s("up"), s("paused")), (a, 3, s("up"), s("down")), (b, 2, s("new"), s("up"))],
+        "events and other checks left out; at the same instant the one written last first"
+    );
+    assert_eq!(listed(&[a, b], 0, 2).len(), 2);
+    assert!(listed(&[], 0, 10).is_empty());
+    let plan = query_plan(&db, &status_pages::status_changes(&[a, b], at(0), 10).sql);
+    assert!(plan.contains("USING INDEX flips_by_check (check_id=? AND created_at>?)"), "{plan}");
 }

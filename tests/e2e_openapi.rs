@@ -54,8 +54,8 @@ fn the_served_document_is_the_committed_file() {
 }
 
 /// Everything the walk over the document needs: a project with a check that
-/// has a ping with a body, a channel that delivers to a local receiver, and
-/// the badge URLs.
+/// has a ping with a body, a channel that delivers to a local receiver, a
+/// status page, and the badge URLs.
 struct Fixture {
     worker: Worker,
     project: Project,
@@ -96,6 +96,13 @@ fn fixture() -> Fixture {
     );
     assert_eq!(window.status, 201, "{}", window.text());
     let window = window.json()["id"].as_str().unwrap().to_owned();
+    let page = worker.api(
+        &project.api_key,
+        "POST",
+        "/api/v3/status-pages/",
+        Some(&json!({"slug": "documented", "title": "Documented", "tags": "prod"})),
+    );
+    assert_eq!(page.status, 201, "{}", page.text());
     // /health answers 200 once a sweep has run.
     worker.run_sweep(now_ms() / 60_000 * 60_000);
 
@@ -135,6 +142,7 @@ fn fixture() -> Fixture {
         ("project_id", project.id.clone()),
         ("key", project.api_key_readonly.clone()),
         ("email", "member%40example.com".to_owned()),
+        ("page_slug", "documented".to_owned()),
     ]);
     let managed = worker.create_project("managed").id;
     let auth = format!("Bearer {ADMIN_TOKEN}");
@@ -201,6 +209,8 @@ fn body_for(operation_id: &str, fixture: &Fixture) -> Vec<u8> {
         }
         "snoozeCheck" => json!({"seconds": 600}),
         "saveMember" => json!({"email": "another@example.com", "role": "viewer"}),
+        "createStatusPage" => json!({"slug": "another-page", "title": "Another", "tags": "db"}),
+        "updateStatusPage" => json!({"title": "Renamed", "checks": [fixture.uuid]}),
         id if id.starts_with("ping") => return b"job output".to_vec(),
         _ => return Vec::new(),
     };

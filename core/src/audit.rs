@@ -121,6 +121,8 @@ pub fn request_fields(body: &[u8]) -> Value {
 
 /// The fields of a maintenance window the log keeps.
 pub const WINDOW_FIELDS: &[&str] = &["id", "name", "schedule", "tz", "duration", "start", "end", "tags", "checks"];
+/// What a status page's entry keeps of it.
+pub const STATUS_PAGE_FIELDS: &[&str] = &["slug", "title", "tags", "checks", "show_descriptions"];
 
 /// Reads `?limit=` and `?before=` (the id of the last entry of the page
 /// before): `(limit, before)`.

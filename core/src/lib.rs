@@ -33,4 +33,5 @@ pub mod routing;
 pub mod schedule_words;
 pub mod settings;
 pub mod shard;
+pub mod status_page;
 pub mod time;

@@ -157,6 +157,16 @@ pub enum Route {
     TimeZones,
     /// `/alertmanager/<ping_key>`: Alertmanager's webhook, the watchdog receiver.
     Alertmanager(String),
+    /// `/api/v3/status-pages/`: the project's public status pages.
+    StatusPages,
+    /// `/api/v3/status-pages/<slug>`
+    StatusPage(String),
+    /// `/status/<slug>` (HTML) or `/status/<slug>.json`: a published status
+    /// page, to anyone (the slug as written, checked by the handler).
+    PublicStatusPage {
+        slug: String,
+        json: bool,
+    },
 }
 
 use Method::{Delete, Get, Head, Patch, Post, Put};
@@ -214,6 +224,10 @@ pub const ROUTES: &[(&str, &[Method])] = &[
     ("/projects/{project_id}/metrics/{key}", &[Get, Head]),
     ("/projects/{project_id}/metrics/", &[Get, Head]),
     ("/alertmanager/{ping_key}", &[Post]),
+    ("/api/v3/status-pages/", &[Get, Post]),
+    ("/api/v3/status-pages/{page_slug}", &[Get, Post, Delete]),
+    ("/status/{page_slug}", &[Get, Head]),
+    ("/status/{page_slug}.json", &[Get, Head]),
 ];
 
 impl Route {
@@ -231,12 +245,14 @@ impl Route {
             Route::CheckAction { .. } | Route::PingSnooze(_) => &[Post],
             Route::CheckSnooze { .. } => &[Post, Delete],
             Route::CheckPings { .. } | Route::PingBody { .. } | Route::CheckFlips { .. } => &[Get],
-            Route::Channels => &[Get, Post],
-            Route::Channel(_) | Route::MaintenanceWindow(_) => &[Get, Post, Delete],
+            Route::Channels | Route::StatusPages => &[Get, Post],
+            Route::Channel(_) | Route::MaintenanceWindow(_) | Route::StatusPage(_) => &[Get, Post, Delete],
             Route::MaintenanceWindows => &[Get, Post],
             Route::ChannelTest(_) => &[Post],
             Route::Notifications | Route::Badges | Route::OpenApi | Route::SchedulePreview | Route::TimeZones => &[Get],
-            Route::Badge(_) | Route::CheckBadge(_) | Route::Metrics { .. } => &[Get, Head],
+            Route::Badge(_) | Route::CheckBadge(_) | Route::Metrics { .. } | Route::PublicStatusPage { .. } => {
+                &[Get, Head]
+            }
             Route::Alertmanager(_) => &[Post],
         }
     }
@@ -259,6 +275,7 @@ impl Route {
                 | Route::MaintenanceWindows
                 | Route::Notifications
                 | Route::Badges
+                | Route::StatusPages
                 | Route::Metrics { key: None, .. }
         )
     }
@@ -274,6 +291,7 @@ impl Route {
                 | Route::CheckBadge(_)
                 | Route::Metrics { .. }
                 | Route::Alertmanager(_)
+                | Route::PublicStatusPage { .. }
         )
     }
 }
@@ -365,7 +383,7 @@ fn root_ping(path: &str) -> Option<Route> {
     let mut segments = rest.split('/');
     let first = segments.next()?;
     let count = rest.split('/').count();
-    let reserved = ["api", "ping", "health", "badge", "b", "projects", "cdn-cgi", "app", "alertmanager"];
+    let reserved = ["api", "ping", "health", "badge", "b", "projects", "cdn-cgi", "app", "alertmanager", "status"];
     let ping_like =
         Uuid::parse(first).is_some() || ((2..=3).contains(&count) && first.len() >= 8 && !reserved.contains(&first));
     ping_like.then(|| Route::Ping(rest.to_owned()))
@@ -446,6 +464,14 @@ pub fn route(path: &str) -> Option<Route> {
     if let Some(rest) = path.strip_prefix("/projects/") {
         return metrics_route(rest);
     }
+    if let Some(rest) = path.strip_prefix("/status/") {
+        let (slug, json) = match rest.strip_suffix(".json") {
+            Some(slug) => (slug, true),
+            None => (rest, false),
+        };
+        return (!slug.is_empty() && !slug.contains('/'))
+            .then(|| Route::PublicStatusPage { slug: slug.to_owned(), json });
+    }
     if let Some(key) = path.strip_prefix("/alertmanager/") {
         // One segment: the ping grammar's key (Django's slug converter).
         let key_like = !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
@@ -472,6 +498,8 @@ pub fn route(path: &str) -> Option<Route> {
             Some(Route::MaintenanceWindow((*id).to_owned()))
         }
         ["badges"] => Some(Route::Badges),
+        ["status-pages"] if version == 3 => Some(Route::StatusPages),
+        ["status-pages", slug] if version == 3 && !slug.is_empty() => Some(Route::StatusPage((*slug).to_owned())),
         ["openapi.json"] if version == 3 => Some(Route::OpenApi),
         ["schedule", "preview"] if version == 3 => Some(Route::SchedulePreview),
         ["schedule", "zones"] if version == 3 => Some(Route::TimeZones),
@@ -607,6 +635,7 @@ mod tests {
             ("{project_id}", UUID),
             ("{email}", "ops%40example.com"),
             ("{key}", "k"),
+            ("{page_slug}", "acme"),
         ];
         values.iter().fold(pattern.to_owned(), |path, (name, value)| path.replace(name, value))
     }
@@ -737,6 +766,22 @@ mod tests {
         let uuid = Uuid::parse(UUID).unwrap();
         assert_eq!(route(&format!("/api/v3/checks/{UUID}/audit/")), Some(Route::CheckAudit(CheckRef::Uuid(uuid))));
         assert_eq!(route(&format!("/api/v1/checks/{UUID}/audit/")), None);
+    }
+
+    #[test]
+    fn status_pages_have_a_public_and_a_management_route() {
+        let public = |slug: &str, json| Some(Route::PublicStatusPage { slug: slug.into(), json });
+        assert_eq!(route("/status/acme"), public("acme", false));
+        assert_eq!(route("/status/acme.json"), public("acme", true));
+        assert_eq!(route("/status/Bad.Slug"), public("Bad.Slug", false), "the handler refuses it");
+        assert_eq!(route("/status/"), None);
+        assert_eq!(route("/status/.json"), None);
+        assert_eq!(route("/status/a/b"), None);
+        assert!(!route("/status/acme").unwrap().is_api());
+        assert_eq!(route("/api/v3/status-pages"), Some(Route::StatusPages));
+        assert_eq!(route("/api/v3/status-pages/acme"), Some(Route::StatusPage("acme".into())));
+        assert_eq!(route("/api/v1/status-pages/"), None);
+        assert!(route("/api/v3/status-pages/").unwrap().is_api());
     }
 
     #[test]

@@ -1,7 +1,8 @@
 // The edgebeat dashboard: a client of the management API (/api/v3/, X-Api-Key)
 // and /health. Every rule and permission is the API's; this page only shows
 // what the API answers. Routing lives in the hash: #/, #/checks/<id>,
-// #/checks/<id>/edit, #/new, #/channels, #/notifications, #/maintenance.
+// #/checks/<id>/edit, #/new, #/channels, #/notifications, #/maintenance,
+// #/status-pages.
 
 import {
   h,
@@ -27,6 +28,7 @@ import { channelsPage, notificationsPage } from "./channels.js";
 import { maintenancePage } from "./maintenance.js";
 import { auditPage, membersPage } from "./people.js";
 import { accessSignIn } from "./lib.js";
+import { statusPagesPage } from "./status-pages.js";
 
 /** How often every page refreshes itself. */
 export const REFRESH_MS = 20000;
@@ -567,6 +569,9 @@ async function route(reason) {
   } else if (parts[0] === "maintenance") {
     page = "maintenance";
     cleanup = maintenancePage(context);
+  } else if (parts[0] === "status-pages") {
+    page = "status-pages";
+    cleanup = statusPagesPage(context);
   } else if (parts[0] === "notifications") {
     page = "notifications";
     cleanup = notificationsPage(context);
@@ -582,6 +587,13 @@ async function route(reason) {
   for (const link of document.querySelectorAll("[data-nav]")) {
     if (link.dataset.nav === page) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
+  }
+  // On a phone the links scroll sideways: keep the current one in view.
+  const nav = document.getElementById("nav");
+  const current = nav.querySelector("[aria-current=page]");
+  if (current) {
+    const left = current.offsetLeft - nav.offsetLeft;
+    if (left < nav.scrollLeft || left + current.offsetWidth > nav.scrollLeft + nav.clientWidth) nav.scrollLeft = left;
   }
   const healthTimer = setInterval(refreshHealth, REFRESH_MS);
   const viewCleanup = cleanup;

@@ -1,7 +1,9 @@
 //! The Workers platform: `Date.now()`, outgoing `fetch` (never following
-//! redirects), timers, the console, and the test-only race hook.
+//! redirects), timers, the console, the cache of answers, and the
+//! test-only race hook.
 
-use crate::app::{Level, Platform};
+use crate::app::cache::MemoryCache;
+use crate::app::{CacheHit, CachedAnswer, Level, Platform};
 use crate::domain::access::keys::{Jwk, KeyCache};
 use crate::domain::integrations::Outgoing;
 use crate::domain::outbox::{AttemptResult, ATTEMPT_TIMEOUT_MS};
@@ -17,9 +19,19 @@ use worker::js_sys::{self, Array, Object, Reflect, JSON};
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
 use worker::{
-    console_error, console_warn, AbortController, Date, Delay, Fetch, Headers, Method, Request, RequestInit,
-    RequestRedirect,
+    console_error, console_warn, AbortController, Cache, Date, Delay, Fetch, Headers, Method, Request, RequestInit,
+    RequestRedirect, Response,
 };
+
+/// The header that carries when a cached answer was made (Unix ms).
+const STORED_AT: &str = "X-Edgebeat-Stored-At";
+
+thread_local! {
+    /// The isolate's own cache, under the data center's: the Workers cache
+    /// does nothing on `*.workers.dev` (and behind Cloudflare Access), and
+    /// there this layer still spares the database most requests.
+    static ISOLATE_CACHE: MemoryCache = const { MemoryCache::new(64) };
+}
 
 pub struct WorkersPlatform {
     race_hook_url: Option<String>,
@@ -88,6 +100,29 @@ impl Platform for WorkersPlatform {
         &self.access_keys
     }
 
+    /// The data center's cache first (shared by every isolate there), then
+    /// the isolate's.
+    async fn cache_get(&self, key: &str) -> Option<CacheHit> {
+        if let Some(answer) = edge_get(key).await {
+            return Some(CacheHit { answer, layer: "edge" });
+        }
+        ISOLATE_CACHE.with(|cache| cache.get(key, now())).map(|answer| CacheHit { answer, layer: "isolate" })
+    }
+
+    async fn cache_put(&self, key: &str, answer: &CachedAnswer, ttl_secs: i64) {
+        ISOLATE_CACHE.with(|cache| cache.put(key, answer, ttl_secs));
+        if let Err(err) = edge_put(key, answer, ttl_secs).await {
+            console_warn!("cache put {key}: {err}");
+        }
+    }
+
+    async fn cache_delete(&self, key: &str) {
+        ISOLATE_CACHE.with(|cache| cache.delete(key));
+        if let Err(err) = Cache::default().delete(key, false).await {
+            console_warn!("cache delete {key}: {err}");
+        }
+    }
+
     async fn race_point(&self, point: &str) {
         let Some(hook) = &self.race_hook_url else { return };
         let Ok(url) = worker::Url::parse(&format!("{hook}/{point}")) else {
@@ -98,6 +133,33 @@ impl Platform for WorkersPlatform {
             console_warn!("race hook {point}: {err}");
         }
     }
+}
+
+/// The answer the Workers cache keeps under `key`, if any (a failure is a miss).
+async fn edge_get(key: &str) -> Option<CachedAnswer> {
+    let mut response = match Cache::default().get(key, false).await {
+        Ok(found) => found?,
+        Err(err) => {
+            console_warn!("cache get {key}: {err}");
+            return None;
+        }
+    };
+    let headers = response.headers();
+    let stored_at = headers.get(STORED_AT).ok().flatten()?.parse::<i64>().ok()?;
+    let content_type = headers.get("Content-Type").ok().flatten().unwrap_or_default();
+    let status = response.status_code();
+    let body = response.bytes().await.ok()?;
+    Some(CachedAnswer { status, content_type, body, stored_at: Timestamp::from_millis(stored_at) })
+}
+
+/// Puts `answer` in the Workers cache for `ttl_secs` (its `Cache-Control`).
+async fn edge_put(key: &str, answer: &CachedAnswer, ttl_secs: i64) -> worker::Result<()> {
+    let headers = Headers::new();
+    headers.set("Content-Type", &answer.content_type)?;
+    headers.set("Cache-Control", &format!("public, max-age={ttl_secs}"))?;
+    headers.set(STORED_AT, &answer.stored_at.millis().to_string())?;
+    let response = Response::builder().with_status(answer.status).with_headers(headers).fixed(answer.body.clone());
+    Cache::default().put(key, response).await
 }
 
 /// GETs a document, within the attempt timeout and `max` bytes.

@@ -12,6 +12,7 @@ pub mod access;
 mod alertmanager;
 pub mod api;
 mod badges;
+pub mod cache;
 pub mod deliver;
 mod failure;
 mod health;
@@ -26,6 +27,9 @@ pub mod rescue;
 pub mod router;
 pub mod shards;
 mod snooze;
+pub mod status_pages;
+#[cfg(test)]
+mod status_tests;
 pub mod sweep;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod testing;
@@ -34,7 +38,7 @@ mod tests;
 pub mod write;
 
 pub use failure::Failure;
-pub use platform::{Level, Platform};
+pub use platform::{CacheHit, CachedAnswer, Level, Platform};
 pub use request::{After, Body, Handled, Request};
 pub use shards::Shards;
 

@@ -1,5 +1,6 @@
 //! What the application needs of the platform beyond storage: the clock,
-//! outgoing HTTP, randomness for retry jitter, logs, and a test hook.
+//! outgoing HTTP, randomness for retry jitter, logs, a cache of answers,
+//! and a test hook.
 
 use crate::domain::access::keys::{Jwk, KeyCache};
 use crate::domain::integrations::Outgoing;
@@ -10,6 +11,25 @@ use crate::domain::time::Timestamp;
 pub enum Level {
     Warn,
     Error,
+}
+
+/// An answer kept in the cache (a public status page's): enough to answer
+/// again, and when it was made.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CachedAnswer {
+    pub status: u16,
+    pub content_type: String,
+    pub body: Vec<u8>,
+    pub stored_at: Timestamp,
+}
+
+/// An answer found in the cache, and which layer of it kept the answer
+/// (`edge`: the Workers cache of the data center; `isolate`: this
+/// isolate's memory; `memory` in tests).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CacheHit {
+    pub answer: CachedAnswer,
+    pub layer: &'static str,
 }
 
 pub trait Platform {
@@ -27,6 +47,19 @@ pub trait Platform {
     async fn sleep(&self, ms: u64);
 
     fn log(&self, level: Level, message: &str);
+
+    /// The answer kept under `key` (an absolute URL), if any. Whether it is
+    /// still fresh is the caller's decision (`stored_at`); a cache that
+    /// fails is a miss.
+    async fn cache_get(&self, key: &str) -> Option<CacheHit>;
+
+    /// Keeps `answer` under `key` for `ttl_secs`. Best effort: a failure is
+    /// logged, and only costs a later request a read.
+    async fn cache_put(&self, key: &str, answer: &CachedAnswer, ttl_secs: i64);
+
+    /// Forgets `key`, where this platform can (the Workers cache forgets it
+    /// in this data center only; others keep it until it expires).
+    async fn cache_delete(&self, key: &str);
 
     /// Test-only: waits at a named point between a read and the write that
     /// depends on it, so that a test can force another write in between

@@ -2,7 +2,7 @@
 //! handler of its kind, and says what to do after answering. Where a ping
 //! goes: `Route::Ping` → `ping::handle`.
 
-use super::{alertmanager, api, badges, health, metrics, ping, rescue, snooze};
+use super::{alertmanager, api, badges, health, metrics, ping, rescue, snooze, status_pages};
 use super::{After, App, Handled, Platform, Request};
 use crate::domain::reply::Reply;
 use crate::domain::route::{route, slash_redirect, Method, Route};
@@ -55,6 +55,7 @@ async fn serve<S: Store, P: Platform>(app: &App<'_, S, P>, route: Route, req: &R
         Route::CheckBadge(rest) => badges::check_badge(app, &rest).await.into(),
         Route::Metrics { project, key } => metrics::handle(app, &project, key.as_deref(), req).await.into(),
         Route::Alertmanager(ping_key) => alertmanager::handle(app, &ping_key, req).await,
+        Route::PublicStatusPage { slug, json } => status_pages::handle(app, &slug, json, req).await.into(),
         _ => Reply::error(404, "not found").into(),
     }
 }

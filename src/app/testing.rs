@@ -3,7 +3,8 @@
 //! test says, logs kept, and a race hook the test can use to change things
 //! between a read and a write.
 
-use super::{Level, Platform};
+use super::cache::MemoryCache;
+use super::{CacheHit, CachedAnswer, Level, Platform};
 use crate::domain::access::keys::{Jwk, KeyCache};
 use crate::domain::integrations::Outgoing;
 use crate::domain::outbox::AttemptResult;
@@ -32,6 +33,8 @@ pub struct TestPlatform {
     /// How signatures are verified: none is valid until a test sets one.
     pub verifier: RefCell<Option<Verifier>>,
     access_keys: RefCell<KeyCache>,
+    /// The cache of answers, expiring by this platform's clock.
+    pub cache: MemoryCache,
 }
 
 impl TestPlatform {
@@ -47,6 +50,7 @@ impl TestPlatform {
             fetched: RefCell::new(Vec::new()),
             verifier: RefCell::new(None),
             access_keys: RefCell::new(KeyCache::default()),
+            cache: MemoryCache::new(100),
         }
     }
 
@@ -125,6 +129,18 @@ impl Platform for TestPlatform {
 
     fn access_keys(&self) -> &RefCell<KeyCache> {
         &self.access_keys
+    }
+
+    async fn cache_get(&self, key: &str) -> Option<CacheHit> {
+        self.cache.get(key, self.now()).map(|answer| CacheHit { answer, layer: "memory" })
+    }
+
+    async fn cache_put(&self, key: &str, answer: &CachedAnswer, ttl_secs: i64) {
+        self.cache.put(key, answer, ttl_secs);
+    }
+
+    async fn cache_delete(&self, key: &str) {
+        self.cache.delete(key);
     }
 
     async fn race_point(&self, point: &str) {

@@ -29,6 +29,8 @@ use crate::domain::history::{FlipRecord, PingRecord};
 use crate::domain::ids::Uuid;
 use crate::domain::maintenance::Window;
 use crate::domain::plan::{Applied, ChannelApplied, ChannelPlan, CheckPlan, Deadlines};
+use crate::domain::status_page::availability::Change;
+use crate::domain::status_page::StatusPage;
 use crate::domain::time::Timestamp;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -167,6 +169,17 @@ pub trait HistoryStore {
     /// Status changes (not events) with `from <= created_at < until`
     /// (Unix ms), newest first, at most 1,000.
     async fn list_flips(&self, check_id: i64, from: i64, until: i64) -> Result<Vec<FlipRecord>, StoreError>;
+
+    /// Status changes (not events) of the checks with these row ids with
+    /// `created_at >= from`, as `(check row id, change)`, newest first (by
+    /// `created_at`, then the order they were written), at most `limit`.
+    /// No ids: nothing.
+    async fn status_changes(
+        &self,
+        check_ids: &[i64],
+        from: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<(i64, Change)>, StoreError>;
 
     /// Whether a ping could be stored now: a write on the ping path that
     /// changes nothing, for `/health`.
@@ -352,6 +365,42 @@ pub trait AuditStore {
     ) -> Result<Vec<AuditRecord>, StoreError>;
 }
 
+/// Public status pages. The application keeps every page in the
+/// deployment's first database, whatever database its project is on, so
+/// that a slug is unique across the deployment and found with one read
+/// (see migrations/0013_status_pages.sql); every implementation keeps the
+/// same contract on any database all the same.
+pub trait StatusPageStore {
+    /// The page with this slug, whichever project's it is.
+    async fn status_page(&self, slug: &str) -> Result<Option<StatusPage>, StoreError>;
+
+    /// The project's pages, oldest first (then by slug). A row that cannot
+    /// be read fails the list with `StoreError::Corrupt`.
+    async fn status_pages(&self, project_id: &str) -> Result<Vec<StatusPage>, StoreError>;
+
+    /// Creates `page` atomically, only if no page has its slug and its
+    /// project has fewer than `max` pages; otherwise writes nothing and says
+    /// why (`SlugTaken` wins when both hold).
+    async fn create_status_page(&self, page: &StatusPage, max: i64) -> Result<PageCreated, StoreError>;
+
+    /// Replaces the title, selection, options and `updated_at` of the page
+    /// with `page.slug`, only if it is `page.project_id`'s (`created_at` is
+    /// kept). Returns whether it did.
+    async fn replace_status_page(&self, page: &StatusPage) -> Result<bool, StoreError>;
+
+    /// Deletes the page with this slug, only if it is `project_id`'s.
+    /// Returns whether it did.
+    async fn delete_status_page(&self, project_id: &str, slug: &str) -> Result<bool, StoreError>;
+}
+
+/// What `create_status_page` did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PageCreated {
+    Created,
+    SlugTaken,
+    AtLimit,
+}
+
 /// What the minute sweeps did, and the rescue claim.
 pub trait SweepStore {
     async fn record_sweep(
@@ -384,6 +433,7 @@ pub trait Store:
     + SweepStore
     + MemberStore
     + AuditStore
+    + StatusPageStore
 {
     /// Rows the database read and wrote for this store's statements so far
     /// (D1's own counts; the in-memory twin counts nothing).

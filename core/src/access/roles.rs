@@ -83,6 +83,8 @@ pub fn need(route: &Route, method: Method) -> Need {
         Route::ProjectAudit(_) | Route::CheckAudit(_) => Need::Log,
         Route::CheckPings { .. } | Route::PingBody { .. } | Route::Notifications => Need::Private,
         Route::Channels | Route::Channel(_) | Route::ChannelTest(_) if reads => Need::Private,
+        // A status page names its checks by UUID (a ping credential).
+        Route::StatusPages | Route::StatusPage(_) if reads => Need::Private,
         _ if reads => Need::Read,
         _ => Need::Write,
     }
@@ -201,6 +203,11 @@ mod tests {
         ("/api/v3/badges/", "GET", "omvwr"),
         ("/api/v3/schedule/preview", "GET", "omvwr"),
         ("/api/v3/schedule/zones", "GET", "omvwr"),
+        ("/api/v3/status-pages/", "GET", "omw"),
+        ("/api/v3/status-pages/", "POST", "omw"),
+        ("/api/v3/status-pages/{page_slug}", "GET", "omw"),
+        ("/api/v3/status-pages/{page_slug}", "POST", "omw"),
+        ("/api/v3/status-pages/{page_slug}", "DELETE", "omw"),
     ];
 
     fn sample(pattern: &str) -> String {
@@ -212,6 +219,7 @@ mod tests {
             .replace("{n}", "1")
             .replace("{channel_id}", UUID)
             .replace("{window_id}", UUID)
+            .replace("{page_slug}", "acme")
     }
 
     #[test]

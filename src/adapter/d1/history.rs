@@ -5,6 +5,7 @@ use super::D1Store;
 use crate::d1_sql::{Arg, Statement};
 use crate::domain::check::{PingKind, Status};
 use crate::domain::history::{FlipRecord, PingRecord};
+use crate::domain::status_page::availability::Change;
 use crate::domain::time::Timestamp;
 use crate::store::{HistoryStore, StoreError};
 use serde::Deserialize;
@@ -90,6 +91,15 @@ impl HistoryStore for D1Store {
                 Ok(FlipRecord { at: Timestamp::from_millis(r.created_at), new_status })
             })
             .collect()
+    }
+
+    async fn status_changes(
+        &self,
+        check_ids: &[i64],
+        from: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<(i64, Change)>, StoreError> {
+        self.read_status_changes(check_ids, from, limit).await
     }
 
     /// A write to the ping path's tables that matches no row.

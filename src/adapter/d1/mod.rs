@@ -1,7 +1,7 @@
 //! The storage traits (`crate::store`) on D1, one file per aggregate:
 //! `checks` (reads, and plans as one batch), `history` (pings and flips),
 //! `outbox`, `channels`, `windows`, `projects`, `sweeps`, `members` (and
-//! the log of changes). The statements
+//! the log of changes), `status_pages`. The statements
 //! themselves are built by `crate::d1_sql`, natively testable on SQLite;
 //! this module binds and runs them.
 //!
@@ -15,6 +15,7 @@ mod history;
 mod members;
 mod outbox;
 mod projects;
+mod status_pages;
 mod sweeps;
 mod windows;
 

@@ -10,6 +10,7 @@ mod checks;
 mod notifications;
 mod people;
 mod projects;
+mod status_pages;
 mod windows;
 
 use super::{App, Body, Failure, Handled, Platform, Request};
@@ -51,6 +52,10 @@ pub enum ApiError {
     CheckLimit(i64),
     #[error("channel limit reached ({0} channels per project)")]
     ChannelLimit(i64),
+    #[error("status page limit reached ({0} pages per project)")]
+    PageLimit(i64),
+    #[error("the slug {0:?} is taken: a status page's address is unique across the deployment")]
+    SlugTaken(String),
     #[error("check {0} cannot be read; an operator must repair its stored row")]
     Unreadable(Uuid),
     #[error("the check kept changing while this request was saving it; try again")]
@@ -105,10 +110,16 @@ impl ApiError {
                 return Reply::error(503, self.to_string()).with_header("Retry-After", "5")
             }
             ApiError::Auth(_) | ApiError::Admin(_) | ApiError::Token(_) => 401,
-            ApiError::CheckLimit(_) | ApiError::ChannelLimit(_) | ApiError::MemberLimit(_) => 403,
+            ApiError::CheckLimit(_) | ApiError::ChannelLimit(_) | ApiError::MemberLimit(_) | ApiError::PageLimit(_) => {
+                403
+            }
             ApiError::Forbidden(_) | ApiError::NotAMember | ApiError::CrossSite(_) => 403,
             ApiError::NotFound => 404,
-            ApiError::NotPaused | ApiError::ManagedChannel | ApiError::Contended | ApiError::LastOwner => 409,
+            ApiError::NotPaused
+            | ApiError::ManagedChannel
+            | ApiError::Contended
+            | ApiError::LastOwner
+            | ApiError::SlugTaken(_) => 409,
             ApiError::TooLarge => 413,
             ApiError::Unreadable(_) => 503,
             ApiError::Unavailable(failure) => return failure.reply("api", false, platform),
@@ -237,6 +248,7 @@ async fn dispatch<S: Store, P: Platform>(
         Route::Channels | Route::Channel(_) | Route::ChannelTest(_) => channels::handle(&api, route, body).await,
         Route::MaintenanceWindows | Route::MaintenanceWindow(_) => Ok(windows::handle(&api, route, body).await?.into()),
         Route::Notifications => Ok(notifications::handle(&api).await?.into()),
+        Route::StatusPages | Route::StatusPage(_) => Ok(status_pages::handle(&api, route, body).await?.into()),
         Route::Badges => Ok(api.badges().await?.into()),
         Route::SchedulePreview => Ok(Reply::json(200, &schedule::preview(&req.query, api.view.now)?).into()),
         Route::TimeZones => Ok(Reply::json(200, &schedule::zones()).into()),

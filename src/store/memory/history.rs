@@ -4,6 +4,7 @@
 use super::tables::{sql_limit, Tables};
 use super::MemoryStore;
 use crate::domain::history::{FlipRecord, PingRecord};
+use crate::domain::status_page::availability::Change;
 use crate::domain::time::Timestamp;
 use crate::store::{HistoryStore, StoreError};
 
@@ -55,6 +56,20 @@ impl Tables {
         flips.into_iter().take(1000).map(|f| FlipRecord { at: f.created_at, new_status: f.new_status }).collect()
     }
 
+    fn status_changes(&self, check_ids: &[i64], from: Timestamp, limit: i64) -> Vec<(i64, Change)> {
+        let mut flips: Vec<_> = self
+            .flips
+            .iter()
+            .filter(|f| check_ids.contains(&f.check_id) && f.event.is_none() && f.created_at >= from)
+            .collect();
+        flips.sort_by_key(|f| std::cmp::Reverse((f.created_at, f.rowid)));
+        flips
+            .into_iter()
+            .take(sql_limit(limit))
+            .map(|f| (f.check_id, Change { at: f.created_at, old: f.old_status, new: f.new_status }))
+            .collect()
+    }
+
     /// The oldest 500 finished notifications created before `before` go;
     /// then of the oldest 500 flips (and events) created before it, those
     /// no pending notification waits on, with what remains of theirs; and
@@ -95,6 +110,15 @@ impl HistoryStore for MemoryStore {
 
     async fn list_flips(&self, check_id: i64, from: i64, until: i64) -> Result<Vec<FlipRecord>, StoreError> {
         self.read("list_flips", |t| Ok(t.list_flips(check_id, from, until)))
+    }
+
+    async fn status_changes(
+        &self,
+        check_ids: &[i64],
+        from: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<(i64, Change)>, StoreError> {
+        self.read("status_changes", |t| Ok(t.status_changes(check_ids, from, limit)))
     }
 
     async fn probe_ping_write(&self) -> Result<(), StoreError> {

@@ -29,6 +29,7 @@ mod members;
 mod outbox;
 mod plans;
 mod projects;
+mod status_pages;
 mod sweeps;
 mod tables;
 #[cfg(test)]

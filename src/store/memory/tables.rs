@@ -9,6 +9,7 @@ use crate::domain::channel::EventSet;
 use crate::domain::check::{Check, EventKind, PingKind, Status};
 use crate::domain::maintenance::Window;
 use crate::domain::plan::Deadlines;
+use crate::domain::status_page::StatusPage;
 use crate::domain::time::Timestamp;
 use crate::store::{AttemptRecord, StoreError};
 use std::collections::BTreeMap;
@@ -207,6 +208,7 @@ pub(super) struct Tables {
     pub members: Vec<StoredMember>,
     /// The log, in id order.
     pub audit: Vec<AuditRecord>,
+    pub status_pages: Vec<StatusPage>,
 }
 
 /// SQLite's `LIMIT`: a negative limit means none.

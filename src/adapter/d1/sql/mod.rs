@@ -16,6 +16,7 @@ pub mod people;
 pub mod plan;
 pub mod queries;
 pub mod rows;
+pub mod status_pages;
 pub mod windows;
 
 use crate::domain::time::Timestamp;

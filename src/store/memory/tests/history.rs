@@ -110,3 +110,38 @@ fn pruning_takes_at_most_500_rows_of_each_kind_at_a_time() {
     block_on(store.prune_history(t(10_000))).unwrap();
     assert!(store.flips().is_empty());
 }
+
+#[test]
+fn status_changes_of_several_checks_since_an_instant_newest_first_up_to_a_limit() {
+    let (store, project) = store();
+    let (a, b, c) = (add_check(&store, &project, 1), add_check(&store, &project, 2), add_check(&store, &project, 3));
+    for (i, (check, at, old, new)) in [
+        (a.id, 1_000, Status::New, Status::Up),
+        (b.id, 2_000, Status::New, Status::Up),
+        (a.id, 3_000, Status::Up, Status::Down),
+        (c.id, 3_000, Status::New, Status::Up),
+        (b.id, 3_000, Status::Up, Status::Paused),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let row = read(&store, check);
+        let mut plan = plan_for(&row, at);
+        plan.flip = Some(flip(&format!("f{i}"), old, new, at, &[]));
+        plan.events = vec![event(&format!("e{i}"), EventKind::Fail, at, &[], false)];
+        assert!(block_on(store.apply(&plan)).unwrap().applied);
+    }
+    let changes = block_on(store.status_changes(&[a.id, b.id], t(2_000), 10)).unwrap();
+    let listed: Vec<_> = changes.iter().map(|(id, c)| (*id, c.at.millis(), c.old, c.new)).collect();
+    assert_eq!(
+        listed,
+        [
+            (b.id, 3_000, Status::Up, Status::Paused),
+            (a.id, 3_000, Status::Up, Status::Down),
+            (b.id, 2_000, Status::New, Status::Up)
+        ],
+        "events and other checks left out; at the same instant the one written last first"
+    );
+    assert_eq!(block_on(store.status_changes(&[a.id, b.id], t(0), 2)).unwrap().len(), 2);
+    assert!(block_on(store.status_changes(&[], t(0), 10)).unwrap().is_empty());
+}

@@ -148,6 +148,14 @@ impl Platform for TestPlatform {
 
     fn log(&self, _level: Level, _message: &str) {}
 
+    async fn cache_get(&self, _key: &str) -> Option<crate::app::CacheHit> {
+        None
+    }
+
+    async fn cache_put(&self, _key: &str, _answer: &crate::app::CachedAnswer, _ttl_secs: i64) {}
+
+    async fn cache_delete(&self, _key: &str) {}
+
     async fn race_point(&self, _point: &str) {}
 
     async fn fetch_document(&self, _url: &str, _max: usize) -> Result<Vec<u8>, String> {
