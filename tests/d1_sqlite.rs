@@ -153,12 +153,12 @@ fn channel(id: &str, events: &[EventKind]) -> Channel {
     Channel {
         id: id.into(),
         name: id.into(),
-        config: ChannelConfig::Webhook {
+        config: ChannelConfig::Webhook(edgebeat::domain::channels::webhook::Webhook {
             url: "http://127.0.0.1:9/hook".into(),
             method: "POST".into(),
             headers: Vec::new(),
             secret: None,
-        },
+        }),
         events: EventSet::of(events),
     }
 }

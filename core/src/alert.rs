@@ -351,12 +351,12 @@ pub fn format_duration(secs: i64) -> String {
     }
 }
 
-/// Cuts text to at most `max` characters, marking the cut.
+/// Cuts text to at most `max` characters, the mark of the cut (`…`) included.
 pub fn excerpt(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         return text.to_owned();
     }
-    let mut cut: String = text.chars().take(max).collect();
+    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
     cut.push('…');
     cut
 }
@@ -528,6 +528,8 @@ pub(crate) mod tests {
     #[test]
     fn excerpts_are_cut_on_characters() {
         assert_eq!(excerpt("héllo", 10), "héllo");
-        assert_eq!(excerpt("héllo", 2), "hé…");
+        assert_eq!(excerpt("héllo", 3), "hé…");
+        assert_eq!(excerpt("héllo", 5), "héllo");
+        assert_eq!(excerpt("héllo", 4).chars().count(), 4, "the mark counts");
     }
 }

@@ -25,12 +25,16 @@ pub enum AttemptResult {
     NetworkError(String),
     /// The notification cannot be sent at all (e.g. its channel is gone).
     Undeliverable(String),
+    /// The service refused for good: the channel's URL, token or room no
+    /// longer exists (the kind's reading of the answer). The channel is
+    /// marked as failing.
+    Refused { status: Option<u16>, reason: String },
 }
 
 impl AttemptResult {
     pub fn status(&self) -> Option<u16> {
         match self {
-            AttemptResult::Status(status) => Some(*status),
+            AttemptResult::Status(status) | AttemptResult::Refused { status: Some(status), .. } => Some(*status),
             _ => None,
         }
     }
@@ -41,6 +45,7 @@ impl AttemptResult {
             AttemptResult::Status(status) => Some(format!("HTTP {status}")),
             AttemptResult::Timeout => Some(format!("no answer within {} s", ATTEMPT_TIMEOUT_MS / 1000)),
             AttemptResult::NetworkError(message) | AttemptResult::Undeliverable(message) => Some(message.clone()),
+            AttemptResult::Refused { reason, .. } => Some(format!("refused for good: {reason}")),
         }
     }
 
@@ -49,7 +54,7 @@ impl AttemptResult {
         match self {
             AttemptResult::Status(status) => *status == 429 || *status >= 500,
             AttemptResult::Timeout | AttemptResult::NetworkError(_) => true,
-            AttemptResult::Undeliverable(_) => false,
+            AttemptResult::Undeliverable(_) | AttemptResult::Refused { .. } => false,
         }
     }
 }
@@ -137,6 +142,9 @@ mod tests {
             assert_eq!(after_attempt(&AttemptResult::Status(status), 1, T0, T0, 0.0), Outcome::Failed, "{status}");
         }
         assert_eq!(after_attempt(&AttemptResult::Undeliverable("gone".into()), 1, T0, T0, 0.0), Outcome::Failed);
+        let refused = AttemptResult::Refused { status: Some(404), reason: "no_service".into() };
+        assert_eq!(after_attempt(&refused, 1, T0, T0, 0.0), Outcome::Failed);
+        assert_eq!((refused.status(), refused.error().as_deref()), (Some(404), Some("refused for good: no_service")));
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! The Workers platform: `Date.now()`, outgoing `fetch` (never following
 //! redirects), timers, the console, and the test-only race hook.
 
+use crate::app::platform::ANSWER_EXCERPT;
 use crate::app::{Level, Platform};
-use crate::domain::integrations::Outgoing;
+use crate::domain::channels::{Answer, Outgoing};
 use crate::domain::outbox::{AttemptResult, ATTEMPT_TIMEOUT_MS};
 use crate::domain::settings::Settings;
 use crate::domain::time::Timestamp;
@@ -31,7 +32,7 @@ impl Platform for WorkersPlatform {
         now()
     }
 
-    async fn send(&self, outgoing: &Outgoing) -> AttemptResult {
+    async fn send(&self, outgoing: &Outgoing) -> Answer {
         send(outgoing).await
     }
 
@@ -66,12 +67,13 @@ impl Platform for WorkersPlatform {
     }
 }
 
-/// Makes one HTTP request, giving up after the attempt timeout.
-async fn send(outgoing: &Outgoing) -> AttemptResult {
+/// Makes one HTTP request, giving up after the attempt timeout (the
+/// answer's body, read for an answer that is not a success, included).
+async fn send(outgoing: &Outgoing) -> Answer {
     let headers = Headers::new();
     for (name, value) in &outgoing.headers {
         if let Err(err) = headers.set(name, value) {
-            return AttemptResult::Undeliverable(format!("header {name}: {err}"));
+            return Answer::of(AttemptResult::Undeliverable(format!("header {name}: {err}")));
         }
     }
     let mut init = RequestInit::new();
@@ -81,24 +83,32 @@ async fn send(outgoing: &Outgoing) -> AttemptResult {
     }
     let request = match Request::new_with_init(&outgoing.url, &init) {
         Ok(request) => request,
-        Err(err) => return AttemptResult::Undeliverable(format!("bad request: {err}")),
+        Err(err) => return Answer::of(AttemptResult::Undeliverable(format!("bad request: {err}"))),
     };
     let controller = AbortController::default();
     let signal = controller.signal();
     let fetch = Fetch::Request(request);
-    let sending = Box::pin(fetch.send_with_signal(&signal));
+    let sending = Box::pin(async {
+        let mut response = fetch.send_with_signal(&signal).await?;
+        let status = response.status_code();
+        let body = if (200..300).contains(&status) { Vec::new() } else { response.bytes().await.unwrap_or_default() };
+        Ok::<_, worker::Error>((status, body))
+    });
     let timeout = Box::pin(Delay::from(Duration::from_millis(ATTEMPT_TIMEOUT_MS as u64)));
     let finished = select(sending, timeout).await;
     // Bound to a name so the pending futures, which borrow `fetch` and
     // `signal`, are dropped before them.
     #[allow(clippy::let_and_return)]
-    let result = match finished {
-        Either::Left((Ok(response), _)) => AttemptResult::Status(response.status_code()),
-        Either::Left((Err(err), _)) => AttemptResult::NetworkError(err.to_string()),
+    let answer = match finished {
+        Either::Left((Ok((status, body)), _)) => {
+            let kept = &body[..body.len().min(ANSWER_EXCERPT)];
+            Answer { result: AttemptResult::Status(status), body: String::from_utf8_lossy(kept).into_owned() }
+        }
+        Either::Left((Err(err), _)) => Answer::of(AttemptResult::NetworkError(err.to_string())),
         Either::Right(_) => {
             controller.abort();
-            AttemptResult::Timeout
+            Answer::of(AttemptResult::Timeout)
         }
     };
-    result
+    answer
 }

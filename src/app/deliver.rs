@@ -7,9 +7,9 @@ use super::{App, Failure, Platform};
 use crate::domain::alert::{alert_for, Alert, AlertCheck, FlipFacts, LastPing};
 use crate::domain::api::view::Urls;
 use crate::domain::channel::{Channel, ChannelConfig};
+use crate::domain::channels::{refusal_of_url, Context, Delivery};
 use crate::domain::check::PingKind;
 use crate::domain::ids::random_token;
-use crate::domain::integrations::request_for;
 use crate::domain::outbox::{after_attempt, fair_turns, AttemptResult, CLAIM_MS};
 use crate::domain::time::Timestamp;
 use crate::store::{DeliveryRow, DeliveryWrite, Store};
@@ -37,22 +37,40 @@ fn alert_of(row: &DeliveryRow, urls: &Urls) -> Alert {
     alert_for(check, &flip, last_ping)
 }
 
-/// Where a notification goes: its channel row, or a default channel; never
-/// a destination the policy forbids.
-fn channel_of(row: &DeliveryRow, defaults: &[Channel], allow_private: bool) -> Result<ChannelConfig, String> {
+/// Where a notification goes: its channel row, or a default channel (with
+/// `true`: the operator's own, trusted whatever its destination).
+fn channel_of(row: &DeliveryRow, defaults: &[Channel]) -> Result<(ChannelConfig, bool), String> {
     if let Some(stored) = &row.channel_config {
-        let config = ChannelConfig::from_stored(stored)?;
-        return match config.refusal(allow_private) {
-            Some(problem) => Err(problem),
-            None => Ok(config),
-        };
+        return Ok((ChannelConfig::from_stored(stored)?, false));
     }
-    // Default channels come from the operator's own secrets.
     defaults
         .iter()
         .find(|c| c.id == row.channel_id)
-        .map(|c| c.config.clone())
+        .map(|c| (c.config.clone(), true))
         .ok_or_else(|| format!("channel {} no longer exists", row.channel_id))
+}
+
+/// Sends `alert` through a channel and reads the answer the kind's way. A
+/// destination the policy forbids is never contacted (unless `trusted`:
+/// a default channel kept from the operator's secrets).
+pub async fn send_alert<P: Platform>(
+    platform: &P,
+    config: &ChannelConfig,
+    alert: &Alert,
+    context: &Context<'_>,
+    allow_private: bool,
+    trusted: bool,
+) -> AttemptResult {
+    match config.deliver(alert, context) {
+        Delivery::Http(outgoing) => {
+            if let Some(problem) = refusal_of_url(&outgoing.url, allow_private).filter(|_| !trusted) {
+                return AttemptResult::Undeliverable(problem);
+            }
+            config.judge(&platform.send(&outgoing).await)
+        }
+        Delivery::Email(_) => AttemptResult::Undeliverable("no email transport is configured".into()),
+        Delivery::Impossible(problem) => AttemptResult::Undeliverable(problem),
+    }
 }
 
 /// Claims and sends up to `budget` due notifications of one database;
@@ -87,9 +105,12 @@ pub async fn deliver_due<S: Store, P: Platform>(
         let started = platform.now();
         let (id, attempts, created_at, result) = match row {
             Ok(row) => {
-                let result = match channel_of(row, &defaults, allow_private) {
-                    Ok(channel) => {
-                        platform.send(&request_for(&channel, &alert_of(row, &urls), &row.id.to_string(), now)).await
+                let result = match channel_of(row, &defaults) {
+                    Ok((channel, trusted)) => {
+                        let delivery_id = row.id.to_string();
+                        let context = Context { delivery_id: &delivery_id, now, email_from: None };
+                        let alert = alert_of(row, &urls);
+                        send_alert(platform, &channel, &alert, &context, allow_private, trusted).await
                     }
                     Err(problem) => AttemptResult::Undeliverable(problem),
                 };

@@ -1,8 +1,7 @@
 //! What the application needs of the platform beyond storage: the clock,
 //! outgoing HTTP, randomness for retry jitter, logs, and a test hook.
 
-use crate::domain::integrations::Outgoing;
-use crate::domain::outbox::AttemptResult;
+use crate::domain::channels::{Answer, Outgoing};
 use crate::domain::time::Timestamp;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -11,13 +10,18 @@ pub enum Level {
     Error,
 }
 
+/// How much of an answer's body is kept to read it.
+pub const ANSWER_EXCERPT: usize = 2000;
+
 pub trait Platform {
     /// The one clock.
     fn now(&self) -> Timestamp;
 
     /// Makes one outgoing HTTP request (never following redirects), giving
-    /// up after the attempt timeout.
-    async fn send(&self, request: &Outgoing) -> AttemptResult;
+    /// up after the attempt timeout. An answer that is not a success comes
+    /// with the start of its body (at most `ANSWER_EXCERPT` bytes), which
+    /// tells a permanent refusal from a passing error.
+    async fn send(&self, request: &Outgoing) -> Answer;
 
     /// A random number in [0, 1), for retry jitter.
     fn jitter(&self) -> f64;

@@ -4,7 +4,7 @@
 //! between a read and a write.
 
 use super::{Level, Platform};
-use crate::domain::integrations::Outgoing;
+use crate::domain::channels::{Answer, Outgoing};
 use crate::domain::outbox::AttemptResult;
 use crate::domain::time::Timestamp;
 use std::cell::{Cell, RefCell};
@@ -17,7 +17,7 @@ pub struct TestPlatform {
     /// Every request sent, in order.
     pub sent: RefCell<Vec<Outgoing>>,
     /// Answers for the next requests, in order; then `default_answer`.
-    answers: RefCell<VecDeque<AttemptResult>>,
+    answers: RefCell<VecDeque<Answer>>,
     pub default_answer: RefCell<AttemptResult>,
     pub logs: RefCell<Vec<(Level, String)>>,
     race_hook: RefCell<Option<Hook>>,
@@ -45,7 +45,12 @@ impl TestPlatform {
 
     /// The next requests get these answers, in order.
     pub fn answer(&self, results: impl IntoIterator<Item = AttemptResult>) {
-        self.answers.borrow_mut().extend(results);
+        self.answers.borrow_mut().extend(results.into_iter().map(Answer::of));
+    }
+
+    /// The next request gets this status and body.
+    pub fn answer_with_body(&self, status: u16, body: &str) {
+        self.answers.borrow_mut().push_back(Answer { result: AttemptResult::Status(status), body: body.to_owned() });
     }
 
     /// Runs `hook` at every race point (with the point's name).
@@ -69,10 +74,10 @@ impl Platform for TestPlatform {
         self.now.get()
     }
 
-    async fn send(&self, request: &Outgoing) -> AttemptResult {
+    async fn send(&self, request: &Outgoing) -> Answer {
         self.sent.borrow_mut().push(request.clone());
         let next = self.answers.borrow_mut().pop_front();
-        next.unwrap_or_else(|| self.default_answer.borrow().clone())
+        next.unwrap_or_else(|| Answer::of(self.default_answer.borrow().clone()))
     }
 
     fn jitter(&self) -> f64 {

@@ -4,12 +4,13 @@
 //! written only if the project's routing is still as read.
 
 use super::{Api, ApiError};
+use crate::app::deliver::send_alert;
 use crate::app::{Handled, Platform};
 use crate::domain::alert::Alert;
 use crate::domain::channel::{channel_json, parse_channel_spec, Channel};
+use crate::domain::channels::Context;
 use crate::domain::decide::channel_plan;
 use crate::domain::ids::Uuid;
-use crate::domain::integrations::request_for;
 use crate::domain::outbox::AttemptResult;
 use crate::domain::plan::{ChannelApplied, ChannelChange, RoutingGuard};
 use crate::domain::reply::Reply;
@@ -66,8 +67,8 @@ pub async fn handle<S: Store, P: Platform>(
             }
         }
         (Route::ChannelTest(id), _) => {
-            let (channel, _) = api.find_channel(id).await?;
-            Reply::json(200, &api.test_channel(&channel).await?)
+            let (channel, managed) = api.find_channel(id).await?;
+            Reply::json(200, &api.test_channel(&channel, managed).await?)
         }
         _ => return Err(ApiError::NotFound),
     };
@@ -116,15 +117,14 @@ impl<S: Store, P: Platform> Api<'_, S, P> {
     }
 
     /// Sends a test alert through a channel right away and reports the result.
-    async fn test_channel(&self, channel: &Channel) -> Result<Value, ApiError> {
+    async fn test_channel(&self, channel: &Channel, managed: bool) -> Result<Value, ApiError> {
         let label = if channel.name.is_empty() { channel.config.kind() } else { &channel.name };
         let page = format!("{}/app/#/channels", self.view.urls.base);
         let alert = Alert::channel_test(label, &channel.id, page, self.view.now);
         // A destination the policy forbids is never contacted, not even to test.
-        if let Some(problem) = channel.config.refusal(self.app.settings.allow_private_destinations) {
-            return Ok(json!({"delivered": false, "status": null, "error": problem}));
-        }
-        let result = self.app.platform.send(&request_for(&channel.config, &alert, "test", self.view.now)).await;
+        let allow_private = self.app.settings.allow_private_destinations;
+        let context = Context { delivery_id: "test", now: self.view.now, email_from: None };
+        let result = send_alert(self.app.platform, &channel.config, &alert, &context, allow_private, managed).await;
         let delivered = matches!(result, AttemptResult::Status(s) if (200..300).contains(&s));
         Ok(json!({"delivered": delivered, "status": result.status(), "error": result.error()}))
     }
