@@ -20,9 +20,12 @@ pub struct AlertCheck {
     pub grace_secs: i64,
     /// Where a person can look at the check (the API URL of it).
     pub url: String,
+    /// The project's id (empty for a channel test).
+    pub project: String,
 }
 
 impl AlertCheck {
+    /// The check as alerts show it (`project` is then set by the caller).
     pub fn from_config(uuid: Uuid, config: &CheckConfig, url: String) -> Self {
         let monitoring = &config.monitoring;
         let (schedule, tz) = match (&monitoring.schedule, monitoring.schedule.expression()) {
@@ -38,6 +41,7 @@ impl AlertCheck {
             tz,
             grace_secs: monitoring.grace,
             url,
+            project: String::new(),
         }
     }
 
@@ -298,6 +302,7 @@ impl Alert {
             tz: None,
             grace_secs: 0,
             url: dashboard_url,
+            project: String::new(),
         };
         Alert {
             incident_key: format!("edgebeat/test/{channel_id}"),
@@ -376,6 +381,7 @@ pub(crate) mod tests {
                 tz: None,
                 grace_secs: 3600,
                 url: "https://eb.example/api/v3/checks/0f2ea3c4-5b6d-4e7f-8a9b-0c1d2e3f4a5b".into(),
+                project: "p1".into(),
             },
             event,
             at: Timestamp::from_secs(1_700_000_000),

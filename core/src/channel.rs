@@ -121,6 +121,7 @@ pub fn channel_json(channel: &Channel, managed_by_secret: bool) -> Value {
         "name": channel.name,
         "kind": channel.config.kind(),
         "settings": channel.config.shown(),
+        "destination": channel.config.destination(),
         "events": channel.events.names(),
         "managed_by_secret": managed_by_secret,
     })

@@ -15,10 +15,21 @@
 //! (`GET /api/v3/channels/kinds`) and the CLI's sync files read it. Adding a
 //! kind is its module, its line below and its tests.
 
+pub mod alertmanager;
+pub mod discord;
 pub mod field;
+pub mod googlechat;
 mod mask;
+pub mod matrix;
+pub mod mattermost;
+pub mod ntfy;
+pub mod opsgenie;
 pub mod pagerduty;
+pub mod pushover;
 pub mod slack;
+pub mod teams;
+pub mod telegram;
+pub mod text;
 pub mod webhook;
 
 pub use field::{Field, FieldKind, Shown};
@@ -207,6 +218,16 @@ registry! {
     "slack" => Slack(slack::Slack),
     "pagerduty" => Pagerduty(pagerduty::PagerDuty),
     "webhook" => Webhook(webhook::Webhook),
+    "discord" => Discord(discord::Discord),
+    "teams" => Teams(teams::Teams),
+    "telegram" => Telegram(telegram::Telegram),
+    "ntfy" => Ntfy(ntfy::Ntfy),
+    "opsgenie" => Opsgenie(opsgenie::Opsgenie),
+    "pushover" => Pushover(pushover::Pushover),
+    "googlechat" => GoogleChat(googlechat::GoogleChat),
+    "matrix" => Matrix(matrix::Matrix),
+    "mattermost" => Mattermost(mattermost::Mattermost),
+    "alertmanager" => Alertmanager(alertmanager::Alertmanager),
 }
 
 /// The kind with this name.
@@ -356,7 +377,6 @@ pub(crate) mod tests {
     }
 
     /// The request a kind makes for `alert`, asserting it is HTTP.
-    #[allow(dead_code)]
     pub fn request_of(config: &ChannelConfig, alert: &Alert) -> Outgoing {
         match config.deliver(alert, &context()) {
             Delivery::Http(outgoing) => outgoing,
