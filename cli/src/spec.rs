@@ -413,9 +413,7 @@ pub fn parse_file(text: &str, format: Format) -> Result<Declared, String> {
             Some(name) if !name.trim().is_empty() => name.to_owned(),
             _ => return Err("every channel needs a name (checks refer to channels by name)".into()),
         };
-        if !body.get("kind").is_some_and(serde_json::Value::is_string) {
-            return Err(format!("channel {name:?}: kind is slack, pagerduty or webhook"));
-        }
+        check_channel_fields(&name, &body)?;
         if channels.iter().any(|c| c.name == name) {
             return Err(format!("channel {name:?} is declared twice"));
         }
@@ -512,7 +510,31 @@ pub fn expand_env(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result
     Ok(out)
 }
 
-/// Expands `${NAME}` in every string of a channel body.
+/// A declared channel's kind and field names, by the server's registry of
+/// kinds (the values, which may still hold `${VAR}`s, are checked once
+/// expanded: `expand_channel`).
+fn check_channel_fields(name: &str, body: &serde_json::Map<String, serde_json::Value>) -> Result<(), String> {
+    use edgebeat_core::channel::COMMON_FIELDS;
+    use edgebeat_core::channels::{kind_info, kind_names};
+    let kind = body.get("kind").and_then(serde_json::Value::as_str).unwrap_or_default();
+    let Some(info) = kind_info(kind) else {
+        return Err(format!("channel {name:?}: kind is {}", kind_names()));
+    };
+    for key in body.keys() {
+        if !COMMON_FIELDS.contains(&key.as_str()) && !info.fields.iter().any(|f| f.name == key) {
+            let fields: Vec<&str> = info.fields.iter().map(|f| f.name).collect();
+            return Err(format!(
+                "channel {name:?}: a {kind} channel has no field {key:?} (it takes {})",
+                fields.join(", ")
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Expands `${NAME}` in every string of a channel body and validates it with
+/// the server's rules (`edgebeat_core::channel::parse_channel_spec`; private
+/// destinations are the server's to refuse).
 pub fn expand_channel(
     channel: &DeclaredChannel,
     lookup: &dyn Fn(&str) -> Option<String>,
@@ -533,7 +555,11 @@ pub fn expand_channel(
             other => other.clone(),
         })
     }
-    walk(&channel.body, lookup).map_err(|e| format!("channel {:?}: {e}", channel.name))
+    let body = walk(&channel.body, lookup).map_err(|e| format!("channel {:?}: {e}", channel.name))?;
+    edgebeat_core::channel::parse_channel_spec(body.to_string().as_bytes(), None, true).map_err(|e| {
+        format!("channel {:?}: {}", channel.name, e.to_string().trim_start_matches("json validation error: "))
+    })?;
+    Ok(body)
 }
 
 #[cfg(test)]
@@ -551,6 +577,19 @@ mod tests {
         assert_eq!(body, serde_json::json!({"name": "ops", "kind": "slack", "url": "https://hooks.example/T0/B0/x"}));
         let none = |_: &str| None;
         assert!(expand_channel(ops, &none).unwrap_err().contains("HOOK is not set"));
+        // The server's rules, from the core's registry: kinds, field names, then values.
+        let bad = |text: &str| parse_file(text, Format::Yaml).unwrap_err();
+        let unknown = bad("channels: [{name: a, kind: pigeon}]");
+        assert!(unknown.contains("kind is ") && unknown.contains("telegram"), "{unknown}");
+        assert!(bad("channels: [{name: a, kind: slack, routing_key: x}]").contains("has no field \"routing_key\""));
+        let discord = parse_file("channels: [{name: d, kind: discord, url: 'not a url ${X}'}]", Format::Yaml).unwrap();
+        let lookup = |_: &str| Some("x".to_owned());
+        assert!(expand_channel(&discord.channels[0], &lookup).unwrap_err().contains("url is not an http(s) URL"));
+        let telegram =
+            parse_file("channels: [{name: t, kind: telegram, bot_token: '123:${T}', chat_id: '-100'}]", Format::Yaml)
+                .unwrap();
+        let token = |_: &str| Some("ABCDEFGHIJ".to_owned());
+        assert!(expand_channel(&telegram.channels[0], &token).is_ok());
         for (bad, expected) in [
             ("channels: [{kind: slack}]", "needs a name"),
             ("channels: [{name: a}]", "kind"),

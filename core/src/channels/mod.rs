@@ -16,6 +16,7 @@
 //! kind is its module, its line below and its tests.
 
 pub mod alertmanager;
+pub mod describe;
 pub mod discord;
 pub mod field;
 pub mod googlechat;

@@ -194,6 +194,7 @@ async fn dispatch<S: Store, P: Platform>(
         | Route::PingBody { .. }
         | Route::CheckFlips { .. } => checks::handle(&api, route, &spec, body).await,
         Route::Channels | Route::Channel(_) | Route::ChannelTest(_) => channels::handle(&api, route, body).await,
+        Route::ChannelKinds => Ok(Reply::json(200, &crate::domain::channels::describe::kinds_json()).into()),
         Route::MaintenanceWindows | Route::MaintenanceWindow(_) => Ok(windows::handle(&api, route, body).await?.into()),
         Route::Notifications => Ok(notifications::handle(&api).await?.into()),
         Route::Badges => Ok(api.badges().await?.into()),
