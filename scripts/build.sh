@@ -10,6 +10,11 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$EDGEBEAT_ROOT"
 
 stamp=build/worker/shim.mjs
+# EDGEBEAT_SKIP_BUILD=1 keeps an existing build as it is (running the e2e tests against
+# it while the sources change).
+if [ -n "${EDGEBEAT_SKIP_BUILD:-}" ] && [ -f "$stamp" ]; then
+  exit 0
+fi
 if [ "${1:-}" != "--force" ] && [ -f "$stamp" ] \
   && [ -z "$(find src core Cargo.toml Cargo.lock openapi.json -newer "$stamp" -print -quit)" ]; then
   exit 0

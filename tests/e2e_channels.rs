@@ -196,3 +196,91 @@ fn private_destinations_are_refused_at_creation_for_every_kind_when_not_allowed(
         assert!(response.text().contains("not allowed as channel destinations"), "{}", response.text());
     }
 }
+
+#[test]
+fn a_permanent_refusal_marks_the_channel_failing_tells_the_others_once_and_a_good_test_clears_it() {
+    let gone = Receiver::start();
+    gone.answer_with(&[support::Answer::Status(410); 20]);
+    let other = Receiver::start();
+    let worker = Worker::start();
+    let project = worker.create_project("failing");
+    let broken = channel(&worker, &project, json!({"kind": "webhook", "name": "old hook", "url": gone.url("/hook")}));
+    let broken_id = broken["id"].as_str().unwrap().to_owned();
+    assert_eq!(broken["failing"], Value::Null);
+    channel(&worker, &project, json!({"kind": "slack", "name": "team", "url": other.url("/slack")}));
+    let check = worker.create_check(&project, json!({"name": "backup", "channels": "*"}));
+    let ping = path_of(&check["ping_url"]);
+
+    // Down: the webhook answers 410 Gone, a permanent refusal.
+    assert_eq!(worker.get(&format!("{ping}/fail")).status, 200);
+    gone.wait_for(1, WAIT);
+    other.wait_for(1, WAIT);
+    let path = format!("/api/v3/channels/{broken_id}");
+    let mut shown = Value::Null;
+    for _ in 0..100 {
+        shown = worker.api(&project.api_key, "GET", &path, None).json();
+        if !shown["failing"].is_null() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(shown["failing"]["reason"].as_str().unwrap().contains("410"), "{shown}");
+    assert!(shown["failing"]["since"].is_string(), "{shown}");
+
+    // The project hears of it once, through its other channel.
+    worker.run_sweep(now_ms());
+    let requests = other.wait_for(2, WAIT);
+    let notice = requests[1].json();
+    let text = notice["text"].as_str().unwrap();
+    assert!(text.contains("old hook") && text.contains("failing"), "{text}");
+
+    // While failing, its notifications fail without contacting the service.
+    assert_eq!(worker.get(&ping).status, 200);
+    other.wait_for(3, WAIT);
+    assert_eq!(worker.get(&format!("{ping}/fail")).status, 200);
+    other.wait_for(4, WAIT);
+    worker.run_sweep(now_ms() + 1000);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(gone.requests().len(), 1, "a failing channel is not contacted");
+    assert_eq!(
+        other.requests().len(),
+        4,
+        "one notice only: {:?}",
+        other.requests().iter().map(|r| r.json()["text"].clone()).collect::<Vec<_>>()
+    );
+    let log = worker.api(&project.api_key, "GET", "/api/v3/notifications/?state=failed", None).json();
+    let failed: Vec<&Value> =
+        log["notifications"].as_array().unwrap().iter().filter(|n| n["channel"] == broken_id.as_str()).collect();
+    assert_eq!(failed.len(), 3, "{log}");
+    assert!(failed[0]["last_error"].as_str().unwrap().contains("failing"), "{log}");
+
+    // A test that is delivered clears it (the receiver answers 200 again).
+    let gone_answers = gone.requests().len();
+    assert_eq!(gone_answers, 1);
+    let restored = Receiver::start();
+    let moved = worker.api(&project.api_key, "POST", &path, Some(&json!({"url": restored.url("/hook")})));
+    assert_eq!(moved.status, 200);
+    assert_eq!(moved.json()["failing"], Value::Null, "an edit clears it");
+    assert_eq!(worker.get(&ping).status, 200);
+    restored.wait_for(1, WAIT);
+}
+
+#[test]
+fn a_delivered_channel_test_clears_a_failing_mark() {
+    let flaky = Receiver::start();
+    flaky.answer_with(&[support::Answer::Status(410)]);
+    let worker = Worker::start();
+    let project = worker.create_project("clears");
+    let id = channel(&worker, &project, json!({"kind": "webhook", "url": flaky.url("/hook")}))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let test = format!("/api/v3/channels/{id}/test");
+    let refused = worker.api(&project.api_key, "POST", &test, None).json();
+    assert_eq!((refused["delivered"].as_bool(), refused["status"].as_i64()), (Some(false), Some(410)), "{refused}");
+    let path = format!("/api/v3/channels/{id}");
+    assert!(!worker.api(&project.api_key, "GET", &path, None).json()["failing"].is_null());
+    let delivered = worker.api(&project.api_key, "POST", &test, None).json();
+    assert_eq!(delivered["delivered"], true, "a test still contacts a failing channel: {delivered}");
+    assert_eq!(worker.api(&project.api_key, "GET", &path, None).json()["failing"], Value::Null);
+}

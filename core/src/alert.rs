@@ -99,6 +99,13 @@ pub enum AlertEvent {
     Fail(FlipReason),
     /// A success ping.
     Success,
+    /// One of the project's channels is failing: its service refused for
+    /// good (told once, through the project's other channels).
+    ChannelFailing {
+        /// The failing channel's name and kind: `old hook (webhook)`.
+        channel: String,
+        reason: String,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -193,6 +200,7 @@ impl Alert {
             AlertEvent::Reminder { .. } => "reminder",
             AlertEvent::Fail(_) => "fail",
             AlertEvent::Success => "success",
+            AlertEvent::ChannelFailing { .. } => "channel_failing",
         }
     }
 
@@ -234,6 +242,9 @@ impl Alert {
             AlertEvent::Fail(FlipReason::TooFast) => format!("{name} failed: a run finished too fast"),
             AlertEvent::Fail(_) => format!("{name} failed"),
             AlertEvent::Success => format!("{name} succeeded"),
+            AlertEvent::ChannelFailing { channel, .. } => {
+                format!("Channel {channel} is failing: alerts through it have stopped")
+            }
         }
     }
 
@@ -287,6 +298,12 @@ impl Alert {
                 "This is a test, sent at {} to show that this channel works. No check is involved and nothing is down.",
                 time(self.at)
             ),
+            AlertEvent::ChannelFailing { reason, .. } => format!(
+                "At {} its service refused for good: {}. edgebeat sends nothing through it until it is edited, or a \
+                 channel test through it is delivered.",
+                time(self.at),
+                (style.text)(reason)
+            ),
         }
     }
 
@@ -312,6 +329,28 @@ impl Alert {
             last_ping: None,
             flip_id: "test".into(),
         }
+    }
+}
+
+impl Alert {
+    /// The notice to a project's other channels that one of its channels
+    /// is failing; like a channel test, about no check (the link goes to
+    /// the channels page).
+    pub fn channel_failing(
+        channel_label: &str,
+        kind: &str,
+        reason: &str,
+        channel_id: &str,
+        channels_page: String,
+        at: Timestamp,
+        flip_id: &str,
+    ) -> Alert {
+        let mut alert = Alert::channel_test(channel_label, channel_id, channels_page, at);
+        alert.event =
+            AlertEvent::ChannelFailing { channel: format!("{channel_label} ({kind})"), reason: reason.to_owned() };
+        alert.incident_key = format!("edgebeat/channel/{channel_id}/failing/{}", at.millis());
+        alert.flip_id = flip_id.to_owned();
+        alert
     }
 }
 

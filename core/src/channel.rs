@@ -26,6 +26,79 @@ pub struct Channel {
     pub config: ChannelConfig,
     /// Which events it receives.
     pub events: EventSet,
+    /// Set when its service refused for good; its notifications then fail
+    /// without contacting the service until a delivered test or an edit.
+    pub failing: Option<Failing>,
+}
+
+/// Why, and since when, a channel is failing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failing {
+    pub since: crate::time::Timestamp,
+    pub reason: String,
+}
+
+impl Channel {
+    /// The name people know it by: its name, or its kind.
+    pub fn label(&self) -> &str {
+        if self.name.is_empty() {
+            self.config.kind()
+        } else {
+            &self.name
+        }
+    }
+}
+
+/// What a permanent refusal through `refused` writes: the channel is
+/// marked failing, and every other channel of the project that is not
+/// failing itself (its own and the default ones, `others`) gets one notice,
+/// as an event of the check whose notification was refused (`about`: its
+/// row id and status; none for a channel test, which needs no notice: the
+/// person testing sees the answer).
+pub fn failing_mark(
+    project_id: &str,
+    refused: &Channel,
+    reason: &str,
+    at: crate::time::Timestamp,
+    others: &[Channel],
+    about: Option<(i64, crate::check::Status)>,
+    notice_id: String,
+) -> crate::plan::FailingMark {
+    let recipients: Vec<String> =
+        others.iter().filter(|c| c.id != refused.id && c.failing.is_none()).map(|c| c.id.clone()).collect();
+    let notice = about.filter(|_| !recipients.is_empty()).map(|(check_id, status)| crate::plan::NoticeWrite {
+        id: notice_id,
+        check_id,
+        status,
+        detail:
+            json!({"channel": refused.id, "name": refused.label(), "kind": refused.config.kind(), "reason": reason})
+                .to_string(),
+        recipients,
+    });
+    crate::plan::FailingMark {
+        project_id: project_id.to_owned(),
+        channel_id: refused.id.clone(),
+        config: refused.config.to_stored(),
+        reason: reason.to_owned(),
+        at,
+        notice,
+    }
+}
+
+/// What a notice says (`NoticeWrite::detail`): the failing channel's name,
+/// kind, id and the reason.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+pub struct NoticeDetail {
+    pub channel: String,
+    pub name: String,
+    pub kind: String,
+    pub reason: String,
+}
+
+impl NoticeDetail {
+    pub fn parse(detail: &str) -> Result<NoticeDetail, String> {
+        serde_json::from_str(detail).map_err(|e| format!("notice {detail:?}: {e}"))
+    }
 }
 
 /// The default channels configured by secrets.
@@ -41,6 +114,7 @@ pub fn default_channels(
             name: "Slack (SLACK_WEBHOOK_URL)".into(),
             config: ChannelConfig::Slack(Slack { url: url.into() }),
             events: EventSet::default(),
+            failing: None,
         });
     }
     if let Some(key) = pagerduty_key {
@@ -53,6 +127,7 @@ pub fn default_channels(
                 events_url: pagerduty_url.unwrap_or(DEFAULT_PAGERDUTY_URL).into(),
             }),
             events: EventSet::default(),
+            failing: None,
         });
     }
     channels
@@ -124,6 +199,7 @@ pub fn channel_json(channel: &Channel, managed_by_secret: bool) -> Value {
         "destination": channel.config.destination(),
         "events": channel.events.names(),
         "managed_by_secret": managed_by_secret,
+        "failing": channel.failing.as_ref().map(|f| json!({"since": f.since.iso8601(), "reason": f.reason})),
     })
 }
 
@@ -290,7 +366,7 @@ mod tests {
         }
         let existing =
             parse_channel_spec(br#"{"kind": "slack", "url": "https://x.example/h", "events": ["fail"]}"#, None, false)
-                .map(|s| Channel { id: "c".into(), name: s.name, config: s.config, events: s.events })
+                .map(|s| Channel { id: "c".into(), name: s.name, config: s.config, events: s.events, failing: None })
                 .unwrap();
         let kept = parse_channel_spec(br#"{"name": "renamed"}"#, Some(&existing), false).unwrap();
         assert_eq!(kept.events, EventSet::of(&[EventKind::Fail]), "an update keeps the events it does not name");
@@ -307,6 +383,7 @@ mod tests {
                 events_url: DEFAULT_PAGERDUTY_URL.into(),
             }),
             events: EventSet::default(),
+            failing: None,
         };
         let spec = parse_channel_spec(br#"{"severity": "warning"}"#, Some(&existing), false).unwrap();
         assert_eq!(spec.name, "pd");
@@ -328,6 +405,7 @@ mod tests {
                 secret: Some("0123456789abcdef".into()),
             }),
             events: EventSet::default(),
+            failing: None,
         };
         let shown = channel_json(&channel, false).to_string();
         assert!(!shown.contains("XXXXSECRET") && !shown.contains("very-secret") && !shown.contains("0123456789abcdef"));
@@ -341,6 +419,7 @@ mod tests {
                 events_url: DEFAULT_PAGERDUTY_URL.into(),
             }),
             events: EventSet::default(),
+            failing: None,
         };
         assert_eq!(channel_json(&pd, true)["settings"]["routing_key"], "R0UT…");
     }
@@ -361,9 +440,11 @@ mod tests {
                 secret: Some("SECRETSECRETSECRET".into()),
             }),
         ] {
-            let shown =
-                channel_json(&Channel { id: "c".into(), name: "n".into(), config, events: EventSet::default() }, false)
-                    .to_string();
+            let shown = channel_json(
+                &Channel { id: "c".into(), name: "n".into(), config, events: EventSet::default(), failing: None },
+                false,
+            )
+            .to_string();
             assert!(!shown.contains("SECRET"), "{shown}");
         }
     }
@@ -413,6 +494,44 @@ mod tests {
         assert_eq!(config.endpoint().as_deref(), Some("https://x.example/y"));
         assert_eq!(ChannelConfig::from_stored(&config.to_stored()), Ok(config));
         assert!(ChannelConfig::from_stored("{").is_err());
+    }
+
+    #[test]
+    fn a_refused_channel_tells_every_other_channel_that_is_not_failing_once() {
+        let channel = |id: &str, failing: bool| Channel {
+            id: id.into(),
+            name: String::new(),
+            config: ChannelConfig::Slack(Slack { url: format!("https://hooks.example/{id}") }),
+            events: EventSet::default(),
+            failing: failing.then(|| Failing { since: crate::time::Timestamp::from_secs(1), reason: "gone".into() }),
+        };
+        let refused = channel("a", false);
+        let others = [channel("a", false), channel("b", false), channel("c", true), channel("default-slack", false)];
+        let at = crate::time::Timestamp::from_secs(100);
+        let mark =
+            failing_mark("p", &refused, "HTTP 410", at, &others, Some((7, crate::check::Status::Down)), "n1".into());
+        assert_eq!((mark.channel_id.as_str(), mark.reason.as_str()), ("a", "HTTP 410"));
+        assert_eq!(mark.config, refused.config.to_stored(), "conditional on the configuration refused");
+        let notice = mark.notice.expect("a notice");
+        assert_eq!(notice.recipients, ["b", "default-slack"], "not itself, not a failing one");
+        assert_eq!((notice.check_id, notice.id.as_str()), (7, "n1"));
+        let detail = NoticeDetail::parse(&notice.detail).unwrap();
+        assert_eq!(
+            (detail.name.as_str(), detail.kind.as_str(), detail.reason.as_str()),
+            ("slack", "slack", "HTTP 410")
+        );
+        let alone = failing_mark(
+            "p",
+            &refused,
+            "x",
+            at,
+            &[channel("a", false)],
+            Some((7, crate::check::Status::Up)),
+            "n2".into(),
+        );
+        assert_eq!(alone.notice, None, "nobody else to tell");
+        let tested = failing_mark("p", &refused, "x", at, &others, None, "n3".into());
+        assert_eq!(tested.notice, None, "a channel test tells nobody else");
     }
 
     #[test]

@@ -127,6 +127,7 @@ mod tests {
                 url: "https://hooks.slack.com/services/x".into(),
             }),
             events: EventSet::of(events),
+            failing: None,
         }
     }
 

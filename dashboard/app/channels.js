@@ -202,8 +202,12 @@ export function channelsPage(ctx) {
         try {
           const answer = await api("POST", `/api/v3/channels/${encodeURIComponent(channel.id)}/test`, {});
           result.textContent = answer.delivered
-            ? `Delivered (HTTP ${answer.status})`
+            ? answer.status
+              ? `Delivered (HTTP ${answer.status})`
+              : "Delivered"
             : `Not delivered: ${answer.error || `HTTP ${answer.status}`}`;
+          // A delivered test clears a failing mark.
+          if (answer.delivered && channel.failing) await refresh();
         } catch (error) {
           result.textContent = `Not sent: ${error.message}`;
         } finally {
@@ -234,7 +238,18 @@ export function channelsPage(ctx) {
       return h(
         "tr",
         { dataset: { id: channel.id } },
-        h("td", { text: channel.name || "(unnamed)" }),
+        h(
+          "td",
+          {},
+          channel.name || "(unnamed)",
+          channel.failing &&
+            h(
+              "div",
+              { class: "channel-failing" },
+              h("span", { class: "status s-down", text: "failing" }),
+              ` since ${exact(channel.failing.since)}: ${channel.failing.reason}. Nothing is sent until you edit it or a test is delivered.`
+            )
+        ),
         h("td", { text: channel.kind + (channel.managed_by_secret ? " (from a secret)" : "") }),
         h("td", { class: "settings", text: settingsText(channel) }),
         h("td", { class: "events", text: eventsText(channel.events) }),

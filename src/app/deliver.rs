@@ -3,10 +3,10 @@
 //! that queued notifications, after the answer. Which notifications go
 //! first is the domain's (`outbox::fair_turns`): projects take turns.
 
-use super::{App, Failure, Platform};
+use super::{App, Failure, Level, Platform};
 use crate::domain::alert::{alert_for, Alert, AlertCheck, FlipFacts, LastPing};
 use crate::domain::api::view::Urls;
-use crate::domain::channel::{Channel, ChannelConfig};
+use crate::domain::channel::{failing_mark, Channel, ChannelConfig, NoticeDetail};
 use crate::domain::channels::{refusal_of_url, Context, Delivery};
 use crate::domain::check::PingKind;
 use crate::domain::ids::random_token;
@@ -15,8 +15,22 @@ use crate::domain::time::Timestamp;
 use crate::store::{DeliveryRow, DeliveryWrite, Store};
 use futures_util::future::join_all;
 
-/// The alert a claimed notification carries.
-fn alert_of(row: &DeliveryRow, urls: &Urls) -> Alert {
+/// The alert a claimed notification carries: about its check, or the
+/// notice that one of the project's channels is failing.
+fn alert_of(row: &DeliveryRow, urls: &Urls) -> Result<Alert, String> {
+    if let Some(detail) = &row.notice {
+        let notice = NoticeDetail::parse(detail)?;
+        let page = format!("{}/app/#/channels", urls.base);
+        return Ok(Alert::channel_failing(
+            &notice.name,
+            &notice.kind,
+            &notice.reason,
+            &notice.channel,
+            page,
+            row.flip_at,
+            &row.flip_id,
+        ));
+    }
     let uuid = row.check.uuid;
     let mut check = AlertCheck::from_config(uuid, &row.check.config, urls.check_page(&uuid));
     check.project.clone_from(&row.check.project_id);
@@ -35,7 +49,7 @@ fn alert_of(row: &DeliveryRow, urls: &Urls) -> Alert {
         exit_status: row.ping_exit_status,
         body_excerpt: row.ping_body.as_deref().map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default(),
     });
-    alert_for(check, &flip, last_ping)
+    Ok(alert_for(check, &flip, last_ping))
 }
 
 /// Where a notification goes: its channel row, or a default channel (with
@@ -106,14 +120,17 @@ pub async fn deliver_due<S: Store, P: Platform>(
         let started = platform.now();
         let (id, attempts, created_at, result) = match row {
             Ok(row) => {
-                let result = match channel_of(row, &defaults) {
-                    Ok((channel, trusted)) => {
+                let result = match (channel_of(row, &defaults), alert_of(row, &urls), &row.channel_failing) {
+                    // A failing channel is not contacted until it is fixed.
+                    (_, _, Some(reason)) => AttemptResult::Undeliverable(format!(
+                        "the channel is failing ({reason}): edit it, or send a test that is delivered, to resume"
+                    )),
+                    (Ok((channel, trusted)), Ok(alert), None) => {
                         let delivery_id = row.id.to_string();
                         let context = Context { delivery_id: &delivery_id, now, email_from: None };
-                        let alert = alert_of(row, &urls);
                         send_alert(platform, &channel, &alert, &context, allow_private, trusted).await
                     }
-                    Err(problem) => AttemptResult::Undeliverable(problem),
+                    (Err(problem), _, None) | (_, Err(problem), None) => AttemptResult::Undeliverable(problem),
                 };
                 (row.id, row.attempts, row.created_at, result)
             }
@@ -131,5 +148,37 @@ pub async fn deliver_due<S: Store, P: Platform>(
     });
     let writes = join_all(attempts).await;
     store.record_deliveries(&claim, &writes).await?;
+    // One write per row, in the same order.
+    for (row, write) in rows.iter().zip(&writes) {
+        if let (Ok(row), AttemptResult::Refused { reason, .. }) = (row, &write.result) {
+            mark_failing(app, store, row, reason, now).await?;
+        }
+    }
     Ok(writes.len())
+}
+
+/// A permanent refusal through a stored channel: marks it failing and tells
+/// the project's other channels once (the store writes the notice only if
+/// it is the one that marked it). A default channel, kept from the
+/// operator's secrets, is not marked: the operator fixes it.
+async fn mark_failing<S: Store, P: Platform>(
+    app: &App<'_, S, P>,
+    store: &S,
+    row: &DeliveryRow,
+    reason: &str,
+    now: Timestamp,
+) -> Result<(), Failure> {
+    let project = &row.check.project_id;
+    let mut channels = store.channels(project).await?;
+    let Some(refused) = channels.iter().find(|c| c.id == row.channel_id).cloned() else {
+        app.platform.log(Level::Warn, &format!("channel {} refused for good: {reason}", row.channel_id));
+        return Ok(());
+    };
+    channels.extend(app.default_channels());
+    let about = Some((row.check.id, row.check.state.status));
+    let mark = failing_mark(project, &refused, reason, now, &channels, about, format!("n{}", random_token(24)?));
+    if store.mark_channel_failing(&mark).await? {
+        app.platform.log(Level::Warn, &format!("channel {} is failing: {reason}", refused.id));
+    }
+    Ok(())
 }

@@ -26,6 +26,8 @@ mod snooze;
 pub mod sweep;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod testing;
+#[cfg(test)]
+mod tests;
 pub mod write;
 
 pub use failure::Failure;

@@ -19,6 +19,8 @@ pub struct TestPlatform {
     /// Answers for the next requests, in order; then `default_answer`.
     answers: RefCell<VecDeque<Answer>>,
     pub default_answer: RefCell<AttemptResult>,
+    /// Standing answers for URLs starting with a prefix (before the queue).
+    by_url: RefCell<Vec<(String, Answer)>>,
     pub logs: RefCell<Vec<(Level, String)>>,
     race_hook: RefCell<Option<Hook>>,
 }
@@ -30,6 +32,7 @@ impl TestPlatform {
             sent: RefCell::new(Vec::new()),
             answers: RefCell::new(VecDeque::new()),
             default_answer: RefCell::new(AttemptResult::Status(200)),
+            by_url: RefCell::new(Vec::new()),
             logs: RefCell::new(Vec::new()),
             race_hook: RefCell::new(None),
         }
@@ -51,6 +54,15 @@ impl TestPlatform {
     /// The next request gets this status and body.
     pub fn answer_with_body(&self, status: u16, body: &str) {
         self.answers.borrow_mut().push_back(Answer { result: AttemptResult::Status(status), body: body.to_owned() });
+    }
+
+    /// Every request to a URL starting with `prefix` gets this status and
+    /// body (until `answer_url` says otherwise for the same prefix).
+    pub fn answer_url(&self, prefix: &str, status: u16, body: &str) {
+        let answer = Answer { result: AttemptResult::Status(status), body: body.to_owned() };
+        let mut rules = self.by_url.borrow_mut();
+        rules.retain(|(p, _)| p != prefix);
+        rules.push((prefix.to_owned(), answer));
     }
 
     /// Runs `hook` at every race point (with the point's name).
@@ -76,6 +88,9 @@ impl Platform for TestPlatform {
 
     async fn send(&self, request: &Outgoing) -> Answer {
         self.sent.borrow_mut().push(request.clone());
+        if let Some((_, answer)) = self.by_url.borrow().iter().find(|(p, _)| request.url.starts_with(p.as_str())) {
+            return answer.clone();
+        }
         let next = self.answers.borrow_mut().pop_front();
         next.unwrap_or_else(|| Answer::of(self.default_answer.borrow().clone()))
     }

@@ -67,7 +67,7 @@ fn labels(alert: &Alert, alertname: &str) -> Value {
     let check = &alert.check;
     let mut labels = Map::new();
     labels.insert("alertname".into(), json!(alertname));
-    if alert.event != AlertEvent::Test {
+    if !matches!(alert.event, AlertEvent::Test | AlertEvent::ChannelFailing { .. }) {
         labels.insert("check".into(), json!(excerpt(check.label(), 200)));
         labels.insert("check_uuid".into(), json!(check.uuid.to_string()));
         if !check.slug.is_empty() {
@@ -82,7 +82,7 @@ fn labels(alert: &Alert, alertname: &str) -> Value {
     }
     let severity = match alertname {
         "EdgebeatCheckDown" | "EdgebeatCheckFailed" => "critical",
-        "EdgebeatCheckLate" => "warning",
+        "EdgebeatCheckLate" | "EdgebeatChannelFailing" => "warning",
         _ => "info",
     };
     labels.insert("severity".into(), json!(severity));
@@ -135,6 +135,10 @@ pub fn alerts(alert: &Alert) -> Vec<Value> {
         AlertEvent::Fail(_) => vec![posted(alert, "EdgebeatCheckFailed", at, at.plus_secs(FAILED_SECS))],
         AlertEvent::Success => vec![resolve("EdgebeatCheckFailed")],
         AlertEvent::Test => vec![posted(alert, "EdgebeatTest", at, at.plus_secs(TEST_SECS))],
+        // Until someone fixes it: a day, like a down alert without reminders.
+        AlertEvent::ChannelFailing { .. } => {
+            vec![posted(alert, "EdgebeatChannelFailing", at, at.plus_secs(DOWN_HORIZON_SECS))]
+        }
     }
 }
 

@@ -120,7 +120,7 @@ pub fn openapi_schemas() -> Map<String, Value> {
         "Channel".into(),
         json!({
             "type": "object",
-            "required": ["id", "name", "kind", "settings", "destination", "managed_by_secret", "events"],
+            "required": ["id", "name", "kind", "settings", "destination", "managed_by_secret", "events", "failing"],
             "properties": {
                 "id": {"type": "string"},
                 "name": {"type": "string"},
@@ -145,6 +145,18 @@ pub fn openapi_schemas() -> Map<String, Value> {
                     "type": "array",
                     "items": {"type": "string", "enum": ["down", "up", "late", "reminder", "fail", "success"]},
                     "description": "Which events the channel receives.",
+                },
+                "failing": {
+                    "type": "object",
+                    "nullable": true,
+                    "description": "Set when the service refused for good (the webhook, token or room is gone): \
+nothing is sent through the channel until it is edited or a channel test through it is delivered. `null` otherwise.",
+                    "required": ["since", "reason"],
+                    "properties": {
+                        "since": {"type": "string", "format": "date-time"},
+                        "reason": {"type": "string"},
+                    },
+                    "additionalProperties": false,
                 },
             },
             "additionalProperties": false,

@@ -370,6 +370,9 @@ pub(crate) mod tests {
         let mut alerts: Vec<Alert> = events.iter().flat_map(|e| [sample(e.clone()), worst_case(e.clone())]).collect();
         let at = Timestamp::from_secs(1_700_000_000);
         alerts.push(Alert::channel_test("team <chat>", "c1", "https://eb.example/app/#/channels".into(), at));
+        let reason = "HTTP 404: <b>no_service</b>".repeat(20);
+        let page = "https://eb.example/app/#/channels".to_owned();
+        alerts.push(Alert::channel_failing("old <hook>", "webhook", &reason, "c2", page, at, "f9"));
         alerts
     }
 

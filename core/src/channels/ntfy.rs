@@ -93,6 +93,7 @@ fn priority_and_tags(alert: &Alert) -> (u8, &'static str) {
         AlertEvent::Up { .. } => (3, "white_check_mark"),
         AlertEvent::Success => (2, "heavy_check_mark"),
         AlertEvent::Test => (3, "bell"),
+        AlertEvent::ChannelFailing { .. } => (4, "warning"),
     }
 }
 

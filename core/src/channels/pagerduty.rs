@@ -82,6 +82,7 @@ pub fn event(alert: &Alert, routing_key: &str, severity: &str) -> Value {
         AlertEvent::Reminder { .. } | AlertEvent::StillDown { .. } => ("still_down", severity),
         AlertEvent::Late => ("ping_overdue", "warning"),
         AlertEvent::Success => ("success", "info"),
+        AlertEvent::ChannelFailing { .. } => ("channel_failing", "warning"),
         AlertEvent::Test | AlertEvent::Up { .. } => ("test", "info"),
     };
     let last_ping = alert.last_ping.as_ref().map(|p| {
@@ -103,7 +104,7 @@ pub fn event(alert: &Alert, routing_key: &str, severity: &str) -> Value {
         "dedup_key": dedup_key,
         "payload": {
             "summary": excerpt(&alert.summary(), 1000),
-            "source": if alert.event == AlertEvent::Test {
+            "source": if matches!(alert.event, AlertEvent::Test | AlertEvent::ChannelFailing { .. }) {
                 format!("edgebeat channel {}", check.label())
             } else {
                 format!("edgebeat check {}", check.label())

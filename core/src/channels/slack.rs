@@ -65,6 +65,7 @@ fn icon(alert: &Alert) -> &'static str {
         AlertEvent::Late => ":large_yellow_circle:",
         AlertEvent::Fail(_) => ":x:",
         AlertEvent::Success => ":white_check_mark:",
+        AlertEvent::ChannelFailing { .. } => ":warning:",
     }
 }
 
@@ -104,7 +105,7 @@ pub fn message(alert: &Alert) -> Value {
         blocks.push(json!({"type": "section", "text": {"type": "mrkdwn",
             "text": format!("*Last ping body:*\n```{}```", escape(&excerpt(body, 500)))}}));
     }
-    let button = if alert.event == AlertEvent::Test { "Open edgebeat" } else { "View check" };
+    let button = super::text::link_label(alert);
     blocks.push(json!({"type": "actions", "elements": [
         {"type": "button", "text": {"type": "plain_text", "text": button}, "url": check.url}
     ]}));

@@ -14,6 +14,7 @@ pub fn event_word(alert: &Alert) -> &'static str {
         AlertEvent::Fail(_) => "FAILED",
         AlertEvent::Success => "SUCCESS",
         AlertEvent::Test => "TEST",
+        AlertEvent::ChannelFailing { .. } => "CHANNEL FAILING",
     }
 }
 
@@ -35,7 +36,7 @@ pub fn tone(alert: &Alert) -> Tone {
         AlertEvent::Down(_) | AlertEvent::Reminder { .. } | AlertEvent::StillDown { .. } | AlertEvent::Fail(_) => {
             Tone::Bad
         }
-        AlertEvent::Late => Tone::Warning,
+        AlertEvent::Late | AlertEvent::ChannelFailing { .. } => Tone::Warning,
         AlertEvent::Up { .. } | AlertEvent::Success => Tone::Good,
         AlertEvent::Test => Tone::Neutral,
     }
@@ -65,6 +66,7 @@ pub fn emoji(alert: &Alert) -> &'static str {
         AlertEvent::Fail(_) => "❌",
         AlertEvent::Success => "✅",
         AlertEvent::Test => "🔔",
+        AlertEvent::ChannelFailing { .. } => "⚠️",
     }
 }
 
@@ -95,7 +97,7 @@ pub fn ping_body(alert: &Alert, max: usize) -> Option<String> {
 
 /// The label of the link to the check.
 pub fn link_label(alert: &Alert) -> &'static str {
-    if alert.event == AlertEvent::Test {
+    if matches!(alert.event, AlertEvent::Test | AlertEvent::ChannelFailing { .. }) {
         "Open edgebeat"
     } else {
         "View check"

@@ -76,6 +76,14 @@ impl Kind for Webhook {
 }
 
 pub fn body(alert: &Alert, delivery_id: &str) -> Value {
+    let mut body = check_body(alert, delivery_id);
+    if let AlertEvent::ChannelFailing { channel, reason } = &alert.event {
+        body["notice"] = json!({"channel": channel, "reason": reason});
+    }
+    body
+}
+
+fn check_body(alert: &Alert, delivery_id: &str) -> Value {
     let check = &alert.check;
     let reason = alert.reason().filter(|_| !matches!(alert.event, AlertEvent::Late));
     let exit_status = match reason {
@@ -86,6 +94,7 @@ pub fn body(alert: &Alert, delivery_id: &str) -> Value {
     let status = match alert.event {
         AlertEvent::Up { .. } => "up",
         AlertEvent::Test => "test",
+        AlertEvent::ChannelFailing { .. } => "notice",
         AlertEvent::Late | AlertEvent::Success => "up",
         AlertEvent::Fail(_) => "fail",
         _ => "down",

@@ -7,7 +7,7 @@ use super::{Api, ApiError};
 use crate::app::deliver::send_alert;
 use crate::app::{Handled, Platform};
 use crate::domain::alert::Alert;
-use crate::domain::channel::{channel_json, parse_channel_spec, Channel};
+use crate::domain::channel::{channel_json, failing_mark, parse_channel_spec, Channel};
 use crate::domain::channels::Context;
 use crate::domain::decide::channel_plan;
 use crate::domain::ids::Uuid;
@@ -36,8 +36,13 @@ pub async fn handle<S: Store, P: Platform>(
         }
         (Route::Channels, _) => {
             let spec = parse_channel_spec(body, None, allow_private)?;
-            let channel =
-                Channel { id: Uuid::random()?.to_string(), name: spec.name, config: spec.config, events: spec.events };
+            let channel = Channel {
+                id: Uuid::random()?.to_string(),
+                name: spec.name,
+                config: spec.config,
+                events: spec.events,
+                failing: None,
+            };
             api.change_channel(
                 &channel,
                 ChannelChange::Save { max_channels: 0, at: api.view.now },
@@ -55,7 +60,14 @@ pub async fn handle<S: Store, P: Platform>(
                 Method::Get => Reply::json(200, &channel_json(&channel, managed)),
                 Method::Post => {
                     let spec = parse_channel_spec(body, Some(&channel), allow_private)?;
-                    let updated = Channel { id: channel.id, name: spec.name, config: spec.config, events: spec.events };
+                    // An edit clears a failing mark: the user changed what was refused.
+                    let updated = Channel {
+                        id: channel.id,
+                        name: spec.name,
+                        config: spec.config,
+                        events: spec.events,
+                        failing: None,
+                    };
                     let change = ChannelChange::Save { max_channels: 0, at: api.view.now };
                     api.change_channel(&updated, change, spec.assign_to_all_checks).await?;
                     Reply::json(200, &channel_json(&updated, false))
@@ -126,6 +138,18 @@ impl<S: Store, P: Platform> Api<'_, S, P> {
         let context = Context { delivery_id: "test", now: self.view.now, email_from: None };
         let result = send_alert(self.app.platform, &channel.config, &alert, &context, allow_private, managed).await;
         let delivered = matches!(result, AttemptResult::Status(s) if (200..300).contains(&s));
+        // The test is how a user checks a fix: delivered clears a failing
+        // mark, and a permanent refusal sets one (no notice: they see it).
+        let config = channel.config.to_stored();
+        if delivered && channel.failing.is_some() {
+            self.store.clear_channel_failing(&self.project, &channel.id, &config).await?;
+        }
+        if let AttemptResult::Refused { reason, .. } = &result {
+            if !managed {
+                let mark = failing_mark(&self.project, channel, reason, self.view.now, &[], None, String::new());
+                self.store.mark_channel_failing(&mark).await?;
+            }
+        }
         Ok(json!({"delivered": delivered, "status": result.status(), "error": result.error()}))
     }
 }
