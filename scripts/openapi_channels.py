@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Writes the channel schemas of openapi.json from the channel registry.
+"""Writes the channel schemas of openapi.json, and the table of kinds in
+docs/channels.md, from the channel registry.
 
 The registry (core/src/channels) is the one list of channel kinds and their
 fields; tests/openapi_doc.rs checks that openapi.json holds exactly the
@@ -43,3 +44,14 @@ for name, schema in generated.items():
 doc["components"]["schemas"] = rebuilt
 path.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
 print(f"openapi.json: {len(generated)} channel schemas written, {len(stale)} removed")
+
+# docs/channels.md: the table of kinds between its two markers.
+table = pathlib.Path(str(dump) + ".md").read_text()
+docs = root / "docs" / "channels.md"
+text = docs.read_text()
+start = "<!-- channel kinds: generated from the registry, do not edit by hand -->\n"
+end = "<!-- end of channel kinds -->"
+before, rest = text.split(start, 1)
+_, after = rest.split(end, 1)
+docs.write_text(before + start + table + end + after)
+print("docs/channels.md: the table of kinds written")

@@ -13,6 +13,7 @@ pub mod decide;
 pub mod health;
 pub mod history;
 pub mod ids;
+pub mod mail;
 pub mod maintenance;
 pub mod metrics;
 pub mod oncalendar;

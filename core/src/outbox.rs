@@ -19,6 +19,9 @@ pub const CLAIM_MS: i64 = 60_000;
 pub enum AttemptResult {
     /// The receiver answered with this HTTP status.
     Status(u16),
+    /// Delivered where there is no HTTP status: an email the server
+    /// accepted (its reply).
+    Accepted(String),
     /// No answer within the attempt timeout.
     Timeout,
     /// The request could not be made or the connection failed.
@@ -39,9 +42,15 @@ impl AttemptResult {
         }
     }
 
+    /// The service took it.
+    pub fn is_delivered(&self) -> bool {
+        matches!(self, AttemptResult::Status(s) if (200..300).contains(s)) || matches!(self, AttemptResult::Accepted(_))
+    }
+
     pub fn error(&self) -> Option<String> {
         match self {
             AttemptResult::Status(status) if (200..300).contains(status) => None,
+            AttemptResult::Accepted(_) => None,
             AttemptResult::Status(status) => Some(format!("HTTP {status}")),
             AttemptResult::Timeout => Some(format!("no answer within {} s", ATTEMPT_TIMEOUT_MS / 1000)),
             AttemptResult::NetworkError(message) | AttemptResult::Undeliverable(message) => Some(message.clone()),
@@ -54,7 +63,7 @@ impl AttemptResult {
         match self {
             AttemptResult::Status(status) => *status == 429 || *status >= 500,
             AttemptResult::Timeout | AttemptResult::NetworkError(_) => true,
-            AttemptResult::Undeliverable(_) | AttemptResult::Refused { .. } => false,
+            AttemptResult::Undeliverable(_) | AttemptResult::Refused { .. } | AttemptResult::Accepted(_) => false,
         }
     }
 }
@@ -87,7 +96,7 @@ pub fn after_attempt(
     jitter: f64,
 ) -> Outcome {
     match result {
-        AttemptResult::Status(status) if (200..300).contains(status) => Outcome::Delivered,
+        delivered if delivered.is_delivered() => Outcome::Delivered,
         transient if transient.is_transient() => {
             let next = now.plus_millis(retry_delay_ms(attempt, jitter));
             if next.millis() - created_at.millis() > GIVE_UP_AFTER_SECS * 1000 {

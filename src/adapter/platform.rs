@@ -3,24 +3,38 @@
 
 use crate::app::platform::ANSWER_EXCERPT;
 use crate::app::{Level, Platform};
-use crate::domain::channels::{Answer, Outgoing};
+use crate::domain::channels::{Answer, EmailOut, Outgoing};
 use crate::domain::outbox::{AttemptResult, ATTEMPT_TIMEOUT_MS};
 use crate::domain::settings::Settings;
+use crate::domain::settings::SmtpSettings;
 use crate::domain::time::Timestamp;
 use futures_util::future::{select, Either};
 use std::time::Duration;
 use worker::js_sys::Uint8Array;
-use worker::{console_error, console_warn, AbortController, Date, Delay, Fetch, Headers, Method, Request, RequestInit};
+use worker::{
+    console_error, console_warn, AbortController, Date, Delay, EmailMessage, Env, Fetch, Headers, Method, Request,
+    RequestInit, SendEmail,
+};
 
 pub struct WorkersPlatform {
     race_hook_url: Option<String>,
+    /// Cloudflare's `send_email` binding (`EMAIL`), when bound.
+    email: Option<SendEmail>,
+    smtp: Option<SmtpSettings>,
 }
 
 impl WorkersPlatform {
-    pub fn new(settings: &Settings) -> Self {
-        WorkersPlatform { race_hook_url: settings.race_hook_url.clone() }
+    pub fn new(settings: &Settings, env: &Env) -> Self {
+        WorkersPlatform {
+            race_hook_url: settings.race_hook_url.clone(),
+            email: env.send_email(EMAIL_BINDING).ok(),
+            smtp: settings.smtp.clone(),
+        }
     }
 }
+
+/// The name of the `send_email` binding in wrangler.toml.
+pub const EMAIL_BINDING: &str = "EMAIL";
 
 /// The one clock.
 pub fn now() -> Timestamp {
@@ -34,6 +48,16 @@ impl Platform for WorkersPlatform {
 
     async fn send(&self, outgoing: &Outgoing) -> Answer {
         send(outgoing).await
+    }
+
+    async fn send_email(&self, email: &EmailOut) -> AttemptResult {
+        match (&self.email, &self.smtp) {
+            (Some(binding), _) => send_with_binding(binding, email).await,
+            (None, Some(smtp)) => super::smtp::submit(smtp, email).await,
+            (None, None) => AttemptResult::Undeliverable(
+                "no email transport: bind send_email as EMAIL, or set SMTP_HOST (docs/email.md)".into(),
+            ),
+        }
     }
 
     fn jitter(&self) -> f64 {
@@ -111,4 +135,37 @@ async fn send(outgoing: &Outgoing) -> Answer {
         }
     };
     answer
+}
+
+/// Sends through the `send_email` binding, one message per recipient (the
+/// binding's envelope has one), each within the attempt timeout. An error
+/// that says the destination is not allowed (not a verified address of the
+/// account) is a permanent refusal; others are worth another try.
+async fn send_with_binding(binding: &SendEmail, email: &EmailOut) -> AttemptResult {
+    let raw = String::from_utf8_lossy(&email.message);
+    let mut ids = Vec::new();
+    for to in &email.to {
+        let message = match EmailMessage::new(&email.from, to, &raw) {
+            Ok(message) => message,
+            Err(err) => return AttemptResult::Undeliverable(format!("send_email: {err:?}")),
+        };
+        let sending = Box::pin(binding.send(&message));
+        let timeout = Box::pin(Delay::from(Duration::from_millis(ATTEMPT_TIMEOUT_MS as u64)));
+        let result = match select(sending, timeout).await {
+            Either::Left((Ok(sent), _)) => Ok(sent.message_id()),
+            Either::Left((Err(err), _)) => Err(String::from(err.to_string())),
+            Either::Right(_) => return AttemptResult::Timeout,
+        };
+        match result {
+            Ok(id) => ids.push(id),
+            Err(problem) => {
+                let lower = problem.to_ascii_lowercase();
+                if lower.contains("destination") || lower.contains("not verified") || lower.contains("not allowed") {
+                    return AttemptResult::Refused { status: None, reason: format!("send_email to {to}: {problem}") };
+                }
+                return AttemptResult::NetworkError(format!("send_email to {to}: {problem}"));
+            }
+        }
+    }
+    AttemptResult::Accepted(format!("send_email: {}", ids.join(", ")))
 }

@@ -83,7 +83,7 @@ pub async fn send_alert<P: Platform>(
             }
             config.judge(&platform.send(&outgoing).await)
         }
-        Delivery::Email(_) => AttemptResult::Undeliverable("no email transport is configured".into()),
+        Delivery::Email(email) => platform.send_email(&email).await,
         Delivery::Impossible(problem) => AttemptResult::Undeliverable(problem),
     }
 }
@@ -112,9 +112,11 @@ pub async fn deliver_due<S: Store, P: Platform>(
         return Ok(0);
     }
     let rows = store.claimed(&claim, app.settings.ping_history).await?;
-    let urls = Urls { base: app.settings.public_url.clone().unwrap_or_default(), api_version: 3 };
+    let urls =
+        Urls { base: app.settings.public_url.clone().unwrap_or_default(), api_version: 3, ping_email_domain: None };
     let defaults = app.default_channels();
     let allow_private = app.settings.allow_private_destinations;
+    let email_from = app.settings.email_from.as_deref();
     let platform = app.platform;
     let attempts = rows.iter().map(|row| async {
         let started = platform.now();
@@ -127,7 +129,7 @@ pub async fn deliver_due<S: Store, P: Platform>(
                     )),
                     (Ok((channel, trusted)), Ok(alert), None) => {
                         let delivery_id = row.id.to_string();
-                        let context = Context { delivery_id: &delivery_id, now, email_from: None };
+                        let context = Context { delivery_id: &delivery_id, now, email_from };
                         send_alert(platform, &channel, &alert, &context, allow_private, trusted).await
                     }
                     (Err(problem), _, None) | (_, Err(problem), None) => AttemptResult::Undeliverable(problem),

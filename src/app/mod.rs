@@ -12,6 +12,7 @@ mod alertmanager;
 pub mod api;
 mod badges;
 pub mod deliver;
+pub mod email;
 mod failure;
 mod health;
 mod metrics;

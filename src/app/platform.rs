@@ -1,7 +1,8 @@
 //! What the application needs of the platform beyond storage: the clock,
 //! outgoing HTTP, randomness for retry jitter, logs, and a test hook.
 
-use crate::domain::channels::{Answer, Outgoing};
+use crate::domain::channels::{Answer, EmailOut, Outgoing};
+use crate::domain::outbox::AttemptResult;
 use crate::domain::time::Timestamp;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,6 +23,12 @@ pub trait Platform {
     /// with the start of its body (at most `ANSWER_EXCERPT` bytes), which
     /// tells a permanent refusal from a passing error.
     async fn send(&self, request: &Outgoing) -> Answer;
+
+    /// Sends one email through the deployment's transport (the
+    /// `send_email` binding when bound, else SMTP), giving up after the
+    /// attempt timeout: `Accepted` when the transport took it, `Refused`
+    /// when every recipient's mailbox is refused for good.
+    async fn send_email(&self, email: &EmailOut) -> AttemptResult;
 
     /// A random number in [0, 1), for retry jitter.
     fn jitter(&self) -> f64;

@@ -4,7 +4,7 @@
 //! between a read and a write.
 
 use super::{Level, Platform};
-use crate::domain::channels::{Answer, Outgoing};
+use crate::domain::channels::{Answer, EmailOut, Outgoing};
 use crate::domain::outbox::AttemptResult;
 use crate::domain::time::Timestamp;
 use std::cell::{Cell, RefCell};
@@ -16,6 +16,9 @@ pub struct TestPlatform {
     now: Cell<Timestamp>,
     /// Every request sent, in order.
     pub sent: RefCell<Vec<Outgoing>>,
+    /// Every email sent, in order, and how the transport answers them.
+    pub emails: RefCell<Vec<EmailOut>>,
+    pub email_answer: RefCell<AttemptResult>,
     /// Answers for the next requests, in order; then `default_answer`.
     answers: RefCell<VecDeque<Answer>>,
     pub default_answer: RefCell<AttemptResult>,
@@ -30,6 +33,8 @@ impl TestPlatform {
         TestPlatform {
             now: Cell::new(now),
             sent: RefCell::new(Vec::new()),
+            emails: RefCell::new(Vec::new()),
+            email_answer: RefCell::new(AttemptResult::Accepted("250 OK".into())),
             answers: RefCell::new(VecDeque::new()),
             default_answer: RefCell::new(AttemptResult::Status(200)),
             by_url: RefCell::new(Vec::new()),
@@ -93,6 +98,11 @@ impl Platform for TestPlatform {
         }
         let next = self.answers.borrow_mut().pop_front();
         next.unwrap_or_else(|| Answer::of(self.default_answer.borrow().clone()))
+    }
+
+    async fn send_email(&self, email: &EmailOut) -> AttemptResult {
+        self.emails.borrow_mut().push(email.clone());
+        self.email_answer.borrow().clone()
     }
 
     fn jitter(&self) -> f64 {

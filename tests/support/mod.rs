@@ -4,6 +4,7 @@
 
 pub mod http;
 pub mod receiver;
+pub mod smtp;
 pub mod worker;
 
 pub use receiver::{Answer, Receiver};

@@ -22,11 +22,14 @@ pub struct Worker {
     pub port: u16,
     child: Child,
     dir: PathBuf,
+    /// A wrangler config of this worker's own (wrangler.toml plus more
+    /// bindings), removed with it.
+    config: Option<PathBuf>,
 }
 
 /// The repository root: this crate's directory, or its parent for the
 /// `cli/` crate, whose tests share this support code.
-fn root() -> &'static Path {
+pub fn root() -> &'static Path {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     match manifest.parent() {
         Some(parent) if !manifest.join("wrangler.toml").exists() => parent,
@@ -106,10 +109,16 @@ impl Worker {
     /// Starts a worker whose secrets and vars are exactly `ADMIN_TOKEN` plus
     /// `vars` (a developer's .dev.vars is never read).
     pub fn start_with(vars: &[(&str, &str)]) -> Worker {
+        Worker::start_with_config(vars, "")
+    }
+
+    /// As `start_with`, with `extra` appended to wrangler.toml (bindings a
+    /// test needs and a deployment does not have, such as `send_email`).
+    pub fn start_with_config(vars: &[(&str, &str)], extra: &str) -> Worker {
         // A free port can be taken by another test between choosing it and
         // wrangler binding it; then start again on fresh ports.
         for _ in 0..3 {
-            match Worker::try_start(vars) {
+            match Worker::try_start(vars, extra) {
                 Ok(worker) => return worker,
                 Err(log) if log.contains("Address already in use") => continue,
                 Err(log) => panic!("{log}"),
@@ -118,7 +127,7 @@ impl Worker {
         panic!("wrangler dev found its ports taken three times in a row")
     }
 
-    fn try_start(vars: &[(&str, &str)]) -> Result<Worker, String> {
+    fn try_start(vars: &[(&str, &str)], extra: &str) -> Result<Worker, String> {
         let template = migrated_template();
         let dir = scratch_dir("worker");
         let state = dir.join("state");
@@ -137,9 +146,18 @@ impl Worker {
         fs::write(dir.join("test.env"), env_file).expect("write the env file");
         let log = fs::File::create(dir.join("wrangler.log")).expect("create the log");
         let inspector = free_port();
+        // Next to wrangler.toml, so that its relative paths mean the same.
+        let config = (!extra.is_empty()).then(|| {
+            let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let path = root().join(format!(".wrangler-test-{name}.toml"));
+            let base = fs::read_to_string(root().join("wrangler.toml")).expect("read wrangler.toml");
+            fs::write(&path, format!("{base}\n{extra}\n")).expect("write the test's wrangler config");
+            path
+        });
+        let config_flag = config.as_ref().map(|c| format!(" --config '{}'", c.display())).unwrap_or_default();
         let script = format!(
             "exec wrangler dev --ip 127.0.0.1 --port {port} --inspector-port {inspector} \
-             --persist-to '{}' --env-file '{}' --show-interactive-dev-session=false",
+             --persist-to '{}' --env-file '{}' --show-interactive-dev-session=false{config_flag}",
             state.display(),
             dir.join("test.env").display()
         );
@@ -153,7 +171,7 @@ impl Worker {
             });
         }
         let child = command.spawn().expect("spawn wrangler dev");
-        let mut worker = Worker { port, child, dir };
+        let mut worker = Worker { port, child, dir, config };
         worker.wait_until_ready()?;
         Ok(worker)
     }
@@ -231,6 +249,9 @@ impl Drop for Worker {
         }
         stop_group(&mut self.child, Duration::from_secs(5));
         let _ = fs::remove_dir_all(&self.dir);
+        if let Some(config) = &self.config {
+            let _ = fs::remove_file(config);
+        }
     }
 }
 

@@ -24,6 +24,30 @@ pub fn kinds_json() -> Value {
     json!({ "kinds": kinds })
 }
 
+/// The table of kinds and fields in docs/channels.md (Markdown).
+pub fn docs_table() -> String {
+    let mut table = String::from("| Kind | Fields (required in bold) | How to set it up |\n| --- | --- | --- |\n");
+    for kind in KINDS {
+        let fields: Vec<String> = kind
+            .fields
+            .iter()
+            .map(|f| {
+                let name = if f.required { format!("**`{}`**", f.name) } else { format!("`{}`", f.name) };
+                let default = f.default.map(|d| format!(", default `{d}`")).unwrap_or_default();
+                format!("{name}: {}{default}", f.help.trim_end_matches('.'))
+            })
+            .collect();
+        table.push_str(&format!(
+            "| `{}` ({}) | {} | {} |\n",
+            kind.name,
+            kind.title,
+            fields.join("; ").replace('|', "\\|"),
+            kind.about
+        ));
+    }
+    table
+}
+
 /// `SlackChannelSpec`, `GooglechatChannelSpec`, …
 pub fn spec_schema_name(kind: &KindInfo) -> String {
     let mut chars = kind.name.chars();
@@ -218,7 +242,8 @@ mod tests {
             }
             assert!(schemas["ChannelSpec"]["discriminator"]["mapping"][kind.name].is_string());
         }
-        assert_eq!(spec_schema_name(KINDS[0]), "SlackChannelSpec");
+        let chat = crate::channels::kind_info("googlechat").unwrap();
+        assert_eq!(spec_schema_name(chat), "GooglechatChannelSpec");
         assert_eq!(kinds_json()["kinds"].as_array().unwrap().len(), KINDS.len());
     }
 }

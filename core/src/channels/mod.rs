@@ -18,6 +18,7 @@
 pub mod alertmanager;
 pub mod describe;
 pub mod discord;
+pub mod email;
 pub mod field;
 pub mod googlechat;
 mod mask;
@@ -216,6 +217,7 @@ macro_rules! registry {
 }
 
 registry! {
+    "email" => Email(email::Email),
     "slack" => Slack(slack::Slack),
     "pagerduty" => Pagerduty(pagerduty::PagerDuty),
     "webhook" => Webhook(webhook::Webhook),
@@ -296,7 +298,11 @@ impl ChannelConfig {
     /// Where alerts go, as a user may see it: the URL's scheme, host and
     /// port, or the addresses of an email channel.
     pub fn destination(&self) -> String {
-        self.endpoint().map(|url| mask_url(&url)).unwrap_or_default()
+        match (self.endpoint(), self) {
+            (Some(url), _) => mask_url(&url),
+            (None, ChannelConfig::Email(email)) => email.to.join(", "),
+            (None, _) => String::new(),
+        }
     }
 
     /// Why this channel must not send now, if it must not (checked again at

@@ -135,9 +135,10 @@ impl<S: Store, P: Platform> Api<'_, S, P> {
         let alert = Alert::channel_test(label, &channel.id, page, self.view.now);
         // A destination the policy forbids is never contacted, not even to test.
         let allow_private = self.app.settings.allow_private_destinations;
-        let context = Context { delivery_id: "test", now: self.view.now, email_from: None };
+        let email_from = self.app.settings.email_from.as_deref();
+        let context = Context { delivery_id: "test", now: self.view.now, email_from };
         let result = send_alert(self.app.platform, &channel.config, &alert, &context, allow_private, managed).await;
-        let delivered = matches!(result, AttemptResult::Status(s) if (200..300).contains(&s));
+        let delivered = result.is_delivered();
         // The test is how a user checks a fix: delivered clears a failing
         // mark, and a permanent refusal sets one (no notice: they see it).
         let config = channel.config.to_stored();

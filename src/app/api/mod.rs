@@ -180,7 +180,7 @@ async fn dispatch<S: Store, P: Platform>(
     };
     let base = app.settings.public_url.clone().unwrap_or_else(|| req.origin.clone());
     let view = View {
-        urls: Urls { base, api_version: version },
+        urls: Urls { base, api_version: version, ping_email_domain: app.settings.ping_email_domain.clone() },
         read_only: access == Access::ReadOnly,
         now: app.platform.now(),
     };

@@ -1,6 +1,7 @@
 //! The application on the in-memory store and the recording platform:
 //! whole flows through the router, in milliseconds.
 
+mod email_pings;
 mod failing_channels;
 
 use super::testing::{block_on, TestPlatform};

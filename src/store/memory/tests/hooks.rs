@@ -3,7 +3,7 @@
 use super::*;
 use crate::app::write::{decide_and_apply, WriteError};
 use crate::app::{Level, Platform};
-use crate::domain::channels::{Answer, Outgoing};
+use crate::domain::channels::{Answer, EmailOut, Outgoing};
 use crate::domain::outbox::AttemptResult;
 use crate::domain::plan::StateWrite;
 use crate::store::{OutboxStore, StoreError};
@@ -135,6 +135,10 @@ impl Platform for TestPlatform {
 
     async fn send(&self, _request: &Outgoing) -> Answer {
         Answer::of(AttemptResult::Undeliverable("tests send nothing".into()))
+    }
+
+    async fn send_email(&self, _email: &EmailOut) -> AttemptResult {
+        AttemptResult::Undeliverable("tests send nothing".into())
     }
 
     fn jitter(&self) -> f64 {
