@@ -7,7 +7,8 @@ use super::{Api, ApiError};
 use crate::app::deliver::send_alert;
 use crate::app::{Handled, Platform};
 use crate::domain::alert::Alert;
-use crate::domain::channel::{channel_json, failing_mark, parse_channel_spec, Channel};
+use crate::domain::api::spec::SpecError;
+use crate::domain::channel::{channel_json, failing_mark, parse_channel_spec, Channel, ChannelConfig};
 use crate::domain::channels::Context;
 use crate::domain::decide::channel_plan;
 use crate::domain::ids::Uuid;
@@ -36,6 +37,12 @@ pub async fn handle<S: Store, P: Platform>(
         }
         (Route::Channels, _) => {
             let spec = parse_channel_spec(body, None, allow_private)?;
+            // An email channel on a deployment that cannot send email would
+            // fail every notification: say so now.
+            if matches!(spec.config, ChannelConfig::Email(_)) && api.app.settings.email_from.is_none() {
+                let unset = "email is not set up on this edgebeat: its operator sets EMAIL_FROM (docs/email.md)";
+                return Err(SpecError::Invalid(unset.into()).into());
+            }
             let channel = Channel {
                 id: Uuid::random()?.to_string(),
                 name: spec.name,

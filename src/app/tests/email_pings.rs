@@ -58,3 +58,22 @@ fn without_a_ping_domain_every_message_is_rejected() {
     let to = format!("{}@{DOMAIN}", check["uuid"].as_str().unwrap());
     assert!(matches!(block_on(handle(&world.app(), "a@example.com", &to, &message("s", "b"))), EmailPing::Rejected(_)));
 }
+
+#[test]
+fn an_email_channel_needs_a_sender_on_the_deployment() {
+    let mut world = World::new();
+    let (key, _) = world.project();
+    let spec = json!({"kind": "email", "to": "ops@example.com"});
+    let (status, refused) = world.api(&key, "POST", "/api/v3/channels/", Some(spec.clone()));
+    assert_eq!(status, 400);
+    assert!(refused["error"].as_str().unwrap().contains("EMAIL_FROM"), "{refused}");
+    world.settings.email_from = Some("alerts@eb.example".into());
+    let (status, created) = world.api(&key, "POST", "/api/v3/channels/", Some(spec));
+    assert_eq!((status, created["destination"].as_str()), (201, Some("ops@example.com")));
+    let (_, tested) =
+        world.api(&key, "POST", &format!("/api/v3/channels/{}/test", created["id"].as_str().unwrap()), None);
+    assert_eq!(tested["delivered"], true, "{tested}");
+    let sent = world.platform.emails.borrow();
+    assert_eq!((sent.len(), sent[0].from.as_str()), (1, "alerts@eb.example"));
+    assert!(String::from_utf8_lossy(&sent[0].message).contains("Subject: TEST: edgebeat to email"));
+}
