@@ -104,10 +104,11 @@ export function channelsPage(ctx) {
     for (const [fieldName, { wrapper, label, hint, input }] of inputs) {
       const field = current.fields.find((f) => f.name === fieldName);
       wrapper.hidden = !field;
+      // A hidden field of another kind must not hold the form back.
+      input.required = Boolean(field && field.required);
       if (!field) continue;
       label.textContent = field.required ? field.label : `${field.label} (optional)`;
       hint.textContent = field.help;
-      input.required = field.required;
       if (field.type === "choice" && field.default && !input.dataset.touched) input.value = field.default;
     }
   };

@@ -439,6 +439,47 @@ pub(crate) mod tests {
         }
     }
 
+    #[test]
+    fn channels_stored_before_the_registry_read_as_they_were() {
+        // The `config` column as the three first kinds wrote it.
+        let slack = ChannelConfig::from_stored(r#"{"kind":"slack","url":"https://hooks.slack.com/services/T/B/X"}"#);
+        assert_eq!(
+            slack,
+            Ok(ChannelConfig::Slack(slack::Slack { url: "https://hooks.slack.com/services/T/B/X".into() }))
+        );
+        let pd = ChannelConfig::from_stored(
+            r#"{"kind":"pagerduty","routing_key":"RK","severity":"error","events_url":"https://events.pagerduty.com/v2/enqueue"}"#,
+        )
+        .unwrap();
+        assert_eq!(pd.settings()["severity"], "error");
+        let hook = ChannelConfig::from_stored(
+            r#"{"kind":"webhook","url":"https://h.example/x","method":"PUT","headers":[["X-Team","ops"]],"secret":null}"#,
+        )
+        .unwrap();
+        let ChannelConfig::Webhook(webhook) = &hook else { panic!("{hook:?}") };
+        assert_eq!((webhook.method.as_str(), webhook.headers.len(), webhook.secret.as_deref()), ("PUT", 1, None));
+        assert_eq!(
+            Value::Object(hook.shown()),
+            serde_json::json!({"url": "https://h.example/…", "method": "PUT", "headers": ["X-Team"], "signed": false})
+        );
+        let signed = ChannelConfig::from_stored(
+            r#"{"kind":"webhook","url":"https://h.example/x","method":"POST","headers":[],"secret":"0123456789abcdef"}"#,
+        )
+        .unwrap();
+        assert_eq!(signed.shown()["signed"], true);
+        // An update of a stored channel keeps what it does not name.
+        let channel = crate::channel::Channel {
+            id: "c".into(),
+            name: "n".into(),
+            config: hook,
+            events: crate::check::EventSet::default(),
+            failing: None,
+        };
+        let spec = crate::channel::parse_channel_spec(br#"{"method": "post"}"#, Some(&channel), false).unwrap();
+        let ChannelConfig::Webhook(updated) = spec.config else { panic!() };
+        assert_eq!((updated.method.as_str(), updated.headers.len()), ("POST", 1));
+    }
+
     pub fn answer(status: u16, body: &str) -> Answer {
         Answer { result: AttemptResult::Status(status), body: body.into() }
     }
