@@ -135,6 +135,14 @@ if [ "$(python_package_version cronsim)" != "$cronsim_version" ] \
   venv_install "cronsim==$cronsim_version" "tzdata==$tzdata_version"
 fi
 
+# aiosmtpd, a real SMTP server on 127.0.0.1 that receives the email channel's messages
+# (tests/e2e_email.rs through tests/support/smtp_server.py).
+aiosmtpd_version=1.4.6
+if [ "$(python_package_version aiosmtpd)" != "$aiosmtpd_version" ]; then
+  say "installing aiosmtpd $aiosmtpd_version into .tools/venv"
+  venv_install "aiosmtpd==$aiosmtpd_version"
+fi
+
 # healthchecks-io (PyPI), a third-party healthchecks.io client library (API v1 by default),
 # which tests/e2e_client.rs drives against edgebeat through tests/client/healthchecks_client.py.
 # httpx is pinned too: the client takes any httpx below 0.28.

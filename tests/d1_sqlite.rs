@@ -163,13 +163,14 @@ fn channel(id: &str, events: &[EventKind]) -> Channel {
     Channel {
         id: id.into(),
         name: id.into(),
-        config: ChannelConfig::Webhook {
+        config: ChannelConfig::Webhook(edgebeat::domain::channels::webhook::Webhook {
             url: "http://127.0.0.1:9/hook".into(),
             method: "POST".into(),
             headers: Vec::new(),
             secret: None,
-        },
+        }),
         events: EventSet::of(events),
+        failing: None,
     }
 }
 
@@ -1106,4 +1107,70 @@ fn status_changes_read_each_checks_range_of_the_flip_index_newest_first() {
     assert!(listed(&[], 0, 10).is_empty());
     let plan = query_plan(&db, &status_pages::status_changes(&[a, b], at(0), 10).sql);
     assert!(plan.contains("USING INDEX flips_by_check (check_id=? AND created_at>?)"), "{plan}");
+}
+
+#[test]
+fn a_failing_mark_writes_once_with_its_notice_only_for_the_channel_as_configured_and_an_edit_clears_it() {
+    use edgebeat::d1_sql::plan::{clear_failing, failing_batch};
+    use edgebeat::domain::plan::{FailingMark, NoticeWrite};
+    let db = database(None);
+    add_project(&db, "p");
+    let check = create(&db, "p", "job", &Routes::default(), 10).expect("created");
+    let save = |id: &str, version: i64| ChannelPlan {
+        channel: channel(id, &[EventKind::Down]),
+        change: ChannelChange::Save { max_channels: 10, at: at(1) },
+        reroutes: Vec::new(),
+        routing: RoutingGuard { project_id: "p".into(), version },
+        audit: None,
+    };
+    for (version, id) in ["c1", "c2"].iter().enumerate() {
+        batch(&db, &channel_batch("p", &save(id, version as i64)).statements);
+    }
+    let config = channel("c1", &[]).config.to_stored();
+    let mark = |id: &str, config: &str, notice: &str| FailingMark {
+        project_id: "p".into(),
+        channel_id: id.into(),
+        config: config.into(),
+        reason: "HTTP 410".into(),
+        at: at(5),
+        notice: Some(NoticeWrite {
+            id: notice.into(),
+            check_id: check.id,
+            status: Status::Down,
+            detail: r#"{"channel": "c1"}"#.into(),
+            recipients: vec!["c2".into(), "default-slack".into()],
+        }),
+    };
+    let marked = |m: &FailingMark| {
+        let planned = failing_batch(m);
+        batch(&db, &planned.statements)[planned.witness].changes > 0
+    };
+    assert!(!marked(&mark("c1", "{\"kind\": \"other\"}", "n0")), "an edited channel is not marked");
+    assert_eq!(count(&db, "SELECT count(*) AS n FROM flips WHERE id = 'n0'"), 0);
+    assert!(marked(&mark("c1", &config, "n1")));
+    let row = one(&db, "SELECT failing, failing_since FROM channels WHERE id = 'c1'");
+    assert_eq!((row["failing"].as_str(), row["failing_since"].as_i64()), (Some("HTTP 410"), Some(at(5).millis())));
+    let notice = one(&db, "SELECT event, reason, notice, old_status, new_status FROM flips WHERE id = 'n1'");
+    assert_eq!(notice["event"], "channel_failing");
+    assert_eq!(notice["notice"], r#"{"channel": "c1"}"#);
+    assert_eq!((notice["old_status"].as_str(), notice["new_status"].as_str()), (Some("down"), Some("down")));
+    let queued = query(&db, "SELECT channel_id, project_id, state, next_attempt_at FROM notifications WHERE flip_id = 'n1' ORDER BY channel_id");
+    assert_eq!(queued.len(), 2);
+    assert_eq!((queued[0]["channel_id"].as_str(), queued[0]["project_id"].as_str()), (Some("c2"), Some("p")));
+    assert_eq!(queued[0]["next_attempt_at"].as_i64(), Some(at(5).millis()));
+    assert!(!marked(&mark("c1", &config, "n2")), "marked once: no second notice");
+    assert_eq!(count(&db, "SELECT count(*) AS n FROM flips WHERE id = 'n2'"), 0);
+    // The history of the check's flips never shows a notice.
+    assert_eq!(
+        count(&db, &format!("SELECT count(*) AS n FROM flips WHERE check_id = {} AND event IS NULL", check.id)),
+        0
+    );
+
+    let cleared = |config: &str| run(&db, &clear_failing("p", "c1", config)).changes;
+    assert_eq!(cleared("{}"), 0, "only as configured");
+    assert_eq!(cleared(&config), 1);
+    assert_eq!(one(&db, "SELECT failing FROM channels WHERE id = 'c1'")["failing"], Value::Null);
+    assert!(marked(&mark("c1", &config, "n3")));
+    batch(&db, &channel_batch("p", &save("c1", 2)).statements);
+    assert_eq!(one(&db, "SELECT failing FROM channels WHERE id = 'c1'")["failing"], Value::Null, "an edit clears it");
 }

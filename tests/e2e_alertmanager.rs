@@ -448,3 +448,75 @@ fn bad_requests_are_refused_and_change_nothing() {
     let y = watchdog_checks(&worker, &project).into_iter().find(|c| c["slug"] == created[0].as_str()).unwrap();
     assert_eq!(y["status"], "down", "{y}");
 }
+
+/// The alerts Alertmanager holds, by its API.
+fn alertmanager_alerts(port: u16, query: &str) -> Vec<Value> {
+    let response = request(port, "GET", &format!("/api/v2/alerts{query}"), &[], b"").expect("Alertmanager's API");
+    assert_eq!(response.status, 200, "{}", response.text());
+    response.json().as_array().cloned().unwrap_or_default()
+}
+
+/// The `alertmanager` channel kind against the real Alertmanager: edgebeat's
+/// down alert appears in its API while the check is down, and is resolved
+/// after the check is up again.
+#[test]
+fn the_alertmanager_channel_fires_while_down_and_resolves_after_up() {
+    let worker = Worker::start();
+    let project = worker.create_project("am channel");
+    let (alertmanager, am_port) = alertmanager("http://127.0.0.1:9/unused", false);
+    let channel = worker.api(
+        &project.api_key,
+        "POST",
+        "/api/v3/channels/",
+        Some(&json!({"kind": "alertmanager", "name": "am", "url": format!("http://127.0.0.1:{am_port}")})),
+    );
+    assert_eq!(channel.status, 201, "{}", channel.text());
+    let check = worker.create_check(
+        &project,
+        json!({"name": "nightly backup", "slug": "nightly-backup", "tags": "prod db", "timeout": 60, "grace": 60,
+               "channels": "*"}),
+    );
+    let uuid = check["uuid"].as_str().unwrap().to_owned();
+    let ping = support::path_of(&check["ping_url"]);
+    assert_eq!(worker.get(&format!("{ping}/fail")).status, 200);
+
+    let firing = |alerts: &[Value]| -> Option<Value> {
+        alerts
+            .iter()
+            .find(|a| a["labels"]["alertname"] == "EdgebeatCheckDown" && a["labels"]["check_uuid"] == uuid.as_str())
+            .cloned()
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let alert = loop {
+        if let Some(alert) = firing(&alertmanager_alerts(am_port, "?active=true")) {
+            break alert;
+        }
+        assert!(Instant::now() < deadline, "no edgebeat alert in Alertmanager:\n{}", alertmanager.log());
+        thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(alert["status"]["state"], "active", "{alert}");
+    assert_eq!(alert["labels"]["check"], "nightly backup");
+    assert_eq!(alert["labels"]["slug"], "nightly-backup");
+    assert_eq!(alert["labels"]["project"], project.id.as_str());
+    assert_eq!(alert["labels"]["tags"], "prod db");
+    assert!(alert["annotations"]["summary"].as_str().unwrap().contains("is DOWN"), "{alert}");
+
+    // Up: the same alert, ended: no longer active.
+    assert_eq!(worker.get(&ping).status, 200);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let active = firing(&alertmanager_alerts(am_port, "?active=true"));
+        if active.is_none() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "still active after up: {active:?}\n{}", alertmanager.log());
+        thread::sleep(Duration::from_millis(200));
+    }
+    let everything = alertmanager_alerts(am_port, "?active=true&silenced=true&inhibited=true&unprocessed=true");
+    assert!(firing(&everything).is_none(), "resolved, not silenced or inhibited: {everything:#?}");
+    let notifications = worker.api(&project.api_key, "GET", "/api/v3/notifications/", None).json();
+    assert!(
+        notifications["notifications"].as_array().unwrap().iter().all(|n| n["state"] == "delivered"),
+        "{notifications}"
+    );
+}

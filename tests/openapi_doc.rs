@@ -296,3 +296,34 @@ fn slashless_collection_paths_and_their_301_are_described_on_the_slashed_paths()
         "the paths in the document's order"
     );
 }
+
+/// The channel schemas are the registry's (core/src/channels): each kind's
+/// spec with its fields, the union of them, the update, the channel as
+/// shown and the list of kinds. `scripts/openapi_channels.py` rewrites them.
+#[test]
+fn channel_schemas_are_the_registrys() {
+    let generated = edgebeat::domain::channels::describe::openapi_schemas();
+    let table = edgebeat::domain::channels::describe::docs_table();
+    if let Ok(dump) = std::env::var("EDGEBEAT_DUMP_CHANNEL_SCHEMAS") {
+        std::fs::write(&dump, Value::Object(generated.clone()).to_string()).expect("write the dump");
+        std::fs::write(format!("{dump}.md"), &table).expect("write the table");
+        return;
+    }
+    let docs =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/channels.md")).expect("docs/channels.md");
+    assert!(
+        docs.contains(&table),
+        "docs/channels.md's table of kinds is not the registry's: run scripts/openapi_channels.py"
+    );
+    let doc = doc();
+    let schemas = doc["components"]["schemas"].as_object().expect("schemas");
+    for (name, schema) in &generated {
+        assert!(
+            schemas.get(name) == Some(schema),
+            "openapi.json's {name} is not the channel registry's: run scripts/openapi_channels.py"
+        );
+    }
+    for name in schemas.keys().filter(|n| n.ends_with("ChannelSpec")) {
+        assert!(generated.contains_key(name), "{name} names no channel kind: run scripts/openapi_channels.py");
+    }
+}

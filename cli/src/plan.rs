@@ -443,7 +443,7 @@ mod tests {
             config_version: 1,
             routes: Routes::default(),
         };
-        let urls = Urls { base: "http://eb".into(), api_version: 3 };
+        let urls = Urls { base: "http://eb".into(), api_version: 3, ping_email_domain: None };
         let mut shown =
             check_json(&check, &ids, &urls, false, Timestamp::from_secs(1_700_000_000), &Default::default());
         shown["uuid"] = json!(uuid);

@@ -511,6 +511,10 @@ fn parse_all(text: &str, format: Format, default_set: &str) -> Result<(Declared,
                 continue;
             }
         };
+        if let Err(problem) = check_channel_fields(&name, &body) {
+            problems.push(problem);
+            continue;
+        }
         if channels.iter().any(|c| c.name == name) {
             problems.push(format!("channel {name:?} is declared twice"));
             continue;
@@ -598,10 +602,31 @@ pub fn expand_env(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result
     Ok(out)
 }
 
-/// A channel's body with `${NAME}` expanded in every string, validated as
-/// the server validates a new channel (its kind, URLs, events, headers). The
-/// server alone decides whether private addresses are allowed, so that is
-/// left to it.
+/// A declared channel's kind and field names, by the server's registry of
+/// kinds (the values, which may still hold `${VAR}`s, are checked once
+/// expanded: `expand_channel`).
+fn check_channel_fields(name: &str, body: &serde_json::Map<String, serde_json::Value>) -> Result<(), String> {
+    use edgebeat_core::channel::COMMON_FIELDS;
+    use edgebeat_core::channels::{kind_info, kind_names};
+    let kind = body.get("kind").and_then(serde_json::Value::as_str).unwrap_or_default();
+    let Some(info) = kind_info(kind) else {
+        return Err(format!("channel {name:?}: kind is {}", kind_names()));
+    };
+    for key in body.keys() {
+        if !COMMON_FIELDS.contains(&key.as_str()) && !info.fields.iter().any(|f| f.name == key) {
+            let fields: Vec<&str> = info.fields.iter().map(|f| f.name).collect();
+            return Err(format!(
+                "channel {name:?}: a {kind} channel has no field {key:?} (it takes {})",
+                fields.join(", ")
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Expands `${NAME}` in every string of a channel body and validates it with
+/// the server's rules (`edgebeat_core::channel::parse_channel_spec`; private
+/// destinations are the server's to refuse).
 pub fn expand_channel(
     channel: &DeclaredChannel,
     lookup: &dyn Fn(&str) -> Option<String>,
@@ -623,8 +648,9 @@ pub fn expand_channel(
         })
     }
     let body = walk(&channel.body, lookup).map_err(|e| format!("channel {:?}: {e}", channel.name))?;
-    parse_channel_spec(body.to_string().as_bytes(), None, true)
-        .map_err(|e| format!("channel {:?}: {e}", channel.name))?;
+    parse_channel_spec(body.to_string().as_bytes(), None, true).map_err(|e| {
+        format!("channel {:?}: {}", channel.name, e.to_string().trim_start_matches("json validation error: "))
+    })?;
     Ok(body)
 }
 
@@ -691,7 +717,7 @@ mod tests {
         let lookup = |_: &str| Some("x".to_owned());
         for (body, expected) in [
             (json!({"name": "a"}), "kind is required"),
-            (json!({"name": "a", "kind": "smoke"}), "kind must be slack, pagerduty or webhook"),
+            (json!({"name": "a", "kind": "smoke"}), "telegram"),
             (json!({"name": "a", "kind": "slack", "url": "not a url"}), "url is not an http(s) URL"),
             (json!({"name": "a", "kind": "webhook", "url": "https://h.example.com", "method": "GET"}), "method"),
             (json!({"name": "a", "kind": "slack", "url": "https://h.example.com", "colour": "red"}), "colour"),
@@ -700,6 +726,16 @@ mod tests {
             let error = expand_channel(&channel, &lookup).unwrap_err();
             assert!(error.starts_with("channel \"a\": ") && error.contains(expected), "{error}");
         }
+        // The core's registry, before any value is expanded: kinds, then field names.
+        let unknown = problems("channels: [{name: a, kind: pigeon}]");
+        assert!(unknown[0].contains("kind is ") && unknown[0].contains("telegram"), "{unknown:?}");
+        let stray = problems("channels: [{name: a, kind: slack, routing_key: x}]");
+        assert!(stray[0].contains("has no field \"routing_key\""), "{stray:?}");
+        let telegram = DeclaredChannel {
+            name: "t".into(),
+            body: json!({"kind": "telegram", "bot_token": "123:${T}", "chat_id": "-100"}),
+        };
+        assert!(expand_channel(&telegram, &|_: &str| Some("ABCDEFGHIJ".to_owned())).is_ok());
         // Where a channel may send is the server's setting: a local address is left to it.
         let local =
             DeclaredChannel { name: "a".into(), body: json!({"kind": "webhook", "url": "http://127.0.0.1:9/h"}) };

@@ -20,9 +20,12 @@ pub struct AlertCheck {
     pub grace_secs: i64,
     /// Where a person can look at the check (the API URL of it).
     pub url: String,
+    /// The project's id (empty for a channel test).
+    pub project: String,
 }
 
 impl AlertCheck {
+    /// The check as alerts show it (`project` is then set by the caller).
     pub fn from_config(uuid: Uuid, config: &CheckConfig, url: String) -> Self {
         let monitoring = &config.monitoring;
         let (schedule, tz) = match (&monitoring.schedule, monitoring.schedule.expression()) {
@@ -38,6 +41,7 @@ impl AlertCheck {
             tz,
             grace_secs: monitoring.grace,
             url,
+            project: String::new(),
         }
     }
 
@@ -95,6 +99,13 @@ pub enum AlertEvent {
     Fail(FlipReason),
     /// A success ping.
     Success,
+    /// One of the project's channels is failing: its service refused for
+    /// good (told once, through the project's other channels).
+    ChannelFailing {
+        /// The failing channel's name and kind: `old hook (webhook)`.
+        channel: String,
+        reason: String,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -189,6 +200,7 @@ impl Alert {
             AlertEvent::Reminder { .. } => "reminder",
             AlertEvent::Fail(_) => "fail",
             AlertEvent::Success => "success",
+            AlertEvent::ChannelFailing { .. } => "channel_failing",
         }
     }
 
@@ -230,6 +242,9 @@ impl Alert {
             AlertEvent::Fail(FlipReason::TooFast) => format!("{name} failed: a run finished too fast"),
             AlertEvent::Fail(_) => format!("{name} failed"),
             AlertEvent::Success => format!("{name} succeeded"),
+            AlertEvent::ChannelFailing { channel, .. } => {
+                format!("Channel {channel} is failing: alerts through it have stopped")
+            }
         }
     }
 
@@ -283,6 +298,12 @@ impl Alert {
                 "This is a test, sent at {} to show that this channel works. No check is involved and nothing is down.",
                 time(self.at)
             ),
+            AlertEvent::ChannelFailing { reason, .. } => format!(
+                "At {} its service refused for good: {}. edgebeat sends nothing through it until it is edited, or a \
+                 channel test through it is delivered.",
+                time(self.at),
+                (style.text)(reason)
+            ),
         }
     }
 
@@ -298,6 +319,7 @@ impl Alert {
             tz: None,
             grace_secs: 0,
             url: dashboard_url,
+            project: String::new(),
         };
         Alert {
             incident_key: format!("edgebeat/test/{channel_id}"),
@@ -307,6 +329,28 @@ impl Alert {
             last_ping: None,
             flip_id: "test".into(),
         }
+    }
+}
+
+impl Alert {
+    /// The notice to a project's other channels that one of its channels
+    /// is failing; like a channel test, about no check (the link goes to
+    /// the channels page).
+    pub fn channel_failing(
+        channel_label: &str,
+        kind: &str,
+        reason: &str,
+        channel_id: &str,
+        channels_page: String,
+        at: Timestamp,
+        flip_id: &str,
+    ) -> Alert {
+        let mut alert = Alert::channel_test(channel_label, channel_id, channels_page, at);
+        alert.event =
+            AlertEvent::ChannelFailing { channel: format!("{channel_label} ({kind})"), reason: reason.to_owned() };
+        alert.incident_key = format!("edgebeat/channel/{channel_id}/failing/{}", at.millis());
+        alert.flip_id = flip_id.to_owned();
+        alert
     }
 }
 
@@ -351,12 +395,12 @@ pub fn format_duration(secs: i64) -> String {
     }
 }
 
-/// Cuts text to at most `max` characters, marking the cut.
+/// Cuts text to at most `max` characters, the mark of the cut (`…`) included.
 pub fn excerpt(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         return text.to_owned();
     }
-    let mut cut: String = text.chars().take(max).collect();
+    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
     cut.push('…');
     cut
 }
@@ -376,6 +420,7 @@ pub(crate) mod tests {
                 tz: None,
                 grace_secs: 3600,
                 url: "https://eb.example/api/v3/checks/0f2ea3c4-5b6d-4e7f-8a9b-0c1d2e3f4a5b".into(),
+                project: "p1".into(),
             },
             event,
             at: Timestamp::from_secs(1_700_000_000),
@@ -528,6 +573,8 @@ pub(crate) mod tests {
     #[test]
     fn excerpts_are_cut_on_characters() {
         assert_eq!(excerpt("héllo", 10), "héllo");
-        assert_eq!(excerpt("héllo", 2), "hé…");
+        assert_eq!(excerpt("héllo", 3), "hé…");
+        assert_eq!(excerpt("héllo", 5), "héllo");
+        assert_eq!(excerpt("héllo", 4).chars().count(), 4, "the mark counts");
     }
 }

@@ -5,23 +5,18 @@ use crate::api::spec::SpecError;
 use crate::check::EventKind;
 pub use crate::check::EventSet;
 pub use crate::destination::destination_problem;
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
-use url::Url;
 
-pub const DEFAULT_PAGERDUTY_URL: &str = "https://events.pagerduty.com/v2/enqueue";
+use crate::channels::pagerduty::PagerDuty;
+pub use crate::channels::pagerduty::DEFAULT_EVENTS_URL as DEFAULT_PAGERDUTY_URL;
+use crate::channels::slack::Slack;
+pub use crate::channels::ChannelConfig;
+use crate::channels::{kind_info, kind_names};
+
 /// Ids of the channels kept from the SLACK_WEBHOOK_URL and
 /// PAGERDUTY_ROUTING_KEY secrets; they notify every check.
 pub const DEFAULT_SLACK_ID: &str = "default-slack";
 pub const DEFAULT_PAGERDUTY_ID: &str = "default-pagerduty";
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
-pub enum ChannelConfig {
-    Slack { url: String },
-    Pagerduty { routing_key: String, severity: String, events_url: String },
-    Webhook { url: String, method: String, headers: Vec<(String, String)>, secret: Option<String> },
-}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Channel {
@@ -30,41 +25,78 @@ pub struct Channel {
     pub config: ChannelConfig,
     /// Which events it receives.
     pub events: EventSet,
+    /// Set when its service refused for good; its notifications then fail
+    /// without contacting the service until a delivered test or an edit.
+    pub failing: Option<Failing>,
 }
 
-impl ChannelConfig {
-    pub fn kind(&self) -> &'static str {
-        match self {
-            ChannelConfig::Slack { .. } => "slack",
-            ChannelConfig::Pagerduty { .. } => "pagerduty",
-            ChannelConfig::Webhook { .. } => "webhook",
+/// Why, and since when, a channel is failing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failing {
+    pub since: crate::time::Timestamp,
+    pub reason: String,
+}
+
+impl Channel {
+    /// The name people know it by: its name, or its kind.
+    pub fn label(&self) -> &str {
+        if self.name.is_empty() {
+            self.config.kind()
+        } else {
+            &self.name
         }
     }
+}
 
-    /// As stored in the `config` column.
-    pub fn to_stored(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+/// What a permanent refusal through `refused` writes: the channel is
+/// marked failing, and every other channel of the project that is not
+/// failing itself (its own and the default ones, `others`) gets one notice,
+/// as an event of the check whose notification was refused (`about`: its
+/// row id and status; none for a channel test, which needs no notice: the
+/// person testing sees the answer).
+pub fn failing_mark(
+    project_id: &str,
+    refused: &Channel,
+    reason: &str,
+    at: crate::time::Timestamp,
+    others: &[Channel],
+    about: Option<(i64, crate::check::Status)>,
+    notice_id: String,
+) -> crate::plan::FailingMark {
+    let recipients: Vec<String> =
+        others.iter().filter(|c| c.id != refused.id && c.failing.is_none()).map(|c| c.id.clone()).collect();
+    let notice = about.filter(|_| !recipients.is_empty()).map(|(check_id, status)| crate::plan::NoticeWrite {
+        id: notice_id,
+        check_id,
+        status,
+        detail:
+            json!({"channel": refused.id, "name": refused.label(), "kind": refused.config.kind(), "reason": reason})
+                .to_string(),
+        recipients,
+    });
+    crate::plan::FailingMark {
+        project_id: project_id.to_owned(),
+        channel_id: refused.id.clone(),
+        config: refused.config.to_stored(),
+        reason: reason.to_owned(),
+        at,
+        notice,
     }
+}
 
-    pub fn from_stored(stored: &str) -> Result<ChannelConfig, String> {
-        serde_json::from_str(stored).map_err(|e| e.to_string())
-    }
+/// What a notice says (`NoticeWrite::detail`): the failing channel's name,
+/// kind, id and the reason.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+pub struct NoticeDetail {
+    pub channel: String,
+    pub name: String,
+    pub kind: String,
+    pub reason: String,
+}
 
-    /// Where this channel sends.
-    pub fn destination(&self) -> &str {
-        match self {
-            ChannelConfig::Slack { url } | ChannelConfig::Webhook { url, .. } => url,
-            ChannelConfig::Pagerduty { events_url, .. } => events_url,
-        }
-    }
-
-    /// Why this channel must not send now, if it must not (checked again at
-    /// send time: a channel stored before a policy change is not trusted).
-    pub fn refusal(&self, allow_private: bool) -> Option<String> {
-        match Url::parse(self.destination()) {
-            Ok(url) => destination_problem(&url, allow_private),
-            Err(_) => Some("the destination is not a URL".into()),
-        }
+impl NoticeDetail {
+    pub fn parse(detail: &str) -> Result<NoticeDetail, String> {
+        serde_json::from_str(detail).map_err(|e| format!("notice {detail:?}: {e}"))
     }
 }
 
@@ -79,72 +111,39 @@ pub fn default_channels(
         channels.push(Channel {
             id: DEFAULT_SLACK_ID.into(),
             name: "Slack (SLACK_WEBHOOK_URL)".into(),
-            config: ChannelConfig::Slack { url: url.into() },
+            config: ChannelConfig::Slack(Slack { url: url.into() }),
             events: EventSet::default(),
+            failing: None,
         });
     }
     if let Some(key) = pagerduty_key {
         channels.push(Channel {
             id: DEFAULT_PAGERDUTY_ID.into(),
             name: "PagerDuty (PAGERDUTY_ROUTING_KEY)".into(),
-            config: ChannelConfig::Pagerduty {
+            config: ChannelConfig::Pagerduty(PagerDuty {
                 routing_key: key.into(),
                 severity: "critical".into(),
                 events_url: pagerduty_url.unwrap_or(DEFAULT_PAGERDUTY_URL).into(),
-            },
+            }),
             events: EventSet::default(),
+            failing: None,
         });
     }
     channels
 }
 
-/// Shows the start of a secret and hides the rest.
-fn mask(secret: &str) -> String {
-    let shown: String = secret.chars().take(4).collect();
-    format!("{shown}…")
-}
-
-/// Shows where a URL goes (scheme, host and port) and nothing that can be a
-/// secret: no user name or password, path, query or fragment.
-fn mask_url(url: &str) -> String {
-    match Url::parse(url) {
-        Ok(parsed) => {
-            let host = parsed.host_str().unwrap_or_default();
-            let port = parsed.port().map(|p| format!(":{p}")).unwrap_or_default();
-            let hidden = parsed.path() != "/" || parsed.query().is_some() || parsed.fragment().is_some();
-            format!("{}://{host}{port}/{}", parsed.scheme(), if hidden { "…" } else { "" })
-        }
-        Err(_) => "…".to_owned(),
-    }
-}
-
 /// The API's view of a channel: healthchecks' `id`, `name`, `kind`, plus
-/// edgebeat's masked settings.
+/// edgebeat's masked settings and where alerts go.
 pub fn channel_json(channel: &Channel, managed_by_secret: bool) -> Value {
-    let settings = match &channel.config {
-        ChannelConfig::Slack { url } => json!({ "url": mask_url(url) }),
-        ChannelConfig::Pagerduty { routing_key, severity, events_url } => json!({
-            "routing_key": mask(routing_key),
-            "severity": severity,
-            "events_url": mask_url(events_url),
-        }),
-        ChannelConfig::Webhook { url, method, headers, secret } => {
-            let header_names: Vec<&String> = headers.iter().map(|(name, _)| name).collect();
-            json!({
-                "url": mask_url(url),
-                "method": method,
-                "headers": header_names,
-                "signed": secret.is_some(),
-            })
-        }
-    };
     json!({
         "id": channel.id,
         "name": channel.name,
         "kind": channel.config.kind(),
-        "settings": settings,
+        "settings": channel.config.shown(),
+        "destination": channel.config.destination(),
         "events": channel.events.names(),
         "managed_by_secret": managed_by_secret,
+        "failing": channel.failing.as_ref().map(|f| json!({"since": f.since.iso8601(), "reason": f.reason})),
     })
 }
 
@@ -171,42 +170,12 @@ fn text_field(object: &Map<String, Value>, field: &str, max: usize) -> Result<Op
     }
 }
 
-fn url_field(
-    object: &Map<String, Value>,
-    field: &str,
-    required: bool,
-    allow_private: bool,
-) -> Result<Option<String>, SpecError> {
-    let Some(text) = text_field(object, field, 2000)? else {
-        return if required { Err(bad(format!("{field} is required"))) } else { Ok(None) };
-    };
-    let url = Url::parse(&text).map_err(|_| bad(format!("{field} is not an http(s) URL")))?;
-    // The parser would percent-encode whitespace; a pasted URL with spaces is a mistake.
-    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() || text.contains(char::is_whitespace) {
-        return Err(bad(format!("{field} is not an http(s) URL")));
-    }
-    if let Some(problem) = destination_problem(&url, allow_private) {
-        return Err(bad(format!("{field}: {problem}")));
-    }
-    Ok(Some(text))
-}
-
-const CHANNEL_FIELDS: &[&str] = &[
-    "kind",
-    "name",
-    "url",
-    "routing_key",
-    "severity",
-    "events_url",
-    "method",
-    "headers",
-    "secret",
-    "assign_to_all_checks",
-    "events",
-];
+/// The fields every kind takes; the rest are the kind's (`channels::KINDS`).
+pub const COMMON_FIELDS: &[&str] = &["kind", "name", "assign_to_all_checks", "events"];
 
 /// Parses `POST /api/v3/channels/` (or an update of `existing`, where
-/// absent fields keep their values and the kind cannot change).
+/// absent fields keep their values and the kind cannot change). The kind's
+/// fields and their rules come from the registry.
 pub fn parse_channel_spec(
     body: &[u8],
     existing: Option<&Channel>,
@@ -214,93 +183,25 @@ pub fn parse_channel_spec(
 ) -> Result<ChannelSpec, SpecError> {
     let value: Value = serde_json::from_slice(body).map_err(|_| SpecError::NotJson)?;
     let object = value.as_object().ok_or(SpecError::NotAnObject)?;
-    if let Some(unknown) = object.keys().find(|k| !CHANNEL_FIELDS.contains(&k.as_str())) {
-        return Err(bad(format!("unknown field {unknown:?}")));
-    }
     let kind = match (text_field(object, "kind", 20)?, existing) {
         (Some(kind), Some(existing)) if kind != existing.config.kind() => {
             return Err(bad("kind cannot be changed; create a new channel"))
         }
         (Some(kind), _) => kind,
         (None, Some(existing)) => existing.config.kind().to_owned(),
-        (None, None) => return Err(bad("kind is required (slack, pagerduty or webhook)")),
+        (None, None) => return Err(bad(format!("kind is required ({})", kind_names()))),
     };
+    let info = kind_info(&kind).ok_or_else(|| bad(format!("kind must be {}", kind_names())))?;
+    if let Some(unknown) =
+        object.keys().find(|k| !COMMON_FIELDS.contains(&k.as_str()) && !info.fields.iter().any(|f| f.name == *k))
+    {
+        let fields: Vec<&str> = info.fields.iter().map(|f| f.name).collect();
+        return Err(bad(format!("unknown field {unknown:?} (a {kind} channel takes {})", fields.join(", "))));
+    }
     let name = text_field(object, "name", 100)?.or_else(|| existing.map(|c| c.name.clone())).unwrap_or_default();
-    let updating = existing.is_some();
-    let config = match (kind.as_str(), existing.map(|c| &c.config)) {
-        ("slack", previous) => {
-            let previous_url = match previous {
-                Some(ChannelConfig::Slack { url }) => Some(url.clone()),
-                _ => None,
-            };
-            let url = url_field(object, "url", !updating, allow_private)?
-                .or(previous_url)
-                .ok_or_else(|| bad("url is required"))?;
-            ChannelConfig::Slack { url }
-        }
-        ("pagerduty", previous) => {
-            let (key, severity, events_url) = match previous {
-                Some(ChannelConfig::Pagerduty { routing_key, severity, events_url }) => {
-                    (Some(routing_key.clone()), severity.clone(), events_url.clone())
-                }
-                _ => (None, "critical".to_owned(), DEFAULT_PAGERDUTY_URL.to_owned()),
-            };
-            let routing_key = match text_field(object, "routing_key", 100)? {
-                Some(k) if k.trim().is_empty() => return Err(bad("routing_key is empty")),
-                Some(k) => k,
-                None => key.ok_or_else(|| bad("routing_key is required"))?,
-            };
-            let severity = text_field(object, "severity", 20)?.unwrap_or(severity);
-            if !["critical", "error", "warning", "info"].contains(&severity.as_str()) {
-                return Err(bad("severity must be critical, error, warning or info"));
-            }
-            let events_url = url_field(object, "events_url", false, allow_private)?.unwrap_or(events_url);
-            ChannelConfig::Pagerduty { routing_key, severity, events_url }
-        }
-        ("webhook", previous) => {
-            let (old_url, old_method, old_headers, old_secret) = match previous {
-                Some(ChannelConfig::Webhook { url, method, headers, secret }) => {
-                    (Some(url.clone()), method.clone(), headers.clone(), secret.clone())
-                }
-                _ => (None, "POST".to_owned(), Vec::new(), None),
-            };
-            let url = url_field(object, "url", !updating, allow_private)?
-                .or(old_url)
-                .ok_or_else(|| bad("url is required"))?;
-            let method = text_field(object, "method", 10)?.map(|m| m.to_ascii_uppercase()).unwrap_or(old_method);
-            if !["POST", "PUT", "PATCH"].contains(&method.as_str()) {
-                return Err(bad("method must be POST, PUT or PATCH"));
-            }
-            let headers = match object.get("headers") {
-                None => old_headers,
-                Some(Value::Object(map)) => {
-                    let mut headers = Vec::new();
-                    for (name, value) in map {
-                        let valid_name =
-                            !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
-                        let Some(value) = value.as_str().filter(|v| !v.contains(['\r', '\n'])) else {
-                            return Err(bad(format!("header {name:?} must have a single-line string value")));
-                        };
-                        if !valid_name {
-                            return Err(bad(format!("header name {name:?} is not valid")));
-                        }
-                        headers.push((name.clone(), value.to_owned()));
-                    }
-                    headers
-                }
-                Some(_) => return Err(bad("headers is not an object")),
-            };
-            let secret = match object.get("secret") {
-                None => old_secret,
-                Some(Value::Null) => None,
-                Some(Value::String(s)) if (16..=200).contains(&s.chars().count()) => Some(s.clone()),
-                Some(Value::String(_)) => return Err(bad("secret must be 16 to 200 characters")),
-                Some(_) => return Err(bad("secret is not a string")),
-            };
-            ChannelConfig::Webhook { url, method, headers, secret }
-        }
-        _ => return Err(bad("kind must be slack, pagerduty or webhook")),
-    };
+    let previous = existing.map(|c| c.config.settings());
+    let settings = crate::channels::field::merge(info.fields, object, previous, allow_private).map_err(bad)?;
+    let config = ChannelConfig::from_settings(&kind, settings).map_err(bad)?;
     let assign_to_all_checks = match object.get("assign_to_all_checks") {
         None => false,
         Some(Value::Bool(b)) => *b,
@@ -342,6 +243,7 @@ mod tests {
     }
 
     use super::*;
+    use crate::channels::webhook::Webhook;
 
     fn parse(body: &str) -> Result<ChannelSpec, String> {
         parse_channel_spec(body.as_bytes(), None, false).map_err(|e| e.to_string())
@@ -351,30 +253,31 @@ mod tests {
     fn kinds_parse_with_defaults() {
         let slack =
             parse(r#"{"kind": "slack", "name": "ops", "url": "https://hooks.slack.com/services/T/B/X"}"#).unwrap();
-        assert_eq!(slack.config, ChannelConfig::Slack { url: "https://hooks.slack.com/services/T/B/X".into() });
+        assert_eq!(slack.config, ChannelConfig::Slack(Slack { url: "https://hooks.slack.com/services/T/B/X".into() }));
         let pd = parse(r#"{"kind": "pagerduty", "routing_key": "R0UT1NG"}"#).unwrap();
         assert_eq!(
             pd.config,
-            ChannelConfig::Pagerduty {
+            ChannelConfig::Pagerduty(PagerDuty {
                 routing_key: "R0UT1NG".into(),
                 severity: "critical".into(),
                 events_url: DEFAULT_PAGERDUTY_URL.into()
-            }
+            })
         );
         let hook = parse(
             r#"{"kind": "webhook", "url": "https://hooks.example.com/h", "headers": {"X-Team": "ops"},
                             "secret": "0123456789abcdef"}"#,
         )
         .unwrap();
-        assert!(matches!(hook.config, ChannelConfig::Webhook { ref method, ref secret, .. }
-            if method == "POST" && secret.as_deref() == Some("0123456789abcdef")));
+        assert!(matches!(hook.config, ChannelConfig::Webhook(ref w)
+            if w.method == "POST" && w.secret.as_deref() == Some("0123456789abcdef")));
     }
 
     #[test]
     fn bad_channels_are_refused_clearly() {
         let cases = [
             (r#"{"name": "x"}"#, "kind is required"),
-            (r#"{"kind": "email"}"#, "kind must be slack, pagerduty or webhook"),
+            (r#"{"kind": "carrier-pigeon"}"#, "kind must be "),
+            (r#"{"kind": "slack", "url": "https://x.example", "routing_key": "k"}"#, "a slack channel takes url"),
             (r#"{"kind": "slack"}"#, "url is required"),
             (r#"{"kind": "slack", "url": "ftp://x"}"#, "url is not an http(s) URL"),
             (r#"{"kind": "slack", "url": "https://"}"#, "url is not an http(s) URL"),
@@ -407,7 +310,7 @@ mod tests {
         }
         let existing =
             parse_channel_spec(br#"{"kind": "slack", "url": "https://x.example/h", "events": ["fail"]}"#, None, false)
-                .map(|s| Channel { id: "c".into(), name: s.name, config: s.config, events: s.events })
+                .map(|s| Channel { id: "c".into(), name: s.name, config: s.config, events: s.events, failing: None })
                 .unwrap();
         let kept = parse_channel_spec(br#"{"name": "renamed"}"#, Some(&existing), false).unwrap();
         assert_eq!(kept.events, EventSet::of(&[EventKind::Fail]), "an update keeps the events it does not name");
@@ -418,17 +321,18 @@ mod tests {
         let existing = Channel {
             id: "c".into(),
             name: "pd".into(),
-            config: ChannelConfig::Pagerduty {
+            config: ChannelConfig::Pagerduty(PagerDuty {
                 routing_key: "secret-key".into(),
                 severity: "error".into(),
                 events_url: DEFAULT_PAGERDUTY_URL.into(),
-            },
+            }),
             events: EventSet::default(),
+            failing: None,
         };
         let spec = parse_channel_spec(br#"{"severity": "warning"}"#, Some(&existing), false).unwrap();
         assert_eq!(spec.name, "pd");
-        assert!(matches!(spec.config, ChannelConfig::Pagerduty { ref routing_key, ref severity, .. }
-            if routing_key == "secret-key" && severity == "warning"));
+        assert!(matches!(spec.config, ChannelConfig::Pagerduty(ref pd)
+            if pd.routing_key == "secret-key" && pd.severity == "warning"));
         let error = parse_channel_spec(br#"{"kind": "slack"}"#, Some(&existing), false).unwrap_err();
         assert!(error.to_string().contains("kind cannot be changed"));
     }
@@ -438,13 +342,14 @@ mod tests {
         let channel = Channel {
             id: "c".into(),
             name: "hook".into(),
-            config: ChannelConfig::Webhook {
+            config: ChannelConfig::Webhook(Webhook {
                 url: "https://hooks.example/T000/B000/XXXXSECRET".into(),
                 method: "POST".into(),
                 headers: vec![("Authorization".into(), "Bearer very-secret".into())],
                 secret: Some("0123456789abcdef".into()),
-            },
+            }),
             events: EventSet::default(),
+            failing: None,
         };
         let shown = channel_json(&channel, false).to_string();
         assert!(!shown.contains("XXXXSECRET") && !shown.contains("very-secret") && !shown.contains("0123456789abcdef"));
@@ -452,46 +357,38 @@ mod tests {
         let pd = Channel {
             id: "p".into(),
             name: "pd".into(),
-            config: ChannelConfig::Pagerduty {
+            config: ChannelConfig::Pagerduty(PagerDuty {
                 routing_key: "R0UTINGKEY123".into(),
                 severity: "critical".into(),
                 events_url: DEFAULT_PAGERDUTY_URL.into(),
-            },
+            }),
             events: EventSet::default(),
+            failing: None,
         };
         assert_eq!(channel_json(&pd, true)["settings"]["routing_key"], "R0UT…");
     }
 
     #[test]
     fn urls_show_only_scheme_host_and_port() {
-        let cases = [
-            ("https://user:pass@hooks.example/T0/B0/SECRET", "https://hooks.example/…"),
-            ("https://hooks.example?token=SECRET", "https://hooks.example/…"),
-            ("https://hooks.example/#SECRET", "https://hooks.example/…"),
-            ("http://127.0.0.1:8080/x", "http://127.0.0.1:8080/…"),
-            ("https://hooks.example", "https://hooks.example/"),
-            ("not a url SECRET", "…"),
-        ];
-        for (url, shown) in cases {
-            assert_eq!(mask_url(url), shown, "{url}");
-        }
         for config in [
-            ChannelConfig::Slack { url: "https://u:SECRET@h.example/SECRET?SECRET=SECRET".into() },
-            ChannelConfig::Pagerduty {
+            ChannelConfig::Slack(Slack { url: "https://u:SECRET@h.example/SECRET?SECRET=SECRET".into() }),
+            ChannelConfig::Pagerduty(PagerDuty {
                 routing_key: "R0UTSECRET".into(),
                 severity: "critical".into(),
                 events_url: "https://SECRET:SECRET@events.example/v2/SECRET?key=SECRET".into(),
-            },
-            ChannelConfig::Webhook {
+            }),
+            ChannelConfig::Webhook(Webhook {
                 url: "https://h.example/SECRET?a=SECRET".into(),
                 method: "POST".into(),
                 headers: vec![("X-Key".into(), "SECRET".into())],
                 secret: Some("SECRETSECRETSECRET".into()),
-            },
+            }),
         ] {
-            let shown =
-                channel_json(&Channel { id: "c".into(), name: "n".into(), config, events: EventSet::default() }, false)
-                    .to_string();
+            let shown = channel_json(
+                &Channel { id: "c".into(), name: "n".into(), config, events: EventSet::default(), failing: None },
+                false,
+            )
+            .to_string();
             assert!(!shown.contains("SECRET"), "{shown}");
         }
     }
@@ -520,27 +417,65 @@ mod tests {
             "http://intranet/x",
         ];
         for url in refused {
-            let parsed = Url::parse(url).unwrap();
+            let parsed = url::Url::parse(url).unwrap();
             assert!(destination_problem(&parsed, false).is_some(), "{url} must be refused");
             assert!(destination_problem(&parsed, true).is_none(), "{url} is allowed when the operator allows it");
             let body = format!(r#"{{"kind": "webhook", "url": "{url}"}}"#);
             assert!(parse(&body).unwrap_err().contains("not allowed as channel destinations"), "{url}");
         }
         for url in ["https://hooks.slack.com/services/x", "https://8.8.8.8/x", "https://[2606:4700::1111]/x"] {
-            assert_eq!(destination_problem(&Url::parse(url).unwrap(), false), None, "{url}");
+            assert_eq!(destination_problem(&url::Url::parse(url).unwrap(), false), None, "{url}");
         }
         let pd = r#"{"kind": "pagerduty", "routing_key": "k", "events_url": "http://169.254.169.254/"}"#;
         assert!(parse(pd).unwrap_err().contains("events_url"));
-        let stored = ChannelConfig::Slack { url: "http://10.0.0.1/x".into() };
+        let stored = ChannelConfig::Slack(Slack { url: "http://10.0.0.1/x".into() });
         assert!(stored.refusal(false).is_some() && stored.refusal(true).is_none());
     }
 
     #[test]
     fn stored_configs_round_trip() {
-        let config = ChannelConfig::Slack { url: "https://x.example/y".into() };
-        assert_eq!(config.destination(), "https://x.example/y");
+        let config = ChannelConfig::Slack(Slack { url: "https://x.example/y".into() });
+        assert_eq!(config.endpoint().as_deref(), Some("https://x.example/y"));
         assert_eq!(ChannelConfig::from_stored(&config.to_stored()), Ok(config));
         assert!(ChannelConfig::from_stored("{").is_err());
+    }
+
+    #[test]
+    fn a_refused_channel_tells_every_other_channel_that_is_not_failing_once() {
+        let channel = |id: &str, failing: bool| Channel {
+            id: id.into(),
+            name: String::new(),
+            config: ChannelConfig::Slack(Slack { url: format!("https://hooks.example/{id}") }),
+            events: EventSet::default(),
+            failing: failing.then(|| Failing { since: crate::time::Timestamp::from_secs(1), reason: "gone".into() }),
+        };
+        let refused = channel("a", false);
+        let others = [channel("a", false), channel("b", false), channel("c", true), channel("default-slack", false)];
+        let at = crate::time::Timestamp::from_secs(100);
+        let mark =
+            failing_mark("p", &refused, "HTTP 410", at, &others, Some((7, crate::check::Status::Down)), "n1".into());
+        assert_eq!((mark.channel_id.as_str(), mark.reason.as_str()), ("a", "HTTP 410"));
+        assert_eq!(mark.config, refused.config.to_stored(), "conditional on the configuration refused");
+        let notice = mark.notice.expect("a notice");
+        assert_eq!(notice.recipients, ["b", "default-slack"], "not itself, not a failing one");
+        assert_eq!((notice.check_id, notice.id.as_str()), (7, "n1"));
+        let detail = NoticeDetail::parse(&notice.detail).unwrap();
+        assert_eq!(
+            (detail.name.as_str(), detail.kind.as_str(), detail.reason.as_str()),
+            ("slack", "slack", "HTTP 410")
+        );
+        let alone = failing_mark(
+            "p",
+            &refused,
+            "x",
+            at,
+            &[channel("a", false)],
+            Some((7, crate::check::Status::Up)),
+            "n2".into(),
+        );
+        assert_eq!(alone.notice, None, "nobody else to tell");
+        let tested = failing_mark("p", &refused, "x", at, &others, None, "n3".into());
+        assert_eq!(tested.notice, None, "a channel test tells nobody else");
     }
 
     #[test]

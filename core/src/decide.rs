@@ -357,13 +357,14 @@ mod tests {
         Channel {
             id: "pager".into(),
             name: "pager".into(),
-            config: ChannelConfig::Webhook {
+            config: ChannelConfig::Webhook(crate::channels::webhook::Webhook {
                 url: "http://127.0.0.1:9/".into(),
                 method: "POST".into(),
                 headers: Vec::new(),
                 secret: None,
-            },
+            }),
             events: EventSet::of(&[EventKind::Down, EventKind::Up]),
+            failing: None,
         }
     }
 

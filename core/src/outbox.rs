@@ -25,18 +25,27 @@ pub enum AttemptResult {
     /// follow: the request carries the channel's secrets, and the new
     /// destination was never checked. A failed delivery.
     Redirected { status: u16, location: Option<String> },
+    /// Delivered where there is no HTTP status: an email the server
+    /// accepted (its reply).
+    Accepted(String),
     /// No answer within the attempt timeout.
     Timeout,
     /// The request could not be made or the connection failed.
     NetworkError(String),
     /// The notification cannot be sent at all (e.g. its channel is gone).
     Undeliverable(String),
+    /// The service refused for good: the channel's URL, token or room no
+    /// longer exists (the kind's reading of the answer). The channel is
+    /// marked as failing.
+    Refused { status: Option<u16>, reason: String },
 }
 
 impl AttemptResult {
     pub fn status(&self) -> Option<u16> {
         match self {
-            AttemptResult::Status(status) | AttemptResult::Redirected { status, .. } => Some(*status),
+            AttemptResult::Status(status)
+            | AttemptResult::Redirected { status, .. }
+            | AttemptResult::Refused { status: Some(status), .. } => Some(*status),
             _ => None,
         }
     }
@@ -51,9 +60,15 @@ impl AttemptResult {
         }
     }
 
+    /// The service took it.
+    pub fn is_delivered(&self) -> bool {
+        matches!(self, AttemptResult::Status(s) if (200..300).contains(s)) || matches!(self, AttemptResult::Accepted(_))
+    }
+
     pub fn error(&self) -> Option<String> {
         match self {
             AttemptResult::Status(status) if (200..300).contains(status) => None,
+            AttemptResult::Accepted(_) => None,
             AttemptResult::Status(status) => Some(format!("HTTP {status}")),
             AttemptResult::Redirected { status, location } => Some(format!(
                 "HTTP {status} redirect to {}, not followed (redirects are refused: point the channel at the final URL)",
@@ -61,6 +76,7 @@ impl AttemptResult {
             )),
             AttemptResult::Timeout => Some(format!("no answer within {} s", ATTEMPT_TIMEOUT_MS / 1000)),
             AttemptResult::NetworkError(message) | AttemptResult::Undeliverable(message) => Some(message.clone()),
+            AttemptResult::Refused { reason, .. } => Some(format!("refused for good: {reason}")),
         }
     }
 
@@ -69,7 +85,10 @@ impl AttemptResult {
         match self {
             AttemptResult::Status(status) => *status == 429 || *status >= 500,
             AttemptResult::Timeout | AttemptResult::NetworkError(_) => true,
-            AttemptResult::Redirected { .. } | AttemptResult::Undeliverable(_) => false,
+            AttemptResult::Redirected { .. }
+            | AttemptResult::Undeliverable(_)
+            | AttemptResult::Refused { .. }
+            | AttemptResult::Accepted(_) => false,
         }
     }
 }
@@ -102,7 +121,7 @@ pub fn after_attempt(
     jitter: f64,
 ) -> Outcome {
     match result {
-        AttemptResult::Status(status) if (200..300).contains(status) => Outcome::Delivered,
+        delivered if delivered.is_delivered() => Outcome::Delivered,
         transient if transient.is_transient() => {
             let next = now.plus_millis(retry_delay_ms(attempt, jitter));
             if next.millis() - created_at.millis() > GIVE_UP_AFTER_SECS * 1000 {
@@ -173,6 +192,9 @@ mod tests {
             assert_eq!(after_attempt(&AttemptResult::Status(status), 1, T0, T0, 0.0), Outcome::Failed, "{status}");
         }
         assert_eq!(after_attempt(&AttemptResult::Undeliverable("gone".into()), 1, T0, T0, 0.0), Outcome::Failed);
+        let refused = AttemptResult::Refused { status: Some(404), reason: "no_service".into() };
+        assert_eq!(after_attempt(&refused, 1, T0, T0, 0.0), Outcome::Failed);
+        assert_eq!((refused.status(), refused.error().as_deref()), (Some(404), Some("refused for good: no_service")));
     }
 
     #[test]

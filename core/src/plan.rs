@@ -335,3 +335,33 @@ pub enum ChannelApplied {
     /// A new channel past the project's limit.
     AtLimit,
 }
+
+/// A channel whose service refused for good: the mark, and the notice that
+/// tells the project's other channels once. Storage writes both only if the
+/// channel is still the project's, still configured as `config` (an edit
+/// since then is a new question) and not failing yet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FailingMark {
+    pub project_id: String,
+    pub channel_id: String,
+    /// The stored configuration it was refused with.
+    pub config: String,
+    pub reason: String,
+    pub at: Timestamp,
+    pub notice: Option<NoticeWrite>,
+}
+
+/// The notice: an event row (event `channel_failing`) of the check whose
+/// notification was refused, with a notification per recipient, queued at
+/// the mark's time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NoticeWrite {
+    /// The event row's id.
+    pub id: String,
+    pub check_id: i64,
+    /// The check's status, written as both statuses of the event row.
+    pub status: Status,
+    /// What the notice says, as JSON (`channel`, `name`, `kind`, `reason`).
+    pub detail: String,
+    pub recipients: Vec<String>,
+}

@@ -132,6 +132,8 @@ pub enum Route {
     Channel(String),
     /// `/api/v3/channels/<id>/test`
     ChannelTest(String),
+    /// `/api/v3/channels/kinds`: the channel kinds and their fields.
+    ChannelKinds,
     /// `/api/v3/maintenance/`: the project's maintenance windows.
     MaintenanceWindows,
     /// `/api/v3/maintenance/<id>`
@@ -211,6 +213,7 @@ pub const ROUTES: &[(&str, &[Method])] = &[
     ("/api/v3/channels/", &[Get, Post]),
     ("/api/v3/channels/{channel_id}", &[Get, Post, Delete]),
     ("/api/v3/channels/{channel_id}/test", &[Post]),
+    ("/api/v3/channels/kinds", &[Get]),
     ("/api/v3/maintenance/", &[Get, Post]),
     ("/api/v3/maintenance/{window_id}", &[Get, Post, Delete]),
     ("/api/v3/notifications/", &[Get]),
@@ -249,7 +252,12 @@ impl Route {
             Route::Channel(_) | Route::MaintenanceWindow(_) | Route::StatusPage(_) => &[Get, Post, Delete],
             Route::MaintenanceWindows => &[Get, Post],
             Route::ChannelTest(_) => &[Post],
-            Route::Notifications | Route::Badges | Route::OpenApi | Route::SchedulePreview | Route::TimeZones => &[Get],
+            Route::Notifications
+            | Route::Badges
+            | Route::OpenApi
+            | Route::SchedulePreview
+            | Route::TimeZones
+            | Route::ChannelKinds => &[Get],
             Route::Badge(_) | Route::CheckBadge(_) | Route::Metrics { .. } | Route::PublicStatusPage { .. } => {
                 &[Get, Head]
             }
@@ -490,6 +498,7 @@ pub fn route(path: &str) -> Option<Route> {
         ["projects", id, ref rest @ ..] if version == 3 && Uuid::parse(id).is_some() => project_route(id, rest),
         ["checks", id, "audit"] if version == 3 => Some(Route::CheckAudit(check_ref(id)?)),
         ["channels"] => Some(Route::Channels),
+        ["channels", "kinds"] => Some(Route::ChannelKinds),
         ["channels", id] if is_channel_id(id) => Some(Route::Channel(id.to_owned())),
         ["channels", id, "test"] if is_channel_id(id) => Some(Route::ChannelTest(id.to_owned())),
         ["notifications"] => Some(Route::Notifications),

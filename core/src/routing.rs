@@ -123,8 +123,11 @@ mod tests {
         Channel {
             id: id.into(),
             name: id.into(),
-            config: ChannelConfig::Slack { url: "https://hooks.slack.com/services/x".into() },
+            config: ChannelConfig::Slack(crate::channels::slack::Slack {
+                url: "https://hooks.slack.com/services/x".into(),
+            }),
             events: EventSet::of(events),
+            failing: None,
         }
     }
 

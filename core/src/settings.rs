@@ -47,6 +47,27 @@ pub struct Settings {
     /// Sign-in through Cloudflare Access (`ACCESS_TEAM_DOMAIN`, `ACCESS_AUD`,
     /// `ACCESS_CERTS_URL`): off unless both of the first two are set.
     pub access: Option<crate::access::AccessSettings>,
+    /// The sender of email alerts (`EMAIL_FROM`): a plain address on a
+    /// domain the transport may send for. Email channels need it.
+    pub email_from: Option<String>,
+    /// SMTP submission for email alerts when no `send_email` binding is
+    /// bound: the server (`SMTP_HOST`, `SMTP_PORT`) and how the connection is
+    /// secured (`SMTP_TLS`: `starttls`, the default, `implicit`, or `none`,
+    /// which only a deployment that allows private destinations may use).
+    pub smtp: Option<SmtpSettings>,
+    /// The domain whose addresses are email pings (`PING_EMAIL_DOMAIN`,
+    /// healthchecks' setting): `<uuid>@<domain>` and `<ping key>+<slug>@<domain>`.
+    pub ping_email_domain: Option<String>,
+}
+
+/// Where and how email alerts are submitted over SMTP.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub tls: crate::mail::smtp::Tls,
+    /// `SMTP_USER` and `SMTP_PASSWORD` (secrets): AUTH when both are set.
+    pub login: Option<crate::mail::smtp::Login>,
 }
 
 impl Default for Settings {
@@ -67,6 +88,9 @@ impl Default for Settings {
             d1_usage_header: false,
             race_hook_url: None,
             access: None,
+            email_from: None,
+            smtp: None,
+            ping_email_domain: None,
         }
     }
 }
@@ -143,8 +167,66 @@ impl Settings {
                 }),
             }
         }
+        let allow_private = settings.allow_private_destinations;
+        read_email(&present, allow_private, &mut settings, &mut problems);
         (settings, problems)
     }
+}
+
+/// The email settings: the sender, SMTP, and the domain of email pings.
+fn read_email(
+    present: &dyn Fn(&str) -> Option<String>,
+    allow_private: bool,
+    settings: &mut Settings,
+    problems: &mut Vec<SettingError>,
+) {
+    use crate::channels::field::is_email_address;
+    use crate::mail::smtp::{Login, Tls};
+    settings.email_from = match present("EMAIL_FROM") {
+        Some(from) if is_email_address(&from) => Some(from),
+        Some(value) => {
+            problems.push(SettingError { name: "EMAIL_FROM", value, expected: "a plain address, name@example.com" });
+            None
+        }
+        None => None,
+    };
+    let domain = present("PING_EMAIL_DOMAIN").map(|d| d.trim_start_matches('@').to_ascii_lowercase());
+    settings.ping_email_domain = match domain {
+        Some(d) if is_email_address(&format!("x@{d}")) => Some(d),
+        Some(value) => {
+            problems.push(SettingError { name: "PING_EMAIL_DOMAIN", value, expected: "a domain, ping.example.com" });
+            None
+        }
+        None => None,
+    };
+    let Some(host) = present("SMTP_HOST") else { return };
+    let tls = match present("SMTP_TLS").map(|t| (Tls::parse(&t), t)) {
+        None => Tls::StartTls,
+        Some((Some(Tls::None), _)) if allow_private => Tls::None,
+        Some((Some(Tls::None), value)) => {
+            let expected = "starttls or implicit (none needs ALLOW_PRIVATE_DESTINATIONS=1)";
+            problems.push(SettingError { name: "SMTP_TLS", value, expected });
+            Tls::StartTls
+        }
+        Some((Some(tls), _)) => tls,
+        Some((None, value)) => {
+            problems.push(SettingError { name: "SMTP_TLS", value, expected: "starttls, implicit or none" });
+            Tls::StartTls
+        }
+    };
+    let port = match present("SMTP_PORT").map(|p| (p.parse::<u16>(), p)) {
+        None => tls.default_port(),
+        Some((Ok(port), _)) if port > 0 => port,
+        Some((_, value)) => {
+            problems.push(SettingError { name: "SMTP_PORT", value, expected: "a port number" });
+            tls.default_port()
+        }
+    };
+    let login = match (present("SMTP_USER"), present("SMTP_PASSWORD")) {
+        (Some(user), Some(password)) => Some(Login { user, password }),
+        _ => None,
+    };
+    settings.smtp = Some(SmtpSettings { host, port, tls, login });
 }
 
 #[cfg(test)]
@@ -197,6 +279,45 @@ mod tests {
         assert!(off.access.is_none());
         assert_eq!(problems[0].name, "ACCESS_TEAM_DOMAIN");
         assert!(read(None, None).0.access.is_none());
+    }
+
+    #[test]
+    fn email_settings_with_their_defaults_and_the_rule_on_plain_smtp() {
+        use crate::mail::smtp::Tls;
+        let read = |vars: &[(&str, &str)]| {
+            let vars: Vec<(String, String)> = vars.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+            Settings::read(move |name| vars.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()))
+        };
+        let (none, _) = read(&[]);
+        assert_eq!((none.smtp, none.email_from, none.ping_email_domain), (None, None, None));
+        let (smtp, problems) = read(&[
+            ("SMTP_HOST", "smtp.example.com"),
+            ("SMTP_USER", "u"),
+            ("SMTP_PASSWORD", "p"),
+            ("EMAIL_FROM", "eb@example.com"),
+        ]);
+        let smtp_settings = smtp.smtp.unwrap();
+        assert_eq!((smtp_settings.port, smtp_settings.tls, smtp_settings.login.is_some()), (587, Tls::StartTls, true));
+        assert_eq!(smtp.email_from.as_deref(), Some("eb@example.com"));
+        assert!(problems.is_empty());
+        let (implicit, _) = read(&[("SMTP_HOST", "h.example.com"), ("SMTP_TLS", "implicit")]);
+        assert_eq!(implicit.smtp.unwrap().port, 465);
+        let (refused, problems) = read(&[("SMTP_HOST", "10.0.0.5"), ("SMTP_TLS", "none")]);
+        assert_eq!(refused.smtp.unwrap().tls, Tls::StartTls, "plain SMTP only where private destinations are allowed");
+        assert_eq!(problems[0].name, "SMTP_TLS");
+        let (plain, problems) = read(&[
+            ("SMTP_HOST", "127.0.0.1"),
+            ("SMTP_TLS", "none"),
+            ("ALLOW_PRIVATE_DESTINATIONS", "1"),
+            ("SMTP_PORT", "2525"),
+        ]);
+        let plain = plain.smtp.unwrap();
+        assert_eq!((plain.tls, plain.port), (Tls::None, 2525));
+        assert!(problems.is_empty());
+        let (bad, problems) =
+            read(&[("EMAIL_FROM", "edgebeat <eb@example.com>"), ("PING_EMAIL_DOMAIN", "@Ping.Example.com")]);
+        assert_eq!((bad.email_from, bad.ping_email_domain.as_deref()), (None, Some("ping.example.com")));
+        assert_eq!(problems.len(), 1);
     }
 
     #[test]

@@ -11,16 +11,61 @@ function needsWrite(main, what) {
   );
 }
 
+/** Where a channel sends and its other settings, as the API shows them (secrets masked). */
 function settingsText(channel) {
   const s = channel.settings || {};
-  const parts = [];
-  if (s.url) parts.push(s.url);
-  if (s.method) parts.push(s.method);
-  if (s.routing_key) parts.push(`routing key ${s.routing_key}`);
-  if (s.severity) parts.push(`severity ${s.severity}`);
-  if (s.signed) parts.push("signed");
-  if (s.headers && s.headers.length) parts.push(`headers: ${s.headers.join(", ")}`);
+  const parts = channel.destination ? [channel.destination] : [];
+  for (const [key, value] of Object.entries(s)) {
+    if (value === channel.destination || value === false || value === null) continue;
+    const label = key.replace(/_/g, " ");
+    if (value === true) parts.push(label);
+    else if (Array.isArray(value)) {
+      if (value.length) parts.push(`${label}: ${value.join(", ")}`);
+    } else parts.push(`${label} ${value}`);
+  }
   return parts.join(" · ");
+}
+
+/** The channel kinds and their fields, as the API describes them (one list, the server's registry). */
+let kindsLoaded = null;
+function loadKinds() {
+  kindsLoaded ||= api("GET", "/api/v3/channels/kinds").then((data) => data.kinds);
+  kindsLoaded.catch(() => (kindsLoaded = null));
+  return kindsLoaded;
+}
+
+/** The input for one field of the registry; its id is `c-<name>` (`routing_key` is `c-routing-key`). */
+function fieldInput(field) {
+  const id = `c-${field.name.replace(/_/g, "-")}`;
+  switch (field.type) {
+    case "choice":
+      return h("select", { id }, field.choices.map((c) => h("option", { value: c, text: c })));
+    case "secret":
+      return h("input", { id, type: "password", autocomplete: "new-password" });
+    case "url":
+      return h("input", { id, type: "url", placeholder: field.default || "https://…" });
+    case "emails":
+      return h("input", { id, type: "text", autocomplete: "off", placeholder: "ops@example.com, oncall@example.com" });
+    case "headers":
+      return h("textarea", { id, rows: "2", placeholder: "X-Team: ops" });
+    default:
+      return h("input", { id, type: "text", autocomplete: "off" });
+  }
+}
+
+/** A field's value for the API, or undefined when left empty. */
+function fieldValue(field, input) {
+  const value = input.value.trim();
+  if (!value) return undefined;
+  if (field.type === "headers") {
+    const headers = {};
+    for (const line of value.split("\n")) {
+      const at = line.indexOf(":");
+      if (at > 0) headers[line.slice(0, at).trim()] = line.slice(at + 1).trim();
+    }
+    return headers;
+  }
+  return value;
 }
 
 /** The events a channel receives, in words: "down, up, reminder" or "none (sends nothing)". */
@@ -39,51 +84,43 @@ export function channelsPage(ctx) {
   const list = h("div", { id: "channel-list" });
   const errorBox = h("div", { role: "alert" });
 
-  const kind = h(
-    "select",
-    { id: "c-kind" },
-    h("option", { value: "slack", text: "Slack (incoming webhook)" }),
-    h("option", { value: "pagerduty", text: "PagerDuty (Events API v2)" }),
-    h("option", { value: "webhook", text: "Webhook" })
-  );
+  const kind = h("select", { id: "c-kind" });
   const name = h("input", { id: "c-name", type: "text", maxlength: "100" });
-  const url = h("input", { id: "c-url", type: "url", placeholder: "https://…" });
-  const routingKey = h("input", { id: "c-routing-key", type: "text", autocomplete: "off" });
-  const severity = h(
-    "select",
-    { id: "c-severity" },
-    ["critical", "error", "warning", "info"].map((s) => h("option", { value: s, text: s }))
-  );
-  const eventsUrl = h("input", { id: "c-events-url", type: "url", placeholder: "https://events.pagerduty.com/v2/enqueue" });
-  const method = h("select", { id: "c-method" }, ["POST", "PUT", "GET"].map((m) => h("option", { value: m, text: m })));
-  const secret = h("input", { id: "c-secret", type: "password", autocomplete: "new-password" });
+  const about = h("p", { class: "muted", id: "c-about" });
   const assignAll = h("input", { id: "c-assign", type: "checkbox" });
   // defaultChecked, so that resetting the form after an add ticks the defaults again.
   const eventBoxes = EVENTS.map(([event]) =>
     h("input", { type: "checkbox", id: `c-ev-${event}`, value: event, defaultChecked: DEFAULT_EVENTS.includes(event) })
   );
-  const field = (id, label, input) => h("div", { dataset: { field: id } }, h("label", { for: input.id, text: label }), input);
-  const fields = {
-    url: field("url", "URL", url),
-    routing_key: field("routing_key", "Routing key", routingKey),
-    severity: field("severity", "Severity", severity),
-    events_url: field("events_url", "Events API URL (optional)", eventsUrl),
-    method: field("method", "Method", method),
-    secret: field("secret", "Signing secret (optional, at least 16 characters)", secret),
-  };
-  const shownFields = { slack: ["url"], pagerduty: ["routing_key", "severity", "events_url"], webhook: ["url", "method", "secret"] };
+  // One input per field name across the kinds; the chosen kind's are shown.
+  const fieldArea = h("div", { class: "grid2", id: "c-fields" });
+  const inputs = new Map();
+  let kinds = [];
+  const chosen = () => kinds.find((k) => k.kind === kind.value);
   const sync = () => {
-    for (const [key, element] of Object.entries(fields)) element.hidden = !shownFields[kind.value].includes(key);
+    const current = chosen();
+    if (!current) return;
+    about.textContent = current.about;
+    for (const [fieldName, { wrapper, label, hint, input }] of inputs) {
+      const field = current.fields.find((f) => f.name === fieldName);
+      wrapper.hidden = !field;
+      // A hidden field of another kind must not hold the form back.
+      input.required = Boolean(field && field.required);
+      if (!field) continue;
+      label.textContent = field.required ? field.label : `${field.label} (optional)`;
+      hint.textContent = field.help;
+      if (field.type === "choice" && field.default && !input.dataset.touched) input.value = field.default;
+    }
   };
   kind.addEventListener("change", sync);
-  sync();
   const message = h("div", { role: "alert", id: "channel-error" });
   const form = h(
     "form",
     { class: "panel", id: "channel-form", "aria-labelledby": "add-channel" },
     h("h2", { id: "add-channel", class: "flush", text: "Add a channel" }),
-    h("div", { class: "grid2" }, field("kind", "Kind", kind), field("name", "Name", name)),
-    h("div", { class: "grid2" }, ...Object.values(fields)),
+    h("div", { class: "grid2" }, h("div", { dataset: { field: "kind" } }, h("label", { for: "c-kind", text: "Kind" }), kind), h("div", { dataset: { field: "name" } }, h("label", { for: "c-name", text: "Name" }), name)),
+    about,
+    fieldArea,
     h(
       "fieldset",
       { id: "c-events" },
@@ -94,24 +131,44 @@ export function channelsPage(ctx) {
     message,
     h("div", { class: "actions" }, h("button", { type: "submit", text: "Add channel" }))
   );
+  const formReady = loadKinds()
+    .then((loaded) => {
+      kinds = loaded;
+      kind.replaceChildren(...kinds.map((k) => h("option", { value: k.kind, text: k.title })));
+      for (const k of kinds) {
+        for (const field of k.fields) {
+          if (inputs.has(field.name)) continue;
+          const input = fieldInput(field);
+          input.addEventListener("change", () => (input.dataset.touched = "1"));
+          const label = h("label", { for: input.id });
+          const hint = h("small", { class: "muted", id: `${input.id}-hint` });
+          input.setAttribute("aria-describedby", hint.id);
+          const wrapper = h("div", { dataset: { field: field.name } }, label, input, hint);
+          inputs.set(field.name, { wrapper, label, hint, input });
+          fieldArea.append(wrapper);
+        }
+      }
+      kind.value = kinds.some((k) => k.kind === "slack") ? "slack" : kinds[0]?.kind;
+      sync();
+    })
+    .catch((error) => message.replaceChildren(h("div", { class: "error", text: `Channel kinds not loaded: ${error.message}` })));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     message.replaceChildren();
-    const spec = { kind: kind.value, name: name.value, events: eventBoxes.filter((b) => b.checked).map((b) => b.value) };
-    if (kind.value === "pagerduty") {
-      Object.assign(spec, { routing_key: routingKey.value, severity: severity.value });
-      if (eventsUrl.value) spec.events_url = eventsUrl.value;
-    } else {
-      spec.url = url.value;
-    }
-    if (kind.value === "webhook") {
-      spec.method = method.value;
-      if (secret.value) spec.secret = secret.value;
+    const current = chosen();
+    if (!current) return;
+    const spec = { kind: current.kind, name: name.value, events: eventBoxes.filter((b) => b.checked).map((b) => b.value) };
+    for (const field of current.fields) {
+      const value = fieldValue(field, inputs.get(field.name).input);
+      if (value !== undefined) spec[field.name] = value;
     }
     if (assignAll.checked) spec.assign_to_all_checks = true;
     try {
       await api("POST", "/api/v3/channels/", spec);
+      const keep = kind.value;
       form.reset();
+      for (const { input } of inputs.values()) delete input.dataset.touched;
+      kind.value = keep;
       sync();
       await refresh();
     } catch (error) {
@@ -123,7 +180,7 @@ export function channelsPage(ctx) {
 
   async function refresh() {
     try {
-      const data = await api("GET", "/api/v3/channels/");
+      const [data] = await Promise.all([api("GET", "/api/v3/channels/"), formReady]);
       render(data.channels);
       main.dataset.loaded = "channels";
     } catch (error) {
@@ -146,8 +203,12 @@ export function channelsPage(ctx) {
         try {
           const answer = await api("POST", `/api/v3/channels/${encodeURIComponent(channel.id)}/test`, {});
           result.textContent = answer.delivered
-            ? `Delivered (HTTP ${answer.status})`
+            ? answer.status
+              ? `Delivered (HTTP ${answer.status})`
+              : "Delivered"
             : `Not delivered: ${answer.error || `HTTP ${answer.status}`}`;
+          // A delivered test clears a failing mark.
+          if (answer.delivered && channel.failing) await refresh();
         } catch (error) {
           result.textContent = `Not sent: ${error.message}`;
         } finally {
@@ -178,7 +239,18 @@ export function channelsPage(ctx) {
       return h(
         "tr",
         { dataset: { id: channel.id } },
-        h("td", { text: channel.name || "(unnamed)" }),
+        h(
+          "td",
+          {},
+          channel.name || "(unnamed)",
+          channel.failing &&
+            h(
+              "div",
+              { class: "channel-failing" },
+              h("span", { class: "status s-down", text: "failing" }),
+              ` since ${exact(channel.failing.since)}: ${channel.failing.reason}. Nothing is sent until you edit it or a test is delivered.`
+            )
+        ),
         h("td", { text: channel.kind + (channel.managed_by_secret ? " (from a secret)" : "") }),
         h("td", { class: "settings", text: settingsText(channel) }),
         h("td", { class: "events", text: eventsText(channel.events) }),

@@ -595,6 +595,14 @@ export function checkPage(id, ctx) {
         )
       );
     }
+    if (check.email) {
+      // Set when the deployment takes email pings (PING_EMAIL_DOMAIN).
+      sections.push(
+        h("h2", { text: "Email address" }),
+        h("p", { class: "muted", text: "A message to this address is a ping (its subject and body filters apply)." }),
+        h("div", { class: "copyline" }, h("code", { id: "ping-email", text: check.email }), copyButton(check.email, "Copy address"))
+      );
+    }
     if (data.pings) {
       const lastWithBody = data.pings.find((p) => p.body_url);
       const output = h("div", { id: "last-output" });

@@ -7,7 +7,9 @@
 mod d1;
 mod http;
 mod platform;
+mod smtp;
 
+use crate::app::email::EmailPing;
 use crate::app::{router, sweep, App, Shards};
 use crate::domain::body::BodyLimits;
 use crate::domain::reply::Reply;
@@ -16,7 +18,10 @@ use crate::domain::settings::Settings;
 use crate::domain::time::Timestamp;
 use d1::D1Store;
 use platform::WorkersPlatform;
-use worker::{console_error, console_warn, event, Context, Env, Request, Response, ScheduleContext, ScheduledEvent};
+use worker::{
+    console_error, console_warn, event, Context, Env, ForwardableEmailMessage, Request, Response, ScheduleContext,
+    ScheduledEvent,
+};
 
 thread_local! {
     /// The settings as this isolate first read them. Vars and secrets are
@@ -71,14 +76,14 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
         .map(|r| r.body_limits(settings.ping_body_limit))
         .unwrap_or(BodyLimits { keep: 0, accept: API_BODY_LIMIT });
     let request = http::read(&mut req, limits).await;
-    let platform = WorkersPlatform::new(&settings);
+    let platform = WorkersPlatform::new(&settings, &env);
     let handled = router::handle(&App::new(&shards, &settings, &platform), &request).await;
     for work in handled.after {
         let env = env.clone();
         ctx.wait_until(async move {
             let settings = self::settings(&env);
             let Ok(shards) = databases(&env) else { return };
-            let platform = WorkersPlatform::new(&settings);
+            let platform = WorkersPlatform::new(&settings, &env);
             router::after(&App::new(&shards, &settings, &platform), &work).await;
         });
     }
@@ -98,6 +103,56 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
             return;
         }
     };
-    let platform = WorkersPlatform::new(&settings);
+    let platform = WorkersPlatform::new(&settings, &env);
     sweep::run(&App::new(&shards, &settings, &platform), now, false).await;
+}
+
+/// A message Email Routing hands the Worker: an email ping
+/// (`crate::app::email`). A message that names no check is rejected (the
+/// sender's server bounces it). One that cannot be recorded now is rejected
+/// too, saying so: failing the handler would mean a panic in workers-rs
+/// (which aborts the isolate), and a bounce at least tells the sender.
+#[event(email)]
+async fn email(message: ForwardableEmailMessage, env: Env, ctx: Context) -> worker::Result<()> {
+    let settings = settings(&env);
+    let shards = match databases(&env) {
+        Ok(shards) => shards,
+        Err(problem) => {
+            console_error!("email ping: {problem}");
+            message.set_reject("edgebeat could not record this ping now (storage unavailable); try again later");
+            return Ok(());
+        }
+    };
+    let raw = match message.raw_bytes().await {
+        Ok(raw) => raw,
+        Err(err) => {
+            console_error!("email ping: reading the message: {err}");
+            message.set_reject("edgebeat could not read this message");
+            return Ok(());
+        }
+    };
+    let platform = WorkersPlatform::new(&settings, &env);
+    let app = App::new(&shards, &settings, &platform);
+    match crate::app::email::handle(&app, &message.from(), &message.to(), &raw).await {
+        EmailPing::Recorded(after) => {
+            for work in after {
+                let env = env.clone();
+                ctx.wait_until(async move {
+                    let settings = self::settings(&env);
+                    let Ok(shards) = databases(&env) else { return };
+                    let platform = WorkersPlatform::new(&settings, &env);
+                    router::after(&App::new(&shards, &settings, &platform), &work).await;
+                });
+            }
+            Ok(())
+        }
+        EmailPing::Rejected(reason) => {
+            message.set_reject(&reason);
+            Ok(())
+        }
+        EmailPing::Unavailable(_) => {
+            message.set_reject("edgebeat could not record this ping now (storage unavailable); try again later");
+            Ok(())
+        }
+    }
 }

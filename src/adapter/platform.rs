@@ -1,13 +1,14 @@
 //! The Workers platform: `Date.now()`, outgoing `fetch` (never following
-//! redirects), timers, the console, the cache of answers, and the
-//! test-only race hook.
+//! redirects), email (the `send_email` binding or SMTP), timers, the
+//! console, the cache of answers, and the test-only race hook.
 
 use crate::app::cache::MemoryCache;
+use crate::app::platform::ANSWER_EXCERPT;
 use crate::app::{CacheHit, CachedAnswer, Level, Platform};
 use crate::domain::access::keys::{Jwk, KeyCache};
-use crate::domain::integrations::Outgoing;
+use crate::domain::channels::{Answer, EmailOut, Outgoing};
 use crate::domain::outbox::{AttemptResult, ATTEMPT_TIMEOUT_MS};
-use crate::domain::settings::Settings;
+use crate::domain::settings::{Settings, SmtpSettings};
 use crate::domain::time::Timestamp;
 use futures_util::future::{select, Either};
 use std::cell::RefCell;
@@ -19,8 +20,8 @@ use worker::js_sys::{self, Array, Object, Reflect, JSON};
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
 use worker::{
-    console_error, console_warn, AbortController, Cache, Date, Delay, Fetch, Headers, Method, Request, RequestInit,
-    RequestRedirect, Response,
+    console_error, console_warn, AbortController, Cache, Date, Delay, EmailMessage, Env, Fetch, Headers, Method,
+    Request, RequestInit, RequestRedirect, Response, SendEmail,
 };
 
 /// The header that carries when a cached answer was made (Unix ms).
@@ -36,6 +37,9 @@ thread_local! {
 pub struct WorkersPlatform {
     race_hook_url: Option<String>,
     access_keys: Rc<RefCell<KeyCache>>,
+    /// Cloudflare's `send_email` binding (`EMAIL`), when bound.
+    email: Option<SendEmail>,
+    smtp: Option<SmtpSettings>,
 }
 
 thread_local! {
@@ -44,10 +48,18 @@ thread_local! {
 }
 
 impl WorkersPlatform {
-    pub fn new(settings: &Settings) -> Self {
-        WorkersPlatform { race_hook_url: settings.race_hook_url.clone(), access_keys: ACCESS_KEYS.with(Rc::clone) }
+    pub fn new(settings: &Settings, env: &Env) -> Self {
+        WorkersPlatform {
+            race_hook_url: settings.race_hook_url.clone(),
+            access_keys: ACCESS_KEYS.with(Rc::clone),
+            email: env.send_email(EMAIL_BINDING).ok(),
+            smtp: settings.smtp.clone(),
+        }
     }
 }
+
+/// The name of the `send_email` binding in wrangler.toml.
+pub const EMAIL_BINDING: &str = "EMAIL";
 
 /// The one clock.
 pub fn now() -> Timestamp {
@@ -59,8 +71,18 @@ impl Platform for WorkersPlatform {
         now()
     }
 
-    async fn send(&self, outgoing: &Outgoing) -> AttemptResult {
+    async fn send(&self, outgoing: &Outgoing) -> Answer {
         send(outgoing).await
+    }
+
+    async fn send_email(&self, email: &EmailOut) -> AttemptResult {
+        match (&self.email, &self.smtp) {
+            (Some(binding), _) => send_with_binding(binding, email).await,
+            (None, Some(smtp)) => super::smtp::submit(smtp, email).await,
+            (None, None) => AttemptResult::Undeliverable(
+                "no email transport: bind send_email as EMAIL, or set SMTP_HOST (docs/email.md)".into(),
+            ),
+        }
     }
 
     fn jitter(&self) -> f64 {
@@ -212,12 +234,13 @@ async fn verify_rs256(key: &Jwk, message: &[u8], signature: &[u8]) -> Result<boo
 /// Makes one HTTP request, giving up after the attempt timeout. Redirects
 /// are never followed (the request carries the channel's secret headers and
 /// signature, and the new destination was never checked): a 3xx comes back
-/// as a failed attempt with its `Location`.
-async fn send(outgoing: &Outgoing) -> AttemptResult {
+/// as a failed attempt with its `Location`. The body of an answer that is
+/// not a success is read (an excerpt), for the kind to read a refusal.
+async fn send(outgoing: &Outgoing) -> Answer {
     let headers = Headers::new();
     for (name, value) in &outgoing.headers {
         if let Err(err) = headers.set(name, value) {
-            return AttemptResult::Undeliverable(format!("header {name}: {err}"));
+            return Answer::of(AttemptResult::Undeliverable(format!("header {name}: {err}")));
         }
     }
     let mut init = RequestInit::new();
@@ -229,26 +252,69 @@ async fn send(outgoing: &Outgoing) -> AttemptResult {
     }
     let request = match Request::new_with_init(&outgoing.url, &init) {
         Ok(request) => request,
-        Err(err) => return AttemptResult::Undeliverable(format!("bad request: {err}")),
+        Err(err) => return Answer::of(AttemptResult::Undeliverable(format!("bad request: {err}"))),
     };
     let controller = AbortController::default();
     let signal = controller.signal();
     let fetch = Fetch::Request(request);
-    let sending = Box::pin(fetch.send_with_signal(&signal));
+    let sending = Box::pin(async {
+        let mut response = fetch.send_with_signal(&signal).await?;
+        let status = response.status_code();
+        let location = response.headers().get("Location").ok().flatten();
+        let body = if (200..300).contains(&status) { Vec::new() } else { response.bytes().await.unwrap_or_default() };
+        Ok::<_, worker::Error>((status, location, body))
+    });
     let timeout = Box::pin(Delay::from(Duration::from_millis(ATTEMPT_TIMEOUT_MS as u64)));
     let finished = select(sending, timeout).await;
     // Bound to a name so the pending futures, which borrow `fetch` and
     // `signal`, are dropped before them.
     #[allow(clippy::let_and_return)]
-    let result = match finished {
-        Either::Left((Ok(response), _)) => {
-            AttemptResult::of_response(response.status_code(), response.headers().get("Location").ok().flatten())
+    let answer = match finished {
+        Either::Left((Ok((status, location, body)), _)) => {
+            let kept = &body[..body.len().min(ANSWER_EXCERPT)];
+            Answer {
+                result: AttemptResult::of_response(status, location),
+                body: String::from_utf8_lossy(kept).into_owned(),
+            }
         }
-        Either::Left((Err(err), _)) => AttemptResult::NetworkError(err.to_string()),
+        Either::Left((Err(err), _)) => Answer::of(AttemptResult::NetworkError(err.to_string())),
         Either::Right(_) => {
             controller.abort();
-            AttemptResult::Timeout
+            Answer::of(AttemptResult::Timeout)
         }
     };
-    result
+    answer
+}
+
+/// Sends through the `send_email` binding, one message per recipient (the
+/// binding's envelope has one), each within the attempt timeout. An error
+/// that says the destination is not allowed (not a verified address of the
+/// account) is a permanent refusal; others are worth another try.
+async fn send_with_binding(binding: &SendEmail, email: &EmailOut) -> AttemptResult {
+    let raw = String::from_utf8_lossy(&email.message);
+    let mut ids = Vec::new();
+    for to in &email.to {
+        let message = match EmailMessage::new(&email.from, to, &raw) {
+            Ok(message) => message,
+            Err(err) => return AttemptResult::Undeliverable(format!("send_email: {err:?}")),
+        };
+        let sending = Box::pin(binding.send(&message));
+        let timeout = Box::pin(Delay::from(Duration::from_millis(ATTEMPT_TIMEOUT_MS as u64)));
+        let result = match select(sending, timeout).await {
+            Either::Left((Ok(sent), _)) => Ok(sent.message_id()),
+            Either::Left((Err(err), _)) => Err(String::from(err.to_string())),
+            Either::Right(_) => return AttemptResult::Timeout,
+        };
+        match result {
+            Ok(id) => ids.push(id),
+            Err(problem) => {
+                let lower = problem.to_ascii_lowercase();
+                if lower.contains("destination") || lower.contains("not verified") || lower.contains("not allowed") {
+                    return AttemptResult::Refused { status: None, reason: format!("send_email to {to}: {problem}") };
+                }
+                return AttemptResult::NetworkError(format!("send_email to {to}: {problem}"));
+            }
+        }
+    }
+    AttemptResult::Accepted(format!("send_email: {}", ids.join(", ")))
 }

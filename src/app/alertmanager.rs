@@ -57,6 +57,7 @@ pub async fn handle<S: Store, P: Platform>(app: &App<'_, S, P>, ping_key: &str, 
             ua: ua.clone(),
             remote_addr: req.header("cf-connecting-ip").map(str::to_owned),
             body: beat.body[..beat.body.len().min(limit)].to_vec(),
+            email: None,
         };
         let recorder = Recorder { app, store, ping: &ping };
         match recorder.by_slug(ping_key, &beat.slug, Some(&beat.config)).await {

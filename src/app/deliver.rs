@@ -3,22 +3,37 @@
 //! that queued notifications, after the answer. Which notifications go
 //! first is the domain's (`outbox::fair_turns`): projects take turns.
 
-use super::{App, Failure, Platform};
+use super::{App, Failure, Level, Platform};
 use crate::domain::alert::{alert_for, Alert, AlertCheck, FlipFacts, LastPing};
 use crate::domain::api::view::Urls;
-use crate::domain::channel::{Channel, ChannelConfig};
+use crate::domain::channel::{failing_mark, Channel, ChannelConfig, NoticeDetail};
+use crate::domain::channels::{refusal_of_url, Context, Delivery};
 use crate::domain::check::PingKind;
 use crate::domain::ids::random_token;
-use crate::domain::integrations::request_for;
 use crate::domain::outbox::{after_attempt, fair_turns, AttemptResult, CLAIM_MS};
 use crate::domain::time::Timestamp;
 use crate::store::{DeliveryRow, DeliveryWrite, Store};
 use futures_util::future::join_all;
 
-/// The alert a claimed notification carries.
-fn alert_of(row: &DeliveryRow, urls: &Urls) -> Alert {
+/// The alert a claimed notification carries: about its check, or the
+/// notice that one of the project's channels is failing.
+fn alert_of(row: &DeliveryRow, urls: &Urls) -> Result<Alert, String> {
+    if let Some(detail) = &row.notice {
+        let notice = NoticeDetail::parse(detail)?;
+        let page = format!("{}/app/#/channels", urls.base);
+        return Ok(Alert::channel_failing(
+            &notice.name,
+            &notice.kind,
+            &notice.reason,
+            &notice.channel,
+            page,
+            row.flip_at,
+            &row.flip_id,
+        ));
+    }
     let uuid = row.check.uuid;
-    let check = AlertCheck::from_config(uuid, &row.check.config, urls.check_page(&uuid));
+    let mut check = AlertCheck::from_config(uuid, &row.check.config, urls.check_page(&uuid));
+    check.project.clone_from(&row.check.project_id);
     let flip = FlipFacts {
         id: row.flip_id.clone(),
         at: row.flip_at,
@@ -34,25 +49,43 @@ fn alert_of(row: &DeliveryRow, urls: &Urls) -> Alert {
         exit_status: row.ping_exit_status,
         body_excerpt: row.ping_body.as_deref().map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default(),
     });
-    alert_for(check, &flip, last_ping)
+    Ok(alert_for(check, &flip, last_ping))
 }
 
-/// Where a notification goes: its channel row, or a default channel; never
-/// a destination the policy forbids.
-fn channel_of(row: &DeliveryRow, defaults: &[Channel], allow_private: bool) -> Result<ChannelConfig, String> {
+/// Where a notification goes: its channel row, or a default channel (with
+/// `true`: the operator's own, trusted whatever its destination).
+fn channel_of(row: &DeliveryRow, defaults: &[Channel]) -> Result<(ChannelConfig, bool), String> {
     if let Some(stored) = &row.channel_config {
-        let config = ChannelConfig::from_stored(stored)?;
-        return match config.refusal(allow_private) {
-            Some(problem) => Err(problem),
-            None => Ok(config),
-        };
+        return Ok((ChannelConfig::from_stored(stored)?, false));
     }
-    // Default channels come from the operator's own secrets.
     defaults
         .iter()
         .find(|c| c.id == row.channel_id)
-        .map(|c| c.config.clone())
+        .map(|c| (c.config.clone(), true))
         .ok_or_else(|| format!("channel {} no longer exists", row.channel_id))
+}
+
+/// Sends `alert` through a channel and reads the answer the kind's way. A
+/// destination the policy forbids is never contacted (unless `trusted`:
+/// a default channel kept from the operator's secrets).
+pub async fn send_alert<P: Platform>(
+    platform: &P,
+    config: &ChannelConfig,
+    alert: &Alert,
+    context: &Context<'_>,
+    allow_private: bool,
+    trusted: bool,
+) -> AttemptResult {
+    match config.deliver(alert, context) {
+        Delivery::Http(outgoing) => {
+            if let Some(problem) = refusal_of_url(&outgoing.url, allow_private).filter(|_| !trusted) {
+                return AttemptResult::Undeliverable(problem);
+            }
+            config.judge(&platform.send(&outgoing).await)
+        }
+        Delivery::Email(email) => platform.send_email(&email).await,
+        Delivery::Impossible(problem) => AttemptResult::Undeliverable(problem),
+    }
 }
 
 /// Claims and sends up to `budget` due notifications of one database;
@@ -79,19 +112,27 @@ pub async fn deliver_due<S: Store, P: Platform>(
         return Ok(0);
     }
     let rows = store.claimed(&claim, app.settings.ping_history).await?;
-    let urls = Urls { base: app.settings.public_url.clone().unwrap_or_default(), api_version: 3 };
+    let urls =
+        Urls { base: app.settings.public_url.clone().unwrap_or_default(), api_version: 3, ping_email_domain: None };
     let defaults = app.default_channels();
     let allow_private = app.settings.allow_private_destinations;
+    let email_from = app.settings.email_from.as_deref();
     let platform = app.platform;
     let attempts = rows.iter().map(|row| async {
         let started = platform.now();
         let (id, attempts, created_at, result) = match row {
             Ok(row) => {
-                let result = match channel_of(row, &defaults, allow_private) {
-                    Ok(channel) => {
-                        platform.send(&request_for(&channel, &alert_of(row, &urls), &row.id.to_string(), now)).await
+                let result = match (channel_of(row, &defaults), alert_of(row, &urls), &row.channel_failing) {
+                    // A failing channel is not contacted until it is fixed.
+                    (_, _, Some(reason)) => AttemptResult::Undeliverable(format!(
+                        "the channel is failing ({reason}): edit it, or send a test that is delivered, to resume"
+                    )),
+                    (Ok((channel, trusted)), Ok(alert), None) => {
+                        let delivery_id = row.id.to_string();
+                        let context = Context { delivery_id: &delivery_id, now, email_from };
+                        send_alert(platform, &channel, &alert, &context, allow_private, trusted).await
                     }
-                    Err(problem) => AttemptResult::Undeliverable(problem),
+                    (Err(problem), _, None) | (_, Err(problem), None) => AttemptResult::Undeliverable(problem),
                 };
                 (row.id, row.attempts, row.created_at, result)
             }
@@ -109,5 +150,37 @@ pub async fn deliver_due<S: Store, P: Platform>(
     });
     let writes = join_all(attempts).await;
     store.record_deliveries(&claim, &writes).await?;
+    // One write per row, in the same order.
+    for (row, write) in rows.iter().zip(&writes) {
+        if let (Ok(row), AttemptResult::Refused { reason, .. }) = (row, &write.result) {
+            mark_failing(app, store, row, reason, now).await?;
+        }
+    }
     Ok(writes.len())
+}
+
+/// A permanent refusal through a stored channel: marks it failing and tells
+/// the project's other channels once (the store writes the notice only if
+/// it is the one that marked it). A default channel, kept from the
+/// operator's secrets, is not marked: the operator fixes it.
+async fn mark_failing<S: Store, P: Platform>(
+    app: &App<'_, S, P>,
+    store: &S,
+    row: &DeliveryRow,
+    reason: &str,
+    now: Timestamp,
+) -> Result<(), Failure> {
+    let project = &row.check.project_id;
+    let mut channels = store.channels(project).await?;
+    let Some(refused) = channels.iter().find(|c| c.id == row.channel_id).cloned() else {
+        app.platform.log(Level::Warn, &format!("channel {} refused for good: {reason}", row.channel_id));
+        return Ok(());
+    };
+    channels.extend(app.default_channels());
+    let about = Some((row.check.id, row.check.state.status));
+    let mark = failing_mark(project, &refused, reason, now, &channels, about, format!("n{}", random_token(24)?));
+    if store.mark_channel_failing(&mark).await? {
+        app.platform.log(Level::Warn, &format!("channel {} is failing: {reason}", refused.id));
+    }
+    Ok(())
 }

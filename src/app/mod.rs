@@ -13,7 +13,10 @@ mod alertmanager;
 pub mod api;
 mod badges;
 pub mod cache;
+#[cfg(test)]
+mod channel_tests;
 pub mod deliver;
+pub mod email;
 mod failure;
 mod health;
 mod metrics;

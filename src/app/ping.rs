@@ -22,6 +22,7 @@ use crate::domain::decide::{
     create_plan, ping_announces, ping_plan, ping_weighs_windows, Audience, Collisions, NewKeys, Subject,
 };
 use crate::domain::ids::{key_hash, random_token, IdError, Uuid};
+use crate::domain::mail::inbound::{classify as email_kind, Inbound};
 use crate::domain::maintenance::{OpenWindows, Window};
 use crate::domain::ping::{
     accepted_reply, classify, exit_status, parse_ping_path, parse_ping_query, rejected_reply, PingError, PingRules,
@@ -90,6 +91,7 @@ pub async fn handle<S: Store, P: Platform>(app: &App<'_, S, P>, rest: &str, req:
         ua: req.header("user-agent").unwrap_or_default().chars().take(MAX_UA).collect(),
         remote_addr: req.header("cf-connecting-ip").map(str::to_owned),
         body,
+        email: None,
     };
     let (shard, outcome) = match &url.target {
         PingTarget::Check(uuid) => {
@@ -131,12 +133,33 @@ pub struct Ping {
     pub ua: String,
     pub remote_addr: Option<String>,
     pub body: Vec<u8>,
+    /// An email ping's message: its subject and text decide what it means
+    /// (by the check's filters), not the URL.
+    pub email: Option<Inbound>,
+}
+
+/// Whether a check reads an email ping's subject and body (healthchecks'
+/// `filter_subject`, `filter_body`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EmailFilters {
+    pub subject: bool,
+    pub body: bool,
+}
+
+impl EmailFilters {
+    pub fn of(config: &CheckConfig) -> EmailFilters {
+        EmailFilters { subject: config.filter_subject, body: config.filter_body }
+    }
 }
 
 impl Ping {
-    fn record(&self, rules: &PingRules, at: Timestamp, history: i64) -> NewPing {
+    fn record(&self, rules: &PingRules, filters: EmailFilters, at: Timestamp, history: i64) -> NewPing {
+        let kind = match &self.email {
+            Some(message) => email_kind(message, filters.subject, filters.body, rules),
+            None => classify(self.signal, &self.method, &self.body, rules),
+        };
         NewPing {
-            kind: classify(self.signal, &self.method, &self.body, rules),
+            kind,
             at,
             scheme: self.scheme.clone(),
             method: self.method.clone(),
@@ -172,7 +195,8 @@ pub struct Recorder<'a, S: Store, P: Platform> {
 
 impl<S: Store, P: Platform> Recorder<'_, S, P> {
     pub async fn by_uuid(&self, uuid: &Uuid) -> Outcome {
-        if let Some(template) = ping_cache::get(uuid).filter(|t| t.idle_up) {
+        // The cached template has no email filters: an email ping reads the check.
+        if let Some(template) = ping_cache::get(uuid).filter(|t| t.idle_up && self.ping.email.is_none()) {
             if let Some(recorded) = self.as_idle_up(&template).await? {
                 return Ok(Ok(recorded));
             }
@@ -222,7 +246,8 @@ impl<S: Store, P: Platform> Recorder<'_, S, P> {
     /// ping that announces something), or the check was not as assumed.
     async fn as_idle_up(&self, template: &PingTemplate) -> Result<Option<Recorded>, Unrecorded> {
         let at = self.app.platform.now();
-        let record = self.ping.record(&template.ping_rules, at, self.app.settings.ping_history);
+        let record =
+            self.ping.record(&template.ping_rules, EmailFilters::default(), at, self.app.settings.ping_history);
         if record.kind == crate::domain::check::PingKind::Start {
             return Ok(None);
         }
@@ -264,7 +289,8 @@ impl<S: Store, P: Platform> Recorder<'_, S, P> {
         let mut windows: Option<Vec<Window>> = None;
         let written = decide_and_apply(self.store, app.platform, check, "ping-before-write", async |check: &Check| {
             let at = app.platform.now();
-            let record = self.ping.record(&check.config.ping_rules, at, app.settings.ping_history);
+            let filters = EmailFilters::of(&check.config);
+            let record = self.ping.record(&check.config.ping_rules, filters, at, app.settings.ping_history);
             // A start's deadline depends on the last ping; nothing else reads it.
             let expect = Expect::Row(Expected::of(check, record.kind == crate::domain::check::PingKind::Start));
             let mut audience = Audience { routes: &check.routes, defaults: &defaults, windows: None };
@@ -344,7 +370,7 @@ impl<S: Store, P: Platform> Recorder<'_, S, P> {
         let new_state = CheckState::new_check();
         let subject =
             Subject { id: 0, uuid: &uuid, tags: &config.tags, monitoring: &config.monitoring, state: &new_state };
-        let record = self.ping.record(&config.ping_rules, at, app.settings.ping_history);
+        let record = self.ping.record(&config.ping_rules, EmailFilters::of(config), at, app.settings.ping_history);
         let mut audience = Audience { routes: &routes, defaults: &defaults, windows: None };
         let effect = config.monitoring.ping(&new_state, record.kind, record.exit_status, record.rid, at);
         let open;

@@ -3,7 +3,7 @@
 //! and a test hook.
 
 use crate::domain::access::keys::{Jwk, KeyCache};
-use crate::domain::integrations::Outgoing;
+use crate::domain::channels::{Answer, EmailOut, Outgoing};
 use crate::domain::outbox::AttemptResult;
 use crate::domain::time::Timestamp;
 
@@ -31,14 +31,24 @@ pub struct CacheHit {
     pub answer: CachedAnswer,
     pub layer: &'static str,
 }
+/// How much of an answer's body is kept to read it.
+pub const ANSWER_EXCERPT: usize = 2000;
 
 pub trait Platform {
     /// The one clock.
     fn now(&self) -> Timestamp;
 
     /// Makes one outgoing HTTP request (never following redirects), giving
-    /// up after the attempt timeout.
-    async fn send(&self, request: &Outgoing) -> AttemptResult;
+    /// up after the attempt timeout. An answer that is not a success comes
+    /// with the start of its body (at most `ANSWER_EXCERPT` bytes), which
+    /// tells a permanent refusal from a passing error.
+    async fn send(&self, request: &Outgoing) -> Answer;
+
+    /// Sends one email through the deployment's transport (the
+    /// `send_email` binding when bound, else SMTP), giving up after the
+    /// attempt timeout: `Accepted` when the transport took it, `Refused`
+    /// when every recipient's mailbox is refused for good.
+    async fn send_email(&self, email: &EmailOut) -> AttemptResult;
 
     /// A random number in [0, 1), for retry jitter.
     fn jitter(&self) -> f64;

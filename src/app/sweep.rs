@@ -12,9 +12,9 @@
 
 use super::deliver::deliver_due;
 use super::{App, Failure, Level, Platform};
+use crate::domain::channels::Outgoing;
 use crate::domain::decide::{reschedule_plan, sweep_plan, Audience};
 use crate::domain::ids::random_token;
-use crate::domain::integrations::Outgoing;
 use crate::domain::maintenance::OpenWindows;
 use crate::domain::outbox::AttemptResult;
 use crate::domain::time::Timestamp;
@@ -248,7 +248,7 @@ async fn find_down_checks<S: Store, P: Platform>(
 async fn self_ping<S: Store, P: Platform>(app: &App<'_, S, P>) {
     let Some(url) = &app.settings.self_ping_url else { return };
     let request = Outgoing { method: "GET".into(), url: url.clone(), headers: Vec::new(), body: Vec::new() };
-    match app.platform.send(&request).await {
+    match app.platform.send(&request).await.result {
         AttemptResult::Status(status) if (200..300).contains(&status) => {}
         other => app.platform.log(Level::Warn, &format!("self-ping to SELF_PING_URL failed: {:?}", other.error())),
     }

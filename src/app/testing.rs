@@ -6,7 +6,7 @@
 use super::cache::MemoryCache;
 use super::{CacheHit, CachedAnswer, Level, Platform};
 use crate::domain::access::keys::{Jwk, KeyCache};
-use crate::domain::integrations::Outgoing;
+use crate::domain::channels::{Answer, EmailOut, Outgoing};
 use crate::domain::outbox::AttemptResult;
 use crate::domain::time::Timestamp;
 use std::cell::{Cell, RefCell};
@@ -21,9 +21,14 @@ pub struct TestPlatform {
     now: Cell<Timestamp>,
     /// Every request sent, in order.
     pub sent: RefCell<Vec<Outgoing>>,
+    /// Every email sent, in order, and how the transport answers them.
+    pub emails: RefCell<Vec<EmailOut>>,
+    pub email_answer: RefCell<AttemptResult>,
     /// Answers for the next requests, in order; then `default_answer`.
-    answers: RefCell<VecDeque<AttemptResult>>,
+    answers: RefCell<VecDeque<Answer>>,
     pub default_answer: RefCell<AttemptResult>,
+    /// Standing answers for URLs starting with a prefix (before the queue).
+    by_url: RefCell<Vec<(String, Answer)>>,
     pub logs: RefCell<Vec<(Level, String)>>,
     race_hook: RefCell<Option<Hook>>,
     /// Documents `fetch_document` answers, by URL (else it fails).
@@ -42,8 +47,11 @@ impl TestPlatform {
         TestPlatform {
             now: Cell::new(now),
             sent: RefCell::new(Vec::new()),
+            emails: RefCell::new(Vec::new()),
+            email_answer: RefCell::new(AttemptResult::Accepted("250 OK".into())),
             answers: RefCell::new(VecDeque::new()),
             default_answer: RefCell::new(AttemptResult::Status(200)),
+            by_url: RefCell::new(Vec::new()),
             logs: RefCell::new(Vec::new()),
             race_hook: RefCell::new(None),
             documents: RefCell::new(Vec::new()),
@@ -64,7 +72,21 @@ impl TestPlatform {
 
     /// The next requests get these answers, in order.
     pub fn answer(&self, results: impl IntoIterator<Item = AttemptResult>) {
-        self.answers.borrow_mut().extend(results);
+        self.answers.borrow_mut().extend(results.into_iter().map(Answer::of));
+    }
+
+    /// The next request gets this status and body.
+    pub fn answer_with_body(&self, status: u16, body: &str) {
+        self.answers.borrow_mut().push_back(Answer { result: AttemptResult::Status(status), body: body.to_owned() });
+    }
+
+    /// Every request to a URL starting with `prefix` gets this status and
+    /// body (until `answer_url` says otherwise for the same prefix).
+    pub fn answer_url(&self, prefix: &str, status: u16, body: &str) {
+        let answer = Answer { result: AttemptResult::Status(status), body: body.to_owned() };
+        let mut rules = self.by_url.borrow_mut();
+        rules.retain(|(p, _)| p != prefix);
+        rules.push((prefix.to_owned(), answer));
     }
 
     /// Runs `hook` at every race point (with the point's name).
@@ -95,10 +117,18 @@ impl Platform for TestPlatform {
         self.now.get()
     }
 
-    async fn send(&self, request: &Outgoing) -> AttemptResult {
+    async fn send(&self, request: &Outgoing) -> Answer {
         self.sent.borrow_mut().push(request.clone());
+        if let Some((_, answer)) = self.by_url.borrow().iter().find(|(p, _)| request.url.starts_with(p.as_str())) {
+            return answer.clone();
+        }
         let next = self.answers.borrow_mut().pop_front();
-        next.unwrap_or_else(|| self.default_answer.borrow().clone())
+        next.unwrap_or_else(|| Answer::of(self.default_answer.borrow().clone()))
+    }
+
+    async fn send_email(&self, email: &EmailOut) -> AttemptResult {
+        self.emails.borrow_mut().push(email.clone());
+        self.email_answer.borrow().clone()
     }
 
     fn jitter(&self) -> f64 {

@@ -28,7 +28,7 @@ use crate::domain::health::SweepRecord;
 use crate::domain::history::{FlipRecord, PingRecord};
 use crate::domain::ids::Uuid;
 use crate::domain::maintenance::Window;
-use crate::domain::plan::{Applied, ChannelApplied, ChannelPlan, CheckPlan, Deadlines};
+use crate::domain::plan::{Applied, ChannelApplied, ChannelPlan, CheckPlan, Deadlines, FailingMark};
 use crate::domain::status_page::availability::Change;
 use crate::domain::status_page::StatusPage;
 use crate::domain::time::Timestamp;
@@ -234,7 +234,7 @@ pub trait ChannelStore {
     /// Carries out a channel plan atomically, if the project's routing
     /// version is `plan.routing.version` (else `Stale`, nothing written):
     /// `Save` replaces the project's channel with that id (name, kind,
-    /// configuration, events) or creates it while the project has fewer
+    /// configuration, events; a failing mark is cleared) or creates it while the project has fewer
     /// than `max_channels` (else `AtLimit`, nothing written); `Delete`
     /// removes it (a channel already gone: nothing to remove). Then each
     /// reroute sets that check's routes (only a check of this project, and
@@ -245,6 +245,24 @@ pub trait ChannelStore {
     /// saving a channel id another project owns is `AtLimit`.
     /// The plan's `audit` entry is written with it, only when it applies.
     async fn apply_channel(&self, project_id: &str, plan: &ChannelPlan) -> Result<ChannelApplied, StoreError>;
+
+    /// Carries out a failing mark atomically, only if the channel is
+    /// `mark.project_id`'s, its stored configuration is `mark.config` and it
+    /// is not failing: its `failing` becomes `mark.reason` and its
+    /// `failing_since` `mark.at`; and, with a notice, an event row (the
+    /// notice's id and check, `created_at = mark.at`, both statuses the
+    /// notice's, reason and event `channel_failing`, no previous change and
+    /// no ping, the notice's detail) with one pending notification per
+    /// recipient (`created_at = next_attempt_at = mark.at`, the check's
+    /// project recorded, no coalescing key). Nothing is written otherwise.
+    /// Returns whether it applied. A channel plan that saves the channel
+    /// clears the mark (an edit is the fix).
+    async fn mark_channel_failing(&self, mark: &FailingMark) -> Result<bool, StoreError>;
+
+    /// Clears a channel's failing mark if it is `project_id`'s, its stored
+    /// configuration is `config` and it is failing; returns whether it did.
+    async fn clear_channel_failing(&self, project_id: &str, channel_id: &str, config: &str)
+        -> Result<bool, StoreError>;
 }
 
 /// A project's windows as read: those that can be read, and the problem of

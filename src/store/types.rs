@@ -30,6 +30,13 @@ pub struct DeliveryRow {
     /// The stored configuration of its channel; `None` for a default channel
     /// (kept from secrets) or a channel deleted since.
     pub channel_config: Option<String>,
+    /// Why its channel is failing, if it is (its notifications then fail
+    /// without contacting the service).
+    pub channel_failing: Option<String>,
+    /// For the notice that one of the project's channels is failing (an
+    /// event row `channel_failing`): what it says (`NoticeWrite::detail`).
+    /// Its `reason` and `event` are then placeholders.
+    pub notice: Option<String>,
     pub flip_id: String,
     pub flip_at: Timestamp,
     pub old_status: Status,

@@ -5,6 +5,7 @@
 pub mod documents;
 pub mod http;
 pub mod receiver;
+pub mod smtp;
 pub mod worker;
 
 pub use receiver::{Answer, Receiver};

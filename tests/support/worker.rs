@@ -31,6 +31,8 @@ pub struct Worker {
     databases: usize,
     /// Keep the database files when dropped (a restart continues on them).
     keep_state: bool,
+    /// What the test added to the wrangler config (`start_with_config`).
+    extra: String,
 }
 
 /// The D1 binding of database `n`.
@@ -44,7 +46,7 @@ pub fn binding(n: usize) -> String {
 
 /// The repository root: this crate's directory, or its parent for the
 /// `cli/` crate, whose tests share this support code.
-fn root() -> &'static Path {
+pub fn root() -> &'static Path {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     match manifest.parent() {
         Some(parent) if !manifest.join("wrangler.toml").exists() => parent,
@@ -201,7 +203,16 @@ impl Worker {
     pub fn start_databases(databases: usize, vars: &[(&str, &str)]) -> Worker {
         let dir = scratch_dir("worker");
         copy_dir(&migrated_template(databases), &dir.join("state"));
-        Worker::start_in(dir, databases, vars)
+        Worker::start_in(dir, databases, vars, "")
+    }
+
+    /// As `start_with`, with `extra` appended to the wrangler config
+    /// (bindings a test needs and a deployment does not have, such as
+    /// `send_email`).
+    pub fn start_with_config(vars: &[(&str, &str)], extra: &str) -> Worker {
+        let dir = scratch_dir("worker");
+        copy_dir(&migrated_template(DATABASES), &dir.join("state"));
+        Worker::start_in(dir, DATABASES, vars, extra)
     }
 
     /// Stops this worker and starts another on the same databases, now
@@ -211,6 +222,7 @@ impl Worker {
         self.keep_state = true;
         let dir = self.dir.clone();
         let old = self.databases;
+        let extra = std::mem::take(&mut self.extra);
         drop(self);
         let config = wrangler_config(databases);
         for n in old..databases {
@@ -221,14 +233,14 @@ impl Worker {
                 config.display()
             ));
         }
-        Worker::start_in(dir, databases, vars)
+        Worker::start_in(dir, databases, vars, &extra)
     }
 
-    fn start_in(dir: PathBuf, databases: usize, vars: &[(&str, &str)]) -> Worker {
+    fn start_in(dir: PathBuf, databases: usize, vars: &[(&str, &str)], extra: &str) -> Worker {
         // A free port can be taken by another test between choosing it and
         // wrangler binding it; then start again on fresh ports.
         for _ in 0..3 {
-            match Worker::try_start(&dir, databases, vars) {
+            match Worker::try_start(&dir, databases, vars, extra) {
                 Ok(worker) => return worker,
                 Err(log) if log.contains("Address already in use") => continue,
                 Err(log) => panic!("{log}"),
@@ -237,7 +249,7 @@ impl Worker {
         panic!("wrangler dev found its ports taken three times in a row")
     }
 
-    fn try_start(dir: &Path, databases: usize, vars: &[(&str, &str)]) -> Result<Worker, String> {
+    fn try_start(dir: &Path, databases: usize, vars: &[(&str, &str)], extra: &str) -> Result<Worker, String> {
         let dir = dir.to_path_buf();
         let state = dir.join("state");
         let port = free_port();
@@ -254,12 +266,22 @@ impl Worker {
         fs::write(dir.join("test.env"), env_file).expect("write the env file");
         let log = fs::File::create(dir.join("wrangler.log")).expect("create the log");
         let inspector = free_port();
+        let config = if extra.is_empty() {
+            wrangler_config(databases).to_path_buf()
+        } else {
+            // The derived config (its paths absolute) plus the test's own
+            // bindings, kept with the worker's files.
+            let base = fs::read_to_string(wrangler_config(databases)).expect("read the test wrangler config");
+            let path = dir.join("wrangler.toml");
+            fs::write(&path, format!("{base}\n{extra}\n")).expect("write the test's wrangler config");
+            path
+        };
         let script = format!(
             "exec wrangler dev --ip 127.0.0.1 --port {port} --inspector-port {inspector} \
              --persist-to '{}' --env-file '{}' -c '{}' --show-interactive-dev-session=false",
             state.display(),
             dir.join("test.env").display(),
-            wrangler_config(databases).display()
+            config.display()
         );
         let mut command = project_command(&script);
         command.stdin(Stdio::null()).stdout(log.try_clone().expect("clone the log")).stderr(log).process_group(0);
@@ -271,7 +293,7 @@ impl Worker {
             });
         }
         let child = command.spawn().expect("spawn wrangler dev");
-        let mut worker = Worker { port, child, dir, databases, keep_state: true };
+        let mut worker = Worker { port, child, dir, databases, keep_state: true, extra: extra.to_owned() };
         worker.wait_until_ready()?;
         worker.keep_state = false;
         Ok(worker)

@@ -189,6 +189,7 @@ mod tests {
         ("/api/v3/checks/{uuid}/pings/{n}/body", "GET", "omw"),
         ("/api/v3/checks/{check}/flips/", "GET", "omvwr"),
         ("/api/v3/channels/", "GET", "omw"),
+        ("/api/v3/channels/kinds", "GET", "omvwr"),
         ("/api/v3/channels/", "POST", "omw"),
         ("/api/v3/channels/{channel_id}", "GET", "omw"),
         ("/api/v3/channels/{channel_id}", "POST", "omw"),

@@ -15,6 +15,8 @@ pub struct Urls {
     pub base: String,
     /// The API version of the request (1, 2 or 3): URLs echo it.
     pub api_version: u8,
+    /// The domain of email pings (`PING_EMAIL_DOMAIN`), when set.
+    pub ping_email_domain: Option<String>,
 }
 
 impl Urls {
@@ -99,6 +101,10 @@ pub fn check_json(
         let update_url = urls.check_url(&check.uuid);
         put("uuid", json!(check.uuid.to_string()));
         put("ping_url", json!(urls.ping_url(&check.uuid)));
+        if let Some(domain) = &urls.ping_email_domain {
+            // healthchecks' `email`: the check's ping address.
+            put("email", json!(format!("{}@{domain}", check.uuid)));
+        }
         put("pause_url", json!(format!("{update_url}/pause")));
         put("resume_url", json!(format!("{update_url}/resume")));
         put("update_url", json!(update_url));
@@ -187,7 +193,7 @@ mod tests {
     }
 
     fn urls() -> Urls {
-        Urls { base: "https://eb.example".into(), api_version: 3 }
+        Urls { base: "https://eb.example".into(), api_version: 3, ping_email_domain: None }
     }
 
     #[test]
@@ -196,6 +202,10 @@ mod tests {
         let body = check_json(&check, &["a".into(), "b".into()], &urls(), false, T0, &OpenWindows::default());
         assert_eq!(body["uuid"], "0f2ea3c4-5b6d-4e7f-8a9b-0c1d2e3f4a5b");
         assert_eq!(body["ping_url"], "https://eb.example/ping/0f2ea3c4-5b6d-4e7f-8a9b-0c1d2e3f4a5b");
+        assert_eq!(body.get("email"), None, "no email pings unless PING_EMAIL_DOMAIN is set");
+        let with_email = Urls { ping_email_domain: Some("ping.eb.example".into()), ..urls() };
+        let emailed = check_json(&check, &[], &with_email, false, T0, &OpenWindows::default());
+        assert_eq!(emailed["email"], "0f2ea3c4-5b6d-4e7f-8a9b-0c1d2e3f4a5b@ping.eb.example");
         assert_eq!(body["update_url"], "https://eb.example/api/v3/checks/0f2ea3c4-5b6d-4e7f-8a9b-0c1d2e3f4a5b");
         assert_eq!(body["pause_url"], "https://eb.example/api/v3/checks/0f2ea3c4-5b6d-4e7f-8a9b-0c1d2e3f4a5b/pause");
         assert_eq!(body["channels"], "a,b");
@@ -259,7 +269,7 @@ mod tests {
         let state = config.monitoring.ping(&CheckState::new_check(), PingKind::Start, None, None, T0).state;
         let check = record(config, state);
         for version in [1, 2, 3] {
-            let urls = Urls { base: "https://eb.example".into(), api_version: version };
+            let urls = Urls { base: "https://eb.example".into(), api_version: version, ping_email_domain: None };
             let body = check_json(&check, &[], &urls, false, T0.plus_secs(5), &OpenWindows::default());
             let expected = if version == 1 { "started" } else { "new" };
             assert_eq!(
@@ -272,7 +282,7 @@ mod tests {
         let late = check_json(
             &check,
             &[],
-            &Urls { base: "x".into(), api_version: 1 },
+            &Urls { base: "x".into(), api_version: 1, ping_email_domain: None },
             false,
             T0.plus_secs(3600),
             &OpenWindows::default(),

@@ -2,10 +2,11 @@
 //! the checks they touch (`crate::d1_sql::plan::channel_batch`).
 
 use super::{changes, typed, D1Store};
-use crate::d1_sql::plan::channel_batch;
+use crate::d1_sql::plan::{channel_batch, clear_failing, failing_batch};
 use crate::d1_sql::Arg;
-use crate::domain::channel::{Channel, ChannelConfig, EventSet};
-use crate::domain::plan::{ChannelApplied, ChannelChange, ChannelPlan};
+use crate::domain::channel::{Channel, ChannelConfig, EventSet, Failing};
+use crate::domain::plan::{ChannelApplied, ChannelChange, ChannelPlan, FailingMark};
+use crate::domain::time::Timestamp;
 use crate::store::{ChannelStore, StoreError};
 use serde::Deserialize;
 
@@ -22,10 +23,13 @@ impl ChannelStore for D1Store {
             name: String,
             config: String,
             events: String,
+            failing: Option<String>,
+            failing_since: Option<i64>,
         }
         let rows: Vec<Row> = self
             .rows(
-                "SELECT id, name, config, events FROM channels WHERE project_id = ?1 ORDER BY created_at, id",
+                "SELECT id, name, config, events, failing, failing_since FROM channels WHERE project_id = ?1 \
+                 ORDER BY created_at, id",
                 vec![Arg::text(project_id)],
             )
             .await?;
@@ -33,7 +37,11 @@ impl ChannelStore for D1Store {
             .map(|r| {
                 let config = ChannelConfig::from_stored(&r.config)
                     .map_err(|e| StoreError::Corrupt(format!("channel {}: {e}", r.id)))?;
-                Ok(Channel { id: r.id, name: r.name, config, events: EventSet::from_stored(&r.events) })
+                let failing = r.failing.map(|reason| Failing {
+                    since: Timestamp::from_millis(r.failing_since.unwrap_or_default()),
+                    reason,
+                });
+                Ok(Channel { id: r.id, name: r.name, config, events: EventSet::from_stored(&r.events), failing })
             })
             .collect()
     }
@@ -59,5 +67,22 @@ impl ChannelStore for D1Store {
         };
         let at_limit = matches!(plan.change, ChannelChange::Save { .. }) && version == Some(plan.routing.version);
         Ok(if at_limit { ChannelApplied::AtLimit } else { ChannelApplied::Stale })
+    }
+
+    async fn mark_channel_failing(&self, mark: &FailingMark) -> Result<bool, StoreError> {
+        let batch = failing_batch(mark);
+        let results = self.batch(&batch.statements).await?;
+        Ok(changes(results.get(batch.witness)) > 0)
+    }
+
+    async fn clear_channel_failing(
+        &self,
+        project_id: &str,
+        channel_id: &str,
+        config: &str,
+    ) -> Result<bool, StoreError> {
+        let statement = clear_failing(project_id, channel_id, config);
+        let result = self.run(&statement.sql, statement.args).await?;
+        Ok(changes(Some(&result)) > 0)
     }
 }

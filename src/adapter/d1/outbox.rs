@@ -22,6 +22,8 @@ struct DeliveryFields {
     notification_created_at: i64,
     channel_id: String,
     channel_config: Option<String>,
+    channel_failing: Option<String>,
+    notice: Option<String>,
     flip_id: String,
     flip_at: i64,
     old_status: String,
@@ -44,13 +46,20 @@ impl DeliveryFields {
             created_at: Timestamp::from_millis(self.notification_created_at),
             old_status: Status::parse(&self.old_status).ok_or_else(|| corrupt("status", &self.old_status))?,
             new_status: Status::parse(&self.new_status).ok_or_else(|| corrupt("status", &self.new_status))?,
-            reason: FlipReason::parse(&self.reason).ok_or_else(|| corrupt("reason", &self.reason))?,
+            // A notice's reason and event are no check's: placeholders it never shows.
+            reason: match (FlipReason::parse(&self.reason), &self.notice) {
+                (Some(reason), _) => reason,
+                (None, Some(_)) => FlipReason::Fail,
+                (None, None) => return Err(corrupt("reason", &self.reason)),
+            },
             channel_id: self.channel_id,
             channel_config: self.channel_config,
+            channel_failing: self.channel_failing,
             flip_at: Timestamp::from_millis(self.flip_at),
             previous_change_at: self.previous_change_at.map(Timestamp::from_millis),
             event: match self.event.as_deref() {
                 None => None,
+                Some(_) if self.notice.is_some() => None,
                 Some(word) => Some(EventKind::parse(word).ok_or_else(|| corrupt("event", word))?),
             },
             check,
@@ -58,6 +67,7 @@ impl DeliveryFields {
             ping_kind: self.ping_kind.as_deref().and_then(PingKind::parse),
             ping_exit_status: self.ping_exit_status,
             ping_body: self.ping_body,
+            notice: self.notice,
             flip_id: self.flip_id,
         })
     }
@@ -154,7 +164,7 @@ impl OutboxStore for D1Store {
     async fn claimed(&self, claim: &str, history: i64) -> Result<Vec<Result<DeliveryRow, (i64, String)>>, StoreError> {
         let sql = format!(
             "SELECT {CHECK_COLUMNS}, n.id AS notification_id, n.attempts, n.created_at AS notification_created_at, \
-             n.channel_id, ch.config AS channel_config, f.id AS flip_id, f.created_at AS flip_at, f.old_status, \
+             n.channel_id, ch.config AS channel_config, ch.failing AS channel_failing, f.notice, f.id AS flip_id, f.created_at AS flip_at, f.old_status, \
              f.new_status, f.reason, f.previous_change_at, f.event, p.created_at AS ping_at, p.kind AS ping_kind, \
              p.exit_status AS ping_exit_status, substr(p.body, 1, 2000) AS ping_body \
              FROM notifications n JOIN flips f ON f.id = n.flip_id JOIN checks c ON c.id = n.check_id \

@@ -4,12 +4,14 @@
 //! written only if the project's routing is still as read.
 
 use super::{Api, ApiError};
+use crate::app::deliver::send_alert;
 use crate::app::{Handled, Platform};
 use crate::domain::alert::Alert;
-use crate::domain::channel::{channel_json, parse_channel_spec, Channel};
+use crate::domain::api::spec::SpecError;
+use crate::domain::channel::{channel_json, failing_mark, parse_channel_spec, Channel, ChannelConfig};
+use crate::domain::channels::Context;
 use crate::domain::decide::channel_plan;
 use crate::domain::ids::Uuid;
-use crate::domain::integrations::request_for;
 use crate::domain::outbox::AttemptResult;
 use crate::domain::plan::{ChannelApplied, ChannelChange, RoutingGuard};
 use crate::domain::reply::Reply;
@@ -35,8 +37,19 @@ pub async fn handle<S: Store, P: Platform>(
         }
         (Route::Channels, _) => {
             let spec = parse_channel_spec(body, None, allow_private)?;
-            let channel =
-                Channel { id: Uuid::random()?.to_string(), name: spec.name, config: spec.config, events: spec.events };
+            // An email channel on a deployment that cannot send email would
+            // fail every notification: say so now.
+            if matches!(spec.config, ChannelConfig::Email(_)) && api.app.settings.email_from.is_none() {
+                let unset = "email is not set up on this edgebeat: its operator sets EMAIL_FROM (docs/email.md)";
+                return Err(SpecError::Invalid(unset.into()).into());
+            }
+            let channel = Channel {
+                id: Uuid::random()?.to_string(),
+                name: spec.name,
+                config: spec.config,
+                events: spec.events,
+                failing: None,
+            };
             api.change_channel(
                 &channel,
                 ChannelChange::Save { max_channels: 0, at: api.view.now },
@@ -55,7 +68,14 @@ pub async fn handle<S: Store, P: Platform>(
                 Method::Get => Reply::json(200, &channel_json(&channel, managed)),
                 Method::Post => {
                     let spec = parse_channel_spec(body, Some(&channel), allow_private)?;
-                    let updated = Channel { id: channel.id, name: spec.name, config: spec.config, events: spec.events };
+                    // An edit clears a failing mark: the user changed what was refused.
+                    let updated = Channel {
+                        id: channel.id,
+                        name: spec.name,
+                        config: spec.config,
+                        events: spec.events,
+                        failing: None,
+                    };
                     let change = ChannelChange::Save { max_channels: 0, at: api.view.now };
                     api.change_channel(&updated, change, spec.assign_to_all_checks, "channel.edit").await?;
                     Reply::json(200, &channel_json(&updated, false))
@@ -67,8 +87,8 @@ pub async fn handle<S: Store, P: Platform>(
             }
         }
         (Route::ChannelTest(id), _) => {
-            let (channel, _) = api.find_channel(id).await?;
-            Reply::json(200, &api.test_channel(&channel).await?)
+            let (channel, managed) = api.find_channel(id).await?;
+            Reply::json(200, &api.test_channel(&channel, managed).await?)
         }
         _ => return Err(ApiError::NotFound),
     };
@@ -121,16 +141,28 @@ impl<S: Store, P: Platform> Api<'_, S, P> {
     }
 
     /// Sends a test alert through a channel right away and reports the result.
-    async fn test_channel(&self, channel: &Channel) -> Result<Value, ApiError> {
+    async fn test_channel(&self, channel: &Channel, managed: bool) -> Result<Value, ApiError> {
         let label = if channel.name.is_empty() { channel.config.kind() } else { &channel.name };
         let page = format!("{}/app/#/channels", self.view.urls.base);
         let alert = Alert::channel_test(label, &channel.id, page, self.view.now);
         // A destination the policy forbids is never contacted, not even to test.
-        if let Some(problem) = channel.config.refusal(self.app.settings.allow_private_destinations) {
-            return Ok(json!({"delivered": false, "status": null, "error": problem}));
+        let allow_private = self.app.settings.allow_private_destinations;
+        let email_from = self.app.settings.email_from.as_deref();
+        let context = Context { delivery_id: "test", now: self.view.now, email_from };
+        let result = send_alert(self.app.platform, &channel.config, &alert, &context, allow_private, managed).await;
+        let delivered = result.is_delivered();
+        // The test is how a user checks a fix: delivered clears a failing
+        // mark, and a permanent refusal sets one (no notice: they see it).
+        let config = channel.config.to_stored();
+        if delivered && channel.failing.is_some() {
+            self.store.clear_channel_failing(&self.project, &channel.id, &config).await?;
         }
-        let result = self.app.platform.send(&request_for(&channel.config, &alert, "test", self.view.now)).await;
-        let delivered = matches!(result, AttemptResult::Status(s) if (200..300).contains(&s));
+        if let AttemptResult::Refused { reason, .. } = &result {
+            if !managed {
+                let mark = failing_mark(&self.project, channel, reason, self.view.now, &[], None, String::new());
+                self.store.mark_channel_failing(&mark).await?;
+            }
+        }
         Ok(json!({"delivered": delivered, "status": result.status(), "error": result.error()}))
     }
 }

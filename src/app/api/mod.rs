@@ -230,7 +230,7 @@ async fn dispatch<S: Store, P: Platform>(
     let base = app.settings.public_url.clone().unwrap_or_else(|| req.origin.clone());
     let now = app.platform.now();
     let view = View {
-        urls: Urls { base, api_version: version },
+        urls: Urls { base, api_version: version, ping_email_domain: app.settings.ping_email_domain.clone() },
         read_only: scope.actor.reads_only(),
         now,
         windows: windows::shown(scope.store, app.platform, &scope.project, route, now).await?,
@@ -246,6 +246,7 @@ async fn dispatch<S: Store, P: Platform>(
         | Route::PingBody { .. }
         | Route::CheckFlips { .. } => checks::handle(&api, route, &spec, body).await,
         Route::Channels | Route::Channel(_) | Route::ChannelTest(_) => channels::handle(&api, route, body).await,
+        Route::ChannelKinds => Ok(Reply::json(200, &crate::domain::channels::describe::kinds_json()).into()),
         Route::MaintenanceWindows | Route::MaintenanceWindow(_) => Ok(windows::handle(&api, route, body).await?.into()),
         Route::Notifications => Ok(notifications::handle(&api).await?.into()),
         Route::StatusPages | Route::StatusPage(_) => Ok(status_pages::handle(&api, route, body).await?.into()),

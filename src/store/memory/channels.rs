@@ -1,11 +1,13 @@
 //! `ChannelStore` and `WindowStore`: a project's channels, the routing
 //! version that guards who hears what, and its maintenance windows.
 
-use super::tables::{StoredChannel, StoredCheck, StoredWindow, Tables};
+use super::tables::{
+    next_id, StoredChannel, StoredCheck, StoredFlip, StoredNotification, StoredWindow, Tables, PENDING,
+};
 use super::MemoryStore;
-use crate::domain::channel::{Channel, ChannelConfig};
+use crate::domain::channel::{Channel, ChannelConfig, Failing};
 use crate::domain::maintenance::Window;
-use crate::domain::plan::{ChannelApplied, ChannelChange, ChannelPlan};
+use crate::domain::plan::{ChannelApplied, ChannelChange, ChannelPlan, FailingMark};
 use crate::domain::time::Timestamp;
 use crate::store::{ChannelStore, ProjectWindows, StoreError, WindowStore, Windows};
 
@@ -17,7 +19,13 @@ impl Tables {
             .map(|c| {
                 let config = ChannelConfig::from_stored(&c.config)
                     .map_err(|e| StoreError::Corrupt(format!("channel {}: {e}", c.id)))?;
-                Ok(Channel { id: c.id.clone(), name: c.name.clone(), config, events: c.events.clone() })
+                Ok(Channel {
+                    id: c.id.clone(),
+                    name: c.name.clone(),
+                    config,
+                    events: c.events.clone(),
+                    failing: c.failing.clone(),
+                })
             })
             .collect()
     }
@@ -37,6 +45,7 @@ impl Tables {
                         row.kind = channel.config.kind().to_owned();
                         row.config = channel.config.to_stored();
                         row.events = channel.events.clone();
+                        row.failing = None;
                     }
                     // Another project's channel id: neither its to replace nor free to take.
                     Some(_) => return ChannelApplied::AtLimit,
@@ -48,6 +57,7 @@ impl Tables {
                         config: channel.config.to_stored(),
                         events: channel.events.clone(),
                         created_at: at,
+                        failing: None,
                     }),
                     None => return ChannelApplied::AtLimit,
                 }
@@ -68,6 +78,73 @@ impl Tables {
             self.record_audit(entry);
         }
         ChannelApplied::Applied
+    }
+
+    /// The channel a failing mark or its clearing is about, if it is the
+    /// project's and configured as `config`.
+    fn markable(&mut self, project_id: &str, channel_id: &str, config: &str) -> Option<&mut StoredChannel> {
+        self.channels.iter_mut().find(|c| c.id == channel_id && c.project_id == project_id && c.config == config)
+    }
+
+    fn mark_channel_failing(&mut self, mark: &FailingMark) -> bool {
+        match self.markable(&mark.project_id, &mark.channel_id, &mark.config) {
+            Some(row) if row.failing.is_none() => {
+                row.failing = Some(Failing { since: mark.at, reason: mark.reason.clone() })
+            }
+            _ => return false,
+        }
+        let Some(notice) = &mark.notice else { return true };
+        let Some(project_id) = self.checks.get(&notice.check_id).map(|c| c.check.project_id.clone()) else {
+            return true;
+        };
+        let rowid = next_id(self.flips.iter().map(|f| f.rowid));
+        self.flips.push(StoredFlip {
+            rowid,
+            id: notice.id.clone(),
+            check_id: notice.check_id,
+            created_at: mark.at,
+            old_status: notice.status,
+            new_status: notice.status,
+            reason: "channel_failing".into(),
+            previous_change_at: None,
+            ping_n: None,
+            event: None,
+            notice: Some(notice.detail.clone()),
+        });
+        for channel in &notice.recipients {
+            let id = next_id(self.notifications.keys().copied());
+            self.notifications.insert(
+                id,
+                StoredNotification {
+                    id,
+                    flip_id: notice.id.clone(),
+                    channel_id: channel.clone(),
+                    check_id: notice.check_id,
+                    project_id: project_id.clone(),
+                    state: PENDING.to_owned(),
+                    attempts: 0,
+                    created_at: mark.at,
+                    next_attempt_at: mark.at,
+                    claim: None,
+                    claimed_until: None,
+                    last_status: None,
+                    last_error: None,
+                    finished_at: None,
+                    attempt_log: Vec::new(),
+                },
+            );
+        }
+        true
+    }
+
+    fn clear_channel_failing(&mut self, project_id: &str, channel_id: &str, config: &str) -> bool {
+        match self.markable(project_id, channel_id, config) {
+            Some(row) if row.failing.is_some() => {
+                row.failing = None;
+                true
+            }
+            _ => false,
+        }
     }
 
     /// The windows of the projects `of` selects, by project, then oldest
@@ -124,6 +201,19 @@ impl ChannelStore for MemoryStore {
 
     async fn apply_channel(&self, project_id: &str, plan: &ChannelPlan) -> Result<ChannelApplied, StoreError> {
         self.write("apply_channel", |t| Ok(t.apply_channel(project_id, plan)))
+    }
+
+    async fn mark_channel_failing(&self, mark: &FailingMark) -> Result<bool, StoreError> {
+        self.write("mark_channel_failing", |t| Ok(t.mark_channel_failing(mark)))
+    }
+
+    async fn clear_channel_failing(
+        &self,
+        project_id: &str,
+        channel_id: &str,
+        config: &str,
+    ) -> Result<bool, StoreError> {
+        self.write("clear_channel_failing", |t| Ok(t.clear_channel_failing(project_id, channel_id, config)))
     }
 }
 

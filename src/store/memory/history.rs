@@ -49,7 +49,7 @@ impl Tables {
         let mut flips: Vec<_> = self
             .flips
             .iter()
-            .filter(|f| f.check_id == check_id && f.event.is_none())
+            .filter(|f| f.check_id == check_id && f.event.is_none() && f.notice.is_none())
             .filter(|f| from <= f.created_at.millis() && f.created_at.millis() < until)
             .collect();
         flips.sort_by_key(|f| std::cmp::Reverse((f.created_at, f.rowid)));

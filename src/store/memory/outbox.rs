@@ -61,16 +61,25 @@ impl Tables {
             Ok(check) => check,
             Err(e) => return Some(Err(problem(e))),
         };
-        let Some(reason) = FlipReason::parse(&flip.reason) else {
-            return Some(Err(problem(StoreError::Corrupt(format!("flip {}: reason {:?}", flip.id, flip.reason)))));
+        // A notice's reason is no check's: a placeholder it never shows.
+        let reason = match (FlipReason::parse(&flip.reason), &flip.notice) {
+            (Some(reason), _) => reason,
+            (None, Some(_)) => FlipReason::Fail,
+            (None, None) => {
+                let corrupt = StoreError::Corrupt(format!("flip {}: reason {:?}", flip.id, flip.reason));
+                return Some(Err(problem(corrupt)));
+            }
         };
+        let channel = self.channels.iter().find(|c| c.id == n.channel_id);
         let ping = flip.ping_n.and_then(|ping_n| self.kept_ping(flip.check_id, ping_n, history));
         Some(Ok(DeliveryRow {
             id: n.id,
             attempts: n.attempts,
             created_at: n.created_at,
             channel_id: n.channel_id.clone(),
-            channel_config: self.channels.iter().find(|c| c.id == n.channel_id).map(|c| c.config.clone()),
+            channel_config: channel.map(|c| c.config.clone()),
+            channel_failing: channel.and_then(|c| c.failing.as_ref()).map(|f| f.reason.clone()),
+            notice: flip.notice.clone(),
             flip_id: flip.id.clone(),
             flip_at: flip.created_at,
             old_status: flip.old_status,
@@ -147,7 +156,12 @@ impl Tables {
                     last_status: n.last_status,
                     last_error: n.last_error.clone(),
                     finished_at: n.finished_at,
-                    event: flip.event.map_or(flip.new_status.as_str(), |kind| kind.as_str()).to_owned(),
+                    event: match (flip.event, &flip.notice) {
+                        (Some(kind), _) => kind.as_str(),
+                        (None, Some(_)) => "channel_failing",
+                        (None, None) => flip.new_status.as_str(),
+                    }
+                    .to_owned(),
                     reason: flip.reason.clone(),
                     check_uuid: row.check.uuid,
                     attempt_log: n.attempt_log.clone(),

@@ -217,6 +217,7 @@ impl Tables {
             previous_change_at: record.previous_change_at,
             ping_n: record.ping_n,
             event,
+            notice: None,
         });
     }
 

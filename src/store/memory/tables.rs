@@ -80,6 +80,9 @@ pub struct StoredFlip {
     pub previous_change_at: Option<Timestamp>,
     pub ping_n: Option<i64>,
     pub event: Option<EventKind>,
+    /// A `channel_failing` notice's detail (its `event` column then reads
+    /// `channel_failing`, which `event` cannot hold).
+    pub notice: Option<String>,
 }
 
 /// A `notifications` row with its `notification_attempts`.
@@ -127,6 +130,7 @@ pub struct StoredChannel {
     pub config: String,
     pub events: EventSet,
     pub created_at: Timestamp,
+    pub failing: Option<crate::domain::channel::Failing>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

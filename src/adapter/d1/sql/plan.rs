@@ -22,7 +22,7 @@ use super::rows::{assignments, config_values, deadlines_condition, expected_cond
 use super::{literal, Arg, Statement};
 use crate::domain::api::spec::UniqueValue;
 use crate::domain::plan::{
-    ChannelChange, ChannelPlan, CheckPlan, Expect, NewCheck, Owner, RoutingGuard, StateWrite, Target,
+    ChannelChange, ChannelPlan, CheckPlan, Expect, FailingMark, NewCheck, Owner, RoutingGuard, StateWrite, Target,
 };
 use crate::domain::time::Timestamp;
 
@@ -401,7 +401,8 @@ pub fn channel_batch(project_id: &str, plan: &ChannelPlan) -> ChannelBatch {
                     "INSERT INTO channels (id, project_id, name, kind, config, created_at, events) \
                      SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE {claim} \
                      ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind, \
-                     config = excluded.config, events = excluded.events WHERE project_id = ?2"
+                     config = excluded.config, events = excluded.events, failing = NULL, failing_since = NULL \
+                     WHERE project_id = ?2"
                 ),
                 vec![
                     Arg::text(&channel.id),
@@ -443,4 +444,67 @@ pub fn channel_batch(project_id: &str, plan: &ChannelPlan) -> ChannelBatch {
     ));
     let version = statements.len() - 1;
     ChannelBatch { statements, claim: 0, version }
+}
+
+/// The statements of a failing mark, and which of them tells whether it
+/// applied (`witness`: its UPDATE changed a row).
+#[derive(Clone, Debug)]
+pub struct FailingBatch {
+    pub statements: Vec<Statement>,
+    pub witness: usize,
+}
+
+/// A failing mark as one batch: the notice's event row and its
+/// notifications first, each only while the channel is the project's, as
+/// configured, and not failing; then the mark itself under the same
+/// condition, which it changes (so it comes last).
+pub fn failing_batch(mark: &FailingMark) -> FailingBatch {
+    let condition = format!(
+        "EXISTS (SELECT 1 FROM channels WHERE id = {} AND project_id = {} AND config = {} AND failing IS NULL)",
+        literal(&mark.channel_id),
+        literal(&mark.project_id),
+        literal(&mark.config)
+    );
+    let mut statements = Vec::new();
+    if let Some(notice) = &mark.notice {
+        statements.push(Statement::new(
+            format!(
+                "INSERT INTO flips (id, check_id, created_at, old_status, new_status, reason, previous_change_at, \
+                 ping_n, event, notice) \
+                 SELECT ?1, ?2, ?3, ?4, ?4, 'channel_failing', NULL, NULL, 'channel_failing', ?5 \
+                 WHERE EXISTS (SELECT 1 FROM checks WHERE id = ?2) AND {condition}"
+            ),
+            vec![
+                Arg::text(&notice.id),
+                Arg::Int(notice.check_id),
+                Arg::time(mark.at),
+                Arg::text(notice.status.as_str()),
+                Arg::text(&notice.detail),
+            ],
+        ));
+        statements.push(notifications(&notice.id, &notice.recipients, None, mark.at, "1"));
+    }
+    statements.push(Statement::new(
+        "UPDATE channels SET failing = ?1, failing_since = ?2 WHERE id = ?3 AND project_id = ?4 AND config = ?5 \
+         AND failing IS NULL",
+        vec![
+            Arg::text(&mark.reason),
+            Arg::time(mark.at),
+            Arg::text(&mark.channel_id),
+            Arg::text(&mark.project_id),
+            Arg::text(&mark.config),
+        ],
+    ));
+    let witness = statements.len() - 1;
+    FailingBatch { statements, witness }
+}
+
+/// Clears a channel's failing mark, if it is the project's and still
+/// configured as `config`.
+pub fn clear_failing(project_id: &str, channel_id: &str, config: &str) -> Statement {
+    Statement::new(
+        "UPDATE channels SET failing = NULL, failing_since = NULL \
+         WHERE id = ?1 AND project_id = ?2 AND config = ?3 AND failing IS NOT NULL",
+        vec![Arg::text(channel_id), Arg::text(project_id), Arg::text(config)],
+    )
 }

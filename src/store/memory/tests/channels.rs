@@ -168,3 +168,43 @@ fn the_windows_of_several_projects_are_one_read_by_project_then_oldest_first() {
     assert_eq!(got, expected, "by project, then oldest first; the third project's not asked for");
     assert_eq!(block_on(store.windows_of_projects(&[])).unwrap().0, vec![]);
 }
+
+#[test]
+fn a_failing_mark_applies_once_for_the_channel_as_configured_with_its_notice_and_an_edit_clears_it() {
+    use crate::domain::plan::{FailingMark, NoticeWrite};
+    use crate::store::OutboxStore;
+    let (store, project) = store();
+    let check = add_check(&store, &project, 1);
+    let a = channel("a", &[EventKind::Down]);
+    save_channel(&store, &project, &a, 1);
+    save_channel(&store, &project, &channel("b", &[EventKind::Down]), 2);
+    let mark = |config: String, notice: &str| FailingMark {
+        project_id: project.clone(),
+        channel_id: "a".into(),
+        config,
+        reason: "HTTP 410".into(),
+        at: t(50),
+        notice: Some(NoticeWrite {
+            id: notice.into(),
+            check_id: check.id,
+            status: Status::Up,
+            detail: "{}".into(),
+            recipients: vec!["b".into()],
+        }),
+    };
+    assert!(!block_on(store.mark_channel_failing(&mark("{}".into(), "n0"))).unwrap(), "not as configured");
+    assert!(block_on(store.mark_channel_failing(&mark(a.config.to_stored(), "n1"))).unwrap());
+    let listed = block_on(store.channels(&project)).unwrap();
+    assert_eq!(listed[0].failing.as_ref().map(|f| (f.since, f.reason.as_str())), Some((t(50), "HTTP 410")));
+    assert!(!block_on(store.mark_channel_failing(&mark(a.config.to_stored(), "n2"))).unwrap(), "once");
+    let queued = block_on(store.list_notifications(&project, None, None, 10)).unwrap();
+    assert_eq!(queued.len(), 1, "one notice, to the other channel");
+    assert_eq!((queued[0].channel_id.as_str(), queued[0].event.as_str()), ("b", "channel_failing"));
+    assert_eq!(queued[0].next_attempt_at, t(50));
+    assert!(!block_on(store.clear_channel_failing(&project, "a", "{}")).unwrap());
+    assert!(block_on(store.clear_channel_failing(&project, "a", &a.config.to_stored())).unwrap());
+    assert!(block_on(store.channels(&project)).unwrap()[0].failing.is_none());
+    assert!(block_on(store.mark_channel_failing(&mark(a.config.to_stored(), "n3"))).unwrap());
+    save_channel(&store, &project, &a, 3);
+    assert!(block_on(store.channels(&project)).unwrap()[0].failing.is_none(), "a saved channel is not failing");
+}

@@ -3,7 +3,7 @@
 use super::*;
 use crate::app::write::{decide_and_apply, WriteError};
 use crate::app::{Level, Platform};
-use crate::domain::integrations::Outgoing;
+use crate::domain::channels::{Answer, EmailOut, Outgoing};
 use crate::domain::outbox::AttemptResult;
 use crate::domain::plan::StateWrite;
 use crate::store::{OutboxStore, StoreError};
@@ -134,7 +134,11 @@ impl Platform for TestPlatform {
         t(self.now.get())
     }
 
-    async fn send(&self, _request: &Outgoing) -> AttemptResult {
+    async fn send(&self, _request: &Outgoing) -> Answer {
+        Answer::of(AttemptResult::Undeliverable("tests send nothing".into()))
+    }
+
+    async fn send_email(&self, _email: &EmailOut) -> AttemptResult {
         AttemptResult::Undeliverable("tests send nothing".into())
     }
 

@@ -134,8 +134,9 @@ fn channel(id: &str, events: &[EventKind]) -> Channel {
     Channel {
         id: id.into(),
         name: format!("channel {id}"),
-        config: ChannelConfig::Slack { url: format!("http://127.0.0.1:9/{id}") },
+        config: ChannelConfig::Slack(crate::domain::channels::slack::Slack { url: format!("http://127.0.0.1:9/{id}") }),
         events: EventSet::of(events),
+        failing: None,
     }
 }
 

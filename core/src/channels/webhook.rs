@@ -4,16 +4,86 @@
 //! `X-Edgebeat-Signature: sha256=<hex of HMAC-SHA256(secret, "<timestamp>.<body>")>`
 //! where `<timestamp>` is the `X-Edgebeat-Timestamp` header (Unix seconds)
 //! and `<body>` the raw request body bytes.
+//!
+//! A receiver that answers 410 Gone says the endpoint is gone for good: a
+//! permanent refusal. Other answers keep their usual meaning.
 
-use super::Outgoing;
+use super::{Answer, Context, Delivery, Field, FieldKind, Kind, KindInfo, Outgoing, Shown, USER_AGENT};
 use crate::alert::{excerpt, Alert, AlertEvent};
 use crate::ids::to_hex;
+use crate::outbox::AttemptResult;
 use crate::time::Timestamp;
 use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::Sha256;
 
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Webhook {
+    pub url: String,
+    pub method: String,
+    #[serde(default)]
+    pub headers: Vec<(String, String)>,
+    #[serde(default)]
+    pub secret: Option<String>,
+}
+
+impl Kind for Webhook {
+    const INFO: KindInfo = KindInfo {
+        name: "webhook",
+        title: "Webhook",
+        fields: &[
+            Field::url("url", "URL", "Where the JSON body goes."),
+            Field::new("method", "Method", FieldKind::Choice(&["POST", "PUT", "PATCH"]), "The request's method.")
+                .default("POST"),
+            Field::new(
+                "headers",
+                "Headers",
+                FieldKind::Headers,
+                "Extra request headers: names of letters, digits and `-`, single-line values.",
+            )
+            .optional()
+            .shown(Shown::Names),
+            Field::secret(
+                "secret",
+                "Signing secret",
+                16,
+                200,
+                "Signs each request (`X-Edgebeat-Signature`); 16 to 200 characters.",
+            )
+            .optional()
+            .shown(Shown::Presence("signed")),
+        ],
+        about: "Any HTTP endpoint: edgebeat sends a documented JSON body, signed when a secret is set.",
+        example: r#"{"url": "https://hooks.example.com/edgebeat", "secret": "a-long-random-signing-secret"}"#,
+    };
+
+    fn endpoint(&self) -> Option<String> {
+        Some(self.url.clone())
+    }
+
+    fn deliver(&self, alert: &Alert, context: &Context) -> Delivery {
+        let secret = self.secret.as_deref();
+        Delivery::Http(request(alert, &self.url, &self.method, &self.headers, secret, context.delivery_id, context.now))
+    }
+
+    fn judge(&self, answer: &Answer) -> AttemptResult {
+        match answer.status() {
+            Some(410) => answer.refused("the endpoint answered 410 Gone"),
+            _ => answer.result.clone(),
+        }
+    }
+}
+
 pub fn body(alert: &Alert, delivery_id: &str) -> Value {
+    let mut body = check_body(alert, delivery_id);
+    if let AlertEvent::ChannelFailing { channel, reason } = &alert.event {
+        body["notice"] = json!({"channel": channel, "reason": reason});
+    }
+    body
+}
+
+fn check_body(alert: &Alert, delivery_id: &str) -> Value {
     let check = &alert.check;
     let reason = alert.reason().filter(|_| !matches!(alert.event, AlertEvent::Late));
     let exit_status = match reason {
@@ -24,6 +94,7 @@ pub fn body(alert: &Alert, delivery_id: &str) -> Value {
     let status = match alert.event {
         AlertEvent::Up { .. } => "up",
         AlertEvent::Test => "test",
+        AlertEvent::ChannelFailing { .. } => "notice",
         AlertEvent::Late | AlertEvent::Success => "up",
         AlertEvent::Fail(_) => "fail",
         _ => "down",
@@ -88,7 +159,7 @@ pub fn request(
     let body = body(alert, delivery_id).to_string().into_bytes();
     let mut headers = vec![
         ("Content-Type".to_owned(), "application/json".to_owned()),
-        ("User-Agent".to_owned(), concat!("edgebeat/", env!("CARGO_PKG_VERSION")).to_owned()),
+        ("User-Agent".to_owned(), USER_AGENT.to_owned()),
         ("X-Edgebeat-Event".to_owned(), alert.event_name().to_owned()),
         ("X-Edgebeat-Delivery".to_owned(), delivery_id.to_owned()),
     ];

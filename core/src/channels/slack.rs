@@ -1,8 +1,56 @@
 //! Slack incoming webhooks: a Block Kit message with a plain `text` fallback.
+//!
+//! Slack answers a webhook that was removed, whose app was uninstalled or
+//! whose channel is gone or archived with 404 or 410 (`no_service`,
+//! `channel_not_found`, `channel_is_archived`, `team_disabled`), and one it
+//! may no longer post with with 403 (`invalid_token`, `action_prohibited`):
+//! permanent refusals.
 
+use super::{Answer, Context, Delivery, Field, Kind, KindInfo, Outgoing};
 use crate::alert::{excerpt, readable_time, Alert, AlertEvent, Style};
+use crate::outbox::AttemptResult;
 use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Slack {
+    pub url: String,
+}
+
+impl Kind for Slack {
+    const INFO: KindInfo = KindInfo {
+        name: "slack",
+        title: "Slack (incoming webhook)",
+        fields: &[Field::url("url", "Webhook URL", "The Slack incoming webhook URL.")],
+        about: "Add an incoming webhook to a Slack app (api.slack.com/apps) and paste its URL.",
+        example: r#"{"url": "https://hooks.slack.com/services/T000/B000/XXXX"}"#,
+    };
+
+    fn endpoint(&self) -> Option<String> {
+        Some(self.url.clone())
+    }
+
+    fn deliver(&self, alert: &Alert, _: &Context) -> Delivery {
+        Delivery::Http(Outgoing::json_post(&self.url, &message(alert)))
+    }
+
+    fn judge(&self, answer: &Answer) -> AttemptResult {
+        judge_slack_like(answer)
+    }
+}
+
+/// Slack's (and Slack-compatible services') permanent refusals.
+pub fn judge_slack_like(answer: &Answer) -> AttemptResult {
+    let gone = ["invalid_token", "action_prohibited", "posting_to_general_channel_denied"];
+    match answer.status() {
+        Some(404 | 410) => answer.refused("the webhook, its app or its channel is gone"),
+        Some(403) if gone.iter().any(|word| answer.body.contains(word)) => {
+            answer.refused("Slack no longer lets this webhook post")
+        }
+        _ => answer.result.clone(),
+    }
+}
 
 /// Slack's mrkdwn needs &, < and > escaped.
 fn escape(text: &str) -> String {
@@ -17,6 +65,7 @@ fn icon(alert: &Alert) -> &'static str {
         AlertEvent::Late => ":large_yellow_circle:",
         AlertEvent::Fail(_) => ":x:",
         AlertEvent::Success => ":white_check_mark:",
+        AlertEvent::ChannelFailing { .. } => ":warning:",
     }
 }
 
@@ -56,7 +105,7 @@ pub fn message(alert: &Alert) -> Value {
         blocks.push(json!({"type": "section", "text": {"type": "mrkdwn",
             "text": format!("*Last ping body:*\n```{}```", escape(&excerpt(body, 500)))}}));
     }
-    let button = if alert.event == AlertEvent::Test { "Open edgebeat" } else { "View check" };
+    let button = super::text::link_label(alert);
     blocks.push(json!({"type": "actions", "elements": [
         {"type": "button", "text": {"type": "plain_text", "text": button}, "url": check.url}
     ]}));
@@ -154,6 +203,43 @@ mod tests {
         for (event, start) in cases {
             let text = message(&sample(event))["text"].as_str().unwrap().to_owned();
             assert!(text.starts_with(start), "{text}");
+        }
+    }
+
+    #[test]
+    fn removed_webhooks_are_permanent_refusals() {
+        use crate::channels::tests::{answer, is_refused};
+        let slack = Slack { url: "https://hooks.slack.com/services/x".into() };
+        assert!(is_refused(&slack.judge(&answer(404, "no_service"))));
+        assert!(is_refused(&slack.judge(&answer(410, "channel_is_archived"))));
+        assert!(is_refused(&slack.judge(&answer(403, "invalid_token"))));
+        assert_eq!(slack.judge(&answer(403, "rate_limited")), AttemptResult::Status(403));
+        assert_eq!(slack.judge(&answer(500, "rollup_error")), AttemptResult::Status(500));
+        assert_eq!(slack.judge(&answer(200, "ok")), AttemptResult::Status(200));
+    }
+
+    #[test]
+    fn messages_stay_within_slacks_limits() {
+        // Block Kit: a header's text at most 150 characters, a section's
+        // text at most 3,000, a field's 2,000, at most 50 blocks.
+        for alert in crate::channels::tests::every_alert() {
+            let message = message(&alert);
+            let blocks = message["blocks"].as_array().unwrap();
+            assert!(blocks.len() <= 50);
+            for block in blocks {
+                let chars = |v: &Value| v.as_str().map_or(0, |s| s.chars().count());
+                match block["type"].as_str().unwrap() {
+                    "header" => assert!(chars(&block["text"]["text"]) <= 150),
+                    "section" => {
+                        assert!(chars(&block["text"]["text"]) <= 3000, "{block}");
+                        for field in block["fields"].as_array().into_iter().flatten() {
+                            assert!(chars(&field["text"]) <= 2000);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            assert!(message["text"].as_str().unwrap().chars().count() <= 40_000);
         }
     }
 

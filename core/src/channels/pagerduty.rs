@@ -9,9 +9,61 @@
 //! examples: "ping failure", "cpu load"): it names what went wrong, such as
 //! `missed_ping` for a check that got no ping on time.
 
+//!
+//! PagerDuty answers 400 for an event it cannot accept (an unknown or
+//! disabled routing key among them: "Invalid routing key"), which is
+//! permanent; 429 and 5xx are worth another try.
+
+use super::{Answer, Context, Delivery, Field, FieldKind, Kind, KindInfo, Outgoing};
 use crate::alert::{excerpt, Alert, AlertEvent};
 use crate::check::FlipReason;
+use crate::outbox::AttemptResult;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+
+pub const DEFAULT_EVENTS_URL: &str = "https://events.pagerduty.com/v2/enqueue";
+pub const SEVERITIES: &[&str] = &["critical", "error", "warning", "info"];
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PagerDuty {
+    pub routing_key: String,
+    pub severity: String,
+    pub events_url: String,
+}
+
+impl Kind for PagerDuty {
+    const INFO: KindInfo = KindInfo {
+        name: "pagerduty",
+        title: "PagerDuty (Events API v2)",
+        fields: &[
+            Field::secret("routing_key", "Routing key", 1, 100, "Events API v2 routing key (integration key)."),
+            Field::new("severity", "Severity", FieldKind::Choice(SEVERITIES), "The severity of a down alert.")
+                .default("critical"),
+            Field::url("events_url", "Events API URL", "Where events go (EU accounts or a proxy).")
+                .default(DEFAULT_EVENTS_URL),
+        ],
+        about: "Add an \"Events API v2\" integration to a PagerDuty service and paste its integration key.",
+        example: r#"{"routing_key": "R0UTINGKEY0123456789", "severity": "critical"}"#,
+    };
+
+    fn endpoint(&self) -> Option<String> {
+        Some(self.events_url.clone())
+    }
+
+    fn deliver(&self, alert: &Alert, _: &Context) -> Delivery {
+        Delivery::Http(Outgoing::json_post(&self.events_url, &event(alert, &self.routing_key, &self.severity)))
+    }
+
+    fn judge(&self, answer: &Answer) -> AttemptResult {
+        match answer.status() {
+            Some(400) if answer.body.to_ascii_lowercase().contains("routing key") => {
+                answer.refused("PagerDuty does not know the routing key")
+            }
+            Some(404) => answer.refused("the events URL is not PagerDuty's Events API"),
+            _ => answer.result.clone(),
+        }
+    }
+}
 
 pub fn event(alert: &Alert, routing_key: &str, severity: &str) -> Value {
     let check = &alert.check;
@@ -30,6 +82,7 @@ pub fn event(alert: &Alert, routing_key: &str, severity: &str) -> Value {
         AlertEvent::Reminder { .. } | AlertEvent::StillDown { .. } => ("still_down", severity),
         AlertEvent::Late => ("ping_overdue", "warning"),
         AlertEvent::Success => ("success", "info"),
+        AlertEvent::ChannelFailing { .. } => ("channel_failing", "warning"),
         AlertEvent::Test | AlertEvent::Up { .. } => ("test", "info"),
     };
     let last_ping = alert.last_ping.as_ref().map(|p| {
@@ -51,7 +104,7 @@ pub fn event(alert: &Alert, routing_key: &str, severity: &str) -> Value {
         "dedup_key": dedup_key,
         "payload": {
             "summary": excerpt(&alert.summary(), 1000),
-            "source": if alert.event == AlertEvent::Test {
+            "source": if matches!(alert.event, AlertEvent::Test | AlertEvent::ChannelFailing { .. }) {
                 format!("edgebeat channel {}", check.label())
             } else {
                 format!("edgebeat check {}", check.label())
@@ -112,6 +165,30 @@ mod tests {
         assert_eq!(success["payload"]["severity"], "info");
         let fail = event(&sample(AlertEvent::Fail(FlipReason::Fail)), "RK", "critical");
         assert_eq!(fail["payload"]["class"], "failed");
+    }
+
+    #[test]
+    fn an_unknown_routing_key_is_a_permanent_refusal() {
+        use crate::channels::tests::{answer, is_refused};
+        let pd =
+            PagerDuty { routing_key: "RK".into(), severity: "critical".into(), events_url: DEFAULT_EVENTS_URL.into() };
+        let invalid =
+            r#"{"status":"invalid event","message":"Event object is invalid","errors":["Invalid routing key"]}"#;
+        assert!(is_refused(&pd.judge(&answer(400, invalid))));
+        assert_eq!(pd.judge(&answer(429, "")), AttemptResult::Status(429));
+        assert_eq!(pd.judge(&answer(202, "")), AttemptResult::Status(202));
+    }
+
+    #[test]
+    fn events_stay_within_pagerdutys_limits() {
+        // The summary at most 1,024 characters; the whole event at most 512 KB.
+        for alert in crate::channels::tests::every_alert() {
+            let event = event(&alert, "RK", "critical");
+            if let Some(summary) = event["payload"]["summary"].as_str() {
+                assert!(summary.chars().count() <= 1024);
+            }
+            assert!(event.to_string().len() < 512 * 1024);
+        }
     }
 
     #[test]
