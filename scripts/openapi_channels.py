@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Writes the channel schemas of openapi.json, and the table of kinds in
-docs/channels.md, from the channel registry.
+"""Writes the channel schemas of openapi.json, and the tables of kinds in
+docs/channels.md and README.md, from the channel registry.
 
 The registry (core/src/channels) is the one list of channel kinds and their
 fields; tests/openapi_doc.rs checks that openapi.json holds exactly the
@@ -55,3 +55,12 @@ before, rest = text.split(start, 1)
 _, after = rest.split(end, 1)
 docs.write_text(before + start + table + end + after)
 print("docs/channels.md: the table of kinds written")
+
+# README.md: the short table of kinds between the same markers.
+table = pathlib.Path(str(dump) + ".readme.md").read_text()
+readme = root / "README.md"
+text = readme.read_text()
+before, rest = text.split(start, 1)
+_, after = rest.split(end, 1)
+readme.write_text(before + start + table + end + after)
+print("README.md: the table of kinds written")

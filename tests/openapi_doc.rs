@@ -290,8 +290,8 @@ fn slashless_collection_paths_and_their_301_are_described_on_the_slashed_paths()
             "/api/v3/projects/{project_id}/audit/",
             "/api/v3/projects/{project_id}/keys/",
             "/api/v3/projects/{project_id}/members/",
-            "/api/v3/status-pages/",
             "/projects/{project_id}/metrics/",
+            "/api/v3/status-pages/",
         ],
         "the paths in the document's order"
     );
@@ -304,11 +304,18 @@ fn slashless_collection_paths_and_their_301_are_described_on_the_slashed_paths()
 fn channel_schemas_are_the_registrys() {
     let generated = edgebeat::domain::channels::describe::openapi_schemas();
     let table = edgebeat::domain::channels::describe::docs_table();
+    let readme_table = edgebeat::domain::channels::describe::readme_table();
     if let Ok(dump) = std::env::var("EDGEBEAT_DUMP_CHANNEL_SCHEMAS") {
         std::fs::write(&dump, Value::Object(generated.clone()).to_string()).expect("write the dump");
         std::fs::write(format!("{dump}.md"), &table).expect("write the table");
+        std::fs::write(format!("{dump}.readme.md"), &readme_table).expect("write the README's table");
         return;
     }
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README.md");
+    assert!(
+        readme.contains(&readme_table),
+        "README.md's table of channel kinds is not the registry's: run scripts/openapi_channels.py"
+    );
     let docs =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/channels.md")).expect("docs/channels.md");
     assert!(

@@ -48,6 +48,17 @@ pub fn docs_table() -> String {
     table
 }
 
+/// The README's short table: each kind and the fields it needs.
+pub fn readme_table() -> String {
+    let mut table = String::from("| Kind | Needs |\n| --- | --- |\n");
+    for kind in KINDS {
+        let required: Vec<String> =
+            kind.fields.iter().filter(|f| f.required).map(|f| format!("`{}`", f.name)).collect();
+        table.push_str(&format!("| `{}`: {} | {} |\n", kind.name, kind.title, required.join(", ")));
+    }
+    table
+}
+
 /// `SlackChannelSpec`, `GooglechatChannelSpec`, …
 pub fn spec_schema_name(kind: &KindInfo) -> String {
     let mut chars = kind.name.chars();
