@@ -142,6 +142,13 @@ fn a_check_made_before_sharding_keeps_answering() {
     assert_eq!(worker.check(&old, &uuid)["status"], "up");
     let readonly = worker.api(&old.api_key_readonly, "GET", "/api/v3/checks/", None);
     assert_eq!(readonly.status, 200, "{}", readonly.text());
+    // Its badge and the project's metrics too, at the URLs handed out before.
+    let badge = worker.get(&path_of(&check["badge_url"]));
+    assert_eq!(badge.status, 200, "{}", badge.text());
+    assert!(badge.text().contains("<svg"), "{}", badge.text());
+    let metrics = worker.get(&format!("/projects/{}/metrics/{}", old.id, old.api_key_readonly));
+    assert_eq!(metrics.status, 200, "{}", metrics.text());
+    assert!(metrics.text().contains(r#"hc_check_up{name="legacy""#), "{}", metrics.text());
 
     // New projects go to the new, empty database and work beside the old one.
     let new = worker.create_project("after");
