@@ -30,7 +30,8 @@ build: setup
 bench: setup-test
 	scripts/bench.sh
 
-# The scale-out simulation of docs/scaling.md: one D1 database vs two.
+# The real sharded code under ping load with 1, 2 and 4 D1 databases bound
+# (docs/scaling.md): pings/s and D1 rows per ping in each database.
 bench-shards: setup-test
 	scripts/bench.sh shards
 

@@ -180,7 +180,7 @@ def group_cpu_seconds(pgid):
 class Worker:
     """A `wrangler dev` on a free port with its own persisted local D1."""
 
-    def __init__(self, name, cwd, state, env_file=None, port=None):
+    def __init__(self, name, cwd, state, env_file=None, port=None, config=None):
         self.name, self.cwd, self.state = name, Path(cwd), Path(state)
         self.port = port or free_port()
         self.log_path = SCRATCH / f"{name}-{self.port}.log"
@@ -191,6 +191,8 @@ class Worker:
         ]
         if env_file:
             cmd += ["--env-file", str(env_file)]
+        if config:  # another wrangler config than cwd's wrangler.toml (bench/shards.py: several databases)
+            cmd += ["-c", str(config)]
         self.log = open(self.log_path, "w")
         self.started = time.monotonic()
         self.proc = subprocess.Popen(

@@ -4,10 +4,10 @@
 #
 #   1. checks the tools (wrangler needs Node >= 22: scripts/env.sh puts the one
 #      scripts/setup.sh installed first on PATH) and that wrangler is logged in
-#   2. finds the D1 database by name, or creates it
+#   2. finds each D1 database by name, or creates it
 #   3. writes wrangler.deploy.toml: wrangler.toml with your Worker's name and
-#      database (gitignored; pass it with -c to wrangler tail, d1 execute ...)
-#   4. applies the migrations to the remote database
+#      databases (gitignored; pass it with -c to wrangler tail, d1 execute ...)
+#   4. applies the migrations to each remote database
 #   5. sets the ADMIN_TOKEN secret when the Worker has none: $ADMIN_TOKEN, or
 #      typed in, or generated and printed once
 #   6. deploys (wrangler builds first) with PUBLIC_URL and the custom domain;
@@ -23,6 +23,11 @@
 # Settings, from the environment or .deploy.env (the environment wins):
 #   EDGEBEAT_WORKER    the Worker's name (default edgebeat)
 #   EDGEBEAT_DATABASE  the D1 database's name (default edgebeat)
+#   EDGEBEAT_DATABASES how many D1 databases projects are spread over (default
+#                      1): the first is EDGEBEAT_DATABASE, bound as DB; the
+#                      n-th more is EDGEBEAT_DATABASE-n, bound as DB_n. It can
+#                      grow, never shrink: projects live in the databases
+#                      (docs/scaling.md)
 #   EDGEBEAT_DOMAIN    a custom domain such as status.example.com, whose zone is
 #                      on the same Cloudflare account (default: none)
 #   PUBLIC_URL         the origin of ping URLs and alert links (default
@@ -54,7 +59,8 @@ settings_file=.deploy.env
 if [ -f "$settings_file" ]; then
   while IFS='=' read -r key value; do
     case "$key" in
-      EDGEBEAT_WORKER | EDGEBEAT_DATABASE | EDGEBEAT_DOMAIN | PUBLIC_URL)
+      EDGEBEAT_WORKER | EDGEBEAT_DATABASE | EDGEBEAT_DATABASES | EDGEBEAT_DOMAIN | PUBLIC_URL)
+        [ "$key" != EDGEBEAT_DATABASES ] || saved_databases="$value"
         [ -n "${!key:-}" ] || printf -v "$key" '%s' "$value"
         ;;
     esac
@@ -62,6 +68,16 @@ if [ -f "$settings_file" ]; then
 fi
 worker="${EDGEBEAT_WORKER:-edgebeat}"
 database="${EDGEBEAT_DATABASE:-edgebeat}"
+databases="${EDGEBEAT_DATABASES:-1}"
+if ! [[ "$databases" =~ ^[1-9][0-9]?$ ]] || [ "$databases" -gt 36 ]; then
+  fail "EDGEBEAT_DATABASES is $databases: a number of databases, 1 to 36"
+fi
+if [ "$databases" -lt "${saved_databases:-1}" ]; then
+  fail "EDGEBEAT_DATABASES is $databases, but this deployment has ${saved_databases} databases: projects live in them, so their number only grows (docs/scaling.md)"
+fi
+# The binding and name of database n: DB and $database, then DB_n and $database-n.
+binding_of() { if [ "$1" -eq 0 ]; then echo DB; else echo "DB_$1"; fi; }
+name_of() { if [ "$1" -eq 0 ]; then echo "$database"; else echo "$database-$1"; fi; }
 domain="${EDGEBEAT_DOMAIN:-}"
 public_url="${PUBLIC_URL:-}"
 [ -n "$public_url" ] || [ -z "$domain" ] || public_url="https://$domain"
@@ -92,14 +108,14 @@ remote() {
 node_major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
 [ "$node_major" -ge 22 ] || fail "wrangler needs Node >= 22 and this is $(node --version 2>/dev/null || echo no Node): run scripts/setup.sh (make deploy does)"
 command -v wrangler >/dev/null 2>&1 || fail "wrangler is missing: run scripts/setup.sh (make deploy does)"
-say "Worker $worker, D1 database $database${domain:+, custom domain $domain}${public_url:+, PUBLIC_URL $public_url}"
+say "Worker $worker, D1 database $database$([ "$databases" -eq 1 ] || echo " and $((databases - 1)) more")${domain:+, custom domain $domain}${public_url:+, PUBLIC_URL $public_url}"
 if ! $dry_run; then
   if ! who="$(wrangler whoami 2>&1)" || grep -qi 'not authenticated' <<<"$who"; then
     fail "wrangler is not logged in: run \`source scripts/env.sh && wrangler login\`, or set CLOUDFLARE_API_TOKEN (and CLOUDFLARE_ACCOUNT_ID)"
   fi
 fi
 
-# 2. The D1 database: found by name, created when missing.
+# 2. The D1 databases: found by name, created when missing.
 database_id_of() {
   wrangler d1 list --json | node -e '
     let text = "";
@@ -109,35 +125,48 @@ database_id_of() {
       process.stdout.write(found ? found.uuid : "");
     });' "$1"
 }
-if $dry_run; then
-  say "would look up the D1 database $database, and create it (wrangler d1 create $database) if missing"
-  database_id=00000000-0000-0000-0000-000000000000
-else
-  database_id="$(database_id_of "$database")"
-  if [ -z "$database_id" ]; then
-    say "creating the D1 database $database"
-    wrangler d1 create "$database"
-    database_id="$(database_id_of "$database")"
-    [ -n "$database_id" ] || fail "wrangler d1 create $database did not leave a database of that name"
+ids=()
+for ((n = 0; n < databases; n++)); do
+  name="$(name_of "$n")"
+  if $dry_run; then
+    say "would look up the D1 database $name, and create it (wrangler d1 create $name) if missing"
+    ids+=("00000000-0000-0000-0000-0000000000$(printf '%02d' "$n")")
+    continue
   fi
-  say "D1 database $database is $database_id"
-fi
+  id="$(database_id_of "$name")"
+  if [ -z "$id" ]; then
+    say "creating the D1 database $name"
+    wrangler d1 create "$name"
+    id="$(database_id_of "$name")"
+    [ -n "$id" ] || fail "wrangler d1 create $name did not leave a database of that name"
+  fi
+  say "D1 database $name is $id"
+  ids+=("$id")
+done
+database_id="${ids[0]}"
 
-# 3. The deploy configuration: wrangler.toml with this Worker's name and database.
+# 3. The deploy configuration: wrangler.toml with this Worker's name and
+# database, and a binding like DB's for each database more.
 awk -v name="$worker" -v db="$database" -v id="$database_id" '
   NR == 1 { print "# Written by scripts/deploy.sh from wrangler.toml: edit that file or .deploy.env instead." }
-  /^\[/ { table = $0 }
+  /^\[/ { table = $0; if (table == "[[d1_databases]]") blocks++ }
   table == "" && /^name = / { print "name = \"" name "\""; replaced++; next }
   table == "[[d1_databases]]" && /^database_name = / { print "database_name = \"" db "\""; replaced++; next }
   table == "[[d1_databases]]" && /^database_id = / { print "database_id = \"" id "\""; replaced++; next }
   { print }
-  END { if (replaced != 3) exit 1 }
-' wrangler.toml >"$config" || fail "wrangler.toml no longer has the name, database_name and database_id lines this script sets"
+  END { if (replaced != 3 || blocks != 1) exit 1 }
+' wrangler.toml >"$config" || fail "wrangler.toml no longer has the one D1 binding (DB) and the name, database_name and database_id lines this script sets (more databases come from EDGEBEAT_DATABASES)"
+for ((n = 1; n < databases; n++)); do
+  printf '\n[[d1_databases]]\nbinding = "%s"\ndatabase_name = "%s"\ndatabase_id = "%s"\nmigrations_dir = "migrations"\n' \
+    "$(binding_of "$n")" "$(name_of "$n")" "${ids[n]}" >>"$config"
+done
 grep -q '^crons = \["\* \* \* \* \*"\]' "$config" || fail "wrangler.toml lost its minute cron trigger ([triggers] crons = [\"* * * * *\"])"
 say "wrote $config"
 
-# 4. The schema, on the remote database.
-remote wrangler d1 migrations apply DB --remote -c "$config"
+# 4. The schema, on every remote database, before the new code goes live.
+for ((n = 0; n < databases; n++)); do
+  remote wrangler d1 migrations apply "$(binding_of "$n")" --remote -c "$config"
+done
 
 # 5. ADMIN_TOKEN, when the Worker has none (a Worker not deployed yet has none).
 base_args=(-c "$config")
@@ -195,6 +224,7 @@ fi
   echo "# Written by scripts/deploy.sh; edit freely. The environment wins over these."
   echo "EDGEBEAT_WORKER=$worker"
   echo "EDGEBEAT_DATABASE=$database"
+  echo "EDGEBEAT_DATABASES=$databases"
   echo "EDGEBEAT_DOMAIN=$domain"
   echo "PUBLIC_URL=$public_url"
 } >"$settings_file"

@@ -235,6 +235,28 @@ fn every_migration_applies_to_an_empty_database() {
     assert!(rules.is_empty(), "no trigger, view or link table is left: {rules:?}");
 }
 
+/// The two migrations numbered 0007 (made on two branches at once) stay as
+/// they are: wrangler records applied migrations by file name, so renaming
+/// either would apply it a second time on every existing deployment
+/// (docs/d1-store.md). No other number may repeat.
+const KEPT_DUPLICATES: [&str; 2] = ["0007_alert_policy.sql", "0007_ping_ring.sql"];
+
+#[test]
+fn no_migration_number_repeats_but_the_two_0007s_already_deployed() {
+    let names: Vec<String> = migrations().into_iter().map(|(name, _)| name).collect();
+    let mut by_number: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+    for name in &names {
+        let (number, rest) = name.split_once('_').unwrap_or((name, ""));
+        assert!(
+            number.len() == 4 && number.bytes().all(|b| b.is_ascii_digit()) && !rest.is_empty(),
+            "{name}: a migration is named NNNN_what.sql"
+        );
+        by_number.entry(number).or_default().push(name);
+    }
+    let repeated: Vec<&Vec<&str>> = by_number.values().filter(|files| files.len() > 1).collect();
+    assert_eq!(repeated, [&KEPT_DUPLICATES.to_vec()], "a migration number is used twice: take the next free one");
+}
+
 #[test]
 fn migration_0011_backfills_rows_made_before_it() {
     let db = database(Some("0011"));

@@ -28,7 +28,8 @@ fn wrangler_deploy_dry_run_accepts_the_bundle() {
 }
 
 /// `make deploy`'s dry run (scripts/deploy.sh --dry-run) builds, writes the
-/// deploy configuration with the chosen Worker and database, runs `wrangler
+/// deploy configuration with the chosen Worker and databases (two here: `DB`
+/// and `DB_1`, as a deployment that spread its projects has), runs `wrangler
 /// deploy --dry-run` with PUBLIC_URL and the custom domain, prints the remote
 /// steps instead of running them, and sends nothing anywhere: every proxy
 /// variable points at a closed local port and the API token is invalid, so any
@@ -45,6 +46,7 @@ fn make_deploy_dry_run_prints_every_remote_step_and_contacts_nobody() {
         .current_dir(root)
         .env("EDGEBEAT_WORKER", "edgebeat-test")
         .env("EDGEBEAT_DATABASE", "edgebeat-test-db")
+        .env("EDGEBEAT_DATABASES", "2")
         .env("EDGEBEAT_DOMAIN", "status.example.com")
         .env("PUBLIC_URL", "https://status.example.com/")
         .env("EDGEBEAT_DRY_RUN_OUTDIR", &outdir)
@@ -61,6 +63,8 @@ fn make_deploy_dry_run_prints_every_remote_step_and_contacts_nobody() {
     for step in [
         "would look up the D1 database edgebeat-test-db, and create it (wrangler d1 create edgebeat-test-db) if missing",
         "would run: wrangler d1 migrations apply DB --remote -c wrangler.dry-run.toml",
+        "would look up the D1 database edgebeat-test-db-1, and create it (wrangler d1 create edgebeat-test-db-1) if missing",
+        "would run: wrangler d1 migrations apply DB_1 --remote -c wrangler.dry-run.toml",
         "would set the ADMIN_TOKEN secret if the Worker has none",
         "--domain status.example.com --var PUBLIC_URL:https://status.example.com --outdir",
         "--dry-run: exiting now.",
@@ -69,8 +73,11 @@ fn make_deploy_dry_run_prints_every_remote_step_and_contacts_nobody() {
     ] {
         assert!(log.contains(step), "the dry run does not say `{step}`:\n{log}");
     }
-    // The configuration it deployed binds the chosen database (wrangler lists the binding).
+    // The configuration it deployed binds the chosen databases (wrangler lists the bindings).
     assert!(log.contains("env.DB (edgebeat-test-db)"), "the deploy configuration's database:\n{log}");
+    assert!(log.contains("env.DB_1 (edgebeat-test-db-1)"), "the deploy configuration's second database:\n{log}");
+    let migrations = log.find("apply DB_1 --remote").expect("DB_1 migrated");
+    assert!(migrations < log.find("--dry-run: exiting now.").expect("deployed"), "migrations come before the deploy");
     assert!(log.contains("env.PUBLIC_URL"), "PUBLIC_URL is a var of the deployment:\n{log}");
     let files: Vec<String> = std::fs::read_dir(&outdir)
         .expect("the dry run writes its bundle")

@@ -65,6 +65,12 @@ fn two_databases_serve_one_deployment() {
         assert_eq!(worker.get(&format!("/{}/{slug}/log", project.ping_key)).status, 200);
         assert_eq!(worker.pings(project, check["uuid"].as_str().expect("uuid")).len(), 3);
     }
+    // A ping by UUID touches its own database only: D1's own row counts, per database.
+    let ping = worker.get(&path_of(&checks[0].1["ping_url"]));
+    let each = ping.header("X-D1-Rows-By-Database").expect("the worker reports D1 usage per database in tests");
+    let (zero, one) = each.split_once("; ").expect("two databases");
+    assert_eq!(zero, "0: read=0, written=0", "{each}");
+    assert!(one.starts_with("1: read=") && !one.ends_with("written=0"), "{each}");
     assert_eq!(version_of(checks[0].1["uuid"].as_str().expect("uuid")), '8');
     assert_eq!(version_of(checks[1].1["uuid"].as_str().expect("uuid")), '4');
 
@@ -98,6 +104,24 @@ fn two_databases_serve_one_deployment() {
     let auth = format!("Bearer {}", support::ADMIN_TOKEN);
     let health = worker.request("GET", "/health", &[("Authorization", &auth)], b"").json();
     assert_eq!(health["databases"].as_array().map(Vec::len), Some(2), "{health}");
+
+    // So does the operator's /metrics, each database by its label.
+    let metrics = worker.request("GET", "/metrics", &[("Authorization", &auth)], b"");
+    assert_eq!(metrics.status, 200, "{}", metrics.text());
+    let text = metrics.text();
+    let swept = format!("{}", (pinged + 190_000) / 1000);
+    for line in [
+        "edgebeat_databases 2".to_owned(),
+        r#"edgebeat_database_up{database="0"} 1"#.to_owned(),
+        r#"edgebeat_database_up{database="1"} 1"#.to_owned(),
+        r#"edgebeat_database_projects{database="0"} 1"#.to_owned(),
+        r#"edgebeat_database_projects{database="1"} 2"#.to_owned(),
+        format!(r#"edgebeat_database_last_sweep_timestamp_seconds{{database="0"}} {swept}"#),
+        format!(r#"edgebeat_database_last_sweep_timestamp_seconds{{database="1"}} {swept}"#),
+    ] {
+        assert!(text.lines().any(|l| l.starts_with(&line)), "no `{line}` in:\n{text}");
+    }
+    assert_eq!(worker.get("/metrics").status, 401, "the operator's only");
 }
 
 #[test]
@@ -118,6 +142,13 @@ fn a_check_made_before_sharding_keeps_answering() {
     assert_eq!(worker.check(&old, &uuid)["status"], "up");
     let readonly = worker.api(&old.api_key_readonly, "GET", "/api/v3/checks/", None);
     assert_eq!(readonly.status, 200, "{}", readonly.text());
+    // Its badge and the project's metrics too, at the URLs handed out before.
+    let badge = worker.get(&path_of(&check["badge_url"]));
+    assert_eq!(badge.status, 200, "{}", badge.text());
+    assert!(badge.text().contains("<svg"), "{}", badge.text());
+    let metrics = worker.get(&format!("/projects/{}/metrics/{}", old.id, old.api_key_readonly));
+    assert_eq!(metrics.status, 200, "{}", metrics.text());
+    assert!(metrics.text().contains(r#"hc_check_up{name="legacy""#), "{}", metrics.text());
 
     // New projects go to the new, empty database and work beside the old one.
     let new = worker.create_project("after");

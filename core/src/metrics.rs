@@ -9,6 +9,7 @@
 //! for compatibility.
 
 use crate::check::{ShownStatus, Tags};
+use crate::health::{down_reason, Storage, SweepRecord};
 use crate::time::Timestamp;
 use std::collections::BTreeSet;
 
@@ -212,6 +213,87 @@ pub fn render(metrics: &ProjectMetrics) -> String {
     out
 }
 
+/// One database of the deployment as the operator's `/metrics` shows it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DatabaseMetrics {
+    /// Its number: 0 for `DB`, n for `DB_<n>`.
+    pub database: usize,
+    /// Its own `/health` verdict: sweeps recent and pings storable.
+    pub up: bool,
+    pub pings_storable: bool,
+    pub sweeps: SweepRecord,
+    /// Projects placed in it (None: they could not be counted).
+    pub projects: Option<i64>,
+}
+
+impl DatabaseMetrics {
+    /// What one database's look found, judged at `now` as `/health` judges it.
+    pub fn of(database: usize, sweeps: SweepRecord, storage: &Storage, projects: Option<i64>, now: Timestamp) -> Self {
+        DatabaseMetrics {
+            database,
+            up: down_reason(&sweeps, storage, now).is_none(),
+            pings_storable: *storage == Storage::Ok,
+            sweeps,
+            projects,
+        }
+    }
+}
+
+/// A family's sample lines: labels and value.
+type Samples = Vec<(String, String)>;
+
+/// The operator's `/metrics`: every database of the deployment by its
+/// `database` label, so that one lagging or failing database shows.
+pub fn render_databases(databases: &[DatabaseMetrics]) -> String {
+    let label = |d: &DatabaseMetrics| format!(r#"{{database="{}"}}"#, d.database);
+    let each = |value: &dyn Fn(&DatabaseMetrics) -> Option<String>| -> Vec<(String, String)> {
+        databases.iter().filter_map(|d| value(d).map(|v| (label(d), v))).collect()
+    };
+    let stat = |value: fn(&crate::health::SweepStats) -> i64| {
+        each(&|d: &DatabaseMetrics| d.sweeps.last_stats.as_ref().map(|s| value(s).to_string()))
+    };
+    let families: [(&str, &str, Samples); 12] = [
+        ("edgebeat_databases", "The number of D1 databases the deployment binds.", vec![(String::new(), databases.len().to_string())]),
+        (
+            "edgebeat_database_up",
+            "Whether the database is healthy as /health judges it: a sweep within 3 minutes and pings storable (1 for yes, 0 for no).",
+            each(&|d| Some(flag(d.up))),
+        ),
+        (
+            "edgebeat_database_pings_storable",
+            "Whether a ping can be stored in the database now (1 for yes, 0 for no).",
+            each(&|d| Some(flag(d.pings_storable))),
+        ),
+        ("edgebeat_database_projects", "The number of projects placed in the database.", each(&|d| d.projects.map(|n| n.to_string()))),
+        (
+            "edgebeat_database_last_sweep_timestamp_seconds",
+            "The scheduled time of the database's last completed sweep, as Unix time in seconds.",
+            each(&|d| d.sweeps.last_completed.map(|t| seconds(t.millis()))),
+        ),
+        ("edgebeat_database_last_sweep_due_checks", "Checks the database's last sweep found due.", stat(|s| s.due_checks)),
+        ("edgebeat_database_last_sweep_flips", "Status changes the database's last sweep made.", stat(|s| s.flips)),
+        ("edgebeat_database_last_sweep_sent", "Notifications the database's last sweep delivered.", stat(|s| s.sent)),
+        (
+            "edgebeat_database_last_sweep_unreadable_checks",
+            "Due check rows the database's last sweep could not read (skipped and rescheduled).",
+            stat(|s| s.unreadable),
+        ),
+        ("edgebeat_database_last_sweep_rows_read", "Rows the database's last sweep read, by D1's count.", stat(|s| s.total_rows_read)),
+        ("edgebeat_database_last_sweep_rows_written", "Rows the database's last sweep wrote, by D1's count.", stat(|s| s.rows_written)),
+        (
+            "edgebeat_database_last_sweep_error_timestamp_seconds",
+            "The scheduled time of the database's last failed sweep, as Unix time in seconds.",
+            each(&|d| d.sweeps.last_error.as_ref().map(|(t, _)| seconds(t.millis()))),
+        ),
+    ];
+    let mut out = String::new();
+    for (name, help, samples) in &families {
+        next(&mut out);
+        family(&mut out, name, "gauge", help, samples);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -402,5 +484,80 @@ edgebeat_notifications_failed 1
         assert_eq!(seconds(1_700_000_000_123), "1700000000.123");
         assert_eq!(seconds(-1500), "-1.5");
         assert_eq!(seconds(i64::MIN), "-9223372036854775.808");
+    }
+
+    #[test]
+    fn databases_render_exactly_each_by_its_label() {
+        use crate::health::SweepStats;
+        let now = Timestamp::from_secs(1_700_000_100);
+        let swept = SweepRecord {
+            last_completed: Some(Timestamp::from_secs(1_700_000_040)),
+            last_stats: Some(SweepStats {
+                due_checks: 3,
+                flips: 2,
+                sent: 1,
+                rows_read: 3,
+                unreadable: 0,
+                total_rows_read: 9,
+                rows_written: 6,
+            }),
+            last_error: Some((Timestamp::from_millis(1_699_999_980_500), "D1 query failed".into())),
+        };
+        let stalled = SweepRecord { last_completed: Some(Timestamp::from_secs(1_699_999_000)), ..swept.clone() };
+        let databases = [
+            DatabaseMetrics::of(0, swept.clone(), &Storage::Ok, Some(4), now),
+            DatabaseMetrics::of(1, stalled, &Storage::Ok, Some(5), now),
+            DatabaseMetrics::of(2, swept, &Storage::PingsFailing("disk full".into()), None, now),
+            DatabaseMetrics::of(3, SweepRecord::default(), &Storage::Ok, Some(0), now),
+        ];
+        assert_eq!(databases.iter().map(|d| d.up).collect::<Vec<_>>(), [true, false, false, false]);
+        let text = render_databases(&databases);
+        let expected_start = r#"# HELP edgebeat_databases The number of D1 databases the deployment binds.
+# TYPE edgebeat_databases gauge
+edgebeat_databases 4
+
+# HELP edgebeat_database_up Whether the database is healthy as /health judges it: a sweep within 3 minutes and pings storable (1 for yes, 0 for no).
+# TYPE edgebeat_database_up gauge
+edgebeat_database_up{database="0"} 1
+edgebeat_database_up{database="1"} 0
+edgebeat_database_up{database="2"} 0
+edgebeat_database_up{database="3"} 0
+
+# HELP edgebeat_database_pings_storable Whether a ping can be stored in the database now (1 for yes, 0 for no).
+# TYPE edgebeat_database_pings_storable gauge
+edgebeat_database_pings_storable{database="0"} 1
+edgebeat_database_pings_storable{database="1"} 1
+edgebeat_database_pings_storable{database="2"} 0
+edgebeat_database_pings_storable{database="3"} 1
+
+# HELP edgebeat_database_projects The number of projects placed in the database.
+# TYPE edgebeat_database_projects gauge
+edgebeat_database_projects{database="0"} 4
+edgebeat_database_projects{database="1"} 5
+edgebeat_database_projects{database="3"} 0
+
+# HELP edgebeat_database_last_sweep_timestamp_seconds The scheduled time of the database's last completed sweep, as Unix time in seconds.
+# TYPE edgebeat_database_last_sweep_timestamp_seconds gauge
+edgebeat_database_last_sweep_timestamp_seconds{database="0"} 1700000040
+edgebeat_database_last_sweep_timestamp_seconds{database="1"} 1699999000
+edgebeat_database_last_sweep_timestamp_seconds{database="2"} 1700000040
+
+# HELP edgebeat_database_last_sweep_due_checks Checks the database's last sweep found due.
+# TYPE edgebeat_database_last_sweep_due_checks gauge
+edgebeat_database_last_sweep_due_checks{database="0"} 3
+edgebeat_database_last_sweep_due_checks{database="1"} 3
+edgebeat_database_last_sweep_due_checks{database="2"} 3
+"#;
+        assert!(text.starts_with(expected_start), "{text}");
+        assert!(text.contains("\nedgebeat_database_last_sweep_rows_written{database=\"0\"} 6\n"), "{text}");
+        assert!(text.contains("\nedgebeat_database_last_sweep_rows_read{database=\"2\"} 9\n"), "{text}");
+        assert!(text.ends_with(
+            "# TYPE edgebeat_database_last_sweep_error_timestamp_seconds gauge\n\
+             edgebeat_database_last_sweep_error_timestamp_seconds{database=\"0\"} 1699999980.5\n\
+             edgebeat_database_last_sweep_error_timestamp_seconds{database=\"1\"} 1699999980.5\n\
+             edgebeat_database_last_sweep_error_timestamp_seconds{database=\"2\"} 1699999980.5\n"
+        ));
+        assert_eq!(text.matches("# TYPE ").count(), 12);
+        assert!(!text.contains("\n\n\n"));
     }
 }

@@ -151,6 +151,9 @@ pub enum Route {
         project: String,
         key: Option<String>,
     },
+    /// `/metrics`: the deployment's own Prometheus metrics, each database
+    /// by its label (the admin token).
+    DeploymentMetrics,
     /// `/api/v3/openapi.json`
     OpenApi,
     /// `/api/v3/schedule/preview`: a schedule in words with its next runs (an edgebeat extension).
@@ -226,6 +229,7 @@ pub const ROUTES: &[(&str, &[Method])] = &[
     ("/b/{states}/{check_badge_key}.{format}", &[Get, Head]),
     ("/projects/{project_id}/metrics/{key}", &[Get, Head]),
     ("/projects/{project_id}/metrics/", &[Get, Head]),
+    ("/metrics", &[Get, Head]),
     ("/alertmanager/{ping_key}", &[Post]),
     ("/api/v3/status-pages/", &[Get, Post]),
     ("/api/v3/status-pages/{page_slug}", &[Get, Post, Delete]),
@@ -258,9 +262,11 @@ impl Route {
             | Route::SchedulePreview
             | Route::TimeZones
             | Route::ChannelKinds => &[Get],
-            Route::Badge(_) | Route::CheckBadge(_) | Route::Metrics { .. } | Route::PublicStatusPage { .. } => {
-                &[Get, Head]
-            }
+            Route::Badge(_)
+            | Route::CheckBadge(_)
+            | Route::Metrics { .. }
+            | Route::DeploymentMetrics
+            | Route::PublicStatusPage { .. } => &[Get, Head],
             Route::Alertmanager(_) => &[Post],
         }
     }
@@ -298,6 +304,7 @@ impl Route {
                 | Route::Badge(_)
                 | Route::CheckBadge(_)
                 | Route::Metrics { .. }
+                | Route::DeploymentMetrics
                 | Route::Alertmanager(_)
                 | Route::PublicStatusPage { .. }
         )
@@ -457,6 +464,9 @@ pub fn route(path: &str) -> Option<Route> {
     if path == "/health" {
         return Some(Route::Health);
     }
+    if path == "/metrics" {
+        return Some(Route::DeploymentMetrics);
+    }
     if let Some(rest) = path.strip_prefix("/ping/") {
         if let Some(target) = rest.strip_suffix("/snooze").filter(|t| matches!(t.split('/').count(), 1 | 2)) {
             return Some(Route::PingSnooze(target.to_owned()));
@@ -543,6 +553,8 @@ mod tests {
     #[test]
     fn fixed_routes() {
         assert_eq!(route("/health"), Some(Route::Health));
+        assert_eq!(route("/metrics"), Some(Route::DeploymentMetrics));
+        assert!(!route("/metrics").unwrap().is_api());
         assert_eq!(route("/ping/abc/def"), Some(Route::Ping("abc/def".into())));
         assert_eq!(route("/api/v3/projects/"), Some(Route::Projects));
         assert_eq!(route("/api/v1/projects/"), None);

@@ -7,7 +7,7 @@
 //! in one hop, without a lookup:
 //! - check and project UUIDs: database 0 gets random version 4 UUIDs, as
 //!   before; database `n >= 1` gets version 8 UUIDs (RFC 9562's custom
-//!   format) whose byte 6 is `0x8E` and byte 7 is `n`, with 114 random bits;
+//!   format) whose byte 6 is `0x8E` and byte 7 is `n`, with 110 random bits;
 //! - keys (API keys, ping keys, badge keys): on database `n >= 1` the last
 //!   two characters are `_` and `n` in base 36; keys never otherwise contain
 //!   `_`, so every key made before sharding names database 0.

@@ -13,10 +13,10 @@ use crate::store::Store;
 use serde_json::{json, Value};
 
 /// What one database's look found.
-struct Look {
-    record: SweepRecord,
-    storage: Storage,
-    last_rescue: Option<Timestamp>,
+pub(super) struct Look {
+    pub record: SweepRecord,
+    pub storage: Storage,
+    pub last_rescue: Option<Timestamp>,
 }
 
 pub async fn handle<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Request) -> Reply {
@@ -63,7 +63,9 @@ pub async fn handle<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Request) -
     Reply::json(status, &body).with_header("Cache-Control", "no-store")
 }
 
-async fn look<S: Store, P: Platform>(app: &App<'_, S, P>, store: &S, details: bool) -> Look {
+/// One database's sweep record and whether a ping can be stored in it now
+/// (and, with `details`, its last rescue sweep); a failure is logged.
+pub(super) async fn look<S: Store, P: Platform>(app: &App<'_, S, P>, store: &S, details: bool) -> Look {
     let mut last_rescue = None;
     let (record, storage) = match store.sweep_record().await {
         Err(err) => (SweepRecord::default(), Storage::Unavailable(err.to_string())),

@@ -1,8 +1,10 @@
-//! Prometheus metrics at healthchecks' paths, for the project's read-only key.
+//! Prometheus metrics: a project's at healthchecks' paths, for the
+//! project's read-only key; the deployment's own at `/metrics`, each
+//! database by its label, for the admin token.
 
-use super::{App, Failure, Level, Platform, Request};
-use crate::domain::ids::{key_hash, unique_key, Uuid};
-use crate::domain::metrics::{render, CheckMetrics, ProjectMetrics};
+use super::{health, App, Failure, Level, Platform, Request};
+use crate::domain::ids::{key_hash, secret_matches, unique_key, Uuid};
+use crate::domain::metrics::{render, render_databases, CheckMetrics, DatabaseMetrics, ProjectMetrics};
 use crate::domain::reply::Reply;
 use crate::store::Store;
 
@@ -61,9 +63,43 @@ pub async fn handle<S: Store, P: Platform>(
         notifications_pending: counts.0,
         notifications_failed: counts.1,
     };
+    prometheus(render(&metrics))
+}
+
+fn prometheus(text: String) -> Reply {
     Reply {
         status: 200,
         headers: vec![("Content-Type", "text/plain; version=0.0.4; charset=utf-8".to_owned())],
-        body: render(&metrics).into_bytes(),
+        body: text.into_bytes(),
     }
+}
+
+/// `GET /metrics` with `Authorization: Bearer <ADMIN_TOKEN>`: every
+/// database's health, projects and last sweep, by its `database` label (as
+/// `/health` shows them to the admin). A database that cannot be read is
+/// reported down, never an error for the others.
+pub async fn deployment<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Request) -> Reply {
+    let Some(expected) = &app.settings.admin_token else {
+        return Reply::error(403, "the deployment's metrics are off: set the ADMIN_TOKEN secret");
+    };
+    let Some(token) = req.header("authorization").and_then(|h| h.strip_prefix("Bearer ")) else {
+        return Reply::error(401, "missing admin token (Authorization: Bearer <ADMIN_TOKEN>)");
+    };
+    if !secret_matches(token.trim(), expected) {
+        return Reply::error(403, "wrong admin token");
+    }
+    let now = app.platform.now();
+    let mut databases = Vec::with_capacity(app.shards.len());
+    for (n, store) in app.shards.all() {
+        let look = health::look(app, store, false).await;
+        let projects = match store.count_projects().await {
+            Ok(count) => Some(count),
+            Err(err) => {
+                app.platform.log(Level::Error, &format!("metrics: database {n}: {err}"));
+                None
+            }
+        };
+        databases.push(DatabaseMetrics::of(n, look.record, &look.storage, projects, now));
+    }
+    prometheus(render_databases(&databases))
 }

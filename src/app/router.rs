@@ -28,6 +28,16 @@ pub async fn handle<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Request) -
         let usage = app.shards.usage();
         handled.reply =
             handled.reply.with_header("X-D1-Rows", format!("read={}, written={}", usage.rows_read, usage.rows_written));
+        // Each database's own share, so a benchmark sees which databases a request touched.
+        let each: Vec<String> = app
+            .shards
+            .all()
+            .map(|(n, store)| {
+                let usage = store.usage();
+                format!("{n}: read={}, written={}", usage.rows_read, usage.rows_written)
+            })
+            .collect();
+        handled.reply = handled.reply.with_header("X-D1-Rows-By-Database", each.join("; "));
     }
     handled
 }
@@ -54,6 +64,7 @@ async fn serve<S: Store, P: Platform>(app: &App<'_, S, P>, route: Route, req: &R
         Route::Badge(rest) => badges::tag_badge(app, &rest).await.into(),
         Route::CheckBadge(rest) => badges::check_badge(app, &rest).await.into(),
         Route::Metrics { project, key } => metrics::handle(app, &project, key.as_deref(), req).await.into(),
+        Route::DeploymentMetrics => metrics::deployment(app, req).await.into(),
         Route::Alertmanager(ping_key) => alertmanager::handle(app, &ping_key, req).await,
         Route::PublicStatusPage { slug, json } => status_pages::handle(app, &slug, json, req).await.into(),
         _ => Reply::error(404, "not found").into(),

@@ -216,8 +216,8 @@ impl EventSet {
         self.0.iter().map(|k| k.as_str()).collect()
     }
 
-    /// The `events` column: `,down,up,reminder,`, so that SQL can match
-    /// `,<kind>,` without parsing.
+    /// The `events` column: `,down,up,reminder,` (the form stored rows
+    /// have; migration 0011 read it with `instr` to build each check's routes).
     pub fn to_stored(&self) -> String {
         format!(",{},", self.names().join(","))
     }
@@ -225,30 +225,6 @@ impl EventSet {
     /// Reads the column back; unknown words are dropped.
     pub fn from_stored(text: &str) -> EventSet {
         EventSet::of(&text.split(',').filter_map(EventKind::parse).collect::<Vec<_>>())
-    }
-
-    /// What SQL looks for in the column to find subscribers of `kind`.
-    pub fn needle(kind: EventKind) -> String {
-        format!(",{},", kind.as_str())
-    }
-
-    /// The kinds in either set.
-    pub fn union(&self, other: &EventSet) -> EventSet {
-        EventSet::of(&[self.0.as_slice(), other.0.as_slice()].concat())
-    }
-
-    /// A bit per kind, in `EventKind::ALL`'s order (down 1, up 2, late 4,
-    /// reminder 8, fail 16, success 32): the `checks.listeners` column the
-    /// triggers of `migrations/0010_check_listeners.sql` keep.
-    pub fn to_bits(&self) -> i64 {
-        EventKind::ALL.iter().enumerate().filter(|(_, k)| self.contains(**k)).map(|(bit, _)| 1 << bit).sum()
-    }
-
-    /// Reads `to_bits` back; unknown bits are dropped.
-    pub fn from_bits(bits: i64) -> EventSet {
-        let kinds: Vec<EventKind> =
-            EventKind::ALL.iter().enumerate().filter(|(bit, _)| bits & (1 << bit) != 0).map(|(_, k)| *k).collect();
-        EventSet::of(&kinds)
     }
 }
 

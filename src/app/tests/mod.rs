@@ -14,6 +14,7 @@ mod receivers;
 mod shards;
 mod sweep;
 mod windows;
+mod write;
 
 use super::testing::{block_on, TestPlatform};
 use super::{router, App, Handled, Request, Shards};

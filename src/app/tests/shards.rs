@@ -210,3 +210,44 @@ fn an_idle_databases_share_of_the_budget_goes_to_one_with_alerts_waiting() {
     let record = block_on(world.db(0).sweep_record()).unwrap();
     assert_eq!(record.last_stats.map(|s| s.sent), Some(2), "each sweep records what it sent");
 }
+
+#[test]
+fn the_operators_metrics_report_each_database_by_its_label() {
+    let (world, _, one) = two_databases();
+    world.platform.advance_secs(1);
+    assert_eq!(shard_of_key(&world.project("third").api_key), 1);
+    let uuid = uuid_of(&world.check(&one, json!({"name": "due", "timeout": 60, "grace": 60})));
+    assert_eq!(world.ping(&uuid).status(), 200);
+    world.platform.set_now(T0.plus_secs(200));
+    world.sweep();
+    // Database 0 then cannot store a ping: it alone is down.
+    world.db(0).fail_when(|op| op == "probe_ping_write");
+    let scrape = |token: &str| world.send(Request::new("GET", "/metrics").with_header("authorization", token));
+    let metrics = scrape(&format!("Bearer {ADMIN_TOKEN}"));
+    assert_eq!(metrics.status(), 200, "{metrics:?}");
+    assert_eq!(metrics.header("content-type"), Some("text/plain; version=0.0.4; charset=utf-8"));
+    let text = metrics.text();
+    for line in [
+        "edgebeat_databases 2",
+        r#"edgebeat_database_up{database="0"} 0"#,
+        r#"edgebeat_database_up{database="1"} 1"#,
+        r#"edgebeat_database_pings_storable{database="0"} 0"#,
+        r#"edgebeat_database_pings_storable{database="1"} 1"#,
+        r#"edgebeat_database_projects{database="0"} 1"#,
+        r#"edgebeat_database_projects{database="1"} 2"#,
+        r#"edgebeat_database_last_sweep_timestamp_seconds{database="0"} 1700000200"#,
+        r#"edgebeat_database_last_sweep_timestamp_seconds{database="1"} 1700000200"#,
+        r#"edgebeat_database_last_sweep_due_checks{database="0"} 0"#,
+        r#"edgebeat_database_last_sweep_due_checks{database="1"} 1"#,
+        r#"edgebeat_database_last_sweep_flips{database="1"} 1"#,
+    ] {
+        assert!(text.lines().any(|l| l == line), "no `{line}` in:\n{text}");
+    }
+    assert_eq!(world.send(Request::new("GET", "/metrics")).status(), 401);
+    assert_eq!(scrape("Bearer not-the-token").status(), 403);
+    assert_eq!(scrape(&format!("Bearer {}", one.read_key)).status(), 403, "a project's key is not the operator's");
+    let off = World::with(2, |s| s.admin_token = None);
+    let answer = off.send(Request::new("GET", "/metrics").with_header("authorization", "Bearer anything"));
+    assert_eq!(answer.status(), 403);
+    assert!(answer.error().contains("ADMIN_TOKEN"), "{answer:?}");
+}

@@ -1,10 +1,6 @@
 //! The test hooks: injected failures, forced interleavings, the log.
 
 use super::*;
-use crate::app::write::{decide_and_apply, WriteError};
-use crate::app::{Level, Platform};
-use crate::domain::channels::{Answer, EmailOut, Outgoing};
-use crate::domain::outbox::AttemptResult;
 use crate::domain::plan::StateWrite;
 use crate::store::{OutboxStore, StoreError};
 use std::cell::Cell;
@@ -119,87 +115,4 @@ fn the_operation_log_counts_every_call_in_order() {
     block_on(store.check_by_uuid(&check.uuid)).unwrap();
     block_on(store.apply(&ping_plan(&check, 1))).unwrap();
     assert_eq!(store.operations(), ["check_by_uuid", "check_by_uuid", "apply"]);
-}
-
-/// A platform whose clock advances by a millisecond per reading and that
-/// never waits.
-struct TestPlatform {
-    now: Cell<i64>,
-    keys: std::cell::RefCell<crate::domain::access::keys::KeyCache>,
-}
-
-impl Platform for TestPlatform {
-    fn now(&self) -> Timestamp {
-        self.now.set(self.now.get() + 1);
-        t(self.now.get())
-    }
-
-    async fn send(&self, _request: &Outgoing) -> Answer {
-        Answer::of(AttemptResult::Undeliverable("tests send nothing".into()))
-    }
-
-    async fn send_email(&self, _email: &EmailOut) -> AttemptResult {
-        AttemptResult::Undeliverable("tests send nothing".into())
-    }
-
-    fn jitter(&self) -> f64 {
-        0.5
-    }
-
-    async fn sleep(&self, ms: u64) {
-        self.now.set(self.now.get() + ms as i64);
-    }
-
-    fn log(&self, _level: Level, _message: &str) {}
-
-    async fn cache_get(&self, _key: &str) -> Option<crate::app::CacheHit> {
-        None
-    }
-
-    async fn cache_put(&self, _key: &str, _answer: &crate::app::CachedAnswer, _ttl_secs: i64) {}
-
-    async fn cache_delete(&self, _key: &str) {}
-
-    async fn race_point(&self, _point: &str) {}
-
-    async fn fetch_document(&self, _url: &str, _max: usize) -> Result<Vec<u8>, String> {
-        Err("tests fetch nothing".into())
-    }
-
-    async fn verify_rs256(&self, _key: &crate::domain::access::keys::Jwk, _message: &[u8], _signature: &[u8]) -> bool {
-        false
-    }
-
-    fn access_keys(&self) -> &std::cell::RefCell<crate::domain::access::keys::KeyCache> {
-        &self.keys
-    }
-}
-
-#[test]
-fn the_applications_write_loop_decides_again_after_a_forced_interleaving() {
-    let (store, project) = store();
-    let check = add_check(&store, &project, 1);
-    let platform = TestPlatform { now: Cell::new(1_000), keys: Default::default() };
-    store.before_next_apply(move |store, _| {
-        store.edit_check(check.id, |c| c.config_version += 1);
-    });
-    let decisions = Cell::new(0);
-    let written = block_on(decide_and_apply(&store, &platform, check.clone(), "test", async |check: &Check| {
-        decisions.set(decisions.get() + 1);
-        Ok::<_, ()>((ping_plan(check, 1_000), ()))
-    }));
-    let Ok(written) = written else { panic!("not written on the second decision") };
-    assert_eq!(decisions.get(), 2);
-    assert_eq!(written.read.config_version, check.config_version + 1, "decided again from a fresh read");
-    assert_eq!(read(&store, check.id).n_pings, 1);
-
-    // A check that keeps changing: the loop gives up within its budget.
-    store.before_apply(move |store, _| {
-        store.edit_check(check.id, |c| c.config_version += 1);
-    });
-    let result =
-        block_on(decide_and_apply(&store, &platform, read(&store, check.id), "test", async |check: &Check| {
-            Ok::<_, ()>((ping_plan(check, 2_000), ()))
-        }));
-    assert!(matches!(result, Err(WriteError::Contended)));
 }
