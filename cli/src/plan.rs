@@ -442,6 +442,8 @@ mod tests {
             badge_key: "k".into(),
             config_version: 1,
             routes: Routes::default(),
+            created_at: Timestamp::from_secs(1_700_000_000),
+            status_changed_at: None,
         };
         let urls = Urls { base: "http://eb".into(), api_version: 3 };
         let mut shown =

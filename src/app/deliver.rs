@@ -18,7 +18,7 @@ use futures_util::future::join_all;
 /// The alert a claimed notification carries.
 fn alert_of(row: &DeliveryRow, urls: &Urls) -> Alert {
     let uuid = row.check.uuid;
-    let check = AlertCheck::from_config(uuid, &row.check.config, urls.check_page(&uuid));
+    let check = AlertCheck::from_config(uuid, &row.check.config, urls.check_page(&uuid), row.check.created_at);
     let flip = FlipFacts {
         id: row.flip_id.clone(),
         at: row.flip_at,

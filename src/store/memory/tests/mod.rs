@@ -9,6 +9,7 @@ mod history;
 mod hooks;
 mod outbox;
 mod projects;
+mod runs;
 
 use super::{block_on, MemoryStore};
 use crate::domain::channel::{Channel, ChannelConfig, EventSet};
@@ -99,6 +100,7 @@ fn ping(kind: PingKind, at: i64, history: i64) -> NewPing {
         rid: None,
         body: format!("ping at {at}").into_bytes(),
         history,
+        arrived: None,
     }
 }
 
