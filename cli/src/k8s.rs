@@ -27,6 +27,7 @@
 //! | `edgebeat/max-runtime` | how long a started run may take, at least `1m`; `off` (default): grace limits it |
 //! | `edgebeat/min-runtime` | a run faster than this is a failure, at least `1s`; `off` (default): no minimum |
 //! | `edgebeat/reminder-interval` | reminders while down, at least `5m`; `0` or `off` (default): none |
+//! | `edgebeat/expect-first-ping` | `"false"`: a new check waits for its first run forever; by default (`"true"`) a CronJob that never runs goes down at its first scheduled run plus grace |
 //!
 //! As in a sync file, an alert-policy annotation left out is the API's
 //! default, so removing one resets the setting. A bad value (of any
@@ -59,6 +60,7 @@ pub const ANNOTATION_RECOVERY_THRESHOLD: &str = "edgebeat/recovery-threshold";
 pub const ANNOTATION_MAX_RUNTIME: &str = "edgebeat/max-runtime";
 pub const ANNOTATION_MIN_RUNTIME: &str = "edgebeat/min-runtime";
 pub const ANNOTATION_REMINDER_INTERVAL: &str = "edgebeat/reminder-interval";
+pub const ANNOTATION_EXPECT_FIRST_PING: &str = "edgebeat/expect-first-ping";
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
@@ -276,6 +278,13 @@ impl CronJobRef {
                 Err(problem) => draft.problem(problem),
             }
         }
+        match self.annotation(ANNOTATION_EXPECT_FIRST_PING).map(str::to_ascii_lowercase).as_deref() {
+            None | Some("true") => draft.set("expect_first_ping", ANNOTATION_EXPECT_FIRST_PING, None, json!(true)),
+            Some("false") => draft.set("expect_first_ping", ANNOTATION_EXPECT_FIRST_PING, None, json!(false)),
+            Some(other) => {
+                draft.problem(format!("{ANNOTATION_EXPECT_FIRST_PING}: {other:?} is neither true nor false"))
+            }
+        }
         let config = draft.finish()?;
         let channels = match self.annotation(ANNOTATION_CHANNELS) {
             Some(text) => channel_selector(words_of(text)),
@@ -450,6 +459,10 @@ mod tests {
         assert_eq!(check.paused, Some(false));
         assert_eq!(check.channels, ChannelSelector::Nothing);
         assert_eq!(check.config.monitoring.policy, AlertPolicy::default());
+        assert!(check.config.monitoring.expect_first_ping, "a CronJob that never runs is news");
+        let waits = r#""edgebeat/expect-first-ping": "False""#;
+        let out = convert_text(&list(&job("db", "backup", r#""schedule": "15 2 * * *""#, waits)));
+        assert!(!out.checks[0].config.monitoring.expect_first_ping);
     }
 
     #[test]
@@ -586,6 +599,10 @@ mod tests {
             (r#""edgebeat/min-runtime": "fast""#, "edgebeat/min-runtime: invalid duration \"fast\""),
             (r#""edgebeat/reminder-interval": "1m""#, "edgebeat/reminder-interval 1m is too small: at least 5m"),
             (r#""edgebeat/grace": "soon""#, "edgebeat/grace: invalid duration \"soon\""),
+            (
+                r#""edgebeat/expect-first-ping": "maybe""#,
+                "edgebeat/expect-first-ping: \"maybe\" is neither true nor false",
+            ),
             (r#""edgebeat/grace": "5s""#, "edgebeat/grace 5s is too small: at least 1m"),
             (r#""edgebeat/slug": "Not A Slug""#, "edgebeat/slug \"Not A Slug\" is not a slug"),
             (r#""edgebeat/tags": "edgebeat:other""#, "edgebeat/tags: tag \"edgebeat:other\""),
