@@ -13,8 +13,10 @@
 //! before it changes anything.
 
 mod client;
+mod jobs;
 mod k8s;
 mod plan;
+mod report;
 mod retry;
 mod run;
 mod spec;
@@ -247,6 +249,13 @@ struct K8sArgs {
     /// Print what would change, change nothing
     #[arg(long)]
     dry_run: bool,
+    /// Sync the checks only: do not report the Jobs' starts and ends
+    #[arg(long, conflicts_with = "watch")]
+    no_report: bool,
+    /// Read a stream of Jobs (kubectl get jobs -A --watch -o json) and report their starts and ends as they
+    /// come; changes no check
+    #[arg(long)]
+    watch: bool,
 }
 
 #[derive(Args)]
@@ -396,6 +405,9 @@ fn sync_command(args: SyncArgs) -> Result<u8, Failure> {
 fn k8s_command(args: K8sArgs) -> Result<u8, Failure> {
     let api = Config::for_api(args.url, args.api_key).api(client::KeyNeed::ReadWrite)?;
     let marker = spec::marker(&args.set).map_err(|e| Failure(USAGE, e))?;
+    if args.watch {
+        return watch_command(&api, &marker, args.file.as_deref(), args.dry_run);
+    }
     let channels = spec::channel_selector(args.default_channels.as_deref().map(spec::words_of).unwrap_or_default());
     let seconds = i64::try_from(args.default_grace.as_secs()).unwrap_or(i64::MAX);
     let grace = spec::check_field("grace", "--default-grace", seconds).map_err(|e| Failure(USAGE, e))?;
@@ -421,20 +433,100 @@ fn k8s_command(args: K8sArgs) -> Result<u8, Failure> {
         prune_guard: Some(&guard),
     };
     report(&converted.problems, "");
-    match sync::sync(&api, &[], &converted.checks, &options) {
+    let synced = match sync::sync(&api, &[], &converted.checks, &options) {
         Ok(outcome) => {
             report(&outcome.problems, "");
             let skipped = converted.problems.len() + outcome.problems.len();
             if skipped > 0 {
                 eprintln!("edgebeat: {skipped} CronJob(s) skipped; the others are synced");
             }
-            Ok(if skipped == 0 { 0 } else { FAILED })
+            if skipped == 0 {
+                0
+            } else {
+                FAILED
+            }
         }
         Err(stopped) => {
             report(&stopped.problems, "");
-            Err(problems_failure(stopped.problems.len(), "", stopped.changed_nothing))
+            return Err(problems_failure(stopped.problems.len(), "", stopped.changed_nothing));
+        }
+    };
+    if args.no_report || inventory.jobs.is_empty() {
+        return Ok(synced);
+    }
+    let reported = report_jobs(&api, &marker, &inventory.jobs, args.dry_run)?;
+    Ok(synced.max(reported))
+}
+
+fn now() -> edgebeat_core::time::Timestamp {
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0);
+    edgebeat_core::time::Timestamp::from_millis(millis)
+}
+
+/// Reports the starts and ends of the Jobs of one input to their CronJobs'
+/// checks, oldest first.
+fn report_jobs(api: &client::Api, marker: &str, items: &[serde_json::Value], dry_run: bool) -> Result<u8, Failure> {
+    let runs = jobs::runs_of(items);
+    report(&runs.problems, "");
+    let reporter = report::Reporter::new(api, marker, dry_run).map_err(|e| Failure(FAILED, e))?;
+    let mut tally = report::Tally::default();
+    let now = now();
+    for run in &runs.reports {
+        tally.count(run, reporter.send(run, now));
+    }
+    report(&tally.problems, "");
+    println!("{}", tally.summary(runs.orphans.len()));
+    Ok(if tally.problems.is_empty() && runs.problems.is_empty() { 0 } else { FAILED })
+}
+
+/// `k8s-sync --watch`: reads Jobs as kubectl's watch prints them (JSON
+/// objects one after another) and reports each start and end as it comes.
+/// It creates, changes and prunes no check; a Job whose CronJob has no
+/// check yet makes it list the set's checks again (at most twice a minute).
+fn watch_command(api: &client::Api, marker: &str, file: Option<&str>, dry_run: bool) -> Result<u8, Failure> {
+    let input: Box<dyn std::io::Read> = match file {
+        None | Some("-") => Box::new(std::io::stdin().lock()),
+        Some(path) => Box::new(std::fs::File::open(path).map_err(|e| Failure(FAILED, format!("reading {path}: {e}")))?),
+    };
+    let mut reporter = report::Reporter::new(api, marker, dry_run).map_err(|e| Failure(FAILED, e))?;
+    let mut sent = report::SentBefore::default();
+    let mut listed_at = std::time::Instant::now();
+    let mut failures = 0;
+    println!("watching Jobs: each start and end is reported as it comes");
+    for value in serde_json::Deserializer::from_reader(std::io::BufReader::new(input)).into_iter::<serde_json::Value>()
+    {
+        let value = value.map_err(|e| Failure(FAILED, format!("the stream is not kubectl's JSON: {e}")))?;
+        let runs = jobs::runs_of(&jobs::jobs_in(value));
+        report(&runs.problems, "");
+        for run in &runs.reports {
+            if !sent.first_time(run) {
+                continue;
+            }
+            if !reporter.has_check(run) && listed_at.elapsed() >= std::time::Duration::from_secs(30) {
+                listed_at = std::time::Instant::now();
+                if let Err(problem) = reporter.refresh() {
+                    eprintln!("edgebeat: listing the checks: {problem}");
+                }
+            }
+            match reporter.send(run, now()) {
+                report::Sent::Failed(problem) => {
+                    // Not sent: the next time the Job changes (or the next sync) tries again.
+                    sent.forget(run);
+                    failures += 1;
+                    eprintln!("edgebeat: {problem}");
+                }
+                report::Sent::NoCheck => sent.forget(run),
+                _ => {}
+            }
+            use std::io::Write;
+            let _ = std::io::stdout().flush();
         }
     }
+    println!("the stream ended");
+    Ok(if failures == 0 { 0 } else { FAILED })
 }
 
 fn status_command(args: StatusArgs) -> Result<u8, Failure> {

@@ -550,7 +550,8 @@ mod tests {
         let existing = Existing::from_value(shown).unwrap();
         assert_eq!(existing.config.clone().unwrap().unwrap().monitoring.policy, AlertPolicy::default());
         assert!(matches!(
-            &actions(&declare("checks: [{slug: x, expect_first_ping: false}]"), &[existing.clone()], false)[..],
+            &actions(&declare("checks: [{slug: x, expect_first_ping: false}]"), std::slice::from_ref(&existing), false)
+                [..],
             [Action::Unchanged { .. }]
         ));
         // Nor expect_first_ping: false, and a synced check expects its first ping by default.
