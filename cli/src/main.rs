@@ -2,7 +2,8 @@
 //!
 //! - `run`: run a job under a heartbeat (start ping, exit status, output tail);
 //! - `sync`: checks as code from a YAML or JSON file;
-//! - `k8s-sync`: one check per Kubernetes CronJob;
+//! - `k8s-sync`: one check per Kubernetes CronJob, and each of its Jobs'
+//!   starts and ends reported to it (also from a watch stream);
 //! - `status`: the project's checks as a table.
 //!
 //! The decisions (what a sync plans, how a CronJob becomes a check, how the
@@ -129,11 +130,19 @@ Examples:
   edgebeat sync checks.yaml --prune
   edgebeat sync checks.json")]
     Sync(SyncArgs),
-    /// Keep one check per Kubernetes CronJob, from `kubectl get cronjobs -A -o json`
+    /// Keep one check per Kubernetes CronJob and report its Jobs' runs, from `kubectl get cronjobs,jobs -A -o json`
     #[command(after_help = "Each CronJob gets the check <namespace>-<name> with its schedule and timeZone
 (else --default-tz); a suspended CronJob's check is paused, an unsuspended one resumed; the
 checks of CronJobs that are gone are deleted (only checks tagged edgebeat:<set>, set \"k8s\"
-unless --set says otherwise; --no-prune keeps them).
+unless --set says otherwise; --no-prune keeps them). A check expects its first run: a CronJob
+that never runs goes down at its first scheduled run plus grace.
+
+Then each Job a CronJob owns is reported to that CronJob's check: its start, and its end (the
+Complete condition: success; Failed: failure, with the reason, message and pod counts in the
+body), at the Job's own times, with the Job's uid as the run id: edgebeat records each once,
+however often it is reported. Jobs no CronJob owns, and events more than a day old, are left
+alone. --no-report skips this. --watch reads `kubectl get jobs -A --watch -o json` instead and
+reports each start and end as it comes, changing no check.
 
 Every CronJob is checked first with the server's own rules. A bad one (schedule, zone,
 annotation) is reported and skipped, its check left as it is, and the rest is synced; the exit
@@ -155,10 +164,12 @@ CronJob annotations:
   edgebeat/max-runtime: \"3h\"       a started run's limit, or \"off\" (default)
   edgebeat/min-runtime: \"1m\"       a faster run is a failure, or \"off\" (default)
   edgebeat/reminder-interval: \"4h\" reminders while down, at least 5m, or \"off\" (default)
+  edgebeat/expect-first-ping: \"false\" the check waits for its first run forever
 
 Examples:
-  kubectl get cronjobs -A -o json | edgebeat k8s-sync
+  kubectl get cronjobs,jobs -A -o json | edgebeat k8s-sync
   kubectl get cronjobs,jobs -A -o json | edgebeat k8s-sync --prune-max 10%
+  kubectl get jobs -A --watch -o json | edgebeat k8s-sync --watch
   kubectl get cronjobs -A -o json > cronjobs.json && edgebeat k8s-sync cronjobs.json --dry-run
   edgebeat k8s-sync cronjobs.json --set k8s-prod --default-tz Europe/Berlin --default-channels ops")]
     K8sSync(K8sArgs),
@@ -226,7 +237,7 @@ struct K8sArgs {
     url: UrlArg,
     #[command(flatten)]
     api_key: ApiKeyArg,
-    /// The JSON of `kubectl get cronjobs -A -o json`; stdin when absent or -
+    /// The JSON of `kubectl get cronjobs,jobs -A -o json` (with --watch, of the watch); stdin when absent or -
     file: Option<String>,
     /// Time zone for CronJobs without spec.timeZone
     #[arg(long, default_value = "UTC")]
