@@ -28,7 +28,7 @@ use crate::domain::ping::{
     PingRules, PingTarget, UrlSignal,
 };
 use crate::domain::ping_cache::PingTemplate;
-use crate::domain::plan::{Expect, Expected, NewPing, Owner, RoutingGuard};
+use crate::domain::plan::{Expect, Expected, NewPing, Owner, RoutingGuard, StateWrite};
 use crate::domain::reply::Reply;
 use crate::domain::routing::Routes;
 use crate::domain::shard::{mark_key, shard_of_key, uuid_on};
@@ -399,7 +399,10 @@ impl<S: Store, P: Platform> Recorder<'_, S, P> {
         let (ping_part, _) = ping_plan(subject, record, Expect::Nothing, &audience, &random_token(24)?);
         plan.ping = ping_part.ping;
         plan.run_report = ping_part.run_report;
-        plan.state = ping_part.state.or(plan.state);
+        // The check entered `new` now, whatever its first ping does to it.
+        let first_state =
+            ping_part.state.map(|write| StateWrite { changed_at: write.changed_at.or(Some(at)), ..write });
+        plan.state = first_state.or(plan.state);
         plan.flip = ping_part.flip;
         plan.events = ping_part.events;
         plan.routing = Some(RoutingGuard { project_id: project_id.to_owned(), version });

@@ -184,3 +184,16 @@ fn an_event_time_out_of_bounds_or_malformed_is_refused_with_a_json_error() {
     assert_eq!(world.ping(&format!("{uuid}?ts={}", now + 120)).status(), 200);
     assert_eq!(world.row(&uuid).check.state.last_ping, Some(T0));
 }
+
+#[test]
+fn a_check_made_by_a_start_ping_entered_new_when_it_was_made() {
+    let world = World::new();
+    let project = world.project("made-by-ping");
+    let answer = world.ping(&format!("{}/nightly/start?create=1", project.ping_key));
+    assert_eq!(answer.status(), 201, "{answer:?}");
+    let listed = world.api("GET", "/api/v3/checks/", &project.api_key, None).json();
+    let uuid = uuid_of(&listed["checks"][0]);
+    let row = world.row(&uuid);
+    assert_eq!((row.check.state.status, row.status_changed_at), (Status::New, Some(T0)));
+    assert_eq!(row.check.state.waiting_since, Some(T0));
+}
