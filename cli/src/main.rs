@@ -339,6 +339,17 @@ fn is_uuid(text: &str) -> bool {
     parts.iter().map(|p| p.len()).eq([8, 4, 4, 4, 12]) && parts.iter().all(|p| p.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
+/// The stream `k8s-sync --watch` reads: the file, or stdin.
+fn read_stream(file: Option<&str>) -> Result<Box<dyn Read>, Failure> {
+    match file {
+        None | Some("-") => Ok(Box::new(std::io::stdin().lock())),
+        Some(path) => {
+            let file = std::fs::File::open(path).map_err(|e| Failure(FAILED, format!("reading {path}: {e}")))?;
+            Ok(Box::new(file))
+        }
+    }
+}
+
 fn read_input(file: Option<&str>) -> Result<String, Failure> {
     match file {
         None | Some("-") => {
@@ -417,7 +428,8 @@ fn k8s_command(args: K8sArgs) -> Result<u8, Failure> {
     let api = Config::for_api(args.url, args.api_key).api(client::KeyNeed::ReadWrite)?;
     let marker = spec::marker(&args.set).map_err(|e| Failure(USAGE, e))?;
     if args.watch {
-        return watch_command(&api, &marker, args.file.as_deref(), args.dry_run);
+        let input = read_stream(args.file.as_deref())?;
+        return report::watch(&api, &marker, input, args.dry_run).map_err(|e| Failure(FAILED, e));
     }
     let channels = spec::channel_selector(args.default_channels.as_deref().map(spec::words_of).unwrap_or_default());
     let seconds = i64::try_from(args.default_grace.as_secs()).unwrap_or(i64::MAX);
@@ -465,79 +477,8 @@ fn k8s_command(args: K8sArgs) -> Result<u8, Failure> {
     if args.no_report || inventory.jobs.is_empty() {
         return Ok(synced);
     }
-    let reported = report_jobs(&api, &marker, &inventory.jobs, args.dry_run)?;
-    Ok(synced.max(reported))
-}
-
-fn now() -> edgebeat_core::time::Timestamp {
-    let millis = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0);
-    edgebeat_core::time::Timestamp::from_millis(millis)
-}
-
-/// Reports the starts and ends of the Jobs of one input to their CronJobs'
-/// checks, oldest first.
-fn report_jobs(api: &client::Api, marker: &str, items: &[serde_json::Value], dry_run: bool) -> Result<u8, Failure> {
-    let runs = jobs::runs_of(items);
-    report(&runs.problems, "");
-    let reporter = report::Reporter::new(api, marker, dry_run).map_err(|e| Failure(FAILED, e))?;
-    let mut tally = report::Tally::default();
-    let now = now();
-    for run in &runs.reports {
-        tally.count(run, reporter.send(run, now));
-    }
-    report(&tally.problems, "");
-    println!("{}", tally.summary(runs.orphans.len()));
-    Ok(if tally.problems.is_empty() && runs.problems.is_empty() { 0 } else { FAILED })
-}
-
-/// `k8s-sync --watch`: reads Jobs as kubectl's watch prints them (JSON
-/// objects one after another) and reports each start and end as it comes.
-/// It creates, changes and prunes no check; a Job whose CronJob has no
-/// check yet makes it list the set's checks again (at most twice a minute).
-fn watch_command(api: &client::Api, marker: &str, file: Option<&str>, dry_run: bool) -> Result<u8, Failure> {
-    let input: Box<dyn std::io::Read> = match file {
-        None | Some("-") => Box::new(std::io::stdin().lock()),
-        Some(path) => Box::new(std::fs::File::open(path).map_err(|e| Failure(FAILED, format!("reading {path}: {e}")))?),
-    };
-    let mut reporter = report::Reporter::new(api, marker, dry_run).map_err(|e| Failure(FAILED, e))?;
-    let mut sent = report::SentBefore::default();
-    let mut listed_at = std::time::Instant::now();
-    let mut failures = 0;
-    println!("watching Jobs: each start and end is reported as it comes");
-    for value in serde_json::Deserializer::from_reader(std::io::BufReader::new(input)).into_iter::<serde_json::Value>()
-    {
-        let value = value.map_err(|e| Failure(FAILED, format!("the stream is not kubectl's JSON: {e}")))?;
-        let runs = jobs::runs_of(&jobs::jobs_in(value));
-        report(&runs.problems, "");
-        for run in &runs.reports {
-            if !sent.first_time(run) {
-                continue;
-            }
-            if !reporter.has_check(run) && listed_at.elapsed() >= std::time::Duration::from_secs(30) {
-                listed_at = std::time::Instant::now();
-                if let Err(problem) = reporter.refresh() {
-                    eprintln!("edgebeat: listing the checks: {problem}");
-                }
-            }
-            match reporter.send(run, now()) {
-                report::Sent::Failed(problem) => {
-                    // Not sent: the next time the Job changes (or the next sync) tries again.
-                    sent.forget(run);
-                    failures += 1;
-                    eprintln!("edgebeat: {problem}");
-                }
-                report::Sent::NoCheck => sent.forget(run),
-                _ => {}
-            }
-            use std::io::Write;
-            let _ = std::io::stdout().flush();
-        }
-    }
-    println!("the stream ended");
-    Ok(if failures == 0 { 0 } else { FAILED })
+    let reported = report::report_jobs(&api, &marker, &inventory.jobs, args.dry_run).map_err(|e| Failure(FAILED, e))?;
+    Ok(synced.max(if reported { 0 } else { FAILED }))
 }
 
 fn status_command(args: StatusArgs) -> Result<u8, Failure> {

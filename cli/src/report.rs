@@ -17,6 +17,7 @@ use edgebeat_core::ids::Uuid;
 use edgebeat_core::time::Timestamp;
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
 /// The most one report may take, retries included.
@@ -200,6 +201,81 @@ impl SentBefore {
     pub fn forget(&mut self, report: &Report) {
         self.seen.remove(&(report.rid, report.signal));
     }
+}
+
+/// The time now.
+fn now() -> Timestamp {
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0);
+    Timestamp::from_millis(millis)
+}
+
+fn say(problems: &[String]) {
+    for problem in problems {
+        eprintln!("edgebeat: {problem}");
+    }
+}
+
+/// Reports the starts and ends of the Jobs of one input to their
+/// CronJobs' checks, oldest first, and prints a summary; whether every one
+/// could be read and sent (or was known already).
+pub fn report_jobs(api: &Api, marker: &str, items: &[Value], dry_run: bool) -> Result<bool, String> {
+    let runs = crate::jobs::runs_of(items);
+    say(&runs.problems);
+    let reporter = Reporter::new(api, marker, dry_run)?;
+    let mut tally = Tally::default();
+    let now = now();
+    for run in &runs.reports {
+        tally.count(run, reporter.send(run, now));
+    }
+    say(&tally.problems);
+    println!("{}", tally.summary(runs.orphans.len()));
+    Ok(tally.problems.is_empty() && runs.problems.is_empty())
+}
+
+/// `k8s-sync --watch`: reads Jobs as kubectl's watch prints them (JSON
+/// objects one after another) and reports each start and end as it comes.
+/// It creates, changes and prunes no check; a Job whose CronJob has no
+/// check yet makes it list the set's checks again (at most twice a
+/// minute). The exit status: 1 when a report could not be sent.
+pub fn watch(api: &Api, marker: &str, input: Box<dyn Read>, dry_run: bool) -> Result<u8, String> {
+    let mut reporter = Reporter::new(api, marker, dry_run)?;
+    let mut sent = SentBefore::default();
+    let mut listed_at = Instant::now();
+    let mut failures = 0;
+    println!("watching Jobs: each start and end is reported as it comes");
+    let stream = serde_json::Deserializer::from_reader(std::io::BufReader::new(input)).into_iter::<Value>();
+    for value in stream {
+        let value = value.map_err(|e| format!("the stream is not kubectl's JSON: {e}"))?;
+        let runs = crate::jobs::runs_of(&crate::jobs::jobs_in(value));
+        say(&runs.problems);
+        for run in &runs.reports {
+            if !sent.first_time(run) {
+                continue;
+            }
+            if !reporter.has_check(run) && listed_at.elapsed() >= Duration::from_secs(30) {
+                listed_at = Instant::now();
+                if let Err(problem) = reporter.refresh() {
+                    eprintln!("edgebeat: listing the checks: {problem}");
+                }
+            }
+            match reporter.send(run, now()) {
+                Sent::Failed(problem) => {
+                    // Not sent: the next time the Job changes (or the next sync) tries again.
+                    sent.forget(run);
+                    failures += 1;
+                    eprintln!("edgebeat: {problem}");
+                }
+                Sent::NoCheck => sent.forget(run),
+                _ => {}
+            }
+            let _ = std::io::stdout().flush();
+        }
+    }
+    println!("the stream ended");
+    Ok(if failures == 0 { 0 } else { 1 })
 }
 
 #[cfg(test)]
