@@ -716,6 +716,12 @@ def d1_costs(template, receiver):
     note("success closing the run", *measured(worker, "GET", ping))
     note("failing ping that flips and queues an alert", *measured(worker, "GET", ping + "/fail"))
     note("success ping that recovers (flip, alert)", *measured(worker, "GET", ping))
+    # Issue 19: a run's start and end with a run id are recorded once (a run_reports row each).
+    rid = f"a0000000-0000-4000-8000-{int(time.time()):012d}"
+    note("start ping with a run id", *measured(worker, "GET", f"{ping}/start?rid={rid}"))
+    note("success with that run id (closes the run)", *measured(worker, "GET", f"{ping}?rid={rid}"))
+    note("the same success again (already reported)", *measured(worker, "GET", f"{ping}?rid={rid}"))
+    note("relayed success (?ts=, the check read first)", *measured(worker, "GET", f"{ping}?ts={int(time.time()) - 60}"))
     note("?create=1 ping that creates its check", *measured(worker, "GET", f"/ping/{_project_ping_key(worker, key)}/fresh-{int(time.time())}?create=1"))
     for n in range(100):
         api(worker, "POST", "/api/v3/checks/", key=key, body={"name": f"list-{n}", "timeout": 3600})

@@ -8,7 +8,7 @@ use edgebeat::d1_sql::people::{
     audit_entries, audit_insert, delete_check, delete_project, member_batch, replace_api_keys, PRUNE_AUDIT,
 };
 use edgebeat::d1_sql::plan::{channel_batch, check_batch, Witness};
-use edgebeat::d1_sql::queries::{due_checks, CLAIM, DUE_NOTIFICATIONS};
+use edgebeat::d1_sql::queries::{due_checks, prune_run_reports, CLAIM, DUE_NOTIFICATIONS};
 use edgebeat::d1_sql::rows::{check_of, CHECK_COLUMNS};
 use edgebeat::d1_sql::status_pages;
 use edgebeat::d1_sql::windows::{windows_of, windows_of_project, windows_of_projects};
@@ -128,6 +128,12 @@ fn one(db: &Connection, sql: &str) -> Value {
 
 /// Carries out a plan as `D1Store::apply` does; `Some(check id)` when it applied.
 fn apply(db: &Connection, plan: &CheckPlan) -> Option<i64> {
+    apply_reporting(db, plan).0
+}
+
+/// As `apply`, and whether the plan's run report was there before (as
+/// `D1Store::apply` reads it from the batch).
+fn apply_reporting(db: &Connection, plan: &CheckPlan) -> (Option<i64>, bool) {
     let planned = check_batch(plan);
     let ran = batch(db, &planned.statements);
     let applied = match planned.witness {
@@ -135,8 +141,13 @@ fn apply(db: &Connection, plan: &CheckPlan) -> Option<i64> {
         Witness::Returned(i) => !ran[i].rows.is_empty(),
     };
     if !applied {
-        return None;
+        let seen = planned.seen.is_some_and(|i| ran[i].rows.first().is_some_and(|r| r["reported"] == 1));
+        return (None, seen);
     }
+    (applied_id(plan, &planned, &ran), false)
+}
+
+fn applied_id(plan: &CheckPlan, planned: &edgebeat::d1_sql::plan::CheckBatch, ran: &[Ran]) -> Option<i64> {
     match planned.insert {
         Some(i) => ran[i].rows.first().and_then(|r| r["id"].as_i64()),
         None => match plan.target {
@@ -195,6 +206,7 @@ fn ping(kind: PingKind, when: Timestamp) -> NewPing {
         rid: None,
         body: b"hello".to_vec(),
         history: HISTORY,
+        arrived: None,
     }
 }
 
@@ -1195,4 +1207,97 @@ fn a_failing_mark_writes_once_with_its_notice_only_for_the_channel_as_configured
     assert!(marked(&mark("c1", &config, "n3")));
     batch(&db, &channel_batch("p", &save("c1", 2)).statements);
     assert_eq!(one(&db, "SELECT failing FROM channels WHERE id = 'c1'")["failing"], Value::Null, "an edit clears it");
+}
+
+// ---------------------------------------------------------------- run reports
+
+#[test]
+fn a_start_or_end_with_a_run_id_is_recorded_once_per_check() {
+    let db = database(None);
+    add_project(&db, "p");
+    let check = create(&db, "p", "job", &Routes::default(), 10).expect("created");
+    let other = create(&db, "p", "other", &Routes::default(), 10).expect("created");
+    let audience = Audience { routes: &check.routes, defaults: &[], windows: None };
+    let rid = Uuid::parse("a0000000-0000-4000-8000-000000000001").expect("a uuid");
+    let report = |check: &Check, kind: PingKind, when: i64, seed: &str| {
+        let ping = NewPing { rid: Some(rid), ..ping(kind, at(when)) };
+        ping_plan(Subject::of(check), ping, Expect::Row(Expected::of(check, true)), &audience, seed).0
+    };
+    let start = report(&check, PingKind::Start, 10, "s1");
+    let planned = check_batch(&start);
+    assert!(planned.statements[0].sql.starts_with("SELECT EXISTS (SELECT 1 FROM run_reports"));
+    assert!(planned.statements[1].sql.starts_with("INSERT INTO run_reports"));
+    assert!(
+        planned.statements[2..].iter().all(|s| s.sql.contains("token = 's1'")),
+        "the rest needs this plan's report"
+    );
+    assert_eq!(apply_reporting(&db, &start), (Some(check.id), false));
+    let check = read_check(&db, check.id);
+    assert_eq!((check.n_pings, check.state.last_start), (1, Some(at(10))));
+    let row = one(&db, "SELECT check_id, rid, edge, token, created_at FROM run_reports");
+    assert_eq!(row["edge"], "start");
+    assert_eq!((row["token"].as_str(), row["created_at"].as_i64()), (Some("s1"), Some(at(10).millis())));
+
+    // The same start again, decided from the check as it is: acknowledged, nothing written.
+    assert_eq!(apply_reporting(&db, &report(&check, PingKind::Start, 12, "s2")), (None, true));
+    assert_eq!(read_check(&db, check.id), check);
+    assert_eq!(count(&db, "SELECT count(*) AS n FROM pings"), 1);
+    // The same run id on another check is that check's own report.
+    assert_eq!(apply_reporting(&db, &report(&other, PingKind::Start, 12, "o1")).0, Some(other.id));
+    // Its end is news; a second end is not.
+    let end = report(&check, PingKind::Success, 70, "e1");
+    assert_eq!(apply_reporting(&db, &end), (Some(check.id), false));
+    let ended = read_check(&db, check.id);
+    assert_eq!((ended.n_pings, ended.state.last_duration), (2, Some(60_000)));
+    assert_eq!(apply_reporting(&db, &report(&ended, PingKind::Fail, 80, "e2")), (None, true));
+    assert_eq!(read_check(&db, check.id), ended);
+    assert_eq!(count(&db, "SELECT count(*) AS n FROM run_reports"), 3);
+}
+
+#[test]
+fn a_run_report_is_not_recorded_when_the_plan_s_conditions_fail_and_old_ones_are_pruned() {
+    let db = database(None);
+    add_project(&db, "p");
+    let check = create(&db, "p", "job", &Routes::default(), 10).expect("created");
+    let audience = Audience { routes: &check.routes, defaults: &[], windows: None };
+    let rid = Uuid::parse("a0000000-0000-4000-8000-000000000002").expect("a uuid");
+    let ping_with = |check: &Check, kind: PingKind, when: i64, seed: &str| {
+        let ping = NewPing { rid: Some(rid), ..ping(kind, at(when)) };
+        ping_plan(Subject::of(check), ping, Expect::Row(Expected::of(check, false)), &audience, seed).0
+    };
+    // Decided from a check that changed since: nothing, not even the report.
+    let stale = Check { config_version: check.config_version + 1, ..check.clone() };
+    assert_eq!(apply_reporting(&db, &ping_with(&stale, PingKind::Success, 5, "x")), (None, false));
+    assert_eq!(count(&db, "SELECT count(*) AS n FROM run_reports"), 0);
+    assert_eq!(count(&db, "SELECT count(*) AS n FROM pings"), 0);
+    assert_eq!(apply_reporting(&db, &ping_with(&check, PingKind::Success, 5, "y")), (Some(check.id), false));
+    // Pruned by age, through the index.
+    let plan = query_plan(&db, &prune_run_reports());
+    assert!(plan.contains("run_reports_by_age (created_at<?)"), "{plan}");
+    let prune = |before: Timestamp| batch(&db, &[Statement::new(prune_run_reports(), vec![Arg::time(before)])]);
+    prune(at(5));
+    assert_eq!(count(&db, "SELECT count(*) AS n FROM run_reports"), 1, "recorded at 5 s: kept");
+    prune(at(6));
+    assert_eq!(count(&db, "SELECT count(*) AS n FROM run_reports"), 0);
+}
+
+#[test]
+fn migration_0015_lets_new_checks_wait_since_they_entered_new() {
+    let db = database(Some("0015"));
+    db.execute_batch(
+        "INSERT INTO projects (id, name, ping_key_hash, created_at) VALUES ('p1', 'one', 'h1', 1);
+         INSERT INTO checks (uuid, project_id, created_at, status, status_changed_at) VALUES
+           ('00000000-0000-4000-8000-000000000001', 'p1', 1000, 'new', NULL),
+           ('00000000-0000-4000-8000-000000000002', 'p1', 1000, 'new', 5000),
+           ('00000000-0000-4000-8000-000000000003', 'p1', 1000, 'up', 5000);",
+    )
+    .expect("rows in the shape before 0015");
+    migrate(&db, Some("0015"), None);
+    let rows = query(&db, "SELECT waiting_since, expect_first_ping FROM checks ORDER BY id");
+    let seen: Vec<(Option<i64>, i64)> =
+        rows.iter().map(|r| (r["waiting_since"].as_i64(), r["expect_first_ping"].as_i64().unwrap_or(-1))).collect();
+    assert_eq!(seen, [(Some(1000), 0), (Some(5000), 0), (None, 0)], "created, resumed, running");
+    let check = read_check(&db, 2);
+    assert!(!check.config.monitoring.expect_first_ping);
+    assert_eq!(check.state.waiting_since, Some(Timestamp::from_millis(5000)));
 }

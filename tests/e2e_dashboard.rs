@@ -746,10 +746,15 @@ fn create_edit_pause_resume_delete_and_channels_through_the_browser() {
         find(&client, "#f-timeout-unit").await.select_by_value("86400").await.expect("days");
         type_into(&client, "#f-grace", "2").await;
         find(&client, "#f-grace-unit").await.select_by_value("3600").await.expect("hours");
+        assert_eq!(js(&client, "return document.getElementById('f-expect-first-ping').checked").await, json!(false), "off, as the API");
+        click(&client, "#f-expect-first-ping").await;
         click(&client, "#save").await;
         loaded(&client, "check").await;
+        let why = wait_js(&client, "why it is new", "return document.getElementById('check-why')?.textContent").await;
+        assert!(why.as_str().unwrap_or_default().contains("it goes down as never run if none arrives"), "{why}");
         let listed = worker.api(&project.api_key, "GET", "/api/v3/checks/", None).json();
         let created = listed["checks"][0].clone();
+        assert_eq!(created["expect_first_ping"], true, "the checkbox's setting");
         assert_eq!(listed["checks"].as_array().map(Vec::len), Some(1));
         assert_eq!(
             (&created["name"], &created["slug"], &created["tags"], &created["timeout"], &created["grace"]),
@@ -852,6 +857,13 @@ fn create_edit_pause_resume_delete_and_channels_through_the_browser() {
         click(&client, "#resume").await;
         find(&client, "#pause").await;
         assert_ne!(worker.check(&project, &uuid)["status"], "paused");
+        // Resumed, it waits for its first run again; none by the first slot plus grace: never ran.
+        let first = millis_of(&worker.check(&project, &uuid)["next_ping"]);
+        worker.run_sweep(first + 7_200_000 + 60_000);
+        client.refresh().await.expect("reload");
+        loaded(&client, "check").await;
+        let why = wait_js(&client, "why it is down", "return document.getElementById('check-why')?.textContent").await;
+        assert!(why.as_str().unwrap_or_default().starts_with("Down: never ran since it was resumed at "), "{why}");
 
         // Delete, after a confirmation (cancel first: nothing happens).
         click(&client, "#delete").await;

@@ -323,7 +323,9 @@ fn pause_resume_and_manual_resume() {
 /// successes and failures, with and without run ids) contend for its state.
 /// Each is recorded, or answered 503 "busy, try again" with `Retry-After`
 /// (contention, which `curl --retry` retries), never "storage unavailable";
-/// and exactly the answered ones are stored.
+/// and exactly the answered ones are stored, except a run's start or end
+/// sent again with its run id (issue 19), answered `OK` with
+/// `Edgebeat-Already-Reported` and stored once.
 #[test]
 fn two_hundred_concurrent_mixed_pings_are_recorded_or_told_to_retry() {
     let (worker, project) = setup();
@@ -347,16 +349,28 @@ fn two_hundred_concurrent_mixed_pings_are_recorded_or_told_to_retry() {
             thread::spawn(move || {
                 barrier.wait();
                 let response = worker.get(&path);
-                (response.status, response.header("Retry-After").map(str::to_owned), response.text())
+                let repeated = response.header("Edgebeat-Already-Reported").is_some();
+                (response.status, response.header("Retry-After").map(str::to_owned), response.text(), repeated, path)
             })
         })
         .collect();
-    let answers: Vec<(u16, Option<String>, String)> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let answers: Vec<(u16, Option<String>, String, bool, String)> =
+        handles.into_iter().map(|h| h.join().unwrap()).collect();
     for answer in &answers {
         let told_to_retry = answer.0 == 503 && answer.1.as_deref() == Some("1") && answer.2 == "busy, try again";
         assert!(answer.0 == 200 || told_to_retry, "only OK or busy-with-Retry-After: {answer:?}");
+        assert!(!answer.3 || (answer.0 == 200 && answer.4.contains("rid=")), "only a run id repeats: {answer:?}");
     }
-    let accepted = answers.iter().filter(|a| a.0 == 200).count();
+    // Each run id's start, and its end (success or failure), is stored once at most.
+    let repeats = answers.iter().filter(|a| a.3).count();
+    let stored_runs: std::collections::BTreeSet<(bool, &str)> = answers
+        .iter()
+        .filter(|a| a.0 == 200 && !a.3 && a.4.contains("rid="))
+        .map(|a| (a.4.contains("/start"), a.4.rsplit('=').next().unwrap_or_default()))
+        .collect();
+    assert_eq!(stored_runs.len(), answers.iter().filter(|a| a.0 == 200 && !a.3 && a.4.contains("rid=")).count());
+    assert!(repeats > 0, "twenty run ids among 100 pings with one repeat");
+    let accepted = answers.iter().filter(|a| a.0 == 200 && !a.3).count();
     let shown = worker.check(&project, &uuid);
     assert_eq!(shown["n_pings"].as_u64(), Some(accepted as u64));
     // The history holds the newest 100, numbered without gaps or repeats.

@@ -21,6 +21,9 @@ pub struct PingAnswer {
     pub body: String,
     /// The server's `Ping-Body-Limit` header.
     pub body_limit: Option<usize>,
+    /// The server's `Edgebeat-Already-Reported` header: a run's start or
+    /// end it had already, so it recorded nothing.
+    pub already_reported: bool,
 }
 
 /// One ping attempt: POST `url` with `body`, giving up after `timeout`.
@@ -36,8 +39,9 @@ pub fn ping_once(agent: &ureq::Agent, url: &str, body: &[u8], timeout: Duration)
     let status = response.status().as_u16();
     let body_limit =
         response.headers().get("ping-body-limit").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok());
+    let already_reported = response.headers().get("edgebeat-already-reported").is_some_and(|v| v == "1");
     let body = response.body_mut().with_config().limit(64 * 1024).read_to_string().unwrap_or_default();
-    Ok(PingAnswer { status, body: body.trim().to_owned(), body_limit })
+    Ok(PingAnswer { status, body: body.trim().to_owned(), body_limit, already_reported })
 }
 
 /// The management API v3 with one project's key.
@@ -80,6 +84,15 @@ impl std::fmt::Display for ApiError {
 impl Api {
     pub fn new(base: &str, key: &str, needs: KeyNeed) -> Api {
         Api { agent: agent(), base: base.trim_end_matches('/').to_owned(), key: key.to_owned(), needs }
+    }
+
+    /// Where edgebeat is, without a trailing slash.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    pub fn agent(&self) -> &ureq::Agent {
+        &self.agent
     }
 
     /// A request to `/api/v3/<path>`; a non-2xx answer is an error that

@@ -27,6 +27,7 @@
 //! | `edgebeat/max-runtime` | how long a started run may take, at least `1m`; `off` (default): grace limits it |
 //! | `edgebeat/min-runtime` | a run faster than this is a failure, at least `1s`; `off` (default): no minimum |
 //! | `edgebeat/reminder-interval` | reminders while down, at least `5m`; `0` or `off` (default): none |
+//! | `edgebeat/expect-first-ping` | `"false"`: a new check waits for its first run forever; by default (`"true"`) a CronJob that never runs goes down at its first scheduled run plus grace |
 //!
 //! As in a sync file, an alert-policy annotation left out is the API's
 //! default, so removing one resets the setting. A bad value (of any
@@ -37,8 +38,10 @@
 //! `CronJobList`) is an inventory of the cluster's CronJobs. A single
 //! CronJob object prunes nothing, nor does a list that holds no CronJob at
 //! all (a kubeconfig pointing at the wrong cluster); and a run that would
-//! prune more than `--prune-max` checks changes nothing. Items of other kinds
-//! (the Jobs of `kubectl get cronjobs,jobs`) are counted and left alone.
+//! prune more than `--prune-max` checks changes nothing. The Jobs of
+//! `kubectl get cronjobs,jobs` are kept for `jobs`, which makes their runs
+//! reports to their CronJobs' checks; items of other kinds are counted and
+//! left alone.
 
 use crate::spec::{channel_selector, parse_limit, set_tags, words_of, Desired, Draft};
 use edgebeat_core::api::spec::ChannelSelector;
@@ -59,6 +62,7 @@ pub const ANNOTATION_RECOVERY_THRESHOLD: &str = "edgebeat/recovery-threshold";
 pub const ANNOTATION_MAX_RUNTIME: &str = "edgebeat/max-runtime";
 pub const ANNOTATION_MIN_RUNTIME: &str = "edgebeat/min-runtime";
 pub const ANNOTATION_REMINDER_INTERVAL: &str = "edgebeat/reminder-interval";
+pub const ANNOTATION_EXPECT_FIRST_PING: &str = "edgebeat/expect-first-ping";
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
@@ -97,7 +101,9 @@ pub enum Scope {
 pub struct Inventory {
     pub scope: Scope,
     pub cronjobs: Vec<CronJobRef>,
-    /// Items of other kinds (the Jobs of `kubectl get cronjobs,jobs`), by kind: counted, not used.
+    /// The Jobs (of `kubectl get cronjobs,jobs`), as read: their runs are reported.
+    pub jobs: Vec<Value>,
+    /// Items of other kinds, by kind: counted, not used.
     pub others: BTreeMap<String, usize>,
 }
 
@@ -106,8 +112,15 @@ impl Inventory {
     pub fn summary(&self) -> String {
         let count = self.cronjobs.len();
         let plural = if count == 1 { "" } else { "s" };
+        let jobs = self.jobs.len();
         let mut line = match (self.scope, self.others.keys().next()) {
+            (Scope::List, _) if jobs > 0 => {
+                format!("input: a List of {count} CronJob{plural} and {jobs} Job{}", if jobs == 1 { "" } else { "s" })
+            }
             (Scope::List, _) => format!("input: a List of {count} CronJob{plural}"),
+            (Scope::Single, _) if jobs > 0 => {
+                return "input: a single Job object, no CronJob: nothing to sync, nothing is pruned".to_owned()
+            }
             (Scope::Single, Some(kind)) if count == 0 => {
                 return format!("input: a single {kind} object, no CronJob: nothing to sync, nothing is pruned")
             }
@@ -139,9 +152,13 @@ pub fn parse_input(text: &str) -> Result<Inventory, String> {
     } else {
         return Err(format!("expected a List of CronJobs (kubectl get cronjobs -A -o json), got kind {kind:?}"));
     };
-    let mut inventory = Inventory { scope, cronjobs: Vec::new(), others: BTreeMap::new() };
+    let mut inventory = Inventory { scope, cronjobs: Vec::new(), jobs: Vec::new(), others: BTreeMap::new() };
     for item in items {
         let kind = item.get("kind").and_then(Value::as_str).or(item_kind).unwrap_or("(no kind)").to_owned();
+        if kind == "Job" {
+            inventory.jobs.push(item);
+            continue;
+        }
         if kind != "CronJob" {
             *inventory.others.entry(kind).or_default() += 1;
             continue;
@@ -195,6 +212,12 @@ pub fn slug_for(namespace: &str, name: &str) -> String {
     format!("{}-{:08x}", &raw[..MAX_SLUG - 9], hash as u32)
 }
 
+/// The description of the check of CronJob `<namespace>/<name>`: how
+/// reports find it, whatever its slug.
+pub fn desc_for(cronjob: &str) -> String {
+    format!("Kubernetes CronJob {cronjob} (kept by edgebeat k8s-sync)")
+}
+
 /// `<namespace>/<name>`, cut to the API's longest name (a namespace may have
 /// 63 characters and a CronJob's name 52).
 fn name_for(namespace: &str, name: &str) -> String {
@@ -243,7 +266,7 @@ impl CronJobRef {
             _ => draft.set("slug", ANNOTATION_SLUG, None, json!(self.slug())),
         }
         draft.set("name", "name", None, json!(name_for(&meta.namespace, &meta.name)));
-        let desc = format!("Kubernetes CronJob {} (kept by edgebeat k8s-sync)", self.id());
+        let desc = desc_for(&self.id());
         draft.set("desc", "desc", None, json!(desc));
         let mut tags = vec!["k8s".to_owned(), meta.namespace.clone()];
         tags.extend(self.annotation(ANNOTATION_TAGS).map(words_of).unwrap_or_default());
@@ -274,6 +297,13 @@ impl CronJobRef {
             match self.annotation(name).map(|text| parse_limit(name, text)).transpose() {
                 Ok(seconds) => draft.set_limit(field, name, seconds.flatten()),
                 Err(problem) => draft.problem(problem),
+            }
+        }
+        match self.annotation(ANNOTATION_EXPECT_FIRST_PING).map(str::to_ascii_lowercase).as_deref() {
+            None | Some("true") => draft.set("expect_first_ping", ANNOTATION_EXPECT_FIRST_PING, None, json!(true)),
+            Some("false") => draft.set("expect_first_ping", ANNOTATION_EXPECT_FIRST_PING, None, json!(false)),
+            Some(other) => {
+                draft.problem(format!("{ANNOTATION_EXPECT_FIRST_PING}: {other:?} is neither true nor false"))
             }
         }
         let config = draft.finish()?;
@@ -450,6 +480,10 @@ mod tests {
         assert_eq!(check.paused, Some(false));
         assert_eq!(check.channels, ChannelSelector::Nothing);
         assert_eq!(check.config.monitoring.policy, AlertPolicy::default());
+        assert!(check.config.monitoring.expect_first_ping, "a CronJob that never runs is news");
+        let waits = r#""edgebeat/expect-first-ping": "False""#;
+        let out = convert_text(&list(&job("db", "backup", r#""schedule": "15 2 * * *""#, waits)));
+        assert!(!out.checks[0].config.monitoring.expect_first_ping);
     }
 
     #[test]
@@ -457,8 +491,9 @@ mod tests {
         let inventory = parse_input(&fixture("cronjobs-and-jobs.json")).unwrap();
         assert_eq!(inventory.scope, Scope::List);
         assert_eq!(inventory.cronjobs.len(), 5);
-        assert_eq!(inventory.others, BTreeMap::from([("Job".to_owned(), 2)]), "Jobs are counted, not used");
-        assert_eq!(inventory.summary(), "input: a List of 5 CronJobs; 2 Job items left alone");
+        assert_eq!(inventory.jobs.len(), 2, "Jobs are kept for their runs");
+        assert!(inventory.others.is_empty());
+        assert_eq!(inventory.summary(), "input: a List of 5 CronJobs and 2 Jobs");
         let out = convert(&inventory.cronjobs, &defaults(), MARKER);
         assert!(out.problems.is_empty(), "{:?}", out.problems);
         let [weekdays, paused, tokyo, every, backup] = &out.checks[..] else { panic!("{out:?}") };
@@ -491,7 +526,9 @@ mod tests {
         let empty = parse_input(&fixture("empty-list.json")).unwrap();
         assert_eq!((empty.scope, empty.cronjobs.len()), (Scope::List, 0));
         let jobs = parse_input(&fixture("jobs-only.json")).unwrap();
-        assert_eq!((jobs.scope, jobs.cronjobs.len(), jobs.others.get("Job")), (Scope::List, 0, Some(&2)));
+        assert_eq!((jobs.scope, jobs.cronjobs.len(), jobs.jobs.len()), (Scope::List, 0, 2));
+        let pods = parse_input(r#"{"kind": "List", "items": [{"kind": "Pod"}, {"kind": "Pod"}]}"#).unwrap();
+        assert_eq!(pods.summary(), "input: a List of 0 CronJobs; 2 Pod items left alone");
         // A typed list's items need not say their kind.
         let typed = r#"{"kind": "CronJobList", "items": [{"metadata": {"name": "a", "namespace": "b"},
                         "spec": {"schedule": "@hourly"}}]}"#;
@@ -586,6 +623,10 @@ mod tests {
             (r#""edgebeat/min-runtime": "fast""#, "edgebeat/min-runtime: invalid duration \"fast\""),
             (r#""edgebeat/reminder-interval": "1m""#, "edgebeat/reminder-interval 1m is too small: at least 5m"),
             (r#""edgebeat/grace": "soon""#, "edgebeat/grace: invalid duration \"soon\""),
+            (
+                r#""edgebeat/expect-first-ping": "maybe""#,
+                "edgebeat/expect-first-ping: \"maybe\" is neither true nor false",
+            ),
             (r#""edgebeat/grace": "5s""#, "edgebeat/grace 5s is too small: at least 1m"),
             (r#""edgebeat/slug": "Not A Slug""#, "edgebeat/slug \"Not A Slug\" is not a slug"),
             (r#""edgebeat/tags": "edgebeat:other""#, "edgebeat/tags: tag \"edgebeat:other\""),

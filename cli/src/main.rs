@@ -2,7 +2,8 @@
 //!
 //! - `run`: run a job under a heartbeat (start ping, exit status, output tail);
 //! - `sync`: checks as code from a YAML or JSON file;
-//! - `k8s-sync`: one check per Kubernetes CronJob;
+//! - `k8s-sync`: one check per Kubernetes CronJob, and each of its Jobs'
+//!   starts and ends reported to it (also from a watch stream);
 //! - `status`: the project's checks as a table.
 //!
 //! The decisions (what a sync plans, how a CronJob becomes a check, how the
@@ -13,8 +14,10 @@
 //! before it changes anything.
 
 mod client;
+mod jobs;
 mod k8s;
 mod plan;
+mod report;
 mod retry;
 mod run;
 mod spec;
@@ -127,11 +130,19 @@ Examples:
   edgebeat sync checks.yaml --prune
   edgebeat sync checks.json")]
     Sync(SyncArgs),
-    /// Keep one check per Kubernetes CronJob, from `kubectl get cronjobs -A -o json`
+    /// Keep one check per Kubernetes CronJob and report its Jobs' runs, from `kubectl get cronjobs,jobs -A -o json`
     #[command(after_help = "Each CronJob gets the check <namespace>-<name> with its schedule and timeZone
 (else --default-tz); a suspended CronJob's check is paused, an unsuspended one resumed; the
 checks of CronJobs that are gone are deleted (only checks tagged edgebeat:<set>, set \"k8s\"
-unless --set says otherwise; --no-prune keeps them).
+unless --set says otherwise; --no-prune keeps them). A check expects its first run: a CronJob
+that never runs goes down at its first scheduled run plus grace.
+
+Then each Job a CronJob owns is reported to that CronJob's check: its start, and its end (the
+Complete condition: success; Failed: failure, with the reason, message and pod counts in the
+body), at the Job's own times, with the Job's uid as the run id: edgebeat records each once,
+however often it is reported. Jobs no CronJob owns, and events more than a day old, are left
+alone. --no-report skips this. --watch reads `kubectl get jobs -A --watch -o json` instead and
+reports each start and end as it comes, changing no check.
 
 Every CronJob is checked first with the server's own rules. A bad one (schedule, zone,
 annotation) is reported and skipped, its check left as it is, and the rest is synced; the exit
@@ -153,10 +164,12 @@ CronJob annotations:
   edgebeat/max-runtime: \"3h\"       a started run's limit, or \"off\" (default)
   edgebeat/min-runtime: \"1m\"       a faster run is a failure, or \"off\" (default)
   edgebeat/reminder-interval: \"4h\" reminders while down, at least 5m, or \"off\" (default)
+  edgebeat/expect-first-ping: \"false\" the check waits for its first run forever
 
 Examples:
-  kubectl get cronjobs -A -o json | edgebeat k8s-sync
+  kubectl get cronjobs,jobs -A -o json | edgebeat k8s-sync
   kubectl get cronjobs,jobs -A -o json | edgebeat k8s-sync --prune-max 10%
+  kubectl get jobs -A --watch -o json | edgebeat k8s-sync --watch
   kubectl get cronjobs -A -o json > cronjobs.json && edgebeat k8s-sync cronjobs.json --dry-run
   edgebeat k8s-sync cronjobs.json --set k8s-prod --default-tz Europe/Berlin --default-channels ops")]
     K8sSync(K8sArgs),
@@ -224,7 +237,7 @@ struct K8sArgs {
     url: UrlArg,
     #[command(flatten)]
     api_key: ApiKeyArg,
-    /// The JSON of `kubectl get cronjobs -A -o json`; stdin when absent or -
+    /// The JSON of `kubectl get cronjobs,jobs -A -o json` (with --watch, of the watch); stdin when absent or -
     file: Option<String>,
     /// Time zone for CronJobs without spec.timeZone
     #[arg(long, default_value = "UTC")]
@@ -247,6 +260,13 @@ struct K8sArgs {
     /// Print what would change, change nothing
     #[arg(long)]
     dry_run: bool,
+    /// Sync the checks only: do not report the Jobs' starts and ends
+    #[arg(long, conflicts_with = "watch")]
+    no_report: bool,
+    /// Read a stream of Jobs (kubectl get jobs -A --watch -o json) and report their starts and ends as they
+    /// come; changes no check
+    #[arg(long)]
+    watch: bool,
 }
 
 #[derive(Args)]
@@ -317,6 +337,17 @@ impl Config {
 fn is_uuid(text: &str) -> bool {
     let parts: Vec<&str> = text.split('-').collect();
     parts.iter().map(|p| p.len()).eq([8, 4, 4, 4, 12]) && parts.iter().all(|p| p.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// The stream `k8s-sync --watch` reads: the file, or stdin.
+fn read_stream(file: Option<&str>) -> Result<Box<dyn Read>, Failure> {
+    match file {
+        None | Some("-") => Ok(Box::new(std::io::stdin().lock())),
+        Some(path) => {
+            let file = std::fs::File::open(path).map_err(|e| Failure(FAILED, format!("reading {path}: {e}")))?;
+            Ok(Box::new(file))
+        }
+    }
 }
 
 fn read_input(file: Option<&str>) -> Result<String, Failure> {
@@ -396,6 +427,10 @@ fn sync_command(args: SyncArgs) -> Result<u8, Failure> {
 fn k8s_command(args: K8sArgs) -> Result<u8, Failure> {
     let api = Config::for_api(args.url, args.api_key).api(client::KeyNeed::ReadWrite)?;
     let marker = spec::marker(&args.set).map_err(|e| Failure(USAGE, e))?;
+    if args.watch {
+        let input = read_stream(args.file.as_deref())?;
+        return report::watch(&api, &marker, input, args.dry_run).map_err(|e| Failure(FAILED, e));
+    }
     let channels = spec::channel_selector(args.default_channels.as_deref().map(spec::words_of).unwrap_or_default());
     let seconds = i64::try_from(args.default_grace.as_secs()).unwrap_or(i64::MAX);
     let grace = spec::check_field("grace", "--default-grace", seconds).map_err(|e| Failure(USAGE, e))?;
@@ -421,20 +456,29 @@ fn k8s_command(args: K8sArgs) -> Result<u8, Failure> {
         prune_guard: Some(&guard),
     };
     report(&converted.problems, "");
-    match sync::sync(&api, &[], &converted.checks, &options) {
+    let synced = match sync::sync(&api, &[], &converted.checks, &options) {
         Ok(outcome) => {
             report(&outcome.problems, "");
             let skipped = converted.problems.len() + outcome.problems.len();
             if skipped > 0 {
                 eprintln!("edgebeat: {skipped} CronJob(s) skipped; the others are synced");
             }
-            Ok(if skipped == 0 { 0 } else { FAILED })
+            if skipped == 0 {
+                0
+            } else {
+                FAILED
+            }
         }
         Err(stopped) => {
             report(&stopped.problems, "");
-            Err(problems_failure(stopped.problems.len(), "", stopped.changed_nothing))
+            return Err(problems_failure(stopped.problems.len(), "", stopped.changed_nothing));
         }
+    };
+    if args.no_report || inventory.jobs.is_empty() {
+        return Ok(synced);
     }
+    let reported = report::report_jobs(&api, &marker, &inventory.jobs, args.dry_run).map_err(|e| Failure(FAILED, e))?;
+    Ok(synced.max(if reported { 0 } else { FAILED }))
 }
 
 fn status_command(args: StatusArgs) -> Result<u8, Failure> {

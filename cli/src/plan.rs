@@ -303,6 +303,7 @@ fn differences(
     differ("grace", format_seconds(theirs.grace), format_seconds(mine.grace));
     differ("channels", channel_names(ids.1, known), channel_names(ids.0, known));
     differ("manual_resume", theirs.manual_resume.to_string(), mine.manual_resume.to_string());
+    differ("expect_first_ping", theirs.expect_first_ping.to_string(), mine.expect_first_ping.to_string());
     differ("methods", quoted(have.methods()), quoted(want.methods()));
     let (rules, their_rules) = (&want.ping_rules, &have.ping_rules);
     differ("start_kw", quoted(&their_rules.start_kw), quoted(&rules.start_kw));
@@ -442,6 +443,8 @@ mod tests {
             badge_key: "k".into(),
             config_version: 1,
             routes: Routes::default(),
+            created_at: Timestamp::from_secs(1_700_000_000),
+            status_changed_at: None,
         };
         let urls = Urls { base: "http://eb".into(), api_version: 3, ping_email_domain: None };
         let mut shown =
@@ -547,9 +550,16 @@ mod tests {
         let existing = Existing::from_value(shown).unwrap();
         assert_eq!(existing.config.clone().unwrap().unwrap().monitoring.policy, AlertPolicy::default());
         assert!(matches!(
-            &actions(&declare("checks: [{slug: x}]"), &[existing], false)[..],
+            &actions(&declare("checks: [{slug: x, expect_first_ping: false}]"), std::slice::from_ref(&existing), false)
+                [..],
             [Action::Unchanged { .. }]
         ));
+        // Nor expect_first_ping: false, and a synced check expects its first ping by default.
+        let [Action::Update { changes, .. }] = &actions(&declare("checks: [{slug: x}]"), &[existing], false)[..] else {
+            panic!("an update")
+        };
+        let changes: Vec<String> = changes.iter().map(|c| format!("{}: {} -> {}", c.field, c.from, c.to)).collect();
+        assert_eq!(changes, ["expect_first_ping: false -> true"]);
     }
 
     #[test]

@@ -30,6 +30,8 @@
 //!     channels: [ops, on-call]        # channel names (or ids); "*" for all; [] for none (default)
 //!     paused: false                   # optional: pause or resume; absent leaves it alone
 //!     manual_resume: false
+//!     expect_first_ping: true         # default true: a check that never pings goes down at its
+//!                                     # first expected run plus grace ("never ran"); false waits forever
 //!     methods: ""                     # "POST" for POST-only checks
 //!     filter_http_body: false         # with success_kw / failure_kw / start_kw
 //!     filter_default_fail: false
@@ -360,6 +362,7 @@ struct CheckEntry {
     channels: Option<Words>,
     paused: Option<bool>,
     manual_resume: Option<bool>,
+    expect_first_ping: Option<bool>,
     methods: Option<String>,
     start_kw: Option<String>,
     success_kw: Option<String>,
@@ -552,6 +555,8 @@ fn desired_from(entry: CheckEntry, marker: &str) -> Result<Desired, Vec<String>>
         }
     }
     draft.set("manual_resume", "manual_resume", None, json!(entry.manual_resume.unwrap_or(false)));
+    // Checks kept as code are meant to run: one that never does is news.
+    draft.set("expect_first_ping", "expect_first_ping", None, json!(entry.expect_first_ping.unwrap_or(true)));
     draft.set("methods", "methods", None, json!(entry.methods.unwrap_or_default()));
     draft.set("start_kw", "start_kw", None, json!(entry.start_kw.unwrap_or_default()));
     draft.set("success_kw", "success_kw", None, json!(entry.success_kw.unwrap_or_default()));
@@ -807,7 +812,8 @@ checks:
             }
         );
         assert_eq!(backup.config.monitoring.policy, AlertPolicy::default(), "no alerts: the API's defaults");
-        assert_eq!(plain.config, made(json!({"name": "plain", "slug": "plain", "tags": "edgebeat:team-a"})));
+        let defaults = json!({"name": "plain", "slug": "plain", "tags": "edgebeat:team-a", "expect_first_ping": true});
+        assert_eq!(plain.config, made(defaults), "a synced check expects its first ping unless told otherwise");
         assert_eq!(plain.channels, ChannelSelector::Nothing);
         // The body sent is the server's own rendering of the configuration, and makes exactly it.
         for check in &declared.checks {
@@ -926,11 +932,22 @@ checks:
     }
 
     #[test]
+    fn a_check_may_wait_for_its_first_ping_forever_if_it_says_so() {
+        let declared = parse("checks: [{slug: a}, {slug: b, expect_first_ping: false}]").unwrap();
+        let expects: Vec<bool> = declared.checks.iter().map(|c| c.config.monitoring.expect_first_ping).collect();
+        assert_eq!(expects, [true, false]);
+        assert_eq!(declared.checks[1].body()["expect_first_ping"], false);
+        let problem = one_problem("checks: [{slug: a, expect_first_ping: sometimes}]");
+        assert!(problem.contains("expect_first_ping"), "{problem}");
+    }
+
+    #[test]
     fn reads_the_same_as_json() {
         let json = r#"{"checks": [{"slug": "a", "period": "1d", "grace": 3600, "channels": []}]}"#;
         for format in [Format::Json, Format::Yaml] {
             let declared = parse_file(json, format, "sync").unwrap();
-            assert_eq!(declared.checks[0].config, made(json!({"name": "a", "slug": "a", "tags": MARKER})));
+            let expected = json!({"name": "a", "slug": "a", "tags": MARKER, "expect_first_ping": true});
+            assert_eq!(declared.checks[0].config, made(expected));
         }
         assert_eq!(Format::for_path("checks.JSON"), Format::Json);
         assert_eq!(Format::for_path("checks.yml"), Format::Yaml);

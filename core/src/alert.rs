@@ -22,11 +22,13 @@ pub struct AlertCheck {
     pub url: String,
     /// The project's id (empty for a channel test).
     pub project: String,
+    /// When the check was created; none for a channel test.
+    pub created_at: Option<Timestamp>,
 }
 
 impl AlertCheck {
     /// The check as alerts show it (`project` is then set by the caller).
-    pub fn from_config(uuid: Uuid, config: &CheckConfig, url: String) -> Self {
+    pub fn from_config(uuid: Uuid, config: &CheckConfig, url: String, created_at: Timestamp) -> Self {
         let monitoring = &config.monitoring;
         let (schedule, tz) = match (&monitoring.schedule, monitoring.schedule.expression()) {
             (Schedule::Simple { timeout }, _) => (format!("every {}", format_duration(*timeout)), None),
@@ -42,6 +44,7 @@ impl AlertCheck {
             grace_secs: monitoring.grace,
             url,
             project: String::new(),
+            created_at: Some(created_at),
         }
     }
 
@@ -119,6 +122,9 @@ pub struct Alert {
     pub incident_key: String,
     pub last_ping: Option<LastPing>,
     pub flip_id: String,
+    /// For a check that never ran (a `never_ran` down or late): since when
+    /// it waited for its first run, its creation or its last resume.
+    pub never_ran_since: Option<Timestamp>,
 }
 
 /// A flip as stored.
@@ -139,6 +145,12 @@ pub struct FlipFacts {
 /// The alert for a flip. A recovery carries the key of the incident it
 /// ends: the instant the check went down, which is when it entered `down`.
 pub fn alert_for(check: AlertCheck, flip: &FlipFacts, last_ping: Option<LastPing>) -> Alert {
+    let never_ran_since = flip.previous_change_at.filter(|_| flip.reason == FlipReason::NeverRan);
+    let alert = alert_of_flip(check, flip, last_ping);
+    Alert { never_ran_since, ..alert }
+}
+
+fn alert_of_flip(check: AlertCheck, flip: &FlipFacts, last_ping: Option<LastPing>) -> Alert {
     if let Some(kind) = flip.event {
         return event_alert(check, flip, kind, last_ping);
     }
@@ -156,6 +168,7 @@ pub fn alert_for(check: AlertCheck, flip: &FlipFacts, last_ping: Option<LastPing
         at: flip.at,
         last_ping,
         flip_id: flip.id.clone(),
+        never_ran_since: None,
     }
 }
 
@@ -180,6 +193,7 @@ fn event_alert(check: AlertCheck, flip: &FlipFacts, kind: EventKind, last_ping: 
         at: flip.at,
         last_ping,
         flip_id: flip.id.clone(),
+        never_ran_since: None,
     }
 }
 
@@ -214,15 +228,31 @@ impl Alert {
         match self.event {
             AlertEvent::Down(reason) | AlertEvent::Fail(reason) => Some(reason),
             AlertEvent::Reminder { .. } | AlertEvent::StillDown { .. } => Some(FlipReason::StillDown),
+            AlertEvent::Late if self.never_ran_since.is_some() => Some(FlipReason::NeverRan),
             AlertEvent::Late => Some(FlipReason::Timeout),
             _ => None,
         }
     }
 
+    /// "never ran since it was created at ..." (or resumed), for a check
+    /// that never ran.
+    fn never_ran(&self, time: &dyn Fn(Timestamp) -> String) -> Option<String> {
+        let since = self.never_ran_since?;
+        let how = if self.check.created_at == Some(since) { "created" } else { "resumed" };
+        Some(format!("never ran since it was {how} at {}", time(since)))
+    }
+
     /// One line: what happened to which check.
     pub fn summary(&self) -> String {
         let name = self.check.label();
+        let never_ran = self.never_ran(&readable_time);
         match &self.event {
+            AlertEvent::Down(FlipReason::NeverRan) => {
+                format!("{name} is DOWN: {}", never_ran.unwrap_or_else(|| "it never ran".into()))
+            }
+            AlertEvent::Late if never_ran.is_some() => {
+                format!("{name} is LATE: {}, within its grace period", never_ran.unwrap_or_default())
+            }
             AlertEvent::Down(FlipReason::Timeout) => format!("{name} is DOWN: no ping on time"),
             AlertEvent::Down(FlipReason::Fail) => format!("{name} is DOWN: the job reported a failure"),
             AlertEvent::Down(FlipReason::ExitStatus(code)) => format!("{name} is DOWN: exit status {code}"),
@@ -262,7 +292,19 @@ impl Alert {
             Some(ping) => format!("the last ping was at {}", time(ping.at)),
             None => "it has never been pinged".to_owned(),
         };
+        let never_ran = self.never_ran(&time);
         match &self.event {
+            AlertEvent::Down(FlipReason::NeverRan) => format!(
+                "No first ping by its first expected run plus grace ({}): it {}.",
+                schedule(),
+                never_ran.unwrap_or_else(|| "never ran".into())
+            ),
+            AlertEvent::Late if never_ran.is_some() => format!(
+                "Its first run was due at {} ({}) and it {}; it goes down when the grace period ends.",
+                time(self.at),
+                schedule(),
+                never_ran.unwrap_or_default()
+            ),
             AlertEvent::Down(FlipReason::Timeout) => {
                 format!("No ping arrived within the schedule ({}); {}.", schedule(), since(&self.last_ping))
             }
@@ -320,6 +362,7 @@ impl Alert {
             grace_secs: 0,
             url: dashboard_url,
             project: String::new(),
+            created_at: None,
         };
         Alert {
             incident_key: format!("edgebeat/test/{channel_id}"),
@@ -328,6 +371,7 @@ impl Alert {
             at,
             last_ping: None,
             flip_id: "test".into(),
+            never_ran_since: None,
         }
     }
 }
@@ -421,6 +465,7 @@ pub(crate) mod tests {
                 grace_secs: 3600,
                 url: "https://eb.example/api/v3/checks/0f2ea3c4-5b6d-4e7f-8a9b-0c1d2e3f4a5b".into(),
                 project: "p1".into(),
+                created_at: Some(Timestamp::from_secs(1_699_000_000)),
             },
             event,
             at: Timestamp::from_secs(1_700_000_000),
@@ -432,6 +477,7 @@ pub(crate) mod tests {
                 body_excerpt: "msg=backup completed".into(),
             }),
             flip_id: "flip1".into(),
+            never_ran_since: None,
         }
     }
 
@@ -511,17 +557,53 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_check_that_never_ran_says_since_when_it_waited() {
+        let check = sample(AlertEvent::Test).check;
+        let created = Timestamp::from_secs(1_699_000_000);
+        let flip = |previous: Timestamp, event: Option<EventKind>| FlipFacts {
+            id: "f".into(),
+            at: created.plus_secs(90_000),
+            old_status: Status::New,
+            new_status: if event.is_some() { Status::New } else { Status::Down },
+            reason: FlipReason::NeverRan,
+            previous_change_at: Some(previous),
+            event,
+        };
+        let down = alert_for(check.clone(), &flip(created, None), None);
+        assert_eq!(down.event, AlertEvent::Down(FlipReason::NeverRan));
+        assert_eq!(down.summary(), "nightly-backup is DOWN: never ran since it was created at 2023-11-03 08:26 UTC");
+        assert_eq!(
+            down.details(),
+            "No first ping by its first expected run plus grace (every 1 day, grace 1 hour): it never ran since it \
+             was created at 2023-11-03T08:26:40+00:00."
+        );
+        assert_eq!((down.event_name(), down.reason()), ("down", Some(FlipReason::NeverRan)));
+        let resumed = alert_for(check.clone(), &flip(created.plus_secs(3600), None), None);
+        assert!(resumed.summary().ends_with("never ran since it was resumed at 2023-11-03 09:26 UTC"));
+        let late = alert_for(check.clone(), &flip(created, Some(EventKind::Late)), None);
+        assert_eq!(
+            late.summary(),
+            "nightly-backup is LATE: never ran since it was created at 2023-11-03 08:26 UTC, within its grace period"
+        );
+        assert_eq!(late.reason(), Some(FlipReason::NeverRan));
+        // An ordinary late check says nothing of it.
+        let plain = FlipFacts { reason: FlipReason::Timeout, ..flip(created, Some(EventKind::Late)) };
+        let plain = alert_for(check, &plain, None);
+        assert_eq!((plain.never_ran_since, plain.reason()), (None, Some(FlipReason::Timeout)));
+    }
+
+    #[test]
     fn checks_describe_their_schedule() {
         let uuid = Uuid::parse("0f2ea3c4-5b6d-4e7f-8a9b-0c1d2e3f4a5b").unwrap();
         let mut simple = CheckConfig::default();
         simple.monitoring.schedule = Schedule::Simple { timeout: 3600 };
-        let simple = AlertCheck::from_config(uuid, &simple, "u".into());
+        let simple = AlertCheck::from_config(uuid, &simple, "u".into(), Timestamp::from_secs(0));
         assert_eq!(simple.schedule_text().as_deref(), Some("every 1 hour, grace 1 hour"));
         let mut cron = CheckConfig::default();
         cron.monitoring.schedule = Schedule::Cron(crate::cron::CronExpr::parse("0 3 * * *").unwrap());
         cron.monitoring.zone = chrono_tz::Europe::Riga;
         assert_eq!(
-            AlertCheck::from_config(uuid, &cron, "u".into()).schedule_text().as_deref(),
+            AlertCheck::from_config(uuid, &cron, "u".into(), Timestamp::from_secs(0)).schedule_text().as_deref(),
             Some("`0 3 * * *` (Europe/Riga), grace 1 hour")
         );
     }

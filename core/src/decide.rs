@@ -14,7 +14,7 @@ use crate::ids::{unique_key, Uuid};
 use crate::maintenance::OpenWindows;
 use crate::plan::{
     ChannelChange, ChannelPlan, CheckPlan, ConfigWrite, Deadlines, EventWrite, Expect, Expected, FlipWrite, NewCheck,
-    NewPing, Owner, Reroute, RoutingGuard, StateWrite, Target,
+    NewPing, Owner, Reroute, RoutingGuard, RunEdge, RunReport, StateWrite, Target,
 };
 use crate::routing::{anyone_listens, recipients, Routes};
 use crate::time::Timestamp;
@@ -46,6 +46,9 @@ pub struct Subject<'a> {
     pub tags: &'a Tags,
     pub monitoring: &'a Monitoring,
     pub state: &'a CheckState,
+    /// When its status last changed, when known: a status change is never
+    /// dated before it (a relayed event older than the last change).
+    pub changed_at: Option<Timestamp>,
 }
 
 impl<'a> Subject<'a> {
@@ -56,6 +59,7 @@ impl<'a> Subject<'a> {
             tags: &check.config.tags,
             monitoring: &check.config.monitoring,
             state: &check.state,
+            changed_at: check.status_changed_at,
         }
     }
 }
@@ -117,9 +121,27 @@ pub fn ping_weighs_windows(effect: &PingEffect, audience: &Audience<'_>, at: Tim
     ping_announces(effect, audience) && !effect.state.muted_at(at)
 }
 
+/// What a ping does to the check as read: at its own time, and for a
+/// relayed one (`NewPing::arrived`) as `Monitoring::relayed_ping` says.
+pub fn ping_effect(subject: &Subject<'_>, ping: &NewPing) -> PingEffect {
+    let monitoring = subject.monitoring;
+    let state = subject.state;
+    let mut effect = match ping.arrived {
+        Some(_) => monitoring.relayed_ping(state, ping.kind, ping.exit_status, ping.rid, ping.at),
+        None => monitoring.ping(state, ping.kind, ping.exit_status, ping.rid, ping.at),
+    };
+    if let (Some(flip), Some(changed)) = (&mut effect.flip, subject.changed_at) {
+        flip.at = flip.at.max(changed);
+    }
+    effect
+}
+
 /// Everything a ping writes: its record, the check's new state, the flip
-/// and the ping's own event with who hears of them. `expect` is what the
-/// decision read (or assumed) of the row; `seed` the id of the flip.
+/// and the ping's own event with who hears of them, and, for a start or an
+/// end with a run id, its run report (the plan applies only if the check
+/// has none of that run and edge yet). `expect` is what the decision read
+/// (or assumed) of the row; `seed` the id of the flip. Notifications are
+/// queued when the ping arrived.
 pub fn ping_plan(
     subject: Subject<'_>,
     ping: NewPing,
@@ -129,8 +151,7 @@ pub fn ping_plan(
 ) -> (CheckPlan, PingEffect) {
     let monitoring = subject.monitoring;
     let at = ping.at;
-    let exit_status = ping.exit_status;
-    let mut effect = monitoring.ping(subject.state, ping.kind, exit_status, ping.rid, at);
+    let mut effect = ping_effect(&subject, &ping);
     if ping_announces(&effect, audience) {
         // Held while a window that selects the check is open at the ping:
         // the check stays muted until the window closes.
@@ -146,9 +167,11 @@ pub fn ping_plan(
         alert_after: effect.alert_after,
         changed_at: effect.flip.map(|f| f.at),
     });
+    let run_report =
+        ping.rid.zip(RunEdge::of(effect.kind)).map(|(rid, edge)| RunReport { rid, edge, token: seed.to_owned() });
     let plan = CheckPlan {
         target: Target::Existing(subject.id),
-        at,
+        at: ping.arrival(),
         expect,
         ping: Some(NewPing { kind: effect.kind, ..ping }),
         state,
@@ -158,6 +181,7 @@ pub fn ping_plan(
         routing: None,
         reschedule: None,
         audit: None,
+        run_report,
     };
     (plan, effect)
 }
@@ -216,6 +240,7 @@ pub fn reschedule_plan(id: i64, seen: Deadlines, now: Timestamp, retry_at: Times
         routing: None,
         reschedule: Some(retry_at),
         audit: None,
+        run_report: None,
     }
 }
 
@@ -293,7 +318,7 @@ pub fn create_plan(
     max_checks: i64,
     collisions: Collisions,
 ) -> CheckPlan {
-    let state = CheckState::new_check();
+    let state = config.monitoring.created(now);
     let alert_after = config.monitoring.going_down_after(&state);
     CheckPlan {
         at: now,
@@ -311,13 +336,16 @@ pub fn create_plan(
         })),
         expect: Expect::Nothing,
         ping: None,
-        state: Some(StateWrite { state, alert_after, changed_at: None }),
+        // It entered `new` now: a first flip's previous change, and what a
+        // check that never runs says it waited since.
+        state: Some(StateWrite { state, alert_after, changed_at: Some(now) }),
         config: None,
         flip: None,
         events: Vec::new(),
         routing: None,
         reschedule: None,
         audit: None,
+        run_report: None,
     }
 }
 
@@ -385,6 +413,8 @@ mod tests {
             badge_key: String::new(),
             config_version: 0,
             routes: Routes::to_channels(&[pager()]),
+            created_at: T0,
+            status_changed_at: None,
         }
     }
 
@@ -419,6 +449,7 @@ mod tests {
             rid: None,
             body: Vec::new(),
             history: 100,
+            arrived: None,
         }
     }
 
@@ -440,6 +471,45 @@ mod tests {
             assert_eq!(told.flip.map(|f| f.recipients), Some(vec!["pager".to_owned()]), "{what}");
             assert_eq!(told.state.and_then(|s| s.state.muted_until), None, "{what}");
         }
+    }
+
+    #[test]
+    fn a_start_or_end_with_a_run_id_is_reported_once_and_a_log_is_not() {
+        let check = check();
+        let audience = Audience { routes: &check.routes, defaults: &[], windows: None };
+        let rid = Uuid::parse("a0000000-0000-4000-8000-000000000001").unwrap();
+        let with = |kind: PingKind, rid: Option<Uuid>| {
+            let ping = NewPing { kind, rid, ..fail_ping(T0.plus_secs(5)) };
+            ping_plan(Subject::of(&check), ping, Expect::Row(Expected::of(&check, false)), &audience, "seed").0
+        };
+        let report = |edge| Some(RunReport { rid, edge, token: "seed".into() });
+        assert_eq!(with(PingKind::Start, Some(rid)).run_report, report(RunEdge::Start));
+        assert_eq!(with(PingKind::Success, Some(rid)).run_report, report(RunEdge::End));
+        assert_eq!(with(PingKind::Fail, Some(rid)).run_report, report(RunEdge::End));
+        assert_eq!(with(PingKind::Log, Some(rid)).run_report, None, "a run may log many times");
+        assert_eq!(with(PingKind::Success, None).run_report, None, "no run id: nothing to recognize it by");
+    }
+
+    #[test]
+    fn a_relayed_ping_is_decided_at_its_time_queued_at_its_arrival_and_never_flips_before_the_last_change() {
+        let mut check = check();
+        // Down by the sweep at T0 + 120 s.
+        let audience = Audience { routes: &check.routes, defaults: &[], windows: None };
+        let down = sweep_plan(&check, deadlines(&check), T0.plus_secs(130), T0.plus_secs(130), &audience, "s");
+        check.state = down.state.expect("a state").state;
+        check.status_changed_at = Some(T0.plus_secs(120));
+        // A success that happened at T0 + 100 s, relayed at T0 + 200 s.
+        let arrived = T0.plus_secs(200);
+        let ping = NewPing { kind: PingKind::Success, arrived: Some(arrived), ..fail_ping(T0.plus_secs(100)) };
+        let audience = Audience { routes: &check.routes, defaults: &[], windows: None };
+        let (plan, effect) =
+            ping_plan(Subject::of(&check), ping, Expect::Row(Expected::of(&check, true)), &audience, "f");
+        assert_eq!(plan.ping.as_ref().map(|p| p.at), Some(T0.plus_secs(100)), "recorded at its time");
+        assert_eq!(effect.state.last_ping, Some(T0.plus_secs(100)));
+        assert_eq!(plan.at, arrived, "its notifications are queued when it arrived");
+        let flip = plan.flip.expect("it recovers");
+        assert_eq!((flip.flip.to, flip.flip.at), (Status::Up, T0.plus_secs(120)), "not before it went down");
+        assert_eq!(plan.state.and_then(|s| s.changed_at), Some(T0.plus_secs(120)));
     }
 
     #[test]

@@ -5,6 +5,22 @@
 use crate::check::PingKind;
 use crate::ids::Uuid;
 use crate::reply::Reply;
+use crate::time::Timestamp;
+
+/// How far ahead of edgebeat's clock a reported event time (`ts`) may be:
+/// the reporter's clock may run a little fast. Such a time is taken as now.
+pub const MAX_EVENT_AHEAD_SECS: i64 = 300;
+/// How long ago a reported event may have happened. A relay that was down
+/// for hours still reports what happened meanwhile; anything older is
+/// refused, and the memory of run ids that keeps reports exactly-once
+/// (`plan::RunReport`) needs to outlive only this.
+pub const MAX_EVENT_AGE_SECS: i64 = 86_400;
+/// How long a run's reported start or end is remembered: twice the oldest
+/// event a reporter may report, so that any report a reporter may still
+/// send again is recognized (a relay that retried for a day, a clock a
+/// little off), and no longer, so that a check run every minute keeps a
+/// few thousand rows, not months of them.
+pub const RUN_REPORT_KEEP_SECS: i64 = 2 * MAX_EVENT_AGE_SECS;
 
 /// healthchecks marks every ping answer as never-cacheable.
 const NO_CACHE: &str = "max-age=0, no-cache, no-store, must-revalidate, private";
@@ -24,9 +40,14 @@ pub fn snooze_reply(status: u16, body: &str) -> Reply {
     Reply::text(status, body).with_header("Access-Control-Allow-Origin", "*").with_header("Cache-Control", NO_CACHE)
 }
 
-/// The answer to a ping that was not recorded, with healthchecks' short bodies.
+/// The answer to a ping that was not recorded, with healthchecks' short
+/// bodies; a bad event time, an edgebeat extension, gets a JSON error.
 pub fn rejected_reply(error: &PingError) -> Reply {
-    Reply::text(error.status(), error.to_string()).with_header("Cache-Control", NO_CACHE)
+    let reply = match error {
+        PingError::BadEventTime(_) => Reply::error(error.status(), error.to_string()),
+        _ => Reply::text(error.status(), error.to_string()),
+    };
+    reply.with_header("Cache-Control", NO_CACHE)
 }
 
 /// Which check a ping URL addresses.
@@ -77,6 +98,10 @@ pub enum PingError {
     /// went away while sending it. Nothing is recorded from half a request.
     #[error("incomplete request body")]
     IncompleteBody,
+    /// `ts` that is no Unix time, or outside the bounds a reported event
+    /// time may have.
+    #[error("{0}")]
+    BadEventTime(String),
 }
 
 impl PingError {
@@ -86,7 +111,8 @@ impl PingError {
             PingError::InvalidUrlFormat
             | PingError::InvalidUuidFormat
             | PingError::InvalidSlug
-            | PingError::IncompleteBody => 400,
+            | PingError::IncompleteBody
+            | PingError::BadEventTime(_) => 400,
             PingError::CheckLimit(_) => 403,
             PingError::AmbiguousSlug => 409,
             PingError::TooLarge(_) => 413,
@@ -155,6 +181,10 @@ pub struct PingQuery {
     pub rid: Option<Uuid>,
     /// `?create=1`: create a missing slug check.
     pub create: bool,
+    /// `?ts=<Unix seconds>` (an edgebeat extension): when the event
+    /// happened, for a reporter that relays it later; not yet bounded
+    /// (`event_time`).
+    pub ts: Option<Timestamp>,
 }
 
 pub fn parse_ping_query(pairs: &[(String, String)]) -> Result<PingQuery, PingError> {
@@ -163,10 +193,56 @@ pub fn parse_ping_query(pairs: &[(String, String)]) -> Result<PingQuery, PingErr
         match name.as_str() {
             "rid" => query.rid = Some(Uuid::parse_any_case(value).ok_or(PingError::InvalidUuidFormat)?),
             "create" => query.create = value == "1",
+            "ts" => query.ts = Some(parse_unix_seconds(value)?),
             _ => {}
         }
     }
     Ok(query)
+}
+
+/// Unix seconds, whole or with up to three decimals (`1700000000`,
+/// `1700000000.25`).
+fn parse_unix_seconds(text: &str) -> Result<Timestamp, PingError> {
+    let bad = || {
+        PingError::BadEventTime(format!(
+            "ts {text:?} is not a Unix time in seconds (such as 1700000000 or 1700000000.25)"
+        ))
+    };
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || whole.len() > 12 || !digits(whole) || fraction.len() > 3 || !digits(fraction) {
+        return Err(bad());
+    }
+    if text.ends_with('.') {
+        return Err(bad());
+    }
+    let secs: i64 = whole.parse().map_err(|_| bad())?;
+    let millis: i64 = format!("{fraction:0<3}").parse().map_err(|_| bad())?;
+    Ok(Timestamp::from_millis(secs * 1000 + millis))
+}
+
+/// The time a ping's event happened: `ts` when the reporter gave one, if
+/// it is no more than a day ago (`MAX_EVENT_AGE_SECS`) and no more than
+/// five minutes ahead of `now` (clock skew; then it is now); `None` for a
+/// plain ping, which happened when it arrived.
+pub fn event_time(ts: Option<Timestamp>, now: Timestamp) -> Result<Option<Timestamp>, PingError> {
+    let Some(ts) = ts else { return Ok(None) };
+    if ts > now.plus_secs(MAX_EVENT_AHEAD_SECS) {
+        return Err(PingError::BadEventTime(format!(
+            "ts {} is in the future: more than {} minutes ahead of edgebeat's clock ({})",
+            ts.iso8601(),
+            MAX_EVENT_AHEAD_SECS / 60,
+            now.iso8601()
+        )));
+    }
+    if ts < now.plus_secs(-MAX_EVENT_AGE_SECS) {
+        return Err(PingError::BadEventTime(format!(
+            "ts {} is more than {} hours ago: only events of the last day can be reported",
+            ts.iso8601(),
+            MAX_EVENT_AGE_SECS / 3600
+        )));
+    }
+    Ok(Some(ts.min(now)))
 }
 
 /// A check's settings that decide how a ping is read.
@@ -285,6 +361,35 @@ mod tests {
         assert!(query.create);
         assert!(!parse_ping_query(&pairs(&[("create", "true")])).unwrap().create);
         assert_eq!(parse_ping_query(&pairs(&[("rid", "nope")])), Err(PingError::InvalidUuidFormat));
+        let ts = |text: &str| parse_ping_query(&pairs(&[("ts", text)])).map(|q| q.ts);
+        assert_eq!(ts("1700000000"), Ok(Some(Timestamp::from_secs(1_700_000_000))));
+        assert_eq!(ts("1700000000.25"), Ok(Some(Timestamp::from_millis(1_700_000_000_250))));
+        assert_eq!(ts("0.5"), Ok(Some(Timestamp::from_millis(500))));
+        for bad in ["", "-5", "1e9", "17000000001.", ".5", "1.2345", "12345678901234", "2024-01-01T00:00:00Z", " 1"] {
+            assert!(matches!(ts(bad), Err(PingError::BadEventTime(_))), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn event_times_are_bounded_to_the_last_day_and_a_little_clock_skew() {
+        let now = Timestamp::from_secs(1_700_000_000);
+        assert_eq!(event_time(None, now), Ok(None));
+        let ago = |secs: i64| event_time(Some(now.plus_secs(-secs)), now);
+        assert_eq!(ago(600), Ok(Some(now.plus_secs(-600))));
+        assert_eq!(ago(MAX_EVENT_AGE_SECS), Ok(Some(now.plus_secs(-MAX_EVENT_AGE_SECS))));
+        let old = ago(MAX_EVENT_AGE_SECS + 1).unwrap_err();
+        assert_eq!(
+            old.to_string(),
+            "ts 2023-11-13T22:13:19+00:00 is more than 24 hours ago: only events of the last day can be reported"
+        );
+        assert_eq!(ago(-MAX_EVENT_AHEAD_SECS), Ok(Some(now)), "a clock a little fast: now");
+        let ahead = ago(-MAX_EVENT_AHEAD_SECS - 1).unwrap_err();
+        assert!(ahead.to_string().contains("in the future: more than 5 minutes ahead"), "{ahead}");
+        // A JSON error, with the status of a bad request.
+        let reply = rejected_reply(&ahead);
+        assert_eq!(reply.status, 400);
+        let body: serde_json::Value = serde_json::from_slice(&reply.body).unwrap();
+        assert!(body["error"].as_str().is_some_and(|e| e.starts_with("ts 2023-11-14T22:18:21+00:00 is in the future")));
     }
 
     #[test]

@@ -160,6 +160,8 @@ mod tests {
             badge_key: "b".repeat(32),
             config_version: 0,
             routes: crate::routing::Routes::default(),
+            created_at: crate::time::Timestamp::from_secs(0),
+            status_changed_at: None,
         }
     }
 

@@ -39,6 +39,9 @@ pub struct CheckPlan {
     /// The log entry of a change a person or a key made: written with the
     /// plan, only if the plan applies.
     pub audit: Option<AuditWrite>,
+    /// A run's start or end to record once: the plan applies only if the
+    /// check has no report of this run id and edge yet.
+    pub run_report: Option<RunReport>,
 }
 
 impl CheckPlan {
@@ -56,6 +59,7 @@ impl CheckPlan {
             routing: None,
             reschedule: None,
             audit: None,
+            run_report: None,
         }
     }
 
@@ -64,6 +68,45 @@ impl CheckPlan {
         self.flip.as_ref().is_some_and(|f| !f.recipients.is_empty())
             || self.events.iter().any(|e| !e.recipients.is_empty())
     }
+}
+
+/// Which end of a run a report is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunEdge {
+    Start,
+    /// Its success or failure.
+    End,
+}
+
+impl RunEdge {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunEdge::Start => "start",
+            RunEdge::End => "end",
+        }
+    }
+
+    /// The edge a ping of this kind reports, if it reports one: log and
+    /// ignored pings report none.
+    pub fn of(kind: PingKind) -> Option<RunEdge> {
+        match kind {
+            PingKind::Start => Some(RunEdge::Start),
+            PingKind::Success | PingKind::Fail => Some(RunEdge::End),
+            PingKind::Log | PingKind::Ignored => None,
+        }
+    }
+}
+
+/// The start or end of the run `rid`, reported to a check: each is recorded
+/// once, so a reporter that sends it again (a retry, the same input fed
+/// twice, a second reporter) is acknowledged and changes nothing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunReport {
+    pub rid: Uuid,
+    pub edge: RunEdge,
+    /// Unique to the decision: the statements of the plan that recorded
+    /// the report know it by this.
+    pub token: String,
 }
 
 /// Which check a plan writes.
@@ -217,6 +260,17 @@ pub struct NewPing {
     pub body: Vec<u8>,
     /// Pings kept per check: the ping takes slot `n % history` of the ring.
     pub history: i64,
+    /// When a relayed ping arrived: `Some` when its reporter gave the time
+    /// the event happened (then that is `at`), `None` for a plain ping,
+    /// which happened when it arrived. Not stored.
+    pub arrived: Option<Timestamp>,
+}
+
+impl NewPing {
+    /// When it arrived: when the decision about it is made.
+    pub fn arrival(&self) -> Timestamp {
+        self.arrived.unwrap_or(self.at)
+    }
 }
 
 /// A check's new state.
@@ -284,11 +338,14 @@ pub struct Applied {
     pub applied: bool,
     /// The row id of the check it wrote (a created check's new id).
     pub check_id: Option<i64>,
+    /// The plan's run report was already recorded before it: nothing was
+    /// written, and deciding again would not change that.
+    pub already_reported: bool,
 }
 
 impl Applied {
     pub fn not_applied() -> Applied {
-        Applied { applied: false, check_id: None }
+        Applied { applied: false, check_id: None, already_reported: false }
     }
 }
 

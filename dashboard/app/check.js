@@ -21,6 +21,7 @@ import {
   labelCells,
   schedulePreview,
   previewNodes,
+  neverRanText,
 } from "./lib.js";
 
 /** The snooze presets offered on a check's page: [label, seconds]. */
@@ -34,6 +35,8 @@ const REASONS = {
   timeout: "no success ping arrived in time (late)",
   fail: "the last run reported failure",
   ran_too_long: "a run started and did not finish within the grace period (ran too long)",
+  too_fast: "a run finished faster than its shortest run (too fast)",
+  never_ran: "it never ran: no first ping by its first expected run plus grace",
 };
 
 /** The reason of a flip in words: late, failed, exit status N, ran too long. */
@@ -46,6 +49,8 @@ export function reasonText(reason) {
 
 /** Why a check is down, from what the API shows: the alert's recorded reason, else the last ping. */
 function whyDown(check, pings, notifications, flips) {
+  const neverRan = neverRanText(check);
+  if (neverRan) return `Down: ${neverRan} (no first ping by its first expected run plus grace).`;
   // The alert written with the latest flip to down records its reason.
   const flip = (flips || []).find((f) => f.up === 0);
   const since = flip ? new Date(flip.timestamp).getTime() - 1000 : Infinity;
@@ -73,13 +78,17 @@ function statusLine(check, pings, notifications, flips) {
     case "down":
       return whyDown(check, pings, notifications, flips);
     case "late":
-      return "Late: the ping is overdue and the grace period is running; it goes down if nothing arrives.";
+      return neverRanText(check)
+        ? `Late: ${neverRanText(check)}; it goes down if nothing arrives within the grace period.`
+        : "Late: the ping is overdue and the grace period is running; it goes down if nothing arrives.";
     case "started":
       return "Running: a start signal arrived and the run has not finished yet.";
     case "paused":
       return "Paused: edgebeat does not alert for this check until it is resumed or pinged.";
     case "new":
-      return "New: waiting for the first ping.";
+      return check.expect_first_ping
+        ? "New: waiting for the first ping; it goes down as never run if none arrives by its first expected run plus grace."
+        : "New: waiting for the first ping.";
     default:
       return "Up: the last run reported success on time.";
   }

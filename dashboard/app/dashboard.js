@@ -14,6 +14,7 @@ import {
   ago,
   timeEl,
   shownStatus,
+  neverRanText,
   STATUS_ORDER,
   STATUS_TITLES,
   checkId,
@@ -318,12 +319,13 @@ function listView() {
     const shown = shownStatus(check);
     const schedule = scheduleText(check);
     const snoozed = check.snoozed_until || "";
-    const signature = `${shown}\n${check.name}\n${check.slug}\n${check.tags}\n${schedule}\n${snoozed}`;
+    const signature = `${shown}\n${check.name}\n${check.slug}\n${check.tags}\n${schedule}\n${snoozed}\n${check.never_ran_since}`;
     if (signature !== row.signature) {
       row.signature = signature;
       row.badge.className = `status s-${shown}`;
       row.badge.textContent = shown;
-      row.badge.title = STATUS_TITLES[shown];
+      const neverRan = neverRanText(check);
+      row.badge.title = neverRan && shown !== "new" ? `${STATUS_TITLES[shown]}: ${neverRan}` : STATUS_TITLES[shown];
       // Snoozed (or in a maintenance window): said in words, the exact end on hover.
       row.snoozed.hidden = !snoozed;
       row.snoozed.title = snoozed ? `Snoozed until ${exact(snoozed)}: no notifications` : "";

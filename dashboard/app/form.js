@@ -186,6 +186,7 @@ export function checkForm(id, ctx) {
     const minRuntime = optionalPeriod("f-min-runtime", "Shortest run", { text: "A success closing a run faster than this is a failure (empty: no minimum).", placeholder: "no minimum" }, c.min_runtime, 1);
     const reminder = optionalPeriod("f-reminder", "Remind every", { text: "While it stays down, alert again at this interval (at least 5 minutes; empty: no reminders).", placeholder: "off" }, c.reminder_interval, 3600);
     const manualResume = h("input", { type: "checkbox", id: "f-manual-resume", checked: Boolean(c.manual_resume) });
+    const expectFirst = h("input", { type: "checkbox", id: "f-expect-first-ping", checked: Boolean(c.expect_first_ping) });
     const message = h("div", { id: "form-error", role: "alert", tabindex: "-1" });
     const submit = h("button", { type: "submit", id: "save", text: editing ? "Save changes" : "Create check" });
     const form = h(
@@ -222,6 +223,7 @@ export function checkForm(id, ctx) {
         h("legend", { text: "Alert policy" }),
         h("div", { class: "grid2" }, failures.element, recoveries.element, maxRuntime.element, minRuntime.element, reminder.element)
       ),
+      h("label", { class: "radio", for: "f-expect-first-ping" }, expectFirst, "Expect the first ping: a new check that never pings goes down at its first expected run plus grace (\"never ran\")"),
       h("label", { class: "radio", for: "f-manual-resume" }, manualResume, "Keep a paused check paused when pings arrive, until resumed here (manual resume)"),
       message,
       h("div", { class: "actions" }, submit, h("a", { class: "button ghost", href: editing ? `#/checks/${check.uuid}` : "#/", text: "Cancel" }))
@@ -236,6 +238,7 @@ export function checkForm(id, ctx) {
         desc: desc.value,
         grace: grace.seconds(),
         manual_resume: manualResume.checked,
+        expect_first_ping: expectFirst.checked,
         channels: channelBoxes.filter((b) => b.checked).map((b) => b.value).join(","),
         failure_threshold: failures.read(),
         recovery_threshold: recoveries.read(),

@@ -294,6 +294,15 @@ export function shownStatus(check) {
   return check.status === "new" ? "new" : "up";
 }
 
+/**
+ * For a check that expects its first ping and never got it: "never ran since
+ * it was created at ..." (or resumed); null for any other check.
+ */
+export function neverRanText(check) {
+  if (!check.never_ran_since) return null;
+  return `never ran since it was ${check.never_ran_after === "resumed" ? "resumed" : "created"} at ${exact(check.never_ran_since)}`;
+}
+
 /** Down first, then late, running, new, up, paused. */
 export const STATUS_ORDER = { down: 0, late: 1, started: 2, new: 3, up: 4, paused: 5 };
 

@@ -52,6 +52,7 @@ pub async fn handle<S: Store, P: Platform>(app: &App<'_, S, P>, ping_key: &str, 
         let ping = Ping {
             signal: beat.signal,
             rid: None,
+            event_at: None,
             method: req.method_name.clone(),
             scheme: req.scheme.clone(),
             ua: ua.clone(),

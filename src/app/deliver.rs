@@ -32,7 +32,7 @@ fn alert_of(row: &DeliveryRow, urls: &Urls) -> Result<Alert, String> {
         ));
     }
     let uuid = row.check.uuid;
-    let mut check = AlertCheck::from_config(uuid, &row.check.config, urls.check_page(&uuid));
+    let mut check = AlertCheck::from_config(uuid, &row.check.config, urls.check_page(&uuid), row.check.created_at);
     check.project.clone_from(&row.check.project_id);
     let flip = FlipFacts {
         id: row.flip_id.clone(),

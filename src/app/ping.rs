@@ -19,17 +19,17 @@ use super::{After, App, Body, Handled, Platform, Request};
 use crate::domain::check::Tags;
 use crate::domain::check::{is_valid_slug, Check, CheckConfig, CheckState};
 use crate::domain::decide::{
-    create_plan, ping_announces, ping_plan, ping_weighs_windows, Audience, Collisions, NewKeys, Subject,
+    create_plan, ping_announces, ping_effect, ping_plan, ping_weighs_windows, Audience, Collisions, NewKeys, Subject,
 };
 use crate::domain::ids::{key_hash, random_token, IdError, Uuid};
 use crate::domain::mail::inbound::{classify as email_kind, Inbound};
 use crate::domain::maintenance::{OpenWindows, Window};
 use crate::domain::ping::{
-    accepted_reply, classify, exit_status, parse_ping_path, parse_ping_query, rejected_reply, PingError, PingRules,
-    PingTarget, UrlSignal,
+    accepted_reply, classify, event_time, exit_status, parse_ping_path, parse_ping_query, rejected_reply, PingError,
+    PingRules, PingTarget, UrlSignal,
 };
 use crate::domain::ping_cache::PingTemplate;
-use crate::domain::plan::{Expect, Expected, NewPing, Owner, RoutingGuard};
+use crate::domain::plan::{Expect, Expected, NewPing, Owner, RoutingGuard, StateWrite};
 use crate::domain::reply::Reply;
 use crate::domain::routing::Routes;
 use crate::domain::shard::{mark_key, shard_of_key, uuid_on};
@@ -77,6 +77,10 @@ pub async fn handle<S: Store, P: Platform>(app: &App<'_, S, P>, rest: &str, req:
         Ok(query) => query,
         Err(err) => return rejected_reply(&err).into(),
     };
+    let event_at = match event_time(query.ts, app.platform.now()) {
+        Ok(event_at) => event_at,
+        Err(err) => return rejected_reply(&err).into(),
+    };
     let body = match &req.body {
         // Kept up to PING_BODY_LIMIT, whatever the reader kept.
         Body::Read { kept, .. } => kept[..kept.len().min(app.settings.ping_body_limit)].to_vec(),
@@ -86,6 +90,7 @@ pub async fn handle<S: Store, P: Platform>(app: &App<'_, S, P>, rest: &str, req:
     let ping = Ping {
         signal: url.signal,
         rid: query.rid,
+        event_at,
         method: req.method_name.clone(),
         scheme: req.scheme.clone(),
         ua: req.header("user-agent").unwrap_or_default().chars().take(MAX_UA).collect(),
@@ -109,10 +114,14 @@ pub async fn handle<S: Store, P: Platform>(app: &App<'_, S, P>, rest: &str, req:
         }
     };
     match outcome {
-        Ok(Ok(recorded)) => Handled {
-            reply: accepted_reply(recorded.created, app.settings.ping_body_limit),
-            after: recorded.notified.then_some(After::Deliver { shard }).into_iter().collect(),
-        },
+        Ok(Ok(recorded)) => {
+            let mut reply = accepted_reply(recorded.created, app.settings.ping_body_limit);
+            if recorded.already_reported {
+                // Answered as healthchecks would; this says nothing was recorded.
+                reply = reply.with_header("Edgebeat-Already-Reported", "1");
+            }
+            Handled { reply, after: recorded.notified.then_some(After::Deliver { shard }).into_iter().collect() }
+        }
         Ok(Err(rejection)) => rejected_reply(&rejection).into(),
         Err(failure) => {
             // Contention is not a fault: nothing is broken, a burst is ridden out.
@@ -128,6 +137,9 @@ pub async fn handle<S: Store, P: Platform>(app: &App<'_, S, P>, rest: &str, req:
 pub struct Ping {
     pub signal: UrlSignal,
     pub rid: Option<Uuid>,
+    /// When the event happened, as its reporter said (`?ts=`, within its
+    /// bounds); `None`: when it arrived.
+    pub event_at: Option<Timestamp>,
     pub method: String,
     pub scheme: String,
     pub ua: String,
@@ -153,14 +165,17 @@ impl EmailFilters {
 }
 
 impl Ping {
-    fn record(&self, rules: &PingRules, filters: EmailFilters, at: Timestamp, history: i64) -> NewPing {
+    /// The ping's record, decided at `now` (an email ping by the check's
+    /// filters).
+    fn record(&self, rules: &PingRules, filters: EmailFilters, now: Timestamp, history: i64) -> NewPing {
         let kind = match &self.email {
             Some(message) => email_kind(message, filters.subject, filters.body, rules),
             None => classify(self.signal, &self.method, &self.body, rules),
         };
         NewPing {
             kind,
-            at,
+            at: self.event_at.unwrap_or(now),
+            arrived: self.event_at.map(|_| now),
             scheme: self.scheme.clone(),
             method: self.method.clone(),
             ua: self.ua.clone(),
@@ -173,13 +188,25 @@ impl Ping {
     }
 }
 
-/// A ping that was recorded.
+/// A ping that was recorded, or acknowledged as a run's start or end
+/// recorded before.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Recorded {
     /// It created its check.
     pub created: bool,
     /// It queued notifications.
     pub notified: bool,
+    /// It reported a run's start or end the check already had: nothing was
+    /// recorded.
+    pub already_reported: bool,
+}
+
+impl Recorded {
+    fn written(notified: bool) -> Recorded {
+        Recorded { created: false, notified, already_reported: false }
+    }
+
+    const ALREADY_REPORTED: Recorded = Recorded { created: false, notified: false, already_reported: true };
 }
 
 /// `Ok(Ok(_))`: recorded; `Ok(Err(_))`: refused; `Err(_)`: could not.
@@ -248,7 +275,8 @@ impl<S: Store, P: Platform> Recorder<'_, S, P> {
         let at = self.app.platform.now();
         let record =
             self.ping.record(&template.ping_rules, EmailFilters::default(), at, self.app.settings.ping_history);
-        if record.kind == crate::domain::check::PingKind::Start {
+        // A relayed event's effect depends on the check's own times.
+        if record.kind == crate::domain::check::PingKind::Start || record.arrived.is_some() {
             return Ok(None);
         }
         let defaults = self.app.default_channels();
@@ -261,6 +289,7 @@ impl<S: Store, P: Platform> Recorder<'_, S, P> {
             tags: &tags,
             monitoring: &template.monitoring,
             state: &idle_up,
+            changed_at: None,
         };
         let effect = template.monitoring.ping(&idle_up, record.kind, record.exit_status, record.rid, at);
         if ping_announces(&effect, &audience) {
@@ -269,6 +298,9 @@ impl<S: Store, P: Platform> Recorder<'_, S, P> {
         let expect = Expect::Row(Expected::idle_up(template.uuid, template.config_version));
         let (plan, effect) = ping_plan(subject, record, expect, &audience, &random_token(24)?);
         let applied = self.store.apply(&plan).await?;
+        if applied.already_reported {
+            return Ok(Some(Recorded::ALREADY_REPORTED));
+        }
         if !applied.applied {
             return Ok(None);
         }
@@ -276,7 +308,7 @@ impl<S: Store, P: Platform> Recorder<'_, S, P> {
         if !effect.state.is_idle_up() {
             ping_cache::remember(PingTemplate { idle_up: false, ..template.clone() });
         }
-        Ok(Some(Recorded { created: false, notified: plan.notifies() }))
+        Ok(Some(Recorded::written(plan.notifies())))
     }
 
     /// Reads, decides, writes conditionally; decides again when the check
@@ -288,13 +320,17 @@ impl<S: Store, P: Platform> Recorder<'_, S, P> {
         let defaults = app.default_channels();
         let mut windows: Option<Vec<Window>> = None;
         let written = decide_and_apply(self.store, app.platform, check, "ping-before-write", async |check: &Check| {
-            let at = app.platform.now();
+            let now = app.platform.now();
             let filters = EmailFilters::of(&check.config);
-            let record = self.ping.record(&check.config.ping_rules, filters, at, app.settings.ping_history);
-            // A start's deadline depends on the last ping; nothing else reads it.
-            let expect = Expect::Row(Expected::of(check, record.kind == crate::domain::check::PingKind::Start));
+            let record = self.ping.record(&check.config.ping_rules, filters, now, app.settings.ping_history);
+            // A start's deadline depends on the last ping, and so does what
+            // a relayed event does; nothing else reads it.
+            let reads_last_ping = record.kind == crate::domain::check::PingKind::Start || record.arrived.is_some();
+            let expect = Expect::Row(Expected::of(check, reads_last_ping));
             let mut audience = Audience { routes: &check.routes, defaults: &defaults, windows: None };
-            let effect = check.monitoring().ping(&check.state, record.kind, record.exit_status, record.rid, at);
+            let effect = ping_effect(&Subject::of(check), &record);
+            // Windows weigh the event at its own time.
+            let at = record.at;
             let open;
             if ping_weighs_windows(&effect, &audience, at) {
                 if windows.is_none() {
@@ -309,9 +345,10 @@ impl<S: Store, P: Platform> Recorder<'_, S, P> {
         })
         .await;
         match written {
+            Ok(written) if written.applied.already_reported => Ok(Ok(Recorded::ALREADY_REPORTED)),
             Ok(written) => {
                 ping_cache::remember(PingTemplate::written(&written.read, &written.decided.state));
-                Ok(Ok(Recorded { created: false, notified: written.plan.notifies() }))
+                Ok(Ok(Recorded::written(written.plan.notifies())))
             }
             Err(WriteError::Refused(failure)) => Err(failure),
             Err(WriteError::Store(err)) => Err(err.into()),
@@ -367,21 +404,32 @@ impl<S: Store, P: Platform> Recorder<'_, S, P> {
             Collisions { slug: true, unique: Vec::new() },
         );
         let defaults = app.default_channels();
-        let new_state = CheckState::new_check();
-        let subject =
-            Subject { id: 0, uuid: &uuid, tags: &config.tags, monitoring: &config.monitoring, state: &new_state };
+        let new_state = config.monitoring.created(at);
+        let subject = Subject {
+            id: 0,
+            uuid: &uuid,
+            tags: &config.tags,
+            monitoring: &config.monitoring,
+            state: &new_state,
+            changed_at: Some(at),
+        };
         let record = self.ping.record(&config.ping_rules, EmailFilters::of(config), at, app.settings.ping_history);
         let mut audience = Audience { routes: &routes, defaults: &defaults, windows: None };
-        let effect = config.monitoring.ping(&new_state, record.kind, record.exit_status, record.rid, at);
+        let effect = ping_effect(&subject, &record);
+        let event_at = record.at;
         let open;
-        if ping_weighs_windows(&effect, &audience, at) {
+        if ping_weighs_windows(&effect, &audience, event_at) {
             let windows = self.readable_windows(project_id).await?;
-            open = OpenWindows::at(selecting(&windows, &uuid, &config.tags), at);
+            open = OpenWindows::at(selecting(&windows, &uuid, &config.tags), event_at);
             audience.windows = Some(&open);
         }
         let (ping_part, _) = ping_plan(subject, record, Expect::Nothing, &audience, &random_token(24)?);
         plan.ping = ping_part.ping;
-        plan.state = ping_part.state.or(plan.state);
+        plan.run_report = ping_part.run_report;
+        // The check entered `new` now, whatever its first ping does to it.
+        let first_state =
+            ping_part.state.map(|write| StateWrite { changed_at: write.changed_at.or(Some(at)), ..write });
+        plan.state = first_state.or(plan.state);
         plan.flip = ping_part.flip;
         plan.events = ping_part.events;
         plan.routing = Some(RoutingGuard { project_id: project_id.to_owned(), version });
@@ -392,7 +440,7 @@ impl<S: Store, P: Platform> Recorder<'_, S, P> {
         if let Some(check) = self.store.check_by_uuid(&uuid).await? {
             ping_cache::remember(PingTemplate::of(&check));
         }
-        Ok(Some(Recorded { created: true, notified: plan.notifies() }))
+        Ok(Some(Recorded { created: true, notified: plan.notifies(), already_reported: false }))
     }
 
     /// The project's windows that can be read; a row that cannot is logged

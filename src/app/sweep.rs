@@ -17,6 +17,7 @@ use crate::domain::decide::{reschedule_plan, sweep_plan, Audience};
 use crate::domain::ids::random_token;
 use crate::domain::maintenance::OpenWindows;
 use crate::domain::outbox::AttemptResult;
+use crate::domain::ping::RUN_REPORT_KEEP_SECS;
 use crate::domain::time::Timestamp;
 use crate::store::{DueCheck, Store, SweepOutcome};
 use std::collections::BTreeMap;
@@ -136,6 +137,9 @@ async fn sweep<S: Store, P: Platform>(app: &App<'_, S, P>, store: &S, now: Times
     if now.millis().rem_euclid(3_600_000) < 60_000 {
         if let Err(err) = store.prune_history(now.plus_secs(-HISTORY_DAYS * 86_400)).await {
             outcome.error = Some(format!("pruning history: {err}"));
+        }
+        if let Err(err) = store.prune_run_reports(now.plus_secs(-RUN_REPORT_KEEP_SECS)).await {
+            outcome.error = Some(format!("pruning run reports: {err}"));
         }
     }
     outcome

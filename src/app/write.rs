@@ -29,9 +29,11 @@ impl<E> From<StoreError> for WriteError<E> {
     }
 }
 
-/// A write that landed: the check as it was read for the decision that
-/// landed, the plan, what the decision returned besides, and what storage
-/// reported.
+/// A write that landed, or that found the plan's run report recorded
+/// already (`applied.already_reported`: nothing was written, and deciding
+/// again would not change that): the check as it was read for the
+/// decision, the plan, what the decision returned besides, and what
+/// storage reported.
 pub struct Written<T> {
     pub read: Check,
     pub plan: CheckPlan,
@@ -58,7 +60,7 @@ where
         let (plan, decided) = decide(&check).await.map_err(WriteError::Refused)?;
         platform.race_point(race_point).await;
         let applied = store.apply(&plan).await?;
-        if applied.applied {
+        if applied.applied || applied.already_reported {
             return Ok(Written { read: check, plan, decided, applied });
         }
         // Jittered, so that writers that collided do not collide again.

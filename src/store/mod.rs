@@ -33,6 +33,9 @@ use crate::domain::status_page::availability::Change;
 use crate::domain::status_page::StatusPage;
 use crate::domain::time::Timestamp;
 
+/// The most run reports one `prune_run_reports` drops.
+pub const RUN_REPORT_PRUNE_BATCH: i64 = 5_000;
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
     #[error("the database binding is not configured: {0}")]
@@ -79,6 +82,10 @@ pub trait CheckStore {
     ///   again); `RowAndDeadlines(e, d)`: that, and the
     ///   row's `alert_after` and `next_event_at` equal `d`'s; `Deadlines(d)`:
     ///   only the deadlines; `Nothing`: no condition;
+    /// - `run_report: Some(r)` on `Target::Existing(id)`: the check has no
+    ///   run report of `r.rid` and `r.edge` (when it has one, nothing is
+    ///   written and `Applied::already_reported` is set, whatever the other
+    ///   conditions);
     /// - `Target::New(n)`: the owner exists (`Owner::Project` by id,
     ///   `Owner::PingKey` by ping key hash), it has fewer than `n.max_checks`
     ///   checks, with `n.slug_must_be_free` none of its checks has the
@@ -91,31 +98,34 @@ pub trait CheckStore {
     /// 1. `Target::New(n)`: the check row, with `n`'s configuration, routes,
     ///    keys and `created_at`, status `new`, no pings, configuration
     ///    version 0;
-    /// 2. `ping`: ping number `n = n_pings + 1` takes slot `n % history` of
+    /// 2. `run_report`: the report (the check, `rid`, `edge`, `token`,
+    ///    `created_at = plan.at`);
+    /// 3. `ping`: ping number `n = n_pings + 1` takes slot `n % history` of
     ///    the check's ring (replacing what was there), and `n_pings` becomes `n`;
-    /// 3. `flip`: a flip row (`id`, the check, `created_at = flip.at`, the
+    /// 4. `flip`: a flip row (`id`, the check, `created_at = flip.at`, the
     ///    two statuses, the reason's code, `previous_change_at` = the row's
     ///    `status_changed_at` before this plan, `ping_n` = the check's
-    ///    `n_pings` after step 2), and one pending notification per
+    ///    `n_pings` after step 3), and one pending notification per
     ///    recipient (`created_at = next_attempt_at = plan.at`, the check's
     ///    project recorded on it);
-    /// 4. each of `events`: an event row (a flip row with `event` = the
+    /// 5. each of `events`: an event row (a flip row with `event` = the
     ///    kind, both statuses = the status the plan leaves the check in,
     ///    `created_at = event.at`, `previous_change_at` and `ping_n` as for
     ///    flips), and a notification per recipient as above, except that a
     ///    `coalesce` event queues nothing for a channel that already has a
     ///    pending notification of the same event kind for this check;
-    /// 5. `state`: every field of the state, `alert_after`, the sweep's
+    /// 6. `state`: every field of the state, `alert_after`, the sweep's
     ///    deadline (the earlier of `alert_after` and `next_event_at`), and
     ///    `status_changed_at = changed_at` when that is set;
-    /// 6. `config`: the configuration, the routes when given, and the
+    /// 7. `config`: the configuration, the routes when given, and the
     ///    configuration version plus one;
-    /// 7. `reschedule: Some(t)`: each of the two deadlines that is set
+    /// 8. `reschedule: Some(t)`: each of the two deadlines that is set
     ///    becomes `t`;
-    /// 8. `routing`: the project's routing version plus one;
-    /// 9. `audit`: the log entry, as `AuditStore::record_audit` writes it.
+    /// 9. `routing`: the project's routing version plus one;
+    /// 10. `audit`: the log entry, as `AuditStore::record_audit` writes it.
     ///
-    /// Returns whether it applied, and the check's row id.
+    /// Returns whether it applied, and the check's row id (and whether the
+    /// run report was there already).
     ///
     /// Further readings both implementations keep: a plan whose conditions
     /// hold but that the database refuses (a uuid, badge key, flip or event
@@ -188,6 +198,10 @@ pub trait HistoryStore {
     /// Drops delivered and failed notifications, flips and log entries
     /// (`AuditStore`) older than `before`, a bounded number at a time.
     async fn prune_history(&self, before: Timestamp) -> Result<(), StoreError>;
+
+    /// Drops the run reports (`CheckPlan::run_report`) recorded before
+    /// `before`, the oldest first, at most `RUN_REPORT_PRUNE_BATCH` a call.
+    async fn prune_run_reports(&self, before: Timestamp) -> Result<(), StoreError>;
 }
 
 /// The alert outbox.

@@ -89,6 +89,7 @@ pub fn apply(spec: &CheckSpec, config: &mut CheckConfig, api_version: u8) {
         }
     };
     flag(&mut config.monitoring.manual_resume, spec.manual_resume);
+    flag(&mut config.monitoring.expect_first_ping, spec.expect_first_ping);
     flag(&mut config.filter_subject, spec.filter_subject);
     flag(&mut config.filter_body, spec.filter_body);
     flag(&mut rules.filter_http_body, spec.filter_http_body);
@@ -140,6 +141,7 @@ pub fn spec_body(config: &CheckConfig) -> Value {
         "grace": monitoring.grace,
         "tz": monitoring.zone.name(),
         "manual_resume": monitoring.manual_resume,
+        "expect_first_ping": monitoring.expect_first_ping,
         "methods": config.methods(),
         "start_kw": rules.start_kw,
         "success_kw": rules.success_kw,
@@ -275,6 +277,8 @@ pub struct CheckSpec {
     pub filter_default_fail: Option<bool>,
     pub grace: Option<i64>,
     pub manual_resume: Option<bool>,
+    /// An edgebeat extension: a new check expects its first ping.
+    pub expect_first_ping: Option<bool>,
     /// `methods`: `"POST"` makes the check POST-only.
     pub post_only: Option<bool>,
     pub name: Option<String>,
@@ -303,6 +307,7 @@ pub struct CheckSpec {
 const FIELDS: &[&str] = &[
     "channels",
     "desc",
+    "expect_first_ping",
     "failure_kw",
     "failure_threshold",
     "filter_subject",
@@ -444,6 +449,7 @@ fn spec_from_object(object: &Map<String, Value>) -> Result<CheckSpec, SpecError>
                 });
             }
             "desc" => spec.desc = Some(string(field, value, MAX_DESC)?),
+            "expect_first_ping" => spec.expect_first_ping = Some(boolean(field, value)?),
             "failure_kw" => spec.failure_kw = Some(string(field, value, MAX_KEYWORDS)?),
             "failure_threshold" => spec.failure_threshold = Some(bounded(field, value, 1, MAX_THRESHOLD)?),
             "recovery_threshold" => spec.recovery_threshold = Some(bounded(field, value, 1, MAX_THRESHOLD)?),
@@ -567,6 +573,7 @@ pub(crate) mod tests {
             (json!({"methods": "GET"}), "json validation error: methods has unexpected value"),
             (json!({"channels": 123}), "json validation error: channels is not a string"),
             (json!({"manual_resume": "yes"}), "json validation error: manual_resume is not a boolean"),
+            (json!({"expect_first_ping": 1}), "json validation error: expect_first_ping is not a boolean"),
             (json!({"graze": 60}), "json validation error: unknown field \"graze\""),
         ];
         for (body, message) in cases {
@@ -629,7 +636,7 @@ pub(crate) mod tests {
             "methods": "POST", "start_kw": "go", "success_kw": "ok", "failure_kw": "ERROR",
             "filter_subject": true, "filter_body": true, "filter_http_body": true, "filter_default_fail": true,
             "failure_threshold": 3, "recovery_threshold": 2, "max_runtime": 7200, "min_runtime": 30,
-            "reminder_interval": 3600,
+            "reminder_interval": 3600, "expect_first_ping": true,
         });
         apply(&parse_spec(body.to_string().as_bytes()).unwrap(), &mut config, 3);
         config

@@ -72,6 +72,14 @@ pub fn check_json(
     put("last_ping", json!(state.last_ping.map(Timestamp::iso8601)));
     put("next_ping", json!(monitoring.grace_start(state, true).map(Timestamp::iso8601)));
     put("manual_resume", json!(monitoring.manual_resume));
+    // edgebeat extensions: whether a new check expects its first ping, and
+    // for one that never got it, since when it has waited and after what
+    // (`created` or `resumed`).
+    put("expect_first_ping", json!(monitoring.expect_first_ping));
+    let never_ran = check.never_ran_since();
+    put("never_ran_since", json!(never_ran.map(|(since, _)| since.iso8601())));
+    let after = |created: bool| if created { "created" } else { "resumed" };
+    put("never_ran_after", json!(never_ran.map(|(_, created)| after(created))));
     put("methods", json!(config.methods()));
     put("subject", json!(if config.filter_subject { rules.success_kw.as_str() } else { "" }));
     put("subject_fail", json!(if config.filter_subject { rules.failure_kw.as_str() } else { "" }));
@@ -124,7 +132,7 @@ pub fn check_json(
 /// client reads back to compare with what it wants (the spec fields, less
 /// `channels`, which are ids here, and the deprecated `subject`s, which
 /// `filter_subject` and the keywords already say).
-const CONFIG_FIELDS: [&str; 22] = [
+const CONFIG_FIELDS: [&str; 23] = [
     "name",
     "slug",
     "tags",
@@ -134,6 +142,7 @@ const CONFIG_FIELDS: [&str; 22] = [
     "schedule",
     "tz",
     "manual_resume",
+    "expect_first_ping",
     "methods",
     "start_kw",
     "success_kw",
@@ -189,6 +198,8 @@ mod tests {
             badge_key: "bk".into(),
             config_version: 0,
             routes: crate::routing::Routes::default(),
+            created_at: T0,
+            status_changed_at: None,
         }
     }
 
@@ -288,6 +299,33 @@ mod tests {
             &OpenWindows::default(),
         );
         assert_eq!(late["status"], "down", "a run that outlived its grace is down in v1 too");
+    }
+
+    #[test]
+    fn a_check_that_never_ran_shows_since_when_and_after_what() {
+        let mut config = CheckConfig::default();
+        apply(&parse_spec(br#"{"timeout": 3600, "grace": 600, "expect_first_ping": true}"#).unwrap(), &mut config, 3);
+        let m = config.monitoring.clone();
+        let check = record(config.clone(), m.created(T0));
+        let shown = |check: &Check, at: Timestamp| check_json(check, &[], &urls(), true, at, &OpenWindows::default());
+        let waiting = shown(&check, T0.plus_secs(60));
+        assert_eq!((waiting["status"].as_str(), waiting["expect_first_ping"].as_bool()), (Some("new"), Some(true)));
+        assert_eq!(waiting["next_ping"], "2023-11-14T23:13:20+00:00", "its first expected ping");
+        assert_eq!(
+            (waiting["never_ran_since"].as_str(), waiting["never_ran_after"].as_str()),
+            (Some("2023-11-14T22:13:20+00:00"), Some("created"))
+        );
+        assert_eq!(shown(&check, T0.plus_secs(3700))["status"], "grace");
+        assert_eq!(shown(&check, T0.plus_secs(4200))["status"], "down");
+        let resumed = m.resume(&m.pause(&check.state, T0).state, T0.plus_secs(100)).unwrap().state;
+        assert_eq!(shown(&record(config.clone(), resumed), T0.plus_secs(200))["never_ran_after"], "resumed");
+        let pinged = m.ping(&check.state, PingKind::Success, None, None, T0.plus_secs(5)).state;
+        let up = shown(&record(config.clone(), pinged), T0.plus_secs(6));
+        assert_eq!((up["never_ran_since"].clone(), up["never_ran_after"].clone()), (Value::Null, Value::Null));
+        // Without the setting, a check that never ran claims nothing.
+        let plain = CheckConfig { monitoring: crate::check::Monitoring { expect_first_ping: false, ..m }, ..config };
+        let plain = shown(&record(plain, check.state.clone()), T0.plus_secs(99_999));
+        assert_eq!((plain["status"].as_str(), plain["never_ran_since"].clone()), (Some("new"), Value::Null));
     }
 
     #[test]

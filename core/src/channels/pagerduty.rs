@@ -78,6 +78,7 @@ pub fn event(alert: &Alert, routing_key: &str, severity: &str) -> Value {
         AlertEvent::Down(FlipReason::Timeout) => ("missed_ping", severity),
         AlertEvent::Down(FlipReason::RanTooLong) => ("ran_too_long", severity),
         AlertEvent::Down(FlipReason::TooFast) => ("too_fast", severity),
+        AlertEvent::Down(FlipReason::NeverRan) => ("never_ran", severity),
         AlertEvent::Down(_) | AlertEvent::Fail(_) => ("failed", severity),
         AlertEvent::Reminder { .. } | AlertEvent::StillDown { .. } => ("still_down", severity),
         AlertEvent::Late => ("ping_overdue", "warning"),

@@ -10,6 +10,7 @@
 
 use super::{Answer, Context, Delivery, Field, FieldKind, Kind, KindInfo, Outgoing, Shown, USER_AGENT};
 use crate::alert::{excerpt, Alert, AlertEvent};
+use crate::check::FlipReason;
 use crate::ids::to_hex;
 use crate::outbox::AttemptResult;
 use crate::time::Timestamp;
@@ -85,9 +86,10 @@ pub fn body(alert: &Alert, delivery_id: &str) -> Value {
 
 fn check_body(alert: &Alert, delivery_id: &str) -> Value {
     let check = &alert.check;
-    let reason = alert.reason().filter(|_| !matches!(alert.event, AlertEvent::Late));
+    // A late check's reason is only worth saying when it never ran.
+    let reason = alert.reason().filter(|r| !matches!(alert.event, AlertEvent::Late) || *r == FlipReason::NeverRan);
     let exit_status = match reason {
-        Some(crate::check::FlipReason::ExitStatus(code)) => Some(code),
+        Some(FlipReason::ExitStatus(code)) => Some(code),
         _ => None,
     };
     let reason = reason.map(|r| r.code());

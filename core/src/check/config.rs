@@ -135,6 +135,12 @@ pub struct Monitoring {
     pub grace: i64,
     /// A paused check ignores pings until resumed through the API.
     pub manual_resume: bool,
+    /// A new check expects its first ping (an edgebeat extension): by the
+    /// schedule's first slot after it began waiting (its creation, or the
+    /// resume that made it new again) plus grace, else it goes down as a
+    /// job that never ran. Off, a new check waits for its first ping
+    /// forever, as in healthchecks.
+    pub expect_first_ping: bool,
     /// When and how often anyone hears of it.
     pub policy: AlertPolicy,
 }
@@ -187,6 +193,7 @@ impl Default for Monitoring {
             zone: Tz::UTC,
             grace: DEFAULT_GRACE,
             manual_resume: false,
+            expect_first_ping: false,
             policy: AlertPolicy::default(),
         }
     }
@@ -199,7 +206,7 @@ impl Monitoring {
         if !(MIN_PERIOD..=MAX_PERIOD).contains(&grace) {
             return Err(ConfigError::Grace(grace));
         }
-        Ok(Monitoring { schedule, zone, grace, manual_resume: false, policy: AlertPolicy::default() })
+        Ok(Monitoring { schedule, zone, grace, ..Monitoring::default() })
     }
 }
 

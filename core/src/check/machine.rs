@@ -165,6 +165,7 @@ impl Monitoring {
     pub fn grace_start(&self, state: &CheckState, with_started: bool) -> Option<Timestamp> {
         let mut result = match (state.status, state.last_ping) {
             (Status::Up, Some(last_ping)) => self.schedule.next_expected(last_ping, self.zone),
+            (Status::New, _) => self.first_expected(state),
             _ => None,
         };
         if with_started && state.status != Status::Down {
@@ -173,6 +174,16 @@ impl Monitoring {
             }
         }
         result
+    }
+
+    /// When a new check that expects its first ping expects it: the
+    /// schedule's first slot after it began waiting (for a period, that
+    /// instant plus the period). `None` for any other check.
+    pub fn first_expected(&self, state: &CheckState) -> Option<Timestamp> {
+        if !self.expect_first_ping || state.status != Status::New {
+            return None;
+        }
+        state.waiting_since.and_then(|since| self.schedule.next_expected(since, self.zone))
     }
 
     /// The instant the check goes down unless something arrives: the
@@ -216,7 +227,9 @@ impl Monitoring {
     /// `reminder_from`, or the end of a mute.
     pub fn next_event(&self, state: &CheckState, now: Timestamp, reminder_from: Timestamp) -> Option<Timestamp> {
         let late = match state.status {
-            Status::Up if !self.runtime_measured(state) => self.grace_start(state, false).filter(|t| *t > now),
+            Status::Up | Status::New if !self.runtime_measured(state) => {
+                self.grace_start(state, false).filter(|t| *t > now)
+            }
             _ => None,
         };
         let interval = self.policy.reminder_interval;
@@ -232,20 +245,23 @@ impl Monitoring {
                 return ShownStatus::Down;
             }
         }
-        match state.status {
+        // Before its deadline, a new check that expects its first ping is
+        // still new; past it, late, then down, like any other.
+        let on_time = match state.status {
+            Status::New if self.first_expected(state).is_some() => ShownStatus::New,
             Status::New => return ShownStatus::New,
             Status::Paused => return ShownStatus::Paused,
             Status::Down => return ShownStatus::Down,
-            Status::Up => {}
-        }
+            Status::Up => ShownStatus::Up,
+        };
         if self.runtime_measured(state) {
-            return ShownStatus::Up;
+            return on_time;
         }
         match self.grace_start(state, false) {
-            None => ShownStatus::Up,
+            None => on_time,
             Some(start) if now >= start.plus_secs(self.grace) => ShownStatus::Down,
             Some(start) if now >= start => ShownStatus::Grace,
-            Some(_) => ShownStatus::Up,
+            Some(_) => on_time,
         }
     }
 
@@ -281,6 +297,8 @@ impl Monitoring {
             PingKind::Success | PingKind::Fail => {
                 next.last_ping = Some(now);
                 next.last_duration = None;
+                // It ran: no longer waiting for a first run.
+                next.waiting_since = None;
                 if let Some(start) = state.last_start {
                     if state.last_start_rid == rid {
                         next.last_duration = Some(now.millis() - start.millis());
@@ -344,6 +362,47 @@ impl Monitoring {
         PingEffect { kind, state: next, flip, alert_after, signal }
     }
 
+    /// Applies a ping that happened at `at` and was relayed later (its
+    /// reporter gave the event time). Each is applied at its own time, so
+    /// durations and deadlines are those of the events. One that comes
+    /// after a later event was recorded tells nothing new about the check
+    /// (an outcome older than its last success or failure, a start older
+    /// than that or than the run it is watching): it is recorded, an end
+    /// closes and measures its own run, and nothing else changes, so that
+    /// an older event never moves a deadline back or flips a status a later
+    /// one decided. Anything else is `ping` at `at`.
+    pub fn relayed_ping(
+        &self,
+        state: &CheckState,
+        kind: PingKind,
+        exit_status: Option<u8>,
+        rid: Option<Uuid>,
+        at: Timestamp,
+    ) -> PingEffect {
+        let before_last = |t: Option<Timestamp>| t.is_some_and(|t| at < t);
+        let stale = match kind {
+            PingKind::Success | PingKind::Fail => before_last(state.last_ping),
+            PingKind::Start => before_last(state.last_ping) || before_last(state.last_start),
+            PingKind::Log | PingKind::Ignored => false,
+        };
+        if !stale || (state.status == Status::Paused && self.manual_resume) {
+            return self.ping(state, kind, exit_status, rid, at);
+        }
+        let mut next = state.clone();
+        let closes = matches!(kind, PingKind::Success | PingKind::Fail) && rid.is_some();
+        if let Some(start) = state.last_start.filter(|start| closes && state.last_start_rid == rid && *start <= at) {
+            next.last_duration = Some(at.millis() - start.millis());
+            next.last_start = None;
+            next.last_start_rid = None;
+            if state.status != Status::Down {
+                // A run measured by max_runtime no longer holds the late notice back.
+                next.next_event_at = self.next_event(&next, at, at);
+            }
+        }
+        let alert_after = self.going_down_after(&next);
+        PingEffect { kind, state: next, flip: None, alert_after, signal: None }
+    }
+
     /// The effect of a ping on a check that is up and not running a job,
     /// whatever else its state holds, or `None` when the effect would depend
     /// on more than that (a start measures against the last ping).
@@ -363,6 +422,15 @@ impl Monitoring {
             return None;
         }
         Some(self.ping(&CheckState::idle_up(), kind, exit_status, rid, now))
+    }
+
+    /// The state of a check created at `now`: new, waiting for its first
+    /// run since then, with the late notice its first expected ping
+    /// implies.
+    pub fn created(&self, now: Timestamp) -> CheckState {
+        let mut state = CheckState::created(now);
+        state.next_event_at = self.next_event(&state, now, now);
+        state
     }
 
     /// Pausing stops monitoring until the next ping (or a resume, with
@@ -396,6 +464,8 @@ impl Monitoring {
             successes: 0,
             next_event_at: None,
             muted_until: state.muted_until,
+            // New again: it waits for its first run from now on.
+            waiting_since: Some(now),
         };
         next.next_event_at = self.next_event(&next, now, now);
         let flip = Flip::between(Status::Paused, Status::New, FlipReason::Resumed, now);
@@ -409,11 +479,12 @@ impl Monitoring {
         }
         let late_at = self.late_deadline(state);
         let too_long_at = self.run_deadline(state);
+        let missed = self.missed_reason(state);
         let (at, reason) = match (late_at, too_long_at) {
             (Some(late), Some(long)) if long < late => (long, FlipReason::RanTooLong),
-            (Some(late), _) => (late, FlipReason::Timeout),
+            (Some(late), _) => (late, missed),
             (None, Some(long)) => (long, FlipReason::RanTooLong),
-            (None, None) => (now, FlipReason::Timeout),
+            (None, None) => (now, missed),
         };
         // A run over its limit is a reported failure; a missed deadline is never tolerated.
         if reason == FlipReason::RanTooLong && state.failures + 1 < self.policy.failure_threshold {
@@ -423,6 +494,16 @@ impl Monitoring {
             return SweepVerdict::CountedFailure { alert_after: self.going_down_after(&next), state: next, event };
         }
         SweepVerdict::Down(Flip { from: state.status, to: Status::Down, reason, at })
+    }
+
+    /// Why a check that missed its deadline is late or down: a new check
+    /// never ran; any other missed a ping.
+    fn missed_reason(&self, state: &CheckState) -> FlipReason {
+        if state.status == Status::New {
+            FlipReason::NeverRan
+        } else {
+            FlipReason::Timeout
+        }
     }
 
     /// Everything the sweep does to a check it found due at `now` (its
@@ -444,6 +525,10 @@ impl Monitoring {
                 next.status = Status::Down;
                 next.failures = 0;
                 next.successes = 0;
+                if down.reason != FlipReason::NeverRan {
+                    // A run that started and never ended: it did run.
+                    next.waiting_since = None;
+                }
                 reminder_from = down.at;
                 flip = Some(down);
                 None
@@ -468,9 +553,10 @@ impl Monitoring {
                 events.push(Event { kind: EventKind::Reminder, reason: FlipReason::StillDown, at: now });
                 reminder_from = due;
             }
-            let deadline_passed = state.status == Status::Up && self.grace_start(state, false) == Some(due);
+            let watched = matches!(state.status, Status::Up | Status::New);
+            let deadline_passed = watched && self.grace_start(state, false) == Some(due);
             if flip.is_none() && deadline_passed && self.status_at(state, now) == ShownStatus::Grace {
-                events.push(Event { kind: EventKind::Late, reason: FlipReason::Timeout, at: due });
+                events.push(Event { kind: EventKind::Late, reason: self.missed_reason(state), at: due });
             }
         }
         if flip.is_some() || due_event.is_some() || next != *state {
@@ -566,6 +652,136 @@ mod tests {
         let state = CheckState::new_check();
         assert_eq!(m.status_at(&state, T0.plus_secs(10_000)), ShownStatus::New);
         assert_eq!(m.going_down_after(&state), None);
+    }
+
+    fn expecting(timeout: i64, grace: i64) -> Monitoring {
+        Monitoring { expect_first_ping: true, ..simple(timeout, grace) }
+    }
+
+    #[test]
+    fn a_new_check_without_the_setting_waits_forever_even_when_created_long_ago() {
+        let m = simple(60, 60);
+        let state = m.created(T0);
+        assert_eq!(m.status_at(&state, T0.plus_secs(100_000)), ShownStatus::New);
+        assert_eq!((m.going_down_after(&state), m.next_event(&state, T0, T0)), (None, None));
+        assert_eq!(m.first_expected(&state), None);
+    }
+
+    #[test]
+    fn a_new_check_that_expects_its_first_ping_goes_late_then_down_as_never_ran() {
+        let m = expecting(3600, 600);
+        let state = m.created(T0);
+        assert_eq!(m.first_expected(&state), Some(T0.plus_secs(3600)), "creation plus the period");
+        assert_eq!(m.status_at(&state, T0.plus_secs(3599)), ShownStatus::New);
+        assert_eq!(m.status_at(&state, T0.plus_secs(3600)), ShownStatus::Grace);
+        assert_eq!(m.status_at(&state, T0.plus_secs(4200)), ShownStatus::Down);
+        assert_eq!(m.going_down_after(&state), Some(T0.plus_secs(4200)), "plus grace");
+        assert_eq!(m.next_event(&state, T0, T0), Some(T0.plus_secs(3600)), "late at the first expected ping");
+        let late = m.sweep_step(&state, T0.plus_secs(3660));
+        assert_eq!(late.flip, None);
+        assert_eq!(
+            late.events,
+            vec![Event { kind: EventKind::Late, reason: FlipReason::NeverRan, at: T0.plus_secs(3600) }]
+        );
+        let down = m.sweep_step(&late.state, T0.plus_secs(4260));
+        let flip = down.flip.expect("it goes down");
+        assert_eq!(
+            (flip.from, flip.to, flip.reason, flip.at),
+            (Status::New, Status::Down, FlipReason::NeverRan, T0.plus_secs(4200))
+        );
+        assert!(flip.notifies());
+        assert_eq!(down.state.waiting_since, Some(T0), "kept: the alert says since when");
+        assert!(m.sweep_step(&down.state, T0.plus_secs(9000)).flip.is_none(), "down once");
+        // Its first ping, late, brings it up and ends the wait.
+        let up = m.ping(&down.state, PingKind::Success, None, None, T0.plus_secs(9000));
+        assert_eq!(up.flip.map(|f| (f.from, f.to, f.notifies())), Some((Status::Down, Status::Up, true)));
+        assert_eq!(up.state.waiting_since, None);
+    }
+
+    #[test]
+    fn a_cron_check_expects_its_first_ping_at_the_first_slot_after_creation() {
+        let mut m = expecting(60, 300);
+        m.schedule = Schedule::Cron(crate::cron::CronExpr::parse("0 * * * *").unwrap());
+        // T0 is 2023-11-14 22:13:20 UTC: the first slot is 23:00.
+        let slot = Timestamp::from_secs(1_700_002_800);
+        let state = m.created(T0);
+        assert_eq!(m.first_expected(&state), Some(slot));
+        assert_eq!(m.going_down_after(&state), Some(slot.plus_secs(300)));
+        assert_eq!(m.status_at(&state, slot.plus_secs(-1)), ShownStatus::New);
+        assert_eq!(m.status_at(&state, slot.plus_secs(299)), ShownStatus::Grace);
+        let down = m.sweep_step(&state, slot.plus_secs(360));
+        assert_eq!(down.flip.map(|f| (f.reason, f.at)), Some((FlipReason::NeverRan, slot.plus_secs(300))));
+    }
+
+    #[test]
+    fn a_first_ping_on_time_brings_a_waiting_check_up_with_its_own_deadline() {
+        let m = expecting(3600, 600);
+        let effect = m.ping(&m.created(T0), PingKind::Success, None, None, T0.plus_secs(100));
+        assert_eq!(effect.flip.map(|f| (f.to, f.notifies())), Some((Status::Up, false)));
+        assert_eq!(effect.state.waiting_since, None);
+        assert_eq!(effect.alert_after, Some(T0.plus_secs(100 + 3600 + 600)));
+        // A first failure is a run too: down for that reason, not as never run.
+        let failed = m.ping(&m.created(T0), PingKind::Fail, Some(2), None, T0.plus_secs(100));
+        assert_eq!(failed.flip.map(|f| f.reason), Some(FlipReason::ExitStatus(2)));
+        assert_eq!(failed.state.waiting_since, None);
+        // A start keeps it waiting: a run that never ends is down when it runs too long.
+        let started = m.ping(&m.created(T0), PingKind::Start, None, None, T0.plus_secs(100));
+        assert_eq!(started.state.waiting_since, Some(T0));
+        assert_eq!(started.alert_after, Some(T0.plus_secs(700)), "the run's limit comes first");
+        assert!(
+            matches!(m.sweep(&started.state, T0.plus_secs(800)), SweepVerdict::Down(f) if f.reason == FlipReason::RanTooLong)
+        );
+    }
+
+    #[test]
+    fn resuming_makes_a_check_wait_for_its_first_ping_again_from_then() {
+        let m = expecting(3600, 600);
+        let paused = m.pause(&m.created(T0), T0.plus_secs(10)).state;
+        assert_eq!(
+            (m.going_down_after(&paused), m.status_at(&paused, T0.plus_secs(99_999))),
+            (None, ShownStatus::Paused)
+        );
+        let resumed = m.resume(&paused, T0.plus_secs(50_000)).unwrap().state;
+        assert_eq!(resumed.waiting_since, Some(T0.plus_secs(50_000)));
+        assert_eq!(m.going_down_after(&resumed), Some(T0.plus_secs(50_000 + 4200)));
+    }
+
+    #[test]
+    fn a_relayed_event_counts_at_its_own_time() {
+        let m = with_policy(3600, 300, AlertPolicy { max_runtime: Some(3000), ..AlertPolicy::default() });
+        // A run of 40 minutes, both ends relayed 10 minutes late.
+        let start = T0.plus_secs(1000);
+        let started = m.relayed_ping(&up_at(T0), PingKind::Start, None, rid(1), start);
+        assert_eq!(started, m.ping(&up_at(T0), PingKind::Start, None, rid(1), start), "in order: an ordinary ping");
+        let done = m.relayed_ping(&started.state, PingKind::Success, None, rid(1), start.plus_secs(2400));
+        assert_eq!(done.state.last_duration, Some(2_400_000));
+        assert_eq!(done.state.last_ping, Some(start.plus_secs(2400)));
+        assert_eq!(done.alert_after, Some(start.plus_secs(2400 + 3600 + 300)), "the deadline from the real end");
+    }
+
+    #[test]
+    fn a_relayed_event_older_than_what_the_check_recorded_changes_no_status_or_deadline() {
+        let m = simple(3600, 300);
+        let up = m.ping(&up_at(T0), PingKind::Success, None, None, T0.plus_secs(100)).state;
+        for kind in [PingKind::Fail, PingKind::Success] {
+            let old = m.relayed_ping(&up, kind, Some(3), rid(1), T0.plus_secs(50));
+            assert_eq!((old.kind, old.flip, old.signal), (kind, None, None), "{kind:?}");
+            assert_eq!(old.state, up, "{kind:?}: nothing moves back");
+            assert_eq!(old.alert_after, m.going_down_after(&up));
+        }
+        // An older end still closes and measures its own run.
+        let started = m.relayed_ping(&up_at(T0), PingKind::Start, None, rid(1), T0.plus_secs(10)).state;
+        let other = m.relayed_ping(&started, PingKind::Success, None, rid(2), T0.plus_secs(100)).state;
+        assert_eq!((other.last_start, other.last_ping), (Some(T0.plus_secs(10)), Some(T0.plus_secs(100))));
+        let closed = m.relayed_ping(&other, PingKind::Fail, None, rid(1), T0.plus_secs(60));
+        assert_eq!((closed.flip, closed.state.status), (None, Status::Up), "the later success stands");
+        assert_eq!((closed.state.last_duration, closed.state.last_start), (Some(50_000), None));
+        assert_eq!(closed.state.last_ping, Some(T0.plus_secs(100)));
+        // A start older than the run being watched leaves it watched.
+        let older_start = m.relayed_ping(&started, PingKind::Start, None, rid(3), T0.plus_secs(5));
+        assert_eq!(older_start.state, started);
+        // A plain ping is never held back by the check's times.
+        assert_eq!(m.ping(&up, PingKind::Fail, None, None, T0.plus_secs(50)).state.status, Status::Down);
     }
 
     #[test]
@@ -982,6 +1198,82 @@ mod tests {
         assert_eq!((&recorded.state, recorded.alert_after), (&step.state, step.alert_after), "only dates change");
         // A sweep behind the clock (every real one) records what it decided.
         assert_eq!(step.clone().dated_by(T0.plus_secs(901)), step);
+    }
+
+    mod never_ran {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// A new check that expects its first ping and never gets one,
+            /// swept at any increasing instants: late at most once, down
+            /// exactly once (when a sweep comes at or after creation plus
+            /// period plus grace), dated at that instant, as never run; and
+            /// never down before it.
+            #[test]
+            fn a_check_that_never_runs_goes_down_once_at_its_first_deadline(
+                timeout in 60i64..100_000,
+                grace in 60i64..100_000,
+                created in 0i64..1_000_000,
+                gaps in proptest::collection::vec(1i64..50_000, 1..40),
+            ) {
+                let m = expecting(timeout, grace);
+                let created = T0.plus_secs(created);
+                let deadline = created.plus_secs(timeout + grace);
+                let mut state = m.created(created);
+                let mut now = created;
+                let (mut downs, mut lates) = (Vec::new(), 0);
+                for gap in gaps {
+                    now = now.plus_secs(gap);
+                    let step = m.sweep_step(&state, now);
+                    lates += step.events.iter().filter(|e| e.kind == EventKind::Late).count();
+                    prop_assert!(step.events.iter().all(|e| e.reason == FlipReason::NeverRan));
+                    downs.extend(step.flip);
+                    state = step.state;
+                }
+                prop_assert!(lates <= 1);
+                if now >= deadline {
+                    prop_assert_eq!(downs.len(), 1);
+                    prop_assert_eq!((downs[0].reason, downs[0].at, downs[0].from), (FlipReason::NeverRan, deadline, Status::New));
+                } else {
+                    prop_assert!(downs.is_empty());
+                    prop_assert_eq!(state.status, Status::New);
+                }
+            }
+        }
+    }
+
+    mod relayed {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// Successes relayed in any order: the check ends with the
+            /// latest one as its last ping and its deadline, changes
+            /// status once (new to up), and announces each success only
+            /// when it is the latest so far.
+            #[test]
+            fn the_latest_outcome_decides_whatever_order_they_arrive_in(
+                times in proptest::collection::vec(0i64..100_000, 1..20),
+            ) {
+                let m = simple(3600, 300);
+                let mut state = m.created(T0);
+                let mut flips = 0;
+                let mut latest = None;
+                for t in &times {
+                    let at = T0.plus_secs(*t);
+                    let effect = m.relayed_ping(&state, PingKind::Success, None, None, at);
+                    flips += effect.flip.iter().count();
+                    prop_assert_eq!(effect.signal.is_some(), latest.is_none_or(|l| at >= l));
+                    latest = latest.max(Some(at));
+                    state = effect.state;
+                }
+                let last = T0.plus_secs(times.iter().copied().max().unwrap_or(0));
+                prop_assert_eq!(flips, 1);
+                prop_assert_eq!(state.last_ping, Some(last));
+                prop_assert_eq!(m.going_down_after(&state), Some(last.plus_secs(3900)));
+            }
+        }
     }
 
     mod holds {

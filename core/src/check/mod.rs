@@ -40,6 +40,9 @@ pub struct Check {
     pub config_version: i64,
     /// The channels linked to it and what each listens for.
     pub routes: Routes,
+    pub created_at: Timestamp,
+    /// When its status last changed (a flip), if it ever did.
+    pub status_changed_at: Option<Timestamp>,
 }
 
 impl Check {
@@ -50,6 +53,18 @@ impl Check {
     /// The status shown at `now`.
     pub fn status_at(&self, now: Timestamp) -> ShownStatus {
         self.config.monitoring.status_at(&self.state, now)
+    }
+
+    /// Since when a new check that expects its first ping has waited for
+    /// it in vain, and whether that is since its creation (else since it
+    /// was resumed): what "never ran since it was created at ..." says.
+    /// `None` for any other check.
+    pub fn never_ran_since(&self) -> Option<(Timestamp, bool)> {
+        let monitoring = &self.config.monitoring;
+        let state = &self.state;
+        let waiting = monitoring.expect_first_ping && state.last_ping.is_none();
+        let since = state.waiting_since.filter(|_| waiting && matches!(state.status, Status::New | Status::Down))?;
+        Some((since, since == self.created_at))
     }
 
     /// The name people know the check by, as its public badge shows it:
@@ -79,6 +94,8 @@ mod tests {
             badge_key: String::new(),
             config_version: 0,
             routes: Routes::default(),
+            created_at: Timestamp::from_secs(0),
+            status_changed_at: None,
         };
         assert_eq!(check.label(), "unnamed check");
         check.config.slug = "nightly".into();

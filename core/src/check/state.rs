@@ -113,6 +113,9 @@ pub enum FlipReason {
     /// Still down: a reminder, or the notice when a snooze or maintenance
     /// window ends with the check down.
     StillDown,
+    /// A new check that expects its first ping got none by its first
+    /// expected run plus grace: the job never ran.
+    NeverRan,
     Paused,
     Resumed,
 }
@@ -127,6 +130,7 @@ impl FlipReason {
             FlipReason::RanTooLong => "ran_too_long".into(),
             FlipReason::TooFast => "too_fast".into(),
             FlipReason::StillDown => "still_down".into(),
+            FlipReason::NeverRan => "never_ran".into(),
             FlipReason::Paused => "paused".into(),
             FlipReason::Resumed => "resumed".into(),
         }
@@ -140,6 +144,7 @@ impl FlipReason {
             "ran_too_long" => FlipReason::RanTooLong,
             "too_fast" => FlipReason::TooFast,
             "still_down" => FlipReason::StillDown,
+            "never_ran" => FlipReason::NeverRan,
             "paused" => FlipReason::Paused,
             "resumed" => FlipReason::Resumed,
             other => FlipReason::ExitStatus(other.strip_prefix("exitstatus:")?.parse().ok()?),
@@ -255,6 +260,11 @@ pub struct CheckState {
     pub next_event_at: Option<Timestamp>,
     /// Until when notifications are held (a snooze or maintenance window).
     pub muted_until: Option<Timestamp>,
+    /// Since when a new check has waited for its first run: its creation,
+    /// or the resume that made it new again. Cleared by its first success
+    /// or failure. With `Monitoring::expect_first_ping` it dates the first
+    /// expected ping.
+    pub waiting_since: Option<Timestamp>,
 }
 
 impl CheckState {
@@ -269,7 +279,13 @@ impl CheckState {
             successes: 0,
             next_event_at: None,
             muted_until: None,
+            waiting_since: None,
         }
+    }
+
+    /// A check created at `at`: new, waiting for its first run since then.
+    pub fn created(at: Timestamp) -> Self {
+        CheckState { waiting_since: Some(at), ..CheckState::new_check() }
     }
 
     /// Whether notifications are held at `now`.
@@ -326,6 +342,7 @@ mod tests {
             FlipReason::RanTooLong,
             FlipReason::TooFast,
             FlipReason::StillDown,
+            FlipReason::NeverRan,
             FlipReason::Paused,
             FlipReason::Resumed,
         ] {

@@ -115,7 +115,15 @@ impl CheckStore for D1Store {
             },
         };
         if !applied {
-            return Ok(Applied::not_applied());
+            #[derive(Deserialize)]
+            struct Seen {
+                reported: i64,
+            }
+            let seen = match batch.seen.and_then(|i| results.get(i)) {
+                Some(result) => typed::<Seen>(result)?.first().is_some_and(|s| s.reported != 0),
+                None => false,
+            };
+            return Ok(Applied { already_reported: seen, ..Applied::not_applied() });
         }
         let check_id = match (&plan.target, batch.insert) {
             (Target::Existing(id), _) => Some(*id),
@@ -131,7 +139,7 @@ impl CheckStore for D1Store {
             }
             (Target::New(_), None) => None,
         };
-        Ok(Applied { applied, check_id })
+        Ok(Applied { applied, check_id, already_reported: false })
     }
 
     async fn delete_check(&self, check: &Check, audit: Option<&AuditWrite>) -> Result<(), StoreError> {

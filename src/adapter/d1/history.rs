@@ -2,6 +2,7 @@
 //! changes (`flips`), and pruning what is kept of both.
 
 use super::D1Store;
+use crate::d1_sql::queries::prune_run_reports;
 use crate::d1_sql::{Arg, Statement};
 use crate::domain::check::{PingKind, Status};
 use crate::domain::history::{FlipRecord, PingRecord};
@@ -131,5 +132,9 @@ impl HistoryStore for D1Store {
         );
         let audit = Statement::new(crate::d1_sql::people::PRUNE_AUDIT, vec![Arg::time(before)]);
         self.batch(&[notifications, flips, audit]).await.map(drop)
+    }
+
+    async fn prune_run_reports(&self, before: Timestamp) -> Result<(), StoreError> {
+        self.run(&prune_run_reports(), vec![Arg::time(before)]).await.map(drop)
     }
 }

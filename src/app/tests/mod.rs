@@ -11,6 +11,7 @@ mod outbox;
 mod ping_races;
 mod pings;
 mod receivers;
+mod runs;
 mod shards;
 mod sweep;
 mod windows;
@@ -170,6 +171,13 @@ impl World {
     /// A ping: `GET /ping/<rest>`.
     fn ping(&self, rest: &str) -> Answer {
         self.send(Request::new("GET", &format!("/ping/{rest}")))
+    }
+
+    /// A ping whose deliveries are done before the answer comes back.
+    fn finish_ping(&self, rest: &str) -> Answer {
+        let answer = self.ping(rest);
+        self.finish(&answer);
+        answer
     }
 
     /// Creates a check through the API; its JSON.

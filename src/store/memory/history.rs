@@ -6,7 +6,7 @@ use super::MemoryStore;
 use crate::domain::history::{FlipRecord, PingRecord};
 use crate::domain::status_page::availability::Change;
 use crate::domain::time::Timestamp;
-use crate::store::{HistoryStore, StoreError};
+use crate::store::{HistoryStore, StoreError, RUN_REPORT_PRUNE_BATCH};
 
 /// Rows `prune_history` looks at per table and call.
 const PRUNE_BATCH: usize = 500;
@@ -128,6 +128,19 @@ impl HistoryStore for MemoryStore {
     async fn prune_history(&self, before: Timestamp) -> Result<(), StoreError> {
         self.write("prune_history", |t| {
             t.prune(before);
+            Ok(())
+        })
+    }
+
+    async fn prune_run_reports(&self, before: Timestamp) -> Result<(), StoreError> {
+        self.write("prune_run_reports", |t| {
+            let mut old: Vec<_> = t.run_reports.iter().filter(|(_, r)| r.created_at < before).collect();
+            old.sort_by_key(|(key, r)| (r.created_at, (*key).clone()));
+            let batch = usize::try_from(RUN_REPORT_PRUNE_BATCH).unwrap_or(usize::MAX);
+            let gone: Vec<_> = old.into_iter().take(batch).map(|(key, _)| key.clone()).collect();
+            for key in gone {
+                t.run_reports.remove(&key);
+            }
             Ok(())
         })
     }

@@ -15,7 +15,7 @@
 //! - rows that cannot be read: `corrupt_check`, `corrupt_channel`,
 //!   `corrupt_window`;
 //! - inspection: `notifications`, `flips`, `ping_ring`, `stored_check`,
-//!   `project`, `channel_rows`, and `operations`, the log of every
+//!   `project`, `channel_rows`, `run_reports`, and `operations`, the log of every
 //!   operation called (round trips, in D1 terms).
 //!
 //! Operations are named after their trait methods (`"apply"`,
@@ -35,7 +35,10 @@ mod tables;
 #[cfg(test)]
 mod tests;
 
-pub use tables::{StoredChannel, StoredCheck, StoredFlip, StoredMember, StoredNotification, StoredPing, StoredProject};
+pub use tables::{
+    RunReportKey, StoredChannel, StoredCheck, StoredFlip, StoredMember, StoredNotification, StoredPing, StoredProject,
+    StoredRunReport,
+};
 pub use tables::{DELIVERED, FAILED, PENDING};
 
 use super::{Store, StoreError, Usage};
@@ -294,6 +297,11 @@ impl MemoryStore {
     /// Every flip and event row, in the order they were written.
     pub fn flips(&self) -> Vec<StoredFlip> {
         self.tables.borrow().flips.clone()
+    }
+
+    /// The run reports, by check, run id and edge.
+    pub fn run_reports(&self) -> Vec<(RunReportKey, StoredRunReport)> {
+        self.tables.borrow().run_reports.iter().map(|(key, report)| (key.clone(), report.clone())).collect()
     }
 
     /// The occupied slots of check `id`'s ping ring, by slot.

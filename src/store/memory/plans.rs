@@ -4,7 +4,9 @@
 //! for before anything is changed, so a plan either writes every part or
 //! leaves no trace.
 
-use super::tables::{next_id, StoredCheck, StoredFlip, StoredNotification, StoredPing, Tables, PENDING};
+use super::tables::{
+    next_id, StoredCheck, StoredFlip, StoredNotification, StoredPing, StoredRunReport, Tables, PENDING,
+};
 use crate::domain::check::{Check, CheckState, EventKind, Status};
 use crate::domain::plan::{Applied, CheckPlan, Expect, NewCheck, NewPing, Owner, Target};
 use crate::domain::time::Timestamp;
@@ -16,11 +18,24 @@ fn constraint(what: &str) -> StoreError {
 
 impl Tables {
     pub(super) fn apply(&mut self, plan: &CheckPlan) -> Result<Applied, StoreError> {
+        if self.already_reported(plan) {
+            return Ok(Applied { already_reported: true, ..Applied::not_applied() });
+        }
         if !self.holds(plan) {
             return Ok(Applied::not_applied());
         }
         self.refusal(plan).map_or(Ok(()), Err)?;
-        Ok(Applied { applied: true, check_id: Some(self.carry_out(plan)) })
+        Ok(Applied { applied: true, check_id: Some(self.carry_out(plan)), already_reported: false })
+    }
+
+    /// Whether the plan's run report is already recorded for its check.
+    fn already_reported(&self, plan: &CheckPlan) -> bool {
+        match (&plan.run_report, &plan.target) {
+            (Some(report), Target::Existing(id)) => {
+                self.run_reports.contains_key(&(*id, report.rid.to_string(), report.edge.as_str()))
+            }
+            _ => false,
+        }
     }
 
     /// The project a new check's owner names.
@@ -109,6 +124,10 @@ impl Tables {
         let project_id = row.check.project_id.clone();
         let changed_before = row.status_changed_at;
         let status_after = plan.state.as_ref().map_or(row.check.state.status, |s| s.state.status);
+        if let Some(report) = &plan.run_report {
+            let stored = StoredRunReport { token: report.token.clone(), created_at: plan.at };
+            self.run_reports.insert((id, report.rid.to_string(), report.edge.as_str()), stored);
+        }
         if let Some(ping) = &plan.ping {
             self.record_ping(id, ping);
         }
@@ -158,6 +177,8 @@ impl Tables {
             badge_key: new.badge_key.clone(),
             config_version: 0,
             routes: new.routes.clone(),
+            created_at: new.created_at,
+            status_changed_at: None,
         };
         let row = StoredCheck {
             check,

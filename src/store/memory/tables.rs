@@ -42,7 +42,11 @@ impl StoredCheck {
     pub(super) fn read(&self) -> Result<Check, StoreError> {
         match &self.unreadable {
             Some(problem) => Err(StoreError::Corrupt(format!("check {}: {problem}", self.check.id))),
-            None => Ok(self.check.clone()),
+            None => Ok(Check {
+                created_at: self.created_at,
+                status_changed_at: self.status_changed_at,
+                ..self.check.clone()
+            }),
         }
     }
 }
@@ -84,6 +88,16 @@ pub struct StoredFlip {
     /// `channel_failing`, which `event` cannot hold).
     pub notice: Option<String>,
 }
+
+/// A `run_reports` row: the run's start or end, recorded once.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredRunReport {
+    pub token: String,
+    pub created_at: Timestamp,
+}
+
+/// The key of a `run_reports` row: the check, the run id, the edge.
+pub type RunReportKey = (i64, String, &'static str);
 
 /// A `notifications` row with its `notification_attempts`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -206,6 +220,7 @@ pub(super) struct Tables {
     pub notifications: BTreeMap<i64, StoredNotification>,
     pub channels: Vec<StoredChannel>,
     pub windows: Vec<StoredWindow>,
+    pub run_reports: BTreeMap<RunReportKey, StoredRunReport>,
     pub sweeps: Vec<StoredSweep>,
     pub rescue: RescueClaim,
     /// In insertion order.
@@ -256,6 +271,7 @@ impl Tables {
             return;
         }
         self.pings.retain(|(check_id, _), _| *check_id != id);
+        self.run_reports.retain(|(check_id, _, _), _| *check_id != id);
         self.flips.retain(|f| f.check_id != id);
         self.notifications.retain(|_, n| n.check_id != id);
     }

@@ -22,7 +22,8 @@ use super::rows::{assignments, config_values, deadlines_condition, expected_cond
 use super::{literal, Arg, Statement};
 use crate::domain::api::spec::UniqueValue;
 use crate::domain::plan::{
-    ChannelChange, ChannelPlan, CheckPlan, Expect, FailingMark, NewCheck, Owner, RoutingGuard, StateWrite, Target,
+    ChannelChange, ChannelPlan, CheckPlan, Expect, FailingMark, NewCheck, Owner, RoutingGuard, RunReport, StateWrite,
+    Target,
 };
 use crate::domain::time::Timestamp;
 
@@ -43,6 +44,50 @@ pub struct CheckBatch {
     pub witness: Witness,
     /// The INSERT of a new check, which returns its id (`RETURNING id`).
     pub insert: Option<usize>,
+    /// For a plan with a run report on a stored check: the SELECT that
+    /// returns `reported = 1` when the check had that report before the
+    /// batch (the plan then wrote nothing).
+    pub seen: Option<usize>,
+}
+
+/// The run report's row, as a condition on a statement over `checks`: it
+/// exists, and this plan wrote it (its token).
+fn report_written(report: &RunReport) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM run_reports WHERE check_id = checks.id AND rid = {} AND edge = {} AND token = {})",
+        literal(&report.rid.to_string()),
+        literal(report.edge.as_str()),
+        literal(&report.token)
+    )
+}
+
+/// Whether the check had the run report before the batch.
+fn report_seen(id: i64, report: &RunReport) -> Statement {
+    Statement::new(
+        format!(
+            "SELECT EXISTS (SELECT 1 FROM run_reports WHERE check_id = {id} AND rid = {} AND edge = {}) AS reported",
+            literal(&report.rid.to_string()),
+            literal(report.edge.as_str())
+        ),
+        Vec::new(),
+    )
+}
+
+/// Records the run report if the plan's conditions hold and the check has
+/// none of that run and edge (the primary key ignores a second).
+fn report_insert(report: &RunReport, at: Timestamp, condition: &str) -> Statement {
+    Statement::new(
+        format!(
+            "INSERT INTO run_reports (check_id, rid, edge, token, created_at) \
+             SELECT id, ?1, ?2, ?3, ?4 FROM checks WHERE {condition} ON CONFLICT DO NOTHING"
+        ),
+        vec![
+            Arg::Text(report.rid.to_string()),
+            Arg::text(report.edge.as_str()),
+            Arg::text(&report.token),
+            Arg::time(at),
+        ],
+    )
 }
 
 /// The condition a statement puts on the project's routing while a plan
@@ -291,6 +336,19 @@ pub fn check_batch(plan: &CheckPlan) -> CheckBatch {
         witness = witness.or(Some(Witness::Returned(statements.len())));
         statements.push(insert_check(new, claim.as_deref()));
     }
+    // A run report comes first of what the plan writes: only if this batch
+    // recorded it is anything else written (every later statement requires
+    // the row with this plan's token), and whether it did is the witness.
+    let mut seen = None;
+    if let Some(report) = &plan.run_report {
+        if let Target::Existing(id) = plan.target {
+            seen = Some(statements.len());
+            statements.push(report_seen(id, report));
+        }
+        witness = Some(Witness::Changed(statements.len()));
+        statements.push(report_insert(report, plan.at, &condition));
+        condition = format!("{condition} AND {}", report_written(report));
+    }
     let mut changed = |statements: &mut Vec<Statement>, statement: Statement| {
         witness = witness.or(Some(Witness::Changed(statements.len())));
         statements.push(statement);
@@ -361,7 +419,7 @@ pub fn check_batch(plan: &CheckPlan) -> CheckBatch {
         statements.push(Statement::new(format!("SELECT id FROM checks WHERE {condition}"), Vec::new()));
         Witness::Returned(statements.len() - 1)
     });
-    CheckBatch { statements, witness, insert }
+    CheckBatch { statements, witness, insert, seen }
 }
 
 /// The statements of a channel plan.

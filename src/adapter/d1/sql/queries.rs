@@ -40,3 +40,13 @@ pub const DUE_NOTIFICATIONS: &str = "WITH RECURSIVE queue(project_id) AS ( \
 pub const CLAIM: &str = "UPDATE notifications SET claim = ?1, claimed_until = ?2, attempts = attempts + 1 \
      WHERE id IN (SELECT value FROM json_each(?3)) AND state = 'pending' AND next_attempt_at <= ?4 \
      AND (claimed_until IS NULL OR claimed_until <= ?4)";
+
+/// Deletes the oldest run reports recorded before `?1`, at most
+/// `RUN_REPORT_PRUNE_BATCH` of them: a range of `run_reports_by_age`.
+pub fn prune_run_reports() -> String {
+    format!(
+        "DELETE FROM run_reports WHERE (check_id, rid, edge) IN (SELECT check_id, rid, edge FROM run_reports \
+         WHERE created_at < ?1 ORDER BY created_at LIMIT {})",
+        crate::store::RUN_REPORT_PRUNE_BATCH
+    )
+}

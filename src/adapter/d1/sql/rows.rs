@@ -19,7 +19,8 @@ pub const CHECK_COLUMNS: &str = "c.id, c.uuid, c.project_id, c.name, c.slug, c.t
      c.filter_subject, c.filter_body, c.filter_http_body, c.filter_default_fail, c.status, c.last_ping, \
      c.last_start, c.last_start_rid, c.last_duration, c.n_pings, c.alert_after, c.badge_key, c.config_version, \
      c.failure_threshold, c.recovery_threshold, c.max_runtime, c.min_runtime, c.reminder_interval, c.failures, \
-     c.successes, c.next_event_at, c.muted_until, c.routes";
+     c.successes, c.next_event_at, c.muted_until, c.routes, c.expect_first_ping, c.waiting_since, c.created_at, \
+     c.status_changed_at";
 
 #[derive(Deserialize)]
 pub struct CheckRow {
@@ -62,6 +63,10 @@ pub struct CheckRow {
     next_event_at: Option<i64>,
     muted_until: Option<i64>,
     routes: String,
+    expect_first_ping: i64,
+    waiting_since: Option<i64>,
+    created_at: i64,
+    status_changed_at: Option<i64>,
 }
 
 impl CheckRow {
@@ -73,6 +78,7 @@ impl CheckRow {
         let mut monitoring = Monitoring::from_stored(&self.kind, self.timeout, &self.schedule, &self.tz, self.grace)
             .map_err(|e| corrupt(e.to_string()))?;
         monitoring.manual_resume = self.manual_resume != 0;
+        monitoring.expect_first_ping = self.expect_first_ping != 0;
         monitoring.policy = AlertPolicy {
             failure_threshold: self.failure_threshold,
             recovery_threshold: self.recovery_threshold,
@@ -107,6 +113,7 @@ impl CheckRow {
             successes: self.successes,
             next_event_at: self.next_event_at.map(Timestamp::from_millis),
             muted_until: self.muted_until.map(Timestamp::from_millis),
+            waiting_since: self.waiting_since.map(Timestamp::from_millis),
         };
         Ok(Check {
             id: self.id,
@@ -118,6 +125,8 @@ impl CheckRow {
             badge_key: self.badge_key.unwrap_or_default(),
             config_version: self.config_version,
             routes,
+            created_at: Timestamp::from_millis(self.created_at),
+            status_changed_at: self.status_changed_at.map(Timestamp::from_millis),
         })
     }
 }
@@ -156,6 +165,7 @@ pub fn config_values(config: &CheckConfig) -> Vec<(&'static str, Arg)> {
         ("schedule", Arg::text(schedule)),
         ("tz", Arg::text(monitoring.zone.name())),
         ("manual_resume", Arg::flag(monitoring.manual_resume)),
+        ("expect_first_ping", Arg::flag(monitoring.expect_first_ping)),
         ("methods", Arg::text(config.methods())),
         ("start_kw", Arg::text(&rules.start_kw)),
         ("success_kw", Arg::text(&rules.success_kw)),
@@ -193,6 +203,7 @@ pub fn state_values(
         ("successes", Arg::Int(state.successes)),
         ("next_event_at", Arg::opt_time(state.next_event_at)),
         ("muted_until", Arg::opt_time(state.muted_until)),
+        ("waiting_since", Arg::opt_time(state.waiting_since)),
         ("sweep_at", Arg::opt_time(sweep_at)),
         // Written as `coalesce(?, status_changed_at)`: see `assignments`.
         ("status_changed_at", Arg::opt_time(changed_at)),

@@ -237,8 +237,8 @@ fn flips_and_events_record_the_previous_change_and_the_ping_and_queue_one_notifi
     assert_eq!(
         rows,
         [
-            ("f1".into(), t(4_000), Status::New, Status::Down, None, Some(1), None),
-            ("e1".into(), t(5_000), Status::Down, Status::Down, None, Some(1), Some(EventKind::Fail)),
+            ("f1".into(), t(4_000), Status::New, Status::Down, Some(t(1_000)), Some(1), None),
+            ("e1".into(), t(5_000), Status::Down, Status::Down, Some(t(1_000)), Some(1), Some(EventKind::Fail)),
             ("f2".into(), t(8_000), Status::Down, Status::Up, Some(t(4_000)), Some(1), None),
             ("e2".into(), t(8_500), Status::Up, Status::Up, Some(t(4_000)), Some(1), Some(EventKind::Reminder)),
         ]
@@ -312,7 +312,7 @@ fn state_config_reschedule_and_routing_are_written_as_planned() {
     assert!(block_on(store.apply(&plan)).unwrap().applied);
     let row = store.stored_check(check.id).unwrap();
     assert_eq!(row.check.state.last_ping, Some(t(1_000)));
-    assert_eq!(row.status_changed_at, None, "no flip: when the status changed stays");
+    assert_eq!(row.status_changed_at, Some(t(1_000)), "no flip: when the status changed (its creation) stays");
     assert_eq!(row.check.routes.links(), [Link { channel: "z".into(), events: vec![EventKind::Up] }]);
     assert_eq!(row.check.config_version, 1);
     // Step 7 comes after step 5: both deadlines set by the state move to 70 s.

@@ -11,6 +11,7 @@ mod members;
 mod outbox;
 mod projects;
 mod status_pages;
+mod runs;
 
 use super::{block_on, MemoryStore};
 use crate::domain::channel::{Channel, ChannelConfig, EventSet};
@@ -103,6 +104,7 @@ fn ping(kind: PingKind, at: i64, history: i64) -> NewPing {
         rid: None,
         body: format!("ping at {at}").into_bytes(),
         history,
+        arrived: None,
     }
 }
 

@@ -107,7 +107,7 @@ fn claimed_rows_carry_the_flip_the_check_the_channel_and_the_flips_ping_while_it
         (mine.flip_id.as_str(), mine.flip_at, mine.old_status, mine.new_status),
         ("f", t(4_000), Status::New, Status::Down)
     );
-    assert_eq!((mine.reason, mine.previous_change_at, mine.event), (FlipReason::Timeout, None, None));
+    assert_eq!((mine.reason, mine.previous_change_at, mine.event), (FlipReason::Timeout, Some(t(1_000)), None));
     assert_eq!(mine.check.id, check.id);
     assert_eq!((mine.ping_at, mine.ping_kind, mine.ping_exit_status), (Some(t(5_000)), Some(PingKind::Fail), Some(4)));
     assert_eq!(mine.ping_body.as_ref().map(Vec::len), Some(2_000), "cut to 2,000 bytes");
