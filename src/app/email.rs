@@ -39,6 +39,8 @@ pub async fn handle<S: Store, P: Platform>(app: &App<'_, S, P>, from: &str, to: 
         remote_addr: None,
         body: ping_body(&message, app.settings.ping_body_limit),
         email: Some(message),
+        // Mail is a ping when it arrives.
+        event_at: None,
     };
     let (shard, outcome) = match &target {
         Recipient::Check(uuid) => {

@@ -332,6 +332,8 @@ mod tests {
             badge_key: String::new(),
             config_version: 0,
             routes: crate::routing::Routes::default(),
+            created_at: crate::time::Timestamp::from_secs(0),
+            status_changed_at: None,
         }
     }
 

@@ -235,6 +235,8 @@ pub(crate) mod tests {
             badge_key: String::new(),
             config_version: 0,
             routes: crate::routing::Routes::default(),
+            created_at: crate::time::Timestamp::from_secs(0),
+            status_changed_at: None,
         }
     }
 

@@ -13,6 +13,7 @@ fn ping_plan(check: &Check, at: Timestamp) -> CheckPlan {
     plan.ping = Some(NewPing {
         kind: PingKind::Success,
         at,
+        arrived: None,
         scheme: "https".into(),
         method: "POST".into(),
         ua: "curl".into(),

@@ -10,8 +10,8 @@ mod hooks;
 mod members;
 mod outbox;
 mod projects;
-mod status_pages;
 mod runs;
+mod status_pages;
 
 use super::{block_on, MemoryStore};
 use crate::domain::channel::{Channel, ChannelConfig, EventSet};

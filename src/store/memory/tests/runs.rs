@@ -81,7 +81,7 @@ fn run_reports_are_pruned_oldest_first_and_go_with_their_check() {
     block_on(store.prune_run_reports(t(2_500))).unwrap();
     let left: Vec<i64> = store.run_reports().iter().map(|(_, r)| r.created_at.millis()).collect();
     assert_eq!(left, [3_000, 9_000]);
-    block_on(store.delete_check(&read(&store, gone.id))).unwrap();
+    block_on(store.delete_check(&read(&store, gone.id), None)).unwrap();
     let left: Vec<i64> = store.run_reports().iter().map(|((id, _, _), _)| *id).collect();
     assert_eq!(left, [kept.id], "deleted with its check");
 }
