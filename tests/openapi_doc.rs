@@ -295,8 +295,8 @@ fn slashless_collection_paths_and_their_301_are_described_on_the_slashed_paths()
             "/api/v3/projects/{project_id}/audit/",
             "/api/v3/projects/{project_id}/keys/",
             "/api/v3/projects/{project_id}/members/",
-            "/projects/{project_id}/metrics/",
             "/api/v3/status-pages/",
+            "/projects/{project_id}/metrics/",
         ],
         "the paths in the document's order"
     );

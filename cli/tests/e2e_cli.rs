@@ -789,7 +789,7 @@ checks:
             stderr.contains("check \"nagging\": alerts.reminder_interval 1m is too small: at least 5m"),
             "{stderr}"
         );
-        assert!(stderr.contains("channel \"broken\": json validation error: url is not an http(s) URL"), "{stderr}");
+        assert!(stderr.contains("channel \"broken\": url is not an http(s) URL"), "{stderr}");
         assert!(stderr.trim_end().ends_with("3 problems; nothing changed"), "{stderr}");
         assert_eq!(text(&out.stdout), "", "no plan is printed for a file with problems");
         assert_eq!(checks_by_slug(&worker, &project), before, "no check made, changed or deleted");
