@@ -164,7 +164,8 @@ pub fn render(checks: &[Existing], now: i64, use_colour: bool) -> String {
         out.push_str(&line(row, use_colour.then(|| colour(&row[0]))));
     }
     let down = count_down(checks);
-    out.push_str(&format!("{} checks, {} down\n", checks.len(), down));
+    let noun = if checks.len() == 1 { "check" } else { "checks" };
+    out.push_str(&format!("{} {noun}, {} down\n", checks.len(), down));
     out
 }
 
@@ -304,5 +305,11 @@ up      backup  backup  5m ago     every 1d                    1h
     fn counts_down_checks() {
         assert_eq!(count_down(&[check("a", "up", None), check("b", "grace", None)]), 0);
         assert_eq!(count_down(&[check("a", "down", None), check("b", "down", None)]), 2);
+    }
+
+    #[test]
+    fn one_check_is_counted_in_the_singular() {
+        let table = render(&[check("a", "down", None)], NOW, false);
+        assert!(table.ends_with("1 check, 1 down\n"), "{table}");
     }
 }
