@@ -31,7 +31,8 @@ Knobs (environment): BENCH_DURATION (s per load run, 15), BENCH_WARMUP (s, 3),
 BENCH_CONCURRENCY (32), BENCH_CHECKS (100000), BENCH_SMALL_CHECKS (1000),
 BENCH_DUE (10000), BENCH_STARTUPS (3), BENCH_ONLY=rows (only the D1 rows per operation),
 BENCH_ONLY=ping (only the ping load against the floor, for trying changes to the ping path),
-BENCH_ONLY=windows (only the sweep with maintenance windows), BENCH_ROUNDS (2: each load run
+BENCH_ONLY=windows (only the sweep with maintenance windows),
+BENCH_ONLY=size (only the wasm size, compile time and startup), BENCH_ROUNDS (2: each load run
 is repeated, alternating floor and edgebeat, and the median is reported), BENCH_JSON / BENCH_MARKDOWN (write the
 results there too), BENCH_KEEP=1 (keep the scratch directory).
 """
@@ -72,7 +73,7 @@ DUE_MANY = int(os.environ.get("BENCH_DUE", "10000"))
 DUE_FEW = 100
 STARTUPS = int(os.environ.get("BENCH_STARTUPS", "3"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
-ONLY = os.environ.get("BENCH_ONLY", "")  # "rows" or "ping": only that part
+ONLY = os.environ.get("BENCH_ONLY", "")  # "rows", "ping", "windows" or "size": only that part
 HISTORY = 100  # PING_HISTORY's default: pings kept per check
 HISTORY_EVERY = 100  # every 100th seeded check gets a full ping history
 SWEEP_SUBREQUEST_BUDGET = 40  # the default in the README
@@ -856,6 +857,9 @@ def main():
     if ONLY != "ping":
         bench_size()
         startup(template, floor_template)
+    if ONLY == "size":
+        finish(started)
+        return
 
     body = SCRATCH / "body-1k.txt"
     line = "2026-11-28T02:15:07Z backup: dumped 1234 tables, uploaded 5.2 GiB to s3://backups/db, 0 errors\n"

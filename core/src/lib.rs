@@ -34,5 +34,6 @@ pub mod routing;
 pub mod schedule_words;
 pub mod settings;
 pub mod shard;
+pub mod sorting;
 pub mod status_page;
 pub mod time;

@@ -223,14 +223,14 @@ mod tests {
 /// Each item is `(project, next attempt, notification id)`.
 pub fn fair_turns(due: &[(String, Timestamp, i64)], budget: usize) -> Vec<i64> {
     let mut sorted: Vec<&(String, Timestamp, i64)> = due.iter().collect();
-    sorted.sort_by(|a, b| (&a.0, a.1, a.2).cmp(&(&b.0, b.1, b.2)));
+    crate::sorting::sort_by(&mut sorted, |a, b| (&a.0, a.1, a.2).cmp(&(&b.0, b.1, b.2)));
     let mut turns: Vec<(usize, Timestamp, i64)> = Vec::with_capacity(sorted.len());
     let mut turn = 0;
     for (i, item) in sorted.iter().enumerate() {
         turn = if i > 0 && sorted[i - 1].0 == item.0 { turn + 1 } else { 0 };
         turns.push((turn, item.1, item.2));
     }
-    turns.sort();
+    crate::sorting::sort(&mut turns);
     turns.into_iter().take(budget).map(|(_, _, id)| id).collect()
 }
 

@@ -32,7 +32,7 @@ impl Routes {
     fn of(links: impl IntoIterator<Item = Link>) -> Routes {
         let mut links: Vec<Link> =
             links.into_iter().map(|l| Link { events: EventSet::of(&l.events).kinds().to_vec(), ..l }).collect();
-        links.sort_by(|a, b| a.channel.cmp(&b.channel));
+        crate::sorting::sort_by(&mut links, |a, b| a.channel.cmp(&b.channel));
         links.dedup_by(|a, b| a.channel == b.channel);
         Routes(links)
     }
@@ -103,7 +103,7 @@ pub fn recipients(routes: &Routes, defaults: &[Channel], kind: EventKind, muted:
         .map(|l| l.channel.clone())
         .chain(defaults.iter().filter(|c| c.events.contains(kind)).map(|c| c.id.clone()))
         .collect();
-    ids.sort();
+    crate::sorting::sort(&mut ids);
     ids.dedup();
     ids
 }

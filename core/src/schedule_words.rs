@@ -127,7 +127,7 @@ fn capitalize(text: &str) -> String {
 
 fn sorted(values: &[u32]) -> Vec<i64> {
     let mut v: Vec<i64> = values.iter().map(|&x| i64::from(x)).collect();
-    v.sort_unstable();
+    crate::sorting::sort(&mut v);
     v.dedup();
     v
 }
@@ -235,10 +235,10 @@ fn day_of_month(day: i64) -> String {
 /// The day-of-month rule, or None when it is every day.
 fn days_words(calendar: &Calendar, every_month: bool) -> Option<String> {
     let mut positive: Vec<i64> = calendar.days.iter().filter(|d| **d > 0).map(|d| i64::from(*d)).collect();
-    positive.sort_unstable();
+    crate::sorting::sort(&mut positive);
     positive.dedup();
     let mut from_end: Vec<i64> = calendar.days.iter().filter(|d| **d < 0).map(|d| i64::from(*d)).collect();
-    from_end.sort_unstable();
+    crate::sorting::sort(&mut from_end);
     from_end.dedup();
     if positive.len() == 31 && !calendar.last_workday {
         return None;
@@ -284,7 +284,7 @@ fn days_words(calendar: &Calendar, every_month: bool) -> Option<String> {
 fn weekday_words(calendar: &Calendar) -> Option<String> {
     let monday_first = |d: u32| (d + 6) % 7;
     let mut days: Vec<i64> = calendar.weekdays.iter().map(|d| i64::from(monday_first(*d))).collect();
-    days.sort_unstable();
+    crate::sorting::sort(&mut days);
     days.dedup();
     if days.len() == 7 && calendar.last_weekdays.is_empty() && calendar.nth_weekdays.is_empty() {
         return None;
@@ -300,14 +300,14 @@ fn weekday_words(calendar: &Calendar) -> Option<String> {
         })
         .collect();
     let mut nth = calendar.nth_weekdays.clone();
-    nth.sort_unstable();
+    crate::sorting::sort(&mut nth);
     parts.extend(
         nth.iter().map(|(week, day)| {
             format!("the {} {} of the month", ordinal(i64::from(*week)), WEEKDAYS[*day as usize % 7])
         }),
     );
     let mut last = calendar.last_weekdays.clone();
-    last.sort_unstable_by_key(|d| monday_first(*d));
+    crate::sorting::sort_by_key(&mut last, |d| monday_first(*d));
     parts.extend(last.iter().map(|day| format!("the last {} of the month", WEEKDAYS[*day as usize % 7])));
     Some(list(&parts))
 }
@@ -339,7 +339,7 @@ fn months_words(calendar: &Calendar) -> Option<String> {
 fn years_words(calendar: &Calendar) -> Option<String> {
     let years = calendar.years.as_ref()?;
     let mut years: Vec<i64> = years.iter().map(|y| i64::from(*y)).collect();
-    years.sort_unstable();
+    crate::sorting::sort(&mut years);
     years.dedup();
     let parts: Vec<String> = terms(&years, 1970, 2199)
         .into_iter()

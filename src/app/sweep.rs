@@ -158,7 +158,7 @@ impl SweepWindows {
     /// during maintenance is better than a missed one.
     async fn read<S: Store, P: Platform>(&mut self, app: &App<'_, S, P>, store: &S, projects: Vec<String>) {
         let mut missing: Vec<String> = projects.into_iter().filter(|p| !self.by_project.contains_key(p)).collect();
-        missing.sort();
+        crate::domain::sorting::sort(&mut missing);
         missing.dedup();
         if missing.is_empty() {
             return;

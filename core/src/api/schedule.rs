@@ -59,7 +59,7 @@ pub fn zones() -> Value {
         .map(|zone| zone.name())
         .filter(|name| canonical_zone_name(name) == *name)
         .collect();
-    names.sort_unstable();
+    crate::sorting::sort(&mut names);
     json!({ "zones": names })
 }
 

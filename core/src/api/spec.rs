@@ -259,7 +259,7 @@ impl ChannelSelector {
                 ids
             }
         };
-        ids.sort();
+        crate::sorting::sort(&mut ids);
         ids.dedup();
         Ok(ids)
     }
@@ -525,7 +525,7 @@ fn spec_from_object(object: &Map<String, Value>) -> Result<CheckSpec, SpecError>
     // "graze" must not silently leave the grace period unchanged.
     let mut unknown: Vec<&String> =
         object.keys().filter(|k| !FIELDS.contains(&k.as_str()) && k.as_str() != "api_key").collect();
-    unknown.sort();
+    crate::sorting::sort(&mut unknown);
     if let Some(first) = unknown.first() {
         return Err(invalid(format!("unknown field {first:?}")));
     }

@@ -203,7 +203,7 @@ impl Default for EventSet {
 impl EventSet {
     pub fn of(kinds: &[EventKind]) -> EventSet {
         let mut kinds = kinds.to_vec();
-        kinds.sort();
+        crate::sorting::sort(&mut kinds);
         kinds.dedup();
         EventSet(kinds)
     }

@@ -73,7 +73,7 @@ pub fn daily(
     }
     // A change stamped after `now` (another clock) counts from when it says.
     let mut ordered: Vec<Change> = changes.to_vec();
-    ordered.sort_by_key(|c| c.at);
+    crate::sorting::sort_by_key(&mut ordered, |c| c.at);
     // Walk back from now: each span ends where the previous (later) began.
     let floor = known_since.map_or(first, |k| k.millis().max(first));
     let mut end = now.millis();

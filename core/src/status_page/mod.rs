@@ -64,7 +64,7 @@ impl StatusPage {
     /// them (by name, then by age), at most `MAX_SHOWN`.
     pub fn select<'a>(&self, checks: &'a [Check]) -> Vec<&'a Check> {
         let mut shown: Vec<&Check> = checks.iter().filter(|c| self.shows(c)).collect();
-        shown.sort_by_cached_key(|c| (public_name(c).to_lowercase(), c.id));
+        crate::sorting::sort_by_cached_key(&mut shown, |c| (public_name(c).to_lowercase(), c.id));
         shown.truncate(MAX_SHOWN);
         shown
     }

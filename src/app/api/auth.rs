@@ -91,7 +91,7 @@ pub async fn memberships<S: Store, P: Platform>(app: &App<'_, S, P>, email: &str
     for (_, store) in app.shards.all() {
         all.extend(store.projects_of(email).await?);
     }
-    all.sort_by(|a, b| (&a.name, &a.project_id).cmp(&(&b.name, &b.project_id)));
+    crate::domain::sorting::sort_by(&mut all, |a, b| (&a.name, &a.project_id).cmp(&(&b.name, &b.project_id)));
     Ok(all)
 }
 

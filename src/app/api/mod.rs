@@ -300,7 +300,7 @@ impl<S: Store, P: Platform> Api<'_, S, P> {
             .iter()
             .flat_map(|text| Tags::parse(text).iter().map(str::to_owned).collect::<Vec<_>>())
             .collect();
-        tags.sort();
+        crate::domain::sorting::sort(&mut tags);
         tags.dedup();
         let urls = &self.view.urls;
         Ok(Reply::json(200, &badge_urls(&urls.base, badges.badge_secret.as_bytes(), &badges.badge_key, &tags)))

@@ -29,7 +29,7 @@ pub async fn handle<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Request, b
         for (n, store) in app.shards.all() {
             projects.extend(store.list_projects().await?.into_iter().map(|p| (n, p)));
         }
-        projects.sort_by_key(|(_, p)| p.created_at);
+        crate::domain::sorting::sort_by_key(&mut projects, |(_, p)| p.created_at);
         let projects: Vec<Value> = projects
             .into_iter()
             .map(|(n, p)| {
