@@ -101,7 +101,8 @@ pub async fn js(client: &Client, script: &str) -> Value {
     client.execute(script, vec![]).await.unwrap_or_else(|e| panic!("script failed ({e}): {script}"))
 }
 
-fn truthy(value: &Value) -> bool {
+/// Whether a script's result counts as true in JavaScript.
+pub fn truthy(value: &Value) -> bool {
     !matches!(value, Value::Null | Value::Bool(false)) && value != &json!(0) && value != &json!("")
 }
 
