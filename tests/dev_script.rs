@@ -12,13 +12,12 @@ mod support;
 
 use serde_json::{json, Value};
 use std::fs;
-use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
 use support::http::{request, HttpResponse};
-use support::worker::{free_port, stop_group};
+use support::worker::{background, free_port, stop_group};
 use support::Receiver;
 
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(180);
@@ -56,18 +55,9 @@ fn make_dev_on_another_port_hands_out_urls_on_that_port() {
         .env("PORT", port.to_string())
         .env("EDGEBEAT_DEV_VARS", &vars)
         .env("EDGEBEAT_DEV_STATE", dir.join("state"))
-        .env_remove("PUBLIC_URL")
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().expect("clone the log"))
-        .stderr(log)
-        .process_group(0);
+        .env_remove("PUBLIC_URL");
     // If this test process dies, take the script (and what it started) down with it.
-    unsafe {
-        command.pre_exec(|| {
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
-            Ok(())
-        });
-    }
+    background(&mut command, log, libc::SIGTERM);
     let mut child = command.spawn().expect("start scripts/dev.sh");
     let dev_log = || fs::read_to_string(&log_path).unwrap_or_default();
 

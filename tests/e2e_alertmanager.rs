@@ -10,13 +10,12 @@ mod support;
 
 use serde_json::{json, Value};
 use std::fs;
-use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::thread;
 use std::time::{Duration, Instant};
 use support::http::request;
-use support::worker::free_port;
+use support::worker::{background, free_port};
 use support::{millis_of, now_ms, Project, Receiver, Worker};
 
 /// The check's period and grace, given in the receiver URL (healthchecks'
@@ -37,19 +36,8 @@ impl Daemon {
     fn start(name: &'static str, program: &str, args: &[String], dir: PathBuf) -> Daemon {
         let log = fs::File::create(dir.join("daemon.log")).expect("create the log");
         let mut command = Command::new(program);
-        command
-            .args(args)
-            .current_dir(&dir)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("clone the log"))
-            .stderr(log)
-            .process_group(0);
-        unsafe {
-            command.pre_exec(|| {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                Ok(())
-            });
-        }
+        command.args(args).current_dir(&dir);
+        background(&mut command, log, libc::SIGKILL);
         let child = command.spawn().unwrap_or_else(|e| panic!("start {program} (run scripts/setup.sh): {e}"));
         Daemon { name, child, dir }
     }

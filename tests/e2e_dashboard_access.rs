@@ -1,6 +1,6 @@
 //! The dashboard signed in through Cloudflare Access, in chromium (the same
-//! setup as tests/e2e_dashboard.rs: Debian's chromium through chromedriver,
-//! talking only to 127.0.0.1 and localhost). A browser cannot set the header
+//! setup as tests/e2e_dashboard.rs, from tests/browser: Debian's chromium
+//! through chromedriver, talking only to 127.0.0.1 and localhost). A browser cannot set the header
 //! Access adds, so each person's token goes in the `CF_Authorization` cookie
 //! (through the WebDriver cookie API), as Access sets it for the app's
 //! domain. Every action taken in the browser is confirmed through the API.
@@ -10,166 +10,24 @@
 //! made to send it), owners manage members, the log shows who did what; a
 //! form on another site posting to the API is refused.
 
+mod browser;
 mod support;
 #[path = "support/tokens.rs"]
 mod tokens;
 
+use browser::{assert_accessible, browser, click, js, loaded, runtime, truthy, wait_js, Driver};
 use fantoccini::cookies::Cookie;
-use fantoccini::{Client, ClientBuilder, Locator};
-use hyper_util::client::legacy::connect::HttpConnector;
-use serde_json::{json, Map, Value};
-use std::fs;
-use std::os::unix::process::CommandExt;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use fantoccini::{Client, Locator};
+use serde_json::{json, Value};
 use support::documents::Documents;
 use support::{now_ms, Worker, ADMIN_TOKEN};
 use tokens::{claims, jwks, keys};
 
 const TEAM: &str = "team.example.com";
 const AUD: &str = "edgebeat-dashboard-aud";
-const WAIT: Duration = Duration::from_secs(30);
-
-struct Driver {
-    child: Child,
-    port: u16,
-}
-
-impl Driver {
-    fn start() -> Driver {
-        let port = support::worker::free_port();
-        let log = std::env::temp_dir().join(format!("edgebeat-chromedriver-access-{}-{port}.log", std::process::id()));
-        let log = fs::File::create(log).expect("create the chromedriver log");
-        let mut command = Command::new("chromedriver");
-        command
-            .arg(format!("--port={port}"))
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("clone the log"))
-            .stderr(log)
-            .process_group(0);
-        unsafe {
-            command.pre_exec(|| {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
-                Ok(())
-            });
-        }
-        let child = command.spawn().expect("spawn chromedriver (scripts/setup.sh installs chromium-driver)");
-        let driver = Driver { child, port };
-        let deadline = Instant::now() + WAIT;
-        while support::http::request(port, "GET", "/status", &[], b"").is_err() {
-            assert!(Instant::now() < deadline, "chromedriver did not start on port {port}");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        driver
-    }
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let group = -(self.child.id() as i32);
-        unsafe { libc::kill(group, libc::SIGTERM) };
-        std::thread::sleep(Duration::from_millis(200));
-        unsafe { libc::kill(group, libc::SIGKILL) };
-        let _ = self.child.wait();
-    }
-}
-
-fn chromium() -> String {
-    std::env::var_os("PATH")
-        .iter()
-        .flat_map(std::env::split_paths)
-        .map(|dir| dir.join("chromium"))
-        .find(|path| path.is_file())
-        .map(|path| path.display().to_string())
-        .unwrap_or_else(|| "/usr/bin/chromium".to_owned())
-}
-
-async fn browser(driver: &Driver) -> Client {
-    let args = [
-        "--headless=new",
-        "--no-sandbox",
-        "--proxy-server=http://127.0.0.1:9",
-        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-dev-shm-usage",
-        "--window-size=1280,900",
-        "--lang=en-US",
-    ];
-    let mut capabilities = Map::new();
-    capabilities.insert("browserName".into(), json!("chrome"));
-    capabilities.insert("goog:chromeOptions".into(), json!({"binary": chromium(), "args": args}));
-    ClientBuilder::new(HttpConnector::new())
-        .capabilities(capabilities)
-        .connect(&format!("http://127.0.0.1:{}", driver.port))
-        .await
-        .expect("start a chromium session")
-}
-
-async fn js(client: &Client, script: &str) -> Value {
-    client.execute(script, vec![]).await.unwrap_or_else(|e| panic!("script failed ({e}): {script}"))
-}
-
-fn truthy(value: &Value) -> bool {
-    !matches!(value, Value::Null | Value::Bool(false)) && value != &json!(0) && value != &json!("")
-}
-
-async fn wait_js(client: &Client, what: &str, script: &str) -> Value {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let value = js(client, script).await;
-        if truthy(&value) {
-            return value;
-        }
-        if Instant::now() > deadline {
-            let page = js(client, "return document.body.innerText").await;
-            panic!("timed out waiting for {what} (last: {value}); page:\n{}", page.as_str().unwrap_or_default());
-        }
-        tokio::time::sleep(Duration::from_millis(150)).await;
-    }
-}
-
-async fn click(client: &Client, css: &str) {
-    let element =
-        client.wait().at_most(WAIT).for_element(Locator::Css(css)).await.unwrap_or_else(|e| panic!("no {css}: {e}"));
-    element.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
-}
-
-async fn loaded(client: &Client, view: &str) {
-    wait_js(
-        client,
-        &format!("the {view} view"),
-        &format!("return document.getElementById('main').dataset.loaded === '{view}'"),
-    )
-    .await;
-}
 
 fn present(client_script: &str) -> String {
     format!("return !!document.querySelector('{client_script}') && !document.querySelector('{client_script}').hidden")
-}
-
-/// axe-core from node_modules: no serious or critical violations.
-async fn assert_accessible(client: &Client, page: &str) {
-    let source = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("node_modules/axe-core/axe.min.js"))
-        .expect("node_modules/axe-core/axe.min.js (scripts/setup.sh installs it)");
-    js(client, &format!("{source}\nreturn typeof window.axe;")).await;
-    let result = client
-        .execute_async(
-            "const done = arguments[arguments.length - 1];
-             window.axe.run(document, {resultTypes: ['violations']})
-               .then(r => done(r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
-                 .map(v => ({id: v.id, nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))))
-               .catch(e => done({error: String(e)}));",
-            vec![],
-        )
-        .await
-        .expect("run axe");
-    assert_eq!(result, json!([]), "axe on {page}");
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime")
 }
 
 fn admin(worker: &Worker, method: &str, path: &str, body: &Value) -> Value {

@@ -1,26 +1,21 @@
-//! Headless chromium through chromedriver (fantoccini), for e2e tests that
-//! look at pages as a person would: the same setup as tests/e2e_dashboard.rs
-//! (the browser talks to 127.0.0.1 only: a dead proxy and a host resolver
-//! that resolves nothing else), axe-core from node_modules, and a phone's
-//! width.
+//! Headless chromium through chromedriver (fantoccini), for the e2e tests
+//! that look at pages as a person would (the dashboard, signed in by key or
+//! through Access, and the status pages): the browser talks to 127.0.0.1
+//! only (a dead proxy and a host resolver that resolves nothing else),
+//! axe-core from node_modules, and a phone's width.
 #![allow(dead_code)]
 
+use crate::support::worker::root;
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{json, Map, Value};
 use std::fs;
-use std::os::unix::process::CommandExt;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 /// How long a page may take to show something on a loaded machine.
 pub const WAIT: Duration = Duration::from_secs(30);
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// A chromedriver on a free local port, stopped (with its browsers) on drop.
 pub struct Driver {
@@ -34,19 +29,9 @@ impl Driver {
         let log = std::env::temp_dir().join(format!("edgebeat-chromedriver-{}-{port}.log", std::process::id()));
         let log = fs::File::create(log).expect("create the chromedriver log");
         let mut command = Command::new("chromedriver");
-        command
-            .arg(format!("--port={port}"))
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("clone the log"))
-            .stderr(log)
-            .process_group(0);
+        command.arg(format!("--port={port}"));
         // If this test process dies, take chromedriver (and chromium) down with it.
-        unsafe {
-            command.pre_exec(|| {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
-                Ok(())
-            });
-        }
+        crate::support::worker::background(&mut command, log, libc::SIGTERM);
         let child = command.spawn().expect("spawn chromedriver (scripts/setup.sh installs chromium-driver)");
         let driver = Driver { child, port };
         let deadline = Instant::now() + WAIT;
@@ -81,7 +66,12 @@ fn chromium() -> String {
 
 /// A headless chromium session.
 pub async fn browser(driver: &Driver) -> Client {
-    let args = [
+    browser_with(driver, &[]).await
+}
+
+/// A headless chromium session with `extra` flags (as `--force-dark-mode`).
+pub async fn browser_with(driver: &Driver, extra: &[&str]) -> Client {
+    let mut args = vec![
         "--headless=new",
         "--no-sandbox",
         "--proxy-server=http://127.0.0.1:9",
@@ -92,6 +82,7 @@ pub async fn browser(driver: &Driver) -> Client {
         "--window-size=1280,900",
         "--lang=en-US",
     ];
+    args.extend_from_slice(extra);
     let mut capabilities = Map::new();
     capabilities.insert("browserName".into(), json!("chrome"));
     capabilities.insert("goog:chromeOptions".into(), json!({"binary": chromium(), "args": args}));
@@ -110,13 +101,19 @@ pub async fn js(client: &Client, script: &str) -> Value {
     client.execute(script, vec![]).await.unwrap_or_else(|e| panic!("script failed ({e}): {script}"))
 }
 
-fn truthy(value: &Value) -> bool {
+/// Whether a script's result counts as true in JavaScript.
+pub fn truthy(value: &Value) -> bool {
     !matches!(value, Value::Null | Value::Bool(false)) && value != &json!(0) && value != &json!("")
 }
 
 /// Runs `script` until it returns something truthy, and returns that.
 pub async fn wait_js(client: &Client, what: &str, script: &str) -> Value {
-    let deadline = Instant::now() + WAIT;
+    wait_js_for(client, what, script, WAIT).await
+}
+
+/// Runs `script` until it returns something truthy, for up to `timeout`.
+pub async fn wait_js_for(client: &Client, what: &str, script: &str, timeout: Duration) -> Value {
+    let deadline = Instant::now() + timeout;
     loop {
         let value = js(client, script).await;
         if truthy(&value) {
@@ -144,6 +141,16 @@ pub async fn type_into(client: &Client, css: &str, text: &str) {
     element.send_keys(text).await.unwrap_or_else(|e| panic!("type into {css}: {e}"));
 }
 
+/// Waits until the dashboard's current view finished loading (`main[data-loaded=<view>]`).
+pub async fn loaded(client: &Client, view: &str) {
+    wait_js(
+        client,
+        &format!("the {view} view"),
+        &format!("return document.getElementById('main').dataset.loaded === '{view}'"),
+    )
+    .await;
+}
+
 /// axe-core, injected from node_modules: no serious or critical violations.
 pub async fn assert_accessible(client: &Client, page: &str) {
     let source = fs::read_to_string(root().join("node_modules/axe-core/axe.min.js"))
@@ -168,6 +175,13 @@ pub async fn assert_accessible(client: &Client, page: &str) {
 
 /// At a phone's width (390 px) nothing sticks out sideways.
 pub async fn assert_fits_a_phone(client: &Client, page: &str) {
+    assert_fits_a_phone_except(client, page, "main *", ".scroll").await;
+}
+
+/// At a phone's width (390 px) the page does not scroll sideways and none of
+/// the `elements` (CSS) sticks out, but for those inside `scrolling` (CSS:
+/// boxes that scroll, or text kept as it is).
+pub async fn assert_fits_a_phone_except(client: &Client, page: &str, elements: &str, scrolling: &str) {
     client.set_window_size(390, 844).await.expect("a phone-sized window");
     let widths = wait_js(
         client,
@@ -177,9 +191,11 @@ pub async fn assert_fits_a_phone(client: &Client, page: &str) {
     .await;
     let wide = js(
         client,
-        "return [...document.querySelectorAll('main *')].filter(e => { const r = e.getBoundingClientRect(); \
-           return r.width > 0 && r.right > innerWidth + 1 && !e.closest('.scroll'); }) \
-           .slice(0, 5).map(e => e.tagName + '.' + e.className)",
+        &format!(
+            "return [...document.querySelectorAll({elements:?})].filter(e => {{ const r = e.getBoundingClientRect(); \
+               return r.width > 0 && r.right > innerWidth + 1 && !e.closest({scrolling:?}); }}) \
+               .slice(0, 5).map(e => e.tagName + '.' + e.className)"
+        ),
     )
     .await;
     assert!(widths[0].as_i64() <= widths[1].as_i64(), "{page} scrolls sideways on a phone: {widths}");

@@ -284,14 +284,7 @@ impl Worker {
             config.display()
         );
         let mut command = project_command(&script);
-        command.stdin(Stdio::null()).stdout(log.try_clone().expect("clone the log")).stderr(log).process_group(0);
-        // If this test process dies, take wrangler down with it.
-        unsafe {
-            command.pre_exec(|| {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
-                Ok(())
-            });
-        }
+        background(&mut command, log, libc::SIGTERM);
         let child = command.spawn().expect("spawn wrangler dev");
         let mut worker = Worker { port, child, dir, databases, keep_state: true, extra: extra.to_owned() };
         worker.wait_until_ready()?;
@@ -438,6 +431,22 @@ impl Drop for Worker {
             let _ = fs::remove_dir_all(&self.dir);
         }
     }
+}
+
+/// Makes `command` a background process of this test: stdin closed, its
+/// output into `log`, in its own process group (so `stop_group` takes down
+/// all it starts), and sent `on_parent_death` if this test process dies (so
+/// nothing outlives a killed test run).
+pub fn background(command: &mut Command, log: fs::File, on_parent_death: libc::c_int) -> &mut Command {
+    command.stdin(Stdio::null()).stdout(log.try_clone().expect("clone the log")).stderr(log).process_group(0);
+    // SAFETY: prctl is async-signal-safe and touches only the child's own state.
+    unsafe {
+        command.pre_exec(move || {
+            libc::prctl(libc::PR_SET_PDEATHSIG, on_parent_death);
+            Ok(())
+        });
+    }
+    command
 }
 
 /// Stops a child started in its own process group: SIGTERM to the group,
