@@ -172,6 +172,21 @@ pub fn to_hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A request's `checks` field: absent (none), or a list of at most `max`
+/// check UUIDs in either case. The error is the message the API shows.
+pub fn check_list(value: Option<&serde_json::Value>, max: usize) -> Result<Vec<Uuid>, String> {
+    match value {
+        None => Ok(Vec::new()),
+        Some(serde_json::Value::Array(items)) if items.len() <= max => items
+            .iter()
+            .map(|item| item.as_str().and_then(Uuid::parse_any_case))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| "checks must be a list of check uuids".to_owned()),
+        Some(serde_json::Value::Array(_)) => Err(format!("checks names more than {max} checks")),
+        Some(_) => Err("checks is not an array".to_owned()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -236,16 +236,7 @@ pub fn parse_window(body: &[u8], id: String) -> Result<Window, SpecError> {
     };
     let name = text("name", 100)?.unwrap_or_default();
     let tags = Tags::parse(&text("tags", 500)?.unwrap_or_default());
-    let checks = match object.get("checks") {
-        None => Vec::new(),
-        Some(Value::Array(items)) if items.len() <= MAX_CHECKS => items
-            .iter()
-            .map(|item| item.as_str().and_then(Uuid::parse_any_case))
-            .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| invalid("checks must be a list of check uuids"))?,
-        Some(Value::Array(_)) => return Err(invalid("checks names more than 1000 checks")),
-        Some(_) => return Err(invalid("checks is not an array")),
-    };
+    let checks = crate::ids::check_list(object.get("checks"), MAX_CHECKS).map_err(invalid)?;
     let recurring = object.contains_key("schedule") || object.contains_key("duration") || object.contains_key("tz");
     let one_off = object.contains_key("start") || object.contains_key("end");
     let when = match (recurring, one_off) {

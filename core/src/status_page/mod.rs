@@ -171,16 +171,7 @@ pub fn parse_page(body: &[u8], existing: Option<&str>) -> Result<PageSpec, SpecE
         return Err(invalid("tags is too long"));
     }
     let tags = Tags::parse(tags_text);
-    let checks = match object.get("checks") {
-        None => Vec::new(),
-        Some(Value::Array(items)) if items.len() <= MAX_CHOSEN => items
-            .iter()
-            .map(|item| item.as_str().and_then(Uuid::parse_any_case))
-            .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| invalid("checks must be a list of check uuids"))?,
-        Some(Value::Array(_)) => return Err(invalid(format!("checks names more than {MAX_CHOSEN} checks"))),
-        Some(_) => return Err(invalid("checks is not an array")),
-    };
+    let checks = crate::ids::check_list(object.get("checks"), MAX_CHOSEN).map_err(invalid)?;
     if tags.iter().next().is_none() && checks.is_empty() {
         return Err(invalid("choose the checks to show: tags, checks (uuids), or both"));
     }
