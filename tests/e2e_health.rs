@@ -85,7 +85,9 @@ fn only_the_admin_token_sees_the_sweep_statistics() {
 #[test]
 fn a_failing_sweep_is_recorded_and_reported() {
     let worker = Worker::start();
-    let at = this_minute();
+    // A minute back, so that neither sweep is ahead of the clock even when
+    // the minute turns during the test (a sweep ahead of it is dated now).
+    let at = this_minute() - 60_000;
     worker.run_sweep(at);
     // Break the outbox table under the running worker: every later sweep fails.
     worker.execute_sql("DROP TABLE notification_attempts; DROP TABLE notifications;");
@@ -112,8 +114,10 @@ fn a_failing_sweep_is_recorded_and_reported() {
 fn each_completed_sweep_pings_the_self_ping_url() {
     let receiver = Receiver::start();
     let worker = Worker::start_with(&[("SELF_PING_URL", &receiver.url("/ping/edgebeat-itself"))]);
-    worker.run_sweep(this_minute());
-    worker.run_sweep(this_minute() + 60_000);
+    // Two minutes that are over, whenever the minute turns.
+    let at = this_minute() - 60_000;
+    worker.run_sweep(at);
+    worker.run_sweep(at + 60_000);
     let requests = receiver.wait_for(2, Duration::from_secs(10));
     assert!(requests.iter().all(|r| r.method == "GET" && r.path == "/ping/edgebeat-itself"));
 }
