@@ -394,6 +394,21 @@ impl Worker {
         fs::read_to_string(self.dir.join("wrangler.log")).unwrap_or_default()
     }
 
+    /// The log once `ready` holds for it, or as it stands after `within`:
+    /// wrangler writes a request's console lines to its log after the
+    /// response has gone out, so a test that reads the log right after a
+    /// response can miss them.
+    pub fn log_once(&self, within: Duration, ready: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + within;
+        loop {
+            let log = self.log();
+            if ready(&log) || Instant::now() >= deadline {
+                return log;
+            }
+            thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> HttpResponse {
         request(self.port, method, path, headers, body)
             .unwrap_or_else(|e| panic!("{method} {path} failed: {e}\n{}", self.log()))
