@@ -3,6 +3,7 @@
 
 mod support;
 
+use chrono::Datelike;
 use serde_json::{json, Value};
 use std::sync::{Arc, Barrier};
 use std::thread;
@@ -34,6 +35,14 @@ fn the_admin_api_needs_the_admin_token() {
 
     let bad = worker.request("POST", "/api/v3/projects/", &[("Authorization", &auth)], br#"{"name": 7}"#);
     assert_eq!(bad.status, 400);
+    // A project needs a name: a nameless one is a blank row in every list.
+    for nameless in [&b""[..], b"{}", br#"{"name": "  "}"#, br#"{"owner": "ada@example.com"}"#] {
+        let refused = worker.request("POST", "/api/v3/projects/", &[("Authorization", &auth)], nameless);
+        assert_eq!(refused.status, 400, "{}", String::from_utf8_lossy(nameless));
+        assert!(refused.json()["error"].as_str().unwrap().starts_with("name is required"), "{}", refused.text());
+    }
+    let after = worker.request("GET", "/api/v3/projects/", &[("Authorization", &auth)], b"").json();
+    assert_eq!(after["projects"].as_array().map(Vec::len), Some(1), "{after}");
     // A project's API key is not an admin token.
     let key_auth = format!("Bearer {}", project.api_key);
     assert_eq!(worker.request("GET", "/api/v3/projects/", &[("Authorization", &key_auth)], b"").status, 401);
@@ -298,10 +307,15 @@ fn oncalendar_schedules_are_checks_like_cron_ones() {
     assert_eq!(check["tz"], "Europe/Riga");
     assert!(check.get("timeout").is_none());
     let uuid = check["uuid"].as_str().unwrap();
-    // In winter Riga is UTC+2: a weekday firing is at 00:00 UTC, Saturday's at 01:30 UTC.
+    // next_ping is in UTC; in Riga (UTC+2 in winter, UTC+3 in summer) it is
+    // a weekday's 02:00 or a Saturday's 03:30.
     assert_eq!(worker.get(&format!("/ping/{uuid}")).status, 200);
     let next = worker.check(&project, uuid)["next_ping"].as_str().unwrap().to_owned();
-    assert!(next.ends_with("T00:00:00+00:00") || next.ends_with("T01:30:00+00:00"), "{next}");
+    assert!(next.ends_with("+00:00"), "{next}");
+    let local = chrono::DateTime::parse_from_rfc3339(&next).expect("an RFC 3339 time").with_timezone(&chrono_tz::Europe::Riga);
+    let (weekday, time) = (local.weekday(), local.format("%H:%M:%S").to_string());
+    let weekday_run = weekday.num_days_from_monday() < 5 && time == "02:00:00";
+    assert!(weekday_run || (weekday == chrono::Weekday::Sat && time == "03:30:00"), "{next} is {local} in Riga");
 }
 
 /// Sends every request at once (threads released together) and returns

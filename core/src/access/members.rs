@@ -61,15 +61,19 @@ pub fn parse_member(body: &[u8]) -> Result<(String, Role), SpecError> {
     Ok((normalize_email(email)?, role))
 }
 
-/// `POST /api/v3/projects/`: `{"name": "...", "owner": "<email>"}`, both
-/// optional (an empty body makes an unnamed project without members, as
-/// before people existed).
+/// `POST /api/v3/projects/`: `{"name": "...", "owner": "<email>"}`; the
+/// name is required and not blank, the owner optional (a project without
+/// members is reached by its keys only, as before people existed).
 pub fn parse_new_project(body: &[u8]) -> Result<(String, Option<String>), SpecError> {
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok((String::new(), None));
+        return Err(SpecError::Invalid("name is required: send {\"name\": \"...\"}".into()));
     }
     let object = object(body, &["name", "owner"])?;
-    let name = text_field(&object, "name")?.unwrap_or_default();
+    // A project without a name is a blank row in every list that shows it.
+    let name = text_field(&object, "name")?.map(str::trim).unwrap_or_default();
+    if name.is_empty() {
+        return Err(SpecError::Invalid("name is required".into()));
+    }
     if name.chars().count() > 100 {
         return Err(SpecError::Invalid("name is too long".into()));
     }
@@ -179,8 +183,11 @@ mod tests {
 
     #[test]
     fn project_bodies() {
-        assert_eq!(parse_new_project(b""), Ok((String::new(), None)));
-        assert_eq!(parse_new_project(br#"{"name": "ops"}"#), Ok(("ops".into(), None)));
+        for nameless in [&b""[..], b"  ", b"{}", br#"{"name": ""}"#, br#"{"name": " \t "}"#, br#"{"owner": "a@x.io"}"#] {
+            let refused = parse_new_project(nameless);
+            assert!(matches!(&refused, Err(SpecError::Invalid(m)) if m.starts_with("name is required")), "{refused:?}");
+        }
+        assert_eq!(parse_new_project(br#"{"name": " ops "}"#), Ok(("ops".into(), None)));
         assert_eq!(
             parse_new_project(br#"{"name": "ops", "owner": "Ada@X.io"}"#),
             Ok(("ops".into(), Some("ada@x.io".into())))
