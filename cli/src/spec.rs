@@ -68,9 +68,7 @@ use edgebeat_core::duration::{format_seconds, parse_seconds};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-/// Every synced check carries the tag `edgebeat:<set>`; prune only ever
-/// deletes checks with its own set's tag.
-pub const MARKER_PREFIX: &str = "edgebeat:";
+pub use edgebeat_core::check::SYNC_MARKER_PREFIX as MARKER_PREFIX;
 
 /// Everything sync manages about one check.
 #[derive(Clone, Debug, PartialEq)]

@@ -17,7 +17,7 @@ pub use config::{
 pub use machine::{Flip, HeldStep, NotPaused, PingEffect, SweepStep, SweepVerdict, Transition};
 pub use slug::slugify;
 pub use state::{CheckState, Event, EventKind, EventSet, FlipReason, PingKind, ShownStatus, Status};
-pub use tags::Tags;
+pub use tags::{is_sync_marker, Tags, SYNC_MARKER_PREFIX};
 
 use crate::ids::Uuid;
 use crate::routing::Routes;

@@ -2,6 +2,16 @@
 //! healthchecks' `tags_list()` splits them (on spaces, each word stripped of
 //! whitespace). The text is kept as sent: healthchecks' API shows it verbatim.
 
+/// Every check that `edgebeat sync` or `k8s-sync` manages carries the tag
+/// `edgebeat:<set>`; prune only ever deletes checks with its own set's tag.
+/// It is bookkeeping, not a grouping people chose: no badge is made for it.
+pub const SYNC_MARKER_PREFIX: &str = "edgebeat:";
+
+/// Whether `tag` is a sync set's marker.
+pub fn is_sync_marker(tag: &str) -> bool {
+    tag.starts_with(SYNC_MARKER_PREFIX)
+}
+
 /// The tags of a check.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Tags {
@@ -51,5 +61,12 @@ mod tests {
         assert!(!Tags::parse("").contains(""));
         assert!(tags.contains_any(["web", "db"].into_iter()));
         assert_eq!(Tags::parse("a\tb c").iter().collect::<Vec<_>>(), ["a\tb", "c"], "as healthchecks splits");
+    }
+
+    #[test]
+    fn sync_markers_are_told_apart() {
+        assert!(is_sync_marker("edgebeat:k8s"));
+        assert!(!is_sync_marker("edgebeat"));
+        assert!(!is_sync_marker("prod"));
     }
 }

@@ -23,7 +23,7 @@ use crate::domain::api::view::{check_json, Urls};
 use crate::domain::api::AuthError;
 use crate::domain::audit::AuditWrite;
 use crate::domain::badge::badge_urls;
-use crate::domain::check::{Check, NotPaused, Tags};
+use crate::domain::check::{is_sync_marker, Check, NotPaused, Tags};
 use crate::domain::ids::{IdError, Uuid};
 use crate::domain::maintenance::OpenWindows;
 use crate::domain::reply::Reply;
@@ -298,7 +298,7 @@ impl<S: Store, P: Platform> Api<'_, S, P> {
             .tag_texts(&self.project)
             .await?
             .iter()
-            .flat_map(|text| Tags::parse(text).iter().map(str::to_owned).collect::<Vec<_>>())
+            .flat_map(|text| Tags::parse(text).iter().filter(|t| !is_sync_marker(t)).map(str::to_owned).collect::<Vec<_>>())
             .collect();
         crate::domain::sorting::sort(&mut tags);
         tags.dedup();
