@@ -403,7 +403,7 @@ fn sync_command(args: SyncArgs) -> Result<u8, Failure> {
     // Every problem of the file, before anything changes.
     let lookup = |name: &str| std::env::var(name).ok();
     let format = spec::Format::for_path(&args.file);
-    let (declared, channels) = spec::read_file(&text, format, &args.set, &lookup).map_err(|problems| {
+    let (declared, channels) = spec::read_file(&text, format, &args.file, &args.set, &lookup).map_err(|problems| {
         report(&problems, &prefix);
         problems_failure(problems.len(), &prefix, true)
     })?;
