@@ -75,6 +75,8 @@ cat <<TXT
 
 edgebeat is running on $base (the sweep runs every minute; Ctrl-C stops it all).
 URLs it hands out start with $public_url.
+(Wrangler's warning that scheduled Workers are not triggered locally is about
+wrangler alone: this script's ticker fires the sweep at every minute boundary.)
 
 Next steps:
   # 1. create a project; keep the keys it prints, they are shown only once

@@ -132,8 +132,18 @@ fn make_dev_on_another_port_hands_out_urls_on_that_port() {
         let link = alert["check"]["url"].as_str().unwrap_or_else(|| panic!("no check link in {alert}"));
         assert!(link.starts_with(&format!("{base}/")), "the alert links to {link}, not to {base}");
 
-        // What the script printed for the newcomer names the same port.
-        assert!(dev_log().contains(&format!("edgebeat is running on {base}")), "{}", dev_log());
+        // What the script printed for the newcomer names the same port, and
+        // says that its ticker sweeps although wrangler warns that nothing
+        // scheduled runs locally. (The script prints it after its first
+        // sweep, which can finish after the requests above: wait for it.)
+        let running = format!("edgebeat is running on {base}");
+        let printed = Instant::now() + Duration::from_secs(60);
+        while !dev_log().contains(&running) && Instant::now() < printed {
+            thread::sleep(Duration::from_millis(200));
+        }
+        let log = dev_log();
+        assert!(log.contains(&running), "{log}");
+        assert!(log.contains("this script's ticker fires the sweep at every minute boundary"), "{log}");
     });
 
     // Ctrl-C's path: the script's trap stops wrangler and the ticker.
