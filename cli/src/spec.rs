@@ -335,7 +335,6 @@ impl LimitField {
 
 /// The `alerts:` mapping of a check: the alert-policy settings.
 #[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct AlertsEntry {
     failure_threshold: Option<i64>,
     recovery_threshold: Option<i64>,
@@ -345,7 +344,6 @@ struct AlertsEntry {
 }
 
 #[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct CheckEntry {
     slug: String,
     name: Option<String>,
@@ -370,8 +368,10 @@ struct CheckEntry {
     alerts: Option<AlertsEntry>,
 }
 
+/// The file as written. Keys it does not know are not refused by serde on
+/// the first one but collected (`serde_ignored`), so that every one of them
+/// is reported with the file's other problems.
 #[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct SyncFile {
     set: Option<String>,
     #[serde(default)]
@@ -449,6 +449,52 @@ pub fn parse_file(text: &str, format: Format, default_set: &str) -> Result<Decla
     }
 }
 
+/// One step of the path to a key in the file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+fn steps(path: &serde_ignored::Path<'_>) -> Vec<Step> {
+    use serde_ignored::Path;
+    match path {
+        Path::Root => Vec::new(),
+        Path::Seq { parent, index } => [steps(parent), vec![Step::Index(*index)]].concat(),
+        Path::Map { parent, key } => [steps(parent), vec![Step::Key(key.clone())]].concat(),
+        Path::Some { parent } | Path::NewtypeStruct { parent } | Path::NewtypeVariant { parent } => steps(parent),
+    }
+}
+
+/// The problem of a key the file has and sync does not know, said of the
+/// check it is in.
+fn unknown_key(path: &[Step], file: &SyncFile) -> String {
+    let written = || {
+        let parts: Vec<String> = path
+            .iter()
+            .map(|step| match step {
+                Step::Key(key) => key.clone(),
+                Step::Index(n) => n.to_string(),
+            })
+            .collect();
+        parts.join(".")
+    };
+    match path {
+        [Step::Key(key)] => format!("unknown field {key:?} (a sync file has set, channels and checks)"),
+        [Step::Key(list), Step::Index(n), within @ ..] if list == "checks" => {
+            let check = file.checks.get(*n).map_or_else(|| format!("#{}", n + 1), |c| c.slug.clone());
+            match within {
+                [Step::Key(key)] => format!("check {check:?}: unknown field {key:?} (docs/cli.md lists a check's fields)"),
+                [Step::Key(alerts), Step::Key(key)] if alerts == "alerts" => {
+                    format!("check {check:?}: alerts: unknown field {key:?} (docs/cli.md lists them)")
+                }
+                _ => format!("check {check:?}: unknown field {}", written()),
+            }
+        }
+        _ => format!("unknown field {}", written()),
+    }
+}
+
 /// serde-saphyr's message with the source excerpt it draws, the excerpt
 /// headed by the file's name (`--> checks.yaml:3:15`, the form editors jump
 /// to): the crate names a source only through its private API, so its
@@ -494,11 +540,20 @@ fn parse_all(
     name: &str,
     default_set: &str,
 ) -> Result<(Declared, Vec<String>), Vec<String>> {
+    let mut unknown: Vec<Vec<Step>> = Vec::new();
     let file: SyncFile = match format {
-        Format::Json => serde_json::from_str(text).map_err(|e| vec![e.to_string()])?,
-        Format::Yaml => serde_saphyr::from_str(text).map_err(|e| vec![yaml_problem(&e, name)])?,
+        Format::Json => {
+            let mut reader = serde_json::Deserializer::from_str(text);
+            let file = serde_ignored::deserialize(&mut reader, |path| unknown.push(steps(&path)))
+                .and_then(|file| reader.end().map(|()| file));
+            file.map_err(|e| vec![e.to_string()])?
+        }
+        Format::Yaml => serde_saphyr::with_deserializer_from_str(text, |reader| {
+            serde_ignored::deserialize(reader, |path| unknown.push(steps(&path)))
+        })
+        .map_err(|e| vec![yaml_problem(&e, name)])?,
     };
-    let mut problems = Vec::new();
+    let mut problems: Vec<String> = unknown.iter().map(|path| unknown_key(path, &file)).collect();
     let marker = match marker(file.set.as_deref().unwrap_or(default_set)) {
         Ok(marker) => marker,
         Err(problem) => return Err(vec![problem]),
@@ -684,6 +739,29 @@ mod tests {
 
     fn problems(text: &str) -> Vec<String> {
         parse(text).expect_err(text)
+    }
+
+    #[test]
+    fn every_unknown_key_is_reported_with_the_files_other_problems() {
+        let yaml = "sett: x\nchecks:\n  - slug: a\n    nmae: x\n    bogus: 1\n    alerts: {reminder: 1h}\n  - slug: b\n    period: 1d\n    grace: 1 fortnight\n";
+        let found = problems(yaml);
+        assert_eq!(
+            found[..4],
+            [
+                "unknown field \"sett\" (a sync file has set, channels and checks)",
+                "check \"a\": unknown field \"nmae\" (docs/cli.md lists a check's fields)",
+                "check \"a\": unknown field \"bogus\" (docs/cli.md lists a check's fields)",
+                "check \"a\": alerts: unknown field \"reminder\" (docs/cli.md lists them)",
+            ],
+            "{found:?}"
+        );
+        assert_eq!(found.len(), 5, "and the grace of b: {found:?}");
+        assert!(found[4].starts_with("check \"b\": grace"), "{found:?}");
+        let json = r#"{"checks": [{"slug": "a", "period": "1d", "nmae": "x"}], "extra": true}"#;
+        let found = parse_file(json, Format::Json, "sync").expect_err("unknown keys");
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(found.iter().any(|p| p.starts_with("check \"a\": unknown field \"nmae\"")), "{found:?}");
+        assert!(found.iter().any(|p| p.starts_with("unknown field \"extra\"")), "{found:?}");
     }
 
     #[test]
