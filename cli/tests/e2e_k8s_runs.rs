@@ -42,7 +42,11 @@ fn fixture(name: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(&path).expect("a fixture")).expect("JSON")
 }
 
-/// Every time in `value` (kubectl writes them `2026-11-20T02:15:00Z`) moved by `by`.
+/// Every time in `value` (kubectl writes them `2026-11-20T02:15:00Z`) moved
+/// by `by`, and each CronJob's daily schedule with them: its Jobs then start
+/// at its slots, whatever the time of day the test runs at (unmoved, a
+/// backup's `0 1 * * *` fell between its moved run and now when the test ran
+/// between 01:00 and 02:05 UTC).
 fn shifted(value: &Value, by: Span) -> Value {
     match value {
         Value::String(text) => match DateTime::parse_from_rfc3339(text) {
@@ -52,9 +56,29 @@ fn shifted(value: &Value, by: Span) -> Value {
             _ => value.clone(),
         },
         Value::Array(items) => Value::Array(items.iter().map(|v| shifted(v, by)).collect()),
-        Value::Object(fields) => Value::Object(fields.iter().map(|(k, v)| (k.clone(), shifted(v, by))).collect()),
+        Value::Object(fields) => {
+            let mut moved: serde_json::Map<String, Value> =
+                fields.iter().map(|(k, v)| (k.clone(), shifted(v, by))).collect();
+            if moved.get("kind").and_then(Value::as_str) == Some("CronJob") {
+                if let Some(Value::String(schedule)) = moved.get_mut("spec").and_then(|spec| spec.get_mut("schedule")) {
+                    *schedule = daily_schedule_moved(schedule, by);
+                }
+            }
+            Value::Object(moved)
+        }
         other => other.clone(),
     }
+}
+
+/// `M H * * *` moved by `by` (to the minute that holds the moved slot).
+fn daily_schedule_moved(schedule: &str, by: Span) -> String {
+    let fields: Vec<&str> = schedule.split_whitespace().collect();
+    let [minute, hour, "*", "*", "*"] = fields[..] else {
+        panic!("the fixtures' CronJobs run daily: {schedule:?}");
+    };
+    let slot: i64 = hour.parse::<i64>().expect("an hour") * 60 + minute.parse::<i64>().expect("a minute");
+    let moved = (slot * 60 + by.num_seconds()).div_euclid(60).rem_euclid(24 * 60);
+    format!("{} {} * * *", moved % 60, moved / 60)
 }
 
 /// How far to move the fixtures' times so that `fixture_time` is `ago` before now.
@@ -125,7 +149,7 @@ fn project_with_hook(worker: &Worker, receiver: &Receiver, name: &str) -> Projec
 }
 
 fn notifications(worker: &Worker, project: &Project) -> Vec<Value> {
-    let listed = worker.api(&project.api_key, "GET", "/api/v3/notifications/", None).json();
+    let listed = worker.notifications_settled(&project.api_key);
     listed["notifications"].as_array().cloned().unwrap_or_default()
 }
 
