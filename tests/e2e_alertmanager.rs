@@ -502,7 +502,7 @@ fn the_alertmanager_channel_fires_while_down_and_resolves_after_up() {
     }
     let everything = alertmanager_alerts(am_port, "?active=true&silenced=true&inhibited=true&unprocessed=true");
     assert!(firing(&everything).is_none(), "resolved, not silenced or inhibited: {everything:#?}");
-    let notifications = worker.api(&project.api_key, "GET", "/api/v3/notifications/", None).json();
+    let notifications = worker.notifications_settled(&project.api_key);
     assert!(
         notifications["notifications"].as_array().unwrap().iter().all(|n| n["state"] == "delivered"),
         "{notifications}"

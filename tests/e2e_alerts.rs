@@ -32,6 +32,31 @@ fn notifications(worker: &Worker, project: &Project, query: &str) -> Vec<Value> 
     response.json()["notifications"].as_array().cloned().unwrap_or_default()
 }
 
+/// The notifications once `settled` holds for them (or as they are after
+/// WAIT): a delivery a request set off records its outcome after the
+/// receiver has answered, so right after a message arrives its
+/// notification can still be pending, its attempt not yet logged.
+fn notifications_once(
+    worker: &Worker,
+    project: &Project,
+    query: &str,
+    settled: impl Fn(&[Value]) -> bool,
+) -> Vec<Value> {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let found = notifications(worker, project, query);
+        if settled(&found) || std::time::Instant::now() >= deadline {
+            return found;
+        }
+        thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Whether each attempt a notification counts is in its log.
+fn attempts_logged(notification: &Value) -> bool {
+    notification["attempt_log"].as_array().map(Vec::len).map(|n| n as u64) == notification["attempts"].as_u64()
+}
+
 #[test]
 fn a_late_check_alerts_slack_and_pagerduty_once_then_recovers() {
     let receiver = Receiver::start();
@@ -110,7 +135,9 @@ fn a_late_check_alerts_slack_and_pagerduty_once_then_recovers() {
     assert_eq!(resolve["dedup_key"], dedup_key.as_str());
     assert_eq!(resolve["routing_key"], "R0UTINGKEY");
 
-    let log = notifications(&worker, &project, &format!("?check={uuid}"));
+    let log = notifications_once(&worker, &project, &format!("?check={uuid}"), |log| {
+        log.len() == 4 && log.iter().all(|n| n["state"] != "pending")
+    });
     assert_eq!(log.len(), 4);
     assert!(log.iter().all(|n| n["state"] == "delivered" && n["attempts"] == 1), "{log:?}");
     let channels: HashSet<&str> = log.iter().map(|n| n["channel"].as_str().unwrap()).collect();
@@ -178,6 +205,8 @@ fn failures_and_runs_that_never_finish_alert_with_their_reason() {
     assert_eq!(exited["flip"]["exit_status"], 7);
     assert_eq!(exited["last_ping"]["body"], "disk full");
     assert_eq!(exited["summary"], "exits is DOWN: exit status 7");
+    // Recorded as delivered before the sweeps ahead of the clock below.
+    worker.notifications_settled(&project.api_key);
 
     assert_eq!(worker.get(&format!("{}/start", path_of(&running["ping_url"]))).status, 200);
     let started = now_ms();
@@ -232,7 +261,9 @@ fn a_failing_receiver_gets_the_alert_once_after_backoff() {
 
     let mut delays = Vec::new();
     for attempt in 2..=4 {
-        let pending = &notifications(&worker, &project, "?state=pending")[0];
+        let pending = &notifications_once(&worker, &project, "?state=pending", |found| {
+            found.first().is_some_and(attempts_logged)
+        })[0];
         assert_eq!(pending["attempts"], attempt - 1);
         let next = millis_of(&pending["next_attempt"]);
         let last_attempt = millis_of(&pending["attempt_log"].as_array().unwrap().last().unwrap()["at"]);

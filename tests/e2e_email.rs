@@ -77,7 +77,7 @@ fn smtp_delivers_a_down_and_an_up_that_threads_under_it() {
     assert_eq!(up.parsed["in_reply_to"].as_str(), Some(root), "up threads under its down");
     assert_eq!(up.parsed["references"].as_str(), Some(root));
     assert_ne!(up.parsed["message_id"].as_str(), Some(root));
-    let notifications = worker.api(&project.api_key, "GET", "/api/v3/notifications/", None).json();
+    let notifications = worker.notifications_settled(&project.api_key);
     assert!(
         notifications["notifications"].as_array().unwrap().iter().all(|n| n["state"] == "delivered"),
         "{notifications}"
@@ -137,7 +137,7 @@ fn the_send_email_binding_is_used_when_bound() {
     let html =
         parsed["parts"].as_array().unwrap().iter().find(|p| p["type"] == "text/html").unwrap()["content"].clone();
     assert!(html.as_str().unwrap().contains("backup &lt;job&gt;"), "{html}");
-    let notifications = worker.api(&project.api_key, "GET", "/api/v3/notifications/", None).json();
+    let notifications = worker.notifications_settled(&project.api_key);
     let first = &notifications["notifications"][0];
     assert_eq!(first["state"], "delivered", "{notifications}");
     let _ = fs::metadata(&saved[0]).map(|m| assert!(m.len() > 500));

@@ -125,8 +125,9 @@ fn an_edit_racing_a_start_keeps_the_deadline_the_start_implies() {
     };
     hook.wait_for(2, WAIT);
     // ...while a run starts (its own race point answers at once).
-    let started = now_ms();
     assert_eq!(worker.get(&format!("{ping}/start")).status, 200);
+    // No earlier than the start was recorded: the sweep below is timed from it.
+    let started = now_ms();
     hook.release();
     let edited = edit.join().expect("the edit thread").expect("the edit request");
     assert_eq!(edited.status, 200, "{}", edited.text());

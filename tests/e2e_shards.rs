@@ -56,7 +56,6 @@ fn two_databases_serve_one_deployment() {
         .into_iter()
         .map(|(project, name)| (project.clone(), watched_check(&worker, project, &receiver, name)))
         .collect();
-    let pinged = now_ms();
     for (project, check) in &checks {
         // By UUID, at the ping path and at the root; and by slug.
         assert_eq!(worker.get(&path_of(&check["ping_url"])).status, 200);
@@ -67,6 +66,8 @@ fn two_databases_serve_one_deployment() {
     }
     // A ping by UUID touches its own database only: D1's own row counts, per database.
     let ping = worker.get(&path_of(&checks[0].1["ping_url"]));
+    // After the last ping: the sweeps below are timed from it.
+    let pinged = now_ms();
     let each = ping.header("X-D1-Rows-By-Database").expect("the worker reports D1 usage per database in tests");
     let (zero, one) = each.split_once("; ").expect("two databases");
     assert_eq!(zero, "0: read=0, written=0", "{each}");

@@ -226,6 +226,22 @@ fn run_keeps_the_order_in_which_lines_were_written() {
     assert_eq!(lines, all);
 }
 
+/// Reads the child's stdout up to the line `line` (the command is then
+/// running, past whatever it set up before printing it). What is read is
+/// gone from what `wait_with_deadline` returns later.
+fn read_through_line(child: &mut Child, line: &str) {
+    use std::io::Read;
+    let mut stdout = child.stdout.take().expect("a piped stdout");
+    let (mut seen, mut byte, wanted) = (Vec::new(), [0u8], format!("{line}\n"));
+    while !seen.ends_with(wanted.as_bytes()) {
+        match stdout.read(&mut byte) {
+            Ok(1) => seen.push(byte[0]),
+            _ => panic!("stdout ended before {line:?}: {:?}", String::from_utf8_lossy(&seen)),
+        }
+    }
+    child.stdout = Some(stdout);
+}
+
 #[test]
 fn run_stops_runaway_and_signalled_commands() {
     let worker = Worker::start();
@@ -263,7 +279,7 @@ fn run_stops_runaway_and_signalled_commands() {
         .spawn()
         .expect("spawn edgebeat");
     wait_for_pings(&worker, &project, &uuid, pings_before + 1);
-    thread::sleep(Duration::from_millis(300));
+    read_through_line(&mut child, "working");
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let out = wait_with_deadline(&mut child, Duration::from_secs(30));
     assert_eq!(out.status.code(), Some(143), "{}", text(&out.stderr));
@@ -274,13 +290,14 @@ fn run_stops_runaway_and_signalled_commands() {
 
     // A command that ignores the forwarded signal is killed after --kill-after, and the failure still reported.
     let pings_before = worker.pings(&project, &uuid).len();
-    let mut child = edgebeat(&env, &["run", &uuid, "--kill-after", "1s", "--", "sh", "-c", "trap '' TERM; sleep 60"])
+    let script = "trap '' TERM; echo ready; sleep 60";
+    let mut child = edgebeat(&env, &["run", &uuid, "--kill-after", "1s", "--", "sh", "-c", script])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn edgebeat");
     wait_for_pings(&worker, &project, &uuid, pings_before + 1);
-    thread::sleep(Duration::from_millis(300));
+    read_through_line(&mut child, "ready");
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let out = wait_with_deadline(&mut child, Duration::from_secs(20));
     assert_eq!(out.status.code(), Some(137), "{}", text(&out.stderr));
@@ -289,14 +306,14 @@ fn run_stops_runaway_and_signalled_commands() {
 
     // A command that handles SIGINT and exits 0 keeps its status, but the run is reported failed.
     let pings_before = worker.pings(&project, &uuid).len();
-    let script = "trap 'echo cleaning up; exit 0' INT; sleep 60 & wait";
+    let script = "trap 'echo cleaning up; exit 0' INT; echo ready; sleep 60 & wait";
     let mut child = edgebeat(&env, &["run", &uuid, "--", "sh", "-c", script])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn edgebeat");
     wait_for_pings(&worker, &project, &uuid, pings_before + 1);
-    thread::sleep(Duration::from_millis(500));
+    read_through_line(&mut child, "ready");
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let out = wait_with_deadline(&mut child, Duration::from_secs(30));
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
@@ -796,6 +813,13 @@ checks:
         let channels = worker.api(&project.api_key, "GET", "/api/v3/channels/", None).json();
         assert_eq!(channels["channels"], json!([]), "no channel made either");
     }
+    // A file that is not YAML at all: where, by the file's name.
+    let broken = write(&dir, "broken.yaml", "checks:\n  - slug: a\n    schedule: \"0 * * * *\n");
+    let out = output(edgebeat(&env, &["sync", &broken]));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains(&format!(" --> {broken}:3:15\n")) && !stderr.contains("<input>"), "{stderr}");
+    assert!(stderr.trim_end().ends_with("1 problem; nothing changed"), "{stderr}");
     // The same file without the mistakes goes through.
     let fixed = std::fs::read_to_string(&file)
         .unwrap()

@@ -49,6 +49,24 @@ impl Worker {
         self.request(method, path, &[("X-Api-Key", key), ("Content-Type", "application/json")], body.as_bytes())
     }
 
+    /// `GET /api/v3/notifications/` once none is pending any more (or as it
+    /// is after 30 s): a delivery a request set off records its outcome after
+    /// the receiver has the message, so a test that reads the log as soon as
+    /// a message arrives can find it still pending.
+    pub fn notifications_settled(&self, key: &str) -> Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let response = self.api(key, "GET", "/api/v3/notifications/", None);
+            assert_eq!(response.status, 200, "{}", response.text());
+            let listed = response.json();
+            let pending = listed["notifications"].as_array().is_some_and(|n| n.iter().any(|n| n["state"] == "pending"));
+            if !pending || std::time::Instant::now() >= deadline {
+                return listed;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+
     /// Creates a check and returns its JSON (asserting 201).
     pub fn create_check(&self, project: &Project, spec: Value) -> Value {
         let response = self.api(&project.api_key, "POST", "/api/v3/checks/", Some(&spec));

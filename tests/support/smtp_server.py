@@ -7,6 +7,7 @@ directory given, as <n>.eml with its envelope in <n>.json.
 Usage: smtp_server.py PORT DIR USER PASSWORD  (prints READY when listening)
 """
 import json
+import os
 import pathlib
 import sys
 import time
@@ -31,8 +32,11 @@ class Handler:
         n = Handler.count
         (directory / f"{n}.eml").write_bytes(envelope.original_content)
         meta = {"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos, "authenticated": session.authenticated}
-        # The envelope last: its file says the message is complete.
-        (directory / f"{n}.json").write_text(json.dumps(meta))
+        # The envelope last: its file says the message is complete. Written
+        # aside and renamed, so that a reader never finds it half written.
+        partial = directory / f"{n}.json.partial"
+        partial.write_text(json.dumps(meta))
+        os.replace(partial, directory / f"{n}.json")
         return "250 2.0.0 Ok: queued"
 
 
