@@ -39,7 +39,7 @@ fn the_admin_api_needs_the_admin_token() {
     for nameless in [&b""[..], b"{}", br#"{"name": "  "}"#, br#"{"owner": "ada@example.com"}"#] {
         let refused = worker.request("POST", "/api/v3/projects/", &[("Authorization", &auth)], nameless);
         assert_eq!(refused.status, 400, "{}", String::from_utf8_lossy(nameless));
-        assert!(refused.json()["error"].as_str().unwrap().starts_with("name is required"), "{}", refused.text());
+        assert!(refused.json()["error"].as_str().unwrap().contains("name is required"), "{}", refused.text());
     }
     let after = worker.request("GET", "/api/v3/projects/", &[("Authorization", &auth)], b"").json();
     assert_eq!(after["projects"].as_array().map(Vec::len), Some(1), "{after}");
@@ -312,7 +312,8 @@ fn oncalendar_schedules_are_checks_like_cron_ones() {
     assert_eq!(worker.get(&format!("/ping/{uuid}")).status, 200);
     let next = worker.check(&project, uuid)["next_ping"].as_str().unwrap().to_owned();
     assert!(next.ends_with("+00:00"), "{next}");
-    let local = chrono::DateTime::parse_from_rfc3339(&next).expect("an RFC 3339 time").with_timezone(&chrono_tz::Europe::Riga);
+    let local =
+        chrono::DateTime::parse_from_rfc3339(&next).expect("an RFC 3339 time").with_timezone(&chrono_tz::Europe::Riga);
     let (weekday, time) = (local.weekday(), local.format("%H:%M:%S").to_string());
     let weekday_run = weekday.num_days_from_monday() < 5 && time == "02:00:00";
     assert!(weekday_run || (weekday == chrono::Weekday::Sat && time == "03:30:00"), "{next} is {local} in Riga");

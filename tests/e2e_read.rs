@@ -24,9 +24,13 @@ fn age_last_ping(worker: &Worker, uuid: &str, seconds: i64) {
 #[test]
 fn badges_in_every_format_and_state() {
     let (worker, project) = setup();
-    let db = worker.create_check(&project, json!({"name": "db backup", "tags": "prod db", "timeout": 3600, "grace": 3600}));
+    let db =
+        worker.create_check(&project, json!({"name": "db backup", "tags": "prod db", "timeout": 3600, "grace": 3600}));
     // `edgebeat:<set>` marks the checks a sync set manages: bookkeeping, not a badge.
-    let web = worker.create_check(&project, json!({"name": "web", "tags": "prod web edgebeat:nightly", "timeout": 3600, "grace": 3600}));
+    let web = worker.create_check(
+        &project,
+        json!({"name": "web", "tags": "prod web edgebeat:nightly", "timeout": 3600, "grace": 3600}),
+    );
     for check in [&db, &web] {
         assert_eq!(worker.get(&path_of(&check["ping_url"])).status, 200);
     }

@@ -484,7 +484,9 @@ fn unknown_key(path: &[Step], file: &SyncFile) -> String {
         [Step::Key(list), Step::Index(n), within @ ..] if list == "checks" => {
             let check = file.checks.get(*n).map_or_else(|| format!("#{}", n + 1), |c| c.slug.clone());
             match within {
-                [Step::Key(key)] => format!("check {check:?}: unknown field {key:?} (docs/cli.md lists a check's fields)"),
+                [Step::Key(key)] => {
+                    format!("check {check:?}: unknown field {key:?} (docs/cli.md lists a check's fields)")
+                }
                 [Step::Key(alerts), Step::Key(key)] if alerts == "alerts" => {
                     format!("check {check:?}: alerts: unknown field {key:?} (docs/cli.md lists them)")
                 }

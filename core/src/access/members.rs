@@ -183,7 +183,8 @@ mod tests {
 
     #[test]
     fn project_bodies() {
-        for nameless in [&b""[..], b"  ", b"{}", br#"{"name": ""}"#, br#"{"name": " \t "}"#, br#"{"owner": "a@x.io"}"#] {
+        for nameless in [&b""[..], b"  ", b"{}", br#"{"name": ""}"#, br#"{"name": " \t "}"#, br#"{"owner": "a@x.io"}"#]
+        {
             let refused = parse_new_project(nameless);
             assert!(matches!(&refused, Err(SpecError::Invalid(m)) if m.starts_with("name is required")), "{refused:?}");
         }

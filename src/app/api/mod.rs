@@ -298,7 +298,9 @@ impl<S: Store, P: Platform> Api<'_, S, P> {
             .tag_texts(&self.project)
             .await?
             .iter()
-            .flat_map(|text| Tags::parse(text).iter().filter(|t| !is_sync_marker(t)).map(str::to_owned).collect::<Vec<_>>())
+            .flat_map(|text| {
+                Tags::parse(text).iter().filter(|t| !is_sync_marker(t)).map(str::to_owned).collect::<Vec<_>>()
+            })
             .collect();
         crate::domain::sorting::sort(&mut tags);
         tags.dedup();
