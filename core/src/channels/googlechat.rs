@@ -6,7 +6,7 @@
 //! A webhook that was removed, or whose space is gone, answers 404
 //! (`NOT_FOUND`) or 403 (`PERMISSION_DENIED`): permanent refusals.
 
-use super::text::{color_hex, details, facts, html, link_label, ping_body};
+use super::text::{color_hex, details, facts, fitted, html, link_label, ping_body};
 use super::{Answer, Context, Delivery, Field, Kind, KindInfo, Outgoing};
 use crate::alert::{excerpt, Alert};
 use crate::outbox::AttemptResult;
@@ -80,14 +80,7 @@ fn card(alert: &Alert, body_chars: usize) -> Value {
 }
 
 pub fn message(alert: &Alert) -> Value {
-    let mut body_chars = 3000;
-    loop {
-        let card = card(alert, body_chars);
-        if card.to_string().len() <= MAX_BYTES || body_chars == 0 {
-            return card;
-        }
-        body_chars /= 2;
-    }
+    fitted(MAX_BYTES, 3000, |body_chars| card(alert, body_chars))
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! A workflow that was deleted or turned off answers 404 (or 410), and one
 //! that no longer accepts anonymous calls 401 or 403: permanent refusals.
 
-use super::text::{details, facts, link_label, markdown, ping_body, tone, Tone};
+use super::text::{details, facts, fitted, link_label, markdown, ping_body, tone, Tone};
 use super::{Answer, Context, Delivery, Field, Kind, KindInfo, Outgoing};
 use crate::alert::{excerpt, Alert};
 use crate::outbox::AttemptResult;
@@ -89,15 +89,7 @@ fn card(alert: &Alert, body_chars: usize) -> Value {
 }
 
 pub fn message(alert: &Alert) -> Value {
-    // The ping body is what can be large: shorter until the card fits.
-    let mut body_chars = 2000;
-    loop {
-        let card = card(alert, body_chars);
-        if card.to_string().len() <= MAX_BYTES || body_chars == 0 {
-            return card;
-        }
-        body_chars /= 2;
-    }
+    fitted(MAX_BYTES, 2000, |body_chars| card(alert, body_chars))
 }
 
 #[cfg(test)]

@@ -109,6 +109,23 @@ pub fn details(alert: &Alert) -> String {
     alert.details_with(&crate::alert::Style { time: &readable_time, text: &str::to_owned })
 }
 
+/// The message `build` makes with up to `body_chars` characters of the ping
+/// body, the body halved until the message's JSON is at most `max_bytes`
+/// (the body is what can be large; without it the message is sent as it is).
+pub fn fitted(
+    max_bytes: usize,
+    mut body_chars: usize,
+    build: impl Fn(usize) -> serde_json::Value,
+) -> serde_json::Value {
+    loop {
+        let message = build(body_chars);
+        if message.to_string().len() <= max_bytes || body_chars == 0 {
+            return message;
+        }
+        body_chars /= 2;
+    }
+}
+
 /// Escapes text for HTML (element content and quoted attribute values).
 pub fn html(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
