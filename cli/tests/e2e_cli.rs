@@ -338,8 +338,10 @@ fn run_without_a_reachable_edgebeat_still_runs_the_command() {
     let stderr = text(&out.stderr);
     assert!(stderr.contains("could not report the start of the run for"), "{stderr}");
     assert!(stderr.contains("could not report exit status 5 for"), "{stderr}");
-    // Two pings of at most 2 s each, retries included.
-    assert!(took < Duration::from_secs(8), "{took:?}");
+    // Two pings of at most 2 s each, retries included: well under the 40 s
+    // the default budget (20 s a ping) would let them take, whatever the
+    // load on the machine adds to starting the processes.
+    assert!(took < Duration::from_secs(15), "{took:?}");
     assert!(took >= Duration::from_secs(2), "it did retry: {took:?}");
 
     // Told to stop while the start ping is still being tried: the command is not started.
