@@ -1,7 +1,7 @@
 // Channels (list with secrets masked by the API, add, test, delete) and the
 // project's recent notifications. Both need the read-write key.
 
-import { h, api, session, exact, timeEl, checkId, labelCells, EVENTS, DEFAULT_EVENTS } from "./lib.js";
+import { h, api, session, exact, timeEl, checkId, labelCells, EVENTS, DEFAULT_EVENTS, deleteButton } from "./lib.js";
 import { reasonText, stateClass } from "./check.js";
 
 function needsWrite(main, what) {
@@ -217,24 +217,10 @@ export function channelsPage(ctx) {
       });
       const actions = h("td", {}, h("div", { class: "row" }, test, result));
       if (!channel.managed_by_secret) {
-        const del = h("button", { type: "button", class: "ghost delete-channel", text: "Delete…" });
-        del.addEventListener("click", () => {
-          const yes = h("button", { type: "button", class: "danger confirm-delete-channel", text: "Delete channel" });
-          const no = h("button", { type: "button", class: "ghost", text: "Cancel" });
-          const box = h("div", { class: "confirm", role: "alertdialog", "aria-label": "Confirm delete" }, h("p", {}, "Delete ", h("strong", { text: channel.name || channel.kind }), "? Checks stop alerting through it."), h("div", { class: "actions" }, yes, no));
-          no.addEventListener("click", () => box.remove());
-          yes.addEventListener("click", async () => {
-            try {
-              await api("DELETE", `/api/v3/channels/${encodeURIComponent(channel.id)}`);
-              await refresh();
-            } catch (error) {
-              box.append(h("div", { class: "error", text: error.message }));
-            }
-          });
-          actions.append(box);
-          no.focus();
-        });
-        actions.firstChild.append(del);
+        const path = `/api/v3/channels/${encodeURIComponent(channel.id)}`;
+        const name = channel.name || channel.kind;
+        const consequence = "Checks stop alerting through it.";
+        actions.firstChild.append(deleteButton({ cell: actions, kind: "channel", name, consequence, path, done: refresh }));
       }
       return h(
         "tr",

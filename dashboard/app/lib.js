@@ -366,6 +366,46 @@ export function labelCells(table) {
   return table;
 }
 
+/**
+ * A list row's "Delete…" button: it opens a confirmation in `cell` saying
+ * what deleting `name` does (`consequence`), and its confirm button sends
+ * `DELETE path` and then calls `done` (the list's refresh). Cancel puts the
+ * focus back on the button; a refusal is shown in the confirmation.
+ * `kind` names the classes (`delete-<kind>`, `confirm-delete-<kind>`) and
+ * the confirm button ("Delete <kind>").
+ */
+export function deleteButton({ cell, kind, name, consequence, path, done }) {
+  const del = h("button", { type: "button", class: `ghost delete-${kind}`, text: "Delete…" });
+  del.addEventListener("click", () => {
+    if (cell.querySelector(".confirm")) return;
+    const yes = h("button", { type: "button", class: `danger confirm-delete-${kind}`, text: `Delete ${kind}` });
+    const no = h("button", { type: "button", class: "ghost", text: "Cancel" });
+    const box = h(
+      "div",
+      { class: "confirm", role: "alertdialog", "aria-label": "Confirm delete" },
+      h("p", {}, "Delete ", h("strong", { text: name }), `? ${consequence}`),
+      h("div", { class: "actions" }, yes, no)
+    );
+    no.addEventListener("click", () => {
+      box.remove();
+      del.focus();
+    });
+    yes.addEventListener("click", async () => {
+      yes.disabled = true;
+      try {
+        await api("DELETE", path);
+        await done();
+      } catch (error) {
+        yes.disabled = false;
+        box.append(h("div", { class: "error", text: error.message }));
+      }
+    });
+    cell.append(box);
+    no.focus();
+  });
+  return del;
+}
+
 /** Copies text to the clipboard and says so on the button. */
 export function copyButton(text, label = "Copy") {
   const button = h("button", { type: "button", class: "ghost", text: label });

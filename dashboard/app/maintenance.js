@@ -2,7 +2,7 @@
 // when, delete, and a form for a one-off window. The API validates; its
 // message is shown as it is.
 
-import { h, api, session, duration, exact, timeEl, labelCells } from "./lib.js";
+import { h, api, session, duration, exact, timeEl, labelCells, deleteButton } from "./lib.js";
 
 /** When a window is: "0 5 * * 0 in Europe/Riga, for 2 hours" or "from … to …". */
 function whenText(win) {
@@ -125,35 +125,9 @@ export function maintenancePage(ctx) {
     const rows = windows.map((win) => {
       const actions = h("td", {});
       const label = win.name || "(unnamed)";
-      const del = h("button", { type: "button", class: "ghost delete-window", text: "Delete…" });
-      del.addEventListener("click", () => {
-        if (actions.querySelector(".confirm")) return;
-        const yes = h("button", { type: "button", class: "danger confirm-delete-window", text: "Delete window" });
-        const no = h("button", { type: "button", class: "ghost", text: "Cancel" });
-        const box = h(
-          "div",
-          { class: "confirm", role: "alertdialog", "aria-label": "Confirm delete" },
-          h("p", {}, "Delete ", h("strong", { text: label }), "? Checks it already muted stay muted until it would have closed."),
-          h("div", { class: "actions" }, yes, no)
-        );
-        no.addEventListener("click", () => {
-          box.remove();
-          del.focus();
-        });
-        yes.addEventListener("click", async () => {
-          yes.disabled = true;
-          try {
-            await api("DELETE", `/api/v3/maintenance/${encodeURIComponent(win.id)}`);
-            await refresh();
-          } catch (error) {
-            yes.disabled = false;
-            box.append(h("div", { class: "error", text: error.message }));
-          }
-        });
-        actions.append(box);
-        no.focus();
-      });
-      actions.append(del);
+      const path = `/api/v3/maintenance/${encodeURIComponent(win.id)}`;
+      const consequence = "Checks it already muted stay muted until it would have closed.";
+      actions.append(deleteButton({ cell: actions, kind: "window", name: label, consequence, path, done: refresh }));
       return h(
         "tr",
         { dataset: { id: win.id } },

@@ -3,7 +3,7 @@
 // tags or by choice, whether descriptions show). The API validates; its message
 // is shown as it is.
 
-import { h, api, session, byName, labelCells } from "./lib.js";
+import { h, api, session, byName, labelCells, deleteButton } from "./lib.js";
 
 /** Which checks a page shows, in words. */
 function scopeText(page) {
@@ -103,35 +103,9 @@ export function statusPagesPage(ctx) {
     }
     const rows = pages.map((page) => {
       const actions = h("td", {});
-      const del = h("button", { type: "button", class: "ghost delete-page", text: "Delete…" });
-      del.addEventListener("click", () => {
-        if (actions.querySelector(".confirm")) return;
-        const yes = h("button", { type: "button", class: "danger confirm-delete-page", text: "Delete page" });
-        const no = h("button", { type: "button", class: "ghost", text: "Cancel" });
-        const box = h(
-          "div",
-          { class: "confirm", role: "alertdialog", "aria-label": "Confirm delete" },
-          h("p", {}, "Delete ", h("strong", { text: page.title }), "? Its address stops answering within a minute."),
-          h("div", { class: "actions" }, yes, no)
-        );
-        no.addEventListener("click", () => {
-          box.remove();
-          del.focus();
-        });
-        yes.addEventListener("click", async () => {
-          yes.disabled = true;
-          try {
-            await api("DELETE", `/api/v3/status-pages/${encodeURIComponent(page.slug)}`);
-            await refresh();
-          } catch (error) {
-            yes.disabled = false;
-            box.append(h("div", { class: "error", text: error.message }));
-          }
-        });
-        actions.append(box);
-        no.focus();
-      });
-      actions.append(del);
+      const path = `/api/v3/status-pages/${encodeURIComponent(page.slug)}`;
+      const consequence = "Its address stops answering within a minute.";
+      actions.append(deleteButton({ cell: actions, kind: "page", name: page.title, consequence, path, done: refresh }));
       return h(
         "tr",
         { dataset: { slug: page.slug } },
