@@ -407,13 +407,14 @@ fn sync_command(args: SyncArgs) -> Result<u8, Failure> {
         report(&problems, &prefix);
         problems_failure(problems.len(), &prefix, true)
     })?;
+    let guard = |prunes: &[String], _synced: usize| spec::prune_allowed(&declared, prunes);
     let options = sync::SyncOptions {
         marker: &declared.marker,
         gone: if args.prune { plan::Gone::Prune } else { plan::Gone::Keep },
         dry_run: args.dry_run,
         keep: &[],
         all_or_nothing: true,
-        prune_guard: None,
+        prune_guard: Some(&guard),
     };
     match sync::sync(&api, &channels, &declared.checks, &options) {
         Ok(_) => Ok(0),

@@ -345,7 +345,9 @@ struct AlertsEntry {
 
 #[derive(Clone, Debug, Deserialize)]
 struct CheckEntry {
-    slug: String,
+    /// Required; optional here so that a check without one is one problem
+    /// among the file's others, not the end of reading it.
+    slug: Option<String>,
     name: Option<String>,
     tags: Option<Words>,
     #[serde(alias = "description")]
@@ -376,8 +378,10 @@ struct SyncFile {
     set: Option<String>,
     #[serde(default)]
     channels: Vec<serde_json::Map<String, serde_json::Value>>,
+    /// `None` when the file has no `checks:` at all (empty, comments only,
+    /// cut short): not the same as `checks: []`.
     #[serde(default)]
-    checks: Vec<CheckEntry>,
+    checks: Option<Vec<CheckEntry>>,
 }
 
 /// A channel the file declares: created when the project has none of that
@@ -397,6 +401,10 @@ pub struct Declared {
     pub marker: String,
     pub channels: Vec<DeclaredChannel>,
     pub checks: Vec<Desired>,
+    /// Whether the file has a `checks:` list, even an empty one: a file
+    /// without one never prunes (an empty or truncated file is a mistake
+    /// far more often than "delete them all").
+    pub declares_checks: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -449,6 +457,26 @@ pub fn parse_file(text: &str, format: Format, default_set: &str) -> Result<Decla
     }
 }
 
+/// Whether `sync --prune` may delete `prunes`: not when the file has no
+/// `checks:` at all (an empty, comment-only or cut-short file would delete
+/// every check of the set); `checks: []` says it, and prunes them all.
+pub fn prune_allowed(declared: &Declared, prunes: &[String]) -> Result<(), String> {
+    if declared.declares_checks || prunes.is_empty() {
+        return Ok(());
+    }
+    let mut shown: Vec<&str> = prunes.iter().take(5).map(String::as_str).collect();
+    if prunes.len() > 5 {
+        shown.push("...");
+    }
+    Err(format!(
+        "the file has no checks: list, and --prune would delete all {} checks of set {} ({}): is the file empty or \
+         cut short? Nothing changed (a file that means it says `checks: []`)",
+        prunes.len(),
+        declared.marker.trim_start_matches(MARKER_PREFIX),
+        shown.join(", ")
+    ))
+}
+
 /// One step of the path to a key in the file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Step {
@@ -482,7 +510,8 @@ fn unknown_key(path: &[Step], file: &SyncFile) -> String {
     match path {
         [Step::Key(key)] => format!("unknown field {key:?} (a sync file has set, channels and checks)"),
         [Step::Key(list), Step::Index(n), within @ ..] if list == "checks" => {
-            let check = file.checks.get(*n).map_or_else(|| format!("#{}", n + 1), |c| c.slug.clone());
+            let entry = file.checks.as_deref().and_then(|checks| checks.get(*n));
+            let check = entry.and_then(|c| c.slug.clone()).unwrap_or_else(|| format!("#{}", n + 1));
             match within {
                 [Step::Key(key)] => {
                     format!("check {check:?}: unknown field {key:?} (docs/cli.md lists a check's fields)")
@@ -497,12 +526,12 @@ fn unknown_key(path: &[Step], file: &SyncFile) -> String {
     }
 }
 
-/// serde-saphyr's message with the source excerpt it draws, the excerpt
-/// headed by the file's name (`--> checks.yaml:3:15`, the form editors jump
-/// to): the crate names a source only through its private API, so its
-/// placeholder `<input>` is replaced.
+/// serde-saphyr's message for people (its user formatter: no advice about
+/// its own options) with the source excerpt it draws, headed by the file's
+/// name (`--> checks.yaml:3:15`, the form editors jump to).
 fn yaml_problem(error: &serde_saphyr::Error, name: &str) -> String {
-    error.to_string().replacen(" --> <input>:", &format!(" --> {name}:"), 1)
+    let for_people = serde_saphyr::UserMessageFormatter;
+    error.render_with_options(serde_saphyr::render_options! { formatter: &for_people, source_name: Some(name) })
 }
 
 /// A declared channel's name and the body of its create request.
@@ -562,14 +591,18 @@ fn parse_all(
     };
     let mut checks: Vec<Desired> = Vec::new();
     let mut slugs: Vec<String> = Vec::new();
-    for entry in file.checks {
-        let slug = entry.slug.clone();
+    let declares_checks = file.checks.is_some();
+    for (n, entry) in file.checks.unwrap_or_default().into_iter().enumerate() {
+        let Some(slug) = entry.slug.clone() else {
+            problems.push(format!("check #{}: slug is required (sync finds each check by its slug)", n + 1));
+            continue;
+        };
         if slugs.contains(&slug) {
             problems.push(format!("check {slug:?} is declared twice"));
             continue;
         }
         slugs.push(slug.clone());
-        match desired_from(entry, &marker) {
+        match desired_from(entry, &slug, &marker) {
             Ok(check) => checks.push(check),
             Err(found) => problems.extend(found.into_iter().map(|p| format!("check {slug:?}: {p}"))),
         }
@@ -593,13 +626,13 @@ fn parse_all(
         }
         channels.push(DeclaredChannel { name, body: serde_json::Value::Object(body) });
     }
-    Ok((Declared { marker, channels, checks }, problems))
+    Ok((Declared { marker, channels, checks, declares_checks }, problems))
 }
 
-fn desired_from(entry: CheckEntry, marker: &str) -> Result<Desired, Vec<String>> {
+fn desired_from(entry: CheckEntry, slug: &str, marker: &str) -> Result<Desired, Vec<String>> {
     let mut draft = Draft::new();
-    draft.set("slug", "slug", None, json!(entry.slug));
-    draft.set("name", "name", None, json!(entry.name.as_deref().unwrap_or(&entry.slug)));
+    draft.set("slug", "slug", None, json!(slug));
+    draft.set("name", "name", None, json!(entry.name.as_deref().unwrap_or(slug)));
     set_tags(&mut draft, "tags", entry.tags.map(words).unwrap_or_default(), marker);
     draft.set("desc", "desc", None, json!(entry.desc.unwrap_or_default()));
     match (entry.schedule, entry.period, entry.tz) {
@@ -764,6 +797,43 @@ mod tests {
         assert_eq!(found.len(), 2, "{found:?}");
         assert!(found.iter().any(|p| p.starts_with("check \"a\": unknown field \"nmae\"")), "{found:?}");
         assert!(found.iter().any(|p| p.starts_with("unknown field \"extra\"")), "{found:?}");
+    }
+
+    #[test]
+    fn a_file_without_a_checks_list_never_prunes() {
+        let prunes = vec!["job-a".to_owned(), "job-b".to_owned()];
+        for text in ["", "# nothing yet\n", "set: sync\n", "checks:\n"] {
+            let declared = parse(text).expect(text);
+            let refused = prune_allowed(&declared, &prunes).expect_err(text);
+            assert!(
+                refused.starts_with(
+                    "the file has no checks: list, and --prune would delete all 2 checks of set sync (job-a, job-b)"
+                ),
+                "{refused}"
+            );
+            assert!(prune_allowed(&declared, &[]).is_ok(), "nothing to prune");
+        }
+        let meant = parse("checks: []\n").expect("an empty list");
+        assert!(prune_allowed(&meant, &prunes).is_ok());
+    }
+
+    #[test]
+    fn a_check_without_a_slug_is_one_problem_among_the_others() {
+        let found = problems("checks:\n  - name: x\n    colour: red\n  - slug: b\n    period: 1 fortnight\n");
+        assert_eq!(found.len(), 3, "{found:?}");
+        assert!(found.iter().any(|p| p.starts_with("check \"#1\": unknown field \"colour\"")), "{found:?}");
+        assert!(
+            found.contains(&"check #1: slug is required (sync finds each check by its slug)".to_owned()),
+            "{found:?}"
+        );
+        assert!(found.iter().any(|p| p.starts_with("check \"b\": period")), "{found:?}");
+    }
+
+    #[test]
+    fn a_repeated_key_is_said_without_the_parsers_own_advice() {
+        let found = one_problem("checks:\n  - slug: a\n    grace: 1h\n    grace: 2h\n");
+        assert!(found.contains("duplicate mapping key `grace`"), "{found}");
+        assert!(!found.contains("Options"), "{found}");
     }
 
     #[test]

@@ -488,6 +488,19 @@ fn sync_creates_changes_and_prunes_only_its_own_checks() {
     assert!(text(&out.stdout).contains("pruned           heartbeat\n"), "{}", text(&out.stdout));
     let slugs: Vec<String> = checks_by_slug(&worker, &project).into_iter().map(|(s, _)| s).collect();
     assert_eq!(slugs, ["backup", "by-hand", "maintenance"]);
+    // An empty (or cut-short) file never prunes the set away.
+    let empty = write(&dir, "empty.yaml", "# truncated\n");
+    for dry_run in [true, false] {
+        let mut args = vec!["sync", empty.as_str(), "--prune"];
+        if dry_run {
+            args.push("--dry-run");
+        }
+        let out = output(edgebeat(&env, &args));
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains("has no checks: list, and --prune would delete all 2 checks of set"), "{stderr}");
+        assert_eq!(checks_by_slug(&worker, &project).len(), 3, "nothing deleted");
+    }
 
     // The same as JSON, in another set: it does not touch the first set's checks.
     // It declares a channel too, its URL from the environment.
