@@ -29,7 +29,20 @@ if [ ! -f "$dev_vars" ]; then
   echo "dev: created $dev_vars from .dev.vars.example"
 fi
 scripts/build.sh
-wrangler d1 migrations apply DB --local "${state[@]}"
+# wrangler reprints its table of migrations after each one it applies (hundreds
+# of lines on a first run) and asks to continue on a terminal: its output is
+# kept back, and shown only when a migration fails.
+echo "dev: applying the database migrations to the local D1"
+if ! migrated="$(wrangler d1 migrations apply DB --local "${state[@]}" </dev/null 2>&1)"; then
+  printf '%s\n' "$migrated" >&2
+  echo "dev: a migration failed (wrangler's output is above)" >&2
+  exit 1
+fi
+if grep -q "No migrations to apply" <<<"$migrated"; then
+  echo "dev: the local D1 is up to date"
+else
+  echo "dev: migrations applied to the local D1"
+fi
 
 pids=()
 cleanup() {

@@ -144,6 +144,10 @@ fn make_dev_on_another_port_hands_out_urls_on_that_port() {
         let log = dev_log();
         assert!(log.contains(&running), "{log}");
         assert!(log.contains("this script's ticker fires the sweep at every minute boundary"), "{log}");
+        // A first run applies every migration with one line, not wrangler's
+        // table reprinted after each migration.
+        assert!(log.contains("dev: migrations applied to the local D1\n"), "{log}");
+        assert!(!log.contains("Migrations to be applied"), "{log}");
     });
 
     // Ctrl-C's path: the script's trap stops wrangler and the ticker.
