@@ -65,14 +65,15 @@ pub fn parse_member(body: &[u8]) -> Result<(String, Role), SpecError> {
 /// name is required and not blank, the owner optional (a project without
 /// members is reached by its keys only, as before people existed).
 pub fn parse_new_project(body: &[u8]) -> Result<(String, Option<String>), SpecError> {
+    // A project without a name is a blank row in every list that shows it.
+    let required = || SpecError::Invalid("name is required: send {\"name\": \"...\"}".into());
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(SpecError::Invalid("name is required: send {\"name\": \"...\"}".into()));
+        return Err(required());
     }
     let object = object(body, &["name", "owner"])?;
-    // A project without a name is a blank row in every list that shows it.
     let name = text_field(&object, "name")?.map(str::trim).unwrap_or_default();
     if name.is_empty() {
-        return Err(SpecError::Invalid("name is required".into()));
+        return Err(required());
     }
     if name.chars().count() > 100 {
         return Err(SpecError::Invalid("name is too long".into()));
