@@ -54,6 +54,9 @@ fn smtp_delivers_a_down_and_an_up_that_threads_under_it() {
     assert_eq!(down.envelope["authenticated"], true, "AUTH with SMTP_USER and SMTP_PASSWORD");
     let parsed = &down.parsed;
     assert_eq!(parsed["defects"], json!([]), "{parsed}");
+    // Older readers too find both parts (an RFC 2047-encoded boundary lost them).
+    assert_eq!(parsed["legacy_parts"], json!(["text/plain", "text/html"]), "{parsed}");
+    assert_eq!(parsed["legacy_defects"], json!([]), "{parsed}");
     assert_eq!(parsed["content_type"], "multipart/alternative");
     assert_eq!(parsed["subject"], format!("DOWN: {name}"));
     assert!(parsed["from"].as_str().unwrap().contains(FROM));

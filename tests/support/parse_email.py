@@ -7,6 +7,11 @@ import json
 import sys
 
 message = email.message_from_bytes(open(sys.argv[1], "rb").read(), policy=email.policy.strict)
+# Read again as older mail readers do (compat32 decodes no RFC 2047 in
+# parameters): the parts they find, so that a test sees a boundary only a
+# modern reader can follow.
+legacy = email.message_from_bytes(open(sys.argv[1], "rb").read(), policy=email.policy.compat32)
+legacy_parts = [p.get_content_type() for p in legacy.walk() if not p.is_multipart()]
 parts = []
 for part in message.walk():
     if part.is_multipart():
@@ -23,4 +28,6 @@ print(json.dumps({
     "content_type": message.get_content_type(),
     "defects": [str(d) for d in message.defects] + [str(d) for p in message.walk() for d in p.defects],
     "parts": parts,
+    "legacy_parts": legacy_parts,
+    "legacy_defects": [type(d).__name__ for p in legacy.walk() for d in p.defects],
 }))

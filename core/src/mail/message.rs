@@ -18,6 +18,7 @@ use mail_builder::headers::content_type::ContentType;
 use mail_builder::headers::raw::Raw;
 use mail_builder::mime::MimePart;
 use mail_builder::MessageBuilder;
+use sha2::Digest;
 
 /// A message id's left part from any text: letters, digits, `.`, `-`, `_`.
 fn id_part(text: &str) -> String {
@@ -105,8 +106,13 @@ pub fn html_body(alert: &Alert) -> String {
 pub fn build(alert: &Alert, from: &str, to: &[String], delivery_id: &str, now: Timestamp) -> Result<Vec<u8>, String> {
     let domain = domain_of(from);
     let (message_id, replies_to) = message_ids(alert, domain, delivery_id, now);
-    // A boundary that cannot occur in base64 or quoted-printable text.
-    let boundary = format!("=_edgebeat_{}", id_part(&message_id));
+    // A token (RFC 2045: no "=", which mail-builder then RFC 2047-encodes,
+    // and a strict reader no longer finds the parts) within RFC 2046's 70
+    // characters, from the message id: the same on a retry, and not text a
+    // ping body would hold.
+    let digest = sha2::Sha256::digest(message_id.as_bytes());
+    let boundary: String =
+        std::iter::once("edgebeat-".to_owned()).chain(digest.iter().take(16).map(|b| format!("{b:02x}"))).collect();
     let body = MimePart::new(
         ContentType::new("multipart/alternative").attribute("boundary", boundary),
         vec![MimePart::new("text/plain", text_body(alert)), MimePart::new("text/html", html_body(alert))],
@@ -157,6 +163,24 @@ mod tests {
         assert_ne!(header(&up, "Message-ID"), Some(root));
         assert_eq!(down, message(&sample(AlertEvent::Down(FlipReason::Timeout))), "the same on a retry");
         assert_eq!(header(&down, "In-Reply-To"), None);
+    }
+
+    #[test]
+    fn the_boundary_is_a_plain_token_that_delimits_the_parts() {
+        for alert in every_alert() {
+            let message = message(&alert);
+            let head = message.split("\r\n\r\n").next().unwrap_or_default().replace("\r\n\t", " ");
+            let boundary = head
+                .split("boundary=\"")
+                .nth(1)
+                .and_then(|rest| rest.split('"').next())
+                .unwrap_or_else(|| panic!("no boundary in {head}"));
+            assert!(boundary.len() <= 70, "RFC 2046 allows 70 characters: {boundary}");
+            assert!(boundary.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'), "a plain token: {boundary}");
+            let delimiters = message.split("\r\n").filter(|line| *line == format!("--{boundary}")).count();
+            assert_eq!(delimiters, 2, "one before each part: {message}");
+            assert!(message.contains(&format!("\r\n--{boundary}--")), "and the close");
+        }
     }
 
     #[test]
