@@ -478,7 +478,14 @@ fn k8s_command(args: K8sArgs) -> Result<u8, Failure> {
     if args.no_report || inventory.jobs.is_empty() {
         return Ok(synced);
     }
-    let reported = report::report_jobs(&api, &marker, &inventory.jobs, args.dry_run).map_err(|e| Failure(FAILED, e))?;
+    // A dry run changed no check: its reports count the checks as the sync would leave them.
+    let planned: report::Planned = if args.dry_run {
+        converted.checks.iter().map(|desired| (desired.config.desc.clone(), desired.paused.unwrap_or(false))).collect()
+    } else {
+        report::Planned::new()
+    };
+    let reported =
+        report::report_jobs(&api, &marker, &inventory.jobs, args.dry_run, planned).map_err(|e| Failure(FAILED, e))?;
     Ok(synced.max(if reported { 0 } else { FAILED }))
 }
 

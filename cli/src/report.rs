@@ -23,11 +23,18 @@ use std::time::{Duration, Instant};
 /// The most one report may take, retries included.
 const REPORT_BUDGET: Duration = Duration::from_secs(20);
 
-/// The set's checks, by description and by slug: their uuids.
+/// One check of the set, as listed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Listed {
+    pub uuid: String,
+    pub paused: bool,
+}
+
+/// The set's checks, by description and by slug.
 #[derive(Clone, Debug, Default)]
 pub struct CheckIndex {
-    by_desc: HashMap<String, String>,
-    by_slug: HashMap<String, String>,
+    by_desc: HashMap<String, Listed>,
+    by_slug: HashMap<String, Listed>,
 }
 
 impl CheckIndex {
@@ -39,19 +46,22 @@ impl CheckIndex {
             if !text("tags").split_whitespace().any(|t| t == marker) || text("uuid").is_empty() {
                 continue;
             }
-            index.by_desc.insert(text("desc"), text("uuid"));
-            index.by_slug.insert(text("slug"), text("uuid"));
+            let entry = Listed { uuid: text("uuid"), paused: text("status") == "paused" };
+            index.by_desc.insert(text("desc"), entry.clone());
+            index.by_slug.insert(text("slug"), entry);
         }
         index
     }
 
+    /// The check of CronJob `namespace/name`.
+    pub fn entry(&self, namespace: &str, name: &str) -> Option<&Listed> {
+        let cronjob = format!("{namespace}/{name}");
+        self.by_desc.get(&desc_for(&cronjob)).or_else(|| self.by_slug.get(&slug_for(namespace, name)))
+    }
+
     /// The uuid of the check of CronJob `namespace/name`.
     pub fn find(&self, namespace: &str, name: &str) -> Option<&str> {
-        let cronjob = format!("{namespace}/{name}");
-        self.by_desc
-            .get(&desc_for(&cronjob))
-            .or_else(|| self.by_slug.get(&slug_for(namespace, name)))
-            .map(String::as_str)
+        self.entry(namespace, name).map(|check| check.uuid.as_str())
     }
 
     /// Lists the project's checks of the set `marker`.
@@ -69,6 +79,9 @@ pub enum Sent {
     AlreadyReported,
     /// Its CronJob has no check of the set (not synced, ignored, or skipped).
     NoCheck,
+    /// Its check is paused (its CronJob is suspended): a ping would resume
+    /// it, so a suspended CronJob's earlier Jobs are not sent.
+    Paused,
     /// Older than a day: the server would refuse it.
     TooOld,
     /// The server refused it, or could not be reached.
@@ -81,6 +94,7 @@ pub struct Tally {
     pub reported: usize,
     pub already: usize,
     pub too_old: usize,
+    pub paused: usize,
     pub no_check: BTreeSet<String>,
     pub problems: Vec<String>,
 }
@@ -91,6 +105,7 @@ impl Tally {
             Sent::Reported => self.reported += 1,
             Sent::AlreadyReported => self.already += 1,
             Sent::TooOld => self.too_old += 1,
+            Sent::Paused => self.paused += 1,
             Sent::NoCheck => {
                 self.no_check.insert(report.cronjob.clone());
             }
@@ -103,6 +118,9 @@ impl Tally {
         let mut parts = vec![format!("{} reported", self.reported), format!("{} already reported", self.already)];
         if self.too_old > 0 {
             parts.push(format!("{} older than a day, not sent", self.too_old));
+        }
+        if self.paused > 0 {
+            parts.push(format!("{} for paused checks (suspended CronJobs), not sent", self.paused));
         }
         if !self.no_check.is_empty() {
             let names: Vec<&str> = self.no_check.iter().map(String::as_str).collect();
@@ -118,17 +136,56 @@ impl Tally {
     }
 }
 
+/// What a dry run knows of the checks the sync before it would make or
+/// change: by CronJob description, whether the check would be paused.
+pub type Planned = HashMap<String, bool>;
+
 /// Sends reports to the checks of one set.
 pub struct Reporter<'a> {
     api: &'a Api,
     marker: String,
     checks: CheckIndex,
     dry_run: bool,
+    /// In a dry run, the checks as the sync would leave them.
+    planned: Planned,
+    /// In a dry run, each check's pings as (run id, type), read once.
+    pings: std::cell::RefCell<HashMap<String, Vec<(String, String)>>>,
 }
 
 impl<'a> Reporter<'a> {
     pub fn new(api: &'a Api, marker: &str, dry_run: bool) -> Result<Reporter<'a>, String> {
-        Ok(Reporter { api, marker: marker.to_owned(), checks: CheckIndex::list(api, marker)?, dry_run })
+        Ok(Reporter {
+            api,
+            marker: marker.to_owned(),
+            checks: CheckIndex::list(api, marker)?,
+            dry_run,
+            planned: Planned::new(),
+            pings: Default::default(),
+        })
+    }
+
+    /// A dry run's reporter, which counts the checks the sync would make.
+    pub fn planning(mut self, planned: Planned) -> Reporter<'a> {
+        self.planned = planned;
+        self
+    }
+
+    /// Whether the check's pings already hold this report (a dry run's
+    /// guess at what the server would answer; its pings are the last ones).
+    fn reported_before(&self, uuid: &str, report: &Report) -> bool {
+        let mut cache = self.pings.borrow_mut();
+        let pings = cache.entry(uuid.to_owned()).or_insert_with(|| {
+            let listed: Vec<Value> = self.api.list(&format!("checks/{uuid}/pings/"), "pings").unwrap_or_default();
+            let field =
+                |ping: &Value, name: &str| ping.get(name).and_then(Value::as_str).unwrap_or_default().to_owned();
+            listed.iter().map(|ping| (field(ping, "rid"), field(ping, "type"))).collect()
+        });
+        let kind = match report.signal {
+            crate::jobs::Signal::Start => "start",
+            crate::jobs::Signal::Success => "success",
+            crate::jobs::Signal::Fail => "fail",
+        };
+        pings.iter().any(|(rid, type_)| *rid == report.rid.to_string() && type_ == kind)
     }
 
     /// Lists the set's checks again (a CronJob synced since).
@@ -146,13 +203,24 @@ impl<'a> Reporter<'a> {
         if !report.reportable(now) {
             return Sent::TooOld;
         }
-        let Some(uuid) = self.checks.find(&report.namespace, &report.cronjob_name) else {
+        let listed = self.checks.entry(&report.namespace, &report.cronjob_name);
+        let planned = self.planned.get(&desc_for(&report.cronjob)).copied();
+        let Some(paused) = planned.or(listed.map(|check| check.paused)) else {
             return Sent::NoCheck;
         };
+        if paused {
+            return Sent::Paused;
+        }
         if self.dry_run {
+            if listed.is_some_and(|check| self.reported_before(&check.uuid, report)) {
+                return Sent::AlreadyReported;
+            }
             println!("would report {} to {}", report.describe(), report.cronjob);
             return Sent::Reported;
         }
+        let Some(uuid) = listed.map(|check| check.uuid.as_str()) else {
+            return Sent::NoCheck;
+        };
         let url = format!("{}/ping/{uuid}{}?{}", self.api.base(), report.signal.suffix(), report.query());
         match send_with_retries(self.api.agent(), &url, report.body.as_bytes()) {
             Ok(answer) if answer.already_reported => Sent::AlreadyReported,
@@ -221,10 +289,10 @@ fn say(problems: &[String]) {
 /// Reports the starts and ends of the Jobs of one input to their
 /// CronJobs' checks, oldest first, and prints a summary; whether every one
 /// could be read and sent (or was known already).
-pub fn report_jobs(api: &Api, marker: &str, items: &[Value], dry_run: bool) -> Result<bool, String> {
+pub fn report_jobs(api: &Api, marker: &str, items: &[Value], dry_run: bool, planned: Planned) -> Result<bool, String> {
     let runs = crate::jobs::runs_of(items);
     say(&runs.problems);
-    let reporter = Reporter::new(api, marker, dry_run)?;
+    let reporter = Reporter::new(api, marker, dry_run)?.planning(planned);
     let mut tally = Tally::default();
     let now = now();
     for run in &runs.reports {
@@ -268,7 +336,8 @@ pub fn watch(api: &Api, marker: &str, input: Box<dyn Read>, dry_run: bool) -> Re
                     failures += 1;
                     eprintln!("edgebeat: {problem}");
                 }
-                Sent::NoCheck => sent.forget(run),
+                // Tried again when the Job next changes: its check may exist, or be resumed, by then.
+                Sent::NoCheck | Sent::Paused => sent.forget(run),
                 _ => {}
             }
             let _ = std::io::stdout().flush();

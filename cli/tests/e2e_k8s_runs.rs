@@ -273,6 +273,48 @@ fn failed_jobs_go_down_with_their_reason_and_the_same_document_fed_three_times_s
     assert_eq!(receiver.requests().len(), 2);
 }
 
+/// A suspended CronJob's check is paused, and its earlier Jobs are not
+/// sent (a ping would resume the check); a dry run says what a real run
+/// would report, before the checks exist and after.
+#[test]
+fn a_suspended_cronjobs_jobs_leave_its_check_paused_and_dry_runs_count_truly() {
+    let worker = Worker::start();
+    let project = worker.create_project("suspended");
+    let dir = scratch("suspended");
+    let mut document = shifted(&fixture("job-outcomes.json"), shift_to("2026-11-20T02:40:00Z", Span::minutes(5)));
+    for item in document["items"].as_array_mut().expect("items") {
+        if item["kind"] == "CronJob" && named(item, "default", "backup") {
+            item["spec"]["suspend"] = json!(true);
+        }
+    }
+    let file = write(&dir, "suspended.json", &document);
+    let summary = |stdout: &str| stdout.lines().last().unwrap_or_default().to_owned();
+    let orphans = "2 Jobs no CronJob owns, left alone";
+    let paused = "2 for paused checks (suspended CronJobs), not sent";
+
+    // Before any check exists: what the real run will report.
+    let (code, stdout, stderr) = run(&worker, &project, &["k8s-sync", &file, "--dry-run"]);
+    assert_eq!(code, Some(0), "{stderr}\n{stdout}");
+    assert_eq!(summary(&stdout), format!("job runs: 5 reported, 0 already reported, {paused}, {orphans}"));
+    assert!(checks(&worker, &project).is_empty(), "a dry run makes nothing");
+
+    let (code, stdout, stderr) = run(&worker, &project, &["k8s-sync", &file]);
+    assert_eq!(code, Some(0), "{stderr}\n{stdout}");
+    assert_eq!(summary(&stdout), format!("job runs: 5 reported, 0 already reported, {paused}, {orphans}"));
+    let backup = uuid_of(&worker, &project, "default-backup");
+    assert_eq!(worker.check(&project, &backup)["status"], "paused", "its Jobs did not resume it");
+    assert!(worker.pings(&project, &backup).is_empty());
+
+    // Again, dry and real: nothing is news.
+    for args in [vec!["k8s-sync", file.as_str(), "--dry-run"], vec!["k8s-sync", file.as_str()]] {
+        let (code, stdout, stderr) = run(&worker, &project, &args);
+        assert_eq!(code, Some(0), "{stderr}\n{stdout}");
+        assert!(!stdout.contains("would report"), "{stdout}");
+        assert_eq!(summary(&stdout), format!("job runs: 0 reported, 5 already reported, {paused}, {orphans}"));
+    }
+    assert_eq!(worker.check(&project, &backup)["status"], "paused");
+}
+
 #[test]
 fn a_job_relayed_ten_minutes_late_records_its_forty_minutes_and_a_watch_reports_as_jobs_change() {
     let worker = Worker::start();
