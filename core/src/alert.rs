@@ -293,6 +293,14 @@ impl Alert {
             None => "it has never been pinged".to_owned(),
         };
         let never_ran = self.never_ran(&time);
+        // What a job signalled happened when its ping says (a relayed one
+        // earlier than it arrived), which can be before the flip: a check
+        // made after its job failed flips when it was made. A ping after the
+        // flip is not the one that signalled it.
+        let signalled = |kind: PingKind| {
+            let ping = self.last_ping.as_ref().filter(|ping| ping.kind == kind && ping.at <= self.at);
+            ping.map_or(self.at, |ping| ping.at)
+        };
         match &self.event {
             AlertEvent::Down(FlipReason::NeverRan) => format!(
                 "No first ping by its first expected run plus grace ({}): it {}.",
@@ -313,15 +321,20 @@ impl Alert {
                 format_duration(self.check.grace_secs)
             ),
             AlertEvent::Down(FlipReason::ExitStatus(code)) | AlertEvent::Fail(FlipReason::ExitStatus(code)) => {
-                format!("The job exited with status {code} at {}.", time(self.at))
+                format!("The job exited with status {code} at {}.", time(signalled(PingKind::Fail)))
             }
             AlertEvent::Down(FlipReason::TooFast) | AlertEvent::Fail(FlipReason::TooFast) => {
-                format!("A run finished at {} faster than its minimum runtime: was its input empty?", time(self.at))
+                format!(
+                    "A run finished at {} faster than its minimum runtime: was its input empty?",
+                    time(signalled(PingKind::Success))
+                )
             }
             AlertEvent::Fail(FlipReason::RanTooLong) => {
                 format!("A run started and did not finish within its time limit, by {}.", time(self.at))
             }
-            AlertEvent::Down(_) | AlertEvent::Fail(_) => format!("The job signalled a failure at {}.", time(self.at)),
+            AlertEvent::Down(_) | AlertEvent::Fail(_) => {
+                format!("The job signalled a failure at {}.", time(signalled(PingKind::Fail)))
+            }
             AlertEvent::Late => format!(
                 "The next ping was due at {} ({}); it goes down when the grace period ends.",
                 time(self.at),
@@ -479,6 +492,26 @@ pub(crate) mod tests {
             flip_id: "flip1".into(),
             never_ran_since: None,
         }
+    }
+
+    #[test]
+    fn a_failure_is_dated_by_the_ping_that_signalled_it() {
+        let mut alert = sample(AlertEvent::Down(FlipReason::Fail));
+        // A Job that failed 40 minutes before its check was made (and flipped).
+        let failed_at = alert.at.plus_secs(-2400);
+        alert.last_ping =
+            Some(LastPing { at: failed_at, kind: PingKind::Fail, exit_status: None, body_excerpt: String::new() });
+        assert_eq!(alert.details(), format!("The job signalled a failure at {}.", failed_at.iso8601()));
+        alert.event = AlertEvent::Down(FlipReason::ExitStatus(3));
+        assert_eq!(alert.details(), format!("The job exited with status 3 at {}.", failed_at.iso8601()));
+        // A ping after the flip is another ping: the flip's own time.
+        alert.last_ping = Some(LastPing {
+            at: alert.at.plus_secs(60),
+            kind: PingKind::Success,
+            exit_status: None,
+            body_excerpt: String::new(),
+        });
+        assert_eq!(alert.details(), format!("The job exited with status 3 at {}.", alert.at.iso8601()));
     }
 
     #[test]
