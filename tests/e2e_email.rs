@@ -208,3 +208,27 @@ fn email_pings_succeed_fail_by_keyword_are_ignored_by_filter_and_unknown_address
     }
     assert_eq!(worker.pings(&project, &uuid).len(), 3);
 }
+
+/// An SMTP server that is down: the channel's test says which server did not answer.
+#[test]
+fn an_smtp_server_that_does_not_answer_is_named_in_the_error() {
+    let closed = support::worker::free_port();
+    let port = closed.to_string();
+    let worker = Worker::start_with(&[
+        ("SMTP_HOST", "127.0.0.1"),
+        ("SMTP_PORT", &port),
+        ("SMTP_TLS", "none"),
+        ("SMTP_USER", USER),
+        ("SMTP_PASSWORD", PASSWORD),
+        ("EMAIL_FROM", FROM),
+    ]);
+    let project = worker.create_project("no-smtp");
+    let spec = json!({"kind": "email", "name": "mail", "to": ["ops@example.com"]});
+    let made = worker.api(&project.api_key, "POST", "/api/v3/channels/", Some(&spec));
+    assert_eq!(made.status, 201, "{}", made.text());
+    let id = made.json()["id"].as_str().unwrap().to_owned();
+    let tested = worker.api(&project.api_key, "POST", &format!("/api/v3/channels/{id}/test"), None).json();
+    assert_eq!(tested["delivered"], false, "{tested}");
+    let error = tested["error"].as_str().unwrap_or_default();
+    assert!(error.starts_with(&format!("SMTP 127.0.0.1:{closed}: no answer")), "{tested}");
+}

@@ -31,27 +31,34 @@ async fn converse(settings: &SmtpSettings, email: &EmailOut) -> AttemptResult {
         Tls::Implicit => SecureTransport::On,
         Tls::None => SecureTransport::Off,
     };
+    // Every network failure names the server, so that a user sees where alerts were going.
+    let failed =
+        |what: String| AttemptResult::NetworkError(format!("SMTP {}:{}: {what}", settings.host, settings.port));
     let mut socket =
         match ConnectionBuilder::new().secure_transport(transport).connect(settings.host.clone(), settings.port) {
             Ok(socket) => socket,
-            Err(err) => return AttemptResult::NetworkError(format!("SMTP {}:{}: {err}", settings.host, settings.port)),
+            Err(err) => return failed(err.to_string()),
         };
     let submission = Submission { from: email.from.clone(), to: email.to.clone(), message: email.message.clone() };
     let mut client = Client::new(settings.tls, domain_of(&email.from), settings.login.clone(), submission);
     let mut reader = ReplyReader::default();
     let mut buffer = vec![0u8; 4096];
+    let mut heard = false;
     loop {
         let read = match read(&mut socket, &mut buffer).await {
             Ok(0) => return client.closed().into_result(),
             Ok(read) => read,
-            Err(err) => return AttemptResult::NetworkError(format!("SMTP: {err}")),
+            // The socket connects lazily: a refused connection fails the first read.
+            Err(err) if !heard => return failed(format!("no answer (refused, or closed before its greeting): {err}")),
+            Err(err) => return failed(err.to_string()),
         };
+        heard = true;
         reader.push(&buffer[..read]);
         loop {
             let reply = match reader.next_reply() {
                 Ok(Some(reply)) => reply,
                 Ok(None) => break,
-                Err(problem) => return AttemptResult::NetworkError(format!("SMTP: {problem}")),
+                Err(problem) => return failed(problem.to_string()),
             };
             let mut action = client.receive(&reply);
             loop {
@@ -59,7 +66,7 @@ async fn converse(settings: &SmtpSettings, email: &EmailOut) -> AttemptResult {
                     Action::Read => break,
                     Action::Send(bytes) => {
                         if let Err(err) = write_all(&mut socket, &bytes).await {
-                            return AttemptResult::NetworkError(format!("SMTP: {err}"));
+                            return failed(err.to_string());
                         }
                         break;
                     }
