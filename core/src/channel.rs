@@ -196,7 +196,8 @@ pub fn parse_channel_spec(
         object.keys().find(|k| !COMMON_FIELDS.contains(&k.as_str()) && !info.fields.iter().any(|f| f.name == *k))
     {
         let fields: Vec<&str> = info.fields.iter().map(|f| f.name).collect();
-        return Err(bad(format!("unknown field {unknown:?} (a {kind} channel takes {})", fields.join(", "))));
+        let article = if kind.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+        return Err(bad(format!("unknown field {unknown:?} ({article} {kind} channel takes {})", fields.join(", "))));
     }
     let name = text_field(object, "name", 100)?.or_else(|| existing.map(|c| c.name.clone())).unwrap_or_default();
     let previous = existing.map(|c| c.config.settings());
@@ -272,6 +273,7 @@ mod tests {
             (r#"{"kind": "webhook", "url": "https://x.example", "secret": "short"}"#, "secret must be"),
             (r#"{"kind": "webhook", "url": "https://x.example", "headers": {"Bad Header": "x"}}"#, "header name"),
             (r#"{"kind": "slack", "url": "https://x.example", "colour": 1}"#, "unknown field"),
+            (r#"{"kind": "email", "to": ["a@x.example"], "url": "https://x.example"}"#, "an email channel takes to"),
         ];
         for (body, expected) in cases {
             let error = parse(body).unwrap_err();
