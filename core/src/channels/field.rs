@@ -141,6 +141,15 @@ impl Field {
                         .collect::<Result<_, _>>()?,
                     _ => return Err(format!("{name} is not a list of addresses")),
                 };
+                // An address listed twice gets one message.
+                let mut items: Vec<String> = items;
+                let mut seen = Vec::new();
+                items.retain(|a| {
+                    let key = a.to_ascii_lowercase();
+                    let first = !seen.contains(&key);
+                    seen.push(key);
+                    first
+                });
                 if items.is_empty() {
                     return Err(format!("{name} needs at least one address"));
                 }
@@ -316,6 +325,9 @@ pub fn is_email_address(address: &str) -> bool {
         && !local.contains("..")
         && domain.contains('.')
         && domain.split('.').all(label_ok)
+        // No top-level domain is a number: `a@127.0.0.1` is an IP address,
+        // which mail wants bracketed, and alerts go to names.
+        && !domain.rsplit('.').next().is_some_and(|tld| tld.chars().all(|c| c.is_ascii_digit()))
 }
 
 /// The validated fields of a request, merged over what a channel had.
@@ -356,8 +368,17 @@ mod tests {
         for good in ["ops@example.com", "a.b+tag@sub.example.org", "x_y@e-x.io"] {
             assert!(is_email_address(good), "{good}");
         }
-        for bad in ["", "ops", "@example.com", "ops@", "ops@localhost", "a b@example.com", "Ops <o@e.com>", "a@-x.com"]
-        {
+        for bad in [
+            "",
+            "ops",
+            "@example.com",
+            "ops@",
+            "ops@localhost",
+            "a b@example.com",
+            "Ops <o@e.com>",
+            "a@-x.com",
+            "a@127.0.0.1",
+        ] {
             assert!(!is_email_address(bad), "{bad}");
         }
     }
@@ -366,6 +387,8 @@ mod tests {
     fn fields_validate_by_kind() {
         let emails = Field::new("to", "To", FieldKind::Emails { max: 3 }, "");
         assert_eq!(emails.validate(&json!("a@x.io, b@y.io"), false), Ok(Some(json!(["a@x.io", "b@y.io"]))));
+        let twice = json!(["a@x.io", "b@y.io", "A@x.io", "a@x.io", "c@z.io"]);
+        assert_eq!(emails.validate(&twice, false), Ok(Some(json!(["a@x.io", "b@y.io", "c@z.io"]))), "one message each");
         assert!(emails.validate(&json!("a@x.io,b@y.io,c@z.io,d@w.io"), false).unwrap_err().contains("more than 3"));
         assert!(emails.validate(&json!(""), false).unwrap_err().contains("at least one"));
         let choice = Field::new("region", "Region", FieldKind::Choice(&["us", "eu"]), "");
