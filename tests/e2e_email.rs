@@ -107,6 +107,13 @@ fn a_mailbox_that_does_not_exist_marks_the_channel_failing_and_a_test_says_why()
     assert_eq!(tested["delivered"], true, "{tested}");
     let test = &server.wait_for(1, WAIT)[0];
     assert!(test.parsed["subject"].as_str().unwrap().starts_with("TEST: "), "{}", test.parsed);
+    // One recipient of two refused: delivered, and the answer names it.
+    let both = json!({"to": ["gone2@example.com", "ops@example.com"]});
+    assert_eq!(worker.api(&project.api_key, "POST", &path, Some(&both)).status, 200);
+    let tested = worker.api(&project.api_key, "POST", &format!("{path}/test"), None).json();
+    assert_eq!(tested["delivered"], true, "{tested}");
+    let response = tested["response"].as_str().unwrap_or_default();
+    assert!(response.contains("refused: gone2@example.com: 550"), "{tested}");
 }
 
 /// The path of the message wrangler dev's local `send_email` binding saved,

@@ -205,7 +205,9 @@ export function channelsPage(ctx) {
           result.textContent = answer.delivered
             ? answer.status
               ? `Delivered (HTTP ${answer.status})`
-              : "Delivered"
+              : answer.response
+                ? `Delivered: ${answer.response}`
+                : "Delivered"
             : `Not delivered: ${answer.error || `HTTP ${answer.status}`}`;
           // A delivered test clears a failing mark.
           if (answer.delivered && channel.failing) await refresh();

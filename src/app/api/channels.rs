@@ -163,6 +163,11 @@ impl<S: Store, P: Platform> Api<'_, S, P> {
                 self.store.mark_channel_failing(&mark).await?;
             }
         }
-        Ok(json!({"delivered": delivered, "status": result.status(), "error": result.error()}))
+        // What a server said on taking it (an SMTP reply names any recipient it refused).
+        let response = match &result {
+            AttemptResult::Accepted(reply) => Some(reply.clone()),
+            _ => None,
+        };
+        Ok(json!({"delivered": delivered, "status": result.status(), "error": result.error(), "response": response}))
     }
 }

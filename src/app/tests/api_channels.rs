@@ -160,10 +160,10 @@ fn a_test_alert_goes_to_the_channel_at_once_and_reports_the_answer() {
     let project = world.project("tests");
     let pager = world.channel(&project, "pager", &["down"]);
     let tested = world.api("POST", &format!("/api/v3/channels/{pager}/test"), &project.api_key, None);
-    assert_eq!(tested.json(), json!({"delivered": true, "status": 200, "error": null}));
+    assert_eq!(tested.json(), json!({"delivered": true, "status": 200, "error": null, "response": null}));
     world.platform.answer([crate::domain::outbox::AttemptResult::Status(500)]);
     let failed = world.api("POST", &format!("/api/v3/channels/{pager}/test"), &project.api_key, None);
-    assert_eq!(failed.json(), json!({"delivered": false, "status": 500, "error": "HTTP 500"}));
+    assert_eq!(failed.json(), json!({"delivered": false, "status": 500, "error": "HTTP 500", "response": null}));
     assert_eq!(world.platform.bodies_to(&format!("{SINK}/pager")).len(), 2);
     assert!(world.notifications().is_empty(), "tests are not queued");
 }
