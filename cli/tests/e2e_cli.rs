@@ -325,8 +325,11 @@ fn run_stops_runaway_and_signalled_commands() {
 
 #[test]
 fn run_without_a_reachable_edgebeat_still_runs_the_command() {
-    // A port nothing listens on.
-    let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a port").port();
+    // An edgebeat that never answers: a port held for the whole test (a port
+    // merely found free could be taken by another test's worker meanwhile,
+    // which then answered the pings), whose connections are never served.
+    let unanswering = TcpListener::bind("127.0.0.1:0").expect("a port");
+    let port = unanswering.local_addr().expect("its address").port();
     let url = format!("http://127.0.0.1:{port}");
     let uuid = "0f2ea3c4-5b6d-4e7f-8a9b-0c1d2e3f4a5b";
     let started = Instant::now();
@@ -345,12 +348,26 @@ fn run_without_a_reachable_edgebeat_still_runs_the_command() {
     assert!(took >= Duration::from_secs(2), "it did retry: {took:?}");
 
     // Told to stop while the start ping is still being tried: the command is not started.
+    unanswering.set_nonblocking(true).expect("non-blocking");
+    let mut held = Vec::new();
+    while let Ok((connection, _)) = unanswering.accept() {
+        held.push(connection); // the runs above
+    }
     let mut child = edgebeat(&env, &["run", uuid, "--", "sh", "-c", "echo should-not-run"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn edgebeat");
-    thread::sleep(Duration::from_millis(500));
+    // Its start ping has connected: the ping is being tried now.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok((connection, _)) = unanswering.accept() {
+            held.push(connection);
+            break;
+        }
+        assert!(Instant::now() < deadline, "the start ping never connected");
+        thread::sleep(Duration::from_millis(20));
+    }
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let out = wait_with_deadline(&mut child, Duration::from_secs(10));
     assert_eq!(out.status.code(), Some(143));
