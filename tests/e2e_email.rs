@@ -16,7 +16,12 @@ const WAIT: Duration = Duration::from_secs(30);
 const FROM: &str = "alerts@edgebeat.test";
 
 fn smtp_worker(server: &SmtpServer) -> Worker {
-    let port = server.port.to_string();
+    smtp_worker_on(server.port)
+}
+
+/// A Worker that sends email through an SMTP server on 127.0.0.1:`port`.
+fn smtp_worker_on(port: u16) -> Worker {
+    let port = port.to_string();
     Worker::start_with(&[
         ("SMTP_HOST", "127.0.0.1"),
         ("SMTP_PORT", &port),
@@ -216,19 +221,32 @@ fn email_pings_succeed_fail_by_keyword_are_ignored_by_filter_and_unknown_address
     assert_eq!(worker.pings(&project, &uuid).len(), 3);
 }
 
+/// A port on 127.0.0.1 that refuses connections for as long as the socket
+/// lives: bound, so no other test's server can take it, and not listening.
+fn refusing_port() -> (std::os::fd::OwnedFd, u16) {
+    use std::os::fd::FromRawFd;
+    // SAFETY: plain socket calls on a descriptor this function owns; the
+    // address structs are initialised before the kernel reads them.
+    unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
+        assert!(fd >= 0, "a socket");
+        let owned = std::os::fd::OwnedFd::from_raw_fd(fd);
+        let mut address: libc::sockaddr_in = std::mem::zeroed();
+        address.sin_family = libc::AF_INET as libc::sa_family_t;
+        address.sin_addr.s_addr = u32::from_ne_bytes([127, 0, 0, 1]);
+        let size = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+        assert_eq!(libc::bind(fd, (&raw const address).cast(), size), 0, "bind to 127.0.0.1");
+        let mut length = size;
+        assert_eq!(libc::getsockname(fd, (&raw mut address).cast(), &mut length), 0, "its address");
+        (owned, u16::from_be(address.sin_port))
+    }
+}
+
 /// An SMTP server that is down: the channel's test says which server did not answer.
 #[test]
 fn an_smtp_server_that_does_not_answer_is_named_in_the_error() {
-    let closed = support::worker::free_port();
-    let port = closed.to_string();
-    let worker = Worker::start_with(&[
-        ("SMTP_HOST", "127.0.0.1"),
-        ("SMTP_PORT", &port),
-        ("SMTP_TLS", "none"),
-        ("SMTP_USER", USER),
-        ("SMTP_PASSWORD", PASSWORD),
-        ("EMAIL_FROM", FROM),
-    ]);
+    let (_held, closed) = refusing_port();
+    let worker = smtp_worker_on(closed);
     let project = worker.create_project("no-smtp");
     let spec = json!({"kind": "email", "name": "mail", "to": ["ops@example.com"]});
     let made = worker.api(&project.api_key, "POST", "/api/v3/channels/", Some(&spec));
